@@ -1,0 +1,67 @@
+"""What every detector offers the service: one `process()` per analysed frame, like norfair's `update()`.
+
+A detector owns the per-camera (or per-flight) state for one kind of incident. The service gives it
+frames at the rate it asks for (`analysis_fps`), with the detections of its model when it names one
+(`model_name`), and passes the events it returns to the alerts package. Detectors never block on I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel
+
+from detectors.event import Event
+from ingest.frame import Frame
+from models.detections import Detections
+
+
+@dataclass
+class DetectorStats:
+    """Plain counters the metrics registry reads at scrape time (labels: detector, camera_id, kind/reason)."""
+
+    frames: int = 0
+    candidates: int = 0
+    confirmations: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """The interface the service, `replay` and the benchmarks drive."""
+
+    name: str
+    """Detector name as in config: `fire`, `throw`, `construction`."""
+
+    stats: DetectorStats
+
+    @property
+    def analysis_fps(self) -> float:
+        """Frames per second this detector wants to analyse (the sampler honours it)."""
+        ...
+
+    @property
+    def model_name(self) -> str | None:
+        """Name of the configured model whose detections `process` expects, or None (weights-free)."""
+        ...
+
+    def process(self, frame: Frame, detections: Detections | None) -> list[Event]:
+        """Consume one analysed frame (and its model detections, if any); return new events."""
+        ...
+
+    def flush(self, now: float) -> list[Event]:
+        """End every open incident (shutdown, camera removed or reassigned); return the `end` events."""
+        ...
+
+    def reconfigure(self, config: BaseModel) -> None:
+        """Swap thresholds, zones and masks (hot reload) while keeping tracks and open incidents."""
+        ...
+
+    def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Draw the detector's current state (boxes, tracks, counters, reasons) on a BGR copy for replay."""
+        ...
