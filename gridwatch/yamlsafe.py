@@ -21,6 +21,8 @@ from gridwatch.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
 _SUBST = re.compile(r"\$\{(?:file:(?P<file>[^}]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?)\}")
 
 
@@ -67,6 +69,9 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+            self.problems.append(f"{self.where(node)}: {format_path(path)}: tag {node.tag} is not allowed")
+            return None
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
             out: dict[str, Any] = {}
@@ -145,13 +150,17 @@ def load_yaml(text: str, source: str = "<string>", env: Mapping[str, str] | None
     return doc
 
 
-def load_yaml_file(path: str | Path, env: Mapping[str, str] | None = None) -> YamlDocument:
-    """Read and parse a YAML file; a missing or unreadable file is a ConfigError naming it."""
+def read_text(path: str | Path) -> str:
+    """Read a config file as UTF-8; a missing or unreadable file is a ConfigError naming it."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(f"{p}: file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read ({exc})") from exc
-    return load_yaml(text, source=str(p), env=env)
+
+
+def load_yaml_file(path: str | Path, env: Mapping[str, str] | None = None) -> YamlDocument:
+    """Read and parse a YAML file (see `load_yaml`)."""
+    return load_yaml(read_text(path), source=str(path), env=env)

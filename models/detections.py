@@ -68,7 +68,8 @@ class Detections:
     @property
     def area(self) -> NDArray[np.float32]:
         wh = np.clip(self.xyxy[:, 2:4] - self.xyxy[:, 0:2], 0, None)
-        return (wh[:, 0] * wh[:, 1]).astype(np.float32)
+        area: NDArray[np.float32] = (wh[:, 0] * wh[:, 1]).astype(np.float32)
+        return area
 
     @staticmethod
     def concat(parts: list[Detections]) -> Detections:

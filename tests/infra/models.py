@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
@@ -22,20 +21,22 @@ def cached_model(
     half: bool = False,
     batch: int = 1,
     nms: bool = False,
+    demo_scores: bool = False,
 ) -> Path:
-    """Path of an ONNX export of `arch` with seeded random weights, exporting it on first use."""
-    import ultralytics
+    """Path of an ONNX export of `arch` with seeded random weights, exporting it on first use.
 
-    from models.export import export_onnx
+    `demo_scores=True` gives the variant whose random head is calibrated to output boxes with scores
+    spread over 0.25-0.99 (see models.export), for tests that need detections above threshold.
+    """
+    from models.export import export_cached
 
-    size = f"{imgsz[0]}x{imgsz[1]}" if isinstance(imgsz, tuple) else str(imgsz)
-    flags = "".join(f for f, on in (("-dyn", dynamic), ("-fp16", half), ("-nms", nms)) if on)
-    name = f"{Path(arch).stem}-{size}-b{batch}{flags}-ul{ultralytics.__version__}.onnx"
-    path = cache_dir() / name
-    if path.is_file():
-        return path
-    with (cache_dir() / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.is_file():
-            export_onnx(arch, path, imgsz=imgsz, dynamic=dynamic, half=half, batch=batch, nms=nms)
-    return path
+    return export_cached(
+        arch, cache_dir(), imgsz, dynamic=dynamic, half=half, batch=batch, nms=nms, demo_scores=demo_scores,
+    )
+
+
+def demo_model(
+    arch: str = "yolov8n.yaml", imgsz: int = 640, *, dynamic: bool = True, nms: bool = False,
+) -> Path:
+    """The scored test-model variant of `arch` (dynamic batch and size by default)."""
+    return cached_model(arch, imgsz, dynamic=dynamic, nms=nms, demo_scores=True)

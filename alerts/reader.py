@@ -1,0 +1,145 @@
+"""What `gridwatch alerts list|tail|replay` call: read the outbox, follow the topic, re-send alerts.
+
+Each function returns data; the CLI prints it. They open their own outbox connection, so they work
+while the service runs (SQLite WAL lets readers and one writer share the file).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
+from alerts.outbox import Outbox, OutboxRow
+from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer, security_settings
+from gridwatch.errors import ConfigError, PublishError
+
+
+@dataclass(frozen=True)
+class TopicMessage:
+    """One message read from the alerts topic."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: str | None
+    alert_id: str | None
+    alert: dict[str, Any] | None
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What a replay did: rows set back to pending, and how many were acknowledged before the timeout."""
+
+    requeued: int
+    sent: bool
+    pending_left: int
+
+
+def list_alerts(
+    config: OutboxConfig, *, status: str | None = None, source: str | None = None, limit: int = 50
+) -> list[OutboxRow]:
+    """Newest outbox rows first, optionally only one status (pending/sent/stored) or one source."""
+    outbox = Outbox(config)
+    try:
+        return outbox.rows(status=status, source=source, limit=limit)
+    finally:
+        outbox.close()
+
+
+def tail_topic(
+    config: KafkaConfig,
+    *,
+    from_beginning: bool = False,
+    max_messages: int | None = None,
+    timeout_s: float | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[TopicMessage]:
+    """Follow the alerts topic (all partitions, no consumer group) until max_messages, timeout or stop."""
+    try:
+        consumer = KafkaConsumer(**security_settings(config), group_id=None, enable_auto_commit=False)
+    except KafkaError as exc:
+        raise PublishError(f"kafka {','.join(config.bootstrap_servers)}: cannot connect: {exc}") from exc
+    try:
+        partitions = consumer.partitions_for_topic(config.topic)
+        if not partitions:
+            raise ConfigError(f"kafka topic {config.topic!r} does not exist")
+        tps = [TopicPartition(config.topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        if from_beginning:
+            consumer.seek_to_beginning(*tps)
+        else:
+            consumer.seek_to_end(*tps)
+        deadline = time.monotonic() + timeout_s if timeout_s is not None else float("inf")
+        n = 0
+        while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+            batch = consumer.poll(timeout_ms=200)
+            for records in batch.values():
+                for rec in records:
+                    yield _message(rec)
+                    n += 1
+                    if max_messages is not None and n >= max_messages:
+                        return
+    finally:
+        consumer.close()
+
+
+def _message(rec: Any) -> TopicMessage:
+    headers = dict(rec.headers or [])
+    raw: bytes = rec.value or b""
+    try:
+        alert = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        alert = None
+    header_id = headers.get("alert_id")
+    return TopicMessage(
+        partition=int(rec.partition),
+        offset=int(rec.offset),
+        timestamp_ms=int(rec.timestamp),
+        key=rec.key.decode("utf-8", "replace") if rec.key is not None else None,
+        alert_id=header_id.decode("ascii", "replace") if header_id is not None else None,
+        alert=alert if isinstance(alert, dict) else None,
+        raw=raw,
+    )
+
+
+def replay(
+    config: AlertsConfig,
+    *,
+    alert_ids: Sequence[str] | None = None,
+    since_s: float | None = None,
+    until_s: float | None = None,
+    source: str | None = None,
+    limit: int | None = None,
+    send: bool = True,
+    timeout_s: float = 60.0,
+    producer_factory: ProducerFactory = kafka_producer,
+) -> ReplayResult:
+    """Re-send alerts (same alert_id, so consumers drop what they already have).
+
+    Selected rows go back to `pending`. With `send`, a relay runs here until they are acknowledged or
+    `timeout_s` passes; without it the service's relay sends them. A running service relay may then send
+    some rows twice: duplicates of one alert_id, which consumers already handle.
+    """
+    if config.kafka is None:
+        raise ConfigError("alerts.kafka is not configured: the outbox is the destination, nothing to re-send")
+    outbox = Outbox(config.outbox)
+    try:
+        n = outbox.requeue(alert_ids=alert_ids, since_s=since_s, until_s=until_s, source=source, limit=limit)
+        if not send or n == 0:
+            return ReplayResult(n, False, outbox.depth())
+        relay = KafkaRelay(outbox, config.kafka, producer_factory=producer_factory)
+        relay.start()
+        relay.drain(timeout_s)
+        relay.stop(deadline_s=5.0)
+        return ReplayResult(n, outbox.depth() == 0, outbox.depth())
+    finally:
+        outbox.close()

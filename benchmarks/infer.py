@@ -1,0 +1,279 @@
+"""`gridwatch bench infer`: inference throughput, ours against the model alone and against Ultralytics.
+
+On the same machine, model and frames (1920x1080 BGR, as cameras send them) it measures:
+
+- model only: ONNX Runtime `run` on a ready tensor, at batch 1/2/4/8 — the ceiling;
+- pipeline: `YoloModel.predict` on raw frames (letterbox + inference + decode/NMS), same batches;
+- Ultralytics: `YOLO(model.onnx).predict` on the same frames;
+- rectangular input: the pipeline with `rect` (640x384 for 16:9) on the dynamic-shape model;
+- INT8: the model quantized by `models.quantize` (calibrated on a video of the same kind of frames).
+
+Each case runs in several short rounds interleaved with the others, and the best round is reported
+(the median too): on a shared machine the best round is the least disturbed one. Figures are
+numbers to read, never assertions.
+
+    python -m benchmarks.infer [--model M.onnx] [--seconds 3] [--batches 1 2 4 8] [--out DIR]
+    python -m benchmarks.infer --compare old/infer.json new/infer.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from numpy.typing import NDArray
+
+from benchmarks.report import environment, markdown_table, write_report
+from benchmarks.scenarios.video import write_h264
+from models.config import BatcherConfig, ModelConfig
+from models.export import export_cached, synthetic_scene
+from models.quantize import quantize_int8
+from models.runtime import YoloModel, load_model
+
+log = logging.getLogger(__name__)
+
+SUITE = "infer"
+FRAME_HW = (1080, 1920)
+
+
+def default_model() -> Path:
+    """yolov8n (dynamic shapes) with the calibrated random head, so decoding and NMS do real work."""
+    root = Path(os.environ.get("GRIDWATCH_CACHE", Path.home() / ".cache" / "gridwatch"))
+    return export_cached("yolov8n.yaml", root / "models", 640, dynamic=True, demo_scores=True)
+
+
+def make_frames(count: int, seed: int = 0) -> list[NDArray[np.uint8]]:
+    return [synthetic_scene(seed + i, *FRAME_HW) for i in range(count)]
+
+
+def _cycle(frames: Sequence[NDArray[np.uint8]], batch: int, i: int) -> list[NDArray[np.uint8]]:
+    return [frames[(i * batch + k) % len(frames)] for k in range(batch)]
+
+
+class Case:
+    """One measured configuration: a callable that processes `batch` images per call."""
+
+    def __init__(self, row: dict[str, Any], batch: int, call: Callable[[int], None]) -> None:
+        self.row = row
+        self.batch = batch
+        self.call = call
+        self.rates: list[float] = []
+        self.calls = 0
+
+    def round(self, seconds: float) -> None:
+        self.call(0)  # warm this shape
+        n, t0 = 0, time.perf_counter()
+        while True:
+            self.call(n + 1)
+            n += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= seconds and n >= 2:
+                break
+        self.calls += n
+        self.rates.append(n * self.batch / elapsed)
+
+    def result(self) -> dict[str, Any]:
+        return {**self.row, "batch": self.batch, "img_s": max(self.rates),
+                "img_s_median": statistics.median(self.rates), "calls": self.calls}
+
+
+def _model(path: Path, name: str, threads: int, max_batch: int, rect: bool = False) -> YoloModel:
+    cfg = ModelConfig(name=name, path=path, intra_op_threads=threads, rect=rect, warmup_runs=1,
+                      batch=BatcherConfig(max_batch=max_batch))
+    return load_model(cfg)
+
+
+def _model_only(model: YoloModel, frames: Sequence[NDArray[np.uint8]], batch: int) -> Callable[[int], None]:
+    tensor, _ = model._preprocess(frames[:batch])
+    ready = np.array(tensor)  # own copy: the preprocess buffer is reused
+
+    def call(_i: int) -> None:
+        model.run_tensor(ready)
+
+    return call
+
+
+def _pipeline(model: YoloModel, frames: Sequence[NDArray[np.uint8]], batch: int) -> Callable[[int], None]:
+    def call(i: int) -> None:
+        model.predict(_cycle(frames, batch, i))
+
+    return call
+
+
+def _ultralytics(path: Path, frames: Sequence[NDArray[np.uint8]], batch: int) -> Callable[[int], None]:
+    from ultralytics.models.yolo.model import YOLO  # noqa: PLC0415 (optional `export` extra)
+
+    yolo = YOLO(str(path), task="detect")
+
+    def call(i: int) -> None:
+        yolo.predict(_cycle(frames, batch, i), conf=0.25, iou=0.7, imgsz=640, verbose=False)
+
+    return call
+
+
+def _int8_model(
+    path: Path, out_dir: Path, calibration_video: Path | None, frames: int,
+) -> tuple[Path, dict[str, Any]]:
+    target = out_dir / f"{path.stem}.int8.onnx"
+    with tempfile.TemporaryDirectory(prefix="gw-bench-") as tmp:
+        video = calibration_video
+        if video is None:
+            video = Path(tmp) / "calibration.mp4"
+            write_h264(video, (synthetic_scene(1000 + i, *FRAME_HW) for i in range(frames)), fps=10)
+        report = quantize_int8(path, video, target, frames=frames // 2, eval_frames=frames // 4)
+    return target, report.to_dict()
+
+
+def run(
+    model: Path | None = None,
+    *,
+    batches: Sequence[int] = (1, 2, 4, 8),
+    seconds: float = 3.0,
+    rounds: int = 3,
+    threads: int = 2,
+    frames: int = 8,
+    int8: bool = True,
+    rect: bool = True,
+    ultralytics: bool = True,
+    calibration_video: Path | None = None,
+    out_dir: Path | None = Path("bench-results"),
+) -> dict[str, Any]:
+    """Run the suite; returns {"rows", "summary", "environment", "quantize"} and writes infer.json/.md."""
+    path = Path(model) if model is not None else default_model()
+    images = make_frames(frames)
+    max_b = max(batches)
+    fp32 = _model(path, "fp32", threads, max_b)
+    cases: list[Case] = []
+
+    def add_pair(variant: str, model: YoloModel) -> None:
+        for b in batches:
+            cases.append(Case({"variant": variant, "stage": "model only"}, b, _model_only(model, images, b)))
+            cases.append(Case({"variant": variant, "stage": "pipeline"}, b, _pipeline(model, images, b)))
+
+    add_pair("fp32 640x640", fp32)
+    if ultralytics:
+        for b in sorted({min(batches), max_b}):
+            cases.append(Case({"variant": "fp32 640x640", "stage": "ultralytics predict"}, b,
+                              _ultralytics(path, images, b)))
+    if rect and fp32.info.dynamic_hw:
+        add_pair("fp32 rect 640x384", _model(path, "fp32-rect", threads, max_b, rect=True))
+    quant: dict[str, Any] = {}
+    if int8:
+        work = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="gw-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        q_path, quant = _int8_model(path, work, calibration_video, 4 * frames)
+        add_pair("int8 640x640", _model(q_path, "int8", threads, max_b))
+    per_round = seconds / rounds
+    for r in range(rounds):
+        for case in cases:
+            case.round(per_round)
+        log.info("round %d/%d done", r + 1, rounds)
+    rows = [c.result() for c in cases]
+    summary = _summary(rows, max_b)
+    env = environment(path, provider=fp32.info.provider)
+    env.update(intra_op_threads=threads, frames=f"{frames} x {FRAME_HW[1]}x{FRAME_HW[0]} BGR")
+    notes = [
+        "img/s = images per second, best of the interleaved rounds (median in img_s_median).",
+        "pipeline = letterbox + inference + decode/NMS on raw 1920x1080 frames; model only = ONNX Runtime "
+        "run on a ready tensor.",
+        "model: yolov8n architecture with seeded random weights and a calibrated head (real compute; the "
+        "boxes it finds are meaningless but numerous, so NMS does real work).",
+    ]
+    if out_dir is not None:
+        write_report(out_dir, SUITE, env, rows, summary=summary, notes=notes)
+    return {"rows": rows, "summary": summary, "environment": env, "quantize": quant}
+
+
+def _rate(rows: Sequence[dict[str, Any]], variant: str, stage: str, batch: int) -> float | None:
+    for r in rows:
+        if r["variant"] == variant and r["stage"] == stage and r["batch"] == batch:
+            return float(r["img_s"])
+    return None
+
+
+def _summary(rows: Sequence[dict[str, Any]], max_b: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+
+    def ratio(key: str, a: float | None, b: float | None) -> None:
+        if a and b:
+            out[key] = round(a / b, 3)
+
+    base = "fp32 640x640"
+    ratio(f"pipeline / model only (fp32, batch {max_b})", _rate(rows, base, "pipeline", max_b),
+          _rate(rows, base, "model only", max_b))
+    ratio(f"pipeline / ultralytics predict (fp32, batch {max_b})", _rate(rows, base, "pipeline", max_b),
+          _rate(rows, base, "ultralytics predict", max_b))
+    ratio(f"int8 / fp32 model only (batch {max_b})", _rate(rows, "int8 640x640", "model only", max_b),
+          _rate(rows, base, "model only", max_b))
+    ratio(f"int8 / fp32 pipeline (batch {max_b})", _rate(rows, "int8 640x640", "pipeline", max_b),
+          _rate(rows, base, "pipeline", max_b))
+    ratio(f"rect 640x384 / 640x640 pipeline (batch {max_b})",
+          _rate(rows, "fp32 rect 640x384", "pipeline", max_b), _rate(rows, base, "pipeline", max_b))
+    return out
+
+
+def compare(before: str | Path, after: str | Path) -> str:
+    """Markdown table of two infer.json reports side by side (img/s and after/before)."""
+    a = json.loads(Path(before).read_text(encoding="utf-8"))
+    b = json.loads(Path(after).read_text(encoding="utf-8"))
+    index = {(r["variant"], r["stage"], r["batch"]): r for r in a["rows"]}
+    rows = []
+    for r in b["rows"]:
+        old = index.get((r["variant"], r["stage"], r["batch"]))
+        rows.append({
+            "variant": r["variant"], "stage": r["stage"], "batch": r["batch"],
+            "before img/s": old["img_s"] if old else "", "after img/s": r["img_s"],
+            "after/before": round(r["img_s"] / old["img_s"], 3) if old else "",
+        })
+    head = f"before: {a['environment'].get('git_commit')}, after: {b['environment'].get('git_commit')}\n\n"
+    return head + markdown_table(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.infer", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, help="ONNX model (default: cached demo yolov8n, dynamic)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per case, all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--calibrate", type=Path, help="video for INT8 calibration (default: generated)")
+    parser.add_argument("--no-int8", action="store_true")
+    parser.add_argument("--no-rect", action="store_true")
+    parser.add_argument("--no-ultralytics", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"))
+    args = parser.parse_args(argv)
+    if args.compare:
+        print(compare(*args.compare))
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result = run(
+        args.model, batches=args.batches, seconds=args.seconds, rounds=args.rounds, threads=args.threads,
+        int8=not args.no_int8, rect=not args.no_rect, ultralytics=not args.no_ultralytics,
+        calibration_video=args.calibrate, out_dir=args.out,
+    )
+    cols = ["variant", "stage", "batch", "img_s", "img_s_median", "calls"]
+    print(markdown_table(result["rows"], cols))
+    for key, value in result["summary"].items():
+        print(f"- {key}: {value}")
+    if result["quantize"]:
+        agreement = result["quantize"]["agreement"]
+        print(f"- int8 agreement with fp32: recall {agreement['recall']:.3f}, "
+              f"precision {agreement['precision']:.3f}, mean IoU {agreement['mean_iou']:.3f} "
+              f"on {agreement['frames']} frames")
+    print(f"- providers available: {', '.join(ort.get_available_providers())}; report in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

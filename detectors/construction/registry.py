@@ -1,0 +1,344 @@
+"""The registry of known or permitted structures (GeoJSON), and its view in a flight's local metres.
+
+A site is known only if it overlaps a registered structure of the *same kind*: a new blue steel roof on
+a registered building is new (rooftop additions are among the most common illegal works). Registered
+buildings may carry `height_m`, which lets drone rays land on the roof plane instead of the ground, so
+rooftop additions seen obliquely are placed where they are, not metres behind the building.
+
+File format: a GeoJSON FeatureCollection (WGS-84 lon/lat, RFC 7946) of Polygon or MultiPolygon
+features with properties `kind` (required, one of `StructureKind`), `id` (or the feature's own `id`),
+optional `height_m`, `permit` and `name`. Only exterior rings are used (holes are ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.construction.polygons import Ring, coverage_by
+from detectors.geometry.drone import DroneView
+from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
+from gridwatch.errors import ConfigError
+
+
+class StructureKind(StrEnum):
+    """What a registered structure or a detected site is."""
+
+    BUILDING = "building"
+    STEEL_ROOF = "steel_roof"
+    SCAFFOLD = "scaffold"
+    EXCAVATION = "excavation"
+    OTHER = "other"
+
+
+KIND_CODES: dict[StructureKind, int] = {k: i for i, k in enumerate(StructureKind)}
+KINDS_BY_CODE: tuple[StructureKind, ...] = tuple(StructureKind)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntry:
+    """One registered structure (one polygon; a MultiPolygon gives one entry per part, same id)."""
+
+    id: str
+    kind: StructureKind
+    lonlat: NDArray[np.float64]
+    height_m: float | None = None
+    permit: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All registered structures of a district, in WGS-84."""
+
+    entries: tuple[RegistryEntry, ...]
+    source: str = "<registry>"
+
+    @classmethod
+    def empty(cls) -> Registry:
+        return cls(entries=(), source="<empty>")
+
+    @classmethod
+    def from_geojson(cls, data: Any, source: str = "<geojson>") -> Registry:
+        """Validate a parsed GeoJSON document; ConfigError lists every bad feature by index and id."""
+        if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
+            raise ConfigError(f"{source}: registry must be a GeoJSON FeatureCollection")
+        features = data.get("features")
+        if not isinstance(features, list):
+            raise ConfigError(f"{source}: registry FeatureCollection has no `features` list")
+        entries: list[RegistryEntry] = []
+        problems: list[str] = []
+        allowed = ", ".join(k.value for k in StructureKind)
+        for index, feature in enumerate(features):
+            where = f"{source}: features[{index}]"
+            if not isinstance(feature, Mapping):
+                problems.append(f"{where}: not a GeoJSON object")
+                continue
+            props = feature.get("properties") or {}
+            fid = str(props.get("id", feature.get("id", f"#{index}")))
+            where += f" (id {fid})"
+            try:
+                kind = StructureKind(str(props.get("kind", "")))
+            except ValueError:
+                problems.append(f"{where}: properties.kind {props.get('kind')!r} is not one of: {allowed}")
+                continue
+            height = props.get("height_m")
+            if height is not None and (not isinstance(height, int | float) or not 0 <= height <= 1000):
+                problems.append(f"{where}: properties.height_m must be a number of metres in [0, 1000]")
+                continue
+            try:
+                rings = _exterior_rings(feature.get("geometry"))
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            entries += [
+                RegistryEntry(
+                    id=fid,
+                    kind=kind,
+                    lonlat=ring,
+                    height_m=None if height is None else float(height),
+                    permit=None if props.get("permit") is None else str(props["permit"]),
+                    name=None if props.get("name") is None else str(props["name"]),
+                )
+                for ring in rings
+            ]
+        if problems:
+            raise ConfigError(f"{source}: {len(problems)} invalid registry feature(s)", problems)
+        return cls(entries=tuple(entries), source=source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Registry:
+        """Read a registry GeoJSON file; a missing or malformed file is a ConfigError naming it."""
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{p}: registry file not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{p}: cannot read registry ({exc})") from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}:{exc.lineno}: registry is not valid JSON: {exc.msg}") from exc
+        return cls.from_geojson(data, source=str(p))
+
+    def local(self, origin_lat_deg: float, origin_lon_deg: float, radius_m: float) -> LocalRegistry:
+        """The entries within `radius_m` of an origin, as ENU rings around it (one flight's view)."""
+        keep: list[RegistryEntry] = []
+        rings: list[Ring] = []
+        for entry in self.entries:
+            e, n = wgs84_to_enu(origin_lat_deg, origin_lon_deg, entry.lonlat[:, 1], entry.lonlat[:, 0])
+            if float(np.min(np.hypot(e, n))) > radius_m and not _contains(
+                np.column_stack([e, n]), (0.0, 0.0)
+            ):
+                continue
+            keep.append(entry)
+            rings.append(np.column_stack([e, n]))
+        return LocalRegistry(tuple(keep), tuple(rings), origin_lat_deg, origin_lon_deg)
+
+
+def _exterior_rings(geometry: Any) -> list[NDArray[np.float64]]:
+    if not isinstance(geometry, Mapping):
+        raise ValueError("geometry is missing")
+    gtype, coords = geometry.get("type"), geometry.get("coordinates")
+    polygons: list[Any] | None
+    if gtype == "Polygon":
+        polygons = [coords]
+    elif gtype == "MultiPolygon":
+        polygons = coords if isinstance(coords, list) else None
+    else:
+        raise ValueError(f"geometry type {gtype!r} is not Polygon or MultiPolygon")
+    if not polygons:
+        raise ValueError("geometry has no coordinates")
+    out: list[NDArray[np.float64]] = []
+    for poly in polygons:
+        try:
+            ring = np.asarray(poly[0], np.float64)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ValueError("polygon coordinates are not [[lon, lat], ...] rings") from exc
+        if ring.ndim != 2 or ring.shape[1] < 2 or len(ring) < 4:
+            raise ValueError("a polygon ring needs at least 4 [lon, lat] positions (closed)")
+        ring = ring[:, :2]
+        if not (np.all(np.abs(ring[:, 0]) <= 180) and np.all(np.abs(ring[:, 1]) <= 90)):
+            raise ValueError("coordinates must be [lon, lat] degrees within range")
+        if np.allclose(ring[0], ring[-1]):
+            ring = ring[:-1]
+        out.append(ring)
+    return out
+
+
+def _contains(ring: Ring, point: tuple[float, float]) -> bool:
+    return cv2.pointPolygonTest(np.asarray(ring, np.float32).reshape(-1, 1, 2), point, False) >= 0
+
+
+def _box_coverage(view: DroneView, quad_px: NDArray[np.float64], plane_up_m: float, ring: Ring,
+                  tolerance_m: float) -> float:
+    """Share of an image box covered by the image bounding box of a ground outline grown by the tolerance.
+
+    The outline is grown as its vertices moved by +-tolerance in east and north (a square buffer), so a
+    thin structure grows across as well as along.
+    """
+    corners = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]) * tolerance_m
+    grown = (ring[:, None, :] + corners[None, :, :]).reshape(-1, 2)
+    px = view.ground_to_pixel(grown, plane_up_m)
+    if not np.isfinite(px).all():
+        return 0.0
+    (rx0, ry0), (rx1, ry1) = px.min(axis=0), px.max(axis=0)
+    (bx0, by0), (bx1, by1) = quad_px.min(axis=0), quad_px.max(axis=0)
+    inter = max(0.0, min(rx1, bx1) - max(rx0, bx0)) * max(0.0, min(ry1, by1) - max(ry0, by0))
+    area = max((bx1 - bx0) * (by1 - by0), 1e-9)
+    return float(inter / area)
+
+
+def _signed_distance(ring: Ring, point: tuple[float, float]) -> float:
+    """Distance from the point to the ring's outline, positive inside."""
+    return float(cv2.pointPolygonTest(np.asarray(ring, np.float32).reshape(-1, 1, 2), point, True))
+
+
+@dataclass(frozen=True)
+class RegistryMatch:
+    """How a site footprint relates to the registry: best same-kind match and what it stands on."""
+
+    known: bool
+    same_kind_id: str | None
+    same_kind_overlap: float
+    on_id: str | None
+    on_kind: StructureKind | None
+    on_overlap: float
+
+
+class LocalRegistry:
+    """Registry entries near one flight, as ENU rings around the flight's origin (with bounding boxes)."""
+
+    def __init__(
+        self,
+        entries: tuple[RegistryEntry, ...],
+        rings: tuple[Ring, ...],
+        origin_lat_deg: float,
+        origin_lon_deg: float,
+    ) -> None:
+        self.entries = entries
+        self.rings = rings
+        self.origin_lat_deg = origin_lat_deg
+        self.origin_lon_deg = origin_lon_deg
+        self._boxes = (
+            np.array([[r[:, 0].min(), r[:, 1].min(), r[:, 0].max(), r[:, 1].max()] for r in rings])
+            if rings
+            else np.zeros((0, 4))
+        )
+        self._heights = np.array([np.nan if e.height_m is None else e.height_m for e in entries], np.float64)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def near(self, ring: Ring, margin_m: float) -> list[int]:
+        """Indexes of entries whose bounding box comes within `margin_m` of the ring's."""
+        boxes = self._boxes
+        if len(boxes) == 0:
+            return []
+        x0, y0 = ring.min(axis=0) - margin_m
+        x1, y1 = ring.max(axis=0) + margin_m
+        hit = (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
+        return [int(i) for i in np.flatnonzero(hit)]
+
+    def match(
+        self, ring: Ring, kind: StructureKind, min_overlap: float, tolerance_m: float, *,
+        box_in: tuple[DroneView, NDArray[np.float64], float] | None = None,
+    ) -> RegistryMatch:
+        """Known when a same-kind entry (grown by the tolerance) covers `min_overlap` of the footprint.
+
+        Coverage is measured over the footprint, so a site much larger than its registered structure
+        (an extension) covers too little of it and stays new. A footprint from a model's axis-aligned
+        box is loose around thin or rotated structures, so for those `box_in` = (view, box corners,
+        plane height) compares like with like instead: the box against the bounding box of each
+        registered outline projected into the same image.
+        """
+        idx = self.near(ring, tolerance_m)
+        same = [i for i in idx if self.entries[i].kind == kind]
+        other = [i for i in idx if self.entries[i].kind != kind]
+        best_same, best_same_cov = None, 0.0
+        if same:
+            if box_in is None:
+                cov = coverage_by(ring, [self.rings[i] for i in same], tolerance_m)
+            else:
+                view, quad, plane = box_in
+                cov = [_box_coverage(view, quad, plane, self.rings[i], tolerance_m) for i in same]
+            j = int(np.argmax(cov))
+            best_same, best_same_cov = self.entries[same[j]].id, cov[j]
+        on_id, on_kind, on_cov = None, None, 0.0
+        if other:
+            cov = coverage_by(ring, [self.rings[i] for i in other], 0.0)
+            j = int(np.argmax(cov))
+            if cov[j] > 0:
+                on_id, on_kind, on_cov = self.entries[other[j]].id, self.entries[other[j]].kind, cov[j]
+        return RegistryMatch(
+            known=best_same_cov >= min_overlap,
+            same_kind_id=best_same,
+            same_kind_overlap=best_same_cov,
+            on_id=on_id,
+            on_kind=on_kind,
+            on_overlap=on_cov,
+        )
+
+    def roof_heights(
+        self, view: DroneView, pixels: NDArray[np.float64], reach_m: NDArray[np.float64] | float = 0.0
+    ) -> NDArray[np.float64]:
+        """Height of the highest registered roof each pixel's ray meets (0 where it meets only ground).
+
+        The ray is intersected with every roof plane of an entry with `height_m`; the highest plane hit
+        inside its polygon is the first surface the ray reaches (walls are ignored). `reach_m` (per
+        pixel) extends each roof beyond its walls: a scaffold hugging a wall rises to about roof height.
+        """
+        px = np.asarray(pixels, np.float64).reshape(-1, 2)
+        reach = np.broadcast_to(np.asarray(reach_m, np.float64), (len(px),))
+        out = np.zeros(len(px), np.float64)
+        heights, boxes = self._heights, self._boxes
+        tall = np.flatnonzero(np.isfinite(heights) & (heights > 0) & (heights < view.height_m))
+        if len(px) == 0 or len(tall) == 0:
+            return out
+        # (P, B, 2): each ray's hit point on each tall entry's roof plane.
+        hits = np.stack([view.pixel_to_ground(px, float(heights[b])) for b in tall], axis=1)
+        b = boxes[tall]
+        r = reach[:, None]
+        inbox = (
+            (hits[..., 0] >= b[None, :, 0] - r)
+            & (hits[..., 0] <= b[None, :, 2] + r)
+            & (hits[..., 1] >= b[None, :, 1] - r)
+            & (hits[..., 1] <= b[None, :, 3] + r)
+        )
+        for p, k in zip(*np.nonzero(inbox), strict=True):
+            entry = int(tall[k])
+            if heights[entry] > out[p] and _signed_distance(
+                self.rings[entry], (float(hits[p, k, 0]), float(hits[p, k, 1]))
+            ) >= -reach[p]:
+                out[p] = heights[entry]
+        return out
+
+    def to_wgs84(self, ring: Ring) -> NDArray[np.float64]:
+        """ENU ring of this registry's origin -> (N, 2) lon/lat."""
+        lat, lon = enu_to_wgs84(self.origin_lat_deg, self.origin_lon_deg, ring[:, 0], ring[:, 1])
+        return np.column_stack([lon, lat])
+
+
+def rings_to_feature_collection(
+    features: Sequence[tuple[NDArray[np.float64], Mapping[str, Any]]],
+) -> dict[str, Any]:
+    """[(lonlat ring, properties)] -> GeoJSON FeatureCollection with closed Polygon rings."""
+    out = []
+    for ring, props in features:
+        coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring]
+        coords.append(coords[0])
+        out.append(
+            {
+                "type": "Feature",
+                "properties": dict(props),
+                "geometry": {"type": "Polygon", "coordinates": [coords]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": out}

@@ -1,0 +1,552 @@
+"""`FireConfig`: the `detectors.fire` section; every threshold an operator may tune, per camera.
+
+The lead merges a camera's partial override over the defaults and validates the result here, so every
+field has a default and an empty section is a working weights-free detector (colour+motion+flicker cues).
+Descriptions say what raising or lowering a value does, because that is what an operator needs to know.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Point = tuple[float, float]
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class ClassMapConfig(BaseModel):
+    """Which model class names mean fire and which mean smoke (any Ultralytics-exported detector)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fire: list[str] = Field(
+        default_factory=lambda: ["fire", "Fire", "flame", "flames"],
+        description="Class names counted as fire; other classes of the model are ignored. Adding a name "
+        "makes that class raise fire candidates.",
+    )
+    smoke: list[str] = Field(
+        default_factory=lambda: ["smoke", "Smoke"],
+        description="Class names counted as smoke (removing them stops model smoke alerts).",
+    )
+
+
+class FlameCueConfig(BaseModel):
+    """Weights-free flame cue: flame colour, then shape change between analysed frames (flicker)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    work_width_px: int = Field(
+        default=480,
+        ge=64,
+        le=1920,
+        description="Frames are shrunk to this width for the cues; raising it finds smaller, farther flames "
+        "but costs CPU in proportion to the pixel count.",
+    )
+    colour_rules: Literal["both", "ycbcr", "rgb", "either"] = Field(
+        default="both",
+        description="Which flame-colour rules a pixel must pass: 'both' (fewest false pixels), 'ycbcr' or "
+        "'rgb' alone, or 'either' (most flame pixels, more orange/red false pixels).",
+    )
+    min_red: int = Field(
+        default=140,
+        ge=0,
+        le=255,
+        description="RGB rule: minimum red value of a flame pixel; raising it ignores dim red/orange "
+        "surfaces but misses flames seen through smoke or at dusk.",
+    )
+    min_saturation: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="RGB rule: saturation a pixel needs at red = min_red (less as red rises towards 255); "
+        "raising it rejects washed-out orange, lowering it accepts pale flames and also pale lamps.",
+    )
+    min_cr_minus_cb: int = Field(
+        default=30,
+        ge=0,
+        le=255,
+        description="YCbCr rule: minimum Cr - Cb (how much redder than blue); raising it keeps only "
+        "strongly orange pixels.",
+    )
+    min_luma: int = Field(
+        default=90,
+        ge=0,
+        le=255,
+        description="YCbCr rule: minimum brightness Y of a flame pixel; raising it ignores dark red "
+        "objects (brick, rust, a red shirt in shade) but misses dim flames and embers.",
+    )
+    relative_to_frame: bool = Field(
+        default=True,
+        description="YCbCr rule: a flame pixel must also be brighter and redder than the frame average "
+        "(Celik-style); turning it off helps when a fire fills much of the view.",
+    )
+    min_component_px: int = Field(
+        default=6,
+        ge=1,
+        le=100_000,
+        description="Smallest flame-coloured blob (pixels at work_width_px) that can become a candidate; "
+        "raising it ignores sparks and noise, lowering it reacts to smaller, farther ignitions.",
+    )
+    merge_gap_share: float = Field(
+        default=0.03,
+        ge=0.0,
+        le=0.5,
+        description="Blobs closer than this share of the frame width are one fire (tongues of one flame, "
+        "windows of one burning house); raising it merges more.",
+    )
+    min_disorder: float = Field(
+        default=0.18,
+        ge=0.0,
+        le=1.0,
+        description="Share of a blob's flame pixels that must change between analysed frames for the blob "
+        "to count as flickering; raising it rejects more lamps, signs and slow red cars but needs livelier "
+        "flames; lowering it reacts to calmer flames and to more static red things.",
+    )
+    max_shift_share: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=0.5,
+        description="Flicker is measured after the best rigid shift of the previous frame up to this share "
+        "of the frame width, so a car or person sliding by does not count as flicker; raising it rejects "
+        "faster movers (and slightly lowers the flicker of real flames), 0 turns motion compensation off.",
+    )
+    stabilise: bool = Field(
+        default=True,
+        description="Compensate the camera's own sway (global sub-pixel shift between analysed frames) "
+        "before measuring flicker; turn off only for rock-steady cameras to save about 1 ms per frame.",
+    )
+    max_shake_share: float = Field(
+        default=0.02,
+        ge=0.0,
+        le=0.2,
+        description="Largest global shift (share of the frame width) treated as camera sway; larger "
+        "shifts (a PTZ move) are not compensated.",
+    )
+    fine_width_px: int = Field(
+        default=960,
+        ge=64,
+        le=4096,
+        description="Blobs that pass the coarse flicker test are checked again on crops of the full frame "
+        "shrunk to this width at most; raising it sees small flames' changes better at more CPU.",
+    )
+    min_fine_disorder: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="Disorder a blob must also show at fine resolution with the edge tolerance; raising it "
+        "rejects more outline noise (thin sunset strips, compression) and delays small flames.",
+    )
+    min_fine_changed_px: int = Field(
+        default=40,
+        ge=0,
+        le=100_000,
+        description="Fewest changed pixels (in the fine view) for a blob to count as flickering at all: "
+        "noise on a smooth orange sky flips a few pixels, a flame many. Raising it delays small, distant "
+        "flames; lowering it lets colour noise through.",
+    )
+    edge_tolerance_px: int = Field(
+        default=1,
+        ge=0,
+        le=10,
+        description="In the fine test, outline changes within this many pixels do not count (camera sway, "
+        "compression noise along an orange edge); 0 counts every changed pixel.",
+    )
+    min_overlap_prev: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="A blob is judged on flicker only when at least this share of its colour pixels existed "
+        "in the previous frame too (so a lamp switching on is not 'flicker'); raising it is stricter.",
+    )
+
+
+class SmokeCueConfig(BaseModel):
+    """Weights-free smoke cue (experimental): grey, translucent change that rises, grows and blurs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False,
+        description="Experimental: turn on the weights-free smoke cue. It is weaker than the flame cue on "
+        "real footage (fog, steam, shadows); prefer a smoke model where one is available.",
+    )
+    work_width_px: int = Field(
+        default=240,
+        ge=32,
+        le=1920,
+        description="Width the smoke cue works at (smoke is large and soft); raising it finds smaller "
+        "plumes at more CPU.",
+    )
+    max_blur_ratio: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=10.0,
+        description="Median edge energy in a smoke track's box relative to the background's; smoke veils "
+        "edges (below 1), solid grey objects bring new ones (above 1). Lowering it demands clearer veiling.",
+    )
+    background_alpha: float = Field(
+        default=0.03,
+        gt=0.0,
+        le=1.0,
+        description="How fast the background model follows the scene per analysed frame; raising it forgets "
+        "slow smoke sooner (misses it), lowering it is slower to accept lighting changes (false change).",
+    )
+    min_change: int = Field(
+        default=10,
+        ge=1,
+        le=255,
+        description="Minimum grey-level change from the background for a smoke pixel; raising it needs "
+        "thicker smoke, lowering it reacts to thin haze and to noise.",
+    )
+    max_chroma: int = Field(
+        default=22,
+        ge=0,
+        le=255,
+        description="Maximum colourfulness (|Cb-128|+|Cr-128|) of a smoke pixel; raising it accepts "
+        "tinted smoke and also coloured moving objects.",
+    )
+    min_component_px: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="Smallest smoke blob (pixels at the cue's work width); raising it ignores small wisps.",
+    )
+    min_rise_share: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=5.0,
+        description="Over the confirmation window the plume top must rise or the box grow by this share of "
+        "its height; raising it waits for clearer rising smoke, lowering it accepts static grey change.",
+    )
+
+
+class ConfirmConfig(BaseModel):
+    """Temporal confirmation: link candidates over frames, then start an incident on N of the last M."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frames_required: int = Field(
+        default=4,
+        ge=1,
+        le=200,
+        description="Fire: analysed frames (of the last window_frames) with a candidate before an incident "
+        "starts; raising it means fewer false alarms and later alerts.",
+    )
+    window_frames: int = Field(
+        default=6,
+        ge=1,
+        le=400,
+        description="Fire: how many recent analysed frames the N-of-M rule looks at; raising it (with "
+        "frames_required fixed) tolerates more frames without a candidate, so confirmation is easier.",
+    )
+    smoke_frames_required: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Smoke: frames with a candidate before an incident starts (smoke is slower); raising "
+        "it means fewer false smoke alerts and later ones.",
+    )
+    smoke_window_frames: int = Field(
+        default=12,
+        ge=1,
+        le=400,
+        description="Smoke: how many recent analysed frames the N-of-M rule looks at; raising it (with "
+        "smoke_frames_required fixed) tolerates more gaps in a thin plume.",
+    )
+    link_min_overlap: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="Minimum overlap (intersection over the smaller box, after widening by "
+        "link_margin_share) "
+        "to link a candidate to an existing track; raising it splits flickering fires into several tracks.",
+    )
+    link_margin_share: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=2.0,
+        description="Track boxes are widened by this share of their size before linking, so a flame that "
+        "jumps a little stays one track.",
+    )
+    max_drift: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=100.0,
+        description="Largest movement of a track's base point over the window, in box sizes; fires stay "
+        "put while cars and people walk away. Lowering it rejects more movers and also spreading fires.",
+    )
+    max_off_share: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of window frames in which a cue track's colour vanishes (a blinking "
+        "lamp is off half the time, a fire never); lowering it rejects more blinking lights.",
+    )
+    max_periodicity: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="Largest autocorrelation of a cue track's flame-area series at any lag >= 2 frames; a "
+        "regularly blinking lamp scores near 1, flames flicker irregularly. Lowering it is stricter.",
+    )
+    max_tracks: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Most tracks kept per camera; the weakest are dropped beyond it. Raising it costs a "
+        "little CPU in very busy scenes, lowering it may drop a real fire's track among many false ones.",
+    )
+
+
+class AreaConfig(BaseModel):
+    """Size gates on candidate boxes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_box_area_share: float = Field(
+        default=0.0002,
+        ge=0.0,
+        le=1.0,
+        description="Smallest candidate box as a share of the frame area; raising it ignores small distant "
+        "fires (and small false sources), lowering it alerts on smaller ignitions.",
+    )
+    max_box_width_share: float = Field(
+        default=0.6,
+        gt=0.0,
+        le=1.0,
+        description="Candidate boxes wider than this share of the frame width are dropped (a sunset sky, a "
+        "whole-frame lighting change); raising it keeps very close, very large fires.",
+    )
+
+
+class ScheduleConfig(BaseModel):
+    """When new incidents may start; open incidents keep updating and end normally outside the hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active_hours: list[str] = Field(
+        default_factory=list,
+        description="Local time ranges 'HH:MM-HH:MM' in which new incidents may start (a range may wrap "
+        "midnight, '24:00' ends a day); empty means always.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="IANA time zone in which active_hours are read (local time)."
+    )
+
+    @field_validator("active_hours")
+    @classmethod
+    def _hours(cls, value: list[str]) -> list[str]:
+        for item in value:
+            m = _HOURS.match(item.strip())
+            if not m:
+                raise ValueError(f"'{item}' is not 'HH:MM-HH:MM'")
+            h1, m1, h2, m2 = (int(g) for g in m.groups())
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or h1 * 60 + m1 > 1440 or h2 * 60 + m2 > 1440:
+                raise ValueError(f"'{item}' has an hour or minute out of range")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}'") from exc
+        return value
+
+
+class LifecycleConfig(BaseModel):
+    """Incident lifecycle: update cadence, end, cooldown and the evidence clip window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    end_after_s: float = Field(
+        default=20.0,
+        gt=0.0,
+        le=3600.0,
+        description="An incident ends when no candidate was linked to it for this long; raising it bridges "
+        "longer occlusions (smoke, a passing bus), lowering it closes tickets sooner.",
+    )
+    cooldown_s: float = Field(
+        default=120.0,
+        ge=0.0,
+        le=86400.0,
+        description="After an incident ends, a new one of the same kind overlapping its box does not start "
+        "for this long; raising it suppresses re-alerts of a flapping source.",
+    )
+    update_min_interval_s: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=3600.0,
+        description="Least time between two update events of one incident; lowering it sends more "
+        "updates, raising it fewer.",
+    )
+    update_growth_factor: float = Field(
+        default=1.5,
+        gt=1.0,
+        le=100.0,
+        description="Send an update when the fire area has grown by this factor since the last event; "
+        "lowering it sends more updates.",
+    )
+    update_min_confidence_gain: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="Send an update (a better snapshot) when confidence rose by this much since the "
+        "last event; lowering it sends more updates.",
+    )
+    heartbeat_s: float = Field(
+        default=120.0,
+        ge=0.0,
+        le=86400.0,
+        description="Send an update at least this often while the incident lasts (0: never), so the "
+        "dispatcher sees it is still burning; lowering it sends more heartbeats.",
+    )
+    pre_roll_s: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds of video before the first candidate in the evidence clip; raising it shows "
+        "more of how the fire began, in a larger clip.",
+    )
+    post_roll_s: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds of video after the triggering frame in the evidence clip; raising it shows "
+        "more of the development, in a larger clip.",
+    )
+
+
+class ConfidenceConfig(BaseModel):
+    """How the evidence adds up to an event confidence in [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cue_base: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Confidence of a confirmed cue-only track before bonuses; raising it ranks cue "
+        "alerts higher against model alerts.",
+    )
+    agreement_bonus: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Added when the model and the cues agree on the same place in at least one window "
+        "frame; raising it ranks agreed alerts higher.",
+    )
+    growth_bonus: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="Added in full when the fire area grows at growth_ref_per_s or faster (pro rata "
+        "below); raising it ranks growing fires higher.",
+    )
+    growth_ref_per_s: float = Field(
+        default=0.2,
+        gt=0.0,
+        le=100.0,
+        description="Relative area growth per second that earns the whole growth bonus; lowering it "
+        "rewards slow growth as much as fast.",
+    )
+    flicker_bonus: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="Added in full when the median flicker (disorder) is twice min_disorder or more.",
+    )
+
+
+class FireConfig(BaseModel):
+    """`detectors.fire`: fire and smoke detection for fixed cameras (model, cues or both)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    analysis_fps: float = Field(
+        default=5.0,
+        gt=0.0,
+        le=30.0,
+        description="Frames per second analysed; raising it confirms sooner (frames_required is counted in "
+        "analysed frames) at proportionally more CPU.",
+    )
+    mode: Literal["model", "cues", "both"] = Field(
+        default="cues",
+        description="'model': only the fire/smoke model's boxes; 'cues': only the weights-free colour, "
+        "flicker and smoke cues; 'both': either, and agreement raises confidence.",
+    )
+    model: str | None = Field(
+        default=None,
+        description="Name of the fire/smoke model in `models:`; required for mode 'model' or 'both', "
+        "unused for 'cues'.",
+    )
+    class_map: ClassMapConfig = Field(
+        default_factory=ClassMapConfig,
+        description="Model class names per kind.",
+    )
+    min_model_confidence: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description="Model boxes below this confidence are not candidates; raising it means fewer false "
+        "candidates and later or missed alerts.",
+    )
+    flame: FlameCueConfig = Field(default_factory=FlameCueConfig, description="Weights-free flame cue.")
+    smoke: SmokeCueConfig = Field(default_factory=SmokeCueConfig, description="Weights-free smoke cue.")
+    confirm: ConfirmConfig = Field(default_factory=ConfirmConfig, description="Temporal confirmation.")
+    area: AreaConfig = Field(default_factory=AreaConfig, description="Candidate size gates.")
+    zones: list[list[Point]] = Field(
+        default_factory=list,
+        description="Polygons (pixels, or 0-1 relative) where fire may be reported; empty: the whole frame.",
+    )
+    masks: list[list[Point]] = Field(
+        default_factory=list,
+        description="Polygons of known false sources (a lamp, a chimney, an orange sign) that are ignored.",
+    )
+    mask_max_overlap: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="A model box more than this share inside the masks is dropped; lowering it drops boxes "
+        "that merely touch a mask.",
+    )
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="Active hours.")
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig, description="Incident lifecycle.")
+    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig, description="Confidence scoring.")
+    ground_pixel_sigma_share: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=10.0,
+        description="Uncertainty of a fire's base pixel as a share of its box height, for the accuracy "
+        "radius of its ground position; raising it reports a wider radius.",
+    )
+
+    @field_validator("zones", "masks")
+    @classmethod
+    def _polygons(cls, value: list[list[Point]]) -> list[list[Point]]:
+        for i, poly in enumerate(value):
+            if len(poly) < 3:
+                raise ValueError(f"polygon {i} has {len(poly)} points; a polygon needs at least 3")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FireConfig:
+        if self.mode in ("model", "both") and not self.model:
+            raise ValueError(f"mode '{self.mode}' needs `model` (a fire/smoke model's name in `models:`)")
+        c = self.confirm
+        if c.frames_required > c.window_frames:
+            raise ValueError(
+                f"confirm.frames_required ({c.frames_required}) exceeds "
+                f"confirm.window_frames ({c.window_frames})"
+            )
+        if c.smoke_frames_required > c.smoke_window_frames:
+            raise ValueError(
+                f"confirm.smoke_frames_required ({c.smoke_frames_required}) exceeds "
+                f"confirm.smoke_window_frames ({c.smoke_window_frames})"
+            )
+        return self

@@ -1,0 +1,396 @@
+"""Weights-free cues: flame (colour + flicker) and smoke (grey, translucent, blurring change), per camera.
+
+Both work on a shrunk copy of the frame (`work_width_px`), keep only the previous frame's state they
+need, and return `Candidates` in source pixels.
+
+Flame: flame-coloured blobs whose shape changes between analysed frames. `disorder` is the share of a
+blob's flame pixels that changed (XOR over OR of this and the previous colour mask inside the box). A
+sign or a parked red car scores near 0; flames score 0.2-0.7. A lamp switching on is not flicker: a
+blob is judged only when enough of its pixels were already flame-coloured in the previous frame. A fast
+red car does score high; the tracker rejects it because it drifts away.
+
+Smoke (experimental): pixels that differ from a slow background model, are grey (low chroma), and are no
+more colourful than the background there; boxes carry a blur ratio (edge energy now over edge energy of
+the background), which is below 1 where smoke veils texture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.fire.blobs import blob_boxes, box_sums, group_boxes, integral
+from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, SOURCE_CUE, Candidates
+from detectors.fire.colour import Means, chroma, flame_colour_mask, frame_means, ycrcb
+from detectors.fire.config import FlameCueConfig, SmokeCueConfig
+
+_SHIFT_SIZE = 256
+"""Longest side (pixels) of the image the camera's sway is measured on."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkFrame:
+    """The frame shrunk for the cues, with the planes both cues use and the source/work scale."""
+
+    source: NDArray[np.uint8]
+    image: NDArray[np.uint8]
+    ycc: NDArray[np.int16]
+    scale: float
+    allowed: NDArray[np.bool_]
+
+    @classmethod
+    def make(
+        cls, image_bgr: NDArray[np.uint8], work_width_px: int, allowed: NDArray[np.bool_] | None = None
+    ) -> WorkFrame:
+        """Shrink (never enlarge) to `work_width_px`; `allowed` is a work-size mask of zones minus masks."""
+        h, w = image_bgr.shape[:2]
+        if w > work_width_px:
+            scale = w / work_width_px
+            size = (work_width_px, max(1, round(h / scale)))
+            small = np.asarray(cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA), np.uint8)
+        else:
+            scale = 1.0
+            small = np.ascontiguousarray(image_bgr)
+        if allowed is None:
+            allowed = np.ones(small.shape[:2], bool)
+        return cls(source=image_bgr, image=small, ycc=ycrcb(small), scale=scale, allowed=allowed)
+
+    def with_allowed(self, allowed: NDArray[np.bool_]) -> WorkFrame:
+        return WorkFrame(self.source, self.image, self.ycc, self.scale, allowed)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.image.shape[1]), int(self.image.shape[0])
+
+    def to_source(self, boxes: NDArray[np.integer]) -> NDArray[np.float32]:
+        out: NDArray[np.float32] = (boxes.astype(np.float32) * np.float32(self.scale)).astype(np.float32)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CueResult:
+    """What a cue found in one frame: accepted candidates and how many blobs it rejected, and why."""
+
+    candidates: Candidates
+    rejected_static: int = 0
+    rejected_onset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Previous:
+    work: WorkFrame
+    mask: NDArray[np.bool_]
+    means: Means
+
+
+class FlameCue:
+    """Flame-coloured blobs that flicker; keeps the previous analysed frame of one camera.
+
+    Three tests per blob, cheapest first: (1) its pixels were already flame-coloured in place in the
+    previous frame (else it is a lamp switching on or something arriving); (2) its shape changed by at
+    least `min_disorder` even after the best rigid shift (else it is a sign, or a car sliding by); (3) the
+    change survives at fine resolution with an edge tolerance, after compensating the camera's own sway
+    (else it is outline noise of a thin orange strip: a sunset between buildings, compression).
+    """
+
+    def __init__(self) -> None:
+        self._prev: _Previous | None = None
+        self._colour_table: NDArray[np.float64] | None = None
+        self._window: NDArray[np.float32] | None = None
+        self.last_mask: NDArray[np.bool_] | None = None
+        self.last_shift_px: tuple[float, float] = (0.0, 0.0)
+
+    def reset(self) -> None:
+        self._prev = None
+        self._colour_table = None
+        self.last_mask = None
+
+    def colour_pixels(self, boxes_work: NDArray[np.integer]) -> NDArray[np.float64]:
+        """Flame-coloured pixel count of the latest frame inside each work-pixel box (0 before any frame)."""
+        if self._colour_table is None:
+            return np.zeros((len(boxes_work),), np.float64)
+        return box_sums(self._colour_table, boxes_work)
+
+    def step(self, work: WorkFrame, cfg: FlameCueConfig) -> CueResult:
+        means = frame_means(work.ycc)
+        colour = flame_colour_mask(work.image, cfg, work.ycc, means) & work.allowed
+        prev = self._prev
+        self._prev = _Previous(work, colour, means)
+        self.last_mask = colour
+        self._colour_table = integral(colour)
+        if prev is None or prev.mask.shape != colour.shape or prev.work.source.shape != work.source.shape:
+            return CueResult(Candidates.empty())
+        shift = self._camera_shift(prev, work, colour, cfg) if cfg.stabilise else (0.0, 0.0)
+        self.last_shift_px = shift
+        prev_mask = prev.mask
+        if shift != (0.0, 0.0):
+            moved = _translate(prev.work.image, shift, work.size)
+            prev_mask = flame_colour_mask(moved, cfg, means=prev.means) & work.allowed
+        # Judge each blob on its own flicker first, then group the flickering ones: a car passing a
+        # blinking lamp must not borrow the lamp's change.
+        boxes, counts = blob_boxes(colour, 0, cfg.min_component_px)
+        if len(boxes) == 0:
+            return CueResult(Candidates.empty())
+        now_px = counts.astype(np.float64)
+        both_px = box_sums(integral(colour & prev_mask), boxes)
+        raw = _disorder(2 * both_px, now_px + box_sums(integral(prev_mask), boxes))
+        # In place, unshifted: the other lamp of an alternating pair, shifted onto this one, must not
+        # make a lamp switching on look like a flickering blob.
+        judged = both_px / np.maximum(now_px, 1.0) >= cfg.min_overlap_prev
+        max_shift = max(0, round(cfg.max_shift_share * work.size[0]))
+        disorder = np.where(judged, raw, 0.0)
+        fine = np.zeros_like(disorder)
+        for k in np.flatnonzero(disorder >= cfg.min_disorder).tolist():
+            disorder[k] = aligned_disorder(colour, prev_mask, boxes[k], max_shift)
+            if disorder[k] < cfg.min_disorder:
+                continue
+            fine[k] = fine_disorder(prev, work, boxes[k], means=means, shift=shift, cfg=cfg)
+        flicker = judged & (disorder >= cfg.min_disorder) & (fine >= cfg.min_fine_disorder)
+        rejected_static = int((judged & ~flicker).sum())
+        rejected_onset = int((~judged).sum())
+        if not flicker.any():
+            return CueResult(Candidates.empty(), rejected_static, rejected_onset)
+        gap = round(cfg.merge_gap_share * work.size[0])
+        groups, member = group_boxes(boxes[flicker], gap, work.size)
+        weight = now_px[flicker]
+        group_px = np.bincount(member, weights=weight, minlength=len(groups))
+        group_disorder = np.bincount(member, weights=weight * disorder[flicker], minlength=len(groups)) / (
+            np.maximum(group_px, 1.0)
+        )
+        score = np.clip(0.5 + group_disorder, 0.0, 1.0)
+        cands = Candidates.build(
+            work.to_source(groups), KIND_FIRE, score, SOURCE_CUE, disorder=group_disorder
+        )
+        return CueResult(cands, rejected_static, rejected_onset)
+
+    def _camera_shift(
+        self, prev: _Previous, work: WorkFrame, colour: NDArray[np.bool_], cfg: FlameCueConfig
+    ) -> tuple[float, float]:
+        """The camera's own sub-pixel sway between the two frames (work pixels), or (0, 0).
+
+        A pole-mounted camera sways by fractions of a pixel; every orange outline then changes and
+        would read as flicker. Phase correlation gives the global shift. Flame-coloured pixels are left
+        out: at night a flame may be the only texture in view, and the camera's shift must not be
+        measured on the very motion we want to see.
+        """
+        hide = cv2.dilate((prev.mask | colour).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        g0 = prev.work.ycc[..., 0].astype(np.float32)
+        g1 = work.ycc[..., 0].astype(np.float32)
+        fill = float(np.median(g1))
+        g0[hide] = fill
+        g1[hide] = fill
+        # Measured on a small power-of-two image: the DFT is then cheap, and sub-pixel accuracy there
+        # is still a small fraction of a work pixel.
+        k = _SHIFT_SIZE / max(work.size)
+        size = (max(8, round(work.size[0] * k)), max(8, round(work.size[1] * k)))
+        g0 = np.asarray(cv2.resize(g0, size, interpolation=cv2.INTER_AREA), np.float32)
+        g1 = np.asarray(cv2.resize(g1, size, interpolation=cv2.INTER_AREA), np.float32)
+        if self._window is None or self._window.shape != g0.shape:
+            self._window = np.asarray(cv2.createHanningWindow(size, cv2.CV_32F), np.float32)
+        (dx, dy), response = cv2.phaseCorrelate(g0, g1, self._window)
+        dx, dy = dx / k, dy / k
+        limit = max(1.0, cfg.max_shake_share * work.size[0])
+        if response < 0.1 or abs(dx) > limit or abs(dy) > limit or (abs(dx) < 0.05 and abs(dy) < 0.05):
+            return (0.0, 0.0)
+        return (float(dx), float(dy))
+
+
+def _translate(
+    image: NDArray[np.uint8], shift: tuple[float, float], size: tuple[int, int]
+) -> NDArray[np.uint8]:
+    moved = cv2.warpAffine(
+        image,
+        np.array([[1, 0, shift[0]], [0, 1, shift[1]]], np.float32),
+        size,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return np.asarray(moved, np.uint8)
+
+
+def fine_disorder(
+    prev: _Previous,
+    work: WorkFrame,
+    box: NDArray[np.integer],
+    *,
+    means: Means,
+    shift: tuple[float, float],
+    cfg: FlameCueConfig,
+) -> float:
+    """In-place disorder of a blob at fine resolution, with the edge tolerance and sway compensation.
+
+    The blob's box is cut from the full-resolution frames (scaled to a `fine_width_px` view), the
+    previous crop taken where the camera's sway moved it, both turned into flame-colour masks with
+    their frames' means, and pixels within `edge_tolerance_px` of the other mask count as unchanged.
+    Fewer than `min_fine_changed_px` changed pixels is no change at all (noise on a smooth orange sky
+    flips a few pixels, a flame many).
+    """
+    src_h, src_w = work.source.shape[:2]
+    s = work.scale
+    pad = 2
+    x1 = max(0, int(box[0] * s) - pad)
+    y1 = max(0, int(box[1] * s) - pad)
+    x2 = min(src_w, int(np.ceil(box[2] * s)) + pad)
+    y2 = min(src_h, int(np.ceil(box[3] * s)) + pad)
+    if x2 <= x1 or y2 <= y1:
+        return 0.0
+    now_crop = work.source[y1:y2, x1:x2]
+    dx, dy = shift[0] * s, shift[1] * s
+    centre = ((x1 + x2 - 1) / 2 - dx, (y1 + y2 - 1) / 2 - dy)
+    prev_crop = np.asarray(cv2.getRectSubPix(prev.work.source, (x2 - x1, y2 - y1), centre), np.uint8)
+    # Crops are brought to one scale (the frame as if `fine_width_px` wide), so the edge tolerance means
+    # the same share of the view whatever the camera's resolution.
+    f = cfg.fine_width_px / src_w
+    if abs(f - 1.0) > 0.05:
+        size = (max(1, round((x2 - x1) * f)), max(1, round((y2 - y1) * f)))
+        interp = cv2.INTER_AREA if f < 1.0 else cv2.INTER_LINEAR
+        now_crop = np.asarray(cv2.resize(now_crop, size, interpolation=interp), np.uint8)
+        prev_crop = np.asarray(cv2.resize(prev_crop, size, interpolation=interp), np.uint8)
+    a = flame_colour_mask(np.ascontiguousarray(now_crop), cfg, means=means)
+    b = flame_colour_mask(prev_crop, cfg, means=prev.means)
+    total = float(a.sum() + b.sum())
+    if total <= 0:
+        return 0.0
+    tol = cfg.edge_tolerance_px
+    kept = float((a & _grow(b, tol)).sum() + (b & _grow(a, tol)).sum())
+    if total - kept < cfg.min_fine_changed_px:
+        return 0.0
+    return float(_disorder(np.array([kept]), np.array([total]))[0])
+
+
+class SmokeCue:
+    """Grey, translucent change against a slow background model of one camera (experimental)."""
+
+    def __init__(self) -> None:
+        self._bg: NDArray[np.float32] | None = None
+        self._bg_chroma: NDArray[np.float32] | None = None
+        self.last_mask: NDArray[np.bool_] | None = None
+
+    def reset(self) -> None:
+        self._bg = None
+        self._bg_chroma = None
+        self.last_mask = None
+
+    def step(self, work: WorkFrame, cfg: SmokeCueConfig, merge_gap_share: float) -> CueResult:
+        k = min(1.0, cfg.work_width_px / work.size[0])
+        size = (max(8, round(work.size[0] * k)), max(8, round(work.size[1] * k)))
+        small = (
+            work.image
+            if k >= 1.0
+            else np.asarray(cv2.resize(work.image, size, interpolation=cv2.INTER_AREA), np.uint8)
+        )
+        allowed = (
+            work.allowed
+            if k >= 1.0
+            else np.asarray(
+                cv2.resize(work.allowed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST), bool
+            )
+        )
+        ycc = ycrcb(small)
+        gray = ycc[..., 0].astype(np.float32)
+        chroma_now = chroma(ycc).astype(np.float32)
+        bg, bg_chroma = self._bg, self._bg_chroma
+        if bg is None or bg_chroma is None or bg.shape != gray.shape:
+            self._bg, self._bg_chroma = gray, chroma_now
+            return CueResult(Candidates.empty())
+        # Follow global exposure changes (auto-iris, a cloud) so they do not read as smoke everywhere.
+        gain = float(np.clip(np.median(bg) / max(float(np.median(gray)), 1.0), 0.7, 1.4))
+        gray = gray * np.float32(gain)
+        # Change beyond the background's own 3x3 range, so a swaying camera's edges are not change.
+        kernel = np.ones((3, 3), np.uint8)
+        above = gray - np.asarray(cv2.dilate(bg, kernel), np.float32)
+        below = np.asarray(cv2.erode(bg, kernel), np.float32) - gray
+        diff = np.maximum(np.maximum(above, below), 0.0)
+        smoke = (
+            (diff >= cfg.min_change)
+            & (chroma_now <= cfg.max_chroma)
+            & (chroma_now <= bg_chroma + 4.0)
+            & allowed
+        )
+        self.last_mask = smoke
+        # Learn the background everywhere except where smoke is, so a slow plume is not absorbed.
+        alpha = np.float32(cfg.background_alpha)
+        learn = ~cv2.dilate(smoke.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        self._bg = np.where(learn, bg + alpha * (gray - bg), bg).astype(np.float32)
+        self._bg_chroma = np.where(learn, bg_chroma + alpha * (chroma_now - bg_chroma), bg_chroma).astype(
+            np.float32
+        )
+        gap = round(merge_gap_share * size[0])
+        boxes, counts = blob_boxes(smoke, gap, cfg.min_component_px)
+        if len(boxes) == 0:
+            return CueResult(Candidates.empty())
+        area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1).astype(np.float64)
+        # Edge energy now over edge energy of the background, with a floor so a flat sky does not divide
+        # by zero: below 1 where smoke veils texture, above 1 where a solid object brings new edges.
+        floor = _EDGE_FLOOR * area
+        blur = (box_sums(integral(_edge_energy(gray)), boxes) + floor) / (
+            box_sums(integral(_edge_energy(bg)), boxes) + floor
+        )
+        fill = counts / area
+        score = np.clip(0.3 + 0.4 * fill + 0.3 * np.clip(1.0 - blur, 0.0, 1.0), 0.0, 1.0)
+        to_source = boxes.astype(np.float32) * np.float32(work.scale / k)
+        return CueResult(Candidates.build(to_source, KIND_SMOKE, score, SOURCE_CUE, blur_ratio=blur))
+
+
+_EDGE_FLOOR = 8.0
+"""Edge energy per pixel added to both sides of the smoke blur ratio (about a faint texture)."""
+
+
+def _grow(mask: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:
+    if px <= 0:
+        return mask
+    kernel = np.ones((2 * px + 1, 2 * px + 1), np.uint8)
+    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+
+
+def aligned_disorder(
+    now: NDArray[np.bool_], prev: NDArray[np.bool_], box: NDArray[np.integer], max_shift_px: int
+) -> float:
+    """Disorder (Jaccard distance) of a blob after the best rigid shift (±max_shift_px) of the previous mask.
+
+    A car or a person sliding across the view keeps its shape, so some shift makes the masks agree and
+    the disorder falls near 0; flames change shape, so no shift explains them. One template match per
+    term covers every shift.
+    """
+    x1, y1, x2, y2 = (int(v) for v in box)
+    template = now[y1:y2, x1:x2].astype(np.float32)
+    if float(template.sum()) <= 0:
+        return 1.0
+    h, w = prev.shape
+    m = max(0, max_shift_px)
+
+    def pad(a: NDArray[np.bool_] | None) -> NDArray[np.float32]:
+        out = np.zeros((h + 2 * m, w + 2 * m), np.float32)
+        out[m : m + h, m : m + w] = 1.0 if a is None else a
+        return out[y1 : y2 + 2 * m, x1 : x2 + 2 * m]
+
+    prev_r = pad(prev)
+    both = cv2.matchTemplate(prev_r, template, cv2.TM_CCORR)
+    prev_in_box = cv2.matchTemplate(prev_r, np.ones_like(template), cv2.TM_CCORR)
+    # Pixels that came from outside the frame under a shift (an object sliding in) cannot be compared.
+    now_seen = cv2.matchTemplate(pad(None), template, cv2.TM_CCORR)
+    kept = 2 * np.asarray(both, np.float64)
+    return float(
+        _disorder(kept, np.asarray(now_seen, np.float64) + np.asarray(prev_in_box, np.float64)).min()
+    )
+
+
+def _disorder(kept: NDArray[np.floating], total: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Unmatched pixels over unmatched + matched pairs: the Jaccard distance when tolerance is 0.
+
+    `kept` counts pixels of either frame within tolerance of the other frame's mask (a shared pixel
+    twice), `total` all pixels of both frames.
+    """
+    unmatched = np.maximum(np.asarray(total, np.float64) - kept, 0.0)
+    out: NDArray[np.float64] = unmatched / np.maximum(unmatched + np.asarray(kept, np.float64) / 2.0, 1.0)
+    return out
+
+
+def _edge_energy(gray: NDArray[np.float32]) -> NDArray[np.float32]:
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    out: NDArray[np.float32] = np.abs(gx) + np.abs(gy)
+    return out

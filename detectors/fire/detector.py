@@ -1,0 +1,551 @@
+"""`FireDetector`: fire and smoke incidents on fixed cameras from model boxes, weights-free cues, or both.
+
+Per analysed frame: candidates (model boxes of fire/smoke classes, flickering flame-coloured blobs,
+optionally grey rising change) -> size/zone/mask gates -> linked to tracks by overlap -> a track whose
+candidates appeared in N of the last M analysed frames, and which behaves like a fire (stays put, never
+goes dark, flickers without a period, or for smoke rises/grows), starts an incident unless the schedule
+or a cooldown forbids it. The incident sends updates when the fire grows or a clearly better view comes,
+a heartbeat while it lasts, and ends when nothing was linked to it for `end_after_s`.
+
+Use one instance per camera (the lead builds it with that camera's merged config and calibration);
+state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel
+
+from detectors.base import DetectorStats
+from detectors.event import Event, EventKind, GeoPoint, ModelRef, Phase
+from detectors.fire.annotate import draw_state
+from detectors.fire.blobs import box_areas, box_sums, integral
+from detectors.fire.candidates import (
+    KIND_FIRE,
+    KIND_NAMES,
+    KIND_SMOKE,
+    Candidates,
+    from_model,
+    kind_lookup,
+    merge_sources,
+    overlap_min,
+    widen,
+)
+from detectors.fire.config import FireConfig
+from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
+from detectors.fire.schedule import ActiveHours
+from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodicity
+from detectors.fire.tracks import Incident, Track, link
+from detectors.geometry.ground import GroundCalibration, GroundMapper
+from detectors.zones import RegionMask
+from gridwatch.errors import ConfigError
+from ingest.frame import Frame
+from models.detections import Detections
+
+log = logging.getLogger(__name__)
+
+_EVENT_KIND = {KIND_FIRE: EventKind.FIRE, KIND_SMOKE: EventKind.SMOKE}
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Everything derived from one config, swapped as a single reference on hot reload."""
+
+    config: FireConfig
+    lookup: NDArray[np.int8]
+    zones: RegionMask
+    masks: RegionMask
+    hours: ActiveHours
+
+
+@dataclass
+class _Assessment:
+    """Whether a track may start (or update) an incident now, and the numbers behind that."""
+
+    ready: bool
+    reject: str | None
+    confidence: float
+    reasons: dict[str, float | int | str | bool]
+    growth_rate_per_s: float
+
+
+@dataclass
+class _CameraState:
+    flame: FlameCue = field(default_factory=FlameCue)
+    smoke: SmokeCue = field(default_factory=SmokeCue)
+    tracks: list[Track] = field(default_factory=list)
+    next_track_id: int = 1
+    cooldowns: list[tuple[int, NDArray[np.float64], float]] = field(default_factory=list)
+    last_candidates: Candidates = field(default_factory=Candidates.empty)
+    frame_size: tuple[int, int] = (0, 0)
+    last_work_scale: float = 1.0
+
+
+class FireDetector:
+    """The `fire` detector (implements `detectors.base.Detector`)."""
+
+    name = "fire"
+
+    def __init__(
+        self,
+        config: FireConfig,
+        *,
+        class_names: Mapping[int, str] | None = None,
+        ground: GroundCalibration | GroundMapper | None = None,
+        model_ref: ModelRef | None = None,
+        camera_id: str = "",
+    ) -> None:
+        """`class_names`: the configured model's id->name map (its Ultralytics metadata); `ground`: the
+        camera's ground calibration, for event positions; `model_ref`: reported on model-backed events."""
+        self.stats = DetectorStats()
+        self._class_names = dict(class_names or {})
+        self._model_ref = model_ref
+        where = f"camera {camera_id} ground calibration" if camera_id else "ground calibration"
+        self._ground = GroundMapper(ground, where) if isinstance(ground, GroundCalibration) else ground
+        self._states: dict[str, _CameraState] = {}
+        self._last_camera: str | None = None
+        self._settings = self._build(config)
+
+    # ----------------------------------------------------------------- Detector protocol
+    @property
+    def config(self) -> FireConfig:
+        return self._settings.config
+
+    @property
+    def analysis_fps(self) -> float:
+        return self._settings.config.analysis_fps
+
+    @property
+    def model_name(self) -> str | None:
+        cfg = self._settings.config
+        return cfg.model if cfg.mode in ("model", "both") else None
+
+    def reconfigure(self, config: BaseModel) -> None:
+        """Swap thresholds, zones, masks and schedule; tracks, open incidents and cooldowns are kept."""
+        if not isinstance(config, FireConfig):
+            raise ConfigError(f"fire detector: reconfigure needs a FireConfig, got {type(config).__name__}")
+        self._settings = self._build(config)
+
+    def process(self, frame: Frame, detections: Detections | None) -> list[Event]:
+        s = self._settings
+        cfg = s.config
+        st = self._states.get(frame.camera_id)
+        if st is None:
+            st = self._states[frame.camera_id] = _CameraState()
+        self._last_camera = frame.camera_id
+        st.frame_size = (frame.width, frame.height)
+        self.stats.frames += 1
+
+        model_cands = Candidates.empty()
+        if cfg.mode in ("model", "both") and detections is not None:
+            model_cands = from_model(detections, s.lookup, cfg.min_model_confidence)
+        cue_parts: list[Candidates] = []
+        work: WorkFrame | None = None
+        if cfg.mode in ("cues", "both"):
+            work = WorkFrame.make(frame.image, cfg.flame.work_width_px)
+            work = work.with_allowed(self._allowed(s, work.size))
+            st.last_work_scale = work.scale
+            flame = st.flame.step(work, cfg.flame)
+            self._count_cue_rejects(flame)
+            cue_parts.append(flame.candidates)
+            if cfg.smoke.enabled:
+                cue_parts.append(st.smoke.step(work, cfg.smoke, cfg.flame.merge_gap_share).candidates)
+        cands = self._gate(merge_sources(model_cands, Candidates.concat(cue_parts)), frame, s)
+        self.stats.candidates += len(cands)
+        st.last_candidates = cands
+
+        self._update_tracks(st, frame, cands, work, cfg)
+        events = self._decide(st, frame, s)
+        events += self._expire(frame.camera_id, st, frame.captured_at, cfg)
+        self._prune(st, cfg)
+        return events
+
+    def flush(self, now: float) -> list[Event]:
+        """End every open incident on every camera and forget all state (shutdown or reassignment)."""
+        events: list[Event] = []
+        cfg = self._settings.config
+        for camera_id, st in self._states.items():
+            for track in st.tracks:
+                if track.incident is not None:
+                    events.append(self._end(camera_id, st, track, now, cfg))
+        self._states.clear()
+        return events
+
+    def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Boxes, N-of-M counters and reasons of the last processed camera, on a BGR copy."""
+        st = self._states.get(self._last_camera) if self._last_camera is not None else None
+        cfg = self._settings.config
+        if st is None:
+            return image.copy()
+        windows = {KIND_FIRE: cfg.confirm.window_frames, KIND_SMOKE: cfg.confirm.smoke_window_frames}
+        return draw_state(image, st.last_candidates, st.tracks, windows, st.frame_size)
+
+    # ----------------------------------------------------------------- stages
+    def _build(self, config: FireConfig) -> _Settings:
+        return _Settings(
+            config=config,
+            lookup=kind_lookup(self._class_names, config.class_map),
+            zones=RegionMask(config.zones),
+            masks=RegionMask(config.masks),
+            hours=ActiveHours(config.schedule),
+        )
+
+    @staticmethod
+    def _allowed(s: _Settings, size: tuple[int, int]) -> NDArray[np.bool_]:
+        w, h = size
+        allowed = s.zones.raster(w, h).copy() if s.zones else np.ones((h, w), bool)
+        if s.masks:
+            allowed &= ~s.masks.raster(w, h)
+        return allowed
+
+    def _count_cue_rejects(self, result: CueResult) -> None:
+        if result.rejected_static:
+            self.stats.rejected["static"] += result.rejected_static
+        if result.rejected_onset:
+            self.stats.rejected["onset"] += result.rejected_onset
+
+    def _gate(self, cands: Candidates, frame: Frame, s: _Settings) -> Candidates:
+        """Drop candidates that are too small, too wide, outside the zones or mostly inside a mask."""
+        if len(cands) == 0:
+            return cands
+        cfg = s.config
+        w, h = frame.width, frame.height
+        area = box_areas(cands.xyxy)
+        width = cands.xyxy[:, 2] - cands.xyxy[:, 0]
+        keep = np.ones((len(cands),), bool)
+        checks: list[tuple[str, NDArray[np.bool_]]] = [
+            ("too_small", area < cfg.area.min_box_area_share * w * h),
+            ("too_wide", width > cfg.area.max_box_width_share * w),
+        ]
+        if s.zones:
+            xy = cands.xyxy
+            centre = np.column_stack([(xy[:, 0] + xy[:, 2]) / 2, (xy[:, 1] + xy[:, 3]) / 2])
+            checks.append(("outside_zone", ~s.zones.covers_points(centre, w, h)))
+        if s.masks:
+            inside = box_sums(integral(s.masks.raster(w, h)), np.round(cands.xyxy).astype(np.int64))
+            masked = inside > cfg.mask_max_overlap * np.maximum(area, 1.0)
+            checks.append(("masked", masked))
+        for reason, bad in checks:
+            newly = bad & keep
+            if newly.any():
+                self.stats.rejected[reason] += int(newly.sum())
+            keep &= ~bad
+        return cands[keep]
+
+    def _update_tracks(
+        self, st: _CameraState, frame: Frame, cands: Candidates, work: WorkFrame | None, cfg: FireConfig
+    ) -> None:
+        windows = {KIND_FIRE: cfg.confirm.window_frames, KIND_SMOKE: cfg.confirm.smoke_window_frames}
+        for track in st.tracks:
+            track.resize_window(windows[track.kind])
+        pairs, unmatched = link(st.tracks, cands, cfg.confirm.link_min_overlap, cfg.confirm.link_margin_share)
+        hit = set()
+        for ti, ci in pairs:
+            st.tracks[ti].record_hit(frame, cands, ci)
+            hit.add(ti)
+        for ti, track in enumerate(st.tracks):
+            if ti not in hit:
+                track.record_miss()
+        for ci in np.flatnonzero(unmatched).tolist():
+            kind = int(cands.kind[ci])
+            track = Track(
+                track_id=st.next_track_id,
+                kind=kind,
+                box=cands.xyxy[ci].astype(np.float64),
+                first_seen_at=frame.captured_at,
+                first_seen_pts_s=frame.pts_s,
+                last_seen_at=frame.captured_at,
+                last_seen_pts_s=frame.pts_s,
+                window_frames=windows[kind],
+            )
+            st.next_track_id += 1
+            track.record_hit(frame, cands, ci)
+            st.tracks.append(track)
+        if work is not None and st.tracks:
+            boxes_work = np.round(np.array([t.box for t in st.tracks]) / work.scale).astype(np.int64)
+            colour = st.flame.colour_pixels(boxes_work)
+            for track, px in zip(st.tracks, colour.tolist(), strict=True):
+                track.colour_series.append(px)
+
+    def _assess(self, track: Track, cfg: FireConfig) -> _Assessment:
+        c = cfg.confirm
+        need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
+        hits = track.hit_count
+        n = track.recent(track.window_frames)
+        boxes = np.array(list(track.boxes)[-n:], np.float64).reshape(-1, 4)
+        times = np.array(list(track.times)[-n:], np.float64)
+        areas = box_areas(boxes)
+        sizes = np.sqrt(np.maximum(areas, 1.0))
+        base = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
+        model_hits, cue_hits, both_hits = track.source_counts()
+        cue_only = model_hits == 0
+        dis = np.array(list(track.disorder)[-n:], np.float64)
+        dis = dis[np.isfinite(dis)]
+        disorder = float(np.median(dis)) if len(dis) else 0.0
+        mconf = np.array(list(track.model_conf)[-n:], np.float64)
+        mconf = mconf[np.isfinite(mconf)]
+        growth = growth_rate_per_s(times, areas)
+        drift_v = drift(times, base, sizes)
+        series = np.array(track.colour_series, np.float64)
+        reasons: dict[str, float | int | str | bool] = {
+            "frames_confirmed": hits,
+            "window_frames": track.window_frames,
+            "frames_required": need,
+            "source": "both" if both_hits else ("cues" if cue_only else "model"),
+            "model_frames": model_hits,
+            "cue_frames": cue_hits,
+            "agreement_frames": both_hits,
+            "growth_rate_per_s": round(growth, 4),
+            "drift_box_sizes": round(drift_v, 3),
+        }
+        if mconf.size:
+            reasons["model_confidence_max"] = round(float(mconf.max()), 4)
+        reject: str | None = None
+        if cue_hits:
+            reasons["flicker_disorder"] = round(disorder, 4)
+        if track.kind == KIND_FIRE and cue_only and len(series) >= 4:
+            off = off_share(series)
+            per = periodicity(series)
+            reasons["off_share"] = round(off, 3)
+            reasons["periodicity"] = round(per, 3)
+            if off > c.max_off_share:
+                reject = "blinking"
+            elif per > c.max_periodicity:
+                reject = "periodic"
+        if track.kind == KIND_SMOKE and cue_only and len(boxes) >= 3:
+            k = max(1, len(boxes) // 3)
+            height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
+            rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
+            grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
+            reasons["rise_box_heights"] = round(rise, 3)
+            reasons["area_growth_share"] = round(grow, 3)
+            blur = np.array(list(track.blur)[-n:], np.float64)
+            blur = blur[np.isfinite(blur)]
+            if blur.size:
+                reasons["blur_ratio"] = round(float(np.median(blur)), 3)
+            if max(rise, grow) < cfg.smoke.min_rise_share:
+                reject = reject or "not_rising"
+            elif blur.size and float(np.median(blur)) > cfg.smoke.max_blur_ratio:
+                reject = reject or "not_veiling"
+        if cue_only and drift_v > c.max_drift:
+            reject = "drift"
+        conf_cfg = cfg.confidence
+        confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
+        if both_hits:
+            confidence += conf_cfg.agreement_bonus
+        confidence += conf_cfg.growth_bonus * min(1.0, max(0.0, growth / conf_cfg.growth_ref_per_s))
+        if cue_hits and track.kind == KIND_FIRE:
+            ref = max(cfg.flame.min_disorder, 1e-3)
+            confidence += conf_cfg.flicker_bonus * min(1.0, max(0.0, (disorder - ref) / ref))
+        confidence = min(1.0, max(0.0, confidence))
+        reasons["confidence"] = round(confidence, 4)
+        return _Assessment(
+            ready=hits >= need and reject is None,
+            reject=reject if hits >= need else None,
+            confidence=confidence,
+            reasons=reasons,
+            growth_rate_per_s=growth,
+        )
+
+    def _decide(self, st: _CameraState, frame: Frame, s: _Settings) -> list[Event]:
+        cfg = s.config
+        now = frame.captured_at
+        events: list[Event] = []
+        absorbed: list[Track] = []
+        for track in st.tracks:
+            if track.last_seen_at != now or track in absorbed:
+                continue
+            a = self._assess(track, cfg)
+            if track.incident is None:
+                if not a.ready:
+                    if a.reject:
+                        self.stats.rejected[a.reject] += 1
+                    continue
+                host = self._open_incident_near(st, track)
+                if host is not None:
+                    host.last_seen_at = max(host.last_seen_at, track.last_seen_at)
+                    host.last_seen_pts_s = max(host.last_seen_pts_s, track.last_seen_pts_s)
+                    absorbed.append(track)
+                    continue
+                if not s.hours.active(now):
+                    self.stats.rejected["schedule"] += 1
+                    continue
+                if self._cooling(st, track, now, cfg):
+                    self.stats.rejected["cooldown"] += 1
+                    continue
+                events.append(self._start(frame, st, track, a))
+            elif a.reject is None:
+                ev = self._maybe_update(frame, st, track, a, cfg)
+                if ev is not None:
+                    events.append(ev)
+        if absorbed:
+            st.tracks = [t for t in st.tracks if t not in absorbed]
+        return events
+
+    def _open_incident_near(self, st: _CameraState, track: Track) -> Track | None:
+        ext = widen(track.extent(), 0.25)
+        for other in st.tracks:
+            if other is track or other.incident is None or other.kind != track.kind:
+                continue
+            if overlap_min(ext, widen(other.extent(), 0.25))[0, 0] > 0:
+                return other
+        return None
+
+    def _cooling(self, st: _CameraState, track: Track, now: float, cfg: FireConfig) -> bool:
+        st.cooldowns = [c for c in st.cooldowns if now - c[2] < cfg.lifecycle.cooldown_s]
+        ext = widen(track.extent(), 0.25)
+        return any(k == track.kind and overlap_min(ext, box)[0, 0] > 0 for k, box, _ in st.cooldowns)
+
+    def _start(self, frame: Frame, st: _CameraState, track: Track, a: _Assessment) -> Event:
+        kind = KIND_NAMES[track.kind]
+        area = float(box_areas(track.extent()[None])[0])
+        inc = Incident(
+            incident_id=f"{kind}-{frame.camera_id}-{round(track.first_seen_at * 1000)}",
+            started_at=track.first_seen_at,
+            start_pts_s=track.first_seen_pts_s,
+            last_event_at=frame.captured_at,
+            last_event_area=area,
+            last_event_confidence=a.confidence,
+            confidence=a.confidence,
+            start_area=area,
+            reasons=dict(a.reasons),
+        )
+        track.incident = inc
+        self.stats.confirmations += 1
+        log.info(
+            "camera %s: %s incident %s started (confidence %.2f, %s/%s frames, source %s)",
+            frame.camera_id,
+            kind,
+            inc.incident_id,
+            a.confidence,
+            a.reasons["frames_confirmed"],
+            a.reasons["window_frames"],
+            a.reasons["source"],
+        )
+        return self._event(
+            frame.camera_id, st, track, Phase.START, now=frame.captured_at, pts_s=frame.pts_s, a=a
+        )
+
+    def _maybe_update(
+        self, frame: Frame, st: _CameraState, track: Track, a: _Assessment, cfg: FireConfig
+    ) -> Event | None:
+        inc = track.incident
+        if inc is None:
+            return None
+        life = cfg.lifecycle
+        now = frame.captured_at
+        inc.confidence = max(inc.confidence, a.confidence)
+        inc.reasons = dict(a.reasons)
+        since = now - inc.last_event_at
+        if since < life.update_min_interval_s:
+            return None
+        area = float(box_areas(track.extent()[None])[0])
+        grew = area >= inc.last_event_area * life.update_growth_factor
+        better = a.confidence >= inc.last_event_confidence + life.update_min_confidence_gain
+        heartbeat = life.heartbeat_s > 0 and since >= life.heartbeat_s
+        if not (grew or better or heartbeat):
+            return None
+        inc.update_seq += 1
+        inc.last_event_at = now
+        inc.last_event_area = area
+        inc.last_event_confidence = a.confidence
+        return self._event(frame.camera_id, st, track, Phase.UPDATE, now=now, pts_s=frame.pts_s, a=a)
+
+    def _expire(self, camera_id: str, st: _CameraState, now: float, cfg: FireConfig) -> list[Event]:
+        events: list[Event] = []
+        keep: list[Track] = []
+        for track in st.tracks:
+            if track.incident is not None and now - track.last_seen_at >= cfg.lifecycle.end_after_s:
+                events.append(self._end(camera_id, st, track, now, cfg))
+            else:
+                keep.append(track)
+        st.tracks = keep
+        return events
+
+    def _end(self, camera_id: str, st: _CameraState, track: Track, now: float, cfg: FireConfig) -> Event:
+        inc = track.incident
+        assert inc is not None
+        inc.update_seq += 1
+        st.cooldowns.append((track.kind, track.extent(), now))
+        log.info("camera %s: %s incident %s ended", camera_id, KIND_NAMES[track.kind], inc.incident_id)
+        times = np.array(list(track.times), np.float64)
+        growth = growth_rate_per_s(times, box_areas(np.array(list(track.boxes), np.float64).reshape(-1, 4)))
+        a = _Assessment(True, None, inc.confidence, dict(inc.reasons), growth)
+        return self._event(camera_id, st, track, Phase.END, now=now, pts_s=track.last_seen_pts_s, a=a)
+
+    def _prune(self, st: _CameraState, cfg: FireConfig) -> None:
+        st.tracks = [
+            t for t in st.tracks if t.incident is not None or len(t.hits) < t.window_frames or any(t.hits)
+        ]
+        extra = len(st.tracks) - cfg.confirm.max_tracks
+        if extra > 0:
+            idle = sorted((t for t in st.tracks if t.incident is None), key=lambda t: t.hit_count)[:extra]
+            st.tracks = [t for t in st.tracks if t not in idle]
+
+    # ----------------------------------------------------------------- event building
+    def _event(
+        self,
+        camera_id: str,
+        st: _CameraState,
+        track: Track,
+        phase: Phase,
+        *,
+        now: float,
+        pts_s: float,
+        a: _Assessment,
+    ) -> Event:
+        inc = track.incident
+        assert inc is not None
+        cfg = self._settings.config
+        box = track.extent()
+        x1, y1, x2, y2 = (float(v) for v in box)
+        fw, fh = st.frame_size
+        area_px = max(0.0, (x2 - x1) * (y2 - y1))
+        ground: GeoPoint | None = None
+        area_m2: float | None = None
+        if self._ground is not None and fw > 0:
+            base_x, base_y = (x1 + x2) / 2, y2
+            ground = self._ground.locate(
+                base_x, base_y, (fw, fh), pixel_sigma_px=max(1.0, cfg.ground_pixel_sigma_share * (y2 - y1))
+            )
+            mpp = self._ground.metres_per_px(base_x, base_y, (fw, fh))
+            if ground is not None and math.isfinite(mpp):
+                area_m2 = round(area_px * mpp * mpp, 3)
+        model_hits, _, _ = track.source_counts()
+        details: dict[str, object] = {
+            "fire_area_px": round(area_px, 1),
+            "fire_area_share": round(area_px / max(1, fw * fh), 6),
+            "growth_rate_per_s": round(a.growth_rate_per_s, 4),
+            "area_growth_since_start": round(area_px / max(inc.start_area, 1.0), 3),
+            "frames_seen": track.frames_seen,
+            "track_id": track.track_id,
+        }
+        if area_m2 is not None:
+            details["fire_area_m2_est"] = area_m2
+        self.stats.events[_EVENT_KIND[track.kind].value] += 1
+        life = cfg.lifecycle
+        return Event(
+            kind=_EVENT_KIND[track.kind],
+            source_id=camera_id,
+            incident_id=inc.incident_id,
+            phase=phase,
+            update_seq=inc.update_seq,
+            started_at=inc.started_at,
+            last_seen_at=track.last_seen_at,
+            trigger_captured_at=now,
+            confidence=round(max(inc.confidence, a.confidence) if phase is Phase.END else a.confidence, 4),
+            box_xyxy=(x1, y1, x2, y2),
+            ground=ground,
+            area_m2=area_m2,
+            snapshot=track.best_frame,
+            evidence_window_s=(max(0.0, inc.start_pts_s - life.pre_roll_s), pts_s + life.post_roll_s),
+            model=self._model_ref if model_hits else None,
+            reasons=dict(a.reasons),
+            details=details,
+        )

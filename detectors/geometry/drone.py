@@ -1,0 +1,483 @@
+"""Drone camera model: pixel rays from a telemetry `Pose`, intersected with flat ground, and back.
+
+Frames from a drone are located by casting the ray through a pixel from the camera position given by
+telemetry and intersecting it with a horizontal plane: the ground at the take-off elevation (DJI
+`rel_alt` is height above the take-off point) plus an optional offset, or a known roof plane. Results
+are in a local east/north/up (ENU) frame in metres around an origin chosen by the caller (a flight's
+first position), and in WGS-84 through `geodesy`.
+
+Conventions (those of DJI telemetry, see `ingest.frame.Pose`):
+- world ENU: x east, y north, z up; camera (OpenCV): x right, y down, z forward (optical axis).
+- yaw clockwise from north, pitch negative looking down (-90 = nadir), roll right-side-down positive,
+  applied as intrinsic yaw -> pitch -> roll (Z-Y-X Euler angles, the gimbal's order). DJI gimbal angles
+  are in the world frame (the gimbal is stabilised), so aircraft pitch/roll do not enter the camera's
+  attitude; aircraft yaw stands in for a missing gimbal yaw.
+- at nadir with yaw 0 the top of the image points north and its right side east.
+- no lens distortion: DJI video is rectified in the camera; the accuracy estimate covers the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
+from ingest.frame import Pose
+
+FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
+"""Diagonal of the 36 x 24 mm frame that 35 mm-equivalent focal lengths refer to (CIPA)."""
+
+Points = NDArray[np.float64]
+
+
+class DroneCameraSpec(BaseModel):
+    """One drone model's camera: a physical focal length and sensor width, or a 35 mm-equivalent focal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    focal_length_mm: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="Physical focal length in mm. With sensor_width_mm it fixes the field of view; leave "
+        "empty to use focal_35mm.",
+    )
+    sensor_width_mm: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Sensor width in mm, assumed to be the full width of the video frame.",
+    )
+    focal_35mm: float = Field(
+        default=24.0,
+        gt=1,
+        le=2000,
+        description="35 mm-equivalent focal length (diagonal convention), used when the physical pair is "
+        "not given and telemetry has no focal_len. Raising it narrows the assumed field of view.",
+    )
+    sensor_aspect: float = Field(
+        default=4 / 3,
+        gt=0.5,
+        le=4,
+        description="Sensor width/height. A 16:9 video is a crop of a 4:3 sensor's full width, so the "
+        "35 mm-equivalent focal refers to the 4:3 diagonal, not the video frame's.",
+    )
+    prefer_telemetry_focal: bool = Field(
+        default=True,
+        description="Use the SRT's focal_len (35 mm-equivalent, follows digital zoom) when present; turn off "
+        "when a model's SRT reports a nominal focal that ignores the video crop.",
+    )
+
+
+class PoseUncertaintyConfig(BaseModel):
+    """1-sigma telemetry errors behind every accuracy estimate, and how much to widen them for defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    position_sigma_m: float = Field(
+        default=1.5,
+        ge=0,
+        le=100,
+        description="Horizontal GNSS error of the drone position. Raising it widens every accuracy radius.",
+    )
+    altitude_sigma_m: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="Error of the height above the ground plane (barometer drift, terrain not flat).",
+    )
+    tilt_sigma_deg: float = Field(
+        default=1.0,
+        ge=0,
+        le=45,
+        description="Gimbal pitch/roll error; grows the error quickly with altitude and obliquity.",
+    )
+    yaw_sigma_deg: float = Field(
+        default=2.0,
+        ge=0,
+        le=180,
+        description="Gimbal yaw (heading) error; moves points far from the nadir point most.",
+    )
+    target_height_sigma_m: float = Field(
+        default=3.0,
+        ge=0,
+        le=100,
+        description="Unknown height of what is seen above the plane it was projected on (a roof's top, a "
+        "scaffold). Its error grows with the ray's obliquity, so near-nadir views weigh more.",
+    )
+    defaulted_tilt_sigma_deg: float = Field(
+        default=10.0,
+        ge=0,
+        le=90,
+        description="Tilt error when telemetry has no gimbal pitch/roll and nadir is assumed.",
+    )
+    aircraft_yaw_sigma_deg: float = Field(
+        default=5.0,
+        ge=0,
+        le=180,
+        description="Yaw error when the aircraft heading stands in for the gimbal yaw.",
+    )
+    defaulted_yaw_sigma_deg: float = Field(
+        default=60.0,
+        ge=0,
+        le=180,
+        description="Yaw error when telemetry has no heading at all (yaw 0 assumed).",
+    )
+    defaulted_altitude_sigma_m: float = Field(
+        default=10.0,
+        ge=0,
+        le=1000,
+        description="Altitude error when the height came from a configured default.",
+    )
+
+
+class DroneGeometryConfig(BaseModel):
+    """How drone frames are projected to the ground, and which frames are too oblique or too low to use."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ground_offset_m: float = Field(
+        default=0.0,
+        ge=-1000,
+        le=1000,
+        description="Ground elevation above the take-off point (rel_alt reference). Set it when the surveyed "
+        "area lies higher (+) or lower (-) than where the drone took off.",
+    )
+    ground_abs_alt_m: float | None = Field(
+        default=None,
+        ge=-500,
+        le=9000,
+        description="Ground elevation above sea level, used only for telemetry with abs_alt but no rel_alt.",
+    )
+    max_off_nadir_deg: float = Field(
+        default=40.0,
+        ge=0,
+        le=89,
+        description="Frames whose optical axis is further than this from straight down are skipped. Raising "
+        "it uses oblique views (larger ground errors); lowering it keeps only near-nadir frames.",
+    )
+    max_ray_off_nadir_deg: float = Field(
+        default=70.0,
+        gt=0,
+        le=89,
+        description="Pixels whose ray is further than this from straight down are not projected (near the "
+        "horizon a small attitude error moves the ground point by hundreds of metres).",
+    )
+    min_height_m: float = Field(
+        default=15.0,
+        ge=0,
+        le=2000,
+        description="Frames taken lower than this above the ground are skipped (take-off, landing).",
+    )
+    require_gimbal_pitch: bool = Field(
+        default=False,
+        description="Skip frames whose telemetry lacks a gimbal pitch instead of assuming nadir with a wide "
+        "accuracy radius.",
+    )
+    uncertainty: PoseUncertaintyConfig = Field(
+        default_factory=PoseUncertaintyConfig, description="Telemetry errors for the accuracy estimate."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Intrinsics:
+    """Pinhole intrinsics of a frame size: focal lengths and principal point in pixels."""
+
+    width_px: int
+    height_px: int
+    fx_px: float
+    fy_px: float
+    cx_px: float
+    cy_px: float
+
+    @classmethod
+    def from_sensor(
+        cls, width_px: int, height_px: int, focal_mm: float, sensor_width_mm: float
+    ) -> Intrinsics:
+        """From a physical focal length and the sensor width the frame spans (square pixels)."""
+        f = focal_mm / sensor_width_mm * width_px
+        return cls(width_px, height_px, f, f, width_px / 2.0, height_px / 2.0)
+
+    @classmethod
+    def from_35mm(
+        cls, width_px: int, height_px: int, focal_35mm: float, sensor_aspect: float = 4 / 3
+    ) -> Intrinsics:
+        """From a 35 mm-equivalent focal: f_px = f35 / 43.27 mm * sensor diagonal in pixels.
+
+        The frame is assumed to span the sensor's full width; the sensor's diagonal follows from its
+        aspect ratio (a 16:9 video from a 4:3 sensor keeps the 4:3 diagonal).
+        """
+        diag_px = width_px * math.sqrt(1.0 + 1.0 / sensor_aspect**2)
+        f = focal_35mm / FULL_FRAME_DIAGONAL_MM * diag_px
+        return cls(width_px, height_px, f, f, width_px / 2.0, height_px / 2.0)
+
+    @classmethod
+    def from_spec(
+        cls, spec: DroneCameraSpec, width_px: int, height_px: int, telemetry_focal_35mm: float | None = None
+    ) -> Intrinsics:
+        """Pick the source of the focal length: telemetry (zoom-aware), then the physical pair, then f35."""
+        if spec.prefer_telemetry_focal and telemetry_focal_35mm is not None and telemetry_focal_35mm > 1:
+            return cls.from_35mm(width_px, height_px, telemetry_focal_35mm, spec.sensor_aspect)
+        if spec.focal_length_mm is not None and spec.sensor_width_mm is not None:
+            return cls.from_sensor(width_px, height_px, spec.focal_length_mm, spec.sensor_width_mm)
+        return cls.from_35mm(width_px, height_px, spec.focal_35mm, spec.sensor_aspect)
+
+    def matrix(self) -> NDArray[np.float64]:
+        return np.array([[self.fx_px, 0, self.cx_px], [0, self.fy_px, self.cy_px], [0, 0, 1]], np.float64)
+
+
+def rotation_world_from_camera(yaw_deg: float, pitch_deg: float, roll_deg: float) -> NDArray[np.float64]:
+    """3x3 matrix whose columns are the camera's right, down and forward axes in ENU coordinates."""
+    yaw, pitch, roll = (math.radians(v) for v in (yaw_deg, pitch_deg, roll_deg))
+    forward = np.array([math.sin(yaw) * math.cos(pitch), math.cos(yaw) * math.cos(pitch), math.sin(pitch)])
+    right0 = np.array([math.cos(yaw), -math.sin(yaw), 0.0])
+    down0 = np.cross(forward, right0)
+    right = math.cos(roll) * right0 + math.sin(roll) * down0
+    down = -math.sin(roll) * right0 + math.cos(roll) * down0
+    return np.column_stack([right, down, forward])
+
+
+@dataclass(frozen=True, slots=True)
+class Attitude:
+    """The camera's resolved attitude and the 1-sigma errors that follow from where each angle came from."""
+
+    yaw_deg: float
+    pitch_deg: float
+    roll_deg: float
+    tilt_sigma_deg: float
+    yaw_sigma_deg: float
+    yaw_source: str
+
+
+def resolve_attitude(pose: Pose, unc: PoseUncertaintyConfig) -> Attitude:
+    """Gimbal angles; the aircraft yaw stands in for a missing gimbal yaw; defaults widen the sigmas."""
+    defaulted = set(pose.defaulted)
+    tilt_sigma = unc.tilt_sigma_deg
+    if "gimbal_pitch_deg" in defaulted or "gimbal_roll_deg" in defaulted:
+        tilt_sigma = max(tilt_sigma, unc.defaulted_tilt_sigma_deg)
+    if "gimbal_yaw_deg" not in defaulted:
+        yaw, yaw_sigma, source = pose.gimbal_yaw_deg, unc.yaw_sigma_deg, "gimbal"
+    elif pose.aircraft_yaw_deg is not None and "aircraft_yaw_deg" not in defaulted:
+        yaw, yaw_sigma, source = (
+            pose.aircraft_yaw_deg,
+            max(unc.yaw_sigma_deg, unc.aircraft_yaw_sigma_deg),
+            "aircraft",
+        )
+    else:
+        yaw, yaw_sigma, source = (
+            pose.gimbal_yaw_deg,
+            max(unc.yaw_sigma_deg, unc.defaulted_yaw_sigma_deg),
+            "default",
+        )
+    return Attitude(yaw, pose.gimbal_pitch_deg, pose.gimbal_roll_deg, tilt_sigma, yaw_sigma, source)
+
+
+def height_above_ground_m(pose: Pose, geo: DroneGeometryConfig) -> tuple[float | None, float]:
+    """Camera height above the ground plane and its 1-sigma error; None when telemetry cannot tell."""
+    unc = geo.uncertainty
+    if pose.rel_alt_m is not None:
+        sigma = unc.defaulted_altitude_sigma_m if "rel_alt_m" in pose.defaulted else unc.altitude_sigma_m
+        return pose.rel_alt_m - geo.ground_offset_m, sigma
+    if pose.abs_alt_m is not None and geo.ground_abs_alt_m is not None:
+        sigma = unc.defaulted_altitude_sigma_m if "abs_alt_m" in pose.defaulted else unc.altitude_sigma_m
+        return pose.abs_alt_m - geo.ground_abs_alt_m, sigma
+    return None, 0.0
+
+
+def off_nadir_deg(pitch_deg: float, roll_deg: float, yaw_deg: float = 0.0) -> float:
+    """Angle between the optical axis and straight down."""
+    forward = rotation_world_from_camera(yaw_deg, pitch_deg, roll_deg)[:, 2]
+    return math.degrees(math.acos(float(np.clip(-forward[2], -1.0, 1.0))))
+
+
+def unusable_reason(pose: Pose | None, geo: DroneGeometryConfig) -> str | None:
+    """Why a frame cannot be projected (a bounded reason label), or None when it can."""
+    if pose is None:
+        return "no_pose"
+    if not (math.isfinite(pose.lat_deg) and math.isfinite(pose.lon_deg)) or (
+        pose.lat_deg == 0.0 and pose.lon_deg == 0.0
+    ):
+        return "no_gps"
+    if geo.require_gimbal_pitch and "gimbal_pitch_deg" in pose.defaulted:
+        return "no_gimbal_pitch"
+    height, _ = height_above_ground_m(pose, geo)
+    if height is None:
+        return "no_altitude"
+    if height < geo.min_height_m:
+        return "low_altitude"
+    if off_nadir_deg(pose.gimbal_pitch_deg, pose.gimbal_roll_deg) > geo.max_off_nadir_deg:
+        return "off_nadir"
+    return None
+
+
+@dataclass(frozen=True)
+class DroneView:
+    """One frame's camera: intrinsics, attitude and position in a local ENU frame, plus error sigmas.
+
+    Ground points are (east, north) metres in the ENU frame of `origin_lat_deg/origin_lon_deg`; the
+    ground plane is z = 0 there, the camera is `height_m` above it. A plane at `plane_up_m` (a roof)
+    can be used instead of the ground for any projection.
+    """
+
+    intrinsics: Intrinsics
+    rotation: NDArray[np.float64]
+    camera_east_m: float
+    camera_north_m: float
+    height_m: float
+    origin_lat_deg: float
+    origin_lon_deg: float
+    position_sigma_m: float
+    altitude_sigma_m: float
+    tilt_sigma_deg: float
+    yaw_sigma_deg: float
+    target_height_sigma_m: float
+    max_ray_off_nadir_deg: float
+    yaw_source: str = "gimbal"
+
+    @property
+    def off_nadir_deg(self) -> float:
+        return math.degrees(math.acos(float(np.clip(-self.rotation[2, 2], -1.0, 1.0))))
+
+    @property
+    def camera_enu(self) -> tuple[float, float]:
+        return self.camera_east_m, self.camera_north_m
+
+    def rays(self, pixels: Points) -> Points:
+        """(N,2) pixels -> (N,3) unit ray directions in ENU."""
+        k = self.intrinsics
+        px = np.asarray(pixels, np.float64).reshape(-1, 2)
+        cam = np.column_stack(
+            [(px[:, 0] - k.cx_px) / k.fx_px, (px[:, 1] - k.cy_px) / k.fy_px, np.ones(len(px))]
+        )
+        world = cam @ self.rotation.T
+        out: Points = world / np.linalg.norm(world, axis=1, keepdims=True)
+        return out
+
+    def ray_off_nadir_deg(self, pixels: Points) -> NDArray[np.float64]:
+        return np.degrees(np.arccos(np.clip(-self.rays(pixels)[:, 2], -1.0, 1.0)))
+
+    def pixel_to_ground(self, pixels: Points, plane_up_m: float | NDArray[np.float64] = 0.0) -> Points:
+        """(N,2) pixels -> (N,2) ENU metres on the plane z = plane_up_m; NaN rows where a ray misses it.
+
+        A ray misses when it points above the horizon, is further from nadir than
+        `max_ray_off_nadir_deg`, or the plane is not below the camera.
+        """
+        d = self.rays(pixels)
+        drop = self.height_m - np.asarray(plane_up_m, np.float64)
+        down = -d[:, 2]
+        ok = (down >= math.cos(math.radians(self.max_ray_off_nadir_deg))) & (drop > 0)
+        t = np.where(ok, drop / np.where(ok, down, 1.0), np.nan)
+        return np.column_stack([self.camera_east_m + t * d[:, 0], self.camera_north_m + t * d[:, 1]])
+
+    def ground_to_pixel(self, enu_m: Points, plane_up_m: float | NDArray[np.float64] = 0.0) -> Points:
+        """(N,2) ENU metres on the plane z = plane_up_m -> (N,2) pixels; NaN rows behind the camera."""
+        p = np.asarray(enu_m, np.float64).reshape(-1, 2)
+        v = np.column_stack(
+            [
+                p[:, 0] - self.camera_east_m,
+                p[:, 1] - self.camera_north_m,
+                np.broadcast_to(np.asarray(plane_up_m, np.float64) - self.height_m, (len(p),)),
+            ]
+        )
+        c = v @ self.rotation
+        k = self.intrinsics
+        front = c[:, 2] > 1e-9
+        z = np.where(front, c[:, 2], np.nan)
+        return np.column_stack([k.fx_px * c[:, 0] / z + k.cx_px, k.fy_px * c[:, 1] / z + k.cy_px])
+
+    def accuracy_m(
+        self, pixels: Points, plane_up_m: float | NDArray[np.float64] = 0.0
+    ) -> NDArray[np.float64]:
+        """1-sigma horizontal error (metres) of each pixel's ground point, from the telemetry sigmas.
+
+        First-order propagation along the ray's off-nadir angle a at height h above the plane, distance
+        D = h tan a: altitude and target-height errors move the point by sigma * tan a, tilt by
+        sigma * h / cos^2 a, yaw by sigma * D, plus the GNSS error; combined in quadrature.
+        """
+        d = self.rays(pixels)
+        cos_a = np.clip(-d[:, 2], 1e-6, 1.0)
+        tan_a = np.sqrt(np.clip(1.0 - cos_a**2, 0.0, None)) / cos_a
+        h = np.maximum(self.height_m - np.asarray(plane_up_m, np.float64), 0.0)
+        tilt = math.radians(self.tilt_sigma_deg)
+        yaw = math.radians(self.yaw_sigma_deg)
+        var = (
+            self.position_sigma_m**2
+            + (self.altitude_sigma_m * tan_a) ** 2
+            + (self.target_height_sigma_m * tan_a) ** 2
+            + (tilt * h / cos_a**2) ** 2
+            + (yaw * h * tan_a) ** 2
+        )
+        out: NDArray[np.float64] = np.sqrt(var)
+        return out
+
+    def to_wgs84(self, enu_m: Points) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(N,2) ENU metres of this view's origin -> (lat, lon) degree arrays."""
+        p = np.asarray(enu_m, np.float64).reshape(-1, 2)
+        return enu_to_wgs84(self.origin_lat_deg, self.origin_lon_deg, p[:, 0], p[:, 1])
+
+    def pixel_to_wgs84(
+        self, pixels: Points, plane_up_m: float = 0.0
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(N,2) pixels -> (lat, lon, accuracy_m) arrays; NaN where a ray misses the plane."""
+        enu = self.pixel_to_ground(pixels, plane_up_m)
+        lat, lon = self.to_wgs84(enu)
+        return lat, lon, self.accuracy_m(pixels, plane_up_m)
+
+    def image_footprint(self, samples_per_side: int = 8) -> Points:
+        """The frame's outline projected to the ground, (M,2) ENU; rays beyond the limit are dropped."""
+        w, h = self.intrinsics.width_px, self.intrinsics.height_px
+        s = np.linspace(0.0, 1.0, samples_per_side, endpoint=False)
+        border = np.concatenate(
+            [
+                np.column_stack([s * w, np.zeros_like(s)]),
+                np.column_stack([np.full_like(s, w), s * h]),
+                np.column_stack([(1 - s) * w, np.full_like(s, h)]),
+                np.column_stack([np.zeros_like(s), (1 - s) * h]),
+            ]
+        )
+        g = self.pixel_to_ground(border)
+        out: Points = g[np.isfinite(g).all(axis=1)]
+        return out
+
+
+def build_view(
+    pose: Pose,
+    width_px: int,
+    height_px: int,
+    camera: DroneCameraSpec,
+    geo: DroneGeometryConfig,
+    *,
+    origin: tuple[float, float] | None = None,
+) -> DroneView:
+    """The `DroneView` of a frame taken from `pose`. Check `unusable_reason` first: raises ValueError.
+
+    `origin` (lat, lon) is the ENU origin of the results; the camera position is the default.
+    """
+    reason = unusable_reason(pose, geo)
+    if reason is not None:
+        raise ValueError(f"pose cannot be projected: {reason}")
+    height, alt_sigma = height_above_ground_m(pose, geo)
+    assert height is not None
+    att = resolve_attitude(pose, geo.uncertainty)
+    o_lat, o_lon = origin if origin is not None else (pose.lat_deg, pose.lon_deg)
+    east, north = wgs84_to_enu(o_lat, o_lon, pose.lat_deg, pose.lon_deg)
+    return DroneView(
+        intrinsics=Intrinsics.from_spec(camera, width_px, height_px, pose.focal_len_35mm),
+        rotation=rotation_world_from_camera(att.yaw_deg, att.pitch_deg, att.roll_deg),
+        camera_east_m=float(east),
+        camera_north_m=float(north),
+        height_m=float(height),
+        origin_lat_deg=o_lat,
+        origin_lon_deg=o_lon,
+        position_sigma_m=geo.uncertainty.position_sigma_m,
+        altitude_sigma_m=alt_sigma,
+        tilt_sigma_deg=att.tilt_sigma_deg,
+        yaw_sigma_deg=att.yaw_sigma_deg,
+        target_height_sigma_m=geo.uncertainty.target_height_sigma_m,
+        max_ray_off_nadir_deg=geo.max_ray_off_nadir_deg,
+        yaw_source=att.yaw_source,
+    )

@@ -1,0 +1,6 @@
+"""High-altitude throwing detector (高空抛物): foreground, gravity-aware tracking, free-fall test, floor."""
+
+from detectors.throw.config import ThrowConfig
+from detectors.throw.detector import CropClassifier, ThrowDetector, ThrowStats
+
+__all__ = ["CropClassifier", "ThrowConfig", "ThrowDetector", "ThrowStats"]

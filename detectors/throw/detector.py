@@ -1,0 +1,437 @@
+"""`ThrowDetector`: objects thrown or dropped from high floors (高空抛物) on one facade camera.
+
+Per analysed frame: foreground blobs (stabilised, masked, exploded frames rejected), gravity-aware
+tracking, and the physics test on tracks long enough to judge. A track that passes starts an incident
+(phase `start`) with the floor it came from. A later track that continues the same fall is joined to it
+(phase `update`). A short while after its last track ended (landed, left the view, lost) the incident
+ends with the final fit. The detector runs no per-frame model; an optional crop classifier may veto birds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel
+
+from detectors.base import DetectorStats
+from detectors.event import Event, Phase
+from detectors.geometry.facade import FacadeMapper
+from detectors.throw.annotate import draw_state
+from detectors.throw.config import ThrowConfig
+from detectors.throw.foreground import ForegroundExtractor
+from detectors.throw.incident import Incident, locate, throw_event
+from detectors.throw.tracker import EndedTrack, GravityTracker
+from detectors.throw.trajectory import G_M_S2, FacadeMap, FlatScale, TrajectoryFit, fit_trajectory
+from gridwatch.errors import ConfigError, GridwatchError, ModelError
+from ingest.frame import Frame
+from models.detections import Detections
+
+log = logging.getLogger(__name__)
+
+CropClassifier = Callable[[NDArray[np.uint8]], Detections]
+"""A crop (BGR) -> detections in crop pixels; the service binds the configured model's function."""
+
+_RECENT_S = 3.0
+"""How long (stream seconds) judged tracks stay drawn by `annotate`."""
+_REJOIN_MIN_POINTS = 3
+"""Positions a new track needs before it may be joined to an ended fall."""
+
+
+@dataclass
+class ThrowStats(DetectorStats):
+    """DetectorStats plus gauges for the metrics registry (labels: camera_id, stage, reason)."""
+
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Cumulative seconds per stage: prepare, stabilise, subtract, blobs, track, judge."""
+    tracks_active: int = 0
+    foreground_fraction: float = 0.0
+    jitter_px: float = 0.0
+    rejoined: int = 0
+    classifier_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedTrack:
+    """A recent decision kept for drawing: the positions, the fit, and when it was made (stream s)."""
+
+    points: NDArray[np.float64]
+    fit: TrajectoryFit
+    at_s: float
+
+
+class ThrowDetector:
+    """One throw camera's detector; implements `detectors.base.Detector`."""
+
+    name = "throw"
+
+    def __init__(
+        self,
+        camera_id: str,
+        config: ThrowConfig | None = None,
+        *,
+        classifier: CropClassifier | None = None,
+        class_names: Mapping[int, str] | None = None,
+        stage_clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """`stage_clock` times the stages in `stats.stage_seconds` (benchmarks pass a CPU-time clock)."""
+        self._clock = stage_clock
+        self.camera_id = camera_id
+        self.config = config or ThrowConfig()
+        self.stats = ThrowStats()
+        self._classifier = classifier
+        self._class_names = dict(class_names or {})
+        self._extractor = ForegroundExtractor(
+            self.config.foreground, camera_id, self.stats.stage_seconds, stage_clock
+        )
+        self._frame_wh: tuple[int, int] | None = None
+        self._facade: FacadeMap = FlatScale(self.config.fallback_px_per_m, 1080.0)
+        self._tracker = GravityTracker(self.config.tracking, self._max_points(), self._down, G_M_S2)
+        self._incidents: dict[int, Incident] = {}
+        self._closing: list[Incident] = []
+        self._vetoed: set[int] = set()
+        self._candidates: set[int] = set()
+        self._recent: deque[JudgedTrack] = deque(maxlen=16)
+        self._last_reject: str | None = None
+        self._last_shift = (0.0, 0.0)
+        self._last_t = 0.0
+        self._warn_config()
+
+    # ------------------------------------------------------------------ protocol
+    @property
+    def analysis_fps(self) -> float:
+        return self.config.analysis_fps
+
+    @property
+    def model_name(self) -> str | None:
+        """None: the detector needs no per-frame model (the crop classifier is passed in, not batched)."""
+        return None
+
+    def process(self, frame: Frame, detections: Detections | None) -> list[Event]:
+        """Consume one frame of this camera at full rate; `detections` is ignored (weights-free)."""
+        if frame.camera_id != self.camera_id:
+            raise GridwatchError(
+                f"throw detector for camera {self.camera_id} was given a frame of camera {frame.camera_id}"
+            )
+        wh = self._ensure_geometry(frame.width, frame.height)
+        t = frame.pts_s
+        self._last_t = t
+        fg = self._extractor.process(frame.image)
+        self.stats.frames += 1
+        self.stats.foreground_fraction = fg.foreground_fraction
+        self.stats.jitter_px = math.hypot(*fg.shift_px)
+        self._last_shift = fg.shift_px
+        self._last_reject = fg.rejected
+        t0 = self._clock()
+        if fg.rejected is not None:
+            self.stats.rejected[fg.rejected] += 1
+            ended = self._tracker.miss(t, wh)
+        else:
+            xyxy = fg.blobs.xyxy
+            sizes = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]).astype(np.float32)
+            before = self._tracker.dropped_births
+            ended = self._tracker.update(t, fg.blobs.xy, sizes, wh)
+            if self._tracker.dropped_births > before:
+                self.stats.rejected["track_limit"] += self._tracker.dropped_births - before
+        self.stats.tracks_active = self._tracker.active
+        t1 = self._clock()
+        self._add_stage("track", t1 - t0)
+        for tr in ended:
+            self._finish(tr, frame)
+        events = self._judge_live(frame)
+        events += self._close_due(t, frame.captured_at)
+        self._add_stage("judge", self._clock() - t1)
+        self._count(events)
+        return events
+
+    def flush(self, now: float) -> list[Event]:
+        """End every open incident (shutdown, camera removed); tracks are closed as they stand."""
+        for tr in self._tracker.end_all():
+            inc = self._incidents.pop(tr.track_id, None)
+            if inc is not None:
+                self._closing.append(inc)
+        events = [self._event(inc, Phase.END, now) for inc in self._closing]
+        self._closing.clear()
+        self._candidates.clear()
+        self._vetoed.clear()
+        self._count(events)
+        return events
+
+    def reconfigure(self, config: BaseModel) -> None:
+        """Swap thresholds, masks and calibration; tracks and open incidents are kept."""
+        if not isinstance(config, ThrowConfig):
+            raise ConfigError(
+                f"camera {self.camera_id}: throw detector needs a ThrowConfig, got {type(config).__name__}"
+            )
+        self.config = config
+        self._extractor.reconfigure(config.foreground)
+        self._tracker.reconfigure(config.tracking, self._max_points())
+        if self._frame_wh is not None:
+            wh = self._frame_wh
+            self._frame_wh = None
+            self._ensure_geometry(*wh)
+        self._warn_config()
+
+    def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Masks, floor lines, live tracks, recent fitted curves with acceleration and verdict, counters."""
+        tr = self._tracker
+        live = [
+            (tr.points(int(s)).copy(), int(tr.track_id[s]) in self._incidents)
+            for s in np.flatnonzero(tr.alive)
+            if tr.n[s] >= 2
+        ]
+        recent = [j for j in self._recent if self._last_t - j.at_s <= _RECENT_S]
+        return draw_state(
+            image,
+            config=self.config,
+            facade=self._facade if self.config.facade else None,
+            live_tracks=live,
+            recent=[(j.points, j.fit) for j in recent],
+            shift_px=self._last_shift,
+            stats=self.stats,
+            frame_rejected=self._last_reject,
+        )
+
+    # ------------------------------------------------------------------ set-up
+    def _max_points(self) -> int:
+        return math.ceil(self.config.tracking.max_track_duration_s * self.config.analysis_fps * 1.25) + 1
+
+    def _warn_config(self) -> None:
+        if self.config.classifier.model and self._classifier is None:
+            log.warning(
+                "camera %s: throw classifier model %r is configured but no crop function was given; "
+                "birds are judged by motion alone",
+                self.camera_id,
+                self.config.classifier.model,
+            )
+
+    def _ensure_geometry(self, width: int, height: int) -> tuple[int, int]:
+        if self._frame_wh != (width, height):
+            self._frame_wh = (width, height)
+            cal = self.config.facade
+            self._facade = (
+                FacadeMapper(cal, (width, height))
+                if cal
+                else FlatScale(self.config.fallback_px_per_m, float(height))
+            )
+        return width, height
+
+    def _down(self, xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Image displacement of one metre of fall at each pixel (perspective-aware)."""
+        if len(xy) == 0:
+            return np.zeros((0, 2), np.float64)
+        q = self._facade.to_facade(xy)
+        half = np.array([0.0, 0.5])
+        return self._facade.to_image(q - half) - self._facade.to_image(q + half)
+
+    def _add_stage(self, stage: str, seconds: float) -> None:
+        self.stats.stage_seconds[stage] = self.stats.stage_seconds.get(stage, 0.0) + seconds
+
+    def _count(self, events: list[Event]) -> None:
+        for e in events:
+            self.stats.events[e.phase.value] += 1
+
+    # ------------------------------------------------------------------ judging
+    def _judge_live(self, frame: Frame) -> list[Event]:
+        """Extend incidents, rejoin broken falls, and start incidents for tracks that pass the test."""
+        cfg = self.config.trajectory
+        tr = self._tracker
+        events: list[Event] = []
+        for s in np.flatnonzero(tr.alive & tr.matched & (tr.n >= _REJOIN_MIN_POINTS)):
+            slot, tid = int(s), int(tr.track_id[s])
+            if tid in self._vetoed:
+                continue
+            pts = _without_stopped_tail(tr.points(slot))
+            inc = self._incidents.get(tid)
+            if inc is not None:
+                self._extend(inc, pts)
+                continue
+            if self._closing:
+                inc = self._rejoin(tid, pts)
+                if inc is not None:
+                    self._extend(inc, pts)
+                    events.append(self._event(inc, Phase.UPDATE, frame.captured_at))
+                    continue
+            if tr.n[s] < cfg.min_points or not self._worth_fitting(pts):
+                continue
+            if tid not in self._candidates:
+                self._candidates.add(tid)
+                self.stats.candidates += 1
+            fit = fit_trajectory(pts, self._facade, cfg)
+            if not fit.accepted:
+                continue
+            veto = self._veto(frame, pts[-1, 1:3], float(tr.sizes[slot, tr.n[slot] - 1]))
+            if veto is not None:
+                self._vetoed.add(tid)
+                self._recent.append(
+                    JudgedTrack(pts.copy(), replace(fit, accepted=False, reason=veto), frame.pts_s)
+                )
+                continue
+            events.append(self._start(tid, slot, fit, pts, frame))
+        return events
+
+    def _start(
+        self, tid: int, slot: int, fit: TrajectoryFit, pts: NDArray[np.float64], frame: Frame
+    ) -> Event:
+        self.stats.confirmations += 1
+        first_captured = frame.captured_at - (frame.pts_s - float(pts[0, 0]))
+        tr = self._tracker
+        inc = Incident(
+            incident_id=f"throw-{self.camera_id}-{round(first_captured * 1000)}",
+            first_captured_at=first_captured,
+            fit=fit,
+            points=pts.copy(),
+            snapshot=frame,
+            size_px=float(np.median(tr.sizes[slot, : tr.n[slot]])),
+            prefix=np.zeros((0, 3)),
+        )
+        self._incidents[tid] = inc
+        self._recent.append(JudgedTrack(inc.points, fit, frame.pts_s))
+        hit, _ = locate(self._facade, fit)
+        log.info(
+            "camera %s: throw detected, floor %s, column %s, a=%.1f m/s² over %d points",
+            self.camera_id,
+            f"{hit.floor}±{hit.floor_uncertainty}" if hit else "unknown",
+            hit.column if hit else "unknown",
+            fit.accel_m_s2,
+            fit.n_points,
+        )
+        return self._event(inc, Phase.START, frame.captured_at)
+
+    def _extend(self, inc: Incident, track_pts: NDArray[np.float64]) -> None:
+        """Refit an incident with its track's new positions, until the object leaves the curve."""
+        if inc.frozen:
+            return
+        pts = np.concatenate([inc.prefix, track_pts]) if len(inc.prefix) else track_pts
+        if len(pts) <= len(inc.points):
+            return
+        if self._off_curve(inc.fit, pts[-1]):
+            inc.frozen = True  # landed, or the track took another blob: keep the fall as it was
+            return
+        fit = fit_trajectory(pts, self._facade, self.config.trajectory)
+        if fit.accepted:
+            inc.fit, inc.points = fit, pts.copy()
+
+    def _rejoin(self, tid: int, pts: NDArray[np.float64]) -> Incident | None:
+        """Join a new track to an ended fall it continues (both ends on that fall's curve)."""
+        for inc in self._closing:
+            if pts[0, 0] <= inc.points[-1, 0]:
+                continue
+            if self._off_curve(inc.fit, pts[0], slack=2.0) or self._off_curve(inc.fit, pts[-1], slack=2.0):
+                continue
+            self._closing.remove(inc)
+            inc.prefix = inc.points
+            inc.closing_until_s = None
+            inc.frozen = False
+            self._incidents[tid] = inc
+            self.stats.rejoined += 1
+            return inc
+        return None
+
+    def _off_curve(self, fit: TrajectoryFit, point: NDArray[np.float64], slack: float = 1.0) -> bool:
+        t = float(point[0])
+        predicted = self._facade.to_image(np.array([[fit.along_at(t), fit.height_at(t)]], np.float64))[0]
+        limit = (
+            slack * (2 * self.config.trajectory.max_residual_px) + (slack - 1) * self.config.tracking.gate_px
+        )
+        return float(np.linalg.norm(predicted - point[1:3])) > limit
+
+    def _worth_fitting(self, pts: NDArray[np.float64]) -> bool:
+        """Cheap pre-check: has the track moved down at least half the minimum drop?"""
+        first, last = pts[0, 1:3], pts[-1, 1:3]
+        down = self._down(np.array([first]))[0]
+        scale = float(np.linalg.norm(down))
+        along_down = float(np.dot(last - first, down / scale)) if scale > 0 else 0.0
+        return along_down >= 0.5 * self.config.trajectory.min_drop_m * scale
+
+    def _veto(self, frame: Frame, xy: NDArray[np.float64], size_px: float) -> str | None:
+        """Run the crop classifier if there is one; return 'classifier' when it sees a reject class."""
+        if self._classifier is None:
+            return None
+        ccfg = self.config.classifier
+        half = max(ccfg.crop_size_px, int(size_px * 3)) // 2
+        # tracks are in the stabilised (reference) view; the frame is shifted by the jitter
+        cx, cy = int(xy[0] + self._last_shift[0]), int(xy[1] + self._last_shift[1])
+        x1, y1 = max(0, cx - half), max(0, cy - half)
+        crop = np.ascontiguousarray(frame.image[y1 : cy + half, x1 : cx + half])
+        if crop.size == 0:
+            return None
+        try:
+            dets = self._classifier(crop)
+        except ModelError:
+            self.stats.classifier_errors += 1
+            log.warning(
+                "camera %s: throw crop classifier failed; judging by motion alone",
+                self.camera_id,
+                exc_info=True,
+            )
+            return None
+        reject = set(ccfg.reject_classes)
+        for cls, conf in zip(dets.class_id, dets.confidence, strict=True):
+            if (
+                self._class_names.get(int(cls), str(int(cls))) in reject
+                and float(conf) >= ccfg.min_confidence
+            ):
+                return "classifier"
+        return None
+
+    # ------------------------------------------------------------------ endings
+    def _finish(self, ended: EndedTrack, frame: Frame) -> None:
+        """A track ended: its incident waits for a continuation, or we count why it never was one."""
+        tid = ended.track_id
+        inc = self._incidents.pop(tid, None)
+        was_candidate = tid in self._candidates
+        self._candidates.discard(tid)
+        if inc is not None:
+            inc.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
+            self._closing.append(inc)
+            return
+        if tid in self._vetoed:
+            self._vetoed.discard(tid)
+            self.stats.rejected["classifier"] += 1
+            return
+        if not was_candidate:
+            return
+        fit = fit_trajectory(ended.points, self._facade, self.config.trajectory)
+        reason = fit.reason if not fit.accepted else "ended_before_judged"
+        self.stats.rejected[reason] += 1
+        self._recent.append(
+            JudgedTrack(ended.points, replace(fit, accepted=False, reason=reason), frame.pts_s)
+        )
+        log.debug("camera %s: track rejected (%s): %s", self.camera_id, reason, fit.reasons())
+
+    def _close_due(self, t_s: float, now: float) -> list[Event]:
+        due = [inc for inc in self._closing if inc.closing_until_s is not None and inc.closing_until_s <= t_s]
+        for inc in due:
+            self._closing.remove(inc)
+            self._recent.append(JudgedTrack(inc.points, inc.fit, t_s))
+        return [self._event(inc, Phase.END, now) for inc in due]
+
+    def _event(self, inc: Incident, phase: Phase, now: float) -> Event:
+        seq = 0 if phase is Phase.START else inc.next_seq()
+        return throw_event(
+            inc,
+            phase,
+            seq,
+            camera_id=self.camera_id,
+            now=now,
+            facade=self._facade,
+            evidence=self.config.evidence,
+        )
+
+
+def _without_stopped_tail(pts: NDArray[np.float64], min_step_px: float = 0.75) -> NDArray[np.float64]:
+    """The track without trailing positions where the object stood still (landed on the ground or a ledge)."""
+    if len(pts) < 3:
+        return pts
+    step = np.linalg.norm(np.diff(pts[:, 1:3], axis=0), axis=1)
+    moving = np.flatnonzero(step >= min_step_px)
+    if len(moving) == 0:
+        return pts
+    return pts[: int(moving[-1]) + 2]

@@ -1,0 +1,377 @@
+"""Foreground blobs at full frame rate: stabilise, subtract the background, reject exploded frames.
+
+One `ForegroundExtractor` per camera. Each frame is turned grey and shrunk by a whole factor (fast
+area averaging), aligned to a slowly updated reference by the Lucas-Kanade flow of its corners (wind
+jitter would light up every window edge), compared with a running-average background whose threshold
+rises on edges and follows global gain (auto exposure), masked (sky, shields) and cut into blobs. Frames
+whose foreground explodes (rain, snow, flashes, exposure steps, shake) are rejected with a reason
+instead of feeding hundreds of blobs to the tracker. Blobs come back as arrays in source pixels of the
+reference view.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.throw.config import ForegroundConfig, Polygon
+from detectors.zones import RegionMask, polygon_px
+
+log = logging.getLogger(__name__)
+
+_SHAKE_RELEARN_FRAMES = 25
+"""Consecutive 'shake' frames after which the camera is taken to have moved and everything is relearned."""
+_EDGE_REFRESH_FRAMES = 25
+"""How often (frames) the edge-aware threshold image follows the background."""
+_STAB_WIDTH_PX = 480
+"""Width of the image the camera's shift is measured on: ~0.7 ms per frame, good to ~0.05 px there."""
+_MIN_SHIFT_PX = 0.05
+"""Shifts (processing px) smaller than this are not worth the warp."""
+_FOREGROUND_RATE_SHARE = 0.125
+"""Foreground pixels blend into the background at this share of the learning rate."""
+_FEATURES = 48
+"""Reference corners followed by Lucas-Kanade; the median of their flows is the camera's shift."""
+_MIN_FEATURES = 6
+_FEATURE_REFRESH_FRAMES = 100
+_REF_RATE = 0.05
+"""Blend rate of the stabilisation reference (slow: jitter averages out, a slow drift is followed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blobs:
+    """Foreground blobs of one frame, source pixels: centres (N,2), boxes (N,4), box areas (N,)."""
+
+    xy: NDArray[np.float64]
+    xyxy: NDArray[np.float32]
+    area_px: NDArray[np.float32]
+
+    @classmethod
+    def empty(cls) -> Blobs:
+        return cls(np.zeros((0, 2), np.float64), np.zeros((0, 4), np.float32), np.zeros((0,), np.float32))
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class ForegroundResult:
+    """What one frame gave: blobs, or the reason it was rejected, and the numbers behind it."""
+
+    blobs: Blobs
+    rejected: str | None
+    foreground_fraction: float
+    shift_px: tuple[float, float]
+    mean_grey: float
+
+
+class ForegroundExtractor:
+    """Per-camera background model, stabiliser and frame-rejection rules."""
+
+    def __init__(
+        self,
+        config: ForegroundConfig,
+        camera_id: str,
+        stage_seconds: dict[str, float] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._clock = clock
+        self.camera_id = camera_id
+        self.config = config
+        self.stage_seconds = stage_seconds if stage_seconds is not None else {}
+        self._size: tuple[int, int] | None = None
+        self._bg: NDArray[np.float32] | None = None
+        self._bg_mean = 0.0
+        self._prev_mean: float | None = None
+        self._ref: NDArray[np.float32] | None = None
+        self._ref_u8: NDArray[np.uint8] | None = None
+        self._features: NDArray[np.float32] | None = None
+        self._feature_age = 0
+        self._thr: NDArray[np.uint8] | None = None
+        self._edge_age = 0
+        self._watch: NDArray[np.uint8] | None = None
+        self._watched_px = 1
+        self._mog: cv2.BackgroundSubtractorMOG2 | None = None
+        self._shake_run = 0
+
+    # ----------------------------------------------------------------- configuration
+    def reconfigure(self, config: ForegroundConfig) -> None:
+        """Swap thresholds and masks; the background is kept unless the method or scale changed."""
+        relearn = (config.method, config.process_width_px) != (
+            self.config.method,
+            self.config.process_width_px,
+        )
+        self.config = config
+        self._watch = None
+        self._mog = None if relearn else self._mog
+        if config.method == "mog2" and self._mog is not None:
+            self._mog.setVarThreshold(config.mog2_var_threshold)
+        if relearn:
+            self._reset_model()
+        else:
+            self._edge_age = _EDGE_REFRESH_FRAMES
+
+    def _reset_model(self) -> None:
+        """Forget the background, the stabilisation reference and the masks' raster (new frame size)."""
+        self._bg = None
+        self._bg_mean = 0.0
+        self._prev_mean = None
+        self._ref = None
+        self._ref_u8 = None
+        self._features = None
+        self._thr = None
+        self._edge_age = 0
+        self._watch = None
+        self._watched_px = 1
+        self._mog = None
+        self._shake_run = 0
+
+    def factor_for(self, width: int) -> int:
+        """Whole downscale factor for a frame width (>= 1)."""
+        return max(1, width // self.config.process_width_px)
+
+    # ----------------------------------------------------------------- per frame
+    def process(self, image: NDArray[np.uint8]) -> ForegroundResult:
+        """Blobs of one BGR frame (source pixels), or a rejection reason."""
+        t0 = self._clock()
+        cfg = self.config
+        h, w = image.shape[:2]
+        if self._size != (w, h):
+            self._size = (w, h)
+            self._reset_model()
+        f = self.factor_for(w)
+        grey = _u8(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+        if f > 1:
+            pw, ph = w // f, h // f
+            grey = _u8(cv2.resize(grey[: ph * f, : pw * f], (pw, ph), interpolation=cv2.INTER_AREA))
+        ph, pw = grey.shape
+        watch = self._watch
+        if watch is None:
+            watch = self._watch = self._watch_mask(w, h, pw, ph)
+            self._watched_px = max(1, int(cv2.countNonZero(watch)))
+        t1 = self._clock()
+        self._add("prepare", t1 - t0)
+
+        shift, mean_grey, reject = self._stabilise(grey, f)
+        if reject is None and abs(shift[0]) + abs(shift[1]) > _MIN_SHIFT_PX:
+            # subpixel: a half-pixel residual on a hard window edge would already be foreground
+            matrix = np.array([[1.0, 0.0, -shift[0]], [0.0, 1.0, -shift[1]]], np.float32)
+            grey = _u8(
+                cv2.warpAffine(
+                    grey, matrix, (pw, ph), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                )
+            )
+        t2 = self._clock()
+        self._add("stabilise", t2 - t1)
+        shift_src = (shift[0] * f, shift[1] * f)
+        if (
+            reject is None
+            and self._prev_mean is not None
+            and abs(mean_grey - self._prev_mean) > cfg.max_brightness_jump
+        ):
+            reject = "brightness_jump"
+        self._prev_mean = mean_grey
+        if reject is not None:
+            if reject == "brightness_jump":
+                self._relearn(grey, mean_grey)
+            return ForegroundResult(Blobs.empty(), reject, 0.0, shift_src, mean_grey)
+
+        fg = self._subtract(grey, mean_grey)
+        cv2.bitwise_and(fg, watch, dst=fg)
+        fraction = cv2.countNonZero(fg) / self._watched_px
+        t3 = self._clock()
+        self._add("subtract", t3 - t2)
+        if fraction > cfg.max_foreground_fraction:
+            return ForegroundResult(Blobs.empty(), "foreground_explosion", fraction, shift_src, mean_grey)
+        blobs, too_many = self._blobs(fg, f)
+        self._add("blobs", self._clock() - t3)
+        if too_many:
+            return ForegroundResult(Blobs.empty(), "too_many_blobs", fraction, shift_src, mean_grey)
+        return ForegroundResult(blobs, None, fraction, shift_src, mean_grey)
+
+    def _add(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+    def _watch_mask(self, w: int, h: int, pw: int, ph: int) -> NDArray[np.uint8]:
+        """255 where blobs may be found: everything but sky and shield polygons, at processing size."""
+        polys: list[Polygon] = [*self.config.sky_masks, *self.config.shield_masks]
+        relative = [[(float(x) / w, float(y) / h) for x, y in polygon_px(p, w, h)] for p in polys]
+        masked = RegionMask(relative).raster(pw, ph) if relative else np.zeros((ph, pw), bool)
+        return np.where(masked, 0, 255).astype(np.uint8)
+
+    def _stabilise(self, grey: NDArray[np.uint8], f: int) -> tuple[tuple[float, float], float, str | None]:
+        """Shift of this frame against the reference (processing px), mean grey, and 'shake' if too big."""
+        ph, pw = grey.shape
+        s = max(1, pw // _STAB_WIDTH_PX)
+        tiny = grey
+        if s > 1:
+            tiny = _u8(
+                cv2.resize(
+                    grey[: (ph // s) * s, : (pw // s) * s], (pw // s, ph // s), interpolation=cv2.INTER_AREA
+                )
+            )
+        mean_grey = float(cv2.mean(tiny)[0])
+        if not self.config.stabilise:
+            return (0.0, 0.0), mean_grey, None
+        if self._ref is None or self._ref.shape != tiny.shape:
+            self._set_reference(tiny)
+            return (0.0, 0.0), mean_grey, None
+        self._feature_age += 1
+        if self._features is None or self._feature_age > _FEATURE_REFRESH_FRAMES:
+            self._features = self._find_features()
+        shift = self._measure_shift(tiny, self._features)
+        if shift is None:  # too little texture to tell (night, fog): trust the mount this frame
+            return (0.0, 0.0), mean_grey, None
+        shift = (shift[0] * s, shift[1] * s)
+        if max(abs(shift[0]), abs(shift[1])) * f > self.config.max_jitter_px:
+            self._shake_run += 1
+            if self._shake_run >= _SHAKE_RELEARN_FRAMES:
+                log.warning(
+                    "camera %s: view moved by (%.1f, %.1f) px for %d frames; relearning background",
+                    self.camera_id,
+                    shift[0] * f,
+                    shift[1] * f,
+                    self._shake_run,
+                )
+                self._set_reference(tiny)
+                self._bg = None
+                self._mog = None
+                self._shake_run = 0
+            return shift, mean_grey, "shake"
+        self._shake_run = 0
+        dx, dy = shift[0] / s, shift[1] / s
+        matrix = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
+        aligned = cv2.warpAffine(
+            tiny,
+            matrix,
+            (tiny.shape[1], tiny.shape[0]),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        assert self._ref is not None
+        cv2.accumulateWeighted(aligned, self._ref, _REF_RATE)
+        self._ref_u8 = _u8(cv2.convertScaleAbs(self._ref))
+        return shift, mean_grey, None
+
+    def _set_reference(self, tiny: NDArray[np.uint8]) -> None:
+        self._ref = tiny.astype(np.float32)
+        self._ref_u8 = tiny.copy()
+        self._features = None
+
+    def _find_features(self) -> NDArray[np.float32] | None:
+        """Corners of the reference to follow (window corners, edges of roofs); None when featureless."""
+        self._feature_age = 0
+        if self._ref_u8 is None:
+            return None
+        pts = cv2.goodFeaturesToTrack(self._ref_u8, _FEATURES, 0.01, 10)
+        return None if pts is None or len(pts) < _MIN_FEATURES else np.asarray(pts, np.float32)
+
+    def _measure_shift(
+        self, tiny: NDArray[np.uint8], feats: NDArray[np.float32] | None
+    ) -> tuple[float, float] | None:
+        """Median Lucas-Kanade flow of the reference's corners into this frame: the camera's shift."""
+        if feats is None or self._ref_u8 is None:
+            return None
+        # without OPTFLOW_USE_INITIAL_FLOW the next-points argument is output only
+        nxt, status, _err = cv2.calcOpticalFlowPyrLK(
+            self._ref_u8, tiny, feats, feats.copy(), winSize=(11, 11), maxLevel=2
+        )
+        ok = status.reshape(-1) == 1
+        if int(ok.sum()) < _MIN_FEATURES:
+            return None
+        flow = (np.asarray(nxt, np.float64) - feats).reshape(-1, 2)[ok]
+        dx, dy = np.median(flow, axis=0)
+        return float(dx), float(dy)
+
+    def _relearn(self, grey: NDArray[np.uint8], mean_grey: float) -> None:
+        self._bg = grey.astype(np.float32)
+        self._bg_mean = mean_grey
+        self._edge_age = _EDGE_REFRESH_FRAMES
+        if self._mog is not None:
+            self._mog.apply(grey, learningRate=1.0)
+
+    def _subtract(self, grey: NDArray[np.uint8], mean_grey: float) -> NDArray[np.uint8]:
+        cfg = self.config
+        if cfg.method == "mog2":
+            if self._mog is None:
+                self._mog = cv2.createBackgroundSubtractorMOG2(
+                    history=max(2, round(1 / cfg.learning_rate)),
+                    varThreshold=cfg.mog2_var_threshold,
+                    detectShadows=False,
+                )
+                self._mog.apply(grey, learningRate=1.0)
+                return np.zeros_like(grey)
+            fg = self._mog.apply(grey, learningRate=cfg.learning_rate)
+            return np.asarray(fg, np.uint8)
+        if self._bg is None or self._bg.shape != grey.shape:
+            self._relearn(grey, mean_grey)
+            return np.zeros_like(grey)
+        if self._thr is None or self._edge_age >= _EDGE_REFRESH_FRAMES or self._thr.shape != grey.shape:
+            self._thr = self._threshold_image(self._bg)
+            self._edge_age = 0
+        self._edge_age += 1
+        gain = mean_grey / self._bg_mean if self._bg_mean > 1.0 else 1.0
+        bg_u8 = cv2.convertScaleAbs(self._bg, alpha=gain)
+        diff = cv2.absdiff(grey, bg_u8)
+        fg = _u8(cv2.compare(diff, self._thr, cv2.CMP_GT))
+        # foreground pixels learn slowly: an object hanging near its apex must not leave a ghost behind,
+        # yet a light switched on is still absorbed within seconds
+        cv2.accumulateWeighted(grey, self._bg, cfg.learning_rate, mask=cv2.bitwise_not(fg))
+        cv2.accumulateWeighted(grey, self._bg, cfg.learning_rate * _FOREGROUND_RATE_SHARE, mask=fg)
+        self._bg_mean += cfg.learning_rate * (mean_grey - self._bg_mean)
+        return np.asarray(fg, np.uint8)
+
+    def _threshold_image(self, bg: NDArray[np.float32]) -> NDArray[np.uint8]:
+        """Per-pixel threshold: the base plus gain x local gradient (grey levels per pixel)."""
+        cfg = self.config
+        gx = cv2.Sobel(bg, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+        gy = cv2.Sobel(bg, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+        grad = np.maximum(np.abs(gx), np.abs(gy))
+        # a half-pixel residual shift moves an edge by half its slope; dilate so neighbours share it
+        grad = _f32(cv2.dilate(grad, np.ones((3, 3), np.uint8)))
+        thr = cfg.diff_threshold + cfg.edge_threshold_gain * grad
+        return _u8(np.clip(thr, 0, 255))
+
+    def _blobs(self, fg: NDArray[np.uint8], f: int) -> tuple[Blobs, bool]:
+        """Outer contours -> boxes in source px, vectorised over all blobs. True when there are too many."""
+        cfg = self.config
+        if cfg.dilate_px > 0:
+            k = 2 * cfg.dilate_px + 1
+            fg = _u8(cv2.dilate(fg, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
+        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        n = len(contours)
+        if n == 0:
+            return Blobs.empty(), False
+        if n > 20 * cfg.max_blobs_per_frame:  # a storm: not worth measuring
+            return Blobs.empty(), True
+        lengths = np.fromiter((len(c) for c in contours), np.int64, count=n)
+        pts = np.concatenate(contours).reshape(-1, 2)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        lo = np.stack([np.minimum.reduceat(pts[:, 0], starts), np.minimum.reduceat(pts[:, 1], starts)], 1)
+        hi = np.stack([np.maximum.reduceat(pts[:, 0], starts), np.maximum.reduceat(pts[:, 1], starts)], 1) + 1
+        # undo the dilation's growth so sizes and areas are the object's own
+        shrink = np.where(hi - lo > 2 * cfg.dilate_px, cfg.dilate_px, 0)
+        lo, hi = lo + shrink, hi - shrink
+        xyxy = (np.concatenate([lo, hi], 1) * f).astype(np.float32)
+        area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
+        keep = (area >= cfg.min_blob_area_px) & (area <= cfg.max_blob_area_px)
+        xyxy, area = xyxy[keep], area[keep]
+        if len(area) > cfg.max_blobs_per_frame:
+            return Blobs.empty(), True
+        xy = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2], 1).astype(np.float64)
+        return Blobs(xy=xy, xyxy=xyxy, area_px=area.astype(np.float32)), False
+
+
+def _u8(a: object) -> NDArray[np.uint8]:
+    """Type an OpenCV result as the uint8 image it is (no copy)."""
+    return np.asarray(a, np.uint8)
+
+
+def _f32(a: object) -> NDArray[np.float32]:
+    """Type an OpenCV result as the float32 image it is (no copy)."""
+    return np.asarray(a, np.float32)

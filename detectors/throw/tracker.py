@@ -1,0 +1,251 @@
+"""Gravity-aware blob tracking: link blobs by where a falling object will be, not by box overlap.
+
+An object falling 30 m moves about a metre per frame at 25 fps, far more than its own size, so
+overlap trackers break exactly when it matters. Each track predicts its next position from its
+velocity plus gravity's pull along the facade's local "down" direction, and a blob is accepted within a
+gate that grows with speed and with missed frames, so one lost frame (low contrast, a rejected frame)
+does not cut a trajectory. State is a fixed-capacity struct of arrays: no per-blob Python objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.throw.config import TrackingConfig
+
+DownVector = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+"""(N,2) pixels -> (N,2) image displacement of one metre of fall at each pixel."""
+
+_ALPHA = 0.75
+"""Position gain of the alpha-beta filter (share of the innovation trusted)."""
+_BETA = 0.35
+"""Velocity gain of the alpha-beta filter."""
+_YOUNG = 3
+"""Tracks with fewer points than this are served after established ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndedTrack:
+    """A track that finished: its id, positions (N,3) of (t_s, x_px, y_px), sizes (N,) px, why it ended."""
+
+    track_id: int
+    points: NDArray[np.float64]
+    sizes_px: NDArray[np.float32]
+    why: str
+
+
+class GravityTracker:
+    """Fixed-capacity tracks of one camera; `update()` once per analysed frame, `miss()` on rejected ones."""
+
+    def __init__(self, config: TrackingConfig, max_points: int, down: DownVector, g_m_s2: float) -> None:
+        self.config = config
+        self.down = down
+        self.g_m_s2 = g_m_s2
+        self.dropped_births = 0
+        self._next_id = 1
+        self._alloc(config.max_tracks, max_points)
+
+    def _alloc(self, capacity: int, max_points: int) -> None:
+        self.capacity = capacity
+        self.max_points = max_points
+        self.alive = np.zeros(capacity, bool)
+        self.track_id = np.zeros(capacity, np.int64)
+        self.n = np.zeros(capacity, np.int32)
+        self.missed = np.zeros(capacity, np.int32)
+        self.pos = np.zeros((capacity, 2), np.float64)
+        self.vel = np.zeros((capacity, 2), np.float64)
+        self.last_t = np.zeros(capacity, np.float64)
+        self.hist = np.zeros((capacity, max_points, 3), np.float64)
+        self.sizes = np.zeros((capacity, max_points), np.float32)
+        self.matched = np.zeros(capacity, bool)
+
+    def reconfigure(self, config: TrackingConfig, max_points: int) -> None:
+        """New gates and limits; live tracks are kept (the oldest first if the capacity shrinks)."""
+        self.config = config
+        if (config.max_tracks, max_points) == (self.capacity, self.max_points):
+            return
+        old = {
+            k: getattr(self, k)
+            for k in ("alive", "track_id", "n", "missed", "pos", "vel", "last_t", "hist", "sizes")
+        }
+        idx = np.flatnonzero(old["alive"])[: config.max_tracks]
+        self._alloc(config.max_tracks, max_points)
+        m = len(idx)
+        keep_pts = min(max_points, old["hist"].shape[1])
+        self.alive[:m] = True
+        self.track_id[:m] = old["track_id"][idx]
+        self.n[:m] = np.minimum(old["n"][idx], keep_pts)
+        self.missed[:m] = old["missed"][idx]
+        self.pos[:m] = old["pos"][idx]
+        self.vel[:m] = old["vel"][idx]
+        self.last_t[:m] = old["last_t"][idx]
+        self.hist[:m, :keep_pts] = old["hist"][idx, :keep_pts]
+        self.sizes[:m, :keep_pts] = old["sizes"][idx, :keep_pts]
+
+    @property
+    def active(self) -> int:
+        return int(self.alive.sum())
+
+    def points(self, slot: int) -> NDArray[np.float64]:
+        """(n,3) positions of the track in `slot` (a view)."""
+        return self.hist[slot, : self.n[slot]]
+
+    def _gravity_px(self, slots: NDArray[np.int64]) -> NDArray[np.float64]:
+        """(k,2) gravity acceleration in px/s² at each track's position."""
+        if len(slots) == 0:
+            return np.zeros((0, 2), np.float64)
+        return self.down(self.pos[slots]) * self.g_m_s2
+
+    def _predict(
+        self, slots: NDArray[np.int64], t_s: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        dt = (t_s - self.last_t[slots])[:, None]
+        acc = self._gravity_px(slots)
+        young = (self.n[slots] < 2)[:, None]
+        pred = np.where(young, self.pos[slots], self.pos[slots] + self.vel[slots] * dt + 0.5 * acc * dt * dt)
+        vel = np.where(young, 0.0, self.vel[slots] + acc * dt)
+        return pred, vel
+
+    def update(
+        self, t_s: float, xy: NDArray[np.float64], size_px: NDArray[np.float32], frame_wh: tuple[int, int]
+    ) -> list[EndedTrack]:
+        """Link this frame's blobs (N,2) to tracks, start tracks for the rest, end lost ones."""
+        cfg = self.config
+        slots = np.flatnonzero(self.alive)
+        self.matched[:] = False
+        pred, vel_pred = self._predict(slots, t_s)
+        blob_taken = np.zeros(len(xy), bool)
+        if len(slots) and len(xy):
+            dt = t_s - self.last_t[slots]
+            speed = np.linalg.norm(vel_pred, axis=1)
+            px_per_m = np.linalg.norm(self.down(self.pos[slots]), axis=1)
+            young = self.n[slots] < 2
+            gate = np.where(
+                young,
+                cfg.gate_px + cfg.max_speed_m_s * px_per_m * dt,
+                cfg.gate_px * (1 + self.missed[slots]) + cfg.gate_speed_fraction * speed * dt,
+            )
+            dist = np.linalg.norm(pred[:, None, :] - xy[None, :, :], axis=2)
+            cost = dist / gate[:, None]
+            cost += np.where(self.n[slots] < _YOUNG, 10.0, 0.0)[:, None]
+            ti, bi = np.nonzero(dist <= gate[:, None])
+            order = np.argsort(cost[ti, bi], kind="stable")
+            track_taken = np.zeros(len(slots), bool)
+            for k in order:  # greedy over gated pairs only (few per frame)
+                i, j = ti[k], bi[k]
+                if track_taken[i] or blob_taken[j]:
+                    continue
+                track_taken[i] = blob_taken[j] = True
+                self._assign(
+                    int(slots[i]),
+                    pred[i],
+                    vel_pred[i],
+                    xy[j],
+                    size=float(size_px[j]),
+                    t_s=t_s,
+                    young=bool(young[i]),
+                )
+        ended: list[EndedTrack] = []
+        # tracks without a blob coast on their prediction
+        for i, s in enumerate(slots):
+            if self.matched[s]:
+                continue
+            self._coast(int(s), pred[i], vel_pred[i], t_s)
+        ended += self._end_lost(frame_wh)
+        # births for blobs nobody took
+        newborn = np.flatnonzero(~blob_taken)
+        free = np.flatnonzero(~self.alive)
+        k = min(len(newborn), len(free))
+        self.dropped_births += len(newborn) - k
+        for s, j in zip(free[:k], newborn[:k], strict=True):
+            self._birth(int(s), xy[j], float(size_px[j]), t_s)
+        return ended
+
+    def miss(self, t_s: float, frame_wh: tuple[int, int]) -> list[EndedTrack]:
+        """A rejected frame: every track coasts one step; tracks lost too long end."""
+        slots = np.flatnonzero(self.alive)
+        self.matched[:] = False
+        pred, vel_pred = self._predict(slots, t_s)
+        for i, s in enumerate(slots):
+            self._coast(int(s), pred[i], vel_pred[i], t_s)
+        return self._end_lost(frame_wh)
+
+    def end_all(self, why: str = "flush") -> list[EndedTrack]:
+        """End every live track (shutdown, flush)."""
+        return [self._end(int(s), why) for s in np.flatnonzero(self.alive)]
+
+    def _assign(
+        self,
+        s: int,
+        pred: NDArray[np.float64],
+        vel_pred: NDArray[np.float64],
+        z: NDArray[np.float64],
+        *,
+        size: float,
+        t_s: float,
+        young: bool,
+    ) -> None:
+        dt = max(t_s - self.last_t[s], 1e-6)
+        if young:
+            self.vel[s] = (z - self.pos[s]) / dt
+            self.pos[s] = z
+        else:
+            r = z - pred
+            self.pos[s] = pred + _ALPHA * r
+            self.vel[s] = vel_pred + _BETA * r / dt
+        self.last_t[s] = t_s
+        self.missed[s] = 0
+        self.matched[s] = True
+        k = self.n[s]
+        if k < self.max_points:
+            self.hist[s, k] = (t_s, z[0], z[1])
+            self.sizes[s, k] = size
+            self.n[s] = k + 1
+
+    def _coast(self, s: int, pred: NDArray[np.float64], vel_pred: NDArray[np.float64], t_s: float) -> None:
+        if self.n[s] >= 2:
+            self.pos[s] = pred
+            self.vel[s] = vel_pred
+            self.last_t[s] = t_s
+        self.missed[s] += 1
+
+    def _birth(self, s: int, z: NDArray[np.float64], size: float, t_s: float) -> None:
+        self.alive[s] = True
+        self.track_id[s] = self._next_id
+        self._next_id += 1
+        self.n[s] = 1
+        self.missed[s] = 0
+        self.pos[s] = z
+        self.vel[s] = 0.0
+        self.last_t[s] = t_s
+        self.hist[s, 0] = (t_s, z[0], z[1])
+        self.sizes[s, 0] = size
+        self.matched[s] = True
+
+    def _end_lost(self, frame_wh: tuple[int, int]) -> list[EndedTrack]:
+        w, h = frame_wh
+        # a track of one or two blobs has proven nothing: it ends at its first miss (rain fills the table)
+        patience = np.where(self.n < _YOUNG, 0, self.config.max_missed_frames)
+        lost = self.alive & (self.missed > patience)
+        full = self.alive & (self.n >= self.max_points)
+        out = (
+            self.alive
+            & ~self.matched
+            & ((self.pos[:, 0] < 0) | (self.pos[:, 0] >= w) | (self.pos[:, 1] < 0) | (self.pos[:, 1] >= h))
+        )
+        ended = [self._end(int(s), "lost") for s in np.flatnonzero(lost)]
+        ended += [self._end(int(s), "left_view") for s in np.flatnonzero(out & ~lost)]
+        ended += [self._end(int(s), "max_duration") for s in np.flatnonzero(full & ~lost & ~out)]
+        return ended
+
+    def _end(self, s: int, why: str) -> EndedTrack:
+        k = int(self.n[s])
+        ended = EndedTrack(int(self.track_id[s]), self.hist[s, :k].copy(), self.sizes[s, :k].copy(), why)
+        self.alive[s] = False
+        self.matched[s] = False
+        self.n[s] = 0
+        return ended

@@ -1,0 +1,272 @@
+"""The physics test: is this track a free fall, and from which height was it released?
+
+Track positions are read on the facade (metres along, metres up) through the calibration, so
+perspective does not bend the curve; then along(t) is fitted with a line and height(t) with a
+parabola. A thrown object's fitted acceleration is close to g (less with drag); a leaf or sheet of paper
+falls at a slow constant speed, rain streaks at a fast constant speed, birds and insects fly level or
+wander away from any parabola. The release point is where the parabola's vertical speed was zero (the
+apex): exact for a dropped object, and off by v0²/2g for one thrown up or down, which the floor's
+uncertainty includes. Every verdict carries its numbers, so operators see why.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.throw.config import TrajectoryConfig
+
+G_M_S2 = 9.80665
+_MEASUREMENT_NOISE_PX = 0.7
+"""Centroid noise floor (source px) used for the fit's covariance when a track fits better than that."""
+
+
+class FacadeMap(Protocol):
+    """What the test needs of a calibration: pixels <-> facade metres and the local vertical scale."""
+
+    def to_facade(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]: ...
+
+    def to_image(self, facade_m: NDArray[np.floating]) -> NDArray[np.float64]: ...
+
+    def px_per_m_vertical(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]: ...
+
+
+class FlatScale:
+    """Stand-in for an uncalibrated camera: a uniform scale, image up = height up, image x = along."""
+
+    def __init__(self, px_per_m: float, frame_height_px: float) -> None:
+        self.px_per_m = px_per_m
+        self.frame_height_px = frame_height_px
+
+    def to_facade(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]:
+        p = np.asarray(image_px, np.float64).reshape(-1, 2)
+        return np.stack([p[:, 0] / self.px_per_m, (self.frame_height_px - p[:, 1]) / self.px_per_m], 1)
+
+    def to_image(self, facade_m: NDArray[np.floating]) -> NDArray[np.float64]:
+        q = np.asarray(facade_m, np.float64).reshape(-1, 2)
+        return np.stack([q[:, 0] * self.px_per_m, self.frame_height_px - q[:, 1] * self.px_per_m], 1)
+
+    def px_per_m_vertical(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]:
+        return np.full(len(np.asarray(image_px).reshape(-1, 2)), self.px_per_m, np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class TrajectoryFit:
+    """The fitted curves and the judgement. Times are stream seconds; `t0_s` is the first point's time.
+
+    along(t) = along_coef[0] + along_coef[1]·(t - t0); height(t) = height_coef · [1, (t - t0), (t - t0)²].
+    """
+
+    accepted: bool
+    reason: str
+    n_points: int
+    t0_s: float
+    duration_s: float
+    drop_m: float
+    accel_m_s2: float
+    accel_ratio: float
+    expected_accel_px_s2: float
+    accel_px_s2: float
+    residual_px: float
+    horizontal_speed_m_s: float
+    end_speed_m_s: float
+    release_t_s: float
+    release_along_m: float
+    release_height_m: float
+    release_height_sigma_m: float
+    release_along_sigma_m: float
+    landing_t_s: float
+    px_per_m: float
+    along_coef: tuple[float, float]
+    height_coef: tuple[float, float, float]
+    confidence: float
+
+    def reasons(self) -> dict[str, float | int | str | bool]:
+        """The numbers behind the verdict, rounded for people."""
+        return {
+            "verdict": self.reason,
+            "accepted": self.accepted,
+            "n_points": self.n_points,
+            "duration_s": round(self.duration_s, 3),
+            "drop_m": round(self.drop_m, 2),
+            "accel_m_s2": round(self.accel_m_s2, 2),
+            "accel_ratio": round(self.accel_ratio, 3),
+            "accel_px_s2": round(self.accel_px_s2, 1),
+            "expected_accel_px_s2": round(self.expected_accel_px_s2, 1),
+            "residual_px": round(self.residual_px, 2),
+            "horizontal_speed_m_s": round(self.horizontal_speed_m_s, 2),
+            "end_speed_m_s": round(self.end_speed_m_s, 2),
+            "release_height_m": round(self.release_height_m, 2),
+            "release_height_sigma_m": round(self.release_height_sigma_m, 2),
+        }
+
+    def height_at(self, t_s: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        dt = np.asarray(t_s, np.float64) - self.t0_s
+        c0, c1, c2 = self.height_coef
+        return np.asarray(c0 + c1 * dt + c2 * dt * dt, np.float64)
+
+    def along_at(self, t_s: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        dt = np.asarray(t_s, np.float64) - self.t0_s
+        return np.asarray(self.along_coef[0] + self.along_coef[1] * dt, np.float64)
+
+    def curve_px(self, facade: FacadeMap, t_from_s: float, t_to_s: float, n: int = 40) -> NDArray[np.float64]:
+        """(n,2) image points of the fitted curve between two times, for drawing."""
+        ts = np.linspace(t_from_s, t_to_s, n)
+        return facade.to_image(np.stack([self.along_at(ts), self.height_at(ts)], 1))
+
+
+def fit_trajectory(
+    points: NDArray[np.float64],
+    facade: FacadeMap,
+    cfg: TrajectoryConfig,
+    g_m_s2: float = G_M_S2,
+) -> TrajectoryFit:
+    """Fit and judge a track given as (N,3) rows of (t_s, x_px, y_px); N >= 3."""
+    t_abs = points[:, 0]
+    xy = points[:, 1:3]
+    q = facade.to_facade(xy)
+    scale = facade.px_per_m_vertical(xy)
+    px_per_m = float(np.median(scale))
+    t0 = float(t_abs[0])
+    t = t_abs - t0
+    a_along = np.stack([np.ones_like(t), t], 1)
+    a_height = np.stack([np.ones_like(t), t, t * t], 1)
+    keep = np.ones(len(t), bool)
+    along_c, height_c, resid_m = _fit(a_along, a_height, q, keep)
+    # one pass of outlier removal: a blob taken from a neighbour for a frame should not sink a real fall
+    if keep.sum() >= 8:
+        mad = float(np.median(np.abs(resid_m))) * 1.4826 + 0.5 / px_per_m
+        bad = np.abs(resid_m) > 4 * mad
+        if 0 < bad.sum() <= max(1, len(t) // 10):
+            keep = ~bad
+            along_c, height_c, resid_m = _fit(a_along, a_height, q, keep)
+
+    n = int(keep.sum())
+    tk = t[keep]
+    duration = float(tk[-1] - tk[0]) if n else 0.0
+    c0, c1, c2 = (float(v) for v in height_c)
+    accel = -2.0 * c2
+    ratio = accel / g_m_s2
+    h_first = c0 + c1 * tk[0] + c2 * tk[0] ** 2
+    h_last = c0 + c1 * tk[-1] + c2 * tk[-1] ** 2
+    drop = float(h_first - h_last)
+    end_speed = -(c1 + 2 * c2 * float(tk[-1]))
+    horizontal = abs(float(along_c[1]))
+    residual_px = float(np.sqrt(np.mean(resid_m[keep] ** 2))) * px_per_m if n else math.inf
+
+    if n < cfg.min_points:
+        reason = "too_few_points"
+    elif duration < cfg.min_duration_s:
+        reason = "too_short"
+    elif drop <= 0 or end_speed <= 0:
+        reason = "not_downward"
+    elif drop < cfg.min_drop_m:
+        reason = "drop_too_small"
+    elif residual_px > cfg.max_residual_px:
+        reason = "incoherent"
+    elif ratio < cfg.accel_min_ratio:
+        reason = "accel_too_low"
+    elif ratio > cfg.accel_max_ratio:
+        reason = "accel_too_high"
+    elif horizontal > cfg.max_horizontal_speed_m_s:
+        reason = "too_fast_sideways"
+    elif end_speed < cfg.min_end_speed_m_s:
+        reason = "too_slow"
+    else:
+        reason = "accepted"
+    accepted = reason == "accepted"
+
+    # release: where vertical speed was zero, with the fitted parabola when it is physical, else with g
+    a_use = accel if cfg.accel_min_ratio <= ratio <= cfg.accel_max_ratio else g_m_s2
+    v_first = c1 + 2 * c2 * float(tk[0])  # upward speed at the first kept point
+    t_apex = float(tk[0]) + v_first / a_use  # v(t) = v_first - a (t - t_first)
+    backtrack_excess = 0.0
+    if t_apex > float(tk[0]):
+        t_rel = float(tk[0])  # seen rising: released at or just before the first point
+    elif float(tk[0]) - t_apex > cfg.max_backtrack_s:
+        t_rel = float(tk[0]) - cfg.max_backtrack_s
+        backtrack_excess = (float(tk[0]) - t_apex) - cfg.max_backtrack_s
+    else:
+        t_rel = t_apex
+    h_rel = h_first + v_first * (t_rel - float(tk[0])) - 0.5 * a_use * (t_rel - float(tk[0])) ** 2
+    along_rel = float(along_c[0] + along_c[1] * t_rel)
+
+    # uncertainty: the fit's covariance at the release time, the unknown speed at release, over-extrapolation
+    noise_m = max(float(np.std(resid_m[keep])) if n > 3 else 0.0, _MEASUREMENT_NOISE_PX / px_per_m)
+    h_sigma_fit = _predict_sigma(a_height[keep], np.array([1.0, t_rel, t_rel * t_rel]), noise_m)
+    al_sigma = _predict_sigma(a_along[keep], np.array([1.0, t_rel]), noise_m)
+    v_term = cfg.release_speed_sigma_m_s**2 / (2 * g_m_s2)
+    excess_term = 0.5 * g_m_s2 * backtrack_excess**2
+    h_sigma = math.sqrt(h_sigma_fit**2 + v_term**2 + excess_term**2)
+
+    landing = _landing_time(c0, c1, c2, float(tk[-1]))
+    expected_px = g_m_s2 * px_per_m
+    conf = 0.0
+    if accepted:
+        tol = (1 - cfg.accel_min_ratio) if ratio < 1 else (cfg.accel_max_ratio - 1)
+        physics = max(0.0, 1 - abs(ratio - 1) / tol)
+        coherence = max(0.0, 1 - residual_px / cfg.max_residual_px)
+        support = min(1.0, n / (3 * cfg.min_points))
+        conf = 0.5 + 0.5 * (0.5 * physics + 0.25 * coherence + 0.25 * support)
+    return TrajectoryFit(
+        accepted=accepted,
+        reason=reason,
+        n_points=n,
+        t0_s=t0,
+        duration_s=duration,
+        drop_m=drop,
+        accel_m_s2=accel,
+        accel_ratio=ratio,
+        expected_accel_px_s2=expected_px,
+        accel_px_s2=accel * px_per_m,
+        residual_px=residual_px,
+        horizontal_speed_m_s=horizontal,
+        end_speed_m_s=end_speed,
+        release_t_s=t0 + t_rel,
+        release_along_m=along_rel,
+        release_height_m=float(h_rel),
+        release_height_sigma_m=h_sigma,
+        release_along_sigma_m=al_sigma,
+        landing_t_s=t0 + landing,
+        px_per_m=px_per_m,
+        along_coef=(float(along_c[0]), float(along_c[1])),
+        height_coef=(c0, c1, c2),
+        confidence=conf,
+    )
+
+
+def _fit(
+    a_along: NDArray[np.float64],
+    a_height: NDArray[np.float64],
+    q: NDArray[np.float64],
+    keep: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Least squares on the kept rows; residual distances (metres) for every row."""
+    along_c = np.linalg.lstsq(a_along[keep], q[keep, 0], rcond=None)[0]
+    height_c = np.linalg.lstsq(a_height[keep], q[keep, 1], rcond=None)[0]
+    resid = np.hypot(a_along @ along_c - q[:, 0], a_height @ height_c - q[:, 1])
+    return along_c, height_c, resid
+
+
+def _predict_sigma(design: NDArray[np.float64], row: NDArray[np.float64], noise: float) -> float:
+    """Standard deviation of the fitted value at `row` for i.i.d. noise `noise` on the samples."""
+    try:
+        cov = np.linalg.inv(design.T @ design)
+    except np.linalg.LinAlgError:
+        return math.inf
+    return float(noise * math.sqrt(max(0.0, float(row @ cov @ row))))
+
+
+def _landing_time(c0: float, c1: float, c2: float, t_last: float) -> float:
+    """Time (from t0) the parabola reaches height 0, at least t_last; t_last when it never does."""
+    if c2 >= 0:
+        return t_last
+    disc = c1 * c1 - 4 * c2 * c0
+    if disc < 0:
+        return t_last
+    root = (-c1 - math.sqrt(disc)) / (2 * c2)
+    return max(t_last, min(root, t_last + 10.0))

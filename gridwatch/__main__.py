@@ -1,0 +1,5 @@
+"""`python -m gridwatch` runs the CLI."""
+
+from gridwatch.cli import main
+
+raise SystemExit(main())

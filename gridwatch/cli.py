@@ -1,0 +1,135 @@
+"""The `gridwatch` command line: argument parsing and dispatch only; each command lives in its own module.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gridwatch.errors import ConfigError, GridwatchError
+
+log = logging.getLogger("gridwatch")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the service until SIGTERM (no --config: the embedded demo)")
+    p.add_argument("--config", type=Path, help="gridwatch YAML config (default: the embedded demo)")
+    p.add_argument("--cluster", action="store_true", help="take cameras from the Kafka consumer group")
+    p.set_defaults(handler="gridwatch.runner:cmd_run")
+
+    d = sub.add_parser("demo", help="generate demo media and model, run the pipeline, print the alerts")
+    d.add_argument("--workdir", type=Path, default=None, help="where demo assets and the outbox go")
+    d.set_defaults(handler="gridwatch.runner:cmd_demo")
+
+
+def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("replay", help="run one camera's detectors over a video file, offline")
+    p.add_argument("video", type=Path)
+    p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--camera", required=True, help="camera (or drone flight) id from the config")
+    p.add_argument("--telemetry", type=Path, help="DJI .SRT telemetry for drone footage")
+    p.add_argument("--out", type=Path, help="write alerts as JSON lines here (default: stdout)")
+    p.add_argument("--annotate", type=Path, help="write a video with boxes, tracks and reasons drawn")
+    p.add_argument("--evidence-dir", type=Path, help="write snapshots and clips here (default: none)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar even in a terminal")
+    p.set_defaults(handler="gridwatch.replay:cmd_replay")
+
+
+def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("config", help="configuration tools")
+    s = p.add_subparsers(dest="config_cmd", required=True)
+    c = s.add_parser("check", help="validate a config file; exit non-zero listing every error")
+    c.add_argument("file", type=Path)
+    c.set_defaults(handler="gridwatch.config:cmd_check")
+
+
+def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("models", help="export, inspect and quantize ONNX models")
+    s = p.add_subparsers(dest="models_cmd", required=True)
+    e = s.add_parser("export", help="export WEIGHTS.pt or ARCH.yaml to ONNX through Ultralytics")
+    e.add_argument("source")
+    e.add_argument("--out", type=Path, help="output .onnx (default: next to the source name)")
+    e.add_argument("--imgsz", type=int, nargs="+", default=[640], help="size, or height width")
+    e.add_argument("--dynamic", action="store_true", help="dynamic batch and image size")
+    e.add_argument("--half", action="store_true", help="fp16 weights (GPU inference)")
+    e.add_argument("--batch", type=int, default=1)
+    e.add_argument("--nms", action="store_true", help="embed NMS in the graph (end-to-end output)")
+    e.set_defaults(handler="gridwatch.models_cmd:cmd_export")
+    i = s.add_parser("inspect", help="inputs, outputs, class names, imgsz, available providers")
+    i.add_argument("model", type=Path)
+    i.add_argument("--json", action="store_true", help="print JSON")
+    i.set_defaults(handler="gridwatch.models_cmd:cmd_inspect")
+    q = s.add_parser("quantize", help="static INT8 quantization with calibration frames from a video")
+    q.add_argument("model", type=Path)
+    q.add_argument("--calibrate", type=Path, required=True, help="video whose frames calibrate")
+    q.add_argument("--out", type=Path, help="output .onnx (default: MODEL.int8.onnx)")
+    q.add_argument("--frames", type=int, default=64, help="number of calibration frames")
+    q.set_defaults(handler="gridwatch.models_cmd:cmd_quantize")
+
+
+def _add_alerts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("alerts", help="read the outbox or the Kafka topic")
+    s = p.add_subparsers(dest="alerts_cmd", required=True)
+    for name, helptext in (("list", "alerts in the local outbox"), ("tail", "follow the Kafka topic"),
+                           ("replay", "re-send outbox rows to Kafka")):
+        c = s.add_parser(name, help=helptext)
+        c.add_argument("--config", type=Path, help="gridwatch config (default: the embedded demo)")
+        c.set_defaults(handler=f"gridwatch.alerts_cmd:cmd_{name}")
+        if name == "list":
+            c.add_argument("--status", choices=["pending", "sent", "all"], default="all")
+            c.add_argument("--limit", type=int, default=50)
+            c.add_argument("--json", action="store_true", help="one JSON alert per line")
+        elif name == "tail":
+            c.add_argument("--from-beginning", action="store_true")
+            c.add_argument("--max", type=int, default=0, help="stop after this many (0: follow)")
+            c.add_argument("--timeout-s", type=float, default=0.0, help="stop after this idle time (0: never)")
+        else:
+            c.add_argument("--since", help="ISO-8601 time; re-send rows created at or after it")
+            c.add_argument("--alert-id", action="append", default=[], help="re-send only these ids")
+
+
+def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("bench", help="benchmarks: decode, infer, pipeline, alerts, compare, size")
+    p.add_argument("suite", nargs="?", default="all")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="suite options (see gridwatch bench SUITE --help)")
+    p.set_defaults(handler="gridwatch.bench_cmd:cmd_bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_run, _add_replay, _add_config, _add_models, _add_alerts, _add_bench):
+        add(sub)
+    return parser
+
+
+def _resolve(spec: str) -> Handler:
+    module_name, func = spec.split(":")
+    module = __import__(module_name, fromlist=[func])
+    handler: Handler = getattr(module, func)
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from gridwatch.logsetup import configure_logging
+
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return _resolve(args.handler)(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except GridwatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,198 @@
+"""The root configuration: each package's section model composed into one file, validated as a whole.
+
+Precedence is global defaults -> detector defaults (`detectors.<name>`) -> per-camera overrides
+(`cameras[i].detectors.<name>`): a camera's override is merged over the defaults and the result is
+validated by the detector's own model, so an error points at the camera's line when it came from there.
+The config version is a hash of the file, carried in every alert so a ticket can be traced to the
+thresholds that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from alerts.config import AlertsConfig, SiteConfig
+from detectors.config import DETECTOR_MODELS, CameraCalibration, DetectorsConfig
+from gridwatch.configload import deep_merge, describe_errors, validate
+from gridwatch.errors import ConfigError
+from gridwatch.yamlsafe import YamlDocument, load_yaml, read_text
+from ingest.config import IngestConfig, SourceConfig
+from models.config import ModelConfig
+
+DetectorName = Literal["fire", "throw", "construction"]
+
+
+class MetricsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Serve /metrics, /healthz, /readyz and /status over HTTP.")
+    address: str = Field("127.0.0.1", description="Listen address; loopback by default, 0.0.0.0 in containers.")
+    port: int = Field(9108, ge=0, le=65535, description="Listen port (0 picks a free port, for tests).")
+
+
+class ServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    node_id: str = Field(
+        default_factory=socket.gethostname, min_length=1, max_length=128,
+        description="Name of this video node, carried in every alert.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log verbosity.")
+    shutdown_timeout_s: float = Field(
+        20.0, gt=0, le=600, description="Deadline for a clean stop (sources, batcher, detectors, outbox flush)."
+    )
+    reload_poll_s: float = Field(
+        2.0, ge=0, le=3600, description="How often the config file is checked for changes (0: only on SIGHUP)."
+    )
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="HTTP endpoint for metrics and health.")
+
+
+class CameraConfig(BaseModel):
+    """One fixed camera (or a drone flight source): where frames come from and what runs on them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Stable camera id (Kafka key).")
+    enabled: bool = Field(True, description="A disabled camera is validated but not started.")
+    source: SourceConfig = Field(description="Stream or file, sampling and reconnect settings.")
+    detectors: dict[DetectorName, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Detectors to run here; each value overrides keys of `detectors.<name>` for this camera.",
+    )
+    calibration: CameraCalibration = Field(
+        default_factory=CameraCalibration, description="Image-to-ground and image-to-facade calibration."
+    )
+    site: SiteConfig | None = Field(None, description="Camera position and grid cell, for alerts without geometry.")
+
+
+class GridwatchConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: ServiceConfig = Field(default_factory=ServiceConfig, description="Process-wide settings.")
+    ingest: IngestConfig = Field(default_factory=IngestConfig, description="Ingest workers and defaults.")
+    models: list[ModelConfig] = Field(default_factory=list, description="ONNX models, referenced by name.")
+    detectors: DetectorsConfig = Field(default_factory=DetectorsConfig, description="Detector defaults.")
+    cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras this node runs.")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Alert schema, outbox, Kafka, evidence.")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> GridwatchConfig:
+        seen: set[str] = set()
+        for cam in self.cameras:
+            if cam.id in seen:
+                raise ValueError(f"camera id '{cam.id}' is used twice")
+            seen.add(cam.id)
+        names = [m.name for m in self.models]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"model name(s) used twice: {', '.join(sorted(dup))}")
+        return self
+
+
+@dataclass(frozen=True)
+class ResolvedCamera:
+    """A camera with its detector settings merged and validated: what the service runs."""
+
+    id: str
+    config: CameraConfig
+    detectors: Mapping[str, BaseModel]
+
+    @property
+    def source(self) -> SourceConfig:
+        return self.config.source
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config file: the root model, resolved cameras, version and origin."""
+
+    root: GridwatchConfig
+    cameras: Mapping[str, ResolvedCamera]
+    version: str
+    source: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def model(self, name: str) -> ModelConfig:
+        for m in self.root.models:
+            if m.name == name:
+                return m
+        raise ConfigError(f"{self.source}: no model named '{name}' in `models:`")
+
+
+def config_version(text: str) -> str:
+    """Short content hash of the config text: same file, same version, on every node."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str, ResolvedCamera], list[str]]:
+    data = doc.data or {}
+    defaults_raw: Mapping[str, Any] = (data.get("detectors") or {}) if isinstance(data, Mapping) else {}
+    model_names = {m.name for m in root.models}
+    problems: list[str] = []
+    cameras: dict[str, ResolvedCamera] = {}
+    for index, cam in enumerate(root.cameras):
+        resolved: dict[str, BaseModel] = {}
+        for name, override in cam.detectors.items():
+            model_cls = DETECTOR_MODELS[name]
+            merged = deep_merge(defaults_raw.get(name) or {}, override or {})
+            try:
+                det_cfg = model_cls.model_validate(merged)
+            except ValidationError as exc:
+                override_doc = YamlDocument(data=data, source=doc.source, lines=doc.lines)
+                problems += describe_errors(
+                    exc, override_doc, model_cls, prefix=("cameras", index, "detectors", name),
+                    fallback_doc=doc, fallback_prefix=("detectors", name),
+                )
+                continue
+            wanted = getattr(det_cfg, "model", None)
+            if wanted and wanted not in model_names:
+                line = doc.line_of(("cameras", index, "detectors", name, "model")) or doc.line_of(
+                    ("detectors", name, "model"))
+                problems.append(
+                    f"{doc.source}:{line}: cameras[{index}].detectors.{name}.model: no model named "
+                    f"'{wanted}' in `models:` (known: {', '.join(sorted(model_names)) or 'none'})"
+                )
+                continue
+            resolved[name] = det_cfg
+        cameras[cam.id] = ResolvedCamera(id=cam.id, config=cam, detectors=resolved)
+    return cameras, problems
+
+
+def load_config_text(text: str, source: str = "<string>", env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Parse, validate and resolve a config; ConfigError lists every problem with file, line and key."""
+    doc = load_yaml(text, source=source, env=env)
+    root = validate(GridwatchConfig, doc)
+    cameras, problems = _resolve_cameras(doc, root)
+    if problems:
+        raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
+    return LoadedConfig(root=root, cameras=cameras, version=config_version(text), source=source)
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Load a config file (see `load_config_text`)."""
+    return load_config_text(read_text(path), source=str(path), env=env)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`gridwatch config check FILE`: 0 when valid; otherwise every error, one per line, and exit 2."""
+    try:
+        loaded = load_config(args.file)
+    except ConfigError as exc:
+        print(f"{args.file}: INVALID", file=sys.stderr)
+        for line in exc.problems or [str(exc)]:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    cams = len(loaded.cameras)
+    dets = sum(len(c.detectors) for c in loaded.cameras.values())
+    print(f"{args.file}: OK (version {loaded.version}; {cams} camera(s), {dets} detector assignment(s), "
+          f"{len(loaded.root.models)} model(s))")
+    return 0

@@ -1,0 +1,56 @@
+"""The embedded demo: media and a model generated on this machine, the demo config, nothing downloaded.
+
+Two generated cameras: one where a fire starts beside an orange sign, one with only distractors (a red
+car passing and a blinking amber light). The model is YOLOv8n exported by Ultralytics from its
+architecture file with seeded random weights: it costs what a real model costs but finds nothing, so
+the alerts come from the weights-free fire cues. Assets are cached in the demo directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from gridwatch.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = REPO_ROOT / "configs" / "demo.yaml"
+DEMO_MODEL_IMGSZ = 320
+DEMO_CLIPS = {
+    "demo-fire.mp4": ("fire", 7, ("orange_sign",)),
+    "demo-distractors.mp4": ("distractor", 7, ("red_car", "amber_light")),
+}
+
+
+def default_workdir() -> Path:
+    return Path(os.environ.get("GRIDWATCH_DEMO_DIR", REPO_ROOT / "var" / "demo"))
+
+
+def prepare(workdir: Path) -> dict[str, str]:
+    """Generate what the demo needs (once) and return the environment its config refers to."""
+    from benchmarks.scenarios.fire import make_scenario, write_scenario
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, (category, seed, distractors) in DEMO_CLIPS.items():
+        target = workdir / name
+        if target.is_file():
+            continue
+        log.info("demo: generating %s", target)
+        files = write_scenario(make_scenario(category, seed, distractors), workdir / "scenes")  # type: ignore[arg-type]
+        files.video.replace(target)
+    model = workdir / f"yolov8n-{DEMO_MODEL_IMGSZ}.onnx"
+    if not model.is_file():
+        log.info("demo: exporting yolov8n (random weights) to %s with Ultralytics", model)
+        try:
+            from models.export import export_onnx
+
+            export_onnx("yolov8n.yaml", model, imgsz=DEMO_MODEL_IMGSZ)
+        except ModelError as exc:
+            raise ModelError(f"demo model: {exc} (install the `export` extra: pip install 'gridwatch[export]')") from exc
+    return {
+        "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
+        "GRIDWATCH_CONFIGS_DIR": str((REPO_ROOT / "configs").resolve()),
+    }

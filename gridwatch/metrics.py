@@ -1,0 +1,272 @@
+"""The Prometheus registry: one collector that reads every package's plain stats at scrape time.
+
+Packages keep counters in small dataclasses and never import prometheus_client; this module turns them
+into metric families named in `gridwatch.metric_names`. Samples that arrive as events (frame-to-ack
+latencies, stage times) are folded into cumulative histograms here, at scrape time. Cameras that stop
+(hot reload, cluster rebalance) disappear from the next scrape, so label sets stay bounded by the
+cameras this node runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+from gridwatch.metric_names import (
+    CAMERA_STATES,
+    FAST_BUCKETS_S,
+    LATENCY_BUCKETS_S,
+    METRICS,
+    MetricSpec,
+)
+
+if TYPE_CHECKING:
+    from gridwatch.ops import Operations
+
+SPECS: dict[str, MetricSpec] = {m.name: m for m in METRICS}
+
+
+@dataclass
+class CumulativeHistogram:
+    """Buckets, sum and count that only grow (Prometheus histogram semantics)."""
+
+    bounds: tuple[float, ...]
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = [0] * (len(self.bounds) + 1)
+
+    def observe(self, value: float) -> None:
+        i = 0
+        while i < len(self.bounds) and value > self.bounds[i]:
+            i += 1
+        self.counts[i] += 1
+        self.total += value
+        self.n += 1
+
+    def buckets(self) -> list[tuple[str, float]]:
+        out, running = [], 0
+        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            running += count
+            out.append(("+Inf" if bound == float("inf") else _fmt(bound), float(running)))
+        return out
+
+
+def _fmt(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() and bound >= 1 else repr(float(bound))
+
+
+def _family(name: str) -> Metric:
+    spec = SPECS[name]
+    doc, labels = spec.help, list(spec.labels)
+    if spec.type == "counter":
+        return CounterMetricFamily(name.removesuffix("_total"), doc, labels=labels)
+    if spec.type == "gauge":
+        return GaugeMetricFamily(name, doc, labels=labels)
+    return HistogramMetricFamily(name, doc, labels=labels)
+
+
+def _hist(family: Metric, labels: Sequence[str], hist: CumulativeHistogram) -> None:
+    assert isinstance(family, HistogramMetricFamily)
+    family.add_metric(list(labels), hist.buckets(), hist.total)
+
+
+class GridwatchCollector(Collector):
+    """Reads the running service (through `Operations`) on every scrape."""
+
+    def __init__(self, ops: Operations) -> None:
+        self.ops = ops
+        self._lock = threading.Lock()
+        self.frame_to_ack: dict[str, CumulativeHistogram] = {}
+        self.stage: dict[str, CumulativeHistogram] = {}
+
+    def _fold_samples(self) -> None:
+        service = self.ops.service
+        if service.alerts is not None and service.alerts.relay is not None:
+            for source, seconds in service.alerts.relay.stats.latency.take_new_by_source():
+                self.frame_to_ack.setdefault(source, CumulativeHistogram(LATENCY_BUCKETS_S)).observe(seconds)
+        for rt in list(service.cameras.values()):
+            inference, detector = rt.runner.analysis.times.drain()
+            for stage, samples in (("inference_wait", inference), ("detector", detector)):
+                hist = self.stage.setdefault(stage, CumulativeHistogram(FAST_BUCKETS_S))
+                for s in samples:
+                    hist.observe(s)
+        live = set(service.cameras)
+        for source in list(self.frame_to_ack):
+            if source not in live:
+                del self.frame_to_ack[source]
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            self._fold_samples()
+            return list(self._families())
+
+    def _families(self) -> Iterator[Metric]:
+        yield from self._camera_families()
+        yield from self._model_families()
+        yield from self._detector_families()
+        yield from self._alert_families()
+        yield from self._ops_families()
+
+    def _camera_families(self) -> Iterator[Metric]:
+        service = self.ops.service
+        stats = service.camera_stats()
+        now = time.time()
+        up, state, decoded, analysed = (_family(n) for n in (
+            "gridwatch_camera_up", "gridwatch_camera_state", "gridwatch_camera_frames_decoded_total",
+            "gridwatch_camera_frames_analysed_total"))
+        dropped, reconnects, stall, age = (_family(n) for n in (
+            "gridwatch_camera_frames_dropped_total", "gridwatch_camera_reconnects_total",
+            "gridwatch_camera_stall_seconds_total", "gridwatch_camera_last_frame_age_seconds"))
+        batcher_drops: Counter[tuple[str, str]] = Counter()
+        for batcher in service.batchers.values():
+            for (cam, reason), n in batcher.stats.dropped.items():
+                batcher_drops[(cam, f"model_{reason}")] += n
+        for cid, rt in sorted(service.cameras.items()):
+            snap = stats.get(cid)
+            current = snap.state.value if snap is not None else "connecting"
+            up.add_metric([cid], 1.0 if current == "streaming" else 0.0)
+            for st in CAMERA_STATES:
+                state.add_metric([cid, st], 1.0 if st == current else 0.0)
+            analysed.add_metric([cid], float(rt.runner.analysis.frames_analysed))
+            drops: Counter[str] = Counter()
+            if snap is not None:
+                decoded.add_metric([cid], float(snap.frames_decoded))
+                reconnects.add_metric([cid], float(snap.reconnects))
+                drops.update(snap.drops)
+                for kind, seconds in snap.stall_s.items():
+                    stall.add_metric([cid, kind], float(seconds))
+                frame_age = snap.last_frame_age_s(now)
+                if frame_age is not None:
+                    age.add_metric([cid], frame_age)
+            queue_stats = rt.queue.stats()
+            drops["analysis_lag"] += queue_stats.dropped.get("queue_full", 0)
+            for (cam, reason), n in batcher_drops.items():
+                if cam == cid:
+                    drops[reason] += n
+            for reason, n in sorted(drops.items()):
+                dropped.add_metric([cid, reason], float(n))
+        yield from (up, state, decoded, analysed, dropped, reconnects, stall, age)
+
+    def _model_families(self) -> Iterator[Metric]:
+        service = self.ops.service
+        ready, batch, infer, delay, dropped = (_family(n) for n in (
+            "gridwatch_model_ready", "gridwatch_model_batch_size", "gridwatch_model_inference_seconds",
+            "gridwatch_model_queue_delay_seconds", "gridwatch_model_frames_dropped_total"))
+        for name, model in sorted(service.models.items()):
+            ready.add_metric([name], 1.0 if model.ready else 0.0)
+            batcher = service.batchers.get(name)
+            if batcher is None:
+                continue
+            st = batcher.stats
+            for fam, h in ((batch, st.batch_size), (infer, st.inference_s), (delay, st.queue_delay_s)):
+                cum = h.cumulative()
+                buckets = [(_fmt(b), float(c)) for b, c in zip(h.bounds, cum, strict=False)]
+                buckets.append(("+Inf", float(cum[-1])))
+                fam.add_metric([name], buckets, h.sum)  # type: ignore[call-arg]
+            for reason, n in sorted(st.dropped_by_reason().items()):
+                dropped.add_metric([name, reason], float(n))
+        stage = _family("gridwatch_stage_seconds")
+        for name, hist in sorted(self.stage.items()):
+            _hist(stage, [name], hist)
+        yield from (ready, batch, infer, delay, dropped, stage)
+
+    def _detector_families(self) -> Iterator[Metric]:
+        service = self.ops.service
+        cands, confs, events, rejected = (_family(n) for n in (
+            "gridwatch_detector_candidates_total", "gridwatch_detector_confirmations_total",
+            "gridwatch_detector_events_total", "gridwatch_detector_rejected_total"))
+        ev: Counter[tuple[str, str, str]] = Counter()
+        rej: Counter[tuple[str, str]] = Counter()
+        for cid, rt in sorted(service.cameras.items()):
+            for det in rt.detectors:
+                cands.add_metric([det.name, cid], float(det.stats.candidates))
+                confs.add_metric([det.name, cid], float(det.stats.confirmations))
+                for reason, n in det.stats.rejected.items():
+                    rej[(det.name, reason)] += n
+            for (kind, phase), n in rt.runner.events.items():
+                ev[(_detector_of(kind), kind, phase)] += n
+        for key, n in sorted(ev.items()):
+            events.add_metric(list(key), float(n))
+        for key, n in sorted(rej.items()):
+            rejected.add_metric(list(key), float(n))
+        yield from (cands, confs, events, rejected)
+
+    def _alert_families(self) -> Iterator[Metric]:
+        service = self.ops.service
+        alerts_total, depth, capacity, high = (_family(n) for n in (
+            "gridwatch_alerts_total", "gridwatch_outbox_depth", "gridwatch_outbox_capacity",
+            "gridwatch_outbox_high_water"))
+        publish, broker_up, f2a = (_family(n) for n in (
+            "gridwatch_publish_total", "gridwatch_broker_up", "gridwatch_frame_to_ack_seconds"))
+        runtime = service.alerts
+        if runtime is not None:
+            ps = runtime.pipeline.stats
+            outcomes: Counter[tuple[str, str]] = Counter()
+            for (kind, _phase), n in ps.alerts.items():
+                outcomes[(kind, "written")] += n
+            for reason, n in ps.suppressed.items():
+                outcomes[("all", reason)] += n
+            for reason, n in ps.refused.items():
+                outcomes[("all", reason)] += n
+            for key, n in sorted(outcomes.items()):
+                alerts_total.add_metric(list(key), float(n))
+            ob = runtime.outbox.stats()
+            depth.add_metric([], float(ob.pending))
+            capacity.add_metric([], float(ob.max_rows))
+            high.add_metric([], 1.0 if ob.over_high_water else 0.0)
+            relay = runtime.relay
+            if relay is not None:
+                published = Counter({"ok": 0, "failed": 0, "not_sent": 0})
+                for outcome, n in relay.stats.published.items():
+                    published["ok" if outcome == "acked" else outcome] += n
+                for outcome, n in sorted(published.items()):
+                    publish.add_metric([outcome], float(n))
+                broker_up.add_metric([], 1.0 if relay.reachable() else 0.0)
+        for source, hist in sorted(self.frame_to_ack.items()):
+            _hist(f2a, [source], hist)
+        yield from (alerts_total, depth, capacity, high, publish, broker_up, f2a)
+
+    def _ops_families(self) -> Iterator[Metric]:
+        reloads, info, configured, buckets, rebalances = (_family(n) for n in (
+            "gridwatch_config_reloads_total", "gridwatch_config_info", "gridwatch_cameras_configured",
+            "gridwatch_cluster_buckets_assigned", "gridwatch_cluster_rebalances_total"))
+        for outcome in ("ok", "failed"):
+            reloads.add_metric([outcome], float(self.ops.reloads[outcome]))
+        info.add_metric([self.ops.service.loaded.version], 1.0)
+        configured.add_metric([], float(len(self.ops.service.cameras)))
+        cluster = self.ops.cluster
+        if cluster is not None:
+            buckets.add_metric([], float(len(cluster.buckets)))
+            for outcome, n in sorted(cluster.rebalances.items()):
+                rebalances.add_metric([outcome], float(n))
+        yield from (reloads, info, configured, buckets, rebalances)
+
+
+def _detector_of(kind: str) -> str:
+    return "fire" if kind in ("fire", "smoke") else kind
+
+
+def build_registry(ops: Operations) -> CollectorRegistry:
+    """A registry with gridwatch's collector and the standard process metrics (CPU, memory, fds)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(GridwatchCollector(ops))
+    ProcessCollector(registry=registry)
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """The text exposition format of everything in `registry`."""
+    return generate_latest(registry)

@@ -1,0 +1,165 @@
+"""Configuration of the models package: one `ModelConfig` per ONNX model, its `BatcherConfig`, and tiling.
+
+The lead composes `models: [ModelConfig, ...]` into the root config; detectors refer to a model by `name`.
+Every model forbids unknown keys, and an entry with only `name` and `path` is valid. Defaults follow
+Ultralytics' own predictor (conf 0.25, IoU 0.7, 300 boxes), so thresholds tuned there mean the same here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Provider = Literal["tensorrt", "cuda", "cpu"]
+
+
+def _default_providers() -> list[Provider]:
+    return ["cpu"]
+
+
+class BatcherConfig(BaseModel):
+    """The cross-camera dynamic batcher in front of one model (Triton/nvstreammux style)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_batch: int = Field(
+        default=8, ge=1, le=256,
+        description="Frames per inference call. A batch goes as soon as this many frames can be taken.",
+    )
+    max_delay_ms: float = Field(
+        default=10.0, ge=0.0, le=10_000.0,
+        description="Longest a batch waits for more frames, counted from its oldest frame's arrival; "
+        "a silent camera therefore never delays the others longer than this.",
+    )
+    max_share: float = Field(
+        default=0.5, gt=0.0, le=1.0,
+        description="Largest share of one batch a single camera may take (at least one frame). 1.0 turns "
+        "the fairness cap off; keep it below 1 so one full-rate camera cannot starve the others.",
+    )
+    request_timeout_ms: float = Field(
+        default=1000.0, gt=0.0, le=600_000.0,
+        description="Default deadline of a submitted frame: a frame still queued after this is stale, its "
+        "future fails with StaleFrameError and the drop is counted with reason 'stale'.",
+    )
+    queue_size: int = Field(
+        default=64, ge=1, le=100_000,
+        description="Frames that may wait in the queue across all cameras; when full, the oldest frame is "
+        "dropped (reason 'overflow'): freshness beats completeness for live video.",
+    )
+
+
+class TilingConfig(BaseModel):
+    """SAHI-style sliced inference for large drone frames and small objects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tile_px: int = Field(
+        default=640, ge=32, le=8192,
+        description="Side of a square tile in source pixels; the model's input size gives 1:1 pixels.",
+    )
+    overlap_ratio: float = Field(
+        default=0.2, ge=0.0, lt=0.9,
+        description="Share of a tile overlapping its neighbour, so an object cut by one tile is whole in "
+        "another.",
+    )
+    match_metric: Literal["iou", "ios"] = Field(
+        default="ios",
+        description="How duplicate boxes from neighbouring tiles are matched when merging: intersection over "
+        "union, or over the smaller box (better for a box cut in half at a tile edge).",
+    )
+    match_threshold: float = Field(
+        default=0.5, gt=0.0, le=1.0,
+        description="Boxes of the same class matching above this are merged (the higher score is kept).",
+    )
+    include_full_frame: bool = Field(
+        default=False,
+        description="Also run the whole frame, downscaled to the model size, so objects larger than a tile "
+        "are found too.",
+    )
+
+
+class ModelConfig(BaseModel):
+    """One ONNX model exported by Ultralytics, how it runs, and how its outputs are filtered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        ..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Name detectors use to refer to this model (also the `model` metric label).",
+    )
+    path: Path = Field(..., description="The .onnx file (external data, if any, must sit in its folder).")
+    manifest: Path | None = Field(
+        default=None,
+        description="Optional YAML manifest: `version`, class-name overrides (`names`), per-class "
+        "confidence thresholds (`class_thresholds`, by id or name).",
+    )
+    providers: list[Provider] = Field(
+        default_factory=_default_providers, min_length=1, max_length=3,
+        description="Execution providers in order of preference; unavailable ones are skipped with a "
+        "warning and the CPU is always the last resort. The provider used is logged and reported.",
+    )
+    device_id: int = Field(
+        default=0, ge=0, le=64, description="GPU index for the cuda and tensorrt providers.",
+    )
+    fp16: bool = Field(
+        default=False,
+        description="Let TensorRT build fp16 kernels. Models exported with --half run in fp16 whatever this "
+        "says.",
+    )
+    trt_cache_dir: Path | None = Field(
+        default=None, description="Where TensorRT keeps built engines, so a restart does not rebuild them.",
+    )
+    intra_op_threads: int = Field(
+        default=0, ge=0, le=256,
+        description="ONNX Runtime threads inside one operator (0: ONNX Runtime decides, one per physical "
+        "core). Set it to the cores this model may use when several models share a node.",
+    )
+    inter_op_threads: int = Field(
+        default=1, ge=0, le=256,
+        description="ONNX Runtime threads across independent operators (0: ONNX Runtime decides).",
+    )
+    conf_threshold: float = Field(
+        default=0.25, ge=0.0, le=1.0,
+        description="Boxes scoring at or below this are dropped (per-class thresholds in the manifest "
+        "override it).",
+    )
+    iou_threshold: float = Field(
+        default=0.7, ge=0.0, le=1.0,
+        description="Class-aware NMS: a box overlapping a better one of its class above this is removed.",
+    )
+    max_det: int = Field(default=300, ge=1, le=10_000, description="Most boxes kept per image, best first.")
+    agnostic_nms: bool = Field(default=False, description="NMS across classes instead of within each class.")
+    imgsz: tuple[int, int] | None = Field(
+        default=None,
+        description="Input (height, width) for a model exported with dynamic shapes, e.g. [384, 640]; each "
+        "a multiple of the model's stride. Default: the size the model was exported at.",
+    )
+    rect: bool = Field(
+        default=False,
+        description="Dynamic-shape models only: pad each batch only up to the stride instead of to the full "
+        "square (640x384 for 16:9 feeds), as Ultralytics does for same-shape batches. Saves compute.",
+    )
+    warmup_runs: int = Field(
+        default=1, ge=0, le=100,
+        description="Inference runs on a blank batch before the model reports ready.",
+    )
+    batch: BatcherConfig = Field(
+        default_factory=BatcherConfig,
+        description="Cross-camera dynamic batching in front of this model.",
+    )
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_providers(cls, value: list[Provider]) -> list[Provider]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"providers must not repeat, got {value}")
+        return value
+
+    @field_validator("imgsz")
+    @classmethod
+    def _imgsz_range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not all(32 <= v <= 8192 for v in value):
+            raise ValueError(f"imgsz must be (height, width) with each side in 32..8192, got {value}")
+        return value

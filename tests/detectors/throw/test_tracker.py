@@ -1,0 +1,110 @@
+"""Gravity-aware tracking: fast falls stay one track through clutter and missed frames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.throw.config import TrackingConfig
+from detectors.throw.tracker import EndedTrack, GravityTracker
+from detectors.throw.trajectory import G_M_S2
+
+FPS = 25.0
+PX_PER_M = 18.0
+WH = (1920, 1080)
+
+
+def down(xy: np.ndarray) -> np.ndarray:
+    """One metre of fall is 18 px straight down everywhere (a flat, upright facade)."""
+    return np.tile([0.0, PX_PER_M], (len(xy), 1))
+
+
+def falling(n: int, x0: float = 900.0, y0: float = 100.0, vx_px_s: float = 20.0) -> np.ndarray:
+    t = np.arange(n) / FPS
+    return np.stack([x0 + vx_px_s * t, y0 + 0.5 * G_M_S2 * PX_PER_M * t * t], 1)
+
+
+def feed(
+    tracker: GravityTracker, frames: list[np.ndarray], rejected: set[int] = frozenset()
+) -> list[EndedTrack]:
+    ended: list[EndedTrack] = []
+    for i, xy in enumerate(frames):
+        t = i / FPS
+        if i in rejected:
+            ended += tracker.miss(t, WH)
+        else:
+            ended += tracker.update(t, xy, np.full(len(xy), 4, np.float32), WH)
+    return ended + tracker.end_all()
+
+
+def longest(ended: list[EndedTrack]) -> EndedTrack:
+    return max(ended, key=lambda e: len(e.points))
+
+
+def test_fast_fall_is_one_track_although_it_moves_more_than_its_size_each_frame() -> None:
+    path = falling(50)
+    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert steps[-10:].min() > 2 * 4  # the object jumps beyond twice its own 4 px size: no overlap to follow
+    tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
+    best = longest(feed(tracker, [p[None, :] for p in path]))
+    assert len(best.points) == 50
+    np.testing.assert_allclose(best.points[:, 1:3], path)
+
+
+def test_clutter_next_to_the_path_does_not_steal_the_track() -> None:
+    rng = np.random.default_rng(4)
+    path = falling(45)
+    frames = []
+    for i, p in enumerate(path):
+        bird = [860.0 + 9.0 * i, 230.0]  # level flight crossing the fall around frame 20
+        windows = [[p[0] + 10.0, 400.0], [p[0] - 12.0, 260.0]]  # lit windows beside the path
+        clutter = np.vstack([[bird], windows, rng.uniform([0, 0], WH, (5, 2))])
+        frames.append(np.vstack([clutter, p[None, :]]))
+    ended = feed(GravityTracker(TrackingConfig(), 200, down, G_M_S2), frames)
+    matches = [e for e in ended if len(e.points) == 45 and np.allclose(e.points[:, 1:3], path)]
+    assert len(matches) == 1
+
+
+def test_missed_and_rejected_frames_are_bridged() -> None:
+    path = falling(40)
+    frames = [p[None, :] for p in path]
+    frames[15] = np.zeros((0, 2))  # the object vanished against a window of its own colour
+    frames[16] = np.zeros((0, 2))
+    ended = feed(
+        GravityTracker(TrackingConfig(max_missed_frames=3), 200, down, G_M_S2), frames, rejected={28}
+    )
+    best = longest(ended)
+    assert len(best.points) == 37
+    assert len([e for e in ended if len(e.points) > 3]) == 1
+
+
+def test_a_gap_longer_than_allowed_ends_the_track() -> None:
+    path = falling(40)
+    frames = [p[None, :] if not 15 <= i < 20 else np.zeros((0, 2)) for i, p in enumerate(path)]
+    ended = feed(GravityTracker(TrackingConfig(max_missed_frames=2), 200, down, G_M_S2), frames)
+    long_ones = sorted(len(e.points) for e in ended if len(e.points) > 3)
+    assert long_ones == [15, 20]
+    assert any(e.why == "lost" for e in ended)
+
+
+def test_single_blobs_die_at_their_first_miss_and_the_table_is_bounded() -> None:
+    rng = np.random.default_rng(9)
+    tracker = GravityTracker(TrackingConfig(max_tracks=16), 200, down, G_M_S2)
+    for i in range(10):  # rain: 40 unrelated specks per frame
+        tracker.update(i / FPS, rng.uniform([0, 0], WH, (40, 2)), np.ones(40, np.float32), WH)
+        assert tracker.active <= 16
+    assert tracker.dropped_births > 0
+    tracker.update(10 / FPS, np.zeros((0, 2)), np.zeros(0, np.float32), WH)
+    tracker.update(11 / FPS, np.zeros((0, 2)), np.zeros(0, np.float32), WH)
+    assert tracker.active == 0
+
+
+def test_reconfigure_keeps_live_tracks() -> None:
+    path = falling(30)
+    tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
+    for i, p in enumerate(path[:15]):
+        tracker.update(i / FPS, p[None, :], np.ones(1, np.float32), WH)
+    tracker.reconfigure(TrackingConfig(gate_px=8.0, max_tracks=32), 150)
+    assert tracker.active == 1
+    for i, p in enumerate(path[15:], start=15):
+        tracker.update(i / FPS, p[None, :], np.ones(1, np.float32), WH)
+    assert len(longest(tracker.end_all()).points) == 30
