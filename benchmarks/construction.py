@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from benchmarks.report import environment, write_report
@@ -40,6 +41,7 @@ from benchmarks.scenarios.drone import (
     write_flight,
 )
 from detectors.construction import ConstructionConfig, ConstructionDetector, FlightProcessor, Registry
+from detectors.construction.cue import find_blue_roofs
 from detectors.event import Event, Phase
 from detectors.geometry.drone import Intrinsics, rotation_world_from_camera
 from detectors.geometry.geodesy import wgs84_to_enu
@@ -59,8 +61,16 @@ class FakeScaffoldModel:
     pixels of jitter; `miss_rate` of them are dropped, as a real model misses some.
     """
 
-    def __init__(self, scene: Scene, track: FlightTrack, plan: FlightPlan, *, miss_rate: float = 0.15,
-                 jitter_px: float = 3.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        scene: Scene,
+        track: FlightTrack,
+        plan: FlightPlan,
+        *,
+        miss_rate: float = 0.15,
+        jitter_px: float = 3.0,
+        seed: int = 0,
+    ) -> None:
         self.scene, self.track, self.plan = scene, track, plan
         self.miss_rate, self.jitter_px = miss_rate, jitter_px
         self.rng = np.random.default_rng(seed)
@@ -87,7 +97,9 @@ class FakeScaffoldModel:
             if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h or inside < 0.3 or self.rng.random() < self.miss_rate:
                 continue
             j = self.rng.normal(0, self.jitter_px, 4)
-            boxes.append([max(0.0, x0 + j[0]), max(0.0, y0 + j[1]), min(w - 1.0, x1 + j[2]), min(h - 1.0, y1 + j[3])])
+            boxes.append(
+                [max(0.0, x0 + j[0]), max(0.0, y0 + j[1]), min(w - 1.0, x1 + j[2]), min(h - 1.0, y1 + j[3])]
+            )
             conf.append(float(self.rng.uniform(0.55, 0.9)))
         return Detections.from_arrays(np.asarray(boxes).reshape(-1, 4), conf, [SCAFFOLD_CLASS_ID] * len(conf))
 
@@ -125,14 +137,22 @@ class FlightScore:
 
     def row(self) -> dict[str, Any]:
         return {
-            "seed": self.seed, "pitch_deg": self.pitch_deg, "new": self.new_structures,
-            "alerted_once": self.alerted_once, "missed": len(self.missed), "duplicates": sum(self.duplicates.values()),
-            "registered_alerted": len(self.registered_alerted), "distractor_alerted": len(self.distractor_alerted),
-            "unmatched_alerts": self.unmatched_alerts, "known_sites": self.known_sites,
-            "max_err_m": round(self.max_error_m, 2), "median_err_m": round(self.median_error_m, 2),
+            "seed": self.seed,
+            "pitch_deg": self.pitch_deg,
+            "new": self.new_structures,
+            "alerted_once": self.alerted_once,
+            "missed": len(self.missed),
+            "duplicates": sum(self.duplicates.values()),
+            "registered_alerted": len(self.registered_alerted),
+            "distractor_alerted": len(self.distractor_alerted),
+            "unmatched_alerts": self.unmatched_alerts,
+            "known_sites": self.known_sites,
+            "max_err_m": round(self.max_error_m, 2),
+            "median_err_m": round(self.median_error_m, 2),
             "max_err_roof_m": round(self.max_error_of("steel_roof"), 2),
             "max_err_scaffold_m": round(self.max_error_of("scaffold"), 2),
-            "frames": self.frames_analysed, "detector_ms_per_frame": round(self.detector_ms_per_frame, 1),
+            "frames": self.frames_analysed,
+            "detector_ms_per_frame": round(self.detector_ms_per_frame, 1),
         }
 
 
@@ -180,8 +200,14 @@ def detector_for(scene: Scene, config: ConstructionConfig | None = None) -> Cons
     return ConstructionDetector(config or ConstructionConfig(), class_names=CLASS_NAMES, registry=registry)
 
 
-def run_flight(scene: Scene, plan: FlightPlan, *, frames: Iterator[Frame] | None = None,
-               config: ConstructionConfig | None = None, model_seed: int = 0) -> tuple[FlightScore, Any]:
+def run_flight(
+    scene: Scene,
+    plan: FlightPlan,
+    *,
+    frames: Iterator[Frame] | None = None,
+    config: ConstructionConfig | None = None,
+    model_seed: int = 0,
+) -> tuple[FlightScore, Any]:
     """Run one flight (in-memory frames unless `frames` is given) and score it."""
     track = plan_flight(scene, plan)
     detector = detector_for(scene, config)
@@ -205,8 +231,26 @@ def run_flight(scene: Scene, plan: FlightPlan, *, frames: Iterator[Frame] | None
 def video_frames(scene: Scene, plan: FlightPlan, workdir: Path) -> Iterator[Frame]:
     """Write the flight as H.264 + DJI SRT, then read it back through ingest (PyAV decode, SRT parse)."""
     files = write_flight(workdir, scene, plan, name=f"seed{scene.seed}-p{int(-plan.gimbal_pitch_deg)}")
-    return iter_file_frames(files.video, f"scene{scene.seed}", analysis_fps=1.0, telemetry=files.srt,
-                            start_utc_s=START_UTC_S)
+    return iter_file_frames(
+        files.video, f"scene{scene.seed}", analysis_fps=1.0, telemetry=files.srt, start_utc_s=START_UTC_S
+    )
+
+
+def cue_timing(scene: Scene, repeats: int = 20) -> dict[str, float]:
+    """Milliseconds per call of the blue-roof cue on a rendered 1280x720 frame and on it upscaled to 4K."""
+    plan = FlightPlan()
+    track = plan_flight(scene, plan)
+    frame = next(f for i, f in enumerate(iter_frames(scene, track, plan, every=20)) if i == 5).image
+    cfg = ConstructionConfig().cue
+    out = {}
+    big = np.asarray(cv2.resize(frame, (3840, 2160)), np.uint8)
+    for label, img in (("1280x720", frame), ("3840x2160", big)):
+        find_blue_roofs(img, cfg)
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            find_blue_roofs(img, cfg)
+        out[f"cue_ms_{label}"] = round(1000 * (time.perf_counter() - t0) / repeats, 2)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,15 +273,24 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(score.row())
             print(score.row())
     summary = {
-        "flights": len(rows), "wall_s": round(time.perf_counter() - t0, 1),
+        "flights": len(rows),
+        "wall_s": round(time.perf_counter() - t0, 1),
         "all_alerted_once": all(r["missed"] == 0 and r["duplicates"] == 0 for r in rows),
         "registered_alerted": sum(r["registered_alerted"] for r in rows),
         "max_err_nadir_m": max((r["max_err_m"] for r in rows if r["pitch_deg"] == -90.0), default=None),
         "max_err_oblique_m": max((r["max_err_m"] for r in rows if r["pitch_deg"] != -90.0), default=None),
         "path": "video+srt+ingest" if args.video else "in-memory frames",
     }
-    jpath, mpath = write_report(args.out, "construction", environment(), rows, summary,
-                                notes=["scaffolds from FakeScaffoldModel (ground-truth stand-in for a model)"])
+    summary.update(cue_timing(build_scene(args.seeds[0] if args.seeds else TUNING_SEEDS[0])))
+    print(summary)
+    jpath, mpath = write_report(
+        args.out,
+        "construction",
+        environment(),
+        rows,
+        summary,
+        notes=["scaffolds from FakeScaffoldModel (ground-truth stand-in for a model)"],
+    )
     print(f"wrote {jpath} and {mpath}")
     return 0
 

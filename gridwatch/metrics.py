@@ -132,7 +132,7 @@ class GridwatchCollector(Collector):
             "gridwatch_camera_stall_seconds_total", "gridwatch_camera_last_frame_age_seconds"))
         batcher_drops: Counter[tuple[str, str]] = Counter()
         for batcher in service.batchers.values():
-            for (cam, reason), n in batcher.stats.dropped.items():
+            for (cam, reason), n in batcher.stats().dropped.items():
                 batcher_drops[(cam, f"model_{reason}")] += n
         for cid, rt in sorted(service.cameras.items()):
             snap = stats.get(cid)
@@ -170,7 +170,7 @@ class GridwatchCollector(Collector):
             batcher = service.batchers.get(name)
             if batcher is None:
                 continue
-            st = batcher.stats
+            st = batcher.stats()
             for fam, h in ((batch, st.batch_size), (infer, st.inference_s), (delay, st.queue_delay_s)):
                 cum = h.cumulative()
                 buckets = [(_fmt(b), float(c)) for b, c in zip(h.bounds, cum, strict=False)]

@@ -205,7 +205,13 @@ def _handler_for(ops: Operations) -> type[BaseHTTPRequestHandler]:
         server_version = "gridwatch"
 
         def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
+            try:
+                self._route(self.path.split("?", 1)[0])
+            except Exception:  # one bad scrape must not kill the endpoint
+                log.exception("http: %s failed", self.path.split("?", 1)[0])
+                self._json(500, {"error": "internal error; see the service log"})
+
+        def _route(self, path: str) -> None:
             if path == "/metrics":
                 self._send(200, render(ops.registry), "text/plain; version=0.0.4; charset=utf-8")
             elif path == "/healthz":

@@ -135,32 +135,54 @@ class Scene:
                 props["height_m"] = round(s.top_m, 1)
             else:
                 props["permit"] = f"PERMIT-{self.seed}-{s.id}"
-            feats.append({"type": "Feature", "properties": props,
-                          "geometry": {"type": "Polygon",
-                                       "coordinates": [[[round(x, 8), round(y, 8)] for x, y in ring]]}})
-        return {"type": "FeatureCollection", "name": f"gridwatch demo registry (scene seed {self.seed})",
-                "features": feats}
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[round(x, 8), round(y, 8)] for x, y in ring]],
+                    },
+                }
+            )
+        return {
+            "type": "FeatureCollection",
+            "name": f"gridwatch demo registry (scene seed {self.seed})",
+            "features": feats,
+        }
 
     def truth(self) -> dict[str, Any]:
         return {
-            "seed": self.seed, "origin_lat_deg": self.origin_lat_deg, "origin_lon_deg": self.origin_lon_deg,
+            "seed": self.seed,
+            "origin_lat_deg": self.origin_lat_deg,
+            "origin_lon_deg": self.origin_lon_deg,
             "size_m": self.size_m,
             "structures": [
-                {**asdict(s), "ring_lonlat": self.lonlat(s.ring_m), "centre_m": s.centre_m,
-                 "area_m2": round(s.area_m2, 2)}
+                {
+                    **asdict(s),
+                    "ring_lonlat": self.lonlat(s.ring_m),
+                    "centre_m": s.centre_m,
+                    "area_m2": round(s.area_m2, 2),
+                }
                 for s in self.structures
             ],
         }
 
 
 def rect_ring(cx: float, cy: float, length: float, width: float, angle_deg: float) -> NDArray[np.float64]:
-    """Corners of a rectangle centred at (cx, cy), `length` along `angle_deg` (counter-clockwise from east)."""
+    """Corners of a rectangle centred at (cx, cy), `length` along `angle_deg` (anticlockwise from east)."""
     a = math.radians(angle_deg)
     u = np.array([math.cos(a), math.sin(a)])
     v = np.array([-math.sin(a), math.cos(a)])
     c = np.array([cx, cy])
-    return np.array([c - u * length / 2 - v * width / 2, c + u * length / 2 - v * width / 2,
-                     c + u * length / 2 + v * width / 2, c - u * length / 2 + v * width / 2])
+    return np.array(
+        [
+            c - u * length / 2 - v * width / 2,
+            c + u * length / 2 - v * width / 2,
+            c + u * length / 2 + v * width / 2,
+            c - u * length / 2 + v * width / 2,
+        ]
+    )
 
 
 def _noise(rng: np.random.Generator, h: int, w: int, scale_px: float) -> NDArray[np.float32]:
@@ -172,7 +194,10 @@ def _noise(rng: np.random.Generator, h: int, w: int, scale_px: float) -> NDArray
     return out
 
 
-def _tint(base: BGR, h: int, w: int, rng: np.random.Generator, vary: float, grain: float) -> NDArray[np.uint8]:
+def _tint(
+    base: BGR, h: int, w: int, rng: np.random.Generator, *, vary: float, grain: float
+) -> NDArray[np.uint8]:
+    """A flat colour with slow brightness variation (`vary`, relative) and per-pixel grain (grey levels)."""
     img = np.empty((h, w, 3), np.float32)
     img[:] = base
     img *= (1 + vary * _noise(rng, h, w, max(8.0, min(h, w) / 3)))[..., None]
@@ -180,11 +205,15 @@ def _tint(base: BGR, h: int, w: int, rng: np.random.Generator, vary: float, grai
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def steel_roof_texture(rng: np.random.Generator, length_m: float, width_m: float, cell_m: float) -> NDArray[np.uint8]:
+def steel_roof_texture(
+    rng: np.random.Generator, length_m: float, width_m: float, cell_m: float
+) -> NDArray[np.uint8]:
     """Blue corrugated steel: trapezoidal ribs across the length, a ridge, weathering."""
     w, h = max(4, round(length_m / cell_m)), max(4, round(width_m / cell_m))
-    base: BGR = [(175, 95, 35), (190, 110, 45), (195, 140, 95), (160, 60, 20), (200, 120, 60)][int(rng.integers(5))]
-    img = _tint(base, h, w, rng, 0.06, 3.0).astype(np.float32)
+    base: BGR = [(175, 95, 35), (190, 110, 45), (195, 140, 95), (160, 60, 20), (200, 120, 60)][
+        int(rng.integers(5))
+    ]
+    img = _tint(base, h, w, rng, vary=0.06, grain=3.0).astype(np.float32)
     pitch_m = float(rng.uniform(0.55, 0.8))
     amp = float(rng.uniform(0.14, 0.24))
     x = (np.arange(w) + 0.5) * cell_m / pitch_m
@@ -193,34 +222,41 @@ def steel_roof_texture(rng: np.random.Generator, length_m: float, width_m: float
     img *= (1 + amp * profile)[None, :, None]
     if rng.random() < 0.7:  # gable ridge along the length: the two halves catch the sun differently
         img[: h // 2] *= 1.07
-        img[h // 2 - 1:h // 2 + 1] *= 0.7
+        img[h // 2 - 1 : h // 2 + 1] *= 0.7
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def building_roof_texture(rng: np.random.Generator, length_m: float, width_m: float, cell_m: float) -> NDArray[np.uint8]:
+def building_roof_texture(
+    rng: np.random.Generator, length_m: float, width_m: float, cell_m: float
+) -> NDArray[np.uint8]:
     w, h = max(4, round(length_m / cell_m)), max(4, round(width_m / cell_m))
     style = int(rng.integers(3))
     if style == 0:  # concrete flat roof with parapet and rooftop units
-        img = _tint((150, 152, 155), h, w, rng, 0.10, 5.0)
+        img = _tint((150, 152, 155), h, w, rng, vary=0.10, grain=5.0)
         p = max(1, round(0.4 / cell_m))
         cv2.rectangle(img, (0, 0), (w - 1, h - 1), (115, 118, 120), p)
         for _ in range(int(rng.integers(1, 4))):
             uw, uh = round(rng.uniform(1.0, 2.5) / cell_m), round(rng.uniform(1.0, 2.0) / cell_m)
-            x0, y0 = int(rng.integers(p, max(p + 1, w - uw - p))), int(rng.integers(p, max(p + 1, h - uh - p)))
+            x0, y0 = (
+                int(rng.integers(p, max(p + 1, w - uw - p))),
+                int(rng.integers(p, max(p + 1, h - uh - p))),
+            )
             cv2.rectangle(img, (x0, y0), (x0 + uw, y0 + uh), (200, 200, 198), -1)
     elif style == 1:  # terracotta tiles, gable
-        img = _tint((60, 85, 165), h, w, rng, 0.08, 6.0)
+        img = _tint((60, 85, 165), h, w, rng, vary=0.08, grain=6.0)
         img[: h // 2] = np.clip(img[: h // 2].astype(np.int16) + 18, 0, 255).astype(np.uint8)
         cv2.line(img, (0, h // 2), (w - 1, h // 2), (40, 55, 110), max(1, round(0.3 / cell_m)))
     else:  # dark bitumen
-        img = _tint((78, 80, 84), h, w, rng, 0.10, 6.0)
+        img = _tint((78, 80, 84), h, w, rng, vary=0.10, grain=6.0)
     return img
 
 
-def scaffold_texture(rng: np.random.Generator, length_m: float, width_m: float, cell_m: float) -> NDArray[np.uint8]:
+def scaffold_texture(
+    rng: np.random.Generator, length_m: float, width_m: float, cell_m: float
+) -> NDArray[np.uint8]:
     """A scaffold seen from above: planks and tubes under green safety netting."""
     w, h = max(4, round(length_m / cell_m)), max(4, round(width_m / cell_m))
-    img = _tint((70, 135, 60), h, w, rng, 0.12, 8.0)
+    img = _tint((70, 135, 60), h, w, rng, vary=0.12, grain=8.0)
     step = max(2, round(1.8 / cell_m))
     for x in range(0, w, step):
         cv2.line(img, (x, 0), (x, h - 1), (60, 70, 75), max(1, round(0.12 / cell_m)))
@@ -246,12 +282,23 @@ class _Placer:
                 return False
         return True
 
-    def place(self, length: tuple[float, float], width: tuple[float, float], angle_deg: float,
-              clearance_m: float, tries: int = 400) -> NDArray[np.float64] | None:
+    def place(
+        self,
+        length: tuple[float, float],
+        width: tuple[float, float],
+        angle_deg: float,
+        clearance_m: float,
+        tries: int = 400,
+    ) -> NDArray[np.float64] | None:
         for _ in range(tries):
             cx, cy = self.rng.uniform(-self.half + 10, self.half - 10, 2)
-            ring = rect_ring(float(cx), float(cy), float(self.rng.uniform(*length)), float(self.rng.uniform(*width)),
-                             angle_deg + float(self.rng.uniform(-6, 6)))
+            ring = rect_ring(
+                float(cx),
+                float(cy),
+                float(self.rng.uniform(*length)),
+                float(self.rng.uniform(*width)),
+                angle_deg + float(self.rng.uniform(-6, 6)),
+            )
             if self.free(ring, clearance_m):
                 self.taken.append(ring)
                 return ring
@@ -274,16 +321,28 @@ def _ring_frame(ring: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, 
     return ring[0], length, width, np.column_stack([u / length, v / width])
 
 
-def _layer(texture: NDArray[np.uint8], ring: NDArray[np.float64], top_m: float, base_m: float,
-           wall: BGR, cell_m: float) -> Layer:
+def _layer(
+    texture: NDArray[np.uint8],
+    ring: NDArray[np.float64],
+    top_m: float,
+    base_m: float,
+    wall: BGR,
+) -> Layer:
     origin, length, width, axes = _ring_frame(ring)
     h, w = texture.shape[:2]
     sx, sy = length / w, width / h
     a = np.eye(3)
     a[:2, :2] = axes @ np.diag([sx, sy])
     a[:2, 2] = origin + axes @ np.array([sx / 2, sy / 2])
-    return Layer(texture=texture, alpha=np.full((h, w), 255, np.uint8), patch_to_enu=a, ring_m=ring,
-                 top_m=top_m, base_m=base_m, wall_bgr=wall)
+    return Layer(
+        texture=texture,
+        alpha=np.full((h, w), 255, np.uint8),
+        patch_to_enu=a,
+        ring_m=ring,
+        top_m=top_m,
+        base_m=base_m,
+        wall_bgr=wall,
+    )
 
 
 def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
@@ -293,17 +352,28 @@ def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
     n = round(size_m / cell_m)
     origin_lat = BASE_LAT + (seed % 37) * 0.0021
     origin_lon = BASE_LON + (seed % 23) * 0.0027
-    ground = _tint((70, 128, 88), n, n, rng, 0.18, 7.0)
+    ground = _tint((70, 128, 88), n, n, rng, vary=0.18, grain=7.0)
     # soil patches
     for _ in range(6):
-        c = rng.uniform(0, n, 2).astype(int)
-        axes = (int(rng.uniform(8, 25) / cell_m), int(rng.uniform(5, 15) / cell_m))
-        cv2.ellipse(ground, (int(c[0]), int(c[1])), axes, float(rng.uniform(0, 180)), 0, 360, (85, 115, 140), -1)
-    ground = cv2.GaussianBlur(ground, (0, 0), 1.5)
+        soil_c = rng.uniform(0, n, 2).astype(int)
+        soil_axes = (int(rng.uniform(8, 25) / cell_m), int(rng.uniform(5, 15) / cell_m))
+        cv2.ellipse(
+            ground,
+            (int(soil_c[0]), int(soil_c[1])),
+            soil_axes,
+            float(rng.uniform(0, 180)),
+            0,
+            360,
+            (85, 115, 140),
+            -1,
+        )
+    ground = np.asarray(cv2.GaussianBlur(ground, (0, 0), 1.5), np.uint8)
     grain = rng.standard_normal((n, n, 1), dtype=np.float32) * np.float32(5.0)
     ground = np.clip(ground + grain, 0, 255).astype(np.uint8)
     placer = _Placer(rng, half)
-    to_px = np.linalg.inv(np.array([[cell_m, 0, -half + cell_m / 2], [0, -cell_m, half - cell_m / 2], [0, 0, 1]]))
+    to_px = np.linalg.inv(
+        np.array([[cell_m, 0, -half + cell_m / 2], [0, -cell_m, half - cell_m / 2], [0, 0, 1]])
+    )
 
     def px(ring: NDArray[np.float64]) -> NDArray[np.int32]:
         h = np.column_stack([ring, np.ones(len(ring))]) @ to_px.T
@@ -319,7 +389,7 @@ def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
     ew_y = float(rng.uniform(-half * 0.5, half * 0.5))
     ns_x = float(rng.uniform(-half * 0.5, half * 0.5))
     roads = [rect_ring(0, ew_y, size_m * 1.2, road_w, 0.0), rect_ring(ns_x, 0, size_m * 1.2, road_w, 90.0)]
-    road_img = _tint((92, 94, 96), n, n, rng, 0.08, 6.0)
+    road_img = _tint((92, 94, 96), n, n, rng, vary=0.08, grain=6.0)
     road_mask = np.zeros((n, n), np.uint8)
     for r in roads:
         cv2.fillPoly(road_mask, [px(r)], 255, lineType=cv2.LINE_AA, shift=4)
@@ -338,14 +408,15 @@ def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
         bid = f"B{i + 1:02d}"
         buildings.append((bid, ring, height))
         _, length, width, _ = _ring_frame(ring)
-        layers.append(_layer(building_roof_texture(rng, length, width, cell_m), ring, height, 0.0,
-                             (150, 160, 170), cell_m))
+        roof = building_roof_texture(rng, length, width, cell_m)
+        layers.append(_layer(roof, ring, height, 0.0, (150, 160, 170)))
         structures.append(Structure(bid, "building", "registered", _tup(ring), top_m=height))
 
     def shed(ring: NDArray[np.float64], top: float, base: float) -> None:
         _, length, width, _ = _ring_frame(ring)
-        layers.append(_layer(steel_roof_texture(rng, length, width, cell_m), ring, top, base, (170, 170, 175),
-                             cell_m))
+        layers.append(
+            _layer(steel_roof_texture(rng, length, width, cell_m), ring, top, base, (170, 170, 175))
+        )
 
     # rooftop additions: new blue sheds on registered buildings, and one permitted (registered) one
     roof_hosts = rng.permutation(len(buildings))[:3]
@@ -384,7 +455,7 @@ def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
         ring = rect_ring(float(c[0]), float(c[1]), length, 1.4, angle)
         top = bh + 1.0
         _, sl, sw, _ = _ring_frame(ring)
-        layers.append(_layer(scaffold_texture(rng, sl, sw, cell_m), ring, top, 0.0, (70, 120, 65), cell_m))
+        layers.append(_layer(scaffold_texture(rng, sl, sw, cell_m), ring, top, 0.0, (70, 120, 65)))
         status = "registered" if j == 2 else "new"
         sid = f"F{j + 1:02d}" if status == "registered" else f"S{j + 1:02d}"
         structures.append(Structure(sid, "scaffold", status, _tup(ring), top_m=top, on=bid))
@@ -392,22 +463,28 @@ def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
     for j in range(4):
         along = float(rng.uniform(-half + 15, half - 15))
         lane = float(rng.choice([-1.0, 1.0])) * road_w / 4
-        ring = rect_ring(along, ew_y + lane, 4.6, 1.85, 0.0) if j % 2 == 0 else rect_ring(
-            ns_x + lane, along, 4.6, 1.85, 90.0)
+        ring = (
+            rect_ring(along, ew_y + lane, 4.6, 1.85, 0.0)
+            if j % 2 == 0
+            else rect_ring(ns_x + lane, along, 4.6, 1.85, 90.0)
+        )
         fill(ring, (150, 70, 25))
         fill(_grow(ring, -0.6), (90, 50, 30))
         structures.append(Structure(f"D{j + 1:02d}", "car", "distractor", _tup(ring), top_m=1.5))
-    extras = [("pool", (11, 14), (5, 7), (215, 175, 70)), ("court", (26, 30), (14, 16), (160, 95, 40)),
-              ("tarp", (5, 8), (4, 6), (200, 120, 40))]
-    for j, (kind, length, width, colour) in enumerate(extras):
-        ring = placer.place(length, width, float(rng.uniform(0, 180)), clearance_m=5.0)
+    extras = [
+        ("pool", (11, 14), (5, 7), (215, 175, 70)),
+        ("court", (26, 30), (14, 16), (160, 95, 40)),
+        ("tarp", (5, 8), (4, 6), (200, 120, 40)),
+    ]
+    for j, (kind, len_range, width_range, colour) in enumerate(extras):
+        ring = placer.place(len_range, width_range, float(rng.uniform(0, 180)), clearance_m=5.0)
         if ring is None:
             continue
         if kind == "tarp":
-            c = ring.mean(axis=0)
+            tarp_c = ring.mean(axis=0)
             ang = np.sort(rng.uniform(0, 2 * math.pi, 9))
-            rad = rng.uniform(1.8, 3.5, 9)
-            blob = c + np.column_stack([np.cos(ang) * rad, np.sin(ang) * rad])
+            spoke = rng.uniform(1.8, 3.5, 9)
+            blob = tarp_c + np.column_stack([np.cos(ang) * spoke, np.sin(ang) * spoke])
             fill(blob, colour)
             ring = blob
         else:
@@ -416,26 +493,42 @@ def build_scene(seed: int, size_m: float = 240.0, cell_m: float = 0.1) -> Scene:
                 inner = _grow(ring, -1.0)
                 cv2.polylines(ground, [px(inner)], True, (235, 235, 235), 2, cv2.LINE_AA, shift=4)
                 mid = (inner[0] + inner[1]) / 2, (inner[3] + inner[2]) / 2
-                cv2.line(ground, tuple(px(np.array([mid[0]]))[0]), tuple(px(np.array([mid[1]]))[0]),
-                         (235, 235, 235), 2, cv2.LINE_AA, shift=4)
+                cv2.line(
+                    ground,
+                    tuple(px(np.array([mid[0]]))[0]),
+                    tuple(px(np.array([mid[1]]))[0]),
+                    (235, 235, 235),
+                    2,
+                    cv2.LINE_AA,
+                    shift=4,
+                )
             else:
                 cv2.polylines(ground, [px(ring)], True, (230, 230, 225), 3, cv2.LINE_AA, shift=4)
         structures.append(Structure(f"D{j + 10:02d}", kind, "distractor", _tup(ring), top_m=0.0))
     # trees (flat, dark green crowns with a shaded side)
     for _ in range(70):
-        c = rng.uniform(-half, half, 2)
-        r = float(rng.uniform(1.5, 4.0))
-        ring = rect_ring(float(c[0]), float(c[1]), 2 * r, 2 * r, 0.0)
+        tree_c = rng.uniform(-half, half, 2)
+        radius_m = float(rng.uniform(1.5, 4.0))
+        ring = rect_ring(float(tree_c[0]), float(tree_c[1]), 2 * radius_m, 2 * radius_m, 0.0)
         if not placer.free(ring, 0.5):
             continue
-        centre = px(c[None])[0]
-        rad = int(r / cell_m * 16)
-        cv2.circle(ground, (int(centre[0]), int(centre[1])), rad, (40, 95, 45), -1, cv2.LINE_AA, shift=4)
-        cv2.circle(ground, (int(centre[0] - rad // 4), int(centre[1] - rad // 4)), rad // 2, (55, 120, 60), -1,
-                   cv2.LINE_AA, shift=4)
+        cx, cy = (int(v) for v in px(tree_c[None])[0])
+        rad_px = int(radius_m / cell_m * 16)
+        cv2.circle(ground, (cx, cy), rad_px, (40, 95, 45), -1, cv2.LINE_AA, shift=4)
+        cv2.circle(
+            ground, (cx - rad_px // 4, cy - rad_px // 4), rad_px // 2, (55, 120, 60), -1, cv2.LINE_AA, 4
+        )
     layers.sort(key=lambda layer: layer.top_m)
-    return Scene(seed=seed, origin_lat_deg=origin_lat, origin_lon_deg=origin_lon, size_m=size_m, cell_m=cell_m,
-                 ground=ground, layers=layers, structures=structures)
+    return Scene(
+        seed=seed,
+        origin_lat_deg=origin_lat,
+        origin_lon_deg=origin_lon,
+        size_m=size_m,
+        cell_m=cell_m,
+        ground=ground,
+        layers=layers,
+        structures=structures,
+    )
 
 
 def _tup(ring: NDArray[np.float64]) -> tuple[tuple[float, float], ...]:
@@ -544,32 +637,50 @@ def plan_flight(scene: Scene, plan: FlightPlan, seed: int | None = None) -> Flig
     lat, lon = enu_to_wgs84(scene.origin_lat_deg, scene.origin_lon_deg, e_m, n_m)
     rel = alt + _ar1(rng, n, dt, noise.altitude_m, tau)
     measured = {
-        "lat": np.round(lat, 6), "lon": np.round(lon, 6), "rel_alt": np.round(rel, 3),
+        "lat": np.round(lat, 6),
+        "lon": np.round(lon, 6),
+        "rel_alt": np.round(rel, 3),
         "abs_alt": np.round(rel + TAKEOFF_MSL_M, 3),
         "yaw": np.round(((heading + _ar1(rng, n, dt, noise.yaw_deg, tau)) + 180) % 360 - 180, 1),
         "pitch": np.round(plan.gimbal_pitch_deg + _ar1(rng, n, dt, noise.tilt_deg, tau), 1),
         "roll": np.round(_ar1(rng, n, dt, noise.tilt_deg, tau), 1),
     }
-    return FlightTrack(t_s=t, east_m=pos[:, 0], north_m=pos[:, 1], alt_m=alt, yaw_deg=heading,
-                       pitch_deg=np.full(n, plan.gimbal_pitch_deg), roll_deg=np.zeros(n), measured=measured)
+    return FlightTrack(
+        t_s=t.astype(np.float64),
+        east_m=pos[:, 0],
+        north_m=pos[:, 1],
+        alt_m=alt,
+        yaw_deg=heading,
+        pitch_deg=np.full(n, plan.gimbal_pitch_deg),
+        roll_deg=np.zeros(n),
+        measured=measured,
+    )
 
 
 def measured_pose(track: FlightTrack, i: int, focal_35mm: float) -> Pose:
     """The pose the SRT reports for frame i (what ingest.srt yields for it, minus interpolation)."""
     m = track.measured
     return Pose(
-        lat_deg=float(m["lat"][i]), lon_deg=float(m["lon"][i]), rel_alt_m=float(m["rel_alt"][i]),
-        abs_alt_m=float(m["abs_alt"][i]), gimbal_yaw_deg=float(m["yaw"][i]), gimbal_pitch_deg=float(m["pitch"][i]),
-        gimbal_roll_deg=float(m["roll"][i]), focal_len_35mm=focal_35mm, t_s=float(track.t_s[i]),
-        utc_s=START_UTC_S + float(track.t_s[i]), family="bracket",
+        lat_deg=float(m["lat"][i]),
+        lon_deg=float(m["lon"][i]),
+        rel_alt_m=float(m["rel_alt"][i]),
+        abs_alt_m=float(m["abs_alt"][i]),
+        gimbal_yaw_deg=float(m["yaw"][i]),
+        gimbal_pitch_deg=float(m["pitch"][i]),
+        gimbal_roll_deg=float(m["roll"][i]),
+        focal_len_35mm=focal_35mm,
+        t_s=float(track.t_s[i]),
+        utc_s=START_UTC_S + float(track.t_s[i]),
+        family="bracket",
     )
 
 
 # -- rendering -------------------------------------------------------------------------------------------
 
 
-def _plane_homography(k: NDArray[np.float64], r: NDArray[np.float64], cam: NDArray[np.float64],
-                      z: float) -> NDArray[np.float64]:
+def _plane_homography(
+    k: NDArray[np.float64], r: NDArray[np.float64], cam: NDArray[np.float64], z: float
+) -> NDArray[np.float64]:
     """3x3: (east, north, 1) on the plane at height z -> image pixel (homogeneous)."""
     m = np.array([[1.0, 0.0, -cam[0]], [0.0, 1.0, -cam[1]], [0.0, 0.0, z - cam[2]]])
     out: NDArray[np.float64] = k @ r.T @ m
@@ -582,25 +693,36 @@ def _project(hmat: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.
     return out
 
 
-def render_frame(scene: Scene, track: FlightTrack, i: int, plan: FlightPlan,
-                 noise: list[tuple[NDArray[np.uint8], NDArray[np.uint8]]] | None = None) -> NDArray[np.uint8]:
+def render_frame(
+    scene: Scene,
+    track: FlightTrack,
+    i: int,
+    plan: FlightPlan,
+    noise: list[tuple[NDArray[np.uint8], NDArray[np.uint8]]] | None = None,
+) -> NDArray[np.uint8]:
     """The camera image of frame i from its true pose: ground, then walls and tops by height."""
     w, h = plan.width_px, plan.height_px
     k = Intrinsics.from_35mm(w, h, plan.focal_35mm).matrix()
-    r = rotation_world_from_camera(float(track.yaw_deg[i]), float(track.pitch_deg[i]), float(track.roll_deg[i]))
+    r = rotation_world_from_camera(
+        float(track.yaw_deg[i]), float(track.pitch_deg[i]), float(track.roll_deg[i])
+    )
     cam = np.array([track.east_m[i], track.north_m[i], track.alt_m[i]])
     g = _plane_homography(k, r, cam, 0.0) @ scene.ground_to_enu()
     # Beyond the scene the ground is mirrored, so a flight's overshoot sees more district, not a void.
-    img = cv2.warpPerspective(scene.ground, g, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    img = cv2.warpPerspective(
+        scene.ground, g, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
     forward = r[:, 2]
     for layer in scene.layers:
         ring = layer.ring_m
         # Only layers wholly in front of the camera: a vertex behind it would project through infinity
         # (such a layer lies far outside the field of view anyway).
-        depth = np.concatenate([
-            np.column_stack([ring - cam[:2], np.full(len(ring), z - cam[2])]) @ forward
-            for z in (layer.top_m, layer.base_m)
-        ])
+        depth = np.concatenate(
+            [
+                np.column_stack([ring - cam[:2], np.full(len(ring), z - cam[2])]) @ forward
+                for z in (layer.top_m, layer.base_m)
+            ]
+        )
         if depth.min() <= 1.0:
             continue
         top_h = _plane_homography(k, r, cam, layer.top_m)
@@ -621,18 +743,23 @@ def render_frame(scene: Scene, track: FlightTrack, i: int, plan: FlightPlan,
         shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)
         hm = shift @ top_h @ layer.patch_to_enu
         size = (x1 - x0, y1 - y0)
-        tex = cv2.warpPerspective(layer.texture, hm, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        alpha = cv2.warpPerspective(layer.alpha, hm, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+        tex = cv2.warpPerspective(
+            layer.texture, hm, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        alpha = cv2.warpPerspective(
+            layer.alpha, hm, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT
+        )
         cv2.copyTo(tex, alpha, roi)
     if noise is not None:  # sensor noise and a little exposure wobble
         img = cv2.convertScaleAbs(img, alpha=1.0 + 0.03 * math.sin(i / 17.0))
         up, down = noise[i % len(noise)]
         img = cv2.subtract(cv2.add(img, up), down)
-    return img
+    return np.asarray(img, np.uint8)
 
 
-def sensor_noise(shape: tuple[int, int], seed: int, sigma: float = 2.0, bank: int = 4) -> list[
-        tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
+def sensor_noise(
+    shape: tuple[int, int], seed: int, sigma: float = 2.0, bank: int = 4
+) -> list[tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
     """A few frames of Gaussian sensor noise as (positive, negative) uint8 parts, reused in turn."""
     rng = np.random.default_rng(seed)
     out = []
@@ -642,14 +769,21 @@ def sensor_noise(shape: tuple[int, int], seed: int, sigma: float = 2.0, bank: in
     return out
 
 
-def iter_frames(scene: Scene, track: FlightTrack, plan: FlightPlan, *, flight_id: str = "flight",
-                every: int = 1) -> Iterator[Frame]:
+def iter_frames(
+    scene: Scene, track: FlightTrack, plan: FlightPlan, *, flight_id: str = "flight", every: int = 1
+) -> Iterator[Frame]:
     """Rendered frames with their measured poses, without encoding (unit tests, quick benchmarks)."""
     noise = sensor_noise((plan.height_px, plan.width_px), scene.seed + 5)
     for i in range(0, len(track), every):
         img = render_frame(scene, track, i, plan, noise)
-        yield Frame(camera_id=flight_id, seq=i, captured_at=START_UTC_S + float(track.t_s[i]),
-                    pts_s=float(track.t_s[i]), image=img, pose=measured_pose(track, i, plan.focal_35mm))
+        yield Frame(
+            camera_id=flight_id,
+            seq=i,
+            captured_at=START_UTC_S + float(track.t_s[i]),
+            pts_s=float(track.t_s[i]),
+            image=img,
+            pose=measured_pose(track, i, plan.focal_35mm),
+        )
 
 
 # -- SRT -----------------------------------------------------------------------------------------------------
@@ -660,20 +794,23 @@ def _srt_time(t: float) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
-def write_dji_srt(path: str | Path, track: FlightTrack, plan: FlightPlan, start_utc_s: float = START_UTC_S) -> Path:
+def write_dji_srt(
+    path: str | Path, track: FlightTrack, plan: FlightPlan, start_utc_s: float = START_UTC_S
+) -> Path:
     """Write the measured telemetry as a modern DJI SRT (one block per video frame)."""
     m = track.measured
     dt = 1.0 / plan.fps
     blocks = []
     for i in range(len(track)):
         t0 = float(track.t_s[i])
-        clock = start_utc_s + t0
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(clock))) + f".{round((clock % 1) * 1000) % 1000:03d}"
+        clock_ms = round((start_utc_s + t0) * 1000)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(clock_ms // 1000)) + f".{clock_ms % 1000:03d}"
         blocks.append(
             f"{i + 1}\n{_srt_time(t0)} --> {_srt_time(t0 + dt)}\n"
             f'<font size="28">FrameCnt: {i + 1}, DiffTime: {round(dt * 1000)}ms\n{stamp}\n'
             f"[iso: 100] [shutter: 1/1000.0] [fnum: 2.8] [ev: 0] [color_md: default] "
-            f"[focal_len: {plan.focal_35mm:.2f}] [latitude: {m['lat'][i]:.6f}] [longitude: {m['lon'][i]:.6f}] "
+            f"[focal_len: {plan.focal_35mm:.2f}] "
+            f"[latitude: {m['lat'][i]:.6f}] [longitude: {m['lon'][i]:.6f}] "
             f"[rel_alt: {m['rel_alt'][i]:.3f} abs_alt: {m['abs_alt'][i]:.3f}] "
             f"[gb_yaw: {m['yaw'][i]:.1f} gb_pitch: {m['pitch'][i]:.1f} gb_roll: {m['roll'][i]:.1f}] "
             f"[ct: 5500] </font>\n"
@@ -706,18 +843,30 @@ def write_flight(out_dir: str | Path, scene: Scene, plan: FlightPlan, name: str 
     track = plan_flight(scene, plan)
     noise = sensor_noise((plan.height_px, plan.width_px), scene.seed + 5)
     video = out / f"{name}.mp4"
-    frames = write_h264(video, (render_frame(scene, track, i, plan, noise) for i in range(len(track))), plan.fps,
-                        crf=20)
+    frames = write_h264(
+        video, (render_frame(scene, track, i, plan, noise) for i in range(len(track))), plan.fps, crf=20
+    )
     srt = write_dji_srt(out / f"{name}.SRT", track, plan)
     registry = out / f"{name}.registry.geojson"
     registry.write_text(json.dumps(scene.registry_geojson(), indent=1), encoding="utf-8")
     truth = out / f"{name}.truth.json"
-    payload = {**scene.truth(), "plan": asdict(plan), "frames": frames, "start_utc_s": START_UTC_S,
-               "true_track": {"t_s": track.t_s.round(3).tolist(), "east_m": track.east_m.round(3).tolist(),
-                              "north_m": track.north_m.round(3).tolist(), "alt_m": track.alt_m.round(3).tolist(),
-                              "yaw_deg": track.yaw_deg.round(3).tolist()}}
+    payload = {
+        **scene.truth(),
+        "plan": asdict(plan),
+        "frames": frames,
+        "start_utc_s": START_UTC_S,
+        "true_track": {
+            "t_s": track.t_s.round(3).tolist(),
+            "east_m": track.east_m.round(3).tolist(),
+            "north_m": track.north_m.round(3).tolist(),
+            "alt_m": track.alt_m.round(3).tolist(),
+            "yaw_deg": track.yaw_deg.round(3).tolist(),
+        },
+    }
     truth.write_text(json.dumps(payload), encoding="utf-8")
-    return FlightFiles(video=video, srt=srt, registry=registry, truth=truth, frames=frames, start_utc_s=START_UTC_S)
+    return FlightFiles(
+        video=video, srt=srt, registry=registry, truth=truth, frames=frames, start_utc_s=START_UTC_S
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -731,7 +880,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=float, default=5.0)
     args = ap.parse_args(argv)
     scene = build_scene(args.seed)
-    plan = FlightPlan(altitude_m=args.altitude, gimbal_pitch_deg=args.pitch, bearing_deg=args.bearing, fps=args.fps)
+    plan = FlightPlan(
+        altitude_m=args.altitude, gimbal_pitch_deg=args.pitch, bearing_deg=args.bearing, fps=args.fps
+    )
     files = write_flight(args.out_dir, scene, plan, name=f"drone-seed{args.seed}")
     print(f"wrote {files.frames} frames: {files.video}, {files.srt}, {files.registry}, {files.truth}")
     return 0

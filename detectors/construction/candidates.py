@@ -157,7 +157,11 @@ class GroundCandidates:
 
 
 def project(
-    cands: Candidates, view: DroneView, registry: LocalRegistry | None, *, scaffold_reach_m: float = 0.0,
+    cands: Candidates,
+    view: DroneView,
+    registry: LocalRegistry | None,
+    *,
+    scaffold_reach_m: float = 0.0,
     top_height_m: Mapping[StructureKind, float] | None = None,
 ) -> tuple[GroundCandidates, int]:
     """Footprints on the plane of each candidate's visible top: the ground or the registered roof under

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detectors.construction.registry import StructureKind
 from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig
+from models.config import TilingConfig
 
 
 def default_drone_models() -> dict[str, DroneCameraSpec]:
@@ -194,9 +195,9 @@ class SiteMergeConfig(BaseModel):
     )
     require_full_view: bool = Field(
         default=True,
-        description="Alert only sites seen whole at least once (not cut by the frame edge), so position, area "
-        "and snapshot are right; sites only ever seen at the edge are listed in the flight summary as partial. "
-        "Turn off for structures larger than a frame.",
+        description="Alert only sites seen whole at least once (not cut by the frame edge), so position, "
+        "area and snapshot are right; sites only ever seen at the edge are listed in the flight summary as "
+        "partial. Turn off for structures larger than a frame.",
     )
     pass_gap_s: float = Field(
         default=15.0,
@@ -239,8 +240,9 @@ class RegistryConfig(BaseModel):
         default=4.0,
         ge=0,
         le=20,
-        description="A scaffold within this distance outside a registered building's wall is projected onto "
-        "that building's roof plane (scaffolds rise to about roof height); 0 projects scaffolds on the ground.",
+        description="A scaffold within this distance outside a registered building's wall is projected "
+        "onto that building's roof plane (scaffolds rise to about roof height); 0 projects scaffolds on the "
+        "ground.",
     )
     search_radius_m: float = Field(
         default=5000.0,
@@ -272,6 +274,10 @@ class ConstructionConfig(BaseModel):
         default=True,
         description="Run the model through tiled inference on full-resolution frames (small roofs in 4K "
         "frames) instead of the shared full-frame batcher.",
+    )
+    tiling: TilingConfig = Field(
+        default_factory=TilingConfig,
+        description="Tiles of the tiled inference (size, overlap, merge of boxes cut by tile edges).",
     )
     min_model_confidence: float = Field(
         default=0.4,

@@ -104,6 +104,9 @@ class ConstructionDetector:
         self._last_flight: str | None = None
         self.summaries: OrderedDict[str, FlightSummary] = OrderedDict()
         """Summaries of the last flights ended (by `end_flight` or `flush`), newest last."""
+        if self.config.model and self.config.tiled and infer is None:
+            log.warning("construction: model '%s' is configured for tiled inference but no tiled predictor "
+                        "was given; only the blue-roof cue runs", self.config.model)
 
     # -- Detector protocol ---------------------------------------------------------------------------
 
@@ -125,7 +128,7 @@ class ConstructionDetector:
         flight.last_at = frame.captured_at
         self.stats.frames += 1
         pose = frame.pose
-        if pose is not None and (pose.lat_deg != 0.0 or pose.lon_deg != 0.0):
+        if pose is not None and unusable_reason(pose, cfg.geometry) != "no_gps":
             flight.track_lonlat.append((pose.lon_deg, pose.lat_deg))
         reason = unusable_reason(pose, cfg.geometry)
         flight.last_skip = reason
@@ -158,7 +161,9 @@ class ConstructionDetector:
                 self.stats.rejected["too_oblique"] += int((~steep).sum())
                 cands = cands.select(steep)
         ground, beyond = project(
-            cands, view, flight.registry if cfg.registry.use_heights else None,
+            cands,
+            view,
+            flight.registry if cfg.registry.use_heights else None,
             scaffold_reach_m=cfg.registry.scaffold_reach_m,
             top_height_m=cfg.top_height_m,
         )
@@ -243,7 +248,9 @@ class ConstructionDetector:
 
     def empty_summary(self, flight_id: str) -> FlightSummary:
         """The summary of a flight that delivered no frames (nothing analysed, nothing found)."""
-        return self._summary(FlightState(flight_id=flight_id, book=SiteBook(self.config.sites, self._min_area_m2)))
+        return self._summary(
+            FlightState(flight_id=flight_id, book=SiteBook(self.config.sites, self._min_area_m2))
+        )
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -254,7 +261,9 @@ class ConstructionDetector:
     def _min_area_m2(self, kind: StructureKind) -> float:
         """The smallest candidate of a kind that passes the size gate (from either source)."""
         cfg = self.config
-        return min(cfg.min_area_m2, cfg.cue.min_area_m2) if kind == StructureKind.STEEL_ROOF else cfg.min_area_m2
+        return (
+            min(cfg.min_area_m2, cfg.cue.min_area_m2) if kind == StructureKind.STEEL_ROOF else cfg.min_area_m2
+        )
 
     def _map_classes(self, config: ConstructionConfig) -> dict[int, StructureKind]:
         return {
@@ -279,7 +288,10 @@ class ConstructionDetector:
             model_dets.append(self._infer(frame.image))
         for dets in model_dets:
             cands, unmapped = from_detections(
-                dets, self._class_kinds, cfg.min_model_confidence, width_px=frame.width,
+                dets,
+                self._class_kinds,
+                cfg.min_model_confidence,
+                width_px=frame.width,
                 height_px=frame.height,
             )
             if unmapped:
@@ -318,7 +330,11 @@ class ConstructionDetector:
             best = site.best
             box_in = (best.view, best.quad_px, best.plane_up_m) if best.source == "model" else None
             site.registry = registry.match(
-                best.ring_m, site.kind, cfg.registry.known_min_overlap, cfg.registry.tolerance_m, box_in=box_in
+                best.ring_m,
+                site.kind,
+                cfg.registry.known_min_overlap,
+                cfg.registry.tolerance_m,
+                box_in=box_in,
             )
         known = site.registry is not None and site.registry.known
         site.status = SiteStatus.KNOWN if known else SiteStatus.NEW

@@ -62,8 +62,14 @@ class FlightProcessor:
             self.flight_id = frame.camera_id
         if frame.camera_id != self.flight_id:
             frame = Frame(
-                camera_id=self.flight_id, seq=frame.seq, captured_at=frame.captured_at, pts_s=frame.pts_s,
-                image=frame.image, pose=frame.pose, keyframe=frame.keyframe, meta=frame.meta,
+                camera_id=self.flight_id,
+                seq=frame.seq,
+                captured_at=frame.captured_at,
+                pts_s=frame.pts_s,
+                image=frame.image,
+                pose=frame.pose,
+                keyframe=frame.keyframe,
+                meta=frame.meta,
             )
         self.frames_seen += 1
         self._last_at = frame.captured_at
@@ -76,8 +82,14 @@ class FlightProcessor:
     def annotate(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame with the flight's footprints and site ids drawn from this frame's own pose."""
         if self.flight_id is not None and frame.camera_id != self.flight_id:
-            frame = Frame(camera_id=self.flight_id, seq=frame.seq, captured_at=frame.captured_at,
-                          pts_s=frame.pts_s, image=frame.image, pose=frame.pose)
+            frame = Frame(
+                camera_id=self.flight_id,
+                seq=frame.seq,
+                captured_at=frame.captured_at,
+                pts_s=frame.pts_s,
+                image=frame.image,
+                pose=frame.pose,
+            )
         return self.detector.annotate_frame(frame)
 
     def finish(self, now: float | None = None) -> FlightResult:
@@ -92,7 +104,10 @@ class FlightProcessor:
 
 
 def process_flight(
-    frames: Iterable[Frame], detector: ConstructionDetector, *, flight_id: str | None = None,
+    frames: Iterable[Frame],
+    detector: ConstructionDetector,
+    *,
+    flight_id: str | None = None,
     analysis_fps: float | None = None,
 ) -> FlightResult:
     """Run a whole flight through the detector (no model detections: cue and injected tiled model)."""

@@ -177,8 +177,9 @@ def _contains(ring: Ring, point: tuple[float, float]) -> bool:
     return cv2.pointPolygonTest(np.asarray(ring, np.float32).reshape(-1, 1, 2), point, False) >= 0
 
 
-def _box_coverage(view: DroneView, quad_px: NDArray[np.float64], plane_up_m: float, ring: Ring,
-                  tolerance_m: float) -> float:
+def _box_coverage(
+    view: DroneView, quad_px: NDArray[np.float64], plane_up_m: float, ring: Ring, tolerance_m: float
+) -> float:
     """Share of an image box covered by the image bounding box of a ground outline grown by the tolerance.
 
     The outline is grown as its vertices moved by +-tolerance in east and north (a square buffer), so a
@@ -248,7 +249,12 @@ class LocalRegistry:
         return [int(i) for i in np.flatnonzero(hit)]
 
     def match(
-        self, ring: Ring, kind: StructureKind, min_overlap: float, tolerance_m: float, *,
+        self,
+        ring: Ring,
+        kind: StructureKind,
+        min_overlap: float,
+        tolerance_m: float,
+        *,
         box_in: tuple[DroneView, NDArray[np.float64], float] | None = None,
     ) -> RegistryMatch:
         """Known when a same-kind entry (grown by the tolerance) covers `min_overlap` of the footprint.
@@ -314,9 +320,11 @@ class LocalRegistry:
         )
         for p, k in zip(*np.nonzero(inbox), strict=True):
             entry = int(tall[k])
-            if heights[entry] > out[p] and _signed_distance(
-                self.rings[entry], (float(hits[p, k, 0]), float(hits[p, k, 1]))
-            ) >= -reach[p]:
+            if (
+                heights[entry] > out[p]
+                and _signed_distance(self.rings[entry], (float(hits[p, k, 0]), float(hits[p, k, 1])))
+                >= -reach[p]
+            ):
                 out[p] = heights[entry]
         return out
 

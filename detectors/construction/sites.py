@@ -49,12 +49,7 @@ class BestView:
     source: str
 
     def better_than(self, other: BestView) -> bool:
-        """Whole beats cut by the frame edge; then the smaller accuracy radius; then confidence."""
-        if self.truncated != other.truncated:
-            return not self.truncated
-        if abs(self.accuracy_m - other.accuracy_m) > 0.05:
-            return self.accuracy_m < other.accuracy_m
-        return self.confidence > other.confidence
+        return _better(self.truncated, self.accuracy_m, self.confidence, other)
 
 
 @dataclass
@@ -110,7 +105,9 @@ class Site:
 class SiteBook:
     """All sites of one flight, and the merge of each frame's ground candidates into them."""
 
-    def __init__(self, config: SiteMergeConfig, min_area_m2: Callable[[StructureKind], float] | None = None) -> None:
+    def __init__(
+        self, config: SiteMergeConfig, min_area_m2: Callable[[StructureKind], float] | None = None
+    ) -> None:
         """`min_area_m2(kind)` is the size gate of the kind: smaller partial views cannot open a site."""
         self.config = config
         self.sites: list[Site] = []
@@ -140,34 +137,39 @@ class SiteBook:
             centre = cands.centre_m[i]
             matches = self._match(kind, ring, centre)
             site = self._merge(matches) if matches else None
-            seen = BestView(
-                frame=frame,
-                quad_px=cands.pixel.quads_px[i],
-                ring_m=ring,
-                area_m2=float(cands.area_m2[i]),
-                accuracy_m=float(cands.accuracy_m[i]),
-                confidence=float(cands.pixel.confidence[i]),
-                truncated=bool(cands.pixel.truncated[i]),
-                off_nadir_deg=view.off_nadir_deg,
-                plane_up_m=float(cands.plane_up_m[i]),
-                view=view,
-                source=SOURCE_NAMES[int(cands.pixel.source[i])],
-            )
-            if site is None:
-                if seen.truncated and seen.area_m2 < self.min_area_m2(kind):
-                    continue  # a sliver at the frame edge only joins a site, it does not open one
-                site = Site(
-                    number=len(self.sites) + 1,
-                    kind=kind,
-                    first_seen_at=frame.captured_at,
-                    last_seen_at=frame.captured_at,
-                    first_pts_s=frame.pts_s,
-                    last_pts_s=frame.pts_s,
-                    best=seen,
+            truncated = bool(cands.pixel.truncated[i])
+            accuracy = float(cands.accuracy_m[i])
+            confidence = float(cands.pixel.confidence[i])
+            area = float(cands.area_m2[i])
+            if site is None and truncated and area < self.min_area_m2(kind):
+                continue  # a sliver at the frame edge only joins a site, it does not open one
+            if site is None or _better(truncated, accuracy, confidence, site.best):
+                seen = BestView(
+                    frame=frame,
+                    quad_px=cands.pixel.quads_px[i],
+                    ring_m=ring,
+                    area_m2=area,
+                    accuracy_m=accuracy,
+                    confidence=confidence,
+                    truncated=truncated,
+                    off_nadir_deg=view.off_nadir_deg,
+                    plane_up_m=float(cands.plane_up_m[i]),
+                    view=view,
+                    source=SOURCE_NAMES[int(cands.pixel.source[i])],
                 )
-                self.sites.append(site)
-            elif seen.better_than(site.best):
-                site.best = seen
+                if site is None:
+                    site = Site(
+                        number=len(self.sites) + 1,
+                        kind=kind,
+                        first_seen_at=frame.captured_at,
+                        last_seen_at=frame.captured_at,
+                        first_pts_s=frame.pts_s,
+                        last_pts_s=frame.pts_s,
+                        best=seen,
+                    )
+                    self.sites.append(site)
+                else:
+                    site.best = seen
             if frame.captured_at - site.last_seen_at > cfg.pass_gap_s:
                 site.passes += 1
             site.last_seen_at = max(site.last_seen_at, frame.captured_at)
@@ -175,15 +177,15 @@ class SiteBook:
             if site.last_frame_seq != frame.seq:
                 site.frames += 1
                 site.last_frame_seq = frame.seq
-            if not seen.truncated:
-                w = 1.0 / max(seen.accuracy_m, 0.1) ** 2
+            if not truncated:
+                w = 1.0 / max(accuracy, 0.1) ** 2
                 site.weight_sum += w
                 site.weighted_east += w * float(centre[0])
                 site.weighted_north += w * float(centre[1])
-                site.areas_m2.append(seen.area_m2)
+                site.areas_m2.append(area)
                 site.seen_whole = True
-            site.max_confidence = max(site.max_confidence, seen.confidence)
-            site.sources.add(seen.source)
+            site.max_confidence = max(site.max_confidence, confidence)
+            site.sources.add(SOURCE_NAMES[int(cands.pixel.source[i])])
             touched[site.number] = site
         return list(touched.values())
 
@@ -222,6 +224,15 @@ class SiteBook:
         if gone.best.better_than(keep.best):
             keep.best = gone.best
         gone.merged_into = keep.number
+
+
+def _better(truncated: bool, accuracy_m: float, confidence: float, than: BestView) -> bool:
+    """Whole beats cut by the frame edge; then the smaller accuracy radius; then confidence."""
+    if truncated != than.truncated:
+        return not truncated
+    if abs(accuracy_m - than.accuracy_m) > 0.05:
+        return accuracy_m < than.accuracy_m
+    return confidence > than.confidence
 
 
 def _radius(ring: NDArray[np.float64], centre: NDArray[np.float64]) -> float:

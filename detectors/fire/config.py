@@ -124,14 +124,15 @@ class FlameCueConfig(BaseModel):
         ge=0.0,
         le=0.2,
         description="Largest global shift (share of the frame width) treated as camera sway; larger "
-        "shifts (a PTZ move) are not compensated.",
+        "shifts (a PTZ move) are not compensated. Raising it compensates stronger shake.",
     )
     fine_width_px: int = Field(
         default=960,
         ge=64,
         le=4096,
-        description="Blobs that pass the coarse flicker test are checked again on crops of the full frame "
-        "shrunk to this width at most; raising it sees small flames' changes better at more CPU.",
+        description="Blobs that pass the coarse flicker test are checked again on full-resolution crops "
+        "scaled as if the frame were this wide, so edge_tolerance_px and min_fine_changed_px mean the same "
+        "share of the view on every camera; raising it makes both finer (more sensitive, more noise).",
     )
     min_fine_disorder: float = Field(
         default=0.15,
@@ -276,8 +277,9 @@ class ConfirmConfig(BaseModel):
         default=0.6,
         ge=0.0,
         le=100.0,
-        description="Largest movement of a track's base point over the window, in box sizes; fires stay "
-        "put while cars and people walk away. Lowering it rejects more movers and also spreading fires.",
+        description="Largest steady movement (robust trend) of a cue-only track's base point over the "
+        "window, in box sizes; fires stay put while cars and people walk away. Lowering it rejects more "
+        "movers and also fast-spreading fires.",
     )
     max_off_share: float = Field(
         default=0.3,

@@ -3,11 +3,10 @@
 Both work on a shrunk copy of the frame (`work_width_px`), keep only the previous frame's state they
 need, and return `Candidates` in source pixels.
 
-Flame: flame-coloured blobs whose shape changes between analysed frames. `disorder` is the share of a
-blob's flame pixels that changed (XOR over OR of this and the previous colour mask inside the box). A
-sign or a parked red car scores near 0; flames score 0.2-0.7. A lamp switching on is not flicker: a
-blob is judged only when enough of its pixels were already flame-coloured in the previous frame. A fast
-red car does score high; the tracker rejects it because it drifts away.
+Flame: flame-coloured blobs whose shape changes between analysed frames. `disorder` is the Jaccard
+distance of this and the previous colour mask inside the blob's box. A sign or a parked red car scores
+near 0; flames 0.2-0.7. Each blob is judged on its own before blobs are grouped into fires (see
+`FlameCue` for the three tests: in-place overlap, motion-compensated disorder, fine-resolution change).
 
 Smoke (experimental): pixels that differ from a slow background model, are grey (low chroma), and are no
 more colourful than the background there; boxes carry a blur ratio (edge energy now over edge energy of

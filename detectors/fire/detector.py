@@ -62,6 +62,14 @@ class _Settings:
     zones: RegionMask
     masks: RegionMask
     hours: ActiveHours
+    mask_tables: dict[tuple[int, int], NDArray[np.float64]] = field(default_factory=dict)
+
+    def mask_table(self, width: int, height: int) -> NDArray[np.float64]:
+        """Summed-area table of the static masks at a frame size (built once per size)."""
+        table = self.mask_tables.get((width, height))
+        if table is None:
+            table = self.mask_tables[(width, height)] = integral(self.masks.raster(width, height))
+        return table
 
 
 @dataclass
@@ -228,7 +236,7 @@ class FireDetector:
             centre = np.column_stack([(xy[:, 0] + xy[:, 2]) / 2, (xy[:, 1] + xy[:, 3]) / 2])
             checks.append(("outside_zone", ~s.zones.covers_points(centre, w, h)))
         if s.masks:
-            inside = box_sums(integral(s.masks.raster(w, h)), np.round(cands.xyxy).astype(np.int64))
+            inside = box_sums(s.mask_table(w, h), np.round(cands.xyxy).astype(np.int64))
             masked = inside > cfg.mask_max_overlap * np.maximum(area, 1.0)
             checks.append(("masked", masked))
         for reason, bad in checks:
@@ -252,6 +260,19 @@ class FireDetector:
         for ti, track in enumerate(st.tracks):
             if ti not in hit:
                 track.record_miss()
+        if pairs and unmatched.any():
+            # A second blob of a fire already linked this frame joins that hit instead of a new track.
+            matched = [st.tracks[ti] for ti, _ in pairs]
+            regions = widen(np.array([t.extent() for t in matched]), cfg.confirm.link_margin_share)
+            kinds = np.array([t.kind for t in matched], np.int8)
+            idx = np.flatnonzero(unmatched)
+            ov = overlap_min(regions, cands.xyxy[idx])
+            ov = np.where(kinds[:, None] == cands.kind[idx][None, :], ov, 0.0)
+            best = ov.argmax(axis=0)
+            for j, ci in enumerate(idx.tolist()):
+                if ov[best[j], j] >= max(cfg.confirm.link_min_overlap, 1e-9):
+                    matched[best[j]].absorb(cands, ci)
+                    unmatched[ci] = False
         for ci in np.flatnonzero(unmatched).tolist():
             kind = int(cands.kind[ci])
             track = Track(

@@ -97,6 +97,18 @@ class Track:
             self.best_frame = frame
             self.best_box = box
 
+    def absorb(self, cands: Candidates, index: int) -> None:
+        """Add a second candidate of this frame to the track's hit (one fire seen as two blobs)."""
+        if not self.boxes:
+            return
+        add = cands.xyxy[index].astype(np.float64)
+        box = np.concatenate([np.minimum(self.box[:2], add[:2]), np.maximum(self.box[2:], add[2:])])
+        self.box = box
+        self.boxes[-1] = box
+        self.disorder[-1] = float(np.fmax(self.disorder[-1], cands.disorder[index]))
+        self.model_conf[-1] = float(np.fmax(self.model_conf[-1], cands.model_conf[index]))
+        self.sources[-1] |= int(cands.source[index])
+
     def record_miss(self) -> None:
         self.hits.append(False)
 

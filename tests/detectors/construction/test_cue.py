@@ -60,7 +60,7 @@ def diagonal_ribs(img):
     [
         ("smooth blue paint or a pool", lambda g: ribbed_roof(g, (640, 360), (160, 90), 0.0, ribs=False)),
         ("cyan water", lambda g: ribbed_roof(g, (640, 360), (160, 90), 0.0, ribs=False, bgr=(215, 175, 70))),
-        ("ribs at 45 degrees to the outline", lambda g: diagonal_ribs(g)),
+        ("ribs at 45 degrees to the outline", diagonal_ribs),
     ],
 )
 def test_blue_look_alikes_score_below_the_alert_threshold(what: str, draw) -> None:

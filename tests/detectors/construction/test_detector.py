@@ -1,4 +1,4 @@
-"""ConstructionDetector on synthetic nadir flights: one alert per site, registry, gates, model path, summary."""
+"""ConstructionDetector on synthetic nadir flights: one alert per site, registry, gates, model, summary."""
 
 from __future__ import annotations
 
@@ -23,39 +23,34 @@ from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 from gridwatch.errors import ConfigError
 from ingest.frame import Frame
 from models.detections import Detections
-from tests.detectors.construction.synth import LAT, LON, grass, nadir_pose, ribbed_roof, view_of
-
-ROOF_E, ROOF_N, ROOF_W, ROOF_L = 20.0, 50.0, 12.0, 8.0  # a 12 x 8 m shed, 2.5 m tall, centred here
-
-
-def pose_at(north_m: float, alt_m: float = 100.0, **kw: object):
-    lat, lon = enu_to_wgs84(LAT, LON, 0.0, north_m)
-    return nadir_pose(alt_m, lat=float(lat), lon=float(lon), **kw)
-
-
-def roof_frame(seq: int, north_m: float, *, flight: str = "F1", roof: bool = True, alt_m: float = 100.0,
-               **pose_kw: object) -> Frame:
-    """The drone `north_m` north of the origin looking straight down, the shed drawn where it projects."""
-    pose = pose_at(north_m, alt_m, **pose_kw)
-    img = grass(seed=seq % 3)
-    if roof:
-        view = view_of(pose)
-        centre = view.ground_to_pixel(np.array([[ROOF_E, ROOF_N]]), 2.5)[0]
-        scale = view.intrinsics.fx_px / (view.height_m - 2.5)
-        img = ribbed_roof(img, (float(centre[0]), float(centre[1])), (ROOF_W * scale, ROOF_L * scale), 0.0)
-    return Frame(camera_id=flight, seq=seq, captured_at=1.78e9 + seq, pts_s=float(seq), image=img, pose=pose)
-
-
-def flight(n: int = 9, step_m: float = 12.0, **kw: object) -> list[Frame]:
-    return [roof_frame(i, i * step_m, **kw) for i in range(n)]
+from tests.detectors.construction.synth import (
+    LAT,
+    LON,
+    ROOF_E,
+    ROOF_L,
+    ROOF_N,
+    ROOF_W,
+    flight,
+    grass,
+    roof_frame,
+)
 
 
 def registry_with(kind: str, e0: float, n0: float, e1: float, n1: float, **props: object) -> Registry:
     lat, lon = enu_to_wgs84(LAT, LON, np.array([e0, e1, e1, e0, e0]), np.array([n0, n0, n1, n1, n0]))
     ring = [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
-    return Registry.from_geojson({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id": "REG-1", "kind": kind, **props},
-         "geometry": {"type": "Polygon", "coordinates": [ring]}}]})
+    return Registry.from_geojson(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"id": "REG-1", "kind": kind, **props},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            ],
+        }
+    )
 
 
 def run(frames: list[Frame], det: ConstructionDetector):
@@ -87,7 +82,9 @@ def test_one_start_per_site_with_its_geometry_then_one_end() -> None:
     assert start.footprint_lonlat is not None and len(start.footprint_lonlat) == 4
     lon, lat = np.array(start.footprint_lonlat).T
     fe, fn = wgs84_to_enu(LAT, LON, lat, lon)
-    assert fe.min() == pytest.approx(ROOF_E - ROOF_W / 2, abs=1.0) and fn.max() == pytest.approx(ROOF_N + ROOF_L / 2, abs=1.0)
+    assert fe.min() == pytest.approx(ROOF_E - ROOF_W / 2, abs=1.0) and fn.max() == pytest.approx(
+        ROOF_N + ROOF_L / 2, abs=1.0
+    )
     assert start.snapshot is not None and start.box_xyxy is not None
     assert start.reasons["frames"] >= 2 and start.reasons["sources"] == "cue"
     assert start.details["flight_id"] == "F1" and start.details["structure_kind"] == "steel_roof"
@@ -159,7 +156,9 @@ def test_tiled_model_candidates_with_class_names() -> None:
 
 
 def test_service_detections_are_used_when_not_tiled() -> None:
-    cfg = ConstructionConfig.model_validate({"model": "construction", "tiled": False, "cue": {"enabled": False}})
+    cfg = ConstructionConfig.model_validate(
+        {"model": "construction", "tiled": False, "cue": {"enabled": False}}
+    )
     det = ConstructionDetector(cfg, class_names={0: "blue_roof"})
     fake = FakeTiledInfer()
     events = []
@@ -173,7 +172,9 @@ def test_reconfigure_keeps_sites_and_rejects_a_bad_registry(tmp_path: Path) -> N
     frames = flight()
     assert len(run(frames[:5], det)) == 1
     with pytest.raises(ConfigError, match="not found"):
-        det.reconfigure(ConstructionConfig.model_validate({"registry": {"path": str(tmp_path / "none.geojson")}}))
+        det.reconfigure(
+            ConstructionConfig.model_validate({"registry": {"path": str(tmp_path / "none.geojson")}})
+        )
     assert det.config.registry.path is None
     det.reconfigure(ConstructionConfig.model_validate({"sites": {"min_frames": 3}}))
     assert det.config.sites.min_frames == 3
@@ -184,8 +185,16 @@ def test_flight_processor_samples_and_summarises(tmp_path: Path) -> None:
     frames = []
     for i in range(45):  # 5 fps for 9 s, drone moving 12 m/s
         f = roof_frame(i, i * 12.0 / 5)
-        frames.append(Frame(camera_id=f.camera_id, seq=i, captured_at=1.78e9 + i / 5, pts_s=i / 5,
-                            image=f.image, pose=f.pose))
+        frames.append(
+            Frame(
+                camera_id=f.camera_id,
+                seq=i,
+                captured_at=1.78e9 + i / 5,
+                pts_s=i / 5,
+                image=f.image,
+                pose=f.pose,
+            )
+        )
     det = ConstructionDetector()
     result = process_flight(frames, det, flight_id="survey-7")
     assert result.frames_seen == 45 and result.summary.frames_analysed == 9

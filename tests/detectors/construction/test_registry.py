@@ -20,8 +20,11 @@ def rect_lonlat(e0: float, n0: float, e1: float, n1: float) -> list[list[float]]
 
 
 def feature(fid: str, kind: str, ring: list[list[float]], **props: object) -> dict:
-    return {"type": "Feature", "properties": {"id": fid, "kind": kind, **props},
-            "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    return {
+        "type": "Feature",
+        "properties": {"id": fid, "kind": kind, **props},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
 
 
 def collection(*features: dict) -> dict:
@@ -35,8 +38,15 @@ def square_m(e: float, n: float, side: float) -> np.ndarray:
 REG = collection(
     feature("B1", "building", rect_lonlat(0, 0, 30, 20), height_m=15.0),
     feature("R1", "steel_roof", rect_lonlat(50, 0, 60, 8), permit="P-7"),
-    {"type": "Feature", "id": "M1", "properties": {"kind": "scaffold"},
-     "geometry": {"type": "MultiPolygon", "coordinates": [[rect_lonlat(100, 0, 101, 20)], [rect_lonlat(0, -3, 30, -2)]]}},
+    {
+        "type": "Feature",
+        "id": "M1",
+        "properties": {"kind": "scaffold"},
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [[rect_lonlat(100, 0, 101, 20)], [rect_lonlat(0, -3, 30, -2)]],
+        },
+    },
     feature("FAR", "building", rect_lonlat(9000, 9000, 9010, 9010), height_m=9.0),
 )
 
@@ -57,8 +67,14 @@ def test_load_and_local_view(tmp_path: Path) -> None:
     ("doc", "needle"),
     [
         ({"type": "Feature"}, "FeatureCollection"),
-        (collection(feature("X", "shed", rect_lonlat(0, 0, 1, 1))), "features[0] (id X): properties.kind 'shed'"),
-        (collection({"type": "Feature", "properties": {"kind": "building"}}), "features[0] (id #0): geometry is missing"),
+        (
+            collection(feature("X", "shed", rect_lonlat(0, 0, 1, 1))),
+            "features[0] (id X): properties.kind 'shed'",
+        ),
+        (
+            collection({"type": "Feature", "properties": {"kind": "building"}}),
+            "features[0] (id #0): geometry is missing",
+        ),
         (collection(feature("Y", "building", [[0, 0], [1, 1]])), "at least 4"),
         (collection(feature("Z", "building", [[200, 0], [1, 1], [1, 2], [200, 0]])), "within range"),
         (collection(feature("H", "building", rect_lonlat(0, 0, 1, 1), height_m="tall")), "height_m"),
@@ -108,7 +124,7 @@ def test_box_comparison_for_model_boxes() -> None:
     m = local.match(footprint, StructureKind.SCAFFOLD, 0.5, 2.0, box_in=(view, quad, 0.0))
     assert m.known and m.same_kind_id == "M1"
     # The same box 40 px to the side is a different scaffold.
-    moved = quad + [40.0, 0.0]
+    moved = quad + np.array([40.0, 0.0])
     m = local.match(view.pixel_to_ground(moved), StructureKind.SCAFFOLD, 0.5, 2.0, box_in=(view, moved, 0.0))
     assert not m.known
 

@@ -54,18 +54,27 @@ def test_srt_is_the_modern_dji_layout_and_parses_back(tmp_path: Path) -> None:
     path = write_dji_srt(tmp_path / "f.SRT", track, SMALL)
     text = path.read_text()
     block = text.split("\n\n")[10]
-    assert re.search(r'^11\n00:00:05,000 --> 00:00:05,500\n<font size="28">FrameCnt: 11, DiffTime: 500ms\n'
-                     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\n", block)
-    assert re.search(r"\[focal_len: 24\.00\] \[latitude: -?\d+\.\d{6}\] \[longitude: -?\d+\.\d{6}\] "
-                     r"\[rel_alt: [\d.]+ abs_alt: [\d.]+\] \[gb_yaw: -?[\d.]+ gb_pitch: -\d+\.\d gb_roll: -?[\d.]+\]",
-                     block)
+    assert re.search(
+        r'^11\n00:00:05,000 --> 00:00:05,500\n<font size="28">FrameCnt: 11, DiffTime: 500ms\n'
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\n",
+        block,
+    )
+    assert re.search(
+        r"\[focal_len: 24\.00\] \[latitude: -?\d+\.\d{6}\] \[longitude: -?\d+\.\d{6}\] "
+        r"\[rel_alt: [\d.]+ abs_alt: [\d.]+\] \[gb_yaw: -?[\d.]+ gb_pitch: -\d+\.\d gb_roll: -?[\d.]+\]",
+        block,
+    )
     parsed = load_srt(path)
     assert len(parsed) == len(track)
     for i in (0, 17, len(track) - 1):
         got, want = parsed.pose_at(float(track.t_s[i])), measured_pose(track, i, SMALL.focal_35mm)
         assert got is not None
-        assert (got.lat_deg, got.lon_deg, got.rel_alt_m) == pytest.approx((want.lat_deg, want.lon_deg, want.rel_alt_m))
-        assert (got.gimbal_yaw_deg, got.gimbal_pitch_deg) == pytest.approx((want.gimbal_yaw_deg, want.gimbal_pitch_deg))
+        assert (got.lat_deg, got.lon_deg, got.rel_alt_m) == pytest.approx(
+            (want.lat_deg, want.lon_deg, want.rel_alt_m)
+        )
+        assert (got.gimbal_yaw_deg, got.gimbal_pitch_deg) == pytest.approx(
+            (want.gimbal_yaw_deg, want.gimbal_pitch_deg)
+        )
         assert got.focal_len_35mm == pytest.approx(24.0) and not got.defaulted
 
 
@@ -106,7 +115,9 @@ def test_reference_yaml_lists_every_default(repo_root: Path) -> None:
     lines = (repo_root / "configs" / "reference" / "construction.yaml").read_text().splitlines()
     for path in _field_paths(ConstructionConfig(), ("detectors", "construction")):
         line = doc.lines[path]  # 1-based: the setting; the line above it must explain it
-        assert lines[line - 2].strip().startswith("#"), f"line {line} ({'.'.join(map(str, path))}) has no comment"
+        assert lines[line - 2].strip().startswith("#"), (
+            f"line {line} ({'.'.join(map(str, path))}) has no comment"
+        )
 
 
 def _field_paths(model: BaseModel, prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -125,5 +136,7 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
         ConstructionConfig.model_validate({"drone_model": "dji_x"})
     with pytest.raises(ValueError, match="hue_min must be below hue_max"):
         ConstructionConfig.model_validate({"cue": {"hue_min": 120, "hue_max": 100}})
-    ok = ConstructionConfig.model_validate({"drone_model": "dji_mavic_3", "geometry": {"ground_offset_m": 12}})
+    ok = ConstructionConfig.model_validate(
+        {"drone_model": "dji_mavic_3", "geometry": {"ground_offset_m": 12}}
+    )
     assert ok.camera.sensor_width_mm == 17.3 and ok.geometry.ground_offset_m == 12

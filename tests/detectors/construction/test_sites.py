@@ -16,12 +16,22 @@ VIEW = view_of(nadir_pose())
 IMG = grass(8, 8)
 
 
-def ground(rings: list[np.ndarray], *, kind: StructureKind = StructureKind.STEEL_ROOF, truncated: bool = False,
-           accuracy: float = 2.0) -> GroundCandidates:
+def ground(
+    rings: list[np.ndarray],
+    *,
+    kind: StructureKind = StructureKind.STEEL_ROOF,
+    truncated: bool = False,
+    accuracy: float = 2.0,
+) -> GroundCandidates:
     r = np.stack(rings)
     n = len(rings)
-    pixel = Candidates(np.zeros((n, 4, 2)), np.full(n, KIND_CODES[kind], np.int32), np.full(n, 0.9, np.float32),
-                       np.full(n, SOURCE_CUE, np.int8), np.full(n, truncated))
+    pixel = Candidates(
+        np.zeros((n, 4, 2)),
+        np.full(n, KIND_CODES[kind], np.int32),
+        np.full(n, 0.9, np.float32),
+        np.full(n, SOURCE_CUE, np.int8),
+        np.full(n, truncated),
+    )
     return GroundCandidates(pixel, r, r.mean(axis=1), ring_areas_m2(r), np.full(n, accuracy), np.zeros(n))
 
 
@@ -47,7 +57,10 @@ def test_neighbours_and_other_kinds_stay_apart() -> None:
     book.update(frame(IMG, None, 0), ground([rect(0, 0), rect(20, 0)]), VIEW)
     book.update(frame(IMG, None, 1), ground([rect(0, 0)], kind=StructureKind.SCAFFOLD), VIEW)
     assert [(s.site_id, s.kind) for s in book.live] == [
-        ("S1", StructureKind.STEEL_ROOF), ("S2", StructureKind.STEEL_ROOF), ("S3", StructureKind.SCAFFOLD)]
+        ("S1", StructureKind.STEEL_ROOF),
+        ("S2", StructureKind.STEEL_ROOF),
+        ("S3", StructureKind.SCAFFOLD),
+    ]
 
 
 def test_partial_views_join_and_the_whole_view_becomes_best() -> None:

@@ -1,0 +1,142 @@
+"""End to end, real at every step: RTSP camera -> PyAV -> batched ONNX Runtime (Ultralytics-exported
+YOLO) -> fire detector -> alert -> SQLite outbox -> Kafka, read back with an independent client.
+
+The same running service is scraped: `/metrics` must pass `promtool check metrics`, `/status` and the
+logs must never show the camera password.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.infra.kafka import KafkaBroker, read_topic
+from tests.infra.ports import free_port
+from tests.infra.rtsp import RtspServer
+from tests.infra.service import GridwatchProcess
+
+pytestmark = pytest.mark.integration
+
+CANARY = "Canary-Pw-7781xQ"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def fire_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from benchmarks.scenarios.fire import make_scenario, write_scenario
+
+    out = tmp_path_factory.mktemp("e2e-media")
+    files = write_scenario(make_scenario("fire", 41, ()), out)
+    return files.video
+
+
+@dataclass
+class RunningService:
+    proc: GridwatchProcess
+    topic: str
+    bootstrap: str
+    camera_id: str
+
+
+@pytest.fixture(scope="module")
+def running_service(
+    tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker, fire_clip: Path
+) -> Iterator[RunningService]:
+    from tests.infra.models import cached_model
+
+    work = tmp_path_factory.mktemp("e2e")
+    model = cached_model("yolov8n.yaml", 320)
+    rtsp = RtspServer({"/fire": {"file": str(fire_clip)}}, work).start()
+    topic = kafka_broker.new_topic("gw-e2e")
+    port = free_port()
+    config = work / "e2e.yaml"
+    config.write_text(f"""
+service:
+  node_id: it-node-1
+  reload_poll_s: 0
+  metrics: {{enabled: true, address: 127.0.0.1, port: {port}}}
+models:
+  - name: yolo
+    path: {model}
+    batch: {{max_batch: 4, max_delay_ms: 20}}
+detectors:
+  fire: {{analysis_fps: 5, mode: both, model: yolo}}
+cameras:
+  - id: cam-e2e
+    source:
+      url: rtsp://admin:${{CAM_PASSWORD}}@127.0.0.1:{rtsp.port}/fire
+      clip_buffer_s: 20
+    detectors: {{fire: {{}}}}
+    site: {{lat_deg: 30.2472, lon_deg: 120.2021, accuracy_m: 25}}
+alerts:
+  outbox: {{path: {work}/outbox.sqlite3}}
+  kafka: {{bootstrap_servers: ["{kafka_broker.bootstrap}"], topic: {topic}}}
+  evidence:
+    store: {{type: local, dir: {work}/evidence}}
+    scratch_dir: {work}/evidence-tmp
+  grid: {{path: {REPO}/configs/grid/sample-district.geojson}}
+""", encoding="utf-8")
+    proc = GridwatchProcess(config, work, http_port=port, env={"CAM_PASSWORD": CANARY}).start()
+    try:
+        proc.wait_ready()
+        yield RunningService(proc, topic, kafka_broker.bootstrap, "cam-e2e")
+    finally:
+        proc.stop()
+        rtsp.stop()
+
+
+def schema() -> dict[str, Any]:
+    out: dict[str, Any] = json.loads((REPO / "alerts" / "alert.schema.json").read_text(encoding="utf-8"))
+    return out
+
+
+def test_fire_alert_reaches_kafka_and_validates(running_service: RunningService) -> None:
+    messages = read_topic(running_service.bootstrap, running_service.topic, expect=1, timeout_s=120)
+    assert messages, "no alert reached Kafka:\n" + running_service.proc.log_text()[-3000:]
+    validator = jsonschema.Draft202012Validator(schema())
+    for msg in messages:
+        alert = json.loads(msg["value"])  # type: ignore[arg-type]
+        validator.validate(alert)
+        assert msg["key"] == running_service.camera_id.encode()
+        assert msg["headers"]["alert_id"] == alert["alert_id"].encode()
+        assert alert["kind"] == "fire" and alert["phase"] == "start"
+        assert alert["node_id"] == "it-node-1"
+        assert alert["grid_cell"]["id"] == "GW-03"
+        assert alert["location"]["gcj02"]["lat"] != alert["location"]["lat"]
+
+
+def test_status_and_metrics_are_served_and_lint_clean(running_service: RunningService) -> None:
+    status = running_service.proc.json("/status")
+    cam = status["cameras"]["cam-e2e"]
+    assert cam["frames_analysed"] > 0
+    assert "***@" in cam["source"]
+    code, body = running_service.proc.get("/metrics")
+    assert code == 200
+    text = body.decode()
+    assert 'gridwatch_camera_frames_decoded_total{camera_id="cam-e2e"}' in text
+    assert "gridwatch_model_inference_seconds_bucket" in text
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool (Debian package prometheus) is required; deploy/dev/bootstrap.sh installs it"
+    lint = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, timeout=30)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    for blob in (json.dumps(status), text):
+        assert CANARY not in blob
+
+
+def test_clean_shutdown_delivers_end_alerts_and_never_logs_the_password(running_service: RunningService) -> None:
+    read_topic(running_service.bootstrap, running_service.topic, expect=1, timeout_s=120)
+    assert running_service.proc.stop() == 0
+    messages = read_topic(running_service.bootstrap, running_service.topic, expect=100, timeout_s=8)
+    phases = [json.loads(m["value"])["phase"] for m in messages]  # type: ignore[arg-type]
+    assert "start" in phases
+    log = running_service.proc.log_text()
+    assert "service stopped (all alerts delivered: True)" in log
+    assert CANARY not in log
