@@ -6,11 +6,17 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import av
+import cv2
+import numpy as np
+import onnxruntime as ort
 
 
 def cpu_model() -> str:
@@ -24,9 +30,12 @@ def cpu_model() -> str:
 
 
 def gpu_name() -> str | None:
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
     try:
         out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            [smi, "--query-gpu=name", "--format=csv,noheader"],
             capture_output=True, text=True, timeout=5, check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -36,13 +45,16 @@ def gpu_name() -> str | None:
 
 
 def git_commit(repo: Path | None = None) -> str:
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
             check=False, cwd=repo or Path(__file__).resolve().parents[1],
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+            [git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
             timeout=5, check=False, cwd=repo or Path(__file__).resolve().parents[1],
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -61,11 +73,6 @@ def file_sha256(path: str | Path) -> str:
 
 def environment(model_path: str | Path | None = None, provider: str | None = None) -> dict[str, Any]:
     """What the figures depend on: CPU, cores, GPU, library versions, provider, model hash, commit."""
-    import av
-    import cv2
-    import numpy as np
-    import onnxruntime as ort
-
     env: dict[str, Any] = {
         "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "host": platform.node(),

@@ -38,7 +38,10 @@ class Detector(Protocol):
     name: str
     """Detector name as in config: `fire`, `throw`, `construction`."""
 
-    stats: DetectorStats
+    @property
+    def stats(self) -> DetectorStats:
+        """Counters for metrics (a detector may keep a subclass with more)."""
+        ...
 
     @property
     def analysis_fps(self) -> float:

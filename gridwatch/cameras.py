@@ -68,6 +68,7 @@ class CameraRunner:
         analysis: CameraAnalysis,
         alerts: AlertPipeline,
         queue: DropOldestQueue[Frame],
+        *,
         clips: CameraClips | None,
         source_state: Callable[[], CameraState | None],
     ) -> None:

@@ -34,9 +34,9 @@ DetectorName = Literal["fire", "throw", "construction"]
 class MetricsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(True, description="Serve /metrics, /healthz, /readyz and /status over HTTP.")
-    address: str = Field("127.0.0.1", description="Listen address; loopback by default, 0.0.0.0 in containers.")
-    port: int = Field(9108, ge=0, le=65535, description="Listen port (0 picks a free port, for tests).")
+    enabled: bool = Field(default=True, description="Serve /metrics, /healthz, /readyz and /status over HTTP.")
+    address: str = Field(default="127.0.0.1", description="Listen address; loopback by default, 0.0.0.0 in containers.")
+    port: int = Field(default=9108, ge=0, le=65535, description="Listen port (0 picks a free port, for tests).")
 
 
 class ServiceConfig(BaseModel):
@@ -46,12 +46,12 @@ class ServiceConfig(BaseModel):
         default_factory=socket.gethostname, min_length=1, max_length=128,
         description="Name of this video node, carried in every alert.",
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log verbosity.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log verbosity.")
     shutdown_timeout_s: float = Field(
-        20.0, gt=0, le=600, description="Deadline for a clean stop (sources, batcher, detectors, outbox flush)."
+        default=20.0, gt=0, le=600, description="Deadline for a clean stop (sources, batcher, detectors, outbox flush)."
     )
     reload_poll_s: float = Field(
-        2.0, ge=0, le=3600, description="How often the config file is checked for changes (0: only on SIGHUP)."
+        default=2.0, ge=0, le=3600, description="How often the config file is checked for changes (0: only on SIGHUP)."
     )
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="HTTP endpoint for metrics and health.")
 
@@ -62,7 +62,7 @@ class CameraConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Stable camera id (Kafka key).")
-    enabled: bool = Field(True, description="A disabled camera is validated but not started.")
+    enabled: bool = Field(default=True, description="A disabled camera is validated but not started.")
     source: SourceConfig = Field(description="Stream or file, sampling and reconnect settings.")
     detectors: dict[DetectorName, dict[str, Any]] = Field(
         default_factory=dict,
@@ -71,7 +71,7 @@ class CameraConfig(BaseModel):
     calibration: CameraCalibration = Field(
         default_factory=CameraCalibration, description="Image-to-ground and image-to-facade calibration."
     )
-    site: SiteConfig | None = Field(None, description="Camera position and grid cell, for alerts without geometry.")
+    site: SiteConfig | None = Field(default=None, description="Camera position and grid cell, for alerts without geometry.")
 
 
 class GridwatchConfig(BaseModel):

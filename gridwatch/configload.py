@@ -31,10 +31,9 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> KeyPath:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, Mapping) and isinstance(part, str) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, Mapping) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             out.append(part)
             node = node[part]
         elif node is not None and isinstance(part, str) and part.isidentifier() and not part[:1].isupper():
@@ -83,7 +82,7 @@ def _model_at(model: type[BaseModel], path: KeyPath) -> type[BaseModel] | None:
 
 
 def describe_errors(
-    exc: ValidationError, doc: YamlDocument, model: type[BaseModel], prefix: KeyPath = (),
+    exc: ValidationError, doc: YamlDocument, model: type[BaseModel], *, prefix: KeyPath = (),
     fallback_doc: YamlDocument | None = None, fallback_prefix: KeyPath = (),
 ) -> list[str]:
     """One line per error: `file:line: key.path: what was expected`.
@@ -93,9 +92,14 @@ def describe_errors(
     `fallback_doc` under `fallback_prefix`.
     """
     problems: list[str] = []
-    root = doc.data
+    root: Any = doc.data
     for p in prefix:
-        root = root[p] if isinstance(root, (Mapping, list)) else None
+        if isinstance(root, Mapping):
+            root = root.get(p)
+        elif isinstance(root, list) and isinstance(p, int) and 0 <= p < len(root):
+            root = root[p]
+        else:
+            root = None
     for err in exc.errors(include_url=False, include_input=False):
         loc = tuple(err["loc"])
         rel = _data_path(root, loc) if root is not None else tuple(loc)

@@ -49,7 +49,9 @@ def prepare(workdir: Path) -> dict[str, str]:
 
             export_onnx("yolov8n.yaml", model, imgsz=DEMO_MODEL_IMGSZ)
         except ModelError as exc:
-            raise ModelError(f"demo model: {exc} (install the `export` extra: pip install 'gridwatch[export]')") from exc
+            raise ModelError(
+                f"demo model: {exc} (install the `export` extra: pip install 'gridwatch[export]')"
+            ) from exc
     return {
         "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
         "GRIDWATCH_CONFIGS_DIR": str((REPO_ROOT / "configs").resolve()),

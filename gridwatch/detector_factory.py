@@ -7,8 +7,11 @@ reference, the camera's calibration, and the model functions it needs besides pe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import cast
+
+import numpy as np
+from numpy.typing import NDArray
 
 from pydantic import BaseModel
 
@@ -23,6 +26,7 @@ from detectors.throw.detector import ThrowDetector
 from gridwatch.config import ResolvedCamera
 from gridwatch.errors import ConfigError
 from models.config import TilingConfig
+from models.detections import Detections
 from models.runtime import YoloModel
 from models.tiling import predict_tiled_config
 
@@ -57,6 +61,24 @@ def models_needed(cameras: Mapping[str, ResolvedCamera]) -> set[str]:
     return names
 
 
+def _single_image(model: YoloModel) -> Callable[[NDArray[np.uint8]], Detections]:
+    """One image (a crop) through the model, outside the batcher: crops are rare and small."""
+
+    def infer(image: NDArray[np.uint8]) -> Detections:
+        return model.predict([image])[0]
+
+    return infer
+
+
+def _tiled(model: YoloModel, tiling: TilingConfig) -> Callable[[NDArray[np.uint8]], Detections]:
+    """Tiled inference for large drone frames (small roofs stay visible at the model's input size)."""
+
+    def infer(image: NDArray[np.uint8]) -> Detections:
+        return predict_tiled_config(model, image, tiling)
+
+    return infer
+
+
 def build_detector(
     name: str, cfg: BaseModel, camera: ResolvedCamera, models: Mapping[str, YoloModel]
 ) -> Detector:
@@ -78,22 +100,15 @@ def build_detector(
         return ThrowDetector(
             cam_id,
             throw_cfg,
-            classifier=(lambda crop, m=clf_model: m.predict([crop])[0]) if clf_model else None,
+            classifier=_single_image(clf_model) if clf_model else None,
             class_names=dict(clf_model.info.names) if clf_model else None,
         )
     if name == "construction":
         con_cfg = cast(ConstructionConfig, cfg)
         model = _model(models, con_cfg.model, cam_id, name)
-        infer = None
-        if model is not None and con_cfg.tiled:
-            tiling = TilingConfig()
-
-            def infer(image, m=model, t=tiling):  # type: ignore[no-untyped-def]
-                return predict_tiled_config(m, image, t)
-
         return ConstructionDetector(
             con_cfg,
-            infer=infer,
+            infer=_tiled(model, TilingConfig()) if model is not None and con_cfg.tiled else None,
             class_names=dict(model.info.names) if model else None,
             model_ref=model_ref(model) if model else None,
         )

@@ -12,7 +12,9 @@ import re
 import sys
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
-_KEY_VALUE_SECRET = re.compile(r"(?i)(?P<key>password|passwd|secret|token|sasl_plain_password)(?P<sep>\s*[=:]\s*)[^\s,;&]+")
+_KEY_VALUE_SECRET = re.compile(
+    r"(?i)(?P<key>password|passwd|secret|token|sasl_plain_password)(?P<sep>\s*[=:]\s*)[^\s,;&]+"
+)
 
 
 def redact(text: str) -> str:

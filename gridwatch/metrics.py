@@ -68,18 +68,29 @@ def _fmt(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() and bound >= 1 else repr(float(bound))
 
 
-def _family(name: str) -> Metric:
+def _spec(name: str, kind: str) -> MetricSpec:
     spec = SPECS[name]
-    doc, labels = spec.help, list(spec.labels)
-    if spec.type == "counter":
-        return CounterMetricFamily(name.removesuffix("_total"), doc, labels=labels)
-    if spec.type == "gauge":
-        return GaugeMetricFamily(name, doc, labels=labels)
-    return HistogramMetricFamily(name, doc, labels=labels)
+    if spec.type != kind:
+        raise ValueError(f"metric {name} is declared a {spec.type}, used as a {kind}")
+    return spec
 
 
-def _hist(family: Metric, labels: Sequence[str], hist: CumulativeHistogram) -> None:
-    assert isinstance(family, HistogramMetricFamily)
+def _counter(name: str) -> CounterMetricFamily:
+    spec = _spec(name, "counter")
+    return CounterMetricFamily(name.removesuffix("_total"), spec.help, labels=list(spec.labels))
+
+
+def _gauge(name: str) -> GaugeMetricFamily:
+    spec = _spec(name, "gauge")
+    return GaugeMetricFamily(name, spec.help, labels=list(spec.labels))
+
+
+def _histogram(name: str) -> HistogramMetricFamily:
+    spec = _spec(name, "histogram")
+    return HistogramMetricFamily(name, spec.help, labels=list(spec.labels))
+
+
+def _hist(family: HistogramMetricFamily, labels: Sequence[str], hist: CumulativeHistogram) -> None:
     family.add_metric(list(labels), hist.buckets(), hist.total)
 
 
@@ -124,12 +135,13 @@ class GridwatchCollector(Collector):
         service = self.ops.service
         stats = service.camera_stats()
         now = time.time()
-        up, state, decoded, analysed = (_family(n) for n in (
-            "gridwatch_camera_up", "gridwatch_camera_state", "gridwatch_camera_frames_decoded_total",
-            "gridwatch_camera_frames_analysed_total"))
-        dropped, reconnects, stall, age = (_family(n) for n in (
-            "gridwatch_camera_frames_dropped_total", "gridwatch_camera_reconnects_total",
-            "gridwatch_camera_stall_seconds_total", "gridwatch_camera_last_frame_age_seconds"))
+        up, state = _gauge("gridwatch_camera_up"), _gauge("gridwatch_camera_state")
+        decoded = _counter("gridwatch_camera_frames_decoded_total")
+        analysed = _counter("gridwatch_camera_frames_analysed_total")
+        dropped = _counter("gridwatch_camera_frames_dropped_total")
+        reconnects = _counter("gridwatch_camera_reconnects_total")
+        stall = _counter("gridwatch_camera_stall_seconds_total")
+        age = _gauge("gridwatch_camera_last_frame_age_seconds")
         batcher_drops: Counter[tuple[str, str]] = Counter()
         for batcher in service.batchers.values():
             for (cam, reason), n in batcher.stats().dropped.items():
@@ -162,9 +174,11 @@ class GridwatchCollector(Collector):
 
     def _model_families(self) -> Iterator[Metric]:
         service = self.ops.service
-        ready, batch, infer, delay, dropped = (_family(n) for n in (
-            "gridwatch_model_ready", "gridwatch_model_batch_size", "gridwatch_model_inference_seconds",
-            "gridwatch_model_queue_delay_seconds", "gridwatch_model_frames_dropped_total"))
+        ready = _gauge("gridwatch_model_ready")
+        batch = _histogram("gridwatch_model_batch_size")
+        infer = _histogram("gridwatch_model_inference_seconds")
+        delay = _histogram("gridwatch_model_queue_delay_seconds")
+        dropped = _counter("gridwatch_model_frames_dropped_total")
         for name, model in sorted(service.models.items()):
             ready.add_metric([name], 1.0 if model.ready else 0.0)
             batcher = service.batchers.get(name)
@@ -175,19 +189,20 @@ class GridwatchCollector(Collector):
                 cum = h.cumulative()
                 buckets = [(_fmt(b), float(c)) for b, c in zip(h.bounds, cum, strict=False)]
                 buckets.append(("+Inf", float(cum[-1])))
-                fam.add_metric([name], buckets, h.sum)  # type: ignore[call-arg]
+                fam.add_metric([name], buckets, h.sum)
             for reason, n in sorted(st.dropped_by_reason().items()):
                 dropped.add_metric([name, reason], float(n))
-        stage = _family("gridwatch_stage_seconds")
+        stage = _histogram("gridwatch_stage_seconds")
         for name, hist in sorted(self.stage.items()):
             _hist(stage, [name], hist)
         yield from (ready, batch, infer, delay, dropped, stage)
 
     def _detector_families(self) -> Iterator[Metric]:
         service = self.ops.service
-        cands, confs, events, rejected = (_family(n) for n in (
-            "gridwatch_detector_candidates_total", "gridwatch_detector_confirmations_total",
-            "gridwatch_detector_events_total", "gridwatch_detector_rejected_total"))
+        cands = _counter("gridwatch_detector_candidates_total")
+        confs = _counter("gridwatch_detector_confirmations_total")
+        events = _counter("gridwatch_detector_events_total")
+        rejected = _counter("gridwatch_detector_rejected_total")
         ev: Counter[tuple[str, str, str]] = Counter()
         rej: Counter[tuple[str, str]] = Counter()
         for cid, rt in sorted(service.cameras.items()):
@@ -198,19 +213,19 @@ class GridwatchCollector(Collector):
                     rej[(det.name, reason)] += n
             for (kind, phase), n in rt.runner.events.items():
                 ev[(_detector_of(kind), kind, phase)] += n
-        for key, n in sorted(ev.items()):
-            events.add_metric(list(key), float(n))
-        for key, n in sorted(rej.items()):
-            rejected.add_metric(list(key), float(n))
+        for ev_key, n in sorted(ev.items()):
+            events.add_metric(list(ev_key), float(n))
+        for rej_key, n in sorted(rej.items()):
+            rejected.add_metric(list(rej_key), float(n))
         yield from (cands, confs, events, rejected)
 
     def _alert_families(self) -> Iterator[Metric]:
         service = self.ops.service
-        alerts_total, depth, capacity, high = (_family(n) for n in (
-            "gridwatch_alerts_total", "gridwatch_outbox_depth", "gridwatch_outbox_capacity",
-            "gridwatch_outbox_high_water"))
-        publish, broker_up, f2a = (_family(n) for n in (
-            "gridwatch_publish_total", "gridwatch_broker_up", "gridwatch_frame_to_ack_seconds"))
+        alerts_total = _counter("gridwatch_alerts_total")
+        depth, capacity = _gauge("gridwatch_outbox_depth"), _gauge("gridwatch_outbox_capacity")
+        high, broker_up = _gauge("gridwatch_outbox_high_water"), _gauge("gridwatch_broker_up")
+        publish = _counter("gridwatch_publish_total")
+        f2a = _histogram("gridwatch_frame_to_ack_seconds")
         runtime = service.alerts
         if runtime is not None:
             ps = runtime.pipeline.stats
@@ -240,9 +255,9 @@ class GridwatchCollector(Collector):
         yield from (alerts_total, depth, capacity, high, publish, broker_up, f2a)
 
     def _ops_families(self) -> Iterator[Metric]:
-        reloads, info, configured, buckets, rebalances = (_family(n) for n in (
-            "gridwatch_config_reloads_total", "gridwatch_config_info", "gridwatch_cameras_configured",
-            "gridwatch_cluster_buckets_assigned", "gridwatch_cluster_rebalances_total"))
+        reloads, rebalances = _counter("gridwatch_config_reloads_total"), _counter("gridwatch_cluster_rebalances_total")
+        info, configured = _gauge("gridwatch_config_info"), _gauge("gridwatch_cameras_configured")
+        buckets = _gauge("gridwatch_cluster_buckets_assigned")
         for outcome in ("ok", "failed"):
             reloads.add_metric([outcome], float(self.ops.reloads[outcome]))
         info.add_metric([self.ops.service.loaded.version], 1.0)

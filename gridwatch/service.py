@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 from alerts.runtime import AlertsRuntime
 from detectors.base import Detector
@@ -24,7 +26,7 @@ from gridwatch.analysis import CameraAnalysis
 from gridwatch.cameras import CameraClips, CameraRunner
 from gridwatch.config import LoadedConfig, ResolvedCamera
 from gridwatch.detector_factory import build_detectors, models_needed
-from gridwatch.errors import GridwatchError, ModelError
+from gridwatch.errors import ModelError, SourceError
 from ingest.config import SourceConfig
 from ingest.frame import Frame
 from ingest.queues import DropOldestQueue
@@ -110,8 +112,8 @@ class Service:
             source = source.model_copy(update={"analysis_fps": analysis.max_fps})
         queue: DropOldestQueue[Frame] = DropOldestQueue(self.loaded.root.ingest.queue_size, name=f"frames-{cam.id}")
         clips = CameraClips(cam.id, self._write_clip) if source.clip_buffer_s > 0 else None
-        runner = CameraRunner(cam, analysis, self.alerts.pipeline, queue, clips,
-                              source_state=lambda cid=cam.id: self._state_of(cid))
+        runner = CameraRunner(cam, analysis, self.alerts.pipeline, queue, clips=clips,
+                              source_state=partial(self._state_of, cam.id))
         return CameraRuntime(camera=cam, runner=runner, detectors=detectors, queue=queue, source_config=source)
 
     def _start_cameras(self, cameras: Mapping[str, ResolvedCamera]) -> None:
@@ -163,12 +165,12 @@ class Service:
         if rt is not None:
             rt.queue.put(frame)
 
-    def _write_clip(self, camera_id: str, start_utc_s: float, end_utc_s: float, out_path: object, *,
-                    wait_s: float = 0.0) -> object:
+    def _write_clip(self, camera_id: str, start_utc_s: float, end_utc_s: float, out_path: Path, *,
+                    wait_s: float = 0.0) -> Path:
         source = self._source_of.get(camera_id)
         if source is None:
-            raise GridwatchError(f"camera {camera_id}: not running here, no clip")
-        return source.write_clip(camera_id, start_utc_s, end_utc_s, out_path, wait_s=wait_s)  # type: ignore[arg-type]
+            raise SourceError(f"camera {camera_id}: not running here, no clip")
+        return source.write_clip(camera_id, start_utc_s, end_utc_s, out_path, wait_s=wait_s)
 
     def _state_of(self, camera_id: str) -> CameraState | None:
         source = self._source_of.get(camera_id)

@@ -9,7 +9,8 @@ pausing. Frames are encoded to H.264 with `write_h264` and decoded again with Py
 real compression. Everything is deterministic from (category, seed).
 
 Seeds: `TUNING_SEEDS` were used while choosing the detector's defaults; `GATE_SEEDS` are only used by the
-accuracy gate test (tests/detectors/fire/test_accuracy_gate.py) and must never be used for tuning.
+accuracy gate test (tests/detectors/fire/test_accuracy_gate.py) and must never be used for tuning. A
+gate seed that was ever looked at for tuning moves to `TUNING_SEEDS` and is replaced by a fresh one.
 
 CLI: `python -m benchmarks.scenarios.fire --out var/bench [--seeds gate|tuning] [--real PATH]` writes
 `fire.json`/`fire.md` with per-scenario latency and false alerts, detector time per frame, and (with
@@ -42,10 +43,16 @@ from detectors.fire.colour import flame_colour_mask
 from detectors.fire.cues import WorkFrame
 from ingest.frame import Frame
 
-TUNING_SEEDS: tuple[int, ...] = tuple(range(11, 23))
-"""Seeds looked at while tuning the fire defaults (and the generator)."""
+TUNING_SEEDS: tuple[int, ...] = (*range(11, 23), 9101, 9102, 9103, 9104)
+"""Seeds looked at while tuning the fire defaults (and the generator).
 
-GATE_SEEDS: tuple[int, ...] = (9101, 9102, 9103, 9104)
+9101-9104 were the first gate seeds. The gate failed on 2 of their 32 clips (a flame growing against an
+orange sign was never alerted; a slow walker in orange at dusk raised a fire alert), so they were
+retired to tuning, the detector was improved on them (stable-pixel seeding, drift over the whole track
+history), and fresh seeds became the gate.
+"""
+
+GATE_SEEDS: tuple[int, ...] = (9201, 9202, 9203, 9204)
 """Seeds for the accuracy gate only; never tune on these."""
 
 Category = Literal["fire", "smoke", "distractor"]

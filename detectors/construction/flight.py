@@ -46,8 +46,8 @@ class FlightProcessor:
         self.frames_seen = 0
         self._last_at: float | None = None
 
-    def due(self, frame: Frame) -> bool:
-        """Whether this frame is analysed (the first one, then one per analysis period of pts)."""
+    def _due(self, frame: Frame) -> bool:
+        """Whether this frame is analysed (the first one, then one per analysis period of pts); advances."""
         if self._next_pts_s is None or frame.pts_s >= self._next_pts_s - 1e-6:
             base = frame.pts_s if self._next_pts_s is None else self._next_pts_s
             self._next_pts_s = base + self._period_s
@@ -60,20 +60,10 @@ class FlightProcessor:
         """Analyse the frame if it is due; return the events it produced."""
         if self.flight_id is None:
             self.flight_id = frame.camera_id
-        if frame.camera_id != self.flight_id:
-            frame = Frame(
-                camera_id=self.flight_id,
-                seq=frame.seq,
-                captured_at=frame.captured_at,
-                pts_s=frame.pts_s,
-                image=frame.image,
-                pose=frame.pose,
-                keyframe=frame.keyframe,
-                meta=frame.meta,
-            )
+        frame = self._as_flight(frame)
         self.frames_seen += 1
         self._last_at = frame.captured_at
-        if not self.due(frame):
+        if not self._due(frame):
             return []
         events = self.detector.process(frame, detections)
         self.events += events
@@ -81,16 +71,22 @@ class FlightProcessor:
 
     def annotate(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame with the flight's footprints and site ids drawn from this frame's own pose."""
-        if self.flight_id is not None and frame.camera_id != self.flight_id:
-            frame = Frame(
-                camera_id=self.flight_id,
-                seq=frame.seq,
-                captured_at=frame.captured_at,
-                pts_s=frame.pts_s,
-                image=frame.image,
-                pose=frame.pose,
-            )
-        return self.detector.annotate_frame(frame)
+        return self.detector.annotate_frame(self._as_flight(frame))
+
+    def _as_flight(self, frame: Frame) -> Frame:
+        """The frame under this flight's id (a replay may name the source differently)."""
+        if self.flight_id is None or frame.camera_id == self.flight_id:
+            return frame
+        return Frame(
+            camera_id=self.flight_id,
+            seq=frame.seq,
+            captured_at=frame.captured_at,
+            pts_s=frame.pts_s,
+            image=frame.image,
+            pose=frame.pose,
+            keyframe=frame.keyframe,
+            meta=frame.meta,
+        )
 
     def finish(self, now: float | None = None) -> FlightResult:
         """End the flight: `end` events for its alerted sites (and late `start`s), and the summary."""

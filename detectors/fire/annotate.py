@@ -19,6 +19,17 @@ _CAND = {KIND_FIRE: (0, 140, 255), 1: (180, 180, 180)}
 _TRACK = {KIND_FIRE: (0, 200, 255), 1: (220, 220, 220)}
 _INCIDENT = {KIND_FIRE: (0, 0, 255), 1: (255, 255, 255)}
 _REASON_KEYS = ("flicker_disorder", "growth_rate_per_s", "drift_box_sizes", "periodicity", "rise_box_heights")
+_SHORT = {
+    "flicker_disorder": "flicker",
+    "growth_rate_per_s": "growth/s",
+    "drift_box_sizes": "drift",
+    "periodicity": "period",
+    "rise_box_heights": "rise",
+}
+
+
+def _num(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def draw_state(
@@ -34,7 +45,7 @@ def draw_state(
     fw, fh = frame_size
     sx = w / fw if fw else 1.0
     sy = h / fh if fh else 1.0
-    font = max(0.35, min(w, h) / 900)
+    font = max(0.3, min(w, h) / 1000)
     thick = max(1, round(min(w, h) / 400))
 
     def pt(x: float, y: float) -> tuple[int, int]:
@@ -54,17 +65,20 @@ def draw_state(
         colour = _INCIDENT.get(track.kind, (0, 0, 255))
         cv2.rectangle(out, pt(x1, y1), pt(x2, y2), colour, thick * 2)
         lines = [f"{name.upper()} {inc.confidence:.2f} {counter}"]
-        lines += [f"{k} {inc.reasons[k]}" for k in _REASON_KEYS if k in inc.reasons]
-        x, y = pt(x1, y1)
+        lines += [f"{_SHORT[k]} {_num(inc.reasons[k])}" for k in _REASON_KEYS if k in inc.reasons]
+        x, y = pt(x1, y2)
+        step = round(cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, font, 1)[0][1] * 1.8)
         for i, text in enumerate(lines):
-            _label(out, text, (x, y + i * round(22 * font / 0.5)), font, colour)
+            _label(out, text, (x, y + (i + 1) * step), font, colour)
     return out
 
 
 def _label(
     image: NDArray[np.uint8], text: str, origin: tuple[int, int], font: float, colour: tuple[int, int, int]
 ) -> None:
-    x, y = origin
-    y = max(y - 4, 12)
-    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, 1, cv2.LINE_AA)
+    """Text on a dark box, so it stays readable over flames and sky."""
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font, 1)
+    x = min(max(0, origin[0]), max(0, image.shape[1] - tw - 2))
+    y = max(origin[1] - 3, th + 2)
+    cv2.rectangle(image, (x, y - th - 2), (x + tw + 2, y + base), (0, 0, 0), -1)
+    cv2.putText(image, text, (x + 1, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, 1, cv2.LINE_AA)

@@ -84,6 +84,14 @@ class FlameCueConfig(BaseModel):
         description="YCbCr rule: a flame pixel must also be brighter and redder than the frame average "
         "(Celik-style); turning it off helps when a fire fills much of the view.",
     )
+    stable_after_frames: int = Field(
+        default=15,
+        ge=1,
+        le=10_000,
+        description="A pixel flame-coloured in this many analysed frames in a row belongs to a static "
+        "orange thing (a sign, a brick wall) and no longer seeds blobs, so a flame next to it is judged "
+        "on its own; flames keep changing at their edges. Lowering it also ignores steady flame cores sooner.",
+    )
     min_component_px: int = Field(
         default=6,
         ge=1,
@@ -209,6 +217,14 @@ class SmokeCueConfig(BaseModel):
         le=255,
         description="Maximum colourfulness (|Cb-128|+|Cr-128|) of a smoke pixel; raising it accepts "
         "tinted smoke and also coloured moving objects.",
+    )
+    stable_after_frames: int = Field(
+        default=15,
+        ge=1,
+        le=10_000,
+        description="A pixel flame-coloured in this many analysed frames in a row belongs to a static "
+        "orange thing (a sign, a brick wall) and no longer seeds blobs, so a flame next to it is judged "
+        "on its own; flames keep changing at their edges. Lowering it also ignores steady flame cores sooner.",
     )
     min_component_px: int = Field(
         default=30,

@@ -88,7 +88,9 @@ class _Previous:
 class FlameCue:
     """Flame-coloured blobs that flicker; keeps the previous analysed frame of one camera.
 
-    Three tests per blob, cheapest first: (1) its pixels were already flame-coloured in place in the
+    Blobs are seeded only by pixels that have not been flame-coloured for long (`stable_after_frames`),
+    so static orange things never start one and a flame touching them is judged on its own area. Three
+    tests per blob, cheapest first: (1) its pixels were already flame-coloured in place in the
     previous frame (else it is a lamp switching on or something arriving); (2) its shape changed by at
     least `min_disorder` even after the best rigid shift (else it is a sign, or a car sliding by); (3) the
     change survives at fine resolution with an edge tolerance, after compensating the camera's own sway
@@ -98,6 +100,7 @@ class FlameCue:
     def __init__(self) -> None:
         self._prev: _Previous | None = None
         self._colour_table: NDArray[np.float64] | None = None
+        self._age: NDArray[np.uint16] = np.zeros((0, 0), np.uint16)
         self._window: NDArray[np.float32] | None = None
         self.last_mask: NDArray[np.bool_] | None = None
         self.last_shift_px: tuple[float, float] = (0.0, 0.0)
@@ -121,7 +124,14 @@ class FlameCue:
         self.last_mask = colour
         self._colour_table = integral(colour)
         if prev is None or prev.mask.shape != colour.shape or prev.work.source.shape != work.source.shape:
+            self._age = colour.astype(np.uint16)
             return CueResult(Candidates.empty())
+        # How many analysed frames in a row each pixel has been flame-coloured: a sign or a brick wall
+        # is always on, so it must not seed blobs, or a flame touching it would be judged together
+        # with it and its flicker diluted by the static area.
+        age = np.where(colour, np.minimum(self._age + 1, 60000), 0).astype(np.uint16)
+        self._age = age
+        stable = age > cfg.stable_after_frames
         shift = self._camera_shift(prev, work, colour, cfg) if cfg.stabilise else (0.0, 0.0)
         self.last_shift_px = shift
         prev_mask = prev.mask
@@ -130,10 +140,10 @@ class FlameCue:
             prev_mask = flame_colour_mask(moved, cfg, means=prev.means) & work.allowed
         # Judge each blob on its own flicker first, then group the flickering ones: a car passing a
         # blinking lamp must not borrow the lamp's change.
-        boxes, counts = blob_boxes(colour, 0, cfg.min_component_px)
+        boxes, _ = blob_boxes(colour & ~stable, 0, cfg.min_component_px)
         if len(boxes) == 0:
             return CueResult(Candidates.empty())
-        now_px = counts.astype(np.float64)
+        now_px = box_sums(self._colour_table, boxes)
         both_px = box_sums(integral(colour & prev_mask), boxes)
         raw = _disorder(2 * both_px, now_px + box_sums(integral(prev_mask), boxes))
         # In place, unshifted: the other lamp of an alternating pair, shifted onto this one, must not

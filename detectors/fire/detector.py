@@ -299,8 +299,10 @@ class FireDetector:
         need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
         hits = track.hit_count
         n = track.recent(track.window_frames)
-        boxes = np.array(list(track.boxes)[-n:], np.float64).reshape(-1, 4)
-        times = np.array(list(track.times)[-n:], np.float64)
+        # Movement and growth are judged over the whole kept history (about 5 s of hits), not only the
+        # confirmation window: a slow walker's path is longer than its jitter only over time.
+        boxes = np.array(list(track.boxes), np.float64).reshape(-1, 4)
+        times = np.array(list(track.times), np.float64)
         areas = box_areas(boxes)
         sizes = np.sqrt(np.maximum(areas, 1.0))
         base = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])

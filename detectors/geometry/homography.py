@@ -36,10 +36,11 @@ class Homography:
             raise ConfigError(
                 f"{where}: need at least 4 matching point pairs, got {len(src)} image and {len(dst)} plane points"
             )
-        matrix, _ = cv2.findHomography(src, dst, 0)
-        if matrix is None or not np.isfinite(matrix).all() or abs(np.linalg.det(matrix)) < 1e-12:
+        found, _ = cv2.findHomography(src, dst, 0)
+        if found is None or not np.isfinite(found).all() or abs(np.linalg.det(found)) < 1e-12:
             raise ConfigError(f"{where}: points are degenerate (collinear or repeated); cannot fit a homography")
-        inverse = np.linalg.inv(matrix)
+        matrix: NDArray[np.float64] = np.asarray(found, np.float64)
+        inverse: NDArray[np.float64] = np.asarray(np.linalg.inv(matrix), np.float64)
         fitted = apply_homography(matrix, src)
         rms = float(np.sqrt(np.mean(np.sum((fitted - dst) ** 2, axis=1))))
         return cls(matrix=matrix, inverse=inverse, rms_error_m=rms)

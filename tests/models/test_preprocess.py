@@ -31,7 +31,7 @@ def test_placement_arithmetic_matches_ultralytics(
 
 
 @pytest.mark.parametrize(
-    "shape", [(1080, 1920), (480, 640), (640, 480), (333, 517), (3000, 4000), (17, 1001)],
+    "shape", [(1080, 1920), (480, 640), (640, 480), (333, 517), (1500, 2000), (17, 1001)],
 )
 def test_letterboxed_pixels_equal_ultralytics(shape: tuple[int, int]) -> None:
     image = scenes([shape], seed=shape[0])[0]
