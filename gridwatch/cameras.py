@@ -83,6 +83,8 @@ class CameraRunner:
         self.alerts_written = 0
         self.events: Counter[tuple[str, str]] = Counter()
         """Events emitted by this camera's detectors, by (kind, phase), for metrics."""
+        self.frame_to_event_s: deque[float] = deque(maxlen=10_000)
+        """Capture-to-event latencies not yet read by the metrics collector."""
         self._retry: deque[Event] = deque()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -135,8 +137,10 @@ class CameraRunner:
     def deliver(self, events: list[Event]) -> None:
         """Hand events to the alerts pipeline; events the full outbox refused are retried later, in order."""
         with self._lock:
+            now = time.time()
             for event in events:
                 self.events[(event.kind.value, event.phase.value)] += 1
+                self.frame_to_event_s.append(max(0.0, now - event.trigger_captured_at))
             self._retry.extend(events)
             self._retry_events_locked()
 

@@ -102,11 +102,26 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(handler="gridwatch.bench_cmd:cmd_bench")
 
 
+def _add_cluster(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("cameras", help="the camera registry in Kafka (cluster mode)")
+    s = p.add_subparsers(dest="cameras_cmd", required=True)
+    c = s.add_parser("sync", help="publish the cameras of FILE to the registry topic (adds, changes, removals)")
+    c.add_argument("file", type=Path, help="config whose `cameras:` are the district's camera list")
+    c.add_argument("--dry-run", action="store_true", help="show what would change, publish nothing")
+    c.set_defaults(handler="gridwatch.cluster_cmd:cmd_cameras_sync")
+    q = sub.add_parser("cluster", help="cluster mode: nodes and the cameras they hold")
+    t = q.add_subparsers(dest="cluster_cmd", required=True)
+    st = t.add_parser("status", help="list the group's members, their buckets and cameras")
+    st.add_argument("--config", type=Path, required=True, help="a node config (for the Kafka settings)")
+    st.add_argument("--json", action="store_true", help="print JSON")
+    st.set_defaults(handler="gridwatch.cluster_cmd:cmd_cluster_status")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_replay, _add_config, _add_models, _add_alerts, _add_bench):
+    for add in (_add_run, _add_replay, _add_config, _add_models, _add_alerts, _add_bench, _add_cluster):
         add(sub)
     return parser
 

@@ -69,6 +69,8 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("gridwatch_outbox_high_water", "gauge", "1 when the outbox is above its high-water mark."),
     MetricSpec("gridwatch_publish_total", "counter", "Publish attempts to Kafka, by outcome.", ("outcome",)),
     MetricSpec("gridwatch_broker_up", "gauge", "1 when the Kafka broker answered the last check."),
+    MetricSpec("gridwatch_frame_to_event_seconds", "histogram",
+               "From the capture of a frame to the detector event it caused (before the alerts pipeline)."),
     MetricSpec("gridwatch_frame_to_ack_seconds", "histogram",
                "From the capture of the frame that caused an alert to the broker's ack of that alert.",
                ("camera_id",)),

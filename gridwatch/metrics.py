@@ -102,6 +102,7 @@ class GridwatchCollector(Collector):
         self._lock = threading.Lock()
         self.frame_to_ack: dict[str, CumulativeHistogram] = {}
         self.stage: dict[str, CumulativeHistogram] = {}
+        self.frame_to_event = CumulativeHistogram(LATENCY_BUCKETS_S)
 
     def _fold_samples(self) -> None:
         service = self.ops.service
@@ -109,6 +110,8 @@ class GridwatchCollector(Collector):
             for source, seconds in service.alerts.relay.stats.latency.take_new_by_source():
                 self.frame_to_ack.setdefault(source, CumulativeHistogram(LATENCY_BUCKETS_S)).observe(seconds)
         for rt in list(service.cameras.values()):
+            while rt.runner.frame_to_event_s:
+                self.frame_to_event.observe(rt.runner.frame_to_event_s.popleft())
             inference, detector = rt.runner.analysis.times.drain()
             for stage, samples in (("inference_wait", inference), ("detector", detector)):
                 hist = self.stage.setdefault(stage, CumulativeHistogram(FAST_BUCKETS_S))
@@ -226,6 +229,8 @@ class GridwatchCollector(Collector):
         high, broker_up = _gauge("gridwatch_outbox_high_water"), _gauge("gridwatch_broker_up")
         publish = _counter("gridwatch_publish_total")
         f2a = _histogram("gridwatch_frame_to_ack_seconds")
+        f2e = _histogram("gridwatch_frame_to_event_seconds")
+        _hist(f2e, [], self.frame_to_event)
         runtime = service.alerts
         if runtime is not None:
             ps = runtime.pipeline.stats
@@ -252,7 +257,7 @@ class GridwatchCollector(Collector):
                 broker_up.add_metric([], 1.0 if relay.reachable() else 0.0)
         for source, hist in sorted(self.frame_to_ack.items()):
             _hist(f2a, [source], hist)
-        yield from (alerts_total, depth, capacity, high, publish, broker_up, f2a)
+        yield from (alerts_total, depth, capacity, high, publish, broker_up, f2a, f2e)
 
     def _ops_families(self) -> Iterator[Metric]:
         reloads, rebalances = _counter("gridwatch_config_reloads_total"), _counter("gridwatch_cluster_rebalances_total")
