@@ -90,8 +90,8 @@ class Case:
                 "calls": self.calls}
 
 
-def _model(path: Path, name: str, threads: int, max_batch: int, rect: bool = False) -> YoloModel:
-    cfg = ModelConfig(name=name, path=path, intra_op_threads=threads, rect=rect, warmup_runs=1,
+def _model(path: Path, name: str, threads: int, max_batch: int, spin: bool, rect: bool = False) -> YoloModel:
+    cfg = ModelConfig(name=name, path=path, intra_op_threads=threads, rect=rect, warmup_runs=1, spin_wait=spin,
                       batch=BatcherConfig(max_batch=max_batch))
     return load_model(cfg)
 
@@ -113,7 +113,11 @@ def _pipeline(model: YoloModel, frames: Sequence[NDArray[np.uint8]], batch: int)
     return call
 
 
-def _ultralytics(path: Path, frames: Sequence[NDArray[np.uint8]], batch: int) -> Callable[[int], None]:
+def _ultralytics(
+    path: Path, frames: Sequence[NDArray[np.uint8]], batch: int, session: ort.InferenceSession,
+) -> Callable[[int], None]:
+    """Ultralytics' predictor on the same file, its ONNX Runtime session swapped for one configured as ours
+    (same threads and spinning), so the comparison is of the pipelines around the model, not of settings."""
     from ultralytics.models.yolo.model import YOLO  # noqa: PLC0415 (optional `export` extra)
 
     yolo = YOLO(str(path), task="detect")
@@ -121,6 +125,9 @@ def _ultralytics(path: Path, frames: Sequence[NDArray[np.uint8]], batch: int) ->
     def call(i: int) -> None:
         yolo.predict(_cycle(frames, batch, i), conf=0.25, iou=0.7, imgsz=640, verbose=False)
 
+    call(0)  # builds the predictor and its backend
+    predictor: Any = yolo.predictor
+    predictor.model.backend.session = session
     return call
 
 
@@ -144,6 +151,7 @@ def run(
     seconds: float = 3.0,
     rounds: int = 3,
     threads: int = 2,
+    spin: bool = False,
     frames: int = 8,
     int8: bool = True,
     rect: bool = True,
@@ -155,7 +163,7 @@ def run(
     path = Path(model) if model is not None else default_model()
     images = make_frames(frames)
     max_b = max(batches)
-    fp32 = _model(path, "fp32", threads, max_b)
+    fp32 = _model(path, "fp32", threads, max_b, spin)
     cases: list[Case] = []
 
     def add_pair(variant: str, model: YoloModel) -> None:
@@ -167,15 +175,15 @@ def run(
     if ultralytics:
         for b in sorted({min(batches), max_b}):
             cases.append(Case({"variant": "fp32 640x640", "stage": "ultralytics predict"}, b,
-                              _ultralytics(path, images, b)))
+                              _ultralytics(path, images, b, fp32.session)))
     if rect and fp32.info.dynamic_hw:
-        add_pair("fp32 rect 640x384", _model(path, "fp32-rect", threads, max_b, rect=True))
+        add_pair("fp32 rect 640x384", _model(path, "fp32-rect", threads, max_b, spin, rect=True))
     quant: dict[str, Any] = {}
     if int8:
         work = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="gw-bench-"))
         work.mkdir(parents=True, exist_ok=True)
         q_path, quant = _int8_model(path, work, calibration_video, 4 * frames)
-        add_pair("int8 640x640", _model(q_path, "int8", threads, max_b))
+        add_pair("int8 640x640", _model(q_path, "int8", threads, max_b, spin))
     per_round = seconds / rounds
     for r in range(rounds):
         for case in cases:
@@ -184,7 +192,8 @@ def run(
     rows = [c.result() for c in cases]
     summary = _summary(rows, max_b)
     env = environment(path, provider=fp32.info.provider)
-    env.update(intra_op_threads=threads, frames=f"{frames} x {FRAME_HW[1]}x{FRAME_HW[0]} BGR")
+    env.update(intra_op_threads=threads, spin_wait=spin, frames=f"{frames} x {FRAME_HW[1]}x{FRAME_HW[0]} BGR",
+               load_avg_1m=os.getloadavg()[0])
     notes = [
         "img/s = images per second, best of the interleaved rounds (median in img_s_median); cpu_ms_per_img "
         "= process CPU time per image (all threads, ONNX Runtime's spinning included), least of the rounds.",
@@ -198,31 +207,32 @@ def run(
     return {"rows": rows, "summary": summary, "environment": env, "quantize": quant}
 
 
-def _rate(rows: Sequence[dict[str, Any]], variant: str, stage: str, batch: int) -> float | None:
+def _value(rows: Sequence[dict[str, Any]], variant: str, stage: str, batch: int, key: str) -> float | None:
     for r in rows:
         if r["variant"] == variant and r["stage"] == stage and r["batch"] == batch:
-            return float(r["img_s"])
+            return float(r[key])
     return None
 
 
 def _summary(rows: Sequence[dict[str, Any]], max_b: int) -> dict[str, Any]:
+    """Speed ratios (> 1: the first is faster), from wall throughput and from CPU time per image.
+
+    On a machine shared with other work the CPU-time ratio is the steadier one.
+    """
     out: dict[str, Any] = {}
-
-    def ratio(key: str, a: float | None, b: float | None) -> None:
-        if a and b:
-            out[key] = round(a / b, 3)
-
     base = "fp32 640x640"
-    ratio(f"pipeline / model only (fp32, batch {max_b})", _rate(rows, base, "pipeline", max_b),
-          _rate(rows, base, "model only", max_b))
-    ratio(f"pipeline / ultralytics predict (fp32, batch {max_b})", _rate(rows, base, "pipeline", max_b),
-          _rate(rows, base, "ultralytics predict", max_b))
-    ratio(f"int8 / fp32 model only (batch {max_b})", _rate(rows, "int8 640x640", "model only", max_b),
-          _rate(rows, base, "model only", max_b))
-    ratio(f"int8 / fp32 pipeline (batch {max_b})", _rate(rows, "int8 640x640", "pipeline", max_b),
-          _rate(rows, base, "pipeline", max_b))
-    ratio(f"rect 640x384 / 640x640 pipeline (batch {max_b})",
-          _rate(rows, "fp32 rect 640x384", "pipeline", max_b), _rate(rows, base, "pipeline", max_b))
+    pairs = [
+        ("pipeline / model only (fp32)", (base, "pipeline"), (base, "model only")),
+        ("pipeline / ultralytics predict (fp32)", (base, "pipeline"), (base, "ultralytics predict")),
+        ("int8 / fp32 model only", ("int8 640x640", "model only"), (base, "model only")),
+        ("int8 / fp32 pipeline", ("int8 640x640", "pipeline"), (base, "pipeline")),
+        ("rect 640x384 / 640x640 pipeline", ("fp32 rect 640x384", "pipeline"), (base, "pipeline")),
+    ]
+    for label, (va, sa), (vb, sb) in pairs:
+        a, b = _value(rows, va, sa, max_b, "img_s"), _value(rows, vb, sb, max_b, "img_s")
+        ca, cb = (_value(rows, va, sa, max_b, "cpu_ms_per_img"), _value(rows, vb, sb, max_b, "cpu_ms_per_img"))
+        if a and b and ca and cb:
+            out[f"{label}, batch {max_b}"] = f"{a / b:.3f} (wall), {cb / ca:.3f} (CPU time)"
     return out
 
 
@@ -250,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per case, all rounds")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--spin", action="store_true", help="let ONNX Runtime threads spin-wait")
     parser.add_argument("--calibrate", type=Path, help="video for INT8 calibration (default: generated)")
     parser.add_argument("--no-int8", action="store_true")
     parser.add_argument("--no-rect", action="store_true")
@@ -263,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     result = run(
         args.model, batches=args.batches, seconds=args.seconds, rounds=args.rounds, threads=args.threads,
+        spin=args.spin,
         int8=not args.no_int8, rect=not args.no_rect, ultralytics=not args.no_ultralytics,
         calibration_video=args.calibrate, out_dir=args.out,
     )

@@ -71,6 +71,7 @@ class CameraRunner:
         *,
         clips: CameraClips | None,
         source_state: Callable[[], CameraState | None],
+        on_source_end: Callable[[CameraRunner], None] | None = None,
     ) -> None:
         self.camera = camera
         self.analysis = analysis
@@ -78,6 +79,7 @@ class CameraRunner:
         self.queue = queue
         self.clips = clips
         self.source_state = source_state
+        self.on_source_end = on_source_end
         self.errors = 0
         self.events_lost = 0
         self.alerts_written = 0
@@ -121,7 +123,7 @@ class CameraRunner:
             if frame is None:
                 self._retry_events()
                 if self.source_state() in (CameraState.ENDED, CameraState.FAILED) and len(self.queue) == 0:
-                    self._done.set()
+                    self._end_of_source()
                     break
                 continue
             if self.clips is not None:
@@ -133,6 +135,16 @@ class CameraRunner:
                 log.exception("camera %s: analysis of frame %d failed; continuing", cam, frame.seq)
                 continue
             self.deliver(events)
+
+    def _end_of_source(self) -> None:
+        """A recording ended: its incidents end too (a drone flight gets its summary), then done."""
+        try:
+            self.flush(time.time())
+            if self.on_source_end is not None:
+                self.on_source_end(self)
+        except Exception:
+            log.exception("camera %s: finishing after the end of the source failed", self.camera.id)
+        self._done.set()
 
     def deliver(self, events: list[Event]) -> None:
         """Hand events to the alerts pipeline; events the full outbox refused are retried later, in order."""

@@ -69,9 +69,11 @@ class CameraConfig(BaseModel):
         description="Detectors to run here; each value overrides keys of `detectors.<name>` for this camera.",
     )
     calibration: CameraCalibration = Field(
-        default_factory=CameraCalibration, description="Image-to-ground and image-to-facade calibration."
+        default_factory=CameraCalibration, description="Image-to-ground calibration (facades: detectors.throw)."
     )
-    site: SiteConfig | None = Field(default=None, description="Camera position and grid cell, for alerts without geometry.")
+    site: SiteConfig | None = Field(
+        default=None, description="Camera position and grid cell, for alerts without geometry."
+    )
 
 
 class GridwatchConfig(BaseModel):

@@ -12,7 +12,6 @@ from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
-
 from pydantic import BaseModel
 
 from detectors.base import Detector
@@ -108,7 +107,7 @@ def build_detector(
         model = _model(models, con_cfg.model, cam_id, name)
         return ConstructionDetector(
             con_cfg,
-            infer=_tiled(model, TilingConfig()) if model is not None and con_cfg.tiled else None,
+            infer=_tiled(model, con_cfg.tiling) if model is not None and con_cfg.tiled else None,
             class_names=dict(model.info.names) if model else None,
             model_ref=model_ref(model) if model else None,
         )

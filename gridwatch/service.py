@@ -22,6 +22,7 @@ from pathlib import Path
 
 from alerts.runtime import AlertsRuntime
 from detectors.base import Detector
+from detectors.construction.detector import ConstructionDetector
 from gridwatch.analysis import CameraAnalysis
 from gridwatch.cameras import CameraClips, CameraRunner
 from gridwatch.config import LoadedConfig, ResolvedCamera
@@ -113,8 +114,20 @@ class Service:
         queue: DropOldestQueue[Frame] = DropOldestQueue(self.loaded.root.ingest.queue_size, name=f"frames-{cam.id}")
         clips = CameraClips(cam.id, self._write_clip) if source.clip_buffer_s > 0 else None
         runner = CameraRunner(cam, analysis, self.alerts.pipeline, queue, clips=clips,
-                              source_state=partial(self._state_of, cam.id))
+                              source_state=partial(self._state_of, cam.id), on_source_end=self._write_flight_summaries)
         return CameraRuntime(camera=cam, runner=runner, detectors=detectors, queue=queue, source_config=source)
+
+    def _write_flight_summaries(self, runner: CameraRunner) -> None:
+        """Drone flights that ended: their summary (GeoJSON, text, PNG map) next to the evidence."""
+        store = self.loaded.root.alerts.evidence.store
+        for det in runner.analysis.detectors:
+            if not isinstance(det, ConstructionDetector):
+                continue
+            for flight_id, summary in det.summaries.items():
+                log.info("flight %s ended:\n%s", flight_id, summary.text_report())
+                if store.type == "local":
+                    written = summary.write(Path(store.dir) / "flights" / flight_id)
+                    log.info("flight %s summary written: %s", flight_id, ", ".join(map(str, written.values())))
 
     def _start_cameras(self, cameras: Mapping[str, ResolvedCamera]) -> None:
         if not cameras:

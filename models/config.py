@@ -120,6 +120,11 @@ class ModelConfig(BaseModel):
         default=1, ge=0, le=256,
         description="ONNX Runtime threads across independent operators (0: ONNX Runtime decides).",
     )
+    spin_wait: bool = Field(
+        default=True,
+        description="Let ONNX Runtime's worker threads spin between operators: a little lower latency on "
+        "dedicated cores, wasted CPU when several models or processes share them (then turn it off).",
+    )
     conf_threshold: float = Field(
         default=0.25, ge=0.0, le=1.0,
         description="Boxes scoring at or below this are dropped (per-class thresholds in the manifest "

@@ -97,6 +97,7 @@ def session_options(cfg: ModelConfig) -> ort.SessionOptions:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.intra_op_num_threads = cfg.intra_op_threads
     opts.inter_op_num_threads = cfg.inter_op_threads
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if cfg.spin_wait else "0")
     opts.log_severity_level = 3  # ORT's own warnings go to stderr, not our log; errors still raise
     return opts
 

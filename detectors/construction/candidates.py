@@ -75,9 +75,7 @@ class Candidates:
 def box_quads(xyxy: NDArray[np.float32]) -> NDArray[np.float64]:
     """(N, 4) boxes -> (N, 4, 2) corners, clockwise in image coordinates from the top-left."""
     x1, y1, x2, y2 = (xyxy[:, i].astype(np.float64) for i in range(4))
-    return np.stack(
-        [np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x2, y2], 1), np.stack([x1, y2], 1)], 1
-    )
+    return np.stack([np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x2, y2], 1), np.stack([x1, y2], 1)], 1)
 
 
 def from_detections(

@@ -120,9 +120,7 @@ class BlueRoofCueConfig(BaseModel):
         "pixel) at which the contrast score is 0. Raising it rejects flat blue paint, water and courts whose "
         "only texture is a few painted lines.",
     )
-    full_rib_contrast: float = Field(
-        default=8.0, ge=0, le=255, description="Median rib gradient that scores 1."
-    )
+    full_rib_contrast: float = Field(default=8.0, ge=0, le=255, description="Median rib gradient that scores 1.")
     min_rib_alignment: float = Field(
         default=0.3,
         ge=0,
@@ -322,20 +320,15 @@ class ConstructionConfig(BaseModel):
     )
     drone_models: dict[str, DroneCameraSpec] = Field(
         default_factory=default_drone_models,
-        description="Camera of each drone model: physical focal and sensor width, or a 35 mm-equivalent "
-        "focal.",
+        description="Camera of each drone model: physical focal and sensor width, or a 35 mm-equivalent focal.",
     )
     geometry: DroneGeometryConfig = Field(
         default_factory=DroneGeometryConfig,
         description="Ground projection, frame gates and telemetry errors.",
     )
-    cue: BlueRoofCueConfig = Field(
-        default_factory=BlueRoofCueConfig, description="Blue colour-steel roof cue."
-    )
+    cue: BlueRoofCueConfig = Field(default_factory=BlueRoofCueConfig, description="Blue colour-steel roof cue.")
     sites: SiteMergeConfig = Field(default_factory=SiteMergeConfig, description="Site merging and alerting.")
-    registry: RegistryConfig = Field(
-        default_factory=RegistryConfig, description="Known/permitted structures."
-    )
+    registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Known/permitted structures.")
     coverage_cell_m: float = Field(
         default=2.0,
         gt=0,

@@ -72,9 +72,7 @@ def blue_mask(image_bgr: NDArray[np.uint8], cfg: BlueRoofCueConfig) -> NDArray[n
     return np.asarray(cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel), np.uint8)
 
 
-def _texture(
-    gray: NDArray[np.float32], inner: NDArray[np.bool_], rect_angle_deg: float
-) -> tuple[float, float, float]:
+def _texture(gray: NDArray[np.float32], inner: NDArray[np.bool_], rect_angle_deg: float) -> tuple[float, float, float]:
     """(coherence, median rib gradient in grey levels/px, alignment with the rectangle) inside `inner`.
 
     The contrast is the median of the gradients' component along the dominant direction: ribs slope

@@ -105,8 +105,11 @@ class ConstructionDetector:
         self.summaries: OrderedDict[str, FlightSummary] = OrderedDict()
         """Summaries of the last flights ended (by `end_flight` or `flush`), newest last."""
         if self.config.model and self.config.tiled and infer is None:
-            log.warning("construction: model '%s' is configured for tiled inference but no tiled predictor "
-                        "was given; only the blue-roof cue runs", self.config.model)
+            log.warning(
+                "construction: model '%s' is configured for tiled inference but no tiled predictor "
+                "was given; only the blue-roof cue runs",
+                self.config.model,
+            )
 
     # -- Detector protocol ---------------------------------------------------------------------------
 
@@ -189,9 +192,7 @@ class ConstructionDetector:
         """Swap thresholds and the registry; open flights keep their sites (the new registry applies
         to sites not decided yet). An invalid registry file raises ConfigError and changes nothing."""
         if not isinstance(config, ConstructionConfig):
-            raise ConfigError(
-                f"construction: reconfigure needs a ConstructionConfig, got {type(config).__name__}"
-            )
+            raise ConfigError(f"construction: reconfigure needs a ConstructionConfig, got {type(config).__name__}")
         registry = self._registry
         if self._registry_override is None and config.registry.path != self.config.registry.path:
             registry = self._load_registry(config)
@@ -248,9 +249,7 @@ class ConstructionDetector:
 
     def empty_summary(self, flight_id: str) -> FlightSummary:
         """The summary of a flight that delivered no frames (nothing analysed, nothing found)."""
-        return self._summary(
-            FlightState(flight_id=flight_id, book=SiteBook(self.config.sites, self._min_area_m2))
-        )
+        return self._summary(FlightState(flight_id=flight_id, book=SiteBook(self.config.sites, self._min_area_m2)))
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -261,14 +260,10 @@ class ConstructionDetector:
     def _min_area_m2(self, kind: StructureKind) -> float:
         """The smallest candidate of a kind that passes the size gate (from either source)."""
         cfg = self.config
-        return (
-            min(cfg.min_area_m2, cfg.cue.min_area_m2) if kind == StructureKind.STEEL_ROOF else cfg.min_area_m2
-        )
+        return min(cfg.min_area_m2, cfg.cue.min_area_m2) if kind == StructureKind.STEEL_ROOF else cfg.min_area_m2
 
     def _map_classes(self, config: ConstructionConfig) -> dict[int, StructureKind]:
-        return {
-            cid: config.model_classes[n] for cid, n in self._class_names.items() if n in config.model_classes
-        }
+        return {cid: config.model_classes[n] for cid, n in self._class_names.items() if n in config.model_classes}
 
     def _flight(self, flight_id: str) -> FlightState:
         flight = self._flights.get(flight_id)
@@ -346,9 +341,7 @@ class ConstructionDetector:
             site.status = SiteStatus.PARTIAL
             return []
         self.stats.confirmations += 1
-        site.incident_id = (
-            f"construction-{flight.flight_id}-{round(site.first_seen_at * 1000)}-{site.site_id}"
-        )
+        site.incident_id = f"construction-{flight.flight_id}-{round(site.first_seen_at * 1000)}-{site.site_id}"
         return [self._event(flight, site, Phase.START, at)]
 
     def _event(self, flight: FlightState, site: Site, phase: Phase, at: float) -> Event:
@@ -356,9 +349,7 @@ class ConstructionDetector:
         best = site.best
         east, north = site.centre_m
         lat, lon = enu_to_wgs84(flight.origin[0], flight.origin[1], float(east), float(north))
-        ring_lat, ring_lon = enu_to_wgs84(
-            flight.origin[0], flight.origin[1], best.ring_m[:, 0], best.ring_m[:, 1]
-        )
+        ring_lat, ring_lon = enu_to_wgs84(flight.origin[0], flight.origin[1], best.ring_m[:, 0], best.ring_m[:, 1])
         x0, y0 = best.quad_px.min(axis=0)
         x1, y1 = best.quad_px.max(axis=0)
         match = site.registry
@@ -390,9 +381,7 @@ class ConstructionDetector:
             "registry_nearest_same_kind": match.same_kind_id if match else None,
             "on_registered_id": match.on_id if match else None,
             "on_registered_kind": match.on_kind.value if match and match.on_kind else None,
-            "rooftop_addition": bool(
-                match and match.on_kind == StructureKind.BUILDING and match.on_overlap >= 0.5
-            ),
+            "rooftop_addition": bool(match and match.on_kind == StructureKind.BUILDING and match.on_overlap >= 0.5),
         }
         return Event(
             kind=EventKind.CONSTRUCTION,
@@ -465,10 +454,7 @@ class ConstructionDetector:
                 )
             )
         registered = (
-            tuple(
-                (e.id, e.kind.value, r)
-                for e, r in zip(flight.registry.entries, flight.registry.rings, strict=True)
-            )
+            tuple((e.id, e.kind.value, r) for e, r in zip(flight.registry.entries, flight.registry.rings, strict=True))
             if flight.registry is not None
             else ()
         )
@@ -519,10 +505,7 @@ class ConstructionDetector:
                     continue
                 colour = colours[site.status]
                 cv2.polylines(out, [np.round(px).astype(np.int32)], True, colour, 2, cv2.LINE_AA)
-                label = (
-                    f"{site.site_id} {site.status.value} {site.kind.value} "
-                    f"{site.best.area_m2:.0f}m2 x{site.frames}"
-                )
+                label = f"{site.site_id} {site.status.value} {site.kind.value} {site.best.area_m2:.0f}m2 x{site.frames}"
                 x, y = np.round(px.min(axis=0)).astype(int)
                 _text(out, label, (max(0, int(x)), max(12, int(y) - 4)), colour)
             status = (
@@ -561,5 +544,8 @@ def _on_screen(px: NDArray[np.float64], w: int, h: int) -> bool:
 
 
 def _text(img: NDArray[np.uint8], text: str, org: tuple[int, int], colour: tuple[int, int, int]) -> None:
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    """Label on a dark box, readable on any background."""
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+    x, y = org
+    cv2.rectangle(img, (x - 2, y - h - 3), (x + w + 2, y + base), (0, 0, 0), -1)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)

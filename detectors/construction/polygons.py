@@ -21,9 +21,7 @@ Ring = NDArray[np.float64]
 def ring_areas_m2(quads: NDArray[np.float64]) -> NDArray[np.float64]:
     """Shoelace areas of M rings of equal length, (M, N, 2) -> (M,)."""
     x, y = quads[..., 0], quads[..., 1]
-    out: NDArray[np.float64] = 0.5 * np.abs(
-        np.sum(x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y, axis=-1)
-    )
+    out: NDArray[np.float64] = 0.5 * np.abs(np.sum(x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y, axis=-1))
     return out
 
 
@@ -62,9 +60,7 @@ def bbox(ring: Ring) -> tuple[float, float, float, float]:
     return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
 
-def coverage_by(
-    subject: Ring, others: list[Ring], tolerance_m: float = 0.0, cell_m: float = 0.25
-) -> list[float]:
+def coverage_by(subject: Ring, others: list[Ring], tolerance_m: float = 0.0, cell_m: float = 0.25) -> list[float]:
     """Share of `subject`'s area covered by each of `others` grown by `tolerance_m` (rasterised).
 
     Works for non-convex polygons; the grid spans the subject only, so the cost does not depend on how
@@ -80,9 +76,7 @@ def coverage_by(
     def raster(ring: Ring) -> NDArray[np.uint8]:
         canvas = np.zeros((h, w), np.uint8)
         pts = (np.asarray(ring, np.float64) - (x0, y0)) / cell_m
-        cv2.fillPoly(
-            canvas, [np.round(pts * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=shift
-        )
+        cv2.fillPoly(canvas, [np.round(pts * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=shift)
         return canvas
 
     mask = raster(subject).astype(bool)
@@ -90,9 +84,7 @@ def coverage_by(
     if total == 0:
         return [0.0 for _ in others]
     radius = round(tolerance_m / cell_m)
-    kernel = (
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)) if radius else None
-    )
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)) if radius else None
     out: list[float] = []
     for other in others:
         grown = raster(other) if kernel is None else cv2.dilate(raster(other), kernel)
@@ -112,9 +104,7 @@ def rasterise_union(
     cell = max(cell_m, (x1 - x0) / max_cells, (y1 - y0) / max_cells)
     w, h = math.ceil((x1 - x0) / cell) + 1, math.ceil((y1 - y0) / cell) + 1
     canvas = np.zeros((h, w), np.uint8)
-    polys = [
-        np.round((np.asarray(r, np.float64) - (x0, y0)) / cell).astype(np.int32) for r in rings if len(r) >= 3
-    ]
+    polys = [np.round((np.asarray(r, np.float64) - (x0, y0)) / cell).astype(np.int32) for r in rings if len(r) >= 3]
     for poly in polys:
         cv2.fillPoly(canvas, [cv2.convexHull(poly)], 1)
     return canvas, (float(x0), float(y0)), float(cell)

@@ -134,9 +134,7 @@ class Registry:
         rings: list[Ring] = []
         for entry in self.entries:
             e, n = wgs84_to_enu(origin_lat_deg, origin_lon_deg, entry.lonlat[:, 1], entry.lonlat[:, 0])
-            if float(np.min(np.hypot(e, n))) > radius_m and not _contains(
-                np.column_stack([e, n]), (0.0, 0.0)
-            ):
+            if float(np.min(np.hypot(e, n))) > radius_m and not _contains(np.column_stack([e, n]), (0.0, 0.0)):
                 continue
             keep.append(entry)
             rings.append(np.column_stack([e, n]))
@@ -322,8 +320,7 @@ class LocalRegistry:
             entry = int(tall[k])
             if (
                 heights[entry] > out[p]
-                and _signed_distance(self.rings[entry], (float(hits[p, k, 0]), float(hits[p, k, 1])))
-                >= -reach[p]
+                and _signed_distance(self.rings[entry], (float(hits[p, k, 0]), float(hits[p, k, 1]))) >= -reach[p]
             ):
                 out[p] = heights[entry]
         return out

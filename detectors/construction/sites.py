@@ -105,9 +105,7 @@ class Site:
 class SiteBook:
     """All sites of one flight, and the merge of each frame's ground candidates into them."""
 
-    def __init__(
-        self, config: SiteMergeConfig, min_area_m2: Callable[[StructureKind], float] | None = None
-    ) -> None:
+    def __init__(self, config: SiteMergeConfig, min_area_m2: Callable[[StructureKind], float] | None = None) -> None:
         """`min_area_m2(kind)` is the size gate of the kind: smaller partial views cannot open a site."""
         self.config = config
         self.sites: list[Site] = []
@@ -189,9 +187,7 @@ class SiteBook:
             touched[site.number] = site
         return list(touched.values())
 
-    def _match(
-        self, kind: StructureKind, ring: NDArray[np.float64], centre: NDArray[np.float64]
-    ) -> list[Site]:
+    def _match(self, kind: StructureKind, ring: NDArray[np.float64], centre: NDArray[np.float64]) -> list[Site]:
         """Sites of this kind the footprint belongs to, best first (largest overlap, then nearest)."""
         found: list[tuple[tuple[float, float], Site]] = []
         for site in self.sites:

@@ -194,9 +194,7 @@ class FlightSummary:
             for s in self.partial_sites:
                 lines.append(f"  {s.site_id} {s.kind} at {s.lat_deg:.6f},{s.lon_deg:.6f}; {s.frames} frames")
         if self.unconfirmed_sites:
-            lines.append(
-                f"Unconfirmed candidates (seen too few times, not alerted): {self.unconfirmed_sites}"
-            )
+            lines.append(f"Unconfirmed candidates (seen too few times, not alerted): {self.unconfirmed_sites}")
         lines += list(self.notes)
         return "\n".join(lines) + "\n"
 
@@ -213,9 +211,7 @@ class FlightSummary:
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
         for ring in self.coverage_m:
-            ax.add_patch(
-                MplPolygon(ring, closed=True, facecolor="#cfe3f7", edgecolor="#7aa6d6", lw=0.8, label="_cov")
-            )
+            ax.add_patch(MplPolygon(ring, closed=True, facecolor="#cfe3f7", edgecolor="#7aa6d6", lw=0.8, label="_cov"))
         for _, _kind, ring in self.registered_m:
             ax.add_patch(MplPolygon(ring, closed=True, fill=False, edgecolor="#999999", lw=0.6, ls="--"))
         if len(self.track_m):

@@ -131,7 +131,8 @@ class FlameCue:
         # with it and its flicker diluted by the static area.
         age = np.where(colour, np.minimum(self._age + 1, 60000), 0).astype(np.uint16)
         self._age = age
-        stable = age > cfg.stable_after_frames
+        # The outline of a static thing flickers with noise and sway; its one-pixel rim counts as static.
+        stable = cv2.dilate((age > cfg.stable_after_frames).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         shift = self._camera_shift(prev, work, colour, cfg) if cfg.stabilise else (0.0, 0.0)
         self.last_shift_px = shift
         prev_mask = prev.mask

@@ -1,74 +1,9 @@
-"""Start and control the real RTSP server (GStreamer gst-rtsp-server) for tests."""
+"""Start and control the real RTSP server (GStreamer gst-rtsp-server) for tests.
 
-from __future__ import annotations
+The launcher and the server script live in `benchmarks/` (the pipeline benchmark serves cameras the same
+way, and benchmarks may not import tests); this module keeps the tests' import path.
+"""
 
-import json
-import shutil
-import subprocess
-import time
-from pathlib import Path
+from benchmarks.rtsp import SERVER_SCRIPT, SYSTEM_PYTHON, RtspServer
 
-from tests.infra.ports import free_port, wait_port
-
-SERVER_SCRIPT = Path(__file__).with_name("gst_rtsp_server.py")
-SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
-
-
-class RtspServer:
-    """One gst-rtsp-server process serving `mounts` (see gst_rtsp_server.py for the spec)."""
-
-    def __init__(self, mounts: dict[str, dict[str, object]], workdir: Path, port: int | None = None) -> None:
-        self.mounts = mounts
-        self.workdir = workdir
-        self.port = port or free_port()
-        self.proc: subprocess.Popen[str] | None = None
-        self.log_path = workdir / f"rtsp-{self.port}.log"
-
-    def url(self, mount: str, user: str | None = None, password: str | None = None) -> str:
-        cred = f"{user}:{password}@" if user is not None else ""
-        return f"rtsp://{cred}127.0.0.1:{self.port}{mount}"
-
-    def start(self) -> RtspServer:
-        spec = self.workdir / f"rtsp-{self.port}.json"
-        spec.write_text(json.dumps(self.mounts), encoding="utf-8")
-        log = self.log_path.open("a", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(self.port), "--spec", str(spec)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("ready") or not wait_port(self.port, 10):
-            self.stop()
-            raise RuntimeError(f"RTSP server did not start: {line!r}; see {self.log_path}")
-        return self
-
-    def command(self, line: str) -> None:
-        """Send `stall /mount` or `resume /mount` and wait for the acknowledgement."""
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        reply = self.proc.stdout.readline().strip()
-        if reply != f"ok {line}":
-            raise RuntimeError(f"RTSP server answered {reply!r} to {line!r}")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self.proc = None
-        time.sleep(0.1)
-
-    def __enter__(self) -> RtspServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+__all__ = ["SERVER_SCRIPT", "SYSTEM_PYTHON", "RtspServer"]

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 
 from models.config import ModelConfig
-from models.providers import create_session, provider_options, select_providers
+from models.providers import create_session, provider_options, select_providers, session_options
 from models.runtime import _IoBinding
 
 ALL = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
@@ -60,3 +60,10 @@ def test_io_binding_gives_the_same_output_as_run(yolo_model_dynamic: Path) -> No
     for shape in [(2, 3, 320, 320), (2, 3, 320, 320), (1, 3, 256, 320)]:
         x = rng.random(shape, dtype=np.float32)
         np.testing.assert_array_equal(binding.run(x), session.run(None, {"images": x})[0])
+
+
+def test_thread_and_spin_settings_reach_the_session_options() -> None:
+    cfg = ModelConfig(name="t", path=Path("m.onnx"), intra_op_threads=2, inter_op_threads=1, spin_wait=False)
+    opts = session_options(cfg)
+    assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (2, 1)
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
