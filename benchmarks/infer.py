@@ -114,16 +114,20 @@ def _pipeline(model: YoloModel, frames: Sequence[NDArray[np.uint8]], batch: int)
 
 
 def _ultralytics(
-    path: Path, frames: Sequence[NDArray[np.uint8]], batch: int, session: ort.InferenceSession,
+    path: Path, frames: Sequence[NDArray[np.uint8]], batch: int, session: ort.InferenceSession, rect: bool,
 ) -> Callable[[int], None]:
-    """Ultralytics' predictor on the same file, its ONNX Runtime session swapped for one configured as ours
-    (same threads and spinning), so the comparison is of the pipelines around the model, not of settings."""
+    """Ultralytics' predictor on the same file, its ONNX Runtime session swapped for ours (same threads and
+    spinning), so the comparison is of the pipelines around the model, not of settings.
+
+    With `rect` (Ultralytics' default) a batch of same-shape frames on a dynamic model is letterboxed to
+    the minimal rectangle, like our `rect`; without it, to the full square, like ours by default.
+    """
     from ultralytics.models.yolo.model import YOLO  # noqa: PLC0415 (optional `export` extra)
 
     yolo = YOLO(str(path), task="detect")
 
     def call(i: int) -> None:
-        yolo.predict(_cycle(frames, batch, i), conf=0.25, iou=0.7, imgsz=640, verbose=False)
+        yolo.predict(_cycle(frames, batch, i), conf=0.25, iou=0.7, imgsz=640, rect=rect, verbose=False)
 
     call(0)  # builds the predictor and its backend
     predictor: Any = yolo.predictor
@@ -172,12 +176,15 @@ def run(
             cases.append(Case({"variant": variant, "stage": "pipeline"}, b, _pipeline(model, images, b)))
 
     add_pair("fp32 640x640", fp32)
-    if ultralytics:
-        for b in sorted({min(batches), max_b}):
-            cases.append(Case({"variant": "fp32 640x640", "stage": "ultralytics predict"}, b,
-                              _ultralytics(path, images, b, fp32.session)))
+    square_and_rect = [("fp32 640x640", False)]
     if rect and fp32.info.dynamic_hw:
         add_pair("fp32 rect 640x384", _model(path, "fp32-rect", threads, max_b, spin, rect=True))
+        square_and_rect.append(("fp32 rect 640x384", True))
+    if ultralytics:
+        for variant, ul_rect in square_and_rect:
+            for b in sorted({min(batches), max_b}):
+                cases.append(Case({"variant": variant, "stage": "ultralytics predict"}, b,
+                                  _ultralytics(path, images, b, fp32.session, ul_rect)))
     quant: dict[str, Any] = {}
     if int8:
         work = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="gw-bench-"))
@@ -223,7 +230,9 @@ def _summary(rows: Sequence[dict[str, Any]], max_b: int) -> dict[str, Any]:
     base = "fp32 640x640"
     pairs = [
         ("pipeline / model only (fp32)", (base, "pipeline"), (base, "model only")),
-        ("pipeline / ultralytics predict (fp32)", (base, "pipeline"), (base, "ultralytics predict")),
+        ("pipeline / ultralytics predict (fp32 640x640)", (base, "pipeline"), (base, "ultralytics predict")),
+        ("pipeline / ultralytics predict (fp32 rect)", ("fp32 rect 640x384", "pipeline"),
+         ("fp32 rect 640x384", "ultralytics predict")),
         ("int8 / fp32 model only", ("int8 640x640", "model only"), (base, "model only")),
         ("int8 / fp32 pipeline", ("int8 640x640", "pipeline"), (base, "pipeline")),
         ("rect 640x384 / 640x640 pipeline", ("fp32 rect 640x384", "pipeline"), (base, "pipeline")),

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from alerts.config import AlertsConfig, SiteConfig
 from detectors.config import DETECTOR_MODELS, CameraCalibration, DetectorsConfig
+from gridwatch.cluster.config import ClusterConfig
 from gridwatch.configload import deep_merge, describe_errors, validate
 from gridwatch.errors import ConfigError
 from gridwatch.yamlsafe import YamlDocument, load_yaml, read_text
@@ -85,6 +86,10 @@ class GridwatchConfig(BaseModel):
     detectors: DetectorsConfig = Field(default_factory=DetectorsConfig, description="Detector defaults.")
     cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras this node runs.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Alert schema, outbox, Kafka, evidence.")
+    cluster: ClusterConfig | None = Field(
+        default=None,
+        description="Cluster mode (`run --cluster`): cameras come from the Kafka registry, not `cameras:`.",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> GridwatchConfig:
@@ -135,7 +140,12 @@ def config_version(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def _resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str, ResolvedCamera], list[str]]:
+def resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str, ResolvedCamera], list[str]]:
+    """Merge each camera's detector overrides over `doc`'s raw `detectors:` defaults and validate them.
+
+    Returns the resolved cameras and one problem line per failure (a camera with a problem is still
+    returned, without the failing detector). Cluster nodes call it for each registry definition.
+    """
     data = doc.data or {}
     defaults_raw: Mapping[str, Any] = (data.get("detectors") or {}) if isinstance(data, Mapping) else {}
     model_names = {m.name for m in root.models}
@@ -173,7 +183,7 @@ def load_config_text(text: str, source: str = "<string>", env: Mapping[str, str]
     """Parse, validate and resolve a config; ConfigError lists every problem with file, line and key."""
     doc = load_yaml(text, source=source, env=env)
     root = validate(GridwatchConfig, doc)
-    cameras, problems = _resolve_cameras(doc, root)
+    cameras, problems = resolve_cameras(doc, root)
     if problems:
         raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
     return LoadedConfig(root=root, cameras=cameras, version=config_version(text), source=source)

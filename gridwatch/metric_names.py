@@ -80,7 +80,16 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("gridwatch_cameras_configured", "gauge", "Cameras this node runs."),
     # cluster mode
     MetricSpec("gridwatch_cluster_buckets_assigned", "gauge", "Camera buckets assigned to this node."),
-    MetricSpec("gridwatch_cluster_rebalances_total", "counter", "Consumer-group rebalances seen.", ("outcome",)),
+    MetricSpec("gridwatch_cluster_rebalances_total", "counter",
+               "Bucket changes of this node, by outcome (assigned, revoked, lost, fenced).", ("outcome",)),
+    MetricSpec("gridwatch_cluster_member", "gauge",
+               "1 while this node is a stable group member whose membership lease holds, else 0."),
+    MetricSpec("gridwatch_cluster_registry_cameras", "gauge",
+               "Camera definitions in the registry that validate on this node."),
+    MetricSpec("gridwatch_cluster_registry_rejected", "gauge",
+               "Camera definitions in the registry this node rejected (see /status)."),
+    MetricSpec("gridwatch_cluster_cameras_not_started", "gauge",
+               "Cameras of this node's buckets it does not run, by reason (capacity, failed).", ("reason",)),
 )
 
 METRIC_NAMES: frozenset[str] = frozenset(m.name for m in METRICS)

@@ -263,6 +263,9 @@ class GridwatchCollector(Collector):
         reloads, rebalances = _counter("gridwatch_config_reloads_total"), _counter("gridwatch_cluster_rebalances_total")
         info, configured = _gauge("gridwatch_config_info"), _gauge("gridwatch_cameras_configured")
         buckets = _gauge("gridwatch_cluster_buckets_assigned")
+        member, not_started = _gauge("gridwatch_cluster_member"), _gauge("gridwatch_cluster_cameras_not_started")
+        registry_ok, registry_bad = (_gauge("gridwatch_cluster_registry_cameras"),
+                                     _gauge("gridwatch_cluster_registry_rejected"))
         for outcome in ("ok", "failed"):
             reloads.add_metric([outcome], float(self.ops.reloads[outcome]))
         info.add_metric([self.ops.service.loaded.version], 1.0)
@@ -272,7 +275,13 @@ class GridwatchCollector(Collector):
             buckets.add_metric([], float(len(cluster.buckets)))
             for outcome, n in sorted(cluster.rebalances.items()):
                 rebalances.add_metric([outcome], float(n))
-        yield from (reloads, info, configured, buckets, rebalances)
+            member.add_metric([], 1.0 if cluster.member_ok else 0.0)
+            valid, rejected = cluster.registry_counts
+            registry_ok.add_metric([], float(valid))
+            registry_bad.add_metric([], float(rejected))
+            for reason in ("capacity", "failed"):
+                not_started.add_metric([reason], float(cluster.not_started[reason]))
+        yield from (reloads, info, configured, buckets, rebalances, member, registry_ok, registry_bad, not_started)
 
 
 def _detector_of(kind: str) -> str:

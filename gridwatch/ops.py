@@ -17,11 +17,12 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gridwatch.config import load_config
+from gridwatch.config import LoadedConfig, load_config
 from gridwatch.errors import ConfigError
 from gridwatch.metrics import build_registry, render
 from gridwatch.reload import apply_reload
@@ -43,6 +44,26 @@ class ClusterView(Protocol):
     @property
     def rebalances(self) -> Counter[str]: ...
 
+    @property
+    def ready(self) -> bool:
+        """Registry read and group joined (part of /readyz)."""
+        ...
+
+    @property
+    def member_ok(self) -> bool:
+        """A stable group member whose membership lease has not run out."""
+        ...
+
+    @property
+    def registry_counts(self) -> tuple[int, int]:
+        """(registry definitions that resolve on this node, definitions it rejected)."""
+        ...
+
+    @property
+    def not_started(self) -> Counter[str]:
+        """Cameras of this node's buckets that are not running, by reason (capacity, failed)."""
+        ...
+
     def status(self) -> dict[str, Any]: ...
 
 
@@ -56,6 +77,8 @@ class Operations:
         self.reloads: Counter[str] = Counter({"ok": 0, "failed": 0})
         self.last_reload_error: list[str] = []
         self.cluster: ClusterView | None = None
+        self.apply_config: Callable[[LoadedConfig], object] | None = None
+        """Reload hook: cluster mode applies a new config its own way (cameras come from the registry)."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._last_poll = time.monotonic()
@@ -119,7 +142,10 @@ class Operations:
             log.info("config reload (%s): file unchanged (version %s)", why, new.version)
             return True
         try:
-            apply_reload(self.service, new)
+            if self.apply_config is not None:
+                self.apply_config(new)
+            else:
+                apply_reload(self.service, new)
         except Exception:  # a reload must never take the running service down
             self.reloads["failed"] += 1
             log.exception("config reload (%s) failed while applying version %s", why, new.version)
@@ -145,6 +171,9 @@ class Operations:
             ok = False
             checks["alerts"] = "not started"
         checks["started"] = service.started_at is not None and not service.stopping.is_set()
+        if self.cluster is not None:
+            checks["cluster_joined"] = self.cluster.ready
+            ok = ok and checks["cluster_joined"]
         return ok and checks["started"], checks
 
     def status(self) -> dict[str, Any]:

@@ -90,9 +90,7 @@ class ScenarioFiles:
     truth: Path
 
 
-def make_scenario(
-    category: Category, seed: int, distractors: Sequence[str] = (), *, fps: float = 10.0
-) -> FireScenario:
+def make_scenario(category: Category, seed: int, distractors: Sequence[str] = (), *, fps: float = 10.0) -> FireScenario:
     """Draw a scenario's size, light, noise, compression, timing and object parameters from the seed."""
     tag = sum((i + 1) * DISTRACTORS.index(d) + 1 for i, d in enumerate(distractors))
     rng = np.random.default_rng([seed, ("fire", "smoke", "distractor").index(category), tag])
@@ -348,9 +346,7 @@ class _Car:
         )
         cv2.fillPoly(frame, [np.round(win).astype(np.int32)], (60.0, 50.0, 40.0), cv2.LINE_AA)
         for wx in (x + 0.22 * ln, x + 0.78 * ln):
-            cv2.circle(
-                frame, (round(wx), round(y)), max(2, round(0.13 * ln)), (20.0, 20.0, 20.0), -1, cv2.LINE_AA
-            )
+            cv2.circle(frame, (round(wx), round(y)), max(2, round(0.13 * ln)), (20.0, 20.0, 20.0), -1, cv2.LINE_AA)
         return None
 
 
@@ -397,9 +393,7 @@ class _AmberLight:
         self.phase = float(rng.uniform(0, self.period))
 
     def _lamp(self, frame: Float, x: float, on: bool) -> None:
-        cv2.line(
-            frame, (round(x), round(self.y)), (round(x), round(self.y + 6 * self.r)), (60.0, 60.0, 60.0), 2
-        )
+        cv2.line(frame, (round(x), round(self.y)), (round(x), round(self.y + 6 * self.r)), (60.0, 60.0, 60.0), 2)
         if on:
             _glow(frame, x, self.y, 4 * self.r, (0.0, 120.0, 255.0), strength=0.6)
             cv2.circle(frame, (round(x), round(self.y)), round(self.r), (0.0, 175.0, 255.0), -1, cv2.LINE_AA)
@@ -571,18 +565,14 @@ def _background(sc: FireScenario) -> Float:
         bw = int(rng.uniform(0.08, 0.2) * w)
         bh = int(rng.uniform(0.2, 0.55) * h)
         shade = rng.uniform(90, 190)
-        tint = np.array(
-            [shade * rng.uniform(0.9, 1.1), shade * rng.uniform(0.85, 1.0), shade * rng.uniform(0.8, 1.0)]
-        )
+        tint = np.array([shade * rng.uniform(0.9, 1.1), shade * rng.uniform(0.85, 1.0), shade * rng.uniform(0.8, 1.0)])
         y_top = max(5, horizon + int(0.1 * h) - bh)
         cv2.rectangle(img, (x, y_top), (x + bw, road_top), tint.tolist(), -1)
         for wy in range(y_top + 6, road_top - 10, max(8, int(0.05 * h))):
             for wx in range(x + 4, x + bw - 8, max(8, int(0.035 * w))):
                 lit = sc.lighting == "night" and rng.uniform() < 0.3
                 colour = (60, 170, 230) if lit else (tint * 0.55).tolist()
-                cv2.rectangle(
-                    img, (wx, wy), (wx + max(3, int(0.015 * w)), wy + max(3, int(0.025 * h))), colour, -1
-                )
+                cv2.rectangle(img, (wx, wy), (wx + max(3, int(0.015 * w)), wy + max(3, int(0.025 * h))), colour, -1)
         x += bw + int(rng.uniform(0, 0.05) * w)
     for _ in range(int(rng.integers(1, 4))):
         tx, ty = rng.uniform(0, w), rng.uniform(horizon, road_top)
@@ -673,9 +663,7 @@ def write_scenario(sc: FireScenario, out_dir: str | Path) -> ScenarioFiles:
 # --------------------------------------------------------------------------- running the detector
 
 
-def sampled_frames(
-    path: str | Path, analysis_fps: float, camera_id: str, t0: float = 1.7e9
-) -> Iterator[Frame]:
+def sampled_frames(path: str | Path, analysis_fps: float, camera_id: str, t0: float = 1.7e9) -> Iterator[Frame]:
     """Decode a video with PyAV and yield Frames at `analysis_fps` (the first frame at or after each tick)."""
     next_t = 0.0
     seq = 0
@@ -834,9 +822,7 @@ def roboflow_cue_scores(root: str | Path, config: FireConfig | None = None) -> d
     def positive(img: Image) -> tuple[bool, NDArray[np.float32]]:
         work = WorkFrame.make(img, cfg.flame.work_width_px)
         mask = flame_colour_mask(work.image, cfg.flame, work.ycc)
-        boxes, _ = blob_boxes(
-            mask, round(cfg.flame.merge_gap_share * work.size[0]), cfg.flame.min_component_px
-        )
+        boxes, _ = blob_boxes(mask, round(cfg.flame.merge_gap_share * work.size[0]), cfg.flame.min_component_px)
         src = work.to_source(boxes)
         area = (src[:, 2] - src[:, 0]) * (src[:, 3] - src[:, 1])
         src = src[area >= cfg.area.min_box_area_share * img.shape[0] * img.shape[1]]
@@ -910,9 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seeds", choices=("gate", "tuning"), default="tuning", help="which seed set to run")
     ap.add_argument("--count", type=int, default=2, help="how many seeds of the set (each makes 9 clips)")
     ap.add_argument("--smoke", action="store_true", help="enable the experimental smoke cue")
-    ap.add_argument(
-        "--real", default=None, help="path of testdata-real, to add the FURG and Roboflow figures"
-    )
+    ap.add_argument("--real", default=None, help="path of testdata-real, to add the FURG and Roboflow figures")
     args = ap.parse_args(argv)
 
     seeds = (GATE_SEEDS if args.seeds == "gate" else TUNING_SEEDS)[: args.count]
@@ -932,9 +916,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "smoke_within_5s": f"{sum(r['within_limit'] for r in smokes)}/{len(smokes)}",
         "distractor_false_alerts": sum(r["false_alerts"] for r in distract),
         "false_alerts_in_fire_clips": sum(r["false_alerts"] for r in fires + smokes),
-        "detector_ms_per_frame_median": round(
-            float(np.median([r["detector_ms_per_frame"] for r in rows])), 2
-        ),
+        "detector_ms_per_frame_median": round(float(np.median([r["detector_ms_per_frame"] for r in rows])), 2),
         "wall_s": round(time.perf_counter() - started, 1),
     }
     if args.real:

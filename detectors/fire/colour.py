@@ -30,9 +30,7 @@ def frame_means(ycc: NDArray[np.int16]) -> Means:
     return float(m[0]), float(m[1]), float(m[2])
 
 
-def ycbcr_flame_rule(
-    ycc: NDArray[np.int16], cfg: FlameCueConfig, means: Means | None = None
-) -> NDArray[np.bool_]:
+def ycbcr_flame_rule(ycc: NDArray[np.int16], cfg: FlameCueConfig, means: Means | None = None) -> NDArray[np.bool_]:
     """Celik-style rule: Y > Cb, Cr > Cb + margin, bright enough, and (optionally) above frame means.
 
     `means` are the whole frame's (Y, Cr, Cb) means when `ycc` is a crop of it.

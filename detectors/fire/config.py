@@ -218,14 +218,6 @@ class SmokeCueConfig(BaseModel):
         description="Maximum colourfulness (|Cb-128|+|Cr-128|) of a smoke pixel; raising it accepts "
         "tinted smoke and also coloured moving objects.",
     )
-    stable_after_frames: int = Field(
-        default=15,
-        ge=1,
-        le=10_000,
-        description="A pixel flame-coloured in this many analysed frames in a row belongs to a static "
-        "orange thing (a sign, a brick wall) and no longer seeds blobs, so a flame next to it is judged "
-        "on its own; flames keep changing at their edges. Lowering it also ignores steady flame cores sooner.",
-    )
     min_component_px: int = Field(
         default=30,
         ge=1,
@@ -247,14 +239,14 @@ class ConfirmConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     frames_required: int = Field(
-        default=4,
+        default=5,
         ge=1,
         le=200,
         description="Fire: analysed frames (of the last window_frames) with a candidate before an incident "
         "starts; raising it means fewer false alarms and later alerts.",
     )
     window_frames: int = Field(
-        default=6,
+        default=7,
         ge=1,
         le=400,
         description="Fire: how many recent analysed frames the N-of-M rule looks at; raising it (with "
@@ -559,8 +551,7 @@ class FireConfig(BaseModel):
         c = self.confirm
         if c.frames_required > c.window_frames:
             raise ValueError(
-                f"confirm.frames_required ({c.frames_required}) exceeds "
-                f"confirm.window_frames ({c.window_frames})"
+                f"confirm.frames_required ({c.frames_required}) exceeds confirm.window_frames ({c.window_frames})"
             )
         if c.smoke_frames_required > c.smoke_window_frames:
             raise ValueError(

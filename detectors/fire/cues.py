@@ -105,11 +105,6 @@ class FlameCue:
         self.last_mask: NDArray[np.bool_] | None = None
         self.last_shift_px: tuple[float, float] = (0.0, 0.0)
 
-    def reset(self) -> None:
-        self._prev = None
-        self._colour_table = None
-        self.last_mask = None
-
     def colour_pixels(self, boxes_work: NDArray[np.integer]) -> NDArray[np.float64]:
         """Flame-coloured pixel count of the latest frame inside each work-pixel box (0 before any frame)."""
         if self._colour_table is None:
@@ -171,9 +166,7 @@ class FlameCue:
             np.maximum(group_px, 1.0)
         )
         score = np.clip(0.5 + group_disorder, 0.0, 1.0)
-        cands = Candidates.build(
-            work.to_source(groups), KIND_FIRE, score, SOURCE_CUE, disorder=group_disorder
-        )
+        cands = Candidates.build(work.to_source(groups), KIND_FIRE, score, SOURCE_CUE, disorder=group_disorder)
         return CueResult(cands, rejected_static, rejected_onset)
 
     def _camera_shift(
@@ -208,9 +201,7 @@ class FlameCue:
         return (float(dx), float(dy))
 
 
-def _translate(
-    image: NDArray[np.uint8], shift: tuple[float, float], size: tuple[int, int]
-) -> NDArray[np.uint8]:
+def _translate(image: NDArray[np.uint8], shift: tuple[float, float], size: tuple[int, int]) -> NDArray[np.uint8]:
     moved = cv2.warpAffine(
         image,
         np.array([[1, 0, shift[0]], [0, 1, shift[1]]], np.float32),
@@ -279,25 +270,16 @@ class SmokeCue:
         self._bg_chroma: NDArray[np.float32] | None = None
         self.last_mask: NDArray[np.bool_] | None = None
 
-    def reset(self) -> None:
-        self._bg = None
-        self._bg_chroma = None
-        self.last_mask = None
-
     def step(self, work: WorkFrame, cfg: SmokeCueConfig, merge_gap_share: float) -> CueResult:
         k = min(1.0, cfg.work_width_px / work.size[0])
         size = (max(8, round(work.size[0] * k)), max(8, round(work.size[1] * k)))
         small = (
-            work.image
-            if k >= 1.0
-            else np.asarray(cv2.resize(work.image, size, interpolation=cv2.INTER_AREA), np.uint8)
+            work.image if k >= 1.0 else np.asarray(cv2.resize(work.image, size, interpolation=cv2.INTER_AREA), np.uint8)
         )
         allowed = (
             work.allowed
             if k >= 1.0
-            else np.asarray(
-                cv2.resize(work.allowed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST), bool
-            )
+            else np.asarray(cv2.resize(work.allowed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST), bool)
         )
         ycc = ycrcb(small)
         gray = ycc[..., 0].astype(np.float32)
@@ -314,20 +296,13 @@ class SmokeCue:
         above = gray - np.asarray(cv2.dilate(bg, kernel), np.float32)
         below = np.asarray(cv2.erode(bg, kernel), np.float32) - gray
         diff = np.maximum(np.maximum(above, below), 0.0)
-        smoke = (
-            (diff >= cfg.min_change)
-            & (chroma_now <= cfg.max_chroma)
-            & (chroma_now <= bg_chroma + 4.0)
-            & allowed
-        )
+        smoke = (diff >= cfg.min_change) & (chroma_now <= cfg.max_chroma) & (chroma_now <= bg_chroma + 4.0) & allowed
         self.last_mask = smoke
         # Learn the background everywhere except where smoke is, so a slow plume is not absorbed.
         alpha = np.float32(cfg.background_alpha)
         learn = ~cv2.dilate(smoke.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         self._bg = np.where(learn, bg + alpha * (gray - bg), bg).astype(np.float32)
-        self._bg_chroma = np.where(learn, bg_chroma + alpha * (chroma_now - bg_chroma), bg_chroma).astype(
-            np.float32
-        )
+        self._bg_chroma = np.where(learn, bg_chroma + alpha * (chroma_now - bg_chroma), bg_chroma).astype(np.float32)
         gap = round(merge_gap_share * size[0])
         boxes, counts = blob_boxes(smoke, gap, cfg.min_component_px)
         if len(boxes) == 0:
@@ -383,9 +358,7 @@ def aligned_disorder(
     # Pixels that came from outside the frame under a shift (an object sliding in) cannot be compared.
     now_seen = cv2.matchTemplate(pad(None), template, cv2.TM_CCORR)
     kept = 2 * np.asarray(both, np.float64)
-    return float(
-        _disorder(kept, np.asarray(now_seen, np.float64) + np.asarray(prev_in_box, np.float64)).min()
-    )
+    return float(_disorder(kept, np.asarray(now_seen, np.float64) + np.asarray(prev_in_box, np.float64)).min())
 
 
 def _disorder(kept: NDArray[np.floating], total: NDArray[np.floating]) -> NDArray[np.float64]:

@@ -92,7 +92,6 @@ class _CameraState:
     cooldowns: list[tuple[int, NDArray[np.float64], float]] = field(default_factory=list)
     last_candidates: Candidates = field(default_factory=Candidates.empty)
     frame_size: tuple[int, int] = (0, 0)
-    last_work_scale: float = 1.0
 
 
 class FireDetector:
@@ -158,7 +157,6 @@ class FireDetector:
         if cfg.mode in ("cues", "both"):
             work = WorkFrame.make(frame.image, cfg.flame.work_width_px)
             work = work.with_allowed(self._allowed(s, work.size))
-            st.last_work_scale = work.scale
             flame = st.flame.step(work, cfg.flame)
             self._count_cue_rejects(flame)
             cue_parts.append(flame.candidates)
@@ -289,7 +287,8 @@ class FireDetector:
             track.record_hit(frame, cands, ci)
             st.tracks.append(track)
         if work is not None and st.tracks:
-            boxes_work = np.round(np.array([t.box for t in st.tracks]) / work.scale).astype(np.int64)
+            # Measured over each track's recent extent, a region that does not jump with the flames.
+            boxes_work = np.round(np.array([t.extent() for t in st.tracks]) / work.scale).astype(np.int64)
             colour = st.flame.colour_pixels(boxes_work)
             for track, px in zip(st.tracks, colour.tolist(), strict=True):
                 track.colour_series.append(px)
@@ -451,9 +450,7 @@ class FireDetector:
             a.reasons["window_frames"],
             a.reasons["source"],
         )
-        return self._event(
-            frame.camera_id, st, track, Phase.START, now=frame.captured_at, pts_s=frame.pts_s, a=a
-        )
+        return self._event(frame.camera_id, st, track, Phase.START, now=frame.captured_at, pts_s=frame.pts_s, a=a)
 
     def _maybe_update(
         self, frame: Frame, st: _CameraState, track: Track, a: _Assessment, cfg: FireConfig
@@ -503,9 +500,7 @@ class FireDetector:
         return self._event(camera_id, st, track, Phase.END, now=now, pts_s=track.last_seen_pts_s, a=a)
 
     def _prune(self, st: _CameraState, cfg: FireConfig) -> None:
-        st.tracks = [
-            t for t in st.tracks if t.incident is not None or len(t.hits) < t.window_frames or any(t.hits)
-        ]
+        st.tracks = [t for t in st.tracks if t.incident is not None or len(t.hits) < t.window_frames or any(t.hits)]
         extra = len(st.tracks) - cfg.confirm.max_tracks
         if extra > 0:
             idle = sorted((t for t in st.tracks if t.incident is None), key=lambda t: t.hit_count)[:extra]

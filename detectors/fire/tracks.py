@@ -55,12 +55,10 @@ class Track:
     blur: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     model_conf: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     sources: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
-    scores: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     colour_series: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     frames_seen: int = 0
     best_score: float = -1.0
     best_frame: Frame | None = None
-    best_box: NDArray[np.float64] | None = None
     incident: Incident | None = None
 
     def __post_init__(self) -> None:
@@ -91,11 +89,9 @@ class Track:
         self.model_conf.append(float(cands.model_conf[index]))
         self.sources.append(int(cands.source[index]))
         score = float(cands.score[index])
-        self.scores.append(score)
         if score >= self.best_score:
             self.best_score = score
             self.best_frame = frame
-            self.best_box = box
 
     def absorb(self, cands: Candidates, index: int) -> None:
         """Add a second candidate of this frame to the track's hit (one fire seen as two blobs)."""

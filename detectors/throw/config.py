@@ -228,6 +228,14 @@ class TrajectoryConfig(BaseModel):
         description="Highest fitted acceleration accepted, as a share of g. Higher tolerates poor "
         "calibration; lower rejects more tracking errors.",
     )
+    min_observed_drop_share: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=0.9,
+        description="Share of positions that must lie in the lower two thirds of the drop, so the drop is "
+        "seen rather than inferred from a few blobs after a gap. Lower accepts gappier tracks (and more "
+        "slow objects joined to rain); higher needs falls seen to the end.",
+    )
     max_residual_px: float = Field(
         default=3.0,
         gt=0.1,

@@ -26,6 +26,10 @@ _BETA = 0.35
 """Velocity gain of the alpha-beta filter."""
 _YOUNG = 3
 """Tracks with fewer points than this are served after established ones."""
+_MAX_SIZE_RATIO = 2.5
+"""Largest size change (either way) between a track's last blob and the next one."""
+_SIZE_SLACK_PX = 4.0
+"""Sizes are whole processing pixels; this slack keeps 1-2 px objects from failing the ratio."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +128,23 @@ class GravityTracker:
             speed = np.linalg.norm(vel_pred, axis=1)
             px_per_m = np.linalg.norm(self.down(self.pos[slots]), axis=1)
             young = self.n[slots] < 2
+            missed = self.missed[slots]
             gate = np.where(
                 young,
                 cfg.gate_px + cfg.max_speed_m_s * px_per_m * dt,
-                cfg.gate_px * (1 + self.missed[slots]) + cfg.gate_speed_fraction * speed * dt,
+                cfg.gate_px * (1 + 0.5 * missed) + cfg.gate_speed_fraction * speed * dt * (1 + missed),
             )
             dist = np.linalg.norm(pred[:, None, :] - xy[None, :, :], axis=2)
             cost = dist / gate[:, None]
             cost += np.where(self.n[slots] < _YOUNG, 10.0, 0.0)[:, None]
-            ti, bi = np.nonzero(dist <= gate[:, None])
+            # one object keeps its size from frame to frame (motion blur grows it slowly): a leaf does not
+            # turn into a rain streak
+            last_size = self.sizes[slots, np.maximum(self.n[slots] - 1, 0)][:, None]
+            blob_size = size_px[None, :]
+            similar = (blob_size <= _MAX_SIZE_RATIO * last_size + _SIZE_SLACK_PX) & (
+                last_size <= _MAX_SIZE_RATIO * blob_size + _SIZE_SLACK_PX
+            )
+            ti, bi = np.nonzero((dist <= gate[:, None]) & similar)
             order = np.argsort(cost[ti, bi], kind="stable")
             track_taken = np.zeros(len(slots), bool)
             for k in order:  # greedy over gated pairs only (few per frame)

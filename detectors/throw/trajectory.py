@@ -166,6 +166,8 @@ def fit_trajectory(
         reason = "not_downward"
     elif drop < cfg.min_drop_m:
         reason = "drop_too_small"
+    elif _lower_share(q[keep, 1], h_first, drop) < cfg.min_observed_drop_share:
+        reason = "drop_not_observed"
     elif residual_px > cfg.max_residual_px:
         reason = "incoherent"
     elif ratio < cfg.accel_min_ratio:
@@ -237,6 +239,13 @@ def fit_trajectory(
         height_coef=(c0, c1, c2),
         confidence=conf,
     )
+
+
+def _lower_share(heights_m: NDArray[np.float64], h_first_m: float, drop_m: float) -> float:
+    """Share of positions in the lower two thirds of the drop: a drop seen, not inferred after a gap."""
+    if len(heights_m) == 0 or drop_m <= 0:
+        return 0.0
+    return float(np.mean(heights_m <= h_first_m - drop_m / 3))
 
 
 def _fit(

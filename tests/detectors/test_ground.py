@@ -66,9 +66,7 @@ def test_metre_calibration_needs_an_origin_and_then_agrees_with_lonlat() -> None
 
 
 def test_sub_stream_pixels_are_scaled_to_the_calibration_image() -> None:
-    mapper = GroundMapper(
-        GroundCalibration.model_validate({"points": _points(geo=True), "image_size_px": (1280, 720)})
-    )
+    mapper = GroundMapper(GroundCalibration.model_validate({"points": _points(geo=True), "image_size_px": (1280, 720)}))
     x, y = _pixel(4.0, 10.0)
     full = mapper.locate(x, y, (1280, 720))
     half = mapper.locate(x / 2, y / 2, (640, 360))
@@ -106,25 +104,18 @@ def test_accuracy_grows_with_distance_and_the_sky_has_no_ground_point() -> None:
         ),
         (_points(geo=True)[:2] + _points(geo=False)[2:], "mixes"),
         (
-            [
-                {"image_xy_px": (i, i), "lat_deg": 31.0 + i * 1e-5, "lon_deg": 121.0 + i * 1e-5}
-                for i in range(4)
-            ],
+            [{"image_xy_px": (i, i), "lat_deg": 31.0 + i * 1e-5, "lon_deg": 121.0 + i * 1e-5} for i in range(4)],
             "degenerate",
         ),
     ],
 )
 def test_bad_calibrations_are_rejected(points: list[dict[str, Any]], fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
-        GroundCalibration.model_validate(
-            {"points": points, "origin_lat_deg": ORIGIN[0], "origin_lon_deg": ORIGIN[1]}
-        )
+        GroundCalibration.model_validate({"points": points, "origin_lat_deg": ORIGIN[0], "origin_lon_deg": ORIGIN[1]})
 
 
 def test_a_mistyped_point_exceeds_the_fit_error_limit() -> None:
     pts = _points(geo=False)
     pts[4]["east_m"] += 40.0  # one tape reading off by 40 m
     with pytest.raises(ValidationError, match="fits badly"):
-        GroundCalibration.model_validate(
-            {"points": pts, "origin_lat_deg": ORIGIN[0], "origin_lon_deg": ORIGIN[1]}
-        )
+        GroundCalibration.model_validate({"points": pts, "origin_lat_deg": ORIGIN[0], "origin_lon_deg": ORIGIN[1]})

@@ -42,9 +42,7 @@ def test_invalid_settings_are_rejected_with_a_reason(override: dict[str, Any], f
 
 
 def test_model_mode_with_a_model_name_is_valid() -> None:
-    cfg = FireConfig.model_validate(
-        {"mode": "both", "model": "fire-yolo", "zones": [[[0, 0], [1, 0], [1, 1]]]}
-    )
+    cfg = FireConfig.model_validate({"mode": "both", "model": "fire-yolo", "zones": [[[0, 0], [1, 0], [1, 1]]]})
     assert cfg.model == "fire-yolo"
     assert cfg.zones[0][1] == (1.0, 0.0)
 

@@ -32,9 +32,7 @@ BOX = (140.0, 120.0, 180.0, 190.0)
 class FakeFireModel:
     """Fake of the model stage: returns the given box/class/confidence, or nothing, per frame."""
 
-    def __init__(
-        self, box: tuple[float, float, float, float] = BOX, class_id: int = 0, conf: float = 0.8
-    ) -> None:
+    def __init__(self, box: tuple[float, float, float, float] = BOX, class_id: int = 0, conf: float = 0.8) -> None:
         self.box, self.class_id, self.conf = box, class_id, conf
 
     def __call__(self, visible: bool, scale: float = 1.0) -> Detections:
@@ -80,19 +78,20 @@ def test_detector_satisfies_the_protocol() -> None:
 def test_incident_starts_after_n_of_m_frames_with_full_event() -> None:
     ref = ModelRef(name="fire-yolo", version="1", sha256="ab" * 32)
     det = FireDetector(_model_config(), class_names=CLASS_NAMES, model_ref=ref)
-    events = _run(det, [True] * 3)
-    assert events == []  # 3 of 4 required
-    events = _run(det, [True], start=3)
+    n = det.config.confirm.frames_required
+    events = _run(det, [True] * (n - 1))
+    assert events == []  # one frame short of N
+    events = _run(det, [True], start=n - 1)
     assert len(events) == 1
     ev = events[0]
     assert ev.kind is EventKind.FIRE and ev.phase is Phase.START and ev.update_seq == 0
     assert ev.source_id == "cam1"
     assert ev.incident_id == f"fire-cam1-{round(T0 * 1000)}"
-    assert ev.started_at == T0 and ev.trigger_captured_at == pytest.approx(T0 + 0.6)
+    assert ev.started_at == T0 and ev.trigger_captured_at == pytest.approx(T0 + (n - 1) * STEP_S)
     assert ev.box_xyxy == pytest.approx(BOX)
     assert 0.8 <= ev.confidence <= 1.0
-    assert ev.reasons["frames_confirmed"] == 4 and ev.reasons["source"] == "model"
-    assert ev.evidence_window_s == pytest.approx((0.0, 0.6 + 5.0))
+    assert ev.reasons["frames_confirmed"] == n and ev.reasons["source"] == "model"
+    assert ev.evidence_window_s == pytest.approx((0.0, (n - 1) * STEP_S + 5.0))
     assert ev.snapshot is not None and ev.model == ref
     assert ev.details["fire_area_px"] == pytest.approx(40 * 70)
     assert ev.ground is None  # no calibration: alerts fall back to the camera site
@@ -101,7 +100,7 @@ def test_incident_starts_after_n_of_m_frames_with_full_event() -> None:
 
 def test_gaps_break_confirmation_and_other_classes_are_ignored() -> None:
     det = FireDetector(_model_config(), class_names=CLASS_NAMES)
-    assert _run(det, [True, False, True, False, True, False, True, False]) == []  # never 4 of 6
+    assert _run(det, [True, False] * 6) == []  # never N of the last M with every other frame missing
     det = FireDetector(_model_config(), class_names=CLASS_NAMES)
     assert _run(det, [True] * 8, FakeFireModel(class_id=1)) == []  # 'default' is not fire
     assert _run(det, [True] * 8, FakeFireModel(conf=0.2), start=8) == []  # below min_model_confidence
@@ -189,9 +188,7 @@ def test_flush_ends_open_incidents_and_cameras_are_kept_apart() -> None:
 def test_reconfigure_keeps_incidents_and_swaps_thresholds() -> None:
     det = FireDetector(_model_config(), class_names=CLASS_NAMES)
     assert len(_run(det, [True] * 5)) == 1
-    det.reconfigure(
-        _model_config(confirm={"frames_required": 10, "window_frames": 12}, lifecycle={"end_after_s": 1.0})
-    )
+    det.reconfigure(_model_config(confirm={"frames_required": 10, "window_frames": 12}, lifecycle={"end_after_s": 1.0}))
     assert det.config.confirm.frames_required == 10
     events = _run(det, [False] * 6, start=5)
     assert [e.phase for e in events] == [Phase.END]  # the open incident survived the reload
@@ -222,7 +219,7 @@ def test_ground_calibration_gives_a_ground_point_and_area() -> None:
         pts.append({"image_xy_px": (x, y), "lat_deg": float(lat), "lon_deg": float(lon)})
     ground = GroundCalibration.model_validate({"points": pts})
     det = FireDetector(_model_config(), class_names=CLASS_NAMES, ground=ground, camera_id="cam1")
-    ev = _run(det, [True] * 4)[0]
+    ev = _run(det, [True] * det.config.confirm.frames_required)[0]
     assert ev.ground is not None and ev.ground.method is GeoMethod.GROUND_HOMOGRAPHY
     # the base of BOX (x=160, y=190) maps to about 8 m east, 12.5 m north of the origin
     e_lat, e_lon = enu_to_wgs84(origin[0], origin[1], 8.0, 12.5)
@@ -244,9 +241,7 @@ def _flicker_frame(seq: int, rng: np.random.Generator) -> Frame:
 def test_model_and_cues_agreeing_raise_confidence() -> None:
     rng = np.random.default_rng(11)
     model = FakeFireModel(box=(145.0, 125.0, 176.0, 191.0), conf=0.6)
-    both = FireDetector(
-        FireConfig.model_validate({"mode": "both", "model": "fire-yolo"}), class_names=CLASS_NAMES
-    )
+    both = FireDetector(FireConfig.model_validate({"mode": "both", "model": "fire-yolo"}), class_names=CLASS_NAMES)
     alone = FireDetector(_model_config(), class_names=CLASS_NAMES)
     ev_both, ev_alone = [], []
     for seq in range(8):

@@ -1,7 +1,7 @@
 """Real third-party footage (../shared/testdata-real, read-only): FURG house6 and the Roboflow fire frames.
 
 Asserted (deterministic for a given decoder and defaults; measured values in the comments):
-  - FURG house6 (fire in every frame): a fire incident starts within 5.0 s (measured 4.0 s at 5 fps), and
+  - FURG house6 (fire in every frame): a fire incident starts within 5.0 s (measured 3.0 s at 5 fps), and
     every fire start box overlaps a labelled flame box of that frame.
   - Roboflow fire-wrpgm, flame-colour stage alone on single images (no motion or flicker is possible):
     image recall >= 0.80 (measured 0.865), labelled-box recall >= 0.75 (measured 0.83). Colour alone is a

@@ -64,6 +64,16 @@ def test_clutter_next_to_the_path_does_not_steal_the_track() -> None:
     assert len(matches) == 1
 
 
+def test_a_small_object_is_not_linked_to_a_long_streak() -> None:
+    tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
+    for i in range(5):  # a 3 px leaf drifting down slowly
+        tracker.update(i / FPS, np.array([[500.0, 300.0 + i]]), np.array([3.0], np.float32), WH)
+    # a 20 px rain streak right where the leaf should be, and nothing else
+    tracker.update(5 / FPS, np.array([[500.0, 305.5]]), np.array([20.0], np.float32), WH)
+    leaf = longest(tracker.end_all())
+    assert len(leaf.points) == 5
+
+
 def test_missed_and_rejected_frames_are_bridged() -> None:
     path = falling(40)
     frames = [p[None, :] for p in path]

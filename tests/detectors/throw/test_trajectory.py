@@ -124,6 +124,17 @@ def test_wandering_insect_is_incoherent() -> None:
     assert fit.residual_px > CFG.max_residual_px
 
 
+def test_a_drop_inferred_from_two_blobs_after_a_gap_is_not_a_fall() -> None:
+    # a leaf drifting down at 1 m/s for 15 frames, then two rain streaks far below, after gaps
+    t_leaf = np.arange(15) / FPS
+    heights = np.concatenate([30.0 - 1.0 * t_leaf, [28.2, 26.9]])
+    alongs = np.concatenate([20.0 + 0.2 * t_leaf, [20.3, 20.9]])
+    pts = track(heights, alongs)
+    pts[15:, 0] = 100.0 + np.array([19, 23]) / FPS
+    fit = fit_trajectory(pts, SCALE, CFG)
+    assert fit.reason == "drop_not_observed", fit.reasons()
+
+
 def test_falling_object_flying_sideways_like_a_bird_is_rejected() -> None:
     h, a = fall(30.0, 40, vx=14.0)
     fit = fit_trajectory(track(h, a), SCALE, CFG)

@@ -1,0 +1,62 @@
+"""The `cluster:` section: bounds, cross-field rules, and where the node's settings come from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridwatch.cluster.kafka_io import connection, group_consumer_settings
+from gridwatch.cluster.node import read_node_config
+from gridwatch.config import load_config_text
+from gridwatch.errors import ConfigError
+
+
+def test_defaults_and_an_empty_section_are_valid() -> None:
+    root = load_config_text("cluster: {}\n").root
+    assert root.cluster is not None and root.cluster.session_timeout_s == 10.0
+    assert load_config_text("{}\n").root.cluster is None
+
+
+@pytest.mark.parametrize(("section", "expected"), [
+    ("{heartbeat_interval_s: 5, session_timeout_s: 10}", "at most a third"),
+    ("{revoke_wait_s: 5, session_timeout_s: 10}", "below half"),
+    ("{rebalance_timeout_s: 5, session_timeout_s: 10}", "at least session_timeout_s"),
+    ("{registry_topic: same, assignment_topic: same}", "must be different"),
+    ("{assignment_topic: 'bad topic'}", "1-249 characters"),
+    ("{capacity: {max_cameras: -1}}", "cluster.capacity.max_cameras"),
+    ("{capacity: {gpu_slots: 0}}", "cluster.capacity.gpu_slots"),
+    ("{sesion_timeout_s: 6}", "unknown key 'sesion_timeout_s'"),
+])
+def test_bad_sections_name_the_key_and_the_rule(section: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config_text(f"service: {{}}\ncluster: {section}\n", source="node.yaml")
+    assert any(expected in p and p.startswith("node.yaml:2") for p in err.value.problems), err.value.problems
+
+
+def test_connection_falls_back_to_alerts_kafka_and_client_settings_use_milliseconds() -> None:
+    root = load_config_text(
+        "cluster: {session_timeout_s: 6, heartbeat_interval_s: 1, revoke_wait_s: 2}\n"
+        "alerts: {kafka: {bootstrap_servers: 'k1:9092,k2:9092'}}\n").root
+    assert root.cluster is not None
+    kafka = connection(root.cluster, root.alerts.kafka, "n.yaml")
+    assert kafka.bootstrap_servers == ["k1:9092", "k2:9092"]
+    settings = group_consumer_settings(root.cluster, kafka, "node a/1", object())
+    assert settings["session_timeout_ms"] == 6000 and settings["heartbeat_interval_ms"] == 1000
+    assert settings["max_poll_interval_ms"] == 30000 and settings["client_id"] == "gridwatch-node-node_a_1"
+    assert settings["enable_auto_commit"] is False and settings["allow_auto_create_topics"] is False
+    with pytest.raises(ConfigError, match="needs brokers"):
+        connection(root.cluster, None, "n.yaml")
+
+
+def test_node_config_needs_a_cluster_section_and_drops_its_own_cameras(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("service: {node_id: n}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="needs a `cluster:` section"):
+        read_node_config(plain)
+    node = tmp_path / "node.yaml"
+    node.write_text("cluster: {}\ndetectors:\n  fire: {analysis_fps: 2}\ncameras:\n"
+                    "  - {id: c1, source: {url: 'rtsp://h/1'}}\n", encoding="utf-8")
+    cfg = read_node_config(node)
+    assert cfg.listed_cameras == 1 and not cfg.loaded.cameras and not cfg.loaded.root.cameras
+    assert cfg.base.detectors_raw == {"fire": {"analysis_fps": 2}}
