@@ -72,7 +72,7 @@ def kafka_broker(bootstrap: str | None) -> Iterator[str]:
     workdir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-kafka-"))
     port = _free_port_pair()
     try:
-        subprocess.run(  # noqa: S603 - the repository's own broker script, fixed arguments
+        subprocess.run(
             [str(KAFKA_SCRIPT), "start", str(workdir), str(port)],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -80,7 +80,7 @@ def kafka_broker(bootstrap: str | None) -> Iterator[str]:
         )
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([str(KAFKA_SCRIPT), "stop", str(workdir)], check=False, timeout=60)  # noqa: S603
+        subprocess.run([str(KAFKA_SCRIPT), "stop", str(workdir)], check=False, timeout=60)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

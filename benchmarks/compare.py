@@ -222,6 +222,14 @@ def summarise(rows: Sequence[dict[str, Any]], batch: int) -> dict[str, Any]:
         out["gridwatch / Ultralytics"] = round(gw / r_best, 3)
         out["gridwatch / Ultralytics (CPU time)"] = round(c_best / gw_cpu, 3)
         out["gridwatch / Ultralytics, compared with"] = f"Ultralytics predict at batch {b_best}"
+    gw_rows = [r for r in rows if r["method"] in (GW_PREDICT, GW_BATCHER)]
+    ul_rows = [r for r in rows if r["method"] == UL_PREDICT]
+    if gw_rows and ul_rows:
+        gw_best = max(gw_rows, key=lambda r: float(r["img_s"]))
+        ul_best = max(ul_rows, key=lambda r: float(r["img_s"]))
+        out["best gridwatch / best Ultralytics"] = round(float(gw_best["img_s"]) / float(ul_best["img_s"]), 3)
+        out["best gridwatch / best Ultralytics, cases"] = (
+            f"{gw_best['method']} b{gw_best['batch']} vs Ultralytics b{ul_best['batch']}")
     only = _rate(rows, MODEL_ONLY, batch)
     only_cpu = _rate(rows, MODEL_ONLY, batch, "cpu_ms_per_img")
     if gw and gw_cpu and only and only_cpu:

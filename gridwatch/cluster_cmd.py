@@ -157,7 +157,7 @@ def group_status(cluster: ClusterConfig, kafka: KafkaConfig) -> dict[str, Any]:
             "host": _field(member, "client_host"),
             "capacity": {"max_cameras": advert.max_cameras, "gpu_slots": advert.gpu_slots},
             "buckets": mine,
-            "cameras": [cid for b in mine for cid in by_bucket.get(b, [])],
+            "cameras": sorted(cid for b in mine for cid in by_bucket.get(b, [])),
         })
     members.sort(key=lambda m: str(m["node_id"]))
     unheld = sorted(set(range(buckets)) - held)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -45,6 +45,11 @@ from models.runtime import YoloModel, check_model_file, load_model
 log = logging.getLogger(__name__)
 
 WEIGHTED_OPS = ("Conv", "MatMul", "Gemm")
+CALIBRATION_METHODS = {
+    "minmax": CalibrationMethod.MinMax,
+    "percentile": CalibrationMethod.Percentile,
+    "entropy": CalibrationMethod.Entropy,
+}
 
 
 @dataclass(frozen=True)
@@ -228,10 +233,12 @@ def quantize_int8(
     iou_match: float = 0.5,
     keep_head_float: bool = True,
     per_channel: bool = True,
+    method: Literal["minmax", "percentile", "entropy"] = "minmax",
 ) -> QuantizeReport:
     """Write an INT8 copy of an Ultralytics detect model and report its agreement with the original.
 
-    `frames` calibrate the activation ranges; `eval_frames` other frames of the same video measure the
+    `frames` calibrate the activation ranges (`method`: min/max of what they show, or a percentile /
+    entropy rule that ignores outliers); `eval_frames` other frames of the same video measure the
     agreement. The output defaults to MODEL.int8.onnx next to the model.
     """
     t0 = time.perf_counter()
@@ -255,7 +262,7 @@ def quantize_int8(
             quantize_static(
                 str(prepared), str(out), _FrameReader(calib, pre, checked.layout.input.name),
                 quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                per_channel=per_channel, calibrate_method=CalibrationMethod.MinMax,
+                per_channel=per_channel, calibrate_method=CALIBRATION_METHODS[method],
                 nodes_to_exclude=keep_float, extra_options={"ActivationSymmetric": False},
             )
         except (*ORT_ERRORS, OSError, onnx.checker.ValidationError) as exc:  # type: ignore[misc]

@@ -7,8 +7,9 @@ consumer group on that topic and runs the cameras of the buckets the group gives
 membership is the scheduler: a node that dies loses its buckets after the session timeout, a node that
 joins takes a share, and a capacity-aware assignor respects each node's limits.
 
-Modules: `config` (the `cluster:` section), `buckets` (the stable hash), `registry` (records, reading and
-following the topic, validating definitions on the node), `assignor` (the capacity-aware cooperative
-assignor), `lease` (when a node must consider its membership lost), `member` (the group member thread),
-`node` (the running node), and `kafka_io` (client settings shared by the node and the CLI).
+Modules: `config` (the `cluster:` section), `kafka_io` (client settings shared by the node and the CLI),
+`buckets` (the stable hash), `registry` (records, sync plans, resolving a definition on a node),
+`follower` (a node's live copy of the registry), `placement` (where buckets go: pure rules), `assignor`
+(those rules inside Kafka's group protocol), `lease` (when a node must consider its membership lost),
+`member` (the group member thread) and `node` (the running node). The CLI side is `gridwatch.cluster_cmd`.
 """

@@ -101,7 +101,8 @@ class RegistryFollower:
         with self._lock:
             self._base = base
             self._entries = {cid: resolve_entry(e.definition, base) for cid, e in self._entries.items()}
-        self.on_change(set(self._entries))
+            ids = set(self._entries)
+        self.on_change(ids)
 
     # -- the thread --------------------------------------------------------------------------------
 

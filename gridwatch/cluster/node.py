@@ -68,7 +68,8 @@ class ClusterNode:
 
     def __init__(self, service: Service, config_path: Path, base: NodeBase) -> None:
         cluster = service.loaded.root.cluster
-        assert cluster is not None  # read_node_config guarantees it
+        if cluster is None:
+            raise ConfigError(f"{config_path}: cluster mode needs a `cluster:` section")
         self.service = service
         self.config_path = config_path
         self.cluster: ClusterConfig = cluster
@@ -79,6 +80,7 @@ class ClusterNode:
         self.not_started: Counter[str] = Counter()
         self._over_capacity: list[str] = []
         self._failed: dict[str, tuple[Definition, str]] = {}
+        self._stopping_ids: set[str] = set()
         self._stopping = False
         self._wake = threading.Event()
         self._halt = threading.Event()
@@ -128,10 +130,13 @@ class ClusterNode:
                 self._applied.wait(min(left, 0.2))
 
     def _running_in(self, buckets: frozenset[int]) -> list[str]:
+        """Cameras of `buckets` still running here, counting those whose stop has not completed (the service
+        forgets a camera before its analysis thread has ended and its detectors are flushed)."""
+        active = set(self.service.cameras) | self._stopping_ids
         n = self.member.bucket_count
         if n == 0:
-            return list(self.service.cameras)
-        return [cid for cid in list(self.service.cameras) if bucket_of(cid, n) in buckets]
+            return sorted(active)
+        return sorted(cid for cid in active if bucket_of(cid, n) in buckets)
 
     # -- reconciling -------------------------------------------------------------------------------
 
@@ -210,7 +215,12 @@ class ClusterNode:
         service = self.service
         plan = plan_reload(service, new)
         with service.lock:
-            service.stop_cameras(plan.removed + plan.restarted)
+            leaving = plan.removed + plan.restarted
+            self._stopping_ids = set(leaving)
+            try:
+                service.stop_cameras(leaving)
+            finally:
+                self._stopping_ids = set()
             service.loaded = new
             for cid in plan.reconfigured:
                 rt = service.cameras[cid]

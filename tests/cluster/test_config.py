@@ -60,3 +60,24 @@ def test_node_config_needs_a_cluster_section_and_drops_its_own_cameras(tmp_path:
     cfg = read_node_config(node)
     assert cfg.listed_cameras == 1 and not cfg.loaded.cameras and not cfg.loaded.root.cameras
     assert cfg.base.detectors_raw == {"fire": {"analysis_fps": 2}}
+
+
+def test_cli_resolves_only_the_kafka_settings_of_a_camera_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridwatch.cluster_cmd import cluster_settings
+
+    path = tmp_path / "district.yaml"
+    path.write_text(
+        "cluster:\n  registry_topic: reg\n  kafka:\n    bootstrap_servers: ['k:9093']\n"
+        "    security_protocol: SASL_SSL\n    sasl_mechanism: PLAIN\n    username: ops\n"
+        "    password: ${GW_TEST_KAFKA_PW}\n"
+        "cameras:\n  - {id: c1, source: {url: 'rtsp://v:${GW_TEST_CAM_PW_UNSET}@h/1'}}\n", encoding="utf-8")
+    monkeypatch.setenv("GW_TEST_KAFKA_PW", "kafka-secret")
+    cluster, kafka = cluster_settings(path)
+    monkeypatch.delenv("GW_TEST_KAFKA_PW")
+    assert cluster.registry_topic == "reg" and kafka.password is not None
+    assert kafka.password.get_secret_value() == "kafka-secret", "the broker password is resolved"
+    with pytest.raises(ConfigError, match="GW_TEST_KAFKA_PW is not set"):
+        cluster_settings(path)
+    path.write_text("cameras: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no `cluster:` section"):
+        cluster_settings(path)

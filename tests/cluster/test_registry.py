@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from detectors.fire.config import FireConfig
 from gridwatch.cluster.buckets import bucket_loads, bucket_of
 from gridwatch.cluster.follower import resolve_entry
 from gridwatch.cluster.registry import (
@@ -119,9 +120,10 @@ def test_node_resolves_with_its_own_environment_and_detector_defaults() -> None:
     cam = resolve_definition(d, node_base(), env={"CAM_PW": "s3cret"})
     assert cam.source.url_text() == "rtsp://v:s3cret@h/a"
     fire = cam.detectors["fire"]
-    assert getattr(fire, "analysis_fps") == 2 and getattr(fire, "mode") == "cues"
+    assert isinstance(fire, FireConfig) and fire.analysis_fps == 2 and fire.mode == "cues"
     plain = Definition("cam-b", {"id": "cam-b", "source": {"url": "rtsp://h/b"}, "detectors": {"fire": {}}})
-    assert getattr(resolve_definition(plain, node_base()).detectors["fire"], "analysis_fps") == 3
+    default = resolve_definition(plain, node_base()).detectors["fire"]
+    assert isinstance(default, FireConfig) and default.analysis_fps == 3
 
 
 @pytest.mark.parametrize(("camera", "expected"), [

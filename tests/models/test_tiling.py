@@ -92,7 +92,7 @@ def test_tiled_inference_on_real_drone_photos(demo_v8: Path, real_testdata: Path
                                    intra_op_threads=2))
     for path in sorted((real_testdata / "nitr-drone" / "images").glob("*.jpg")):
         photo = cv2.imread(str(path))
-        size = (1600, photo.shape[0] * 1600 // photo.shape[1])
+        size = (1152, photo.shape[0] * 1152 // photo.shape[1])
         frame = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
         h, w = frame.shape[:2]
         dets = predict_tiled(model, frame, 640, 0.2)

@@ -1,0 +1,3 @@
+"""Figures the cluster end-to-end test measures (failover time...), shown in pytest's terminal summary."""
+
+TIMELINE: list[str] = []
