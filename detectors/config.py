@@ -32,7 +32,8 @@ class CameraCalibration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ground: GroundCalibration | None = Field(
-        default=None, description="Image-to-ground homography from >= 4 surveyed points; alerts then carry a ground position."
+        default=None,
+        description="Image-to-ground homography from >= 4 surveyed points; alerts then carry a ground position.",
     )
 
 
