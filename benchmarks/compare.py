@@ -17,8 +17,9 @@ differs:
 All methods use the same input shape (Ultralytics' `predict` letterboxes to the minimal rectangle on
 dynamic-shape models, e.g. 640x384 for 16:9 at 640; gridwatch does the same with `rect`), the same
 confidence (0.25) and NMS IoU (0.7) thresholds, and their boxes per frame are reported so one can see
-they did the same work. Cases run in interleaved rounds (`benchmarks.infer.Case`); the best round is
-reported, with the median and the CPU time per image, which is steadier on a shared machine.
+they did the same work. The cases of one batch size run call by call in turn (`benchmarks.infer.measure`),
+so the ratios between methods share the same moments of background load on a busy machine; throughput
+over all calls, from the fastest call (least disturbed), and CPU time per image are all reported.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from benchmarks import plots
-from benchmarks.infer import FRAME_HW, Case, default_model, make_frames
+from benchmarks.infer import FRAME_HW, Case, default_model, make_frames, measure
 from benchmarks.progress import steps
 from benchmarks.report import environment, markdown_table, write_report
 from models.batcher import DynamicBatcher
@@ -198,54 +199,49 @@ def _cases(
     return cases, boxes, batcher
 
 
-def _rate(rows: Sequence[dict[str, Any]], method: str, batch: int, key: str = "img_s") -> float | None:
+def _rate(rows: Sequence[dict[str, Any]], method: str, batch: int, *, key: str = "img_s") -> float | None:
     for r in rows:
         if r["method"] == method and r["batch"] == batch:
             return float(r[key])
     return None
 
 
-def summarise(rows: Sequence[dict[str, Any]], batch: int) -> dict[str, Any]:
-    """The two headline ratios and their details, by wall throughput and by CPU time per image.
+def _ratios(rows: Sequence[dict[str, Any]], a: tuple[str, int], b: tuple[str, int]) -> dict[str, float] | None:
+    """a over b by throughput (all calls), by the fastest call, and by CPU time per image (b's / a's)."""
+    ra, rb = (_rate(rows, *a), _rate(rows, *b))
+    pa, pb = (_rate(rows, *a, key="img_s_peak"), _rate(rows, *b, key="img_s_peak"))
+    ca, cb = (_rate(rows, *a, key="cpu_ms_per_img"), _rate(rows, *b, key="cpu_ms_per_img"))
+    if not (ra and rb and pa and pb and ca and cb):
+        return None
+    return {"throughput": round(ra / rb, 3), "fastest calls": round(pa / pb, 3), "CPU time": round(cb / ca, 3)}
 
-    `gridwatch / Ultralytics` divides gridwatch's batched throughput (through the batcher, as the service
-    runs) by the best Ultralytics figure (per frame or a list of B); `pipeline / model only` divides the
-    same gridwatch figure by the model alone at the same batch: the share of the ceiling we keep.
+
+def summarise(rows: Sequence[dict[str, Any]], batch: int) -> dict[str, Any]:
+    """The two headline ratios and their details, each by throughput, fastest call and CPU time.
+
+    Every ratio is between cases of the same batch size, which ran call by call in turn (paired):
+    `gridwatch / Ultralytics` is gridwatch through the batcher (as the service runs) over Ultralytics'
+    predict on a list of the same B frames; `pipeline / model only` is the same gridwatch figure over ONNX
+    Runtime alone on a ready tensor of B: the share of the model's ceiling the pipeline keeps. Per-frame
+    (batch 1) ratios and the naive loop follow.
     """
     out: dict[str, Any] = {}
-    gw = _rate(rows, GW_BATCHER, batch)
-    gw_cpu = _rate(rows, GW_BATCHER, batch, "cpu_ms_per_img")
-    uls = [(b, _rate(rows, UL_PREDICT, b), _rate(rows, UL_PREDICT, b, "cpu_ms_per_img")) for b in sorted({1, batch})]
-    uls_ok = [(b, r, c) for b, r, c in uls if r and c]
-    if gw and gw_cpu and uls_ok:
-        b_best, r_best, c_best = max(uls_ok, key=lambda t: t[1])
-        out["gridwatch / Ultralytics"] = round(gw / r_best, 3)
-        out["gridwatch / Ultralytics (CPU time)"] = round(c_best / gw_cpu, 3)
-        out["gridwatch / Ultralytics, compared with"] = f"Ultralytics predict at batch {b_best}"
-    gw_rows = [r for r in rows if r["method"] in (GW_PREDICT, GW_BATCHER)]
-    ul_rows = [r for r in rows if r["method"] == UL_PREDICT]
-    if gw_rows and ul_rows:
-        gw_best = max(gw_rows, key=lambda r: float(r["img_s"]))
-        ul_best = max(ul_rows, key=lambda r: float(r["img_s"]))
-        out["best gridwatch / best Ultralytics"] = round(float(gw_best["img_s"]) / float(ul_best["img_s"]), 3)
-        out["best gridwatch / best Ultralytics, cases"] = (
-            f"{gw_best['method']} b{gw_best['batch']} vs Ultralytics b{ul_best['batch']}")
-    only = _rate(rows, MODEL_ONLY, batch)
-    only_cpu = _rate(rows, MODEL_ONLY, batch, "cpu_ms_per_img")
-    if gw and gw_cpu and only and only_cpu:
-        out["pipeline / model only"] = round(gw / only, 3)
-        out["pipeline / model only (CPU time)"] = round(only_cpu / gw_cpu, 3)
     pairs = [
-        ("gridwatch predict b1 / Ultralytics b1", (GW_PREDICT, 1), (UL_PREDICT, 1)),
-        (f"gridwatch predict b{batch} / Ultralytics b{batch}", (GW_PREDICT, batch), (UL_PREDICT, batch)),
-        (f"gridwatch batcher b{batch} / naive loop", (GW_BATCHER, batch), (NAIVE, 1)),
-        (f"gridwatch predict b{batch} / model only b{batch}", (GW_PREDICT, batch), (MODEL_ONLY, batch)),
-        ("gridwatch predict b1 / model only b1", (GW_PREDICT, 1), (MODEL_ONLY, 1)),
+        ("gridwatch / Ultralytics", (GW_BATCHER, batch), (UL_PREDICT, batch)),
+        ("pipeline / model only", (GW_BATCHER, batch), (MODEL_ONLY, batch)),
+        ("gridwatch / Ultralytics, per frame (batch 1)", (GW_PREDICT, 1), (UL_PREDICT, 1)),
+        ("gridwatch / naive loop, per frame (batch 1)", (GW_PREDICT, 1), (NAIVE, 1)),
+        ("pipeline / model only, per frame (batch 1)", (GW_PREDICT, 1), (MODEL_ONLY, 1)),
+        (f"gridwatch predict / batcher (batch {batch})", (GW_PREDICT, batch), (GW_BATCHER, batch)),
     ]
-    for label, (ma, ba), (mb, bb) in pairs:
-        a, b = _rate(rows, ma, ba), _rate(rows, mb, bb)
-        if a and b and (ma, ba) != (mb, bb):
-            out[label] = round(a / b, 3)
+    for label, a, b in pairs:
+        if a == b:
+            continue
+        r = _ratios(rows, a, b)
+        if r is not None:
+            out[label] = r["throughput"]
+            out[f"{label} (fastest calls)"] = r["fastest calls"]
+            out[f"{label} (CPU time)"] = r["CPU time"]
     return out
 
 
@@ -256,7 +252,7 @@ def _plots(rows: Sequence[dict[str, Any]], out: Path, shape: str) -> list[Path]:
         series.setdefault(str(r["method"]), []).append((float(r["batch"]), float(r["img_s"])))
     batches = sorted({float(r["batch"]) for r in rows})
     return [
-        plots.hbars(best, out / "compare_throughput.png", xlabel="images/s (best round)",
+        plots.hbars(best, out / "compare_throughput.png", xlabel="images/s (all calls)",
                     title=f"Same model and frames, input {shape}: throughput by method"),
         plots.lines(series, out / "compare_throughput_vs_batch.png", title="Throughput vs batch size",
                     xlabel="batch size", ylabel="images/s", log_x=True, xticks=batches),
@@ -269,24 +265,23 @@ def run(
     imgsz: int = 640,
     batch: int = 4,
     frames: int = 8,
-    seconds: float = 6.0,
-    rounds: int = 3,
+    seconds: float = 20.0,
     threads: int = 2,
     rect: bool = True,
     ultralytics: bool = True,
     out_dir: Path | None = Path("var/bench/compare"),
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Measure every method; returns {"rows", "summary", "boxes_per_frame", "environment", "files"}."""
+    """Measure every method, `seconds` per batch size; returns {"rows", "summary", "boxes_per_frame",
+    "environment", "files"}."""
     path = Path(model) if model is not None else default_model()
     images = make_frames(max(frames, batch))
     gw_model = _model(path, imgsz, threads, batch, rect)
     cases, boxes, batcher = _cases(gw_model, path, images, batch, ultralytics)
+    sizes = sorted({c.batch for c in cases})
     try:
-        per_round = seconds / rounds
-        for _ in steps(range(rounds), "compare rounds", total=rounds, enabled=progress):
-            for case in cases:
-                case.round(per_round)
+        for b in steps(sizes, "compare batch sizes", total=len(sizes), enabled=progress):
+            measure([c for c in cases if c.batch == b], seconds)
     finally:
         batcher.stop(10.0)
     rows = [c.result() for c in cases]
@@ -298,18 +293,22 @@ def run(
     env = environment(path, provider=gw_model.info.provider)
     env.update(intra_op_threads=threads, spin_wait=False, imgsz=imgsz, input=shape,
                frames=f"{len(images)} x {FRAME_HW[1]}x{FRAME_HW[0]} BGR", load_avg_1m=os.getloadavg()[0])
-    medians = statistics.median(float(r["img_s_median"]) / float(r["img_s"]) for r in rows) if rows else 1.0
+    steady = statistics.median(float(r["img_s"]) / float(r["img_s_peak"]) for r in rows) if rows else 1.0
     notes = [
         f"one ONNX Runtime session ({threads} intra-op threads, no spinning) serves every method; "
         "Ultralytics' own session is swapped for it after its predictor is built",
         f"input {shape} for every method (rect letterbox on dynamic-shape models, as Ultralytics' predict "
         f"does); conf {CONF}, NMS IoU {IOU}, at most 300 boxes; boxes_per_frame shows each did the same work",
-        "img_s = images/s of the best of the interleaved rounds (img_s_median: their median); cpu_ms_per_img "
-        "= process CPU time per image (all threads), least of the rounds",
-        f"gridwatch / Ultralytics = gridwatch through the batcher at batch {batch} over the best Ultralytics "
-        f"case; pipeline / model only = the same gridwatch figure over ORT alone at batch {batch}",
+        "the cases of one batch size ran call by call in turn, so their ratios share background load; img_s = "
+        "images / wall time over all calls, img_s_median from the median call, img_s_peak from the fastest "
+        "call; cpu_ms_per_img = process CPU time per image (all threads)",
+        f"gridwatch / Ultralytics = gridwatch through the batcher over Ultralytics' predict on the same {batch} "
+        f"frames; pipeline / model only = the same gridwatch figure over ORT alone on a ready tensor of {batch}; "
+        "ratios are only taken between cases of one batch size (paired calls); CPU-time ratios are the "
+        "inverse ratio of CPU ms per image",
         f"machine load (1 min) {os.getloadavg()[0]:.1f} at the end on {os.cpu_count()} cores: other processes "
-        f"share the CPU, median rounds ran at {medians:.0%} of the best ones; the CPU-time ratios are steadier",
+        f"share the CPU (calls ran at {steady:.0%} of the fastest call's speed, median over cases); the "
+        "CPU-time ratios are the steadiest",
     ]
     files: list[Path] = []
     if out_dir is not None:
@@ -320,7 +319,8 @@ def run(
     return {"rows": rows, "summary": summary, "boxes_per_frame": boxes, "environment": env, "files": files}
 
 
-COLUMNS = ("method", "batch", "input", "img_s", "img_s_median", "cpu_ms_per_img", "boxes_per_frame", "calls")
+COLUMNS = ("method", "batch", "input", "img_s", "img_s_median", "img_s_peak", "cpu_ms_per_img", "boxes_per_frame",
+           "calls")
 
 
 def table(result: dict[str, Any]) -> str:

@@ -8,11 +8,11 @@ On the same machine, model and frames (1920x1080 BGR, as cameras send them) it m
 - rectangular input: the pipeline with `rect` (640x384 for 16:9) on the dynamic-shape model;
 - INT8: the model quantized by `models.quantize` (calibrated on a video of the same kind of frames).
 
-Each case runs in several short rounds interleaved with the others, and the best round is reported
-(the median too): on a shared machine the best round is the least disturbed one. Figures are
-numbers to read, never assertions.
+The cases of one batch size run call by call in turn, so the ratios between them (pipeline vs model
+only vs Ultralytics, INT8 vs fp32) share the same background load; wall throughput, the fastest call
+and CPU time per image are all reported. Figures are numbers to read, never assertions.
 
-    python -m benchmarks.infer [--model M.onnx] [--seconds 3] [--batches 1 2 4 8] [--out DIR]
+    python -m benchmarks.infer [--model M.onnx] [--seconds 15] [--batches 1 2 4 8] [--out DIR]
     python -m benchmarks.infer --compare old/infer.json new/infer.json
 """
 
@@ -61,38 +61,49 @@ def _cycle(frames: Sequence[NDArray[np.uint8]], batch: int, i: int) -> list[NDAr
 
 
 class Case:
-    """One measured configuration: a callable that processes `batch` images per call."""
+    """One measured configuration: a callable that processes `batch` images per call, and its timings."""
 
     def __init__(self, row: dict[str, Any], batch: int, call: Callable[[int], None]) -> None:
         self.row = row
         self.batch = batch
         self.call = call
-        self.rates: list[float] = []
-        self.cpu_ms: list[float] = []
-        self.fastest_call_s = float("inf")
-        self.calls = 0
+        self.wall_s: list[float] = []
+        self.cpu_s: list[float] = []
 
-    def round(self, seconds: float) -> None:
-        self.call(0)  # warm this shape
-        n, t0, c0 = 0, time.perf_counter(), time.process_time()
-        while True:
-            t_call = time.perf_counter()
-            self.call(n + 1)
-            n += 1
-            now = time.perf_counter()
-            self.fastest_call_s = min(self.fastest_call_s, now - t_call)
-            elapsed = now - t0
-            if elapsed >= seconds and n >= 2:
-                break
-        self.calls += n
-        self.rates.append(n * self.batch / elapsed)
-        self.cpu_ms.append((time.process_time() - c0) * 1000.0 / (n * self.batch))
+    def once(self) -> None:
+        """One timed call (wall and process CPU time)."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        self.call(len(self.wall_s) + 1)
+        self.wall_s.append(time.perf_counter() - t0)
+        self.cpu_s.append(time.process_time() - c0)
 
     def result(self) -> dict[str, Any]:
-        return {**self.row, "batch": self.batch, "img_s": max(self.rates),
-                "img_s_median": statistics.median(self.rates), "img_s_peak": self.batch / self.fastest_call_s,
-                "cpu_ms_per_img": min(self.cpu_ms),
-                "calls": self.calls}
+        images = self.batch * len(self.wall_s)
+        return {
+            **self.row, "batch": self.batch,
+            "img_s": images / sum(self.wall_s),
+            "img_s_median": self.batch / statistics.median(self.wall_s),
+            "img_s_peak": self.batch / min(self.wall_s),
+            "cpu_ms_per_img": 1000.0 * sum(self.cpu_s) / images,
+            "calls": len(self.wall_s),
+        }
+
+
+def measure(cases: Sequence[Case], seconds: float, min_calls: int = 5) -> None:
+    """Time the cases of each batch size call by call in turn (A, B, C, A, B, C...).
+
+    Cases compared with each other then share the same moments of background load, so their ratios
+    hold on a busy machine even when the absolute figures do not.
+    """
+    for batch in sorted({c.batch for c in cases}):
+        group = [c for c in cases if c.batch == batch]
+        for case in group:
+            case.call(0)  # warm this shape
+        t_end = time.perf_counter() + seconds
+        while time.perf_counter() < t_end or min(len(c.wall_s) for c in group) < min_calls:
+            for case in group:
+                case.once()
+        log.info("batch %d: %d calls per case", batch, len(group[0].wall_s))
 
 
 def _model(path: Path, name: str, threads: int, max_batch: int, spin: bool, rect: bool = False) -> YoloModel:
@@ -157,8 +168,7 @@ def run(
     model: Path | None = None,
     *,
     batches: Sequence[int] = (1, 2, 4, 8),
-    seconds: float = 3.0,
-    rounds: int = 3,
+    seconds: float = 15.0,
     threads: int = 2,
     spin: bool = False,
     frames: int = 8,
@@ -196,20 +206,16 @@ def run(
         work.mkdir(parents=True, exist_ok=True)
         q_path, quant = _int8_model(path, work, calibration_video, 4 * frames)
         add_pair("int8 640x640", _model(q_path, "int8", threads, max_b, spin))
-    per_round = seconds / rounds
-    for r in range(rounds):
-        for case in cases:
-            case.round(per_round)
-        log.info("round %d/%d done", r + 1, rounds)
+    measure(cases, seconds)
     rows = [c.result() for c in cases]
     summary = _summary(rows, max_b)
     env = environment(path, provider=fp32.info.provider)
     env.update(intra_op_threads=threads, spin_wait=spin, frames=f"{frames} x {FRAME_HW[1]}x{FRAME_HW[0]} BGR",
                load_avg_1m=os.getloadavg()[0])
     notes = [
-        "img/s = images per second, best of the interleaved rounds (median in img_s_median); cpu_ms_per_img "
-        "= process CPU time per image (all threads), least of the rounds; img_s_peak = batch / fastest single "
-        "call, the figure least disturbed by other work on a shared machine.",
+        "Cases of one batch size run call by call in turn (paired), so their ratios share background load. "
+        "img_s = images / wall time; img_s_median from the median call; img_s_peak from the fastest call "
+        "(least disturbed by other work); cpu_ms_per_img = process CPU time per image, all threads.",
         "pipeline = letterbox + inference + decode/NMS on raw 1920x1080 frames; model only = ONNX Runtime "
         "run on a ready tensor.",
         "model: yolov8n architecture with seeded random weights and a calibrated head (real compute; the "
@@ -228,7 +234,7 @@ def _value(rows: Sequence[dict[str, Any]], variant: str, stage: str, batch: int,
 
 
 def _summary(rows: Sequence[dict[str, Any]], max_b: int) -> dict[str, Any]:
-    """Speed ratios (> 1: the first is faster) from wall throughput (best round, fastest call) and CPU time.
+    """Speed ratios (> 1: the first is faster) from wall throughput, the fastest call and CPU time.
 
     On a machine shared with other work the fastest-call and CPU-time ratios are the steadier ones.
     """
@@ -249,7 +255,7 @@ def _summary(rows: Sequence[dict[str, Any]], max_b: int) -> dict[str, Any]:
         ca, cb = (_value(rows, va, sa, max_b, "cpu_ms_per_img"), _value(rows, vb, sb, max_b, "cpu_ms_per_img"))
         if a and b and pa and pb and ca and cb:
             out[f"{label}, batch {max_b}"] = (
-                f"{a / b:.3f} (wall, best round), {pa / pb:.3f} (wall, fastest call), {cb / ca:.3f} (CPU time)"
+                f"{a / b:.3f} (wall), {pa / pb:.3f} (fastest call), {cb / ca:.3f} (CPU time)"
             )
     return out
 
@@ -275,8 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.infer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, help="ONNX model (default: cached demo yolov8n, dynamic)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 2, 4, 8])
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per case, all rounds")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="measuring time per batch size (its cases run in turn)")
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
     parser.add_argument("--spin", action="store_true", help="let ONNX Runtime threads spin-wait")
     parser.add_argument("--calibrate", type=Path, help="video for INT8 calibration (default: generated)")
@@ -291,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     result = run(
-        args.model, batches=args.batches, seconds=args.seconds, rounds=args.rounds, threads=args.threads,
+        args.model, batches=args.batches, seconds=args.seconds, threads=args.threads,
         spin=args.spin,
         int8=not args.no_int8, rect=not args.no_rect, ultralytics=not args.no_ultralytics,
         calibration_video=args.calibrate, out_dir=args.out,

@@ -48,8 +48,9 @@ from benchmarks.procstat import TreeSample, machine_cpu_s, sample_tree
 from benchmarks.progress import steps
 from benchmarks.promtext import Scrape, bucket_delta, parse, quantile
 from benchmarks.report import environment, markdown_table, write_report
-from benchmarks.rtsp import RtspServer
+from benchmarks.rtsp import RtspServer, rtsp_server_available
 from benchmarks.service_proc import REPO, GridwatchProcess
+from gridwatch.errors import ConfigError, GridwatchError
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +324,10 @@ def run(spec: PipelineSpec = PipelineSpec(), out_dir: Path | None = Path("var/be
         progress: bool = False, keep_workdir: bool = False) -> dict[str, Any]:
     """Run the simulated node; returns {"rows", "summary", "timeline", "environment", "files"}."""
     if spec.source not in ("rtsp", "file"):
-        raise ValueError(f"source must be rtsp or file, not {spec.source!r}")
+        raise ConfigError(f"pipeline source must be rtsp or file, not {spec.source!r}")
+    if spec.source == "rtsp" and not rtsp_server_available():
+        raise ConfigError("the RTSP server needs GStreamer's gst-rtsp-server for the system python3 (Debian: "
+                          "python3-gi gir1.2-gst-rtsp-server-1.0, see deploy/dev/bootstrap.sh); or use --source file")
     model = Path(spec.model) if spec.model is not None else default_model()
     min_s = spec.warmup_s + spec.seconds + 60.0  # start-up and reconnects must not reach the clip's end
     seeds = SCENE_SEEDS[: min(spec.cameras, len(SCENE_SEEDS))]
@@ -340,7 +344,10 @@ def run(spec: PipelineSpec = PipelineSpec(), out_dir: Path | None = Path("var/be
                                                sort_keys=False), encoding="utf-8")
             proc = GridwatchProcess(cfg_path, work, http_port=port).start()
             try:
-                proc.wait_ready(180.0)
+                try:
+                    proc.wait_ready(180.0)
+                except RuntimeError as exc:
+                    raise GridwatchError(f"the service under test did not start: {exc}") from exc
                 result = _measure(spec, proc, rtsp, progress)
             finally:
                 stopped_at = time.time()

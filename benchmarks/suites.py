@@ -77,27 +77,27 @@ def _infer_plots(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
     ticks = sorted({float(r["batch"]) for r in rows})
     return [
         plots.lines(rate, out / "infer_throughput_vs_batch.png", title="Throughput vs batch size",
-                    xlabel="batch size", ylabel="images/s (best round)", log_x=True, xticks=ticks),
+                    xlabel="batch size", ylabel="images/s", log_x=True, xticks=ticks),
         plots.lines(cpu, out / "infer_cpu_ms_vs_batch.png", title="CPU time per image vs batch size",
                     xlabel="batch size", ylabel="CPU ms per image", log_x=True, xticks=ticks),
     ]
 
 
 def run_infer(out: Path, *, model: Path | None = None, batches: Sequence[int] = (1, 2, 4, 8),
-              seconds: float = 3.0, rounds: int = 3, threads: int = 2, int8: bool = True, rect: bool = True,
+              seconds: float = 10.0, threads: int = 2, int8: bool = True, rect: bool = True,
               ultralytics: bool = True, quick: bool = False, progress: bool = False) -> SuiteResult:
-    """Model-only and pipeline throughput per batch size (the models engineer's `benchmarks.infer`)."""
+    """Model-only and pipeline throughput per batch size (the models engineer's `benchmarks.infer`);
+    `seconds` of paired calls per batch size."""
     frames = 8
     if quick:
-        batches, seconds, rounds, frames, int8, rect, ultralytics = (1,), 0.4, 1, 2, False, False, False
-    variants = 1 + int(rect) + int(int8)
-    expected = 20.0 + seconds * len(batches) * 2 * variants + (30.0 if int8 else 0.0) + (15.0 if ultralytics else 0.0)
+        batches, seconds, frames, int8, rect, ultralytics = (1,), 0.3, 2, False, False, False
+    expected = 20.0 + (seconds + 5.0) * len(batches) + (40.0 if int8 else 0.0) + (15.0 if ultralytics else 0.0)
     with Ticker("infer", expected, enabled=progress):
-        result = infer.run(model, batches=batches, seconds=seconds, rounds=rounds, threads=threads, frames=frames,
+        result = infer.run(model, batches=batches, seconds=seconds, threads=threads, frames=frames,
                            int8=int8, rect=rect, ultralytics=ultralytics, out_dir=out)
     pngs = _infer_plots(result["rows"], out)
     plots.link_plots(out / "infer.md", pngs)
-    cols = ["variant", "stage", "batch", "img_s", "img_s_median", "cpu_ms_per_img", "calls"]
+    cols = ["variant", "stage", "batch", "img_s", "img_s_median", "img_s_peak", "cpu_ms_per_img", "calls"]
     return SuiteResult("infer", out, markdown_table(result["rows"], cols), result["summary"], [],
                        _written(out, "infer", pngs))
 
@@ -105,27 +105,24 @@ def run_infer(out: Path, *, model: Path | None = None, batches: Sequence[int] = 
 # --------------------------------------------------------------------------- compare
 
 def run_compare(out: Path, *, model: Path | None = None, imgsz: int = 640, batch: int = 4, frames: int = 8,
-                seconds: float = 6.0, rounds: int = 3, threads: int = 2, ultralytics: bool = True,
+                seconds: float = 20.0, threads: int = 2, ultralytics: bool = True,
                 quick: bool = False, progress: bool = False) -> SuiteResult:
     """gridwatch against Ultralytics' predict and a naive loop on the same model and frames."""
     if quick:
-        imgsz, batch, frames, seconds, rounds = 320, 2, 2, 0.6, 1
-    result = compare.run(model, imgsz=imgsz, batch=batch, frames=frames, seconds=seconds, rounds=rounds,
+        imgsz, batch, frames, seconds = 320, 2, 2, 0.3
+    result = compare.run(model, imgsz=imgsz, batch=batch, frames=frames, seconds=seconds,
                          threads=threads, ultralytics=ultralytics, out_dir=out, progress=progress)
     return SuiteResult("compare", out, compare.table(result), result["summary"], [], result["files"])
 
 
 # --------------------------------------------------------------------------- pipeline
 
-QUICK_PIPELINE = {"cameras": 1, "seconds": 4.0, "warmup_s": 3.0, "imgsz": 320, "scrape_every_s": 1.0}
-
-
 def run_pipeline(out: Path, *, spec: pipeline.PipelineSpec | None = None, quick: bool = False,
                  progress: bool = False) -> SuiteResult:
     """N simulated cameras end to end through the real service."""
     spec = spec or pipeline.PipelineSpec()
     if quick:
-        spec = replace(spec, **QUICK_PIPELINE)  # type: ignore[arg-type]
+        spec = replace(spec, cameras=1, seconds=4.0, warmup_s=3.0, imgsz=320, scrape_every_s=1.0)
     result = pipeline.run(spec, out_dir=out, progress=progress)
     return SuiteResult("pipeline", out, pipeline.table(result), result["summary"], result["notes"], result["files"])
 

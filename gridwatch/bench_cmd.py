@@ -84,8 +84,7 @@ def _measuring_parser(suite: str) -> argparse.ArgumentParser:
         p = _parser(suite, "inference throughput per batch size: model only, pipeline, Ultralytics, INT8, rect")
         p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
         p.add_argument("--batches", type=int, nargs="+", default=[1, 2, 4, 8])
-        p.add_argument("--seconds", type=float, default=3.0, help="measuring time per case, all rounds")
-        p.add_argument("--rounds", type=int, default=3)
+        p.add_argument("--seconds", type=float, default=10.0, help="paired calls per batch size (default 10)")
         p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
         p.add_argument("--no-int8", action="store_true")
         p.add_argument("--no-rect", action="store_true")
@@ -96,8 +95,7 @@ def _measuring_parser(suite: str) -> argparse.ArgumentParser:
         p.add_argument("--imgsz", type=int, default=640, help="model input size (default 640)")
         p.add_argument("--batch", type=int, default=4, help="gridwatch's batch size (default 4)")
         p.add_argument("--frames", type=int, default=8, help="distinct 1080p frames cycled (default 8)")
-        p.add_argument("--seconds", type=float, default=6.0, help="measuring time per case, all rounds")
-        p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+        p.add_argument("--seconds", type=float, default=20.0, help="paired calls per batch size (default 20)")
         p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default 2)")
         p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
     elif suite == "pipeline":
@@ -137,12 +135,12 @@ def _run_measuring(suite: str, args: argparse.Namespace, out: Path, progress: bo
         return suites.run_decode(out, seconds=args.seconds, repeats=args.repeats, quick=quick, progress=progress)
     if suite == "infer":
         return suites.run_infer(out, model=args.model, batches=args.batches, seconds=args.seconds,
-                                rounds=args.rounds, threads=args.threads, int8=not args.no_int8,
+                                threads=args.threads, int8=not args.no_int8,
                                 rect=not args.no_rect, ultralytics=not args.no_ultralytics, quick=quick,
                                 progress=progress)
     if suite == "compare":
         return suites.run_compare(out, model=args.model, imgsz=args.imgsz, batch=args.batch, frames=args.frames,
-                                  seconds=args.seconds, rounds=args.rounds, threads=args.threads,
+                                  seconds=args.seconds, threads=args.threads,
                                   ultralytics=not args.no_ultralytics, quick=quick, progress=progress)
     if suite == "pipeline":
         return suites.run_pipeline(out, spec=_pipeline_spec(args), quick=quick, progress=progress)

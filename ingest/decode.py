@@ -128,6 +128,10 @@ def video_stream(container: InputContainer, camera_id: str) -> VideoStream:
 def configure_decoder(stream: VideoStream, mode: DecodeMode, threads: int) -> None:
     """Set FFmpeg's decoder for `mode` and thread count before the first packet."""
     ctx = stream.codec_context
+    # Packets may carry part of a frame: over RTSP a keyframe of a multi-slice H.264 stream can arrive
+    # as several packets (in-band SPS/PPS before each keyframe). Without CHUNKS the decoder treats each
+    # packet as a whole frame and shows a damaged picture until the next keyframe.
+    ctx.flags2 |= int(av.codec.context.Flags2.chunks)
     ctx.thread_count = threads
     if threads != 1:
         ctx.thread_type = "AUTO"

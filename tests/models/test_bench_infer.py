@@ -9,7 +9,7 @@ from benchmarks.infer import compare, run
 
 
 def test_benchmark_runs_and_reports(tmp_path: Path, demo_v8: Path) -> None:
-    result = run(demo_v8, batches=(1, 2), seconds=0.05, rounds=1, frames=2, int8=False, ultralytics=False,
+    result = run(demo_v8, batches=(1, 2), seconds=0.05, frames=2, int8=False, ultralytics=False,
                  out_dir=tmp_path)
     kinds = {(r["variant"], r["stage"], r["batch"]) for r in result["rows"]}
     assert ("fp32 640x640", "model only", 2) in kinds and ("fp32 rect 640x384", "pipeline", 1) in kinds

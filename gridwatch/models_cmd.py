@@ -1,0 +1,54 @@
+"""`gridwatch models export|inspect|quantize`: thin commands over the models package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from gridwatch.errors import ConfigError
+from models.export import export_onnx
+from models.inspect import inspect_model
+from models.quantize import quantize_int8
+
+
+def _imgsz(values: list[int]) -> int | tuple[int, int]:
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return values[0], values[1]
+    raise ConfigError(f"--imgsz takes one size or height and width, got {len(values)} numbers")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    source = str(args.source)
+    out = args.out or Path(Path(source).stem + ".onnx")
+    path = export_onnx(source, out, imgsz=_imgsz(args.imgsz), dynamic=args.dynamic, half=args.half,
+                       batch=args.batch, nms=args.nms)
+    print(f"exported {source} -> {path}")
+    print(inspect_model(path).to_text())
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    report = inspect_model(args.model)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    report = quantize_int8(args.model, args.calibrate, args.out, frames=args.frames)
+    agreement = report.agreement
+    print(f"INT8 model written to {report.output} ({report.quantized_nodes} nodes quantized, "
+          f"{len(report.float_nodes_kept)} kept in float, {report.seconds:.1f} s)")
+    print(f"box agreement with fp32 on {report.eval_frames} held-out frames: {json.dumps(asdict_safe(agreement))}")
+    return 0
+
+
+def asdict_safe(obj: object) -> dict[str, object]:
+    """A dataclass's fields as JSON-friendly values (for the agreement line)."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(obj).items()}
+    return {"value": str(obj)}
