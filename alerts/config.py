@@ -17,6 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from detectors.event import EventKind, Phase
 
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+
+def check_topic_name(value: str) -> str:
+    """A legal Kafka topic name, or ValueError saying what is allowed (for config validators)."""
+    if not _TOPIC.match(value) or value in {".", ".."}:
+        raise ValueError("topic must be 1-249 characters of [A-Za-z0-9._-]")
+    return value
 _HOSTPORT = re.compile(r"^[^\s:/,]+(:\d{1,5})?$")
 _DAY_S = 86400.0
 
@@ -157,9 +164,7 @@ class KafkaConfig(BaseModel):
     @field_validator("topic")
     @classmethod
     def _check_topic(cls, value: str) -> str:
-        if not _TOPIC.match(value) or value in {".", ".."}:
-            raise ValueError("topic must be 1-249 characters of [A-Za-z0-9._-]")
-        return value
+        return check_topic_name(value)
 
     @model_validator(mode="after")
     def _check_security(self) -> KafkaConfig:

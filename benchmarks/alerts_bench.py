@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,27 +39,12 @@ from alerts.gcj02 import wgs84_to_gcj02_array
 from alerts.grid import CellShape, GridCell, GridIndex
 from alerts.pipeline import AlertPipeline
 from alerts.relay import KafkaRelay
+from benchmarks.ports import free_port
 from benchmarks.report import environment, markdown_table, write_report
 from detectors.event import Event, EventKind, GeoMethod, GeoPoint, Phase
 
 REPO = Path(__file__).resolve().parents[1]
 KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka-dev.sh"
-
-
-def _free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port >= 65000:
-            continue
-        with socket.socket() as s2:
-            try:
-                s2.bind(("127.0.0.1", port + 1))  # the broker's controller listener
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair for the benchmark broker")
 
 
 @contextmanager
@@ -70,7 +54,7 @@ def kafka_broker(bootstrap: str | None) -> Iterator[str]:
         yield bootstrap
         return
     workdir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-kafka-"))
-    port = _free_port_pair()
+    port = free_port()
     try:
         subprocess.run(
             [str(KAFKA_SCRIPT), "start", str(workdir), str(port)],

@@ -13,7 +13,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -28,40 +27,12 @@ from gridwatch.metric_names import (
     METRICS,
     MetricSpec,
 )
+from models.batcher import Histogram
 
 if TYPE_CHECKING:
     from gridwatch.ops import Operations
 
 SPECS: dict[str, MetricSpec] = {m.name: m for m in METRICS}
-
-
-@dataclass
-class CumulativeHistogram:
-    """Buckets, sum and count that only grow (Prometheus histogram semantics)."""
-
-    bounds: tuple[float, ...]
-    counts: list[int] = field(default_factory=list)
-    total: float = 0.0
-    n: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.counts:
-            self.counts = [0] * (len(self.bounds) + 1)
-
-    def observe(self, value: float) -> None:
-        i = 0
-        while i < len(self.bounds) and value > self.bounds[i]:
-            i += 1
-        self.counts[i] += 1
-        self.total += value
-        self.n += 1
-
-    def buckets(self) -> list[tuple[str, float]]:
-        out, running = [], 0
-        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
-            running += count
-            out.append(("+Inf" if bound == float("inf") else _fmt(bound), float(running)))
-        return out
 
 
 def _fmt(bound: float) -> str:
@@ -90,8 +61,12 @@ def _histogram(name: str) -> HistogramMetricFamily:
     return HistogramMetricFamily(name, spec.help, labels=list(spec.labels))
 
 
-def _hist(family: HistogramMetricFamily, labels: Sequence[str], hist: CumulativeHistogram) -> None:
-    family.add_metric(list(labels), hist.buckets(), hist.total)
+def _hist(family: HistogramMetricFamily, labels: Sequence[str], hist: Histogram) -> None:
+    """Add one histogram series; `Histogram.cumulative()` ends with the total (the +Inf bucket)."""
+    cumulative = hist.cumulative()
+    buckets = [(_fmt(b), float(c)) for b, c in zip(hist.bounds, cumulative, strict=False)]
+    buckets.append(("+Inf", float(cumulative[-1])))
+    family.add_metric(list(labels), buckets, hist.sum)
 
 
 class GridwatchCollector(Collector):
@@ -100,21 +75,21 @@ class GridwatchCollector(Collector):
     def __init__(self, ops: Operations) -> None:
         self.ops = ops
         self._lock = threading.Lock()
-        self.frame_to_ack: dict[str, CumulativeHistogram] = {}
-        self.stage: dict[str, CumulativeHistogram] = {}
-        self.frame_to_event = CumulativeHistogram(LATENCY_BUCKETS_S)
+        self.frame_to_ack: dict[str, Histogram] = {}
+        self.stage: dict[str, Histogram] = {}
+        self.frame_to_event = Histogram(LATENCY_BUCKETS_S)
 
     def _fold_samples(self) -> None:
         service = self.ops.service
         if service.alerts is not None and service.alerts.relay is not None:
             for source, seconds in service.alerts.relay.stats.latency.take_new_by_source():
-                self.frame_to_ack.setdefault(source, CumulativeHistogram(LATENCY_BUCKETS_S)).observe(seconds)
+                self.frame_to_ack.setdefault(source, Histogram(LATENCY_BUCKETS_S)).observe(seconds)
         for rt in list(service.cameras.values()):
             while rt.runner.frame_to_event_s:
                 self.frame_to_event.observe(rt.runner.frame_to_event_s.popleft())
             inference, detector = rt.runner.analysis.times.drain()
             for stage, samples in (("inference_wait", inference), ("detector", detector)):
-                hist = self.stage.setdefault(stage, CumulativeHistogram(FAST_BUCKETS_S))
+                hist = self.stage.setdefault(stage, Histogram(FAST_BUCKETS_S))
                 for s in samples:
                     hist.observe(s)
         live = set(service.cameras)
@@ -189,10 +164,7 @@ class GridwatchCollector(Collector):
                 continue
             st = batcher.stats()
             for fam, h in ((batch, st.batch_size), (infer, st.inference_s), (delay, st.queue_delay_s)):
-                cum = h.cumulative()
-                buckets = [(_fmt(b), float(c)) for b, c in zip(h.bounds, cum, strict=False)]
-                buckets.append(("+Inf", float(cum[-1])))
-                fam.add_metric([name], buckets, h.sum)
+                _hist(fam, [name], h)
             for reason, n in sorted(st.dropped_by_reason().items()):
                 dropped.add_metric([name, reason], float(n))
         stage = _histogram("gridwatch_stage_seconds")

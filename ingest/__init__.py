@@ -6,7 +6,7 @@
 - `reader.CameraReader`: one camera in a thread: decode, sample, stall watchdog, reconnect forever.
 - `files.iter_file_frames`: a file's frames pulled by the caller (replay, benchmarks, accuracy tests).
 - `srt`: DJI `.SRT` telemetry, `TelemetryTrack.pose_at(t_s)`.
-- `clips`: the per-camera packet ring behind evidence clips (`ClipSource.write_clip`).
+- `clips`: the per-camera packet ring behind evidence clips (`CameraClipWriter.write_clip`).
 - `credentials.mask_url`: what may be shown of a camera URL.
 
 This package imports nothing of ours but `gridwatch.errors` (and the shared types in `ingest.frame`).

@@ -25,8 +25,11 @@ import av
 from gridwatch.errors import SourceError
 
 
-class ClipSource(Protocol):
-    """What the alerts package calls to get an evidence clip of a camera (in-process or from a worker)."""
+class CameraClipWriter(Protocol):
+    """Cuts an evidence clip of one of its cameras from the packet ring (in-process or in a worker).
+
+    The service adapts it to the alerts package's per-camera `ClipSource` (pts window -> UTC window).
+    """
 
     def write_clip(
         self,

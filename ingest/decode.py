@@ -125,13 +125,16 @@ def video_stream(container: InputContainer, camera_id: str) -> VideoStream:
     return stream
 
 
-def configure_decoder(stream: VideoStream, mode: DecodeMode, threads: int) -> None:
+def configure_decoder(stream: VideoStream, mode: DecodeMode, threads: int, *, live: bool = False) -> None:
     """Set FFmpeg's decoder for `mode` and thread count before the first packet."""
     ctx = stream.codec_context
-    # Packets may carry part of a frame: over RTSP a keyframe of a multi-slice H.264 stream can arrive
-    # as several packets (in-band SPS/PPS before each keyframe). Without CHUNKS the decoder treats each
-    # packet as a whole frame and shows a damaged picture until the next keyframe.
-    ctx.flags2 |= int(av.codec.context.Flags2.chunks)
+    if live:
+        # Over RTSP a packet may carry part of a frame: a keyframe of a multi-slice H.264 stream can
+        # arrive as several packets (in-band SPS/PPS before each keyframe). Without CHUNKS the decoder
+        # treats each packet as a whole frame and shows a damaged picture until the next keyframe.
+        # Files are demuxed into whole frames, where CHUNKS would only let one damaged packet spoil
+        # the frames after it.
+        ctx.flags2 |= int(av.codec.context.Flags2.chunks)
     ctx.thread_count = threads
     if threads != 1:
         ctx.thread_type = "AUTO"
@@ -276,11 +279,12 @@ class StreamDecoder:
     """
 
     def __init__(
-        self, stream: VideoStream, mode: DecodeMode, threads: int, analysis_fps: float | None
+        self, stream: VideoStream, mode: DecodeMode, threads: int, analysis_fps: float | None, *,
+        live: bool = False,
     ) -> None:
         self.stream = stream
         self.mode = mode = DecodeMode(mode)
-        configure_decoder(stream, mode, threads)
+        configure_decoder(stream, mode, threads, live=live)
         self.sampler = FpsSampler(analysis_fps)
         rate = stream.average_rate or stream.guessed_rate
         self.frame_period_s = 1.0 / float(rate) if rate else 0.04

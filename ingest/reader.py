@@ -258,7 +258,7 @@ class CameraReader:
         stats = self.stats
         live = cfg.is_stream
         stream = container.streams.video[0]
-        decoder = StreamDecoder(stream, cfg.decode, cfg.decode_threads, cfg.analysis_fps)
+        decoder = StreamDecoder(stream, cfg.decode, cfg.decode_threads, cfg.analysis_fps, live=live)
         ring = self.ring if (self.ring is not None and cfg.sub_url is None) else None
         if ring is not None:
             ring.new_segment(stream)

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Protocol
 
 from gridwatch.errors import SourceError
+from ingest.clips import CameraClipWriter
 from ingest.config import IngestConfig, SourceConfig
 from ingest.pool import IngestPool
 from ingest.reader import CameraReader, Sink
 from ingest.stats import CameraState, CameraStatsSnapshot
 
 
-class FrameSource(Protocol):
+class FrameSource(CameraClipWriter, Protocol):
     """What the service drives: start, stop, observe, and cut clips, whatever runs the cameras."""
 
     def start(self) -> None: ...
@@ -29,16 +30,6 @@ class FrameSource(Protocol):
     def states(self) -> dict[str, CameraState]: ...
 
     def stats(self) -> dict[str, CameraStatsSnapshot]: ...
-
-    def write_clip(
-        self,
-        camera_id: str,
-        start_utc_s: float,
-        end_utc_s: float,
-        out_path: str | Path,
-        *,
-        wait_s: float = 0.0,
-    ) -> Path: ...
 
 
 class CameraGroup:

@@ -8,13 +8,9 @@ before the group gives them to the others, so it is kept short (10 s by default)
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alerts.config import KafkaConfig
-
-_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+from alerts.config import KafkaConfig, check_topic_name
 
 
 class CapacityConfig(BaseModel):
@@ -90,9 +86,7 @@ class ClusterConfig(BaseModel):
     @field_validator("registry_topic", "assignment_topic")
     @classmethod
     def _check_topic(cls, value: str) -> str:
-        if not _TOPIC.match(value) or value in {".", ".."}:
-            raise ValueError("topic must be 1-249 characters of [A-Za-z0-9._-]")
-        return value
+        return check_topic_name(value)
 
     @model_validator(mode="after")
     def _check(self) -> ClusterConfig:
