@@ -43,9 +43,11 @@ class CameraClips(ClipSource):
     The offset between the two is taken from the frames this camera delivered.
     """
 
-    def __init__(self, camera_id: str, writer: ClipWriter) -> None:
+    def __init__(self, camera_id: str, writer: ClipWriter, more_coming: Callable[[], bool]) -> None:
+        """`more_coming` says whether the source can still deliver packets (not ended, not stopping)."""
         self.camera_id = camera_id
         self.writer = writer
+        self.more_coming = more_coming
         self.offset_s: float | None = None
 
     def observe(self, frame: Frame) -> None:
@@ -55,7 +57,8 @@ class CameraClips(ClipSource):
         if self.offset_s is None:
             raise SourceError(f"camera {self.camera_id}: no frame seen yet, cannot place a clip window")
         start_utc, end_utc = start_pts_s + self.offset_s, end_pts_s + self.offset_s
-        wait_s = max(0.0, end_utc - time.time()) + 2.0  # post-roll may still be arriving
+        # Post-roll may still be arriving; a source that ended or is stopping sends no more.
+        wait_s = max(0.0, end_utc - time.time()) + 2.0 if self.more_coming() else 0.0
         return self.writer(self.camera_id, start_utc, end_utc, out_path, wait_s=wait_s)
 
 

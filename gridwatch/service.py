@@ -1,9 +1,10 @@
 """The running service: models and batchers, the alerts runtime, and every camera's ingest and analysis.
 
 Start order: alerts (the outbox must accept before anything can alert) -> models (loaded and warmed up)
--> cameras (analysis threads, then sources). Stop order, each step with a deadline: stop sources ->
-stop analysis threads -> drain the batchers -> flush detectors (their `end` events become alerts) ->
-stop the alerts runtime (evidence, then the relay publishes what it can, then the outbox closes).
+-> cameras (analysis threads, then sources). Stop order, each step with a deadline: stop analysis ->
+drain the batchers -> flush detectors (their `end` events become alerts) -> cut the queued evidence
+clips (the packet rings live in the sources) -> stop sources -> stop the alerts runtime (the relay
+publishes what it can, then the outbox closes).
 
 Cameras can be added and removed while running (hot reload, cluster rebalancing): with in-process
 ingest each camera has its own frame source; with worker processes the pool is rebuilt for the new set.
@@ -112,7 +113,8 @@ class Service:
         if source.analysis_fps is None and analysis.max_fps > 0:
             source = source.model_copy(update={"analysis_fps": analysis.max_fps})
         queue: DropOldestQueue[Frame] = DropOldestQueue(self.loaded.root.ingest.queue_size, name=f"frames-{cam.id}")
-        clips = CameraClips(cam.id, self._write_clip) if source.clip_buffer_s > 0 else None
+        clips = CameraClips(cam.id, self._write_clip, partial(self._more_coming, cam.id)) \
+            if source.clip_buffer_s > 0 else None
         runner = CameraRunner(cam, analysis, self.alerts.pipeline, queue, clips=clips,
                               source_state=partial(self._state_of, cam.id), on_source_end=self._write_flight_summaries)
         return CameraRuntime(camera=cam, runner=runner, detectors=detectors, queue=queue, source_config=source)
@@ -185,6 +187,9 @@ class Service:
             raise SourceError(f"camera {camera_id}: not running here, no clip")
         return source.write_clip(camera_id, start_utc_s, end_utc_s, out_path, wait_s=wait_s)
 
+    def _more_coming(self, camera_id: str) -> bool:
+        return not self.stopping.is_set() and self._state_of(camera_id) not in (CameraState.ENDED, CameraState.FAILED)
+
     def _state_of(self, camera_id: str) -> CameraState | None:
         source = self._source_of.get(camera_id)
         if source is None:
@@ -236,26 +241,37 @@ class Service:
             log.info("started %d camera(s): %s", len(wanted), ", ".join(sorted(wanted)))
 
     def stop(self) -> bool:
-        """Ordered shutdown within `service.shutdown_timeout_s`; True when every alert was delivered."""
+        """Ordered shutdown within `service.shutdown_timeout_s`; True when every alert was delivered.
+
+        Analysis stops taking frames first; the sources stop only after the queued evidence has been
+        cut, because the packet rings behind the clips live in the sources (in worker processes with
+        `ingest.workers > 0`). Every step has its share of the deadline.
+        """
         with self.lock:
             self.stopping.set()
             budget = self.loaded.root.service.shutdown_timeout_s
             deadline = time.monotonic() + budget
-            for fs in list(self._sources.values()):
-                fs.stop(max(0.5, budget / 4))
-            self._sources.clear()
+
+            def share(fraction: float, floor_s: float = 0.5) -> float:
+                return max(floor_s, (deadline - time.monotonic()) * fraction)
+
             for rt in self.cameras.values():
                 rt.runner.request_stop()
             for rt in self.cameras.values():
-                rt.runner.join(max(0.1, (deadline - time.monotonic()) / 4))
+                rt.runner.join(share(0.25, 0.1))
             for batcher in self.batchers.values():
-                batcher.stop(max(0.5, (deadline - time.monotonic()) / 4))
+                batcher.stop(share(0.25))
             now = time.time()
             for rt in self.cameras.values():
                 rt.runner.flush(now)
+            if self.alerts is not None and self.alerts.pipeline.evidence is not None:
+                self.alerts.pipeline.evidence.stop(share(0.3))
+            for fs in list(self._sources.values()):
+                fs.stop(share(0.25))
+            self._sources.clear()
             drained = True
             if self.alerts is not None:
-                drained = self.alerts.stop(max(1.0, deadline - time.monotonic()))
+                drained = self.alerts.stop(share(1.0, 1.0))
             log.info("service stopped (all alerts delivered: %s)", drained)
             return drained
 
