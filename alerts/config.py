@@ -313,6 +313,11 @@ class KindDedupConfig(BaseModel):
     emit_end: bool = Field(
         default=True, description="Send an `end` alert when the last source of the incident ends."
     )
+    same_source_rejoins: bool = Field(
+        default=True,
+        description="A new detector incident on a source already in a nearby incident joins it (a fire that "
+        "flares up again). Off for kinds where each detector incident is a new event (a second throw).",
+    )
 
 
 class DedupConfig(BaseModel):
@@ -340,8 +345,10 @@ class DedupConfig(BaseModel):
         description="Smoke incidents (smoke drifts, so the radius is wider).",
     )
     throw: KindDedupConfig = Field(
-        default_factory=lambda: KindDedupConfig(radius_m=30.0, window_s=10.0, cooldown_s=5.0),
-        description="Thrown objects: only the same throw seen by two cameras merges.",
+        default_factory=lambda: KindDedupConfig(
+            radius_m=30.0, window_s=3.0, cooldown_s=5.0, same_source_rejoins=False
+        ),
+        description="Thrown objects: only the same throw seen by two cameras at the same moment merges.",
     )
     construction: KindDedupConfig = Field(
         default_factory=lambda: KindDedupConfig(

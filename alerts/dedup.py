@@ -187,6 +187,7 @@ class IncidentDeduper:
                 rec.family != family
                 or t - rec.last_seen_s > kcfg.window_s
                 or rec.first_seen_s - t > kcfg.window_s
+                or (not kcfg.same_source_rejoins and event.source_id in rec.sources)
             ):
                 continue
             if position is not None and rec.lat_deg is not None and rec.lon_deg is not None:

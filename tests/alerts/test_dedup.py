@@ -180,3 +180,17 @@ def test_unknown_end_is_suppressed_and_disabled_dedup_keeps_incidents_apart() ->
     a = run(d, event(source_id="cam-A", incident_id="a1", t=0.0))
     b = run(d, event(source_id="cam-B", incident_id="b1", t=1.0))
     assert a.incident_id != b.incident_id
+
+
+def test_second_throw_from_the_same_camera_is_a_new_incident_but_a_second_camera_merges() -> None:
+    d = IncidentDeduper(DedupConfig())
+    t = 5000.0
+    first = run(d, event(EventKind.THROW, source_id="cam-A", incident_id="throw-1", t=t))
+    again = run(d, event(EventKind.THROW, source_id="cam-A", incident_id="throw-2", t=t + 2.0))
+    other_cam = run(d, event(EventKind.THROW, source_id="cam-B", incident_id="b-throw-1", t=t + 0.2))
+    assert (first.phase, first.reason) == (Phase.START, "new")
+    assert (again.phase, again.reason) == (Phase.START, "new")
+    assert again.incident_id != first.incident_id
+    assert (other_cam.phase, other_cam.reason) == (Phase.UPDATE, "merged")
+    late = run(d, event(EventKind.THROW, source_id="cam-C", incident_id="c-throw-1", t=t + 8.0))
+    assert late.reason == "new", "a throw seen seconds later elsewhere on the facade is another throw"
