@@ -80,22 +80,8 @@ assignment_configs=(
 )
 
 # --- the Kafka CLI -------------------------------------------------------------------------------------
-kafka_topics=()
-if [ -n "${KAFKA_TOPICS_CMD:-}" ]; then
-  read -r -a kafka_topics <<<"$KAFKA_TOPICS_CMD"
-elif [ -n "${KAFKA_HOME:-}" ] && [ -x "$KAFKA_HOME/bin/kafka-topics.sh" ]; then
-  kafka_topics=("$KAFKA_HOME/bin/kafka-topics.sh")
-elif command -v kafka-topics.sh >/dev/null 2>&1; then
-  kafka_topics=(kafka-topics.sh)
-else
-  cache=${GRIDWATCH_CACHE:-$HOME/.cache/gridwatch}
-  version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")
-  libs="$cache/kafka-$version/libs"
-  if [ "$dry_run" -eq 0 ] && [ ! -f "$libs/.complete" ]; then "$here/kafka-dev.sh" fetch; fi
-  kafka_topics=(java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
-                "-Dlog4j2.configurationFile=$here/log4j2.properties" -cp "$libs/*"
-                org.apache.kafka.tools.TopicCommand)
-fi
+# shellcheck source=kafka-topics-cmd.sh
+. "$here/kafka-topics-cmd.sh"
 common=(--bootstrap-server "$bootstrap")
 [ -z "$command_config" ] || common+=(--command-config "$command_config")
 
