@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from gridwatch.config import LoadedConfig, ResolvedCamera
+from gridwatch.errors import GridwatchError
 from gridwatch.service import Service
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class ReloadPlan:
     restarted: list[str] = field(default_factory=list)
     reconfigured: list[str] = field(default_factory=list)
     ignored_sections: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    """Cameras the new config names that could not start (logged each); the others run."""
 
 
 def _needs_restart(old: ResolvedCamera, new: ResolvedCamera) -> bool:
@@ -95,9 +98,15 @@ def apply_reload(service: Service, new: LoadedConfig) -> ReloadPlan:
             rt.camera = new.cameras[cid]
             for det in rt.detectors:
                 det.reconfigure(new.cameras[cid].detectors[det.name])
-        service.start_cameras(plan.added + plan.restarted)
+        for cid in plan.added + plan.restarted:
+            try:
+                service.start_cameras([cid])
+            except GridwatchError as exc:  # one camera's bad model or calibration must not block the rest
+                plan.failed.append(cid)
+                log.error("config reload: camera %s not started: %s", cid, exc)
     log.info(
-        "config reloaded to version %s: %d added, %d removed, %d restarted, %d reconfigured",
+        "config reloaded to version %s: %d added, %d removed, %d restarted, %d reconfigured, %d failed",
         new.version, len(plan.added), len(plan.removed), len(plan.restarted), len(plan.reconfigured),
+        len(plan.failed),
     )
     return plan

@@ -146,3 +146,27 @@ def test_every_shipped_config_validates(path: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv(name, "placeholder")
     loaded = load_config(path)
     assert loaded.version
+
+
+def test_literal_secrets_in_a_broken_file_are_never_printed(tmp_path: Path) -> None:
+    """Secrets written straight into the file (not via ${ENV}) next to errors stay out of the output."""
+    secret = "Literal-Secret-4410"
+    text = f"""\
+cameras:
+  - id: cam-9
+    source:
+      url: rtsp://admin:{secret}@10.0.0.9/stream1
+      open_timeout_s: soon
+alerts:
+  kafka:
+    bootstrap_servers: ["broker:9092"]
+    security_protocol: SASL_SSL
+    sasl_mechanism: NOT-A-MECHANISM
+    username: gridwatch
+    password: {secret}
+"""
+    result = run_check(write(tmp_path, "literal.yaml", text))
+    assert result.returncode == 2
+    assert ":5: cameras[0].source.open_timeout_s" in result.stderr
+    assert "sasl_mechanism" in result.stderr
+    assert secret not in result.stdout + result.stderr
