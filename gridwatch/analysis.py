@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -35,7 +36,9 @@ class RateGate:
         if self.period_s == 0.0:
             return True
         nxt = self._next_pts_s
-        restarted = nxt is not None and pts_s < nxt - self.period_s - 10.0  # pts jumped back: new stream
+        # Decoded frames come in presentation order, so pts going back past the last sampled slot means
+        # the stream restarted (a reconnect, a looping file): sample again from here.
+        restarted = nxt is not None and pts_s < nxt - self.period_s - 1e-6
         if nxt is None or restarted or pts_s >= nxt - 1e-6:
             # Keep a regular grid so the average rate is exact; after a gap, start again from here.
             gap = nxt is None or restarted or pts_s - nxt >= self.period_s
@@ -44,17 +47,27 @@ class RateGate:
         return False
 
 
+_STAGE_SAMPLES = 10_000
+"""Samples kept between two scrapes; older ones are dropped, so an unscraped node does not grow."""
+
+
 @dataclass
 class StageTimes:
-    """Seconds spent per stage, accumulated for metrics (inference includes batcher wait)."""
+    """Seconds spent per stage, waiting for the metrics collector (inference includes batcher wait)."""
 
-    inference_s: list[float] = field(default_factory=list)
-    detector_s: list[float] = field(default_factory=list)
+    inference_s: deque[float] = field(default_factory=lambda: deque(maxlen=_STAGE_SAMPLES))
+    detector_s: deque[float] = field(default_factory=lambda: deque(maxlen=_STAGE_SAMPLES))
 
     def drain(self) -> tuple[list[float], list[float]]:
-        inf, det = self.inference_s, self.detector_s
-        self.inference_s, self.detector_s = [], []
-        return inf, det
+        """Take the samples so far (one consumer; the analysis thread may append meanwhile)."""
+        return _take(self.inference_s), _take(self.detector_s)
+
+
+def _take(samples: deque[float]) -> list[float]:
+    out = []
+    while samples:
+        out.append(samples.popleft())
+    return out
 
 
 class CameraAnalysis:
