@@ -79,52 +79,17 @@ assignment_configs=(
   "min.insync.replicas=$min_isr"
 )
 
-# --- the Kafka CLI -------------------------------------------------------------------------------------
-# shellcheck source=kafka-topics-cmd.sh
-. "$here/kafka-topics-cmd.sh"
+# --- create if missing, then compare what exists with the recipes ---------------------------------------
+log_prefix=cluster-topics
+# shellcheck source=topics-lib.sh
+. "$here/topics-lib.sh"
+
 common=(--bootstrap-server "$bootstrap")
 [ -z "$command_config" ] || common+=(--command-config "$command_config")
 
 problems=()
-
-# ensure TOPIC PARTITIONS CONFIG...: create if missing, then compare what exists with the recipe.
-ensure() {
-  local topic=$1 partitions=$2; shift 2
-  local configs=("$@") create describe desc summary have_partitions have_replication have_configs fix=()
-  create=("${kafka_topics[@]}" "${common[@]}" --create --if-not-exists --topic "$topic"
-          --partitions "$partitions" --replication-factor "$replication")
-  for c in "${configs[@]}"; do create+=(--config "$c"); done
-  describe=("${kafka_topics[@]}" "${common[@]}" --describe --topic "$topic")
-  if [ "$dry_run" -eq 1 ]; then
-    printf '%q ' "${create[@]}"; echo
-    printf '%q ' "${describe[@]}"; echo
-    return 0
-  fi
-  "${create[@]}" >&2 || die "creating $topic on $bootstrap failed"
-  desc=$("${describe[@]}") || die "describing $topic on $bootstrap failed"
-  summary=$(grep -m1 -E "^Topic: $topic[[:space:]]" <<<"$desc" || true)
-  [ -n "$summary" ] || die "topic $topic not found after creation; describe printed: $desc"
-  have_partitions=$(sed -n "s/.*[[:space:]]PartitionCount: \([^[:space:]]*\).*/\1/p" <<<"$summary")
-  have_replication=$(sed -n "s/.*[[:space:]]ReplicationFactor: \([^[:space:]]*\).*/\1/p" <<<"$summary")
-  have_configs=",$(sed -n 's/.*Configs: *//p' <<<"$summary" | tr -d '[:space:]'),"
-  [ "$have_partitions" = "$partitions" ] || problems+=(
-    "$topic partitions: $have_partitions, recipe $partitions (not changed here: it would move cameras to other buckets)")
-  [ "$have_replication" = "$replication" ] || problems+=(
-    "$topic replication factor: $have_replication, recipe $replication (change it with a partition reassignment)")
-  for c in "${configs[@]}"; do
-    if [[ $have_configs != *",$c,"* ]]; then
-      problems+=("$topic config ${c%%=*}: recipe ${c#*=}, topic has: $(grep -o ",${c%%=*}=[^,]*" <<<"$have_configs" | cut -c2- || echo default)")
-      fix+=("$c")
-    fi
-  done
-  if [ ${#fix[@]} -gt 0 ]; then
-    problems+=("to apply the configs of $topic: kafka-configs.sh --bootstrap-server $bootstrap --alter --entity-type topics --entity-name $topic --add-config $(IFS=,; echo "${fix[*]}")")
-  fi
-  echo "[cluster-topics] $topic: $have_partitions partition(s), replication factor $have_replication" >&2
-}
-
-ensure "$registry" 1 "${registry_configs[@]}"
-ensure "$assignment" "$buckets" "${assignment_configs[@]}"
+ensure_topic "$registry" 1 "the registry is one ordered log" "${registry_configs[@]}"
+ensure_topic "$assignment" "$buckets" "it would move cameras to other buckets" "${assignment_configs[@]}"
 [ "$dry_run" -eq 0 ] || exit 0
 
 if [ ${#problems[@]} -gt 0 ]; then

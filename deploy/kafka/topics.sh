@@ -69,56 +69,22 @@ configs=(
   "unclean.leader.election.enable=false"
 )
 
-# --- the Kafka CLI -------------------------------------------------------------------------------------
-# shellcheck source=kafka-topics-cmd.sh
-. "$here/kafka-topics-cmd.sh"
+# --- create if missing, then compare what exists with the recipe ----------------------------------------
+log_prefix=topics
+# shellcheck source=topics-lib.sh
+. "$here/topics-lib.sh"
 
 common=(--bootstrap-server "$bootstrap")
 [ -z "$command_config" ] || common+=(--command-config "$command_config")
 
-create=("${kafka_topics[@]}" "${common[@]}" --create --if-not-exists --topic "$topic"
-        --partitions "$partitions" --replication-factor "$replication")
-for c in "${configs[@]}"; do create+=(--config "$c"); done
-describe=("${kafka_topics[@]}" "${common[@]}" --describe --topic "$topic")
-
-if [ "$dry_run" -eq 1 ]; then
-  printf '%q ' "${create[@]}"; echo
-  printf '%q ' "${describe[@]}"; echo
-  exit 0
-fi
-
-# --- create if missing, then compare what exists with the recipe ----------------------------------------
-"${create[@]}" >&2 || die "creating $topic on $bootstrap failed"
-desc=$("${describe[@]}") || die "describing $topic on $bootstrap failed"
-summary=$(grep -m1 -E "^Topic: $topic[[:space:]]" <<<"$desc" || true)
-[ -n "$summary" ] || die "topic $topic not found after creation; describe printed: $desc"
-
-field() { sed -n "s/.*[[:space:]]$1: \([^[:space:]]*\).*/\1/p" <<<"$summary"; }
-have_partitions=$(field PartitionCount)
-have_replication=$(field ReplicationFactor)
-have_configs=",$(sed -n 's/.*Configs: *//p' <<<"$summary" | tr -d '[:space:]'),"
-
 problems=()
-[ "$have_partitions" = "$partitions" ] || problems+=(
-  "partitions: $have_partitions, recipe $partitions (not changed here: adding partitions moves sources to other partitions and breaks per-source order)")
-[ "$have_replication" = "$replication" ] || problems+=(
-  "replication factor: $have_replication, recipe $replication (change it with a partition reassignment)")
-fix=()
-for c in "${configs[@]}"; do
-  if [[ $have_configs != *",$c,"* ]]; then
-    problems+=("config ${c%%=*}: recipe ${c#*=}, topic has: $(grep -o ",${c%%=*}=[^,]*" <<<"$have_configs" | cut -c2- || echo default)")
-    fix+=("$c")
-  fi
-done
+ensure_topic "$topic" "$partitions" \
+  "adding partitions moves sources to other partitions and breaks per-source order" "${configs[@]}"
+[ "$dry_run" -eq 0 ] || exit 0
 
 if [ ${#problems[@]} -gt 0 ]; then
   echo "[topics] $topic exists but differs from the recipe:" >&2
   printf '[topics]   %s\n' "${problems[@]}" >&2
-  if [ ${#fix[@]} -gt 0 ]; then
-    echo "[topics] to apply the configs: kafka-configs.sh --bootstrap-server $bootstrap --alter" \
-         "--entity-type topics --entity-name $topic --add-config $(IFS=,; echo "${fix[*]}")" >&2
-  fi
   exit 1
 fi
-echo "[topics] $topic: $have_partitions partitions, replication factor $have_replication, ${configs[*]}" >&2
 echo "$topic"
