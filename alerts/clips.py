@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import av
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 
 
 @runtime_checkable

@@ -3,7 +3,7 @@
 Every model forbids unknown keys and has defaults that make an empty section valid: alerts go to a local
 SQLite outbox (the destination when no Kafka is configured), evidence to a local directory, no grid
 lookup, and incident dedup with per-kind radii and windows. Secrets are `SecretStr` and come from
-`${ENV}` or `${file:...}` in YAML (see gridwatch.yamlsafe); they never appear in reprs or errors.
+`${ENV}` or `${file:...}` in YAML (see foundation.yamlsafe); they never appear in reprs or errors.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from alerts.enrich import trajectory_array
 from alerts.evidence_store import EvidenceStore, SweepResult, make_store, sweep
 from alerts.schema import Evidence
 from detectors.event import Event, EventKind
-from gridwatch.errors import GridwatchError
+from foundation.errors import GridwatchError
 from ingest.frame import Frame
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
 from alerts.sigv4 import Credentials, sign_s3_request
-from gridwatch.errors import PublishError
+from foundation.errors import PublishError
 
 log = logging.getLogger(__name__)
 

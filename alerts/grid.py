@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 Ring = Sequence[Sequence[float]]
 

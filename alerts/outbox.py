@@ -30,7 +30,7 @@ from typing import Any
 from alerts.config import OutboxConfig
 from alerts.dedup import IncidentRecord
 from alerts.schema import Alert
-from gridwatch.errors import ConfigError, PublishError
+from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
 

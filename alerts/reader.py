@@ -19,7 +19,7 @@ from kafka.errors import KafkaError
 from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
 from alerts.outbox import Outbox, OutboxRow
 from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer, security_settings
-from gridwatch.errors import ConfigError, PublishError
+from foundation.errors import ConfigError, PublishError
 
 
 @dataclass(frozen=True)

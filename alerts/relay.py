@@ -33,7 +33,7 @@ from kafka.errors import KafkaError
 
 from alerts.config import KafkaConfig
 from alerts.outbox import Ack, Outbox, OutboxHealth, OutboxRow
-from gridwatch.errors import PublishError
+from foundation.errors import PublishError
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from gridwatch.errors import ConfigError
-from gridwatch.yamlsafe import format_path, load_yaml_file
+from foundation.errors import ConfigError
+from foundation.yamlsafe import format_path, load_yaml_file
 
 DecodeName = Literal["full", "keyframes", "skip_nonref"]
 DetectorName = Literal["fire", "throw"]

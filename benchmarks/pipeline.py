@@ -50,7 +50,7 @@ from benchmarks.promtext import Scrape, bucket_delta, parse, quantile
 from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.rtsp import RtspServer, rtsp_server_available
 from benchmarks.service_proc import REPO, GridwatchProcess
-from gridwatch.errors import ConfigError, GridwatchError
+from foundation.errors import ConfigError, GridwatchError
 
 log = logging.getLogger(__name__)
 

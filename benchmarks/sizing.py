@@ -29,7 +29,7 @@ from benchmarks.decode import GOP as DECODE_GOP
 from benchmarks.decode import SIZES as DECODE_SIZES
 from benchmarks.deployment import CameraGroup, Deployment, StreamSpec
 from benchmarks.measured import Report
-from gridwatch.errors import GridwatchError
+from foundation.errors import GridwatchError
 
 BUFFERED_FRAMES = 12
 """Decoded frames a camera holds at once: the analysis queue (8 by default) plus decoder and hand-over."""

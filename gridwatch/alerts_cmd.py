@@ -13,8 +13,8 @@ from typing import Any, TextIO
 from alerts.config import AlertsConfig
 from alerts.outbox import OutboxRow
 from alerts.reader import list_alerts, replay, tail_topic
+from foundation.errors import ConfigError
 from gridwatch.config import load_config
-from gridwatch.errors import ConfigError
 
 
 def _alerts_config(config: Path | None) -> AlertsConfig:

@@ -24,7 +24,7 @@ from benchmarks.pipeline import PipelineSpec
 from benchmarks.progress import wanted
 from benchmarks.sizing import MissingFiguresError, missing_suites, size
 from benchmarks.sizing_report import render_text, write
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 BENCH_ROOT = Path("var/bench")
 DISTRICT_EXAMPLE = Path("configs/deployments/district-example.yaml")

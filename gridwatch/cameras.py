@@ -20,9 +20,9 @@ from alerts.config import SiteConfig
 from alerts.outbox import OutboxFullError
 from alerts.pipeline import AlertPipeline
 from detectors.event import Event
+from foundation.errors import SourceError
 from gridwatch.analysis import CameraAnalysis
 from gridwatch.config import ResolvedCamera
-from gridwatch.errors import SourceError
 from ingest.frame import Frame
 from ingest.queues import DropOldestQueue
 from ingest.stats import CameraState

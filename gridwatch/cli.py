@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gridwatch.errors import ConfigError, GridwatchError
+from foundation.errors import ConfigError, GridwatchError
 
 log = logging.getLogger("gridwatch")
 

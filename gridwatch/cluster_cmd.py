@@ -27,14 +27,14 @@ from kafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
 from alerts.config import KafkaConfig
+from foundation.errors import ConfigError, GridwatchError, PublishError
+from foundation.yamlsafe import YamlDocument, load_yaml, read_text, substitute_data
 from gridwatch.cluster.assignor import Advert
 from gridwatch.cluster.buckets import bucket_of
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.cluster.kafka_io import admin_settings, connection, producer_settings, registry_consumer_settings
 from gridwatch.cluster.registry import Definition, SyncPlan, definitions_from_file, encode, plan_sync, read_registry
 from gridwatch.configload import describe_errors
-from gridwatch.errors import ConfigError, GridwatchError, PublishError
-from gridwatch.yamlsafe import YamlDocument, load_yaml, read_text, substitute_data
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -22,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from alerts.config import AlertsConfig, SiteConfig
 from detectors.config import DETECTOR_MODELS, CameraCalibration, DetectorsConfig
+from foundation.errors import ConfigError
+from foundation.yamlsafe import YamlDocument, load_yaml, read_text
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.configload import deep_merge, describe_errors, validate
-from gridwatch.errors import ConfigError
-from gridwatch.yamlsafe import YamlDocument, load_yaml, read_text
 from ingest.config import IngestConfig, SourceConfig
 from models.config import ModelConfig
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gridwatch.errors import ConfigError
-from gridwatch.yamlsafe import KeyPath, YamlDocument, format_path
+from foundation.errors import ConfigError
+from foundation.yamlsafe import KeyPath, YamlDocument, format_path
 
 M = TypeVar("M", bound=BaseModel)
 

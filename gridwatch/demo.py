@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from detectors.fire.config import FireConfig
 from detectors.fire.detector import FireDetector
 from detectors.throw.config import ThrowConfig
 from detectors.throw.detector import ThrowDetector
+from foundation.errors import ConfigError
 from gridwatch.config import ResolvedCamera
-from gridwatch.errors import ConfigError
 from models.config import TilingConfig
 from models.detections import Detections
 from models.runtime import YoloModel

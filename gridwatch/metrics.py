@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from foundation.histogram import Histogram
 from gridwatch.metric_names import (
     CAMERA_STATES,
     FAST_BUCKETS_S,
@@ -27,7 +28,6 @@ from gridwatch.metric_names import (
     METRICS,
     MetricSpec,
 )
-from models.batcher import Histogram
 
 if TYPE_CHECKING:
     from gridwatch.ops import Operations

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from models.export import export_onnx
 from models.inspect import inspect_model
 from models.quantize import quantize_int8

@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from foundation.errors import ConfigError
 from gridwatch.config import LoadedConfig, load_config
-from gridwatch.errors import ConfigError
 from gridwatch.metrics import build_registry, render
 from gridwatch.reload import apply_reload
 from gridwatch.service import Service

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from foundation.errors import GridwatchError
 from gridwatch.config import LoadedConfig, ResolvedCamera
-from gridwatch.errors import GridwatchError
 from gridwatch.service import Service
 
 log = logging.getLogger(__name__)

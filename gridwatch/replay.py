@@ -27,10 +27,10 @@ from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
 from detectors.construction.detector import ConstructionDetector
 from detectors.event import Event
+from foundation.errors import ConfigError
 from gridwatch.analysis import CameraAnalysis
 from gridwatch.config import LoadedConfig, ResolvedCamera, load_config
 from gridwatch.detector_factory import build_detectors, models_needed
-from gridwatch.errors import ConfigError
 from ingest.files import iter_file_frames
 from ingest.frame import Frame
 from models.detections import Detections

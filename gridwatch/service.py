@@ -24,11 +24,11 @@ from pathlib import Path
 from alerts.runtime import AlertsRuntime
 from detectors.base import Detector
 from detectors.construction.detector import ConstructionDetector
+from foundation.errors import ModelError, SourceError
 from gridwatch.analysis import CameraAnalysis
 from gridwatch.cameras import CameraClips, CameraRunner
 from gridwatch.config import LoadedConfig, ResolvedCamera
 from gridwatch.detector_factory import build_detectors, models_needed
-from gridwatch.errors import ModelError, SourceError
 from ingest.config import SourceConfig
 from ingest.frame import Frame
 from ingest.queues import DropOldestQueue

@@ -9,5 +9,5 @@
 - `clips`: the per-camera packet ring behind evidence clips (`CameraClipWriter.write_clip`).
 - `credentials.mask_url`: what may be shown of a camera URL.
 
-This package imports nothing of ours but `gridwatch.errors` (and the shared types in `ingest.frame`).
+This package imports nothing of ours but `foundation.errors` (and the shared types in `ingest.frame`).
 """

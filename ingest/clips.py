@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import av
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 
 
 class CameraClipWriter(Protocol):

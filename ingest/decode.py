@@ -18,7 +18,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import DecodeMode
 from ingest.credentials import redact
 from ingest.frame import ImageBGR

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import av
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import DecodeMode, TelemetryDefaults
 from ingest.decode import PacketPacer, StreamDecoder, open_input, to_bgr
 from ingest.frame import Frame

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gridwatch.errors import ConfigError, SourceError
+from foundation.errors import ConfigError, SourceError
 from ingest.backoff import Backoff
 from ingest.config import IngestConfig, SourceConfig
 from ingest.reader import Sink

@@ -18,7 +18,7 @@ from typing import Any
 
 import av
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.backoff import Backoff
 from ingest.clips import PacketRing
 from ingest.config import SourceConfig, TelemetryDefaults

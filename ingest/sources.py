@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.clips import CameraClipWriter
 from ingest.config import IngestConfig, SourceConfig
 from ingest.pool import IngestPool

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import TelemetryDefaults
 from ingest.frame import Pose
 

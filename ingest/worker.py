@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import SourceConfig, TelemetryDefaults
 from ingest.reader import CameraReader
 from ingest.shm import SharedCounters, SharedFrameRing

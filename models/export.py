@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 
 log = logging.getLogger(__name__)
 

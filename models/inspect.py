@@ -14,7 +14,7 @@ from typing import Any
 
 import onnxruntime as ort
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.metadata import UltralyticsMetadata, parse_metadata
 from models.onnxfile import TensorSpec, check_detect_model, read_onnx
 

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gridwatch.errors import ConfigError
-from gridwatch.yamlsafe import format_path, load_yaml_file
+from foundation.errors import ConfigError
+from foundation.yamlsafe import format_path, load_yaml_file
 
 
 class ManifestModel(BaseModel):

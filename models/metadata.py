@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 
 _MAX_LITERAL_CHARS = 1_000_000  # a names dict of 10k classes is ~200 kB; bigger is not metadata
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import onnx
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.metadata import UltralyticsMetadata
 
 log = logging.getLogger(__name__)

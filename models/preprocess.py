@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 
 PAD_VALUE = 114
 _MAX_CACHED_SHAPES = 4

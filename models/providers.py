@@ -17,7 +17,7 @@ from typing import Any
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.config import ModelConfig, Provider
 
 log = logging.getLogger(__name__)

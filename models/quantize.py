@@ -35,7 +35,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.config import ModelConfig
 from models.detections import Detections
 from models.preprocess import Preprocessor

@@ -25,7 +25,7 @@ import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.config import ModelConfig
 from models.detections import Detections
 from models.manifest import Manifest, load_manifest

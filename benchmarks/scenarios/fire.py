@@ -220,15 +220,7 @@ class _Flame:
         alpha = np.clip(intensity * 3.0, 0, 1)
         colour = np.stack([np.interp(intensity, self._STOPS[:, 0], self._STOPS[:, c]) for c in (1, 2, 3)], -1)
         _blend(frame, x0, y0, colour.astype(np.float32), alpha, glow=0.35 if self.night else 0.1)
-        ys, xs = np.nonzero(alpha > 0.3)
-        if len(xs) == 0:
-            return None
-        return (
-            float(x0 + xs.min()),
-            float(y0 + ys.min()),
-            float(x0 + xs.max() + 1),
-            float(y0 + ys.max() + 1),
-        )
+        return _mask_box(alpha > 0.3, x0, y0)
 
 
 class _Smoke:
@@ -289,15 +281,7 @@ class _Smoke:
         veil = np.clip(alpha * 2, 0, 1)[..., None]
         region[:] = region * (1 - veil) + blurred * veil
         region[:] = region * (1 - alpha[..., None]) + self.grey * alpha[..., None]
-        ys, xs = np.nonzero(alpha > 0.12)
-        if len(xs) == 0:
-            return None
-        return (
-            float(x0 + xs.min()),
-            float(y0 + ys.min()),
-            float(x0 + xs.max() + 1),
-            float(y0 + ys.max() + 1),
-        )
+        return _mask_box(alpha > 0.12, x0, y0)
 
 
 class _Car:
@@ -489,6 +473,14 @@ class _Person:
                 cv2.LINE_AA,
             )
         cv2.circle(frame, (round(x), round(y - 0.9 * h)), max(2, round(0.08 * h)), (120.0, 150.0, 190.0), -1)
+
+
+def _mask_box(mask: NDArray[np.bool_], x0: int, y0: int) -> tuple[float, float, float, float] | None:
+    """The ground-truth box (frame pixels) of the visible part of an element drawn at (x0, y0)."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    return float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1), float(y0 + ys.max() + 1)
 
 
 def _blend(frame: Float, x0: int, y0: int, colour: Float, alpha: Float, *, glow: float = 0.0) -> None:

@@ -41,7 +41,7 @@ from detectors.construction.summary import FlightSummary, SiteReport
 from detectors.event import Event, EventKind, GeoMethod, GeoPoint, ModelRef, Phase
 from detectors.geometry.drone import DroneView, build_view, unusable_reason
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from ingest.frame import Frame
 from models.detections import Detections
 

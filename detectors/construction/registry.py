@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from detectors.construction.polygons import Ring, coverage_by
 from detectors.geometry.drone import DroneView
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 class StructureKind(StrEnum):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from gridwatch.errors import GridwatchError
+from foundation.errors import GridwatchError
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodi
 from detectors.fire.tracks import Incident, Track, link
 from detectors.geometry.ground import GroundCalibration, GroundMapper
 from detectors.zones import RegionMask
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from ingest.frame import Frame
 from models.detections import Detections
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from detectors.event import FacadeHit, GeoMethod, GeoPoint
 from detectors.geometry.geodesy import enu_to_wgs84
 from detectors.geometry.homography import Homography
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 Point2 = tuple[float, float]
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from detectors.event import GeoMethod, GeoPoint
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 from detectors.geometry.homography import Homography, apply_homography
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 class GroundPoint(BaseModel):

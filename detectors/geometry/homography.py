@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from detectors.throw.foreground import ForegroundExtractor
 from detectors.throw.incident import Incident, locate, throw_event
 from detectors.throw.tracker import EndedTrack, GravityTracker
 from detectors.throw.trajectory import G_M_S2, FacadeMap, FlatScale, TrajectoryFit, fit_trajectory
-from gridwatch.errors import ConfigError, GridwatchError, ModelError
+from foundation.errors import ConfigError, GridwatchError, ModelError
 from ingest.frame import Frame
 from models.detections import Detections
 

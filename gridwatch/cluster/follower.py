@@ -18,11 +18,11 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from alerts.config import KafkaConfig
+from foundation.errors import ConfigError
 from gridwatch.cluster.buckets import bucket_loads
 from gridwatch.cluster.kafka_io import registry_consumer_settings
 from gridwatch.cluster.registry import Definition, NodeBase, RegistryView, resolve_definition
 from gridwatch.config import ResolvedCamera
-from gridwatch.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

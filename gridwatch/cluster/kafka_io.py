@@ -14,8 +14,8 @@ from typing import Any
 
 from alerts.config import KafkaConfig
 from alerts.relay import security_settings
+from foundation.errors import ConfigError
 from gridwatch.cluster.config import ClusterConfig
-from gridwatch.errors import ConfigError
 
 _CLIENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 

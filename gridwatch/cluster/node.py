@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from foundation.errors import ConfigError
+from foundation.yamlsafe import load_yaml, read_text
 from gridwatch.cluster.assignor import Advert
 from gridwatch.cluster.buckets import bucket_of
 from gridwatch.cluster.config import ClusterConfig
@@ -32,13 +34,11 @@ from gridwatch.cluster.kafka_io import connection
 from gridwatch.cluster.member import GroupMember
 from gridwatch.cluster.registry import Definition, NodeBase
 from gridwatch.config import LoadedConfig, ResolvedCamera, load_config_text
-from gridwatch.errors import ConfigError
 from gridwatch.logsetup import configure_logging
 from gridwatch.ops import Operations
 from gridwatch.reload import apply_reload, plan_reload
 from gridwatch.runner import Signals
 from gridwatch.service import Service
-from gridwatch.yamlsafe import load_yaml, read_text
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from typing import Any
 from kafka import TopicPartition
 from pydantic import ValidationError
 
+from foundation.errors import ConfigError, GridwatchError
+from foundation.yamlsafe import YamlDocument, load_yaml, read_text, substitute_data
 from gridwatch.config import CameraConfig, GridwatchConfig, ResolvedCamera, resolve_cameras
 from gridwatch.configload import describe_errors, validate
-from gridwatch.errors import ConfigError, GridwatchError
-from gridwatch.yamlsafe import YamlDocument, load_yaml, read_text, substitute_data
 
 log = logging.getLogger(__name__)
 

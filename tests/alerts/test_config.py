@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from alerts.config import AlertsConfig, KafkaConfig, S3StoreConfig, SiteConfig
 from alerts.relay import producer_settings
 from detectors.event import EventKind
-from gridwatch.yamlsafe import load_yaml
+from foundation.yamlsafe import load_yaml
 
 
 def test_empty_section_is_valid_with_outbox_as_destination() -> None:

@@ -22,7 +22,7 @@ from alerts.evidence_store import LocalEvidenceStore, S3EvidenceStore, sweep
 from alerts.pipeline import AlertPipeline
 from benchmarks.scenarios.video import write_h264
 from detectors.event import EventKind
-from gridwatch.errors import PublishError, SourceError
+from foundation.errors import PublishError, SourceError
 from tests.alerts.factories import alerts_config, event, frame, throw_event
 
 FPS = 25

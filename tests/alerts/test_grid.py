@@ -10,7 +10,7 @@ import pytest
 from alerts.enrich import GridLookup
 from alerts.gcj02 import wgs84_to_gcj02
 from alerts.grid import CellShape, GridCell, GridIndex
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

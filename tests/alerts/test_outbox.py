@@ -9,7 +9,7 @@ import pytest
 from alerts.config import OutboxConfig
 from alerts.dedup import IncidentRecord
 from alerts.outbox import SENT, STORED, Ack, Outbox, OutboxFullError
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from tests.alerts.factories import FakeClock, alert
 
 

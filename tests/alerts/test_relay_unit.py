@@ -8,7 +8,7 @@ from typing import Any
 from alerts.config import KafkaConfig, OutboxConfig
 from alerts.outbox import Outbox
 from alerts.relay import KafkaRelay, RecordFuture
-from gridwatch.errors import PublishError
+from foundation.errors import PublishError
 from tests.alerts.factories import alert
 
 

@@ -10,7 +10,7 @@ import pytest
 from benchmarks.deployment import Deployment, load_deployment
 from benchmarks.measured import find_reports
 from benchmarks.sizing import MissingFiguresError, missing_suites, rect_pixels, size
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 DISTRICT = REPO / "configs" / "deployments" / "district-example.yaml"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from gridwatch.cluster.kafka_io import connection, group_consumer_settings
 from gridwatch.cluster.node import read_node_config
 from gridwatch.config import load_config_text
-from gridwatch.errors import ConfigError
 
 
 def test_defaults_and_an_empty_section_are_valid() -> None:

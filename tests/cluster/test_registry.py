@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from detectors.fire.config import FireConfig
+from foundation.errors import ConfigError
+from foundation.yamlsafe import PLACEHOLDER, load_yaml, substitute_data
 from gridwatch.cluster.buckets import bucket_loads, bucket_of
 from gridwatch.cluster.follower import resolve_entry
 from gridwatch.cluster.registry import (
@@ -20,8 +22,6 @@ from gridwatch.cluster.registry import (
     resolve_definition,
 )
 from gridwatch.config import load_config_text
-from gridwatch.errors import ConfigError
-from gridwatch.yamlsafe import PLACEHOLDER, load_yaml, substitute_data
 
 DISTRICT = """
 cluster:

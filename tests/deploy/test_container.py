@@ -135,7 +135,7 @@ def test_dockerignore_admits_only_what_the_build_copies() -> None:
              if ln.strip() and not ln.startswith("#")]
     assert lines[0] == "*", "allow-list: exclude everything first"
     allowed = {ln[1:].rstrip("/") for ln in lines if ln.startswith("!")}
-    for pkg in ("pyproject.toml", "gridwatch", "ingest", "models", "detectors", "alerts", "benchmarks"):
+    for pkg in ("pyproject.toml", "foundation", "gridwatch", "ingest", "models", "detectors", "alerts", "benchmarks"):
         assert pkg in allowed
     assert not allowed & {"tests", ".git", "var", "configs"}
     for args in Dockerfile.parse(DOCKERFILE).all("COPY"):

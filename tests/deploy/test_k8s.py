@@ -172,7 +172,7 @@ def test_example_config_sections_validate_and_use_the_volumes() -> None:
     alerts_config = pytest.importorskip("alerts.config")
     ingest_config = pytest.importorskip("ingest.config")
     models_config = pytest.importorskip("models.config")
-    from gridwatch.yamlsafe import load_yaml
+    from foundation.yamlsafe import load_yaml
 
     text, env = _example_config()
     data = load_yaml(text, source="k8s/configmap.yaml", env=env).data

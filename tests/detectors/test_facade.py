@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from detectors.event import GeoMethod
 from detectors.geometry.facade import FacadeCalibration, FacadeMapper
 from detectors.geometry.geodesy import wgs84_to_enu
-from gridwatch.yamlsafe import load_yaml
+from foundation.yamlsafe import load_yaml
 
 # A facade seen in perspective: facade (along, height) metres -> image pixels of a 1920x1080 frame.
 TRUE_H = np.array([[20.0, 1.5, 400.0], [0.4, -18.0, 1050.0], [0.0, 0.004, 1.0]])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from gridwatch.config import load_config, load_config_text
-from gridwatch.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gridwatch.errors import ConfigError
-from gridwatch.yamlsafe import format_path, load_yaml, load_yaml_file
+from foundation.errors import ConfigError
+from foundation.yamlsafe import format_path, load_yaml, load_yaml_file
 
 
 def test_lines_are_recorded_for_nested_keys_and_list_items() -> None:

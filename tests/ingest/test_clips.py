@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.clips import PacketRing, has_param_sets
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import DecodeMode
 from ingest.decode import FpsSampler, FreezeDetector, output_size
 from ingest.files import iter_file_frames

@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from ingest.config import IngestConfig, SourceConfig
 from ingest.frame import Frame
 from ingest.pool import IngestPool

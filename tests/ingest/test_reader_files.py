@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import IngestConfig, SourceConfig
 from ingest.queues import DropOldestQueue, PerCameraQueues
 from ingest.reader import CameraReader

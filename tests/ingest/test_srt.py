@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridwatch.errors import SourceError
+from foundation.errors import SourceError
 from ingest.config import TelemetryDefaults
 from ingest.srt import load_srt, parse_srt
 from tests.ingest.helpers import modern_srt

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.batcher import BatcherStoppedError, DynamicBatcher, QueueOverflowError, StaleFrameError
 from models.config import BatcherConfig
 from models.detections import Detections

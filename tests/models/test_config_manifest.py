@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from models.config import BatcherConfig, ModelConfig, TilingConfig
 from models.manifest import load_manifest
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.export import export_onnx
 from models.inspect import inspect_model
 

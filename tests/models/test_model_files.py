@@ -10,7 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.config import ModelConfig
 from models.metadata import parse_metadata
 from models.onnxfile import read_onnx

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ultralytics.data.augment import LetterBox
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.preprocess import PAD_VALUE, Preprocessor, place, plan_batch, rect_shape, resized_shape
 from tests.models.scenes import scenes
 

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 
-from gridwatch.errors import ModelError
+from foundation.errors import ModelError
 from models.config import ModelConfig
 from models.detections import Detections
 from models.quantize import box_agreement, float_head_nodes, quantize_int8, read_video_frames

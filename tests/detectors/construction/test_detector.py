@@ -20,7 +20,7 @@ from detectors.construction import (
 )
 from detectors.event import EventKind, GeoMethod, Phase
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from ingest.frame import Frame
 from models.detections import Detections
 from tests.detectors.construction.synth import (

@@ -10,7 +10,7 @@ import pytest
 
 from detectors.construction.registry import Registry, StructureKind
 from detectors.geometry.geodesy import enu_to_wgs84
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from tests.detectors.construction.synth import LAT, LON, nadir_pose, view_of
 
 

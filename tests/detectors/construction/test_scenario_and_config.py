@@ -24,7 +24,7 @@ from benchmarks.scenarios.drone import (
     write_flight,
 )
 from detectors.construction import ConstructionConfig, Registry
-from gridwatch.yamlsafe import load_yaml_file
+from foundation.yamlsafe import load_yaml_file
 from ingest.srt import load_srt
 
 SMALL = FlightPlan(fps=2.0, speed_m_s=30.0, line_spacing_m=120.0, width_px=320, height_px=180)

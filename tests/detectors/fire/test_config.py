@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from detectors.fire.config import FireConfig
-from gridwatch.yamlsafe import load_yaml
+from foundation.yamlsafe import load_yaml
 
 
 def test_empty_section_is_a_working_weights_free_detector() -> None:

@@ -19,7 +19,7 @@ from detectors.event import EventKind, GeoMethod, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
 from detectors.geometry.geodesy import enu_to_wgs84
 from detectors.geometry.ground import GroundCalibration
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 from ingest.frame import Frame
 from models.detections import Detections
 

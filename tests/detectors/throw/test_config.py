@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from detectors.throw.config import ThrowConfig
-from gridwatch.yamlsafe import load_yaml_file
+from foundation.yamlsafe import load_yaml_file
 
 
 def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, type[BaseModel]]]:

@@ -12,7 +12,7 @@ from benchmarks.throw_bench import EPOCH_S, detector_for, run_detector
 from detectors.base import Detector
 from detectors.event import Event, EventKind, GeoMethod, Phase
 from detectors.throw import ThrowConfig, ThrowDetector
-from gridwatch.errors import ConfigError, GridwatchError, ModelError
+from foundation.errors import ConfigError, GridwatchError, ModelError
 from ingest.frame import Frame
 from models.detections import Detections
 

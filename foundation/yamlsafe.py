@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
-from gridwatch.errors import ConfigError
+from foundation.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 
