@@ -135,6 +135,10 @@ class GridIndex:
         out[out == _NO_CELL] = -1
         return out
 
+    def geometries(self) -> NDArray[np.object_]:
+        """The cells' shapely polygons in `cells` order (prepared; do not modify)."""
+        return self._geoms
+
     def cell(self, cell_id: str) -> GridCell | None:
         """The cell with this id (a camera site's fixed cell), or None when the file has no such cell."""
         return self._by_id.get(cell_id)
