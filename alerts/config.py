@@ -493,7 +493,10 @@ class SiteConfig(BaseModel):
         description="Radius within which an event seen by this camera lies.",
     )
     grid_cell_id: str | None = Field(
-        default=None, min_length=1, description="Fixed grid cell; skips the lookup."
+        default=None,
+        min_length=1,
+        description="Fixed cell (an id of the grid file); skips the lookup of uncalibrated positions. Its "
+        "levels and officer team still come from the grid file when it has the cell.",
     )
     grid_cell_name: str | None = Field(
         default=None, description="Name of the fixed grid cell (defaults to its id)."
