@@ -144,11 +144,6 @@ class GridLookup:
             return self.place_at(site.lat_deg, site.lon_deg)
         return None
 
-    def cell_for(self, tag: Geotag | None, site: SiteConfig | None) -> GridCellRef | None:
-        """The cell of an event (the 1.0 field), or None."""
-        placed = self.place(tag, site)
-        return None if placed is None else placed.cell
-
     def _site_cell(self, site: SiteConfig, cell_id: str) -> Placement:
         cell = self.index.cell(cell_id) if self.index is not None else None
         if cell is not None:
@@ -168,18 +163,28 @@ def _placement(cell: GridCell, source: Literal["lookup", "site"], name: str | No
     )
 
 
-def routing_fields(
-    placement: Placement | None, kind: EventKind, categories: CaseCategoriesConfig
-) -> dict[str, Any]:
-    """The alert's district fields: cell, levels, officer team, routing key, event class (see schema 1.1)."""
+@dataclass(frozen=True)
+class Routing:
+    """The alert's district fields (schema 1.1): the cell, every level, the officer team, the routing key
+    and the platform's event class."""
+
+    grid_cell: GridCellRef | None
+    grid_levels: GridLevels | None
+    officer_team: str | None
+    routing_key: str | None
+    case_category: CaseCategory | None
+
+
+def routing_of(placement: Placement | None, kind: EventKind, categories: CaseCategoriesConfig) -> Routing:
+    """Where the ticket goes: `routing_key` is `<finest area id>/<kind>`, None without a placement."""
     category = categories.for_kind(kind)
-    return {
-        "grid_cell": placement.cell if placement else None,
-        "grid_levels": placement.levels if placement else None,
-        "officer_team": placement.officer_team if placement else None,
-        "routing_key": f"{placement.finest_area_id()}/{kind.value}" if placement else None,
-        "case_category": CaseCategory(**category.model_dump()) if category is not None else None,
-    }
+    return Routing(
+        grid_cell=placement.cell if placement else None,
+        grid_levels=placement.levels if placement else None,
+        officer_team=placement.officer_team if placement else None,
+        routing_key=f"{placement.finest_area_id()}/{kind.value}" if placement else None,
+        case_category=CaseCategory(**category.model_dump()) if category is not None else None,
+    )
 
 
 def _number(details: Mapping[str, Any], key: str) -> float | None:

@@ -27,7 +27,7 @@ from alerts.enrich import (
     kind_fields,
     location_of,
     resolve_geotag,
-    routing_fields,
+    routing_of,
 )
 from alerts.evidence import EvidencePlan, EvidenceWriter
 from alerts.evidence_store import EvidenceStore
@@ -176,6 +176,7 @@ class AlertPipeline:
     ) -> Alert:
         assert decision.record is not None and decision.phase is not None and decision.update_seq is not None
         m = event.model
+        routing = routing_of(placement, event.kind, self.config.case_categories)
         return Alert(
             alert_id=alert_id,
             incident_id=decision.record.incident_id,
@@ -193,7 +194,11 @@ class AlertPipeline:
             confidence=min(1.0, max(0.0, float(event.confidence))),
             box_xyxy=_box(event.box_xyxy),
             location=location_of(tag) if tag is not None else None,
-            **routing_fields(placement, event.kind, self.config.case_categories),
+            grid_cell=routing.grid_cell,
+            grid_levels=routing.grid_levels,
+            officer_team=routing.officer_team,
+            routing_key=routing.routing_key,
+            case_category=routing.case_category,
             evidence=evidence,
             model=ModelInfo(name=m.name, version=m.version, sha256=m.sha256) if m is not None else None,
             node_id=self.node_id,
