@@ -25,7 +25,9 @@ roughly equal "population". How many children each parent gets is allocated by i
 vertices round alike, so the tiling survives.
 
 This is sample data for the demo, tests and benchmarks; it shares nothing with the lookup code that
-reads it (alerts/grid.py) but the GCJ-02 transform, which the file is meant to be drawn with.
+reads it (alerts/grid.py) but the GCJ-02 transform, which the file is meant to be drawn with. Needs
+shapely >= 2.2 on GEOS >= 3.14 (coverage cleaning); `tests/benchmarks/test_district_scenario.py` checks
+that it rebuilds the committed files byte for byte.
 """
 
 from __future__ import annotations
