@@ -156,7 +156,10 @@ def run_alerts(out: Path, *, bootstrap: str | None = None, backlog: int = 10_000
         part = [{k: v for k, v in r.items() if k != "section"} for r in rows if r["section"] == section]
         tables.append(f"{section}\n\n{markdown_table(part)}")
     thr = next((r for r in rows if r["section"] == "throughput"), {})
-    summary = {"relay_alerts_per_s": round(float(thr.get("relay_alerts_per_s", 0.0)), 1)}
+    summary: dict[str, Any] = {"relay_alerts_per_s": round(float(thr.get("relay_alerts_per_s", 0.0)), 1)}
+    for r in rows:
+        if r["section"] == "grid" and str(r.get("cells_from", "")).startswith("sample district"):
+            summary["district_grid_lookups_per_s"] = round(float(r["single_lookups_per_s"]))
     return SuiteResult("alerts", out, "\n".join(tables), summary, [], _written(out, "alerts", pngs))
 
 

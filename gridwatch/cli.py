@@ -86,6 +86,13 @@ def _add_alerts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             c.add_argument("--status", choices=["pending", "sent", "all"], default="all")
             c.add_argument("--limit", type=int, default=50)
             c.add_argument("--json", action="store_true", help="one JSON alert per line")
+            c.add_argument("--since", help="created at or after: `today` (local midnight), a duration back "
+                           "(`90m`, `24h`, `7d`) or an ISO-8601 date/time (local time unless it has an offset)")
+            c.add_argument("--kind", help="only this kind (fire, smoke, throw, construction)")
+            for level in ("street", "community", "grid", "micro-grid"):
+                c.add_argument(f"--{level}", metavar="ID_OR_NAME", help=f"only alerts in this {level} (id or name)")
+            c.add_argument("--group-by", choices=["street", "community", "grid", "micro_grid", "officer_team", "kind"],
+                           help="count the matching alerts per area, team or kind (--limit does not apply)")
         elif name == "tail":
             c.add_argument("--from-beginning", action="store_true")
             c.add_argument("--max", type=int, default=0, help="stop after this many (0: follow)")

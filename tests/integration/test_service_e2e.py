@@ -75,14 +75,21 @@ cameras:
       url: rtsp://admin:${{CAM_PASSWORD}}@127.0.0.1:{rtsp.port}/fire
       clip_buffer_s: 20
     detectors: {{fire: {{}}}}
-    site: {{lat_deg: 30.2472, lon_deg: 120.2021, accuracy_m: 25}}
+    site: {{lat_deg: 34.8102, lon_deg: 113.2745, accuracy_m: 25}}
 alerts:
   outbox: {{path: {work}/outbox.sqlite3}}
   kafka: {{bootstrap_servers: ["{kafka_broker.bootstrap}"], topic: {topic}}}
   evidence:
     store: {{type: local, dir: {work}/evidence}}
     scratch_dir: {work}/evidence-tmp
-  grid: {{path: {REPO}/configs/grid/sample-district.geojson}}
+  grid:
+    path: {REPO}/configs/grid/sample-district.geojson
+    levels:
+      street: {{id_property: street_id, name_property: street_name}}
+      community: {{id_property: community_id, name_property: community_name}}
+      grid: {{id_property: grid_id, name_property: grid_name}}
+      micro_grid: {{id_property: id, name_property: name}}
+    officer_team_property: officer_team
 """, encoding="utf-8")
     proc = GridwatchProcess(config, work, http_port=port, env={"CAM_PASSWORD": CANARY}).start()
     try:
@@ -109,7 +116,12 @@ def test_fire_alert_reaches_kafka_and_validates(running_service: RunningService)
         assert msg["headers"]["alert_id"] == alert["alert_id"].encode()
         assert alert["kind"] == "fire" and alert["phase"] == "start"
         assert alert["node_id"] == "it-node-1"
-        assert alert["grid_cell"]["id"] == "GW-03"
+        assert alert["grid_cell"]["id"] == "SJ-02-08-02-1"  # the made-up sample district's micro-grid
+        assert alert["schema_version"] == "1.1" and alert["officer_team"] == "OT-0548"
+        assert [alert["grid_levels"][lv]["id"] for lv in ("street", "community", "grid", "micro_grid")] == [
+            "SJ-02", "SJ-02-08", "SJ-02-08-02", "SJ-02-08-02-1"]
+        assert alert["routing_key"] == "SJ-02-08-02-1/fire"
+        assert alert["case_category"]["minor_name"] == "火灾" and alert["case_category"]["placeholder"] is True
         assert alert["location"]["gcj02"]["lat"] != alert["location"]["lat"]
 
 
