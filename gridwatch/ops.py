@@ -138,7 +138,9 @@ class Operations:
             log.error("config reload (%s) rejected; still running version %s:\n%s", why,
                       self.service.loaded.version, "\n".join(f"  - {p}" for p in self.last_reload_error))
             return False
-        if new.version == self.service.loaded.version:
+        if new.version == self.service.loaded.version and new.root == self.service.loaded.root:
+            # Same text and same resolved values: a secret changed in its file or the environment (e.g.
+            # a fixed Kafka password) makes `root` differ, so SIGHUP applies it.
             log.info("config reload (%s): file unchanged (version %s)", why, new.version)
             return True
         try:
@@ -215,6 +217,9 @@ class Operations:
             health = service.alerts.health()
             out["outbox"] = {"pending": ob.pending, "max_rows": ob.max_rows, "over_high_water": ob.over_high_water,
                              "ok": health.ok, "reason": health.reason}
+            relay = service.alerts.relay
+            if relay is not None:
+                out["kafka"] = {"reachable": relay.reachable(), "last_error": relay.stats.last_error or None}
         if self.cluster is not None:
             out["cluster"] = self.cluster.status()
         return out
