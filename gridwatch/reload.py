@@ -125,8 +125,8 @@ def apply_reload(service: Service, new: LoadedConfig) -> ReloadPlan:
                 plan.failed.append(cid)
                 log.error("config reload: camera %s not started: %s", cid, exc)
     log.info(
-        "config reloaded to version %s: %d added, %d removed, %d restarted, %d reconfigured, %d failed",
+        "config reloaded to version %s: %d added, %d removed, %d restarted, %d reconfigured, %d failed%s",
         new.version, len(plan.added), len(plan.removed), len(plan.restarted), len(plan.reconfigured),
-        len(plan.failed),
+        len(plan.failed), "; kafka relay reconnected" if plan.kafka_reconnect else "",
     )
     return plan
