@@ -37,7 +37,7 @@ from alerts.enrich import trajectory_array
 from alerts.evidence_store import EvidenceStore, SweepResult, make_store, sweep
 from alerts.schema import Evidence
 from detectors.event import Event, EventKind
-from foundation.errors import GridwatchError, PublishError
+from foundation.errors import ConfigError, GridwatchError, PublishError
 from ingest.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,11 @@ class EvidenceWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._next_sweep = 0.0
-        config.scratch_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            config.scratch_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.evidence.scratch_dir: cannot create {config.scratch_dir}: "
+                              f"{exc.strerror or exc}") from exc
 
     # -- planning (caller's thread) -----------------------------------------------------------------
 

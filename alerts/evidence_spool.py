@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from alerts.evidence_store import StoredObject, check_key
-from foundation.errors import PublishError
+from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,11 @@ class SpoolingStore:
         """Start the uploader; evidence spooled by an earlier run goes first (oldest first)."""
         if self._thread is not None:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.evidence.store.spool_dir: cannot create {self.root}: "
+                              f"{exc.strerror or exc}") from exc
         self._refresh_counts()
         self._stop.clear()
         self._stop_deadline = float("inf")

@@ -19,7 +19,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
-from foundation.errors import PublishError
+from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,10 @@ class LocalEvidenceStore:
 
     def __init__(self, config: LocalStoreConfig) -> None:
         self.root = config.dir.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.evidence.store.dir: cannot create {self.root}: {exc.strerror or exc}") from exc
         self.public_base_url = config.public_base_url.rstrip("/") if config.public_base_url else None
 
     def path_for(self, key: str) -> Path:

@@ -26,7 +26,8 @@ _REFUSED = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Inva
 _MISSING = {"NoSuchBucket"}
 
 
-def _boto3() -> Any:
+def require_boto3() -> Any:
+    """boto3 and botocore's Config, or MissingExtraError naming the `s3` extra."""
     try:
         import boto3  # noqa: PLC0415 - optional `s3` extra
         from botocore.config import Config  # noqa: PLC0415
@@ -47,7 +48,7 @@ class S3EvidenceStore:
         self._client = client if client is not None else self._make_client()
 
     def _make_client(self) -> Any:
-        boto3, config_cls = _boto3()
+        boto3, config_cls = require_boto3()
         cfg = self.config
         return boto3.session.Session().client(
             "s3",

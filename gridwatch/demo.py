@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from foundation.errors import ModelError
+from foundation.errors import MissingExtraError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ def prepare(workdir: Path) -> dict[str, str]:
             from models.export import export_onnx
 
             export_onnx("yolov8n.yaml", model, imgsz=DEMO_MODEL_IMGSZ)
+        except MissingExtraError as exc:
+            raise MissingExtraError("export", "the demo (its model is exported by Ultralytics)", "Ultralytics") from exc
         except ModelError as exc:
-            raise ModelError(
-                f"demo model: {exc} (install the `export` extra: pip install 'gridwatch[export]')"
-            ) from exc
+            raise ModelError(f"demo model: {exc}") from exc
     return {
         "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
         "GRIDWATCH_CONFIGS_DIR": str((REPO_ROOT / "configs").resolve()),

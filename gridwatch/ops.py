@@ -92,7 +92,12 @@ class Operations:
         if not metrics.enabled:
             return
         handler = _handler_for(self)
-        self._server = ThreadingHTTPServer((metrics.address, metrics.port), handler)
+        try:
+            self._server = ThreadingHTTPServer((metrics.address, metrics.port), handler)
+        except OSError as exc:  # port taken, address not on this host, name that does not resolve
+            reason = exc.strerror or str(exc)
+            raise ConfigError(f"service.metrics: cannot listen on {metrics.address}:{metrics.port}: {reason} "
+                              "(set service.metrics.address/port, or enabled: false)") from exc
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="gw-http", daemon=True)
         self._thread.start()
