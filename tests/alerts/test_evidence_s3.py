@@ -119,13 +119,16 @@ def test_a_store_that_stops_answering_never_delays_alerts_and_evidence_catches_u
         s3.resume()
     assert spool.drain(60), spool.stats.last_error
     client: Any = s3.client()
+    secrets = (s3.secret_access_key, s3.access_key_id)
     for a in alerts:
         assert a is not None
+        assert not any(secret in a.model_dump_json() for secret in secrets)  # canaries: the store's keys
         for uri in (a.evidence.snapshot_uri, a.evidence.snapshot_annotated_uri):
             assert uri is not None
             head = client.head_object(Bucket=s3.bucket, Key=object_key(uri))
             assert head["ContentType"] == "image/jpeg"
             assert head["Metadata"] == {"alert-id": a.alert_id, "kind": "fire", "source": a.source}
+            assert not any(secret in f"{uri} {head['Metadata']}" for secret in secrets)
     p.close()
 
 
