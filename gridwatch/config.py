@@ -28,6 +28,7 @@ from foundation.errors import ConfigError
 from foundation.yamlsafe import YamlDocument, load_yaml, read_text
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.configload import deep_merge, describe_errors, validate
+from gridwatch.resources import config_environment
 from ingest.config import IngestConfig, SourceConfig
 from models.config import ModelConfig
 
@@ -240,7 +241,7 @@ def resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str,
 
 def load_config_text(text: str, source: str = "<string>", env: Mapping[str, str] | None = None) -> LoadedConfig:
     """Parse, validate and resolve a config; ConfigError lists every problem with file, line and key."""
-    doc = load_yaml(text, source=source, env=env)
+    doc = load_yaml(text, source=source, env=config_environment(env))
     root = validate(GridwatchConfig, doc)
     cameras, problems = resolve_cameras(doc, root)
     if problems:

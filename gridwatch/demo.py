@@ -13,11 +13,12 @@ import os
 from pathlib import Path
 
 from foundation.errors import MissingExtraError, ModelError
+from gridwatch.resources import CONFIGS_DIR, DEMO_CONFIG  # package data (see gridwatch/resources.py)
+
+__all__ = ["CONFIGS_DIR", "DEMO_CONFIG", "DEMO_MODEL_IMGSZ", "default_workdir", "prepare"]
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = REPO_ROOT / "configs" / "demo.yaml"
 DEMO_MODEL_IMGSZ = 320
 DEMO_CLIPS = {
     "demo-fire.mp4": ("fire", 7, ("orange_sign",)),
@@ -26,7 +27,13 @@ DEMO_CLIPS = {
 
 
 def default_workdir() -> Path:
-    return Path(os.environ.get("GRIDWATCH_DEMO_DIR", REPO_ROOT / "var" / "demo"))
+    """Where the demo writes (a user location, never the installed package): $GRIDWATCH_DEMO_DIR, else
+    $GRIDWATCH_CACHE/demo, else var/demo under the working directory."""
+    if os.environ.get("GRIDWATCH_DEMO_DIR"):
+        return Path(os.environ["GRIDWATCH_DEMO_DIR"])
+    if os.environ.get("GRIDWATCH_CACHE"):
+        return Path(os.environ["GRIDWATCH_CACHE"]) / "demo"
+    return Path.cwd() / "var" / "demo"
 
 
 def prepare(workdir: Path) -> dict[str, str]:
@@ -54,5 +61,5 @@ def prepare(workdir: Path) -> dict[str, str]:
             raise ModelError(f"demo model: {exc}") from exc
     return {
         "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
-        "GRIDWATCH_CONFIGS_DIR": str((REPO_ROOT / "configs").resolve()),
+        "GRIDWATCH_CONFIGS_DIR": str(CONFIGS_DIR.resolve()),
     }
