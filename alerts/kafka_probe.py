@@ -18,7 +18,6 @@ config key of any file involved, and never a secret.
 
 from __future__ import annotations
 
-import logging
 import socket
 import ssl
 import time
@@ -32,8 +31,6 @@ from alerts.config import KafkaConfig
 from alerts.kafka_settings import listener_name, split_server, uses_sasl, uses_tls
 from alerts.kafka_wire import KafkaWire, SaslAnswer, WireError, scram_client
 from foundation.errors import PublishError
-
-log = logging.getLogger(__name__)
 
 _POST_HANDSHAKE_READ_S = 1.0
 
