@@ -195,7 +195,9 @@ class LocalStoreConfig(BaseModel):
 
 
 class S3StoreConfig(BaseModel):
-    """Evidence objects in an S3-compatible store (MinIO, Ceph, OSS/COS S3 APIs), written with SigV4 PUTs."""
+    """Evidence objects in an S3-compatible store (MinIO, Ceph, OSS/COS S3 APIs) through boto3 (the `s3`
+    extra). Evidence is spooled locally first and uploaded in the background, so a store that is down
+    never delays an alert; the spool catches up when the store is back."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -212,6 +214,34 @@ class S3StoreConfig(BaseModel):
         description="URL prefix that serves the bucket's keys; without it URIs are s3://bucket/key.",
     )
     timeout_s: float = Field(default=10.0, gt=0.0, le=300.0, description="HTTP timeout per request.")
+    ca_bundle: Path | None = Field(
+        default=None, description="CA bundle (PEM) that verifies an https endpoint; None: the system CAs."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, le=20,
+        description="Attempts per request inside boto3 (standard retry mode: backoff with jitter).",
+    )
+    spool_dir: Path = Field(
+        default=Path("var/evidence-spool"),
+        description="Local directory of evidence waiting for upload; keep it on persistent storage so "
+        "evidence survives a restart.",
+    )
+    spool_max_mb: float = Field(
+        default=2048.0, gt=0.0, le=1e7,
+        description="Largest spool; beyond it the oldest waiting evidence is dropped and counted.",
+    )
+    retry_backoff_initial_s: float = Field(
+        default=1.0, gt=0.0, le=600.0, description="First wait after a failed upload; doubles per failure."
+    )
+    retry_backoff_max_s: float = Field(
+        default=60.0, gt=0.0, le=3600.0, description="Cap of the upload retry backoff."
+    )
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> S3StoreConfig:
+        if self.retry_backoff_max_s < self.retry_backoff_initial_s:
+            raise ValueError("retry_backoff_max_s must be >= retry_backoff_initial_s")
+        return self
 
     @field_validator("endpoint_url")
     @classmethod

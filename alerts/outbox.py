@@ -177,6 +177,10 @@ class Outbox:
         self._inserted = self._duplicates = self._rejected = self._evicted = self._marked = self._pruned = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.outbox.path: cannot create the folder {self.path.parent}: "
+                              f"{exc.strerror or exc}") from exc
+        try:
             self._db = sqlite3.connect(
                 str(self.path), timeout=config.busy_timeout_s, isolation_level=None, check_same_thread=False
             )
@@ -193,7 +197,7 @@ class Outbox:
                     f"outbox {self.path}: file format {version}, this version reads {_FILE_VERSION}"
                 )
         except sqlite3.Error as exc:
-            raise ConfigError(f"outbox {self.path}: cannot open SQLite database: {exc}") from exc
+            raise ConfigError(f"alerts.outbox.path: cannot open the SQLite outbox {self.path}: {exc}") from exc
         self._pending = 0
         self._total = 0
         self.refresh_counts()

@@ -19,9 +19,11 @@ from kafka.errors import KafkaError
 
 from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
 from alerts.grid import GridLevel
+from alerts.kafka_probe import connection_error
+from alerts.kafka_settings import security_settings
 from alerts.outbox import JsonMatch, Outbox, OutboxRow
-from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer, security_settings
-from foundation.errors import ConfigError, PublishError
+from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer
+from foundation.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,8 @@ def tail_topic(
     """Follow the alerts topic (all partitions, no consumer group) until max_messages, timeout or stop."""
     try:
         consumer = KafkaConsumer(**security_settings(config), group_id=None, enable_auto_commit=False)
-    except KafkaError as exc:
-        raise PublishError(f"kafka {','.join(config.bootstrap_servers)}: cannot connect: {exc}") from exc
+    except (KafkaError, OSError) as exc:
+        raise connection_error(config, "alerts tail", exc) from exc
     try:
         partitions = consumer.partitions_for_topic(config.topic)
         if not partitions:

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from detectors.zones import check_polygons
+
 Point = tuple[float, float]
 
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -539,9 +541,7 @@ class FireConfig(BaseModel):
     @field_validator("zones", "masks")
     @classmethod
     def _polygons(cls, value: list[list[Point]]) -> list[list[Point]]:
-        for i, poly in enumerate(value):
-            if len(poly) < 3:
-                raise ValueError(f"polygon {i} has {len(poly)} points; a polygon needs at least 3")
+        check_polygons(value)
         return value
 
     @model_validator(mode="after")
