@@ -187,7 +187,7 @@ class FlameCueConfig(BaseModel):
         "one); blobs below it are rejected as 'dim'. Raising it demands a larger bright core.",
     )
     inner_luma_step: int = Field(
-        default=10,
+        default=6,
         ge=1,
         le=255,
         description="Brightness change (Y levels) beyond the previous frame's 3x3 range for a pixel inside "
@@ -195,14 +195,14 @@ class FlameCueConfig(BaseModel):
         "flames.",
     )
     inner_warmth_step: int = Field(
-        default=12,
+        default=8,
         ge=1,
         le=255,
         description="Colour change (Cr - Cb levels) beyond the previous frame's 3x3 range for a pixel to count "
         "as changed (a flame shifting between orange and yellow); raising it ignores more colour noise.",
     )
     min_inner_change: float = Field(
-        default=0.1,
+        default=0.08,
         ge=0.0,
         le=2.0,
         description="Inner change a blob needs to count as flickering when its outline stays put: twice the "

@@ -283,6 +283,8 @@ class FineView:
     prev_mask: NDArray[np.bool_]
     prev_unshifted: NDArray[np.uint8] | None = None
     """The previous crop without the sway correction (None when no sway was measured)."""
+    scale: float = 1.0
+    """Fine-view pixels per source pixel (above 1 when the camera is narrower than `fine_width_px`)."""
 
 
 def fine_view(
@@ -316,7 +318,9 @@ def fine_view(
     # Crops are brought to one scale (the frame as if `fine_width_px` wide), so the edge tolerance means
     # the same share of the view whatever the camera's resolution.
     f = cfg.fine_width_px / src_w
-    if abs(f - 1.0) > 0.05:
+    if abs(f - 1.0) <= 0.05:
+        f = 1.0
+    else:
         size = (max(1, round((x2 - x1) * f)), max(1, round((y2 - y1) * f)))
         interp = cv2.INTER_AREA if f < 1.0 else cv2.INTER_LINEAR
         now_crop = np.asarray(cv2.resize(now_crop, size, interpolation=interp), np.uint8)
@@ -330,6 +334,7 @@ def fine_view(
         now_mask=flame_colour_mask(now_crop, cfg, means=means),
         prev_mask=flame_colour_mask(prev_crop, cfg, means=prev.means),
         prev_unshifted=None if still is None else np.ascontiguousarray(still),
+        scale=f,
     )
 
 
@@ -362,11 +367,14 @@ def fine_inner_change(view: FineView, cfg: FlameCueConfig) -> float:
     # With and without the measured sway, and the smaller: a sway measured on a person walking past (the
     # only texture left when the flame-coloured area is hidden from the measurement) must not turn a
     # textured floor into turbulence; turbulence stays high whichever way the crops are aligned.
+    # The tolerance is one source pixel (more fine-view pixels when the crops were enlarged), so
+    # compression noise along a small camera's edges is not turbulence.
+    tolerance = max(1, round(view.scale))
     best = 2.0
     for before in (view.prev, view.prev_unshifted):
         if before is None:
             continue
-        maps = change_maps(now, ycrcb(before), cfg.inner_luma_step, cfg.inner_warmth_step)
+        maps = change_maps(now, ycrcb(before), cfg.inner_luma_step, cfg.inner_warmth_step, tolerance)
         best = min(best, float(inner_change(maps, region, full)[0][0]))
     return best
 
