@@ -44,7 +44,7 @@ Image = NDArray[np.uint8]
 Box = tuple[float, float, float, float]
 Category = Literal["fire", "distractor"]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever drawing changes, so cached clips of an older drawing are made again."""
 
 FPS_CHOICES: tuple[float, ...] = (10.0, 15.0, 25.0, 30.0)
@@ -109,7 +109,7 @@ def make_clip(category: Category, seed: int) -> StreetClip:
             smoke_opacity=float(rng.uniform(0.4, 0.75)),
             wind_px_s=float(rng.uniform(-25.0, 25.0)),
         )
-    positions = []
+    positions: list[float] = []
     for d in distractors:
         # Look-alikes stand beside the fire, never on it: an orange sign may be right next to it.
         near = (70.0, 130.0) if d == "orange_sign" and category == "fire" else (140.0, 500.0)
@@ -222,6 +222,8 @@ def encode(path: Path, frames: Iterator[Image], fps: float, codec: str, bitrate_
     n = 0
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=rate)
+        if not isinstance(stream, av.VideoStream):
+            raise ValueError(f"{codec} is not a video encoder")
         stream.pix_fmt = "yuv420p"
         stream.bit_rate = bitrate_kbps * 1000
         gop = str(max(1, round(2 * fps)))
@@ -277,7 +279,7 @@ def write_clip(clip: StreetClip, out_dir: str | Path) -> ClipFiles:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Write independent street-scene fire clips with ground truth.")
     ap.add_argument("--out", default="var/street", help="output directory")
-    ap.add_argument("--seeds", type=int, nargs="+", required=True, help="seeds (each makes a fire and a look-alike clip)")
+    ap.add_argument("--seeds", type=int, nargs="+", required=True, help="each makes a fire and a look-alike clip")
     ap.add_argument("--png", action="store_true", help="also write a still of each clip's last frame")
     args = ap.parse_args(argv)
     for clip in suite(args.seeds):

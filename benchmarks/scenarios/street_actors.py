@@ -65,7 +65,8 @@ class WarningLamp:
         for k in range(0, bar_w, 16):
             bar[:, k : k + 8] = (40, 40, 200)
         shade = 0.25 if self.night else (0.6 if self.dim else 1.0)
-        paste(frame, round(self.x - 22), round(self.y + self.r + 4), bar * np.float32(shade), np.ones((10, bar_w), np.float32))
+        bar_alpha = np.ones((10, bar_w), np.float32)
+        paste(frame, round(self.x - 22), round(self.y + self.r + 4), bar * np.float32(shade), bar_alpha)
         lens, half = disc(self.r)
         for lx, phase in lamps:
             level = self._level(t, phase)
@@ -133,9 +134,10 @@ class SodiumLight:
         glow(frame, self.x, self.head_y + 4, self.halo, (20.0, 130.0, 255.0), 0.8 * ripple)
         pool = np.zeros((60, 200), np.float32)
         cv2.ellipse(pool, (100, 30), (90, 22), 0, 0, 360, 1.0, -1)
-        pool = cv2.GaussianBlur(pool, (0, 0), 12)
+        pool = np.asarray(cv2.GaussianBlur(pool, (0, 0), 12), np.float32)
         gain = (0.55 if self.night else 0.25) * ripple
-        add_light(frame, round(self.x - 100), round(self.ground - 40), pool[..., None] * np.array((10, 70, 140), np.float32) * np.float32(gain))
+        light = pool[..., None] * np.array((10, 70, 140), np.float32) * np.float32(gain)
+        add_light(frame, round(self.x - 100), round(self.ground - 40), light)
 
 
 class Car:
@@ -153,7 +155,8 @@ class Car:
         self.stop_at = float(rng.uniform(0.3, 0.7)) * layout.width if rng.random() < 0.4 else None
         self.stop_s = float(rng.uniform(1.5, 4.0))
         self.width = layout.width
-        self.paint = np.array(paint, np.float32) * np.float32(0.7 if lighting == "dusk" else (0.3 if lighting == "night" else 1.0))
+        shade = 0.7 if lighting == "dusk" else (0.3 if lighting == "night" else 1.0)
+        self.paint = np.array(paint, np.float32) * np.float32(shade)
         self.lights = lighting != "day"
 
     def _x(self, t: float) -> float | None:
@@ -171,34 +174,35 @@ class Car:
         x = self._x(t)
         if x is None:
             return
-        L, H = round(self.len), round(self.hgt)
-        body = np.zeros((H, L, 3), np.float32)
-        alpha = np.zeros((H, L), np.float32)
-        lower = round(H * 0.5)
-        cv2.rectangle(alpha, (0, lower), (L - 1, H - 8), 1.0, -1)
-        roof = np.array([(round(L * 0.22), lower), (round(L * 0.33), 2), (round(L * 0.7), 2), (round(L * 0.82), lower)], np.int32)
+        length, height = round(self.len), round(self.hgt)
+        body = np.zeros((height, length, 3), np.float32)
+        alpha = np.zeros((height, length), np.float32)
+        lower = round(height * 0.5)
+        cv2.rectangle(alpha, (0, lower), (length - 1, height - 8), 1.0, -1)
+        corners = [(0.22, lower), (0.33, 2), (0.7, 2), (0.82, lower)]
+        roof = np.array([(round(length * k), y) for k, y in corners], np.int32)
         cv2.fillPoly(alpha, [roof], 1.0)
         body[:] = self.paint
         body[lower - 2 : lower + 3] = self.paint * 1.5 + 30  # light on the shoulder line
-        win = np.zeros((H, L), np.float32)
+        win = np.zeros((height, length), np.float32)
         cv2.fillPoly(win, [roof + np.array([(5, -3), (4, 4), (-4, 4), (-5, -3)], np.int32)], 1.0)
         body[win > 0] = (70.0, 60.0, 55.0)
-        for wx in (round(L * 0.2), round(L * 0.8)):
-            cv2.circle(alpha, (wx, H - 10), round(H * 0.17), 1.0, -1)
-            cv2.circle(body, (wx, H - 10), round(H * 0.17), (25.0, 25.0, 25.0), -1)
+        for wx in (round(length * 0.2), round(length * 0.8)):
+            cv2.circle(alpha, (wx, height - 10), round(height * 0.17), 1.0, -1)
+            cv2.circle(body, (wx, height - 10), round(height * 0.17), (25.0, 25.0, 25.0), -1)
         if self.dir < 0:
             body, alpha = body[:, ::-1].copy(), alpha[:, ::-1].copy()
-        x0, y0 = round(x), round(self.y - H)
+        x0, y0 = round(x), round(self.y - height)
         paste(frame, x0, y0, body, alpha)
         if self.lights:
-            front = x0 + (L - 4 if self.dir > 0 else 4)
-            back = x0 + (4 if self.dir > 0 else L - 4)
-            ly = y0 + round(H * 0.6)
+            front = x0 + (length - 4 if self.dir > 0 else 4)
+            back = x0 + (4 if self.dir > 0 else length - 4)
+            ly = y0 + round(height * 0.6)
             glow(frame, front, ly, 5.0, (215.0, 240.0, 255.0), 1.6)
             glow(frame, back, ly, 4.0, (20.0, 20.0, 230.0), 1.2)
             beam = np.zeros((40, 220), np.float32)
             cv2.fillPoly(beam, [np.array([(0, 18), (219, 0), (219, 39), (0, 22)], np.int32)], 1.0)
-            beam = cv2.GaussianBlur(beam, (0, 0), 8)
+            beam = np.asarray(cv2.GaussianBlur(beam, (0, 0), 8), np.float32)
             if self.dir < 0:
                 beam = beam[:, ::-1].copy()
             bx = front if self.dir > 0 else front - 220
@@ -214,7 +218,8 @@ class Walker:
         self.y = layout.pavement_y + (layout.kerb_y - layout.pavement_y) * rng.uniform(0.3, 0.95)
         self.dir = 1 if rng.random() < 0.5 else -1
         self.speed = float(rng.uniform(25, 60)) * s
-        self.x0 = float(rng.uniform(0.1, 0.6) * layout.width) if self.dir > 0 else float(rng.uniform(0.4, 0.9) * layout.width)
+        start = rng.uniform(0.1, 0.6) if self.dir > 0 else rng.uniform(0.4, 0.9)
+        self.x0 = float(start * layout.width)
         self.pause_at = float(rng.uniform(0.2, 0.6) * duration_s)
         self.pause_s = float(rng.uniform(1.5, 4.0))
         jackets = ((40.0, 40.0, 200.0), (20.0, 110.0, 245.0), (30.0, 30.0, 160.0))
@@ -227,26 +232,26 @@ class Walker:
         walked = t if t < self.pause_at else max(self.pause_at, t - self.pause_s)
         moving = not (self.pause_at <= t < self.pause_at + self.pause_s)
         x = self.x0 + self.dir * self.speed * walked
-        T = self.tall
-        pw, ph = round(T * 0.7), round(T) + 4
+        tall = self.tall
+        pw, ph = round(tall * 0.7), round(tall) + 4
         patch = np.zeros((ph, pw, 3), np.float32)
         alpha = np.zeros((ph, pw), np.float32)
         cx = pw // 2
         swing = math.sin(2 * math.pi * 1.8 * t) * (0.35 if moving else 0.04)
-        hip = (cx, round(T * 0.55))
+        hip = (cx, round(tall * 0.55))
         for sgn in (1, -1):  # legs
-            foot = (round(cx + sgn * swing * T * 0.3), ph - 2)
-            cv2.line(alpha, hip, foot, 1.0, max(2, round(T * 0.07)))
-            cv2.line(patch, hip, foot, self.trousers, max(2, round(T * 0.07)))
-        torso = np.array([(cx - round(T * 0.1), round(T * 0.2)), (cx + round(T * 0.1), round(T * 0.2)),
-                          (cx + round(T * 0.09), round(T * 0.56)), (cx - round(T * 0.09), round(T * 0.56))], np.int32)
+            foot = (round(cx + sgn * swing * tall * 0.3), ph - 2)
+            cv2.line(alpha, hip, foot, 1.0, max(2, round(tall * 0.07)))
+            cv2.line(patch, hip, foot, self.trousers, max(2, round(tall * 0.07)))
+        corners = [(-0.1, 0.2), (0.1, 0.2), (0.09, 0.56), (-0.09, 0.56)]
+        torso = np.array([(cx + round(tall * dx), round(tall * dy)) for dx, dy in corners], np.int32)
         cv2.fillPoly(alpha, [torso], 1.0)
         cv2.fillPoly(patch, [torso], self.jacket)
-        shoulder = (cx, round(T * 0.23))
+        shoulder = (cx, round(tall * 0.23))
         for sgn in (1, -1):  # arms in jacket sleeves
-            hand = (round(cx - sgn * swing * T * 0.25), round(T * 0.5))
-            cv2.line(alpha, shoulder, hand, 1.0, max(2, round(T * 0.055)))
-            cv2.line(patch, shoulder, hand, self.jacket, max(2, round(T * 0.055)))
-        cv2.circle(alpha, (cx, round(T * 0.11)), round(T * 0.08), 1.0, -1)
-        cv2.circle(patch, (cx, round(T * 0.11)), round(T * 0.08), self.skin, -1)
+            hand = (round(cx - sgn * swing * tall * 0.25), round(tall * 0.5))
+            cv2.line(alpha, shoulder, hand, 1.0, max(2, round(tall * 0.055)))
+            cv2.line(patch, shoulder, hand, self.jacket, max(2, round(tall * 0.055)))
+        cv2.circle(alpha, (cx, round(tall * 0.11)), round(tall * 0.08), 1.0, -1)
+        cv2.circle(patch, (cx, round(tall * 0.11)), round(tall * 0.08), self.skin, -1)
         paste(frame, round(x - pw / 2), round(self.y - ph), patch, alpha)

@@ -178,7 +178,8 @@ class Flame:
             r = radius * (0.5 + 0.5 * cool)
             heat += np.float32(0.7 * cool) * np.exp(-((u - pu) ** 2 + ((v - pv) * 2.0) ** 2) / (2 * r * r))
         base = self._envelope(u, v, np.zeros_like(u), np.full_like(u, 0.45))
-        out: Float = np.clip((1.0 - np.exp(-1.4 * heat)) * (0.55 + 0.6 * n) + 0.6 * base * n, 0.0, 1.0).astype(np.float32)
+        glow = (1.0 - np.exp(-1.4 * heat)) * (0.55 + 0.6 * n)
+        out: Float = np.clip(glow + 0.6 * base * n, 0.0, 1.0).astype(np.float32)
         return out
 
 
@@ -207,7 +208,11 @@ class SmokePlume:
         drift = np.float32(self.s.wind_px_s / 45.0 * tall) * z
         centre = (xx + x0 - self.s.base_x - drift) / np.float32(0.5 * (0.8 * w + 0.55 * tall * z) + 1.0)
         body = np.clip(1.0 - centre**2, 0.0, 1.0) * np.clip(1.0 - z, 0.0, 1.0) ** 0.7 * np.clip(z * 8, 0, 1)
-        d = self.noise.fractal((xx + x0) / 18.0, (yy + y0 + 40.0 * t) / 18.0, 0.8 * t, octaves=3)
+        # Smoke is soft: its density is sampled on a grid 4 px apart and smoothed up to the patch.
+        gy, gx = np.mgrid[0 : ph + 4 : 4, 0 : pw + 4 : 4].astype(np.float32)
+        coarse = self.noise.fractal((gx + x0) / 18.0, (gy + y0 + 40.0 * t) / 18.0, 0.8 * t, octaves=3)
+        d = np.asarray(cv2.resize(coarse, (gx.shape[1] * 4, gx.shape[0] * 4), interpolation=cv2.INTER_LINEAR),
+                       np.float32)[:ph, :pw]
         ramp = min(1.0, age / 2.5)
         alpha = np.clip(body * (0.35 + 1.1 * (d - 0.3)), 0.0, 1.0) * np.float32(self.s.smoke_opacity * ramp)
         grey = self.s.smoke_grey * (0.35 if self.night else 1.0)

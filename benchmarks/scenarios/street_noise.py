@@ -36,7 +36,8 @@ class ValueNoise:
         t0 = float(np.floor(t))
         fx = _smooth(x - x0)
         fy = _smooth(y - y0)
-        ft = float(_smooth(np.float32(t - t0)))
+        f = t - t0
+        ft = f * f * (3.0 - 2.0 * f)
         ix = x0.astype(np.int64)
         iy = y0.astype(np.int64)
         out = np.zeros(x.shape, np.float32)

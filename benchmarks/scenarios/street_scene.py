@@ -132,5 +132,5 @@ def _white_lamp_pools(img: Float, layout: StreetLayout, rng: np.random.Generator
         cx, cy = float(rng.uniform(0.1, 0.9) * w), float(layout.kerb_y + rng.uniform(0.1, 0.6) * (h - layout.kerb_y))
         pool = np.zeros((h, w), np.float32)
         cv2.ellipse(pool, (round(cx), round(cy)), (round(w * 0.12), round(h * 0.06)), 0, 0, 360, 1.0, -1)
-        pool = cv2.GaussianBlur(pool, (0, 0), 30)
+        pool = np.asarray(cv2.GaussianBlur(pool, (0, 0), 30), np.float32)
         img += pool[..., None] * np.array([60, 62, 60], np.float32)

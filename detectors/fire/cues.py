@@ -3,10 +3,12 @@
 Both work on a shrunk copy of the frame (`work_width_px`), keep only the previous frame's state they
 need, and return `Candidates` in source pixels.
 
-Flame: flame-coloured blobs whose shape changes between analysed frames. `disorder` is the Jaccard
-distance of this and the previous colour mask inside the blob's box. A sign or a parked red car scores
-near 0; flames 0.2-0.7. Each blob is judged on its own before blobs are grouped into fires (see
-`FlameCue` for the three tests: in-place overlap, motion-compensated disorder, fine-resolution change).
+Flame: flame-coloured blobs that are hot and alive. A flame emits light, so it has bright, not bluish
+pixels in or around it (a sign, a coat or a wooden floor has none); and it changes between analysed
+frames, either inside (bright and dark streaks rise through it while its outline may hold still: see
+`detectors.fire.inner`) or in its outline (`disorder`, the Jaccard distance of this and the previous
+colour mask after the best rigid shift: a sign or a parked car scores near 0, flames 0.2-0.7). Each blob
+is judged on its own before blobs are grouped into fires (see `FlameCue`).
 
 Smoke (experimental): pixels that differ from a slow background model, are grey (low chroma), and are no
 more colourful than the background there; boxes carry a blur ratio (edge energy now over edge energy of
@@ -106,15 +108,17 @@ class _Previous:
 
 
 class FlameCue:
-    """Flame-coloured blobs that flicker; keeps the previous analysed frame of one camera.
+    """Flame-coloured blobs that are hot and flicker; keeps the previous analysed frame of one camera.
 
-    Blobs are seeded only by pixels that have not been flame-coloured for long (`stable_after_frames`),
-    so static orange things never start one and a flame touching them is judged on its own area. Three
-    tests per blob, cheapest first: (1) its pixels were already flame-coloured in place in the
-    previous frame (else it is a lamp switching on or something arriving); (2) its shape changed by at
-    least `min_disorder` even after the best rigid shift (else it is a sign, or a car sliding by); (3) the
-    change survives at fine resolution with an edge tolerance, after compensating the camera's own sway
-    (else it is outline noise of a thin orange strip: a sunset between buildings, compression).
+    Blobs are seeded only by pixels that have not been flame-coloured *and still* for long
+    (`stable_after_frames`), so static orange things never start one and a flame touching them is judged
+    on its own area, while a steady flame whose inside keeps changing keeps seeding. Tests per blob,
+    cheapest first, each rejection counted once under the first test that failed:
+    (1) `onset`: its pixels were not flame-coloured in place in the previous frame (a lamp switching on,
+    something arriving); (2) `dim`: no hot pixels (bright, not bluish) in it or on its rim; (3) `static`:
+    neither its inside changed both ways (`min_inner_change`, at fine resolution, with and without the
+    measured camera sway) nor its outline (`min_disorder` after the best rigid shift, confirmed at fine
+    resolution with an edge tolerance, so outline noise of a thin orange strip does not count).
     """
 
     def __init__(self) -> None:
@@ -377,6 +381,28 @@ def fine_inner_change(view: FineView, cfg: FlameCueConfig) -> float:
         maps = change_maps(now, ycrcb(before), cfg.inner_luma_step, cfg.inner_warmth_step, tolerance)
         best = min(best, float(inner_change(maps, region, full)[0][0]))
     return best
+
+
+def still_candidates(image_bgr: NDArray[np.uint8], cfg: FlameCueConfig) -> NDArray[np.float32]:
+    """What the flame cue can tell from one still image: boxes (source pixels) of flame-coloured blobs
+    that have a hot core, grouped as the video path groups flickering blobs.
+
+    Flicker needs two frames, so this is the colour stage alone: what a single photo (or the first
+    frame of a camera) would put forward. Used to score the colour stage on still datasets.
+    """
+    work = WorkFrame.make(image_bgr, cfg.work_width_px)
+    colour = flame_colour_mask(work.image, cfg, work.ycc)
+    boxes, counts = blob_boxes(colour, 0, cfg.min_component_px)
+    if len(boxes) == 0:
+        return np.zeros((0, 4), np.float32)
+    if cfg.hot_min_luma > 0:
+        grown = boxes + np.array([-1, -1, 1, 1], np.int32)
+        hot_px = box_sums(integral(hot_pixels(work.ycc, cfg.hot_min_luma)), grown)
+        boxes = boxes[hot_px >= np.maximum(1.0, cfg.min_hot_share * counts)]
+    if len(boxes) == 0:
+        return np.zeros((0, 4), np.float32)
+    groups, _ = group_boxes(boxes, round(cfg.merge_gap_share * work.size[0]), work.size)
+    return work.to_source(groups)
 
 
 class SmokeCue:

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from detectors.fire.blobs import box_sums, integral
 
+
 @dataclass(frozen=True, slots=True)
 class ChangeMaps:
     """Per-pixel two-way change between two aligned frames (work size), for brightness and warmth."""
