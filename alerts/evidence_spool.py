@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from alerts.evidence_store import StoredObject, check_key
+from alerts.evidence_keys import StoredObject, check_key
 from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)

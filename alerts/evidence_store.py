@@ -19,6 +19,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
+from alerts.evidence_keys import StoredObject, check_key
 from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,6 @@ class SweepResult:
     deleted_bytes: int = 0
     kept_files: int = 0
     kept_bytes: int = 0
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    key: str
-    size_bytes: int
-    mtime_s: float
 
 
 class EvidenceStore(Protocol):
@@ -86,14 +80,6 @@ def sweep(store: EvidenceStore, *, now_s: float, max_age_s: float, max_total_byt
         deleted_files += 1
         deleted_bytes += obj.size_bytes
     return SweepResult(deleted_files, deleted_bytes, len(objects) - deleted_files, total)
-
-
-def check_key(key: str) -> str:
-    """Keys are relative, '/'-separated and free of '..' so they cannot escape the store."""
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(p in {"", ".", ".."} for p in parts):
-        raise ValueError(f"invalid evidence key {key!r}")
-    return key
 
 
 class LocalEvidenceStore:

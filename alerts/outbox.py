@@ -11,8 +11,8 @@ Bounded, and never silently lossy:
   `rejected_full`: the caller learns the alert was not accepted;
 - health turns red at `high_water_ratio * max_rows` unsent rows, well before that point.
 
-The same database keeps the incident records of the deduper, written in the same transaction as the
-alert, so dedup state and alerts never disagree after a crash.
+The same database keeps the incident records of the deduper (alerts/incident_store.py), written in the
+same transaction as the alert, so dedup state and alerts never disagree after a crash.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 
 from alerts.config import OutboxConfig
 from alerts.dedup import IncidentRecord
+from alerts.incident_store import INCIDENTS_DDL, delete_incidents_before, load_incidents, upsert_incident
 from alerts.schema import Alert
 from foundation.errors import ConfigError, PublishError
 
@@ -59,20 +60,6 @@ CREATE TABLE IF NOT EXISTS alerts (
     payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_status_seq ON alerts(status, seq);
-CREATE TABLE IF NOT EXISTS incidents (
-    incident_id TEXT PRIMARY KEY,
-    family TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    lat_deg REAL,
-    lon_deg REAL,
-    accuracy_m REAL,
-    first_seen_s REAL NOT NULL,
-    last_seen_s REAL NOT NULL,
-    next_seq INTEGER NOT NULL,
-    ended INTEGER NOT NULL,
-    sources TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents(last_seen_s);
 """
 
 
@@ -188,7 +175,7 @@ class Outbox:
             if str(mode).lower() != "wal":
                 raise ConfigError(f"outbox {self.path}: the file system does not support WAL (got {mode})")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_DDL)
+            self._db.executescript(_DDL + INCIDENTS_DDL)
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
                 self._db.execute(f"PRAGMA user_version={_FILE_VERSION}")
@@ -248,7 +235,7 @@ class Outbox:
                     )
                     inserted = cur.rowcount == 1
                     if incident is not None:
-                        self._upsert_incident(incident)
+                        upsert_incident(self._db, incident)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
@@ -293,29 +280,6 @@ class Outbox:
                 cur.rowcount,
                 "stored" if self.destination else "sent",
             )
-
-    def _upsert_incident(self, rec: IncidentRecord) -> None:
-        self._db.execute(
-            "INSERT INTO incidents (incident_id, family, kind, lat_deg, lon_deg, accuracy_m, first_seen_s, "
-            "last_seen_s, next_seq, ended, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(incident_id) DO UPDATE SET lat_deg=excluded.lat_deg, lon_deg=excluded.lon_deg, "
-            "accuracy_m=excluded.accuracy_m, first_seen_s=excluded.first_seen_s, "
-            "last_seen_s=excluded.last_seen_s, next_seq=excluded.next_seq, ended=excluded.ended, "
-            "sources=excluded.sources",
-            (
-                rec.incident_id,
-                rec.family,
-                rec.kind,
-                rec.lat_deg,
-                rec.lon_deg,
-                rec.accuracy_m,
-                rec.first_seen_s,
-                rec.last_seen_s,
-                rec.next_seq,
-                int(rec.ended),
-                json.dumps(list(rec.sources)),
-            ),
-        )
 
     def mark_sent(self, acks: Sequence[Ack]) -> int:
         """Mark acknowledged rows sent (one transaction). Returns rows changed."""
@@ -410,9 +374,9 @@ class Outbox:
             return n
 
     def delete_incidents_before(self, last_seen_before_s: float) -> int:
+        """Forget incidents last seen before `last_seen_before_s` (no event can join them any more)."""
         with self._lock:
-            cur = self._db.execute("DELETE FROM incidents WHERE last_seen_s < ?", (last_seen_before_s,))
-            return max(0, cur.rowcount)
+            return delete_incidents_before(self._db, last_seen_before_s)
 
     def _rollback(self) -> None:
         try:
@@ -478,27 +442,7 @@ class Outbox:
     def load_incidents(self, since_s: float) -> list[IncidentRecord]:
         """Incident records seen since `since_s` (for the deduper at start)."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT incident_id, family, kind, lat_deg, lon_deg, accuracy_m, first_seen_s, last_seen_s, "
-                "next_seq, ended, sources FROM incidents WHERE last_seen_s >= ?",
-                (since_s,),
-            ).fetchall()
-        return [
-            IncidentRecord(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                int(r[8]),
-                bool(r[9]),
-                tuple(json.loads(r[10])),
-            )
-            for r in rows
-        ]
+            return load_incidents(self._db, since_s)
 
     def wait_for_rows(self, timeout_s: float) -> bool:
         """Block until a row is pending (or the timeout passes). True if rows are pending."""

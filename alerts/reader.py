@@ -20,9 +20,10 @@ from kafka.errors import KafkaError
 from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
 from alerts.grid import GridLevel
 from alerts.kafka_probe import connection_error
+from alerts.kafka_producer import ProducerFactory, kafka_producer
 from alerts.kafka_settings import security_settings
 from alerts.outbox import JsonMatch, Outbox, OutboxRow
-from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer
+from alerts.relay import KafkaRelay
 from foundation.errors import ConfigError
 
 

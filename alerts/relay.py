@@ -26,14 +26,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from alerts.config import KafkaConfig
-from alerts.kafka_probe import connection_error
-from alerts.kafka_settings import producer_settings
+from alerts.kafka_producer import Producer, ProducerFactory, RecordFuture, kafka_producer
 from alerts.outbox import Ack, Outbox, OutboxHealth, OutboxRow
 from foundation.errors import PublishError
 
@@ -44,43 +41,6 @@ _IDLE_PROBE_S = 10.0
 _REFRESH_S = 5.0
 _PRUNE_S = 300.0
 _PROBE_MARGIN_S = 15.0  # a failed producer start also runs the connection probe
-
-
-class RecordFuture(Protocol):
-    """What `send()` returns (kafka-python's FutureRecordMetadata satisfies it)."""
-
-    is_done: bool
-    value: Any
-    exception: BaseException | None
-
-    def succeeded(self) -> bool: ...
-
-    def add_callback(self, f: Callable[..., Any], *args: Any) -> Any: ...
-
-
-class Producer(Protocol):
-    """The slice of kafka-python's KafkaProducer the relay uses (a seam for unit-test fakes)."""
-
-    def send(
-        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
-    ) -> RecordFuture: ...
-
-    def flush(self, timeout: float | None = None) -> None: ...
-
-    def close(self, timeout: float | None = None) -> None: ...
-
-
-ProducerFactory = Callable[[KafkaConfig], Producer]
-
-
-def kafka_producer(config: KafkaConfig) -> Producer:
-    """A real kafka-python producer; raises PublishError (retryable) naming the listener and the cause
-    (wrong password, untrusted CA, refused certificate, nothing listening) when it cannot connect."""
-    try:
-        producer: Producer = KafkaProducer(**producer_settings(config))
-    except (KafkaError, OSError) as exc:
-        raise connection_error(config, "cannot start the alerts producer", exc) from exc
-    return producer
 
 
 @dataclass

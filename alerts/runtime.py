@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass
 
 from alerts.config import AlertsConfig, KafkaConfig
+from alerts.kafka_producer import ProducerFactory, kafka_producer
 from alerts.outbox import OutboxHealth
 from alerts.pipeline import AlertPipeline
-from alerts.relay import KafkaRelay, ProducerFactory, RelayHealth, kafka_producer
+from alerts.relay import KafkaRelay, RelayHealth
 from foundation.errors import PublishError
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.config import S3StoreConfig
-from alerts.evidence_store import StoredObject, check_key
+from alerts.evidence_keys import StoredObject, check_key
 from foundation.errors import MissingExtraError, PublishError
 
 _REFUSED = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken",

@@ -1,9 +1,10 @@
 """gridwatch: city camera and drone footage turned into geotagged tickets.
 
-This package is the composition root (CLI, root config, service wiring, metrics, health). Its two
-leaf modules `foundation.errors` and `foundation.yamlsafe` are the project's shared types: every
-package may import them, and they import nothing of ours. Nothing else here is imported by the
-other packages (tests/unit/test_architecture.py enforces it).
+This package is the composition root (CLI, root config, service wiring, metrics, health); no other
+package imports it, and no module here imports itself back through another
+(tests/gridwatch/test_architecture.py enforces both). The shared types live in `foundation`. Small
+modules hold what several commands share: `signals.Signals` (run, demo, cluster node),
+`demo_config.demo_config_path` (demo, `alerts list`), `ops_view` (what metrics reads of a running node).
 """
 
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ from alerts.reader import AlertGroup, GroupBy, group_alerts, list_alerts, replay
 from detectors.event import EventKind
 from foundation.errors import ConfigError
 from gridwatch.config import load_config
+from gridwatch.demo_config import demo_config_path
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -25,8 +26,6 @@ _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 def _alerts_config(config: Path | None) -> AlertsConfig:
     if config is None:
-        from gridwatch.runner import demo_config_path
-
         config = demo_config_path()
     return load_config(config).root.alerts
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from detectors.base import Detector
 from detectors.event import Event
 from ingest.frame import Frame
+from ingest.sampling import PtsSampler
 from models.batcher import FrameDroppedError
 from models.detections import Detections
 
@@ -29,22 +30,10 @@ class RateGate:
     """Passes frames at most `fps` times per second of stream time (pts), whatever the input rate."""
 
     def __init__(self, fps: float) -> None:
-        self.period_s = 1.0 / fps if fps > 0 else 0.0
-        self._next_pts_s: float | None = None
+        self.sampler = PtsSampler(fps)  # the sampler the decoder uses too, so the two stages agree
 
     def due(self, pts_s: float) -> bool:
-        if self.period_s == 0.0:
-            return True
-        nxt = self._next_pts_s
-        # Decoded frames come in presentation order, so pts going back past the last sampled slot means
-        # the stream restarted (a reconnect, a looping file): sample again from here.
-        restarted = nxt is not None and pts_s < nxt - self.period_s - 1e-6
-        if nxt is None or restarted or pts_s >= nxt - 1e-6:
-            # Keep a regular grid so the average rate is exact; after a gap, start again from here.
-            gap = nxt is None or restarted or pts_s - nxt >= self.period_s
-            self._next_pts_s = pts_s + self.period_s if gap else nxt + self.period_s  # type: ignore[operator]
-            return True
-        return False
+        return self.sampler.accept(pts_s)
 
 
 _STAGE_SAMPLES = 10_000

@@ -49,7 +49,7 @@ def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     c.add_argument("file", type=Path)
     c.add_argument("--fast", action="store_true",
                    help="the schema only: do not open models, GeoJSON, telemetry, folders or TLS files")
-    c.set_defaults(handler="gridwatch.config:cmd_check")
+    c.set_defaults(handler="gridwatch.config_cmd:cmd_check")
 
 
 def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

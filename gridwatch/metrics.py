@@ -30,7 +30,7 @@ from gridwatch.metric_names import (
 )
 
 if TYPE_CHECKING:
-    from gridwatch.ops import Operations
+    from gridwatch.ops_view import OperationsView as Operations
 
 SPECS: dict[str, MetricSpec] = {m.name: m for m in METRICS}
 

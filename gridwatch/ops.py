@@ -20,51 +20,20 @@ from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from foundation.errors import ConfigError
 from gridwatch.config import LoadedConfig, load_config
 from gridwatch.metrics import build_registry, render
+from gridwatch.ops_view import ClusterView
 from gridwatch.reload import apply_reload
 from gridwatch.service import Service
 from ingest.credentials import mask_url
 
 if TYPE_CHECKING:
-    from gridwatch.runner import Signals
+    from gridwatch.signals import Signals
 
 log = logging.getLogger(__name__)
-
-
-class ClusterView(Protocol):
-    """What cluster mode shows in /status and metrics (gridwatch.cluster provides it)."""
-
-    @property
-    def buckets(self) -> list[int]: ...
-
-    @property
-    def rebalances(self) -> Counter[str]: ...
-
-    @property
-    def ready(self) -> bool:
-        """Registry read and group joined (part of /readyz)."""
-        ...
-
-    @property
-    def member_ok(self) -> bool:
-        """A stable group member whose membership lease has not run out."""
-        ...
-
-    @property
-    def registry_counts(self) -> tuple[int, int]:
-        """(registry definitions that resolve on this node, definitions it rejected)."""
-        ...
-
-    @property
-    def not_started(self) -> Counter[str]:
-        """Cameras of this node's buckets that are not running, by reason (capacity, failed)."""
-        ...
-
-    def status(self) -> dict[str, Any]: ...
 
 
 class Operations:

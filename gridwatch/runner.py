@@ -9,50 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from gridwatch.config import LoadedConfig, load_config
+from gridwatch.demo_config import demo_config_path
 from gridwatch.logsetup import configure_logging
 from gridwatch.service import Service
+from gridwatch.signals import Signals
 
 log = logging.getLogger(__name__)
-
-
-class Signals:
-    """Turns POSIX signals into events the main loop waits on (handlers only set flags)."""
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self.reload = threading.Event()
-        self._count = 0
-
-    def install(self) -> None:
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_reload)
-
-    def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
-        self._count += 1
-        if self._count > 1:
-            os._exit(130)  # a second Ctrl-C: the operator does not want to wait for the drain
-        self.stop.set()
-
-    def _on_reload(self, _signum: int, _frame: FrameType | None) -> None:
-        self.reload.set()
-
-
-def demo_config_path(workdir: Path | None = None) -> Path:
-    """Prepare the demo's media and model, export the env its config uses, and return the config path."""
-    from gridwatch import demo
-
-    env = demo.prepare(workdir or demo.default_workdir())
-    os.environ.update(env)
-    return demo.DEMO_CONFIG
 
 
 def serve(loaded: LoadedConfig, config_path: Path | None, signals: Signals) -> int:

@@ -5,6 +5,7 @@
   (`pool.IngestPool`), delivering `Frame`s to a non-blocking sink (e.g. `queues.PerCameraQueues.sink`).
 - `reader.CameraReader`: one camera in a thread: decode, sample, stall watchdog, reconnect forever.
 - `files.iter_file_frames`: a file's frames pulled by the caller (replay, benchmarks, accuracy tests).
+- `sampling.PtsSampler`: the one frame sampler (by pts), used by the decoder and by each detector's gate.
 - `srt`: DJI `.SRT` telemetry, `TelemetryTrack.pose_at(t_s)`.
 - `clips`: the per-camera packet ring behind evidence clips (`CameraClipWriter.write_clip`).
 - `credentials.mask_url`: what may be shown of a camera URL.

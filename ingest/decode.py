@@ -22,6 +22,7 @@ from foundation.errors import SourceError
 from ingest.config import DecodeMode
 from ingest.credentials import redact
 from ingest.frame import ImageBGR
+from ingest.sampling import PtsSampler
 
 InputContainer = Any  # av.container.InputContainer (PyAV ships no usable stubs for mypy)
 VideoStream = Any
@@ -174,30 +175,6 @@ def frame_pts_s(frame: VideoFrame, fallback_s: float) -> float:
     return float(t)
 
 
-class FpsSampler:
-    """Passes frames at `fps` on the stream's own clock (pts), so sampling is exact for files and live."""
-
-    def __init__(self, fps: float | None) -> None:
-        self.period_s = 0.0 if fps is None else 1.0 / fps
-        self._next_s: float | None = None
-
-    def accept(self, pts_s: float) -> bool:
-        if self.period_s <= 0:
-            return True
-        nxt = self._next_s
-        # Start, a backwards jump (reconnect, loop) or a gap of more than two periods: restart the grid.
-        if nxt is None or pts_s < nxt - 2 * self.period_s or pts_s > nxt + 2 * self.period_s:
-            self._next_s = pts_s + self.period_s
-            return True
-        if pts_s >= nxt - 1e-3:
-            self._next_s = nxt + self.period_s
-            return True
-        return False
-
-    def reset(self) -> None:
-        self._next_s = None
-
-
 class FreezeDetector:
     """Flags a camera whose picture stops changing (a stale frame re-encoded over and over).
 
@@ -285,7 +262,7 @@ class StreamDecoder:
         self.stream = stream
         self.mode = mode = DecodeMode(mode)
         configure_decoder(stream, mode, threads, live=live)
-        self.sampler = FpsSampler(analysis_fps)
+        self.sampler = PtsSampler(analysis_fps)
         rate = stream.average_rate or stream.guessed_rate
         self.frame_period_s = 1.0 / float(rate) if rate else 0.04
         self._last_pts_s: float | None = None

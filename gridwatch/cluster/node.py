@@ -37,8 +37,8 @@ from gridwatch.config import LoadedConfig, ResolvedCamera, load_config_text
 from gridwatch.logsetup import configure_logging
 from gridwatch.ops import Operations
 from gridwatch.reload import apply_reload, plan_reload
-from gridwatch.runner import Signals
 from gridwatch.service import Service
+from gridwatch.signals import Signals
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from alerts.evidence_keys import StoredObject
 from alerts.evidence_spool import SpoolingStore
-from alerts.evidence_store import StoredObject
 from foundation.errors import PublishError
 
 

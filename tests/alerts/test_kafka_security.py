@@ -14,8 +14,8 @@ import pytest
 
 from alerts.config import AlertsConfig, KafkaConfig
 from alerts.kafka_probe import Layer, probe_server
+from alerts.kafka_producer import kafka_producer
 from alerts.reader import tail_topic
-from alerts.relay import kafka_producer
 from alerts.runtime import AlertsRuntime
 from foundation.errors import PublishError
 from tests.alerts.test_relay_kafka import check_topic, produce

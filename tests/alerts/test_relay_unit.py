@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from alerts.config import KafkaConfig, OutboxConfig
+from alerts.kafka_producer import RecordFuture
 from alerts.outbox import Outbox
-from alerts.relay import KafkaRelay, RecordFuture
+from alerts.relay import KafkaRelay
 from foundation.errors import PublishError
 from tests.alerts.factories import alert
 

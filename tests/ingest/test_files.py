@@ -10,26 +10,10 @@ import pytest
 
 from foundation.errors import SourceError
 from ingest.config import DecodeMode
-from ingest.decode import FpsSampler, FreezeDetector, output_size
+from ingest.decode import FreezeDetector, output_size
 from ingest.files import iter_file_frames
 from ingest.srt import parse_srt
 from tests.ingest.helpers import modern_srt
-
-
-def test_sampler_follows_stream_clock() -> None:
-    s = FpsSampler(5.0)
-    pts = [i * 0.04 for i in range(50)]  # 2 s at 25 fps
-    kept = [p for p in pts if s.accept(p)]
-    assert len(kept) == 10
-    assert np.allclose(np.diff(kept), 0.2, atol=0.021)
-
-
-def test_sampler_restarts_after_backwards_jump_and_keeps_all_without_fps() -> None:
-    s = FpsSampler(1.0)
-    assert s.accept(100.0) and not s.accept(100.5) and s.accept(101.0)
-    assert s.accept(3.0)  # reconnect: pts restarted
-    everything = FpsSampler(None)
-    assert all(everything.accept(t) for t in (0.0, 0.0, 0.01))
 
 
 def test_freeze_detector_tolerates_requantisation_but_not_motion() -> None:
