@@ -257,8 +257,10 @@ def score_flight(truth_path: Path, summary_geojson: Path, start_events: int, cas
     return score
 
 
-def run_and_score(case: FlightCase, out_dir: Path, cache_dir: Path | None = None) -> tuple[FlightScore, RunOutput]:
-    out, files = run_case(case, out_dir, cache_dir=cache_dir)
+def run_and_score(
+    case: FlightCase, out_dir: Path, *, extra_yaml: str = "", cache_dir: Path | None = None
+) -> tuple[FlightScore, RunOutput]:
+    out, files = run_case(case, out_dir, extra_yaml=extra_yaml, cache_dir=cache_dir)
     starts = sum(1 for e in out.result.events if e.phase == Phase.START)
     return score_flight(files.truth, out.summary_paths["geojson"], starts, case.name), out
 
@@ -293,21 +295,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="*", default=list(TUNING_SEEDS))
     ap.add_argument("--kinds", nargs="*", default=["nadir", "oblique"], choices=["nadir", "oblique"])
     ap.add_argument("--focal-offs", type=float, nargs="*", default=[0.0, 0.1, -0.1])
+    ap.add_argument("--no-calibration", action="store_true", help="the configured camera only (the baseline)")
     args = ap.parse_args(argv)
+    extra = "calibration:\n  enabled: false\n" if args.no_calibration else ""
     scores, rows = [], []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             for kind in args.kinds:
                 for off in args.focal_offs:
-                    score, run = run_and_score(FlightCase(kind, seed, off), Path(tmp))
+                    score, run = run_and_score(FlightCase(kind, seed, off), Path(tmp), extra_yaml=extra)
                     row = {**score.row(), "cpu_ms_per_frame": round(1000 * run.detector_cpu_s / max(1, run.frames))}
                     scores.append(score)
                     rows.append(row)
                     print(row)
     summary = {**summarise(scores), "wall_s": round(time.perf_counter() - t0, 1), "seeds": args.seeds}
     print(json.dumps(summary, indent=1))
-    jpath, mpath = write_report(args.out, "construction", environment(), rows, summary, notes=[
+    suite = "construction-uncalibrated" if args.no_calibration else "construction"
+    jpath, mpath = write_report(args.out, suite, environment(), rows, summary, notes=[
         "generated flights (benchmarks/scenarios/drone.py), 1920x1080 at 1 fps, through H.264 + SRT + ingest",
         "detector configured from configs/reference/construction.yaml + per-flight drone_model and registry",
         "blue roofs from the weights-free cue; scaffolds and bare-soil sites need a model (needs_model)",

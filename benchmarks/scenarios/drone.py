@@ -272,28 +272,29 @@ class Renderer:
         self.textures = _TextureCache()
         rng = np.random.default_rng(seed)
         self.noise = [rng.normal(0, 1.6, (camera.height_px, camera.width_px, 1)).astype(np.float32) for _ in range(3)]
-        ortho = scene.ortho_px_to_enu()
-        half = scene.size_m / 2
-        self._anchors = np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
-        self._ortho = ortho
+        self._ortho = scene.ortho_px_to_enu()
+        self._core_mask = np.full(scene.ground.shape[:2], 255, np.uint8)
 
     def _ground_homography(self, pose: SimPose) -> NDArray[np.float64] | None:
-        """Ortho pixel -> image pixel, fitted where the frame's own rays meet the ground."""
+        """East/north on the ground -> image pixel, fitted where the frame's own rays meet the ground."""
         w, h = self.camera.width_px, self.camera.height_px
         grid = np.array([[x, y] for y in np.linspace(0, h, 5) for x in np.linspace(0, w, 5)], np.float64)
         en = ray_hits_plane(self.camera, pose, grid, 0.0)
         en = en[np.isfinite(en).all(axis=1)]
-        hm = plane_homography(self.camera, pose, 0.0, en)
-        return None if hm is None else hm @ self._ortho
+        return plane_homography(self.camera, pose, 0.0, en)
 
     def frame(self, pose: SimPose, index: int) -> NDArray[np.uint8]:
         w, h = self.camera.width_px, self.camera.height_px
         hg = self._ground_homography(pose)
         if hg is None:
             raise ValueError("the ground is not in view")
-        # Beyond the scene the ground is mirrored, so a flight's overshoot sees more district, not a void.
-        img = np.asarray(cv2.warpPerspective(self.scene.ground, hg, (w, h), flags=cv2.INTER_LINEAR,
-                                             borderMode=cv2.BORDER_REFLECT_101), np.uint8)
+        # Beyond the district: plain fields (no mirrored copies of its structures).
+        img = np.asarray(cv2.warpPerspective(self.scene.surround, hg @ self.scene.surround_px_to_enu(), (w, h),
+                                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101), np.uint8)
+        district = hg @ self._ortho
+        core = cv2.warpPerspective(self.scene.ground, district, (w, h), flags=cv2.INTER_LINEAR)
+        inside = cv2.warpPerspective(self._core_mask, district, (w, h), flags=cv2.INTER_NEAREST)
+        cv2.copyTo(core, inside, img)
         for li, layer in enumerate(self.scene.layers):
             self._draw_layer(img, pose, li, layer)
         out = cv2.GaussianBlur(img, (0, 0), 0.55).astype(np.float32)
@@ -428,7 +429,8 @@ def write_flight(out_dir: str | Path, scene: Scene, plan: FlightPlan, name: str 
     out.mkdir(parents=True, exist_ok=True)
     track = plan_flight(scene, plan)
     video = out / f"{name}.mp4"
-    frames = write_h264(video, iter_images(scene, track, plan), plan.fps, crf=21, preset="superfast")
+    gop = max(1, round(10 * plan.fps))  # a keyframe every 10 s of flight; frames between are P-frames
+    frames = write_h264(video, iter_images(scene, track, plan), plan.fps, gop=gop, crf=21, preset="superfast")
     srt = out / f"{name}.SRT"
     srt.write_text(srt_text(track, plan), encoding="utf-8")
     registry = out / f"{name}.registry.geojson"
@@ -477,6 +479,9 @@ def cached_flight(scene_seed: int, plan: FlightPlan, name: str, cache_dir: Path 
             tmp.rename(final)
         except OSError:  # another process finished first
             shutil.rmtree(tmp, ignore_errors=True)
+        for stale in root.glob(f"{name}-*"):  # earlier generator versions of this flight
+            if stale != final and (stale / "done.json").exists():
+                shutil.rmtree(stale, ignore_errors=True)
     frames = int(json.loads(done.read_text(encoding="utf-8"))["frames"])
     return FlightFiles(final / "flight.mp4", final / "flight.SRT", final / "flight.registry.geojson",
                        final / "flight.truth.json", frames, START_UTC_S)

@@ -36,6 +36,8 @@ TEXEL_M = 0.025
 
 # Blue colour-steel sheet as photographed from above in daylight: sea blue, deep blue, sky blue, faded.
 BLUE_SHEET_BGR: tuple[BGR, ...] = ((178, 112, 38), (160, 88, 28), (196, 140, 70), (170, 128, 92), (186, 104, 52))
+POOL_WATER_BGR: tuple[BGR, ...] = ((200, 180, 70), (215, 185, 95), (205, 196, 75), (212, 176, 86))
+"""Turquoise to light blue pool water (hue 184-197 degrees), as photographed from above."""
 OTHER_SHEET_BGR: dict[str, BGR] = {
     "red": (48, 52, 168),
     "grey": (150, 150, 146),
@@ -101,11 +103,18 @@ class Scene:
     ground: NDArray[np.uint8]
     layers: list[Layer]
     structures: list[Structure]
+    surround: NDArray[np.uint8]
+    """Plain fields around the district (coarser cells, no structures) seen beyond its edge."""
+    surround_size_m: float
+    surround_cell_m: float
 
     def ortho_px_to_enu(self) -> Array:
         """3x3: orthophoto pixel (col, row, 1) -> (east, north, 1)."""
-        h, c = self.size_m / 2, self.cell_m
-        return np.array([[c, 0, -h + c / 2], [0, -c, h - c / 2], [0, 0, 1]], np.float64)
+        return _px_to_enu(self.size_m, self.cell_m)
+
+    def surround_px_to_enu(self) -> Array:
+        return _px_to_enu(self.surround_size_m, self.surround_cell_m)
+
 
     def truth(self) -> dict[str, Any]:
         return {
@@ -117,6 +126,11 @@ class Scene:
                 {**asdict(s), "centre_m": s.centre_m, "area_m2": round(s.area_m2, 2)} for s in self.structures
             ],
         }
+
+
+def _px_to_enu(size_m: float, cell_m: float) -> Array:
+    h, c = size_m / 2, cell_m
+    return np.array([[c, 0, -h + c / 2], [0, -c, h - c / 2], [0, 0, 1]], np.float64)
 
 
 def rect_ring(cx: float, cy: float, length: float, width: float, angle_deg: float) -> Array:
@@ -474,6 +488,8 @@ def build_scene(seed: int, size_m: float = 260.0, cell_m: float = 0.1) -> Scene:
         tex = np.clip(tex * (1 + 0.06 * np.clip(ripple, -2, 2))[..., None], 0, 255).astype(np.uint8)
         for y in range(round(2.5 / 0.05), tex.shape[0] - 10, round(2.5 / 0.05)):
             cv2.line(tex, (0, y), (tex.shape[1] - 1, y), (150, 100, 40), 3)  # lane lines along the pool
+        water = POOL_WATER_BGR[int(rng.integers(len(POOL_WATER_BGR)))]
+        tex = np.clip(tex.astype(np.float32) * (np.array(water, np.float32) / (212, 176, 86)), 0, 255).astype(np.uint8)
         g.fill(_grow(pool, 1.0), (200, 204, 206))  # the deck
         g.paste(tex, pool)
         structures.append(Structure("D10", "pool", "distractor", _tup(pool), top_m=0.0))
@@ -517,4 +533,26 @@ def build_scene(seed: int, size_m: float = 260.0, cell_m: float = 0.1) -> Scene:
         cv2.circle(g.img, (cx - rad // 4, cy - rad // 4), rad // 2, (56, 120, 62), -1, cv2.LINE_AA, 4)
     g.img = np.asarray(cv2.GaussianBlur(g.img, (0, 0), 0.6), np.uint8)
     layers.sort(key=lambda layer: layer.top_m)
-    return Scene(seed, origin_lat, origin_lon, size_m, cell_m, g.img, layers, structures)
+    surround_m, surround_cell = size_m + 2 * 260.0, 0.25
+    return Scene(seed, origin_lat, origin_lon, size_m, cell_m, g.img, layers, structures,
+                 _fields(rng, surround_m, surround_cell), surround_m, surround_cell)
+
+
+def _fields(rng: np.random.Generator, size_m: float, cell_m: float) -> NDArray[np.uint8]:
+    """Grass, soil and tree crowns with nothing a survey looks for: what lies beyond the district."""
+    n = round(size_m / cell_m)
+    img = _tint((72, 122, 92), n, n, rng, vary=0.22, grain=5.0).astype(np.float32)
+    img *= (1 + 0.08 * np.clip(_smooth_noise(rng, n, n, 5.0), -2, 2))[..., None]
+    out = np.clip(img, 0, 255).astype(np.uint8)
+    for _ in range(400):
+        c = (int(rng.integers(0, n)), int(rng.integers(0, n)))
+        r = int(rng.uniform(1.5, 4.0) / cell_m)
+        cv2.circle(out, c, r, (38, 92, 44), -1, cv2.LINE_AA)
+        cv2.circle(out, (c[0] - r // 4, c[1] - r // 4), max(1, r // 2), (56, 120, 62), -1, cv2.LINE_AA)
+    for _ in range(60):
+        at = rng.uniform(0, n, 2)
+        axes = (int(rng.uniform(8, 30) / cell_m), int(rng.uniform(4, 14) / cell_m))
+        over = out.copy()
+        cv2.ellipse(over, (int(at[0]), int(at[1])), axes, float(rng.uniform(0, 180)), 0, 360, (92, 122, 146), -1)
+        out = np.asarray(cv2.addWeighted(over, 0.7, out, 0.3, 0), np.uint8)
+    return out

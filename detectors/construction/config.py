@@ -67,10 +67,11 @@ class BlueRoofCueConfig(BaseModel):
         "blurs them away. Raising it helps 4K footage at more CPU per frame; lowering it loses small roofs.",
     )
     hue_min: int = Field(
-        default=95,
+        default=100,
         ge=0,
         le=179,
-        description="Lowest OpenCV hue (0-179) counted as roof blue; lowering it admits cyan (pools, glass).",
+        description="Lowest OpenCV hue (0-179, half degrees) counted as roof blue. Colour-steel blue is about "
+        "200-225 degrees (100-112), pool water turquoise below 200; lowering it admits pools and glass.",
     )
     hue_max: int = Field(
         default=130,
@@ -118,14 +119,20 @@ class BlueRoofCueConfig(BaseModel):
     )
     full_rib_coherence: float = Field(default=0.6, ge=0, le=1, description="Rib coherence that scores 1.")
     min_rib_contrast: float = Field(
-        default=2.0,
+        default=1.2,
         ge=0,
         le=255,
         description="Median brightness gradient across the ribs inside the blob (grey levels per analysis "
         "pixel) at which the contrast score is 0. Raising it rejects flat blue paint, water and courts whose "
         "only texture is a few painted lines.",
     )
-    full_rib_contrast: float = Field(default=5.0, ge=0, le=255, description="Median rib gradient that scores 1.")
+    full_rib_contrast: float = Field(
+        default=4.0,
+        ge=0,
+        le=255,
+        description="Median rib gradient that scores 1. Ribs 0.2-0.3 m apart are 3-4 pixels at 100 m in 1080p "
+        "video and barely resolved: small roofs score 1.5-2.5, sensor noise on flat paint about 1.",
+    )
     min_rib_alignment: float = Field(
         default=0.3,
         ge=0,

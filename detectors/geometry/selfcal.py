@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,11 +47,17 @@ from scipy.spatial import cKDTree
 
 from detectors.geometry.drone import (
     CameraCorrection,
+    DroneCameraSpec,
+    DroneGeometryConfig,
     DroneView,
+    build_view,
     heading_turn,
     mount_turn,
+    resolve_attitude,
     rotations_world_from_camera,
+    unusable_reason,
 )
+from ingest.frame import Frame
 
 log = logging.getLogger(__name__)
 
@@ -639,3 +645,30 @@ def _nearest_matches(
     unique[1:] = ib[first][1:] != ib[first][:-1]
     keep = first[unique]
     return ia[keep], ib[keep]
+
+
+def calibrate_frames(
+    frames: Iterable[Frame],
+    camera: DroneCameraSpec,
+    geometry: DroneGeometryConfig,
+    config: SelfCalibrationConfig | None = None,
+) -> CalibrationResult:
+    """Calibrate a flight's camera from its frames (with telemetry poses) in one pass; the public entry
+    for anything that places drone pixels on the ground (construction sites, mosaics, change maps).
+
+    Frames without a usable pose are skipped. Feed frames at about the analysis rate (1 fps): consecutive
+    frames must overlap. Apply the result with `build_view(..., correction=result.correction)`; it is
+    None when the flight could not be calibrated with confidence (the configured camera then stands).
+    """
+    cfg = config or SelfCalibrationConfig()
+    cal = SelfCalibrator(cfg)
+    origin: tuple[float, float] | None = None
+    for frame in frames:
+        pose = frame.pose
+        if pose is None or unusable_reason(pose, geometry) is not None:
+            continue
+        origin = origin or (pose.lat_deg, pose.lon_deg)
+        view = build_view(pose, frame.width, frame.height, camera, geometry, origin=origin)
+        att = resolve_attitude(pose, geometry.uncertainty)
+        cal.add(np.asarray(frame.image), view, att.yaw_deg, att.pitch_deg, att.roll_deg)
+    return cal.solve(final=True)

@@ -1,74 +1,140 @@
-"""Accuracy gate on generated survey flights never used for tuning (benchmarks.scenarios.drone.GATE_SEEDS).
+"""Accuracy gates of the construction detector on generated flights never used for tuning.
 
-Committed thresholds (the issue's acceptance):
-- every new structure (blue roofs on the ground and on registered buildings, scaffolds) alerted exactly
-  once: none missed, no duplicates;
-- no alert for a registered structure, a blue distractor (car, pool, court, tarp) or nothing at all;
-- position error of every alert below NADIR_MAX_ERROR_M at 100 m altitude with a nadir gimbal, and below
-  OBLIQUE_MAX_ERROR_M with the gimbal at -60 degrees (30 degrees off nadir).
+The flights (benchmarks/scenarios/drone.py, GATE_SEEDS; TUNING_SEEDS 1-3 were used to tune) are 1920x1080
+H.264 at 1 fps over a district in Shangjie, Zhengzhou, drawn by the generator's own camera (OpenCV
+projection, explicit focal in pixels, scipy rotations; no code shared with detectors/) with the camera
+mounted 0.6-1.5 degrees off its reported attitude, a compass 1-3 degrees off, GNSS drift and an altitude
+bias. The *true* focal is 0 %, +10 % or -10 % off what the user's configuration implies, so the
+self-calibration has to find it. The detector is configured as a user configures it: the reference YAML
+plus the flight's `drone_model` and registry file - one flight goes through `gridwatch replay` with a
+config file, exactly as an operator runs it. Frames come through ingest (PyAV, DJI SRT parser). Only
+`benchmarks.construction.score_flight` reads the truth.
 
-Blue roofs are found by the weights-free cue in the rendered pixels. Scaffolds come from
-`FakeScaffoldModel` (benchmarks/construction.py): a stand-in for a trained model's scaffold class that
-boxes the true scaffolds with jitter and 15 % misses, so what is gated for them is everything after the
-model. One flight goes through the whole file path: H.264 encoded and decoded with PyAV, its DJI SRT
-parsed by ingest.srt, frames and poses paired by ingest.files.
+Gated (issue 15; the margins are stated next to each figure):
+- the focal is found within 2 % and the calibration is trusted on every flight;
+- position error of every new blue roof found: at most 2.5 m at 100 m nadir and 5 m at 80 m oblique
+  (the issue's targets; measured on the tuning seeds: see README);
+- every new blue roof from 50 m² up is found, and at least 85 % of all of them (down to ~30 m²);
+- no duplicate site and no false site (registered, permitted, distractor or nothing) on any flight;
+- at least 90 % of the sites matched to a structure lie within their stated accuracy.
+Scaffolds and the bare-soil construction site need a model (none ships): they are counted, not gated.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from benchmarks.construction import FlightScore, run_flight, video_frames
-from benchmarks.scenarios.drone import GATE_SEEDS, FlightPlan, Scene, build_scene
-
-NADIR_MAX_ERROR_M = 5.0
-OBLIQUE_MAX_ERROR_M = 7.5
+from benchmarks.construction import (
+    REFERENCE_CONFIG,
+    USER_OVERRIDES,
+    FlightCase,
+    FlightScore,
+    run_and_score,
+    score_flight,
+)
+from benchmarks.scenarios.drone import GATE_SEEDS, TUNING_SEEDS
 
 pytestmark = pytest.mark.slow
 
+MAX_ERROR_M = {"nadir": 2.5, "oblique": 5.0}
+MAX_FOCAL_ERROR = 0.02
+MIN_FOUND_SHARE = 0.85
+ALWAYS_FOUND_M2 = 50.0
+MIN_INSIDE_SHARE = 0.90
+
+# Each gate seed flies once nadir and once oblique; every focal offset appears once per flight kind.
+CASES = [
+    FlightCase("nadir", GATE_SEEDS[1], +0.1),
+    FlightCase("nadir", GATE_SEEDS[2], -0.1),
+    FlightCase("oblique", GATE_SEEDS[0], +0.1),
+    FlightCase("oblique", GATE_SEEDS[1], -0.1),
+    FlightCase("oblique", GATE_SEEDS[2], 0.0),
+]
+REPLAYED = FlightCase("nadir", GATE_SEEDS[0], 0.0)
+
+
+def test_gate_seeds_were_not_tuned_on() -> None:
+    assert not {c.seed for c in [*CASES, REPLAYED]} & set(TUNING_SEEDS)
+
+
+def check_flight(kind: str, score: FlightScore) -> None:
+    where = f"{score.case}: {score.row()}"
+    cal = score.calibration
+    assert cal.get("status") == "calibrated" and cal.get("used"), where
+    assert abs(cal["focal_px"] / score.true_focal_px - 1) < MAX_FOCAL_ERROR, where
+    assert score.duplicates == 0, where
+    assert score.false_sites == 0, where
+    assert score.max_error_m <= MAX_ERROR_M[kind], where
+    big = [sid for sid in score.missed if score.areas[sid.split("(")[0]] >= ALWAYS_FOUND_M2]
+    assert not big, where
+    assert score.new_sites == score.starts, where  # every new site was alerted once
+
 
 @pytest.fixture(scope="module")
-def scenes() -> dict[int, Scene]:
-    return {seed: build_scene(seed) for seed in GATE_SEEDS}
+def scores(tmp_path_factory: pytest.TempPathFactory) -> list[FlightScore]:
+    out = tmp_path_factory.mktemp("gate")
+    results = []
+    for case in CASES:
+        score, _ = run_and_score(case, out)
+        print(score.row())
+        results.append(score)
+    return results
 
 
-def check(score: FlightScore, max_error_m: float) -> None:
-    where = f"seed {score.seed} pitch {score.pitch_deg}: {score.row()}"
-    assert score.missed == [], f"missed {score.missed}; {where}"
-    assert score.duplicates == {}, f"alerted more than once {score.duplicates}; {where}"
-    assert score.alerted_once == score.new_structures >= 5, where
-    assert score.registered_alerted == [], f"registered structures alerted; {where}"
-    assert score.distractor_alerted == [], f"blue distractors alerted; {where}"
-    assert score.unmatched_alerts == 0, f"alerts matching nothing; {where}"
-    assert score.max_error_m < max_error_m, f"position errors {score.errors_m}; {where}"
-    assert score.known_sites >= 3, f"registered structures seen as known sites; {where}"
+@pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
+def test_gate_flight(scores: list[FlightScore], index: int) -> None:
+    check_flight(CASES[index].kind, scores[index])
 
 
-def test_gate_video_srt_nadir_through_ingest(scenes: dict[int, Scene], tmp_path: Path) -> None:
-    scene = scenes[GATE_SEEDS[0]]
-    plan = FlightPlan(gimbal_pitch_deg=-90.0, fps=1.0)  # one frame per second: the analysis rate
-    score, result = run_flight(scene, plan, frames=video_frames(scene, plan, tmp_path))
+def replay_flight(case: FlightCase, workdir: Path) -> tuple[FlightScore, list[dict[str, object]]]:
+    """The flight through `gridwatch replay` with a config file an operator would write."""
+    from gridwatch.config import load_config
+    from gridwatch.replay import replay
+
+    files = case.files()
+    reference = yaml.safe_load(REFERENCE_CONFIG.read_text(encoding="utf-8"))
+    overrides = yaml.safe_load(USER_OVERRIDES[case.kind])
+    overrides["registry"] = {"path": str(files.registry)}
+    config = {
+        "service": {"metrics": {"enabled": False}},
+        "detectors": reference["detectors"],
+        "cameras": [{"id": "drone-01", "source": {"url": str(files.video), "telemetry": str(files.srt)},
+                     "detectors": {"construction": overrides}}],
+        "alerts": {"outbox": {"path": str(workdir / "outbox.sqlite3")}, "dedup": {"enabled": False}},
+    }
+    path = workdir / "flight.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    out = io.StringIO()
+    replay(files.video, load_config(path), "drone-01", telemetry=files.srt, out=out, evidence_dir=workdir / "ev")
+    alerts = [json.loads(line) for line in out.getvalue().splitlines()]
+    summaries = list((workdir / "ev").glob("*.geojson"))
+    assert len(summaries) == 1, summaries
+    starts = sum(1 for a in alerts if a["phase"] == "start")
+    return score_flight(files.truth, summaries[0], starts, case.name), alerts
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[FlightScore, list[dict[str, object]]]:
+    return replay_flight(REPLAYED, tmp_path_factory.mktemp("replay"))
+
+
+def test_gate_flight_through_gridwatch_replay(replayed: tuple[FlightScore, list[dict[str, object]]]) -> None:
+    score, alerts = replayed
     print(score.row())
-    check(score, NADIR_MAX_ERROR_M)
-    paths = result.summary.write(tmp_path / "summary")
-    assert all(p.stat().st_size > 0 for p in paths.values())
-    assert f"New sites ({score.new_structures}):" in result.summary.text_report()
+    check_flight(REPLAYED.kind, score)
+    assert alerts and all(a["location"]["geo_method"] == "drone_ray" for a in alerts)  # type: ignore[index]
 
 
-@pytest.mark.parametrize(
-    ("seed_index", "pitch", "bearing", "max_error_m"),
-    [
-        (0, -60.0, 0.0, OBLIQUE_MAX_ERROR_M),
-        (1, -90.0, 30.0, NADIR_MAX_ERROR_M),
-        (1, -60.0, 30.0, OBLIQUE_MAX_ERROR_M),
-    ],
-)
-def test_gate_rendered_flights(
-    scenes: dict[int, Scene], seed_index: int, pitch: float, bearing: float, max_error_m: float
-) -> None:
-    scene = scenes[GATE_SEEDS[seed_index]]
-    score, _ = run_flight(scene, FlightPlan(gimbal_pitch_deg=pitch, bearing_deg=bearing, fps=2.0))
-    print(score.row())
-    check(score, max_error_m)
+def test_gate_totals(scores: list[FlightScore], replayed: tuple[FlightScore, list[dict[str, object]]]) -> None:
+    every = [*scores, replayed[0]]
+    found = sum(len(s.found) for s in every)
+    new = sum(s.new_findable for s in every)
+    assert found >= MIN_FOUND_SHARE * new, [s.row() for s in every]
+    inside = sum(s.inside for s in every)
+    placed = sum(s.placed for s in every)
+    assert placed >= 30 and inside >= MIN_INSIDE_SHARE * placed, [s.row() for s in every]
