@@ -25,12 +25,12 @@ from ingest.frame import Frame
 from models.detections import Detections
 from tests.detectors.construction.synth import (
     LAT,
-    config,
     LON,
     ROOF_E,
     ROOF_L,
     ROOF_N,
     ROOF_W,
+    config,
     flight,
     grass,
     roof_frame,
