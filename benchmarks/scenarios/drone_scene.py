@@ -336,9 +336,16 @@ class _Ground:
         cv2.fillPoly(self.img, [self.px(ring)], colour, lineType=cv2.LINE_AA, shift=4)
 
     def blend(self, ring: Array, colour: BGR, alpha: float) -> None:
-        over = self.img.copy()
-        cv2.fillPoly(over, [self.px(ring)], colour, lineType=cv2.LINE_AA, shift=4)
-        self.img = np.asarray(cv2.addWeighted(over, alpha, self.img, 1 - alpha, 0), np.uint8)
+        """The polygon painted at `alpha` opacity (only its bounding box is touched)."""
+        pts = self.px(ring)
+        x0, y0 = np.maximum(pts.min(axis=0) // 16 - 2, 0)
+        x1, y1 = np.minimum(pts.max(axis=0) // 16 + 3, self.n)
+        if x1 <= x0 or y1 <= y0:
+            return
+        roi = self.img[y0:y1, x0:x1]
+        over = roi.copy()
+        cv2.fillPoly(over, [pts - np.array([x0, y0]) * 16], colour, lineType=cv2.LINE_AA, shift=4)
+        self.img[y0:y1, x0:x1] = cv2.addWeighted(over, alpha, roi, 1 - alpha, 0)
 
     def paste(self, texture: NDArray[np.uint8], ring: Array) -> None:
         """A texture warped onto a rectangle of the ground (pools, courts, tarps drawn flat)."""
@@ -361,8 +368,9 @@ def _shadow(ground: _Ground, ring: Array, height_m: float, sun_az_deg: float, su
     ground.blend(hull, (30, 40, 36), 0.55)
 
 
-def build_scene(seed: int, size_m: float = 260.0, cell_m: float = 0.1) -> Scene:
-    """A deterministic district of `size_m` x `size_m` metres (see the module docstring)."""
+def build_scene(seed: int, size_m: float = 260.0, cell_m: float = 0.1, surround_margin_m: float = 260.0) -> Scene:
+    """A deterministic district of `size_m` x `size_m` metres (see the module docstring), inside plain fields
+    reaching `surround_margin_m` beyond it (what an oblique camera sees past the district's edge)."""
     rng = np.random.default_rng(seed)
     half = size_m / 2
     origin_lat = SHANGJIE_LAT_DEG + ((seed * 7) % 19 - 9) * 0.0011
@@ -533,7 +541,7 @@ def build_scene(seed: int, size_m: float = 260.0, cell_m: float = 0.1) -> Scene:
         cv2.circle(g.img, (cx - rad // 4, cy - rad // 4), rad // 2, (56, 120, 62), -1, cv2.LINE_AA, 4)
     g.img = np.asarray(cv2.GaussianBlur(g.img, (0, 0), 0.6), np.uint8)
     layers.sort(key=lambda layer: layer.top_m)
-    surround_m, surround_cell = size_m + 2 * 260.0, 0.25
+    surround_m, surround_cell = size_m + 2 * surround_margin_m, 0.25
     return Scene(seed, origin_lat, origin_lon, size_m, cell_m, g.img, layers, structures,
                  _fields(rng, surround_m, surround_cell), surround_m, surround_cell)
 
@@ -544,15 +552,14 @@ def _fields(rng: np.random.Generator, size_m: float, cell_m: float) -> NDArray[n
     img = _tint((72, 122, 92), n, n, rng, vary=0.22, grain=5.0).astype(np.float32)
     img *= (1 + 0.08 * np.clip(_smooth_noise(rng, n, n, 5.0), -2, 2))[..., None]
     out = np.clip(img, 0, 255).astype(np.uint8)
-    for _ in range(400):
+    for _ in range(round(400 * (size_m / 780.0) ** 2)):
         c = (int(rng.integers(0, n)), int(rng.integers(0, n)))
         r = int(rng.uniform(1.5, 4.0) / cell_m)
         cv2.circle(out, c, r, (38, 92, 44), -1, cv2.LINE_AA)
         cv2.circle(out, (c[0] - r // 4, c[1] - r // 4), max(1, r // 2), (56, 120, 62), -1, cv2.LINE_AA)
-    for _ in range(60):
+    over = out.copy()
+    for _ in range(round(60 * (size_m / 780.0) ** 2)):  # bare soil, one in every ~100 m square
         at = rng.uniform(0, n, 2)
         axes = (int(rng.uniform(8, 30) / cell_m), int(rng.uniform(4, 14) / cell_m))
-        over = out.copy()
         cv2.ellipse(over, (int(at[0]), int(at[1])), axes, float(rng.uniform(0, 180)), 0, 360, (92, 122, 146), -1)
-        out = np.asarray(cv2.addWeighted(over, 0.7, out, 0.3, 0), np.uint8)
-    return out
+    return np.asarray(cv2.addWeighted(over, 0.7, out, 0.3, 0), np.uint8)

@@ -161,6 +161,13 @@ class BlueRoofCueConfig(BaseModel):
         le=1_000_000,
         description="Largest roof on the ground; above it is likely water or a painted court.",
     )
+    min_width_m: float = Field(
+        default=2.5,
+        ge=0,
+        le=100,
+        description="Narrowest roof on the ground: blue strips narrower than this (rows of solar panels, cars, "
+        "pipes) are ignored. Lowering it finds narrow lean-tos and more false strips.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> BlueRoofCueConfig:

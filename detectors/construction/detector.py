@@ -41,7 +41,7 @@ from detectors.construction.candidates import (
 )
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.cue import find_blue_roofs
-from detectors.construction.polygons import mask_outlines, rasterise_union
+from detectors.construction.polygons import mask_outlines, quad_widths_m, rasterise_union
 from detectors.construction.registry import LocalRegistry, Registry, StructureKind
 from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
 from detectors.construction.summary import FlightSummary, SiteReport
@@ -404,11 +404,14 @@ class ConstructionDetector:
         # A candidate cut by the frame edge may be larger than it looks: only its upper bound applies.
         small = (ground.area_m2 < lo) & ~ground.pixel.truncated
         large = ground.area_m2 > hi
+        narrow = cue & ~ground.pixel.truncated & (quad_widths_m(ground.rings_m) < cfg.cue.min_width_m) & ~small
         if small.any():
             self.stats.rejected["too_small"] += int(small.sum())
         if large.any():
             self.stats.rejected["too_large"] += int(large.sum())
-        return ground.select(~small & ~large)
+        if narrow.any():
+            self.stats.rejected["too_narrow"] += int(narrow.sum())
+        return ground.select(~small & ~large & ~narrow)
 
     def _decide(self, flight: FlightState, site: Site, at: float) -> list[Event]:
         """Classify a confirmed site against the registry; the first time it is new, emit `start`."""

@@ -127,3 +127,15 @@ def test_implausible_estimates_are_rejected() -> None:
     result = fit_camera(reported, pairs, SelfCalibrationConfig(min_pairs=10), final=True,
                         configured_focal_px=CONFIGURED_FOCAL_PX)
     assert result.status == CalibrationStatus.CONFIGURED and "implausible" in result.reason
+
+
+def test_calibrate_frames_without_usable_poses_keeps_the_configured_camera() -> None:
+    from detectors.geometry.selfcal import calibrate_frames
+    from ingest.frame import Frame
+
+    image = np.zeros((H, W, 3), np.uint8)
+    frames = [Frame(camera_id="f", seq=i, captured_at=float(i), pts_s=float(i), image=image, pose=None)
+              for i in range(3)]
+    result = calibrate_frames(frames, DroneCameraSpec(), DroneGeometryConfig())
+    assert result.status == CalibrationStatus.CONFIGURED and result.correction is None
+    assert result.frames == 0 and "needed" in result.reason

@@ -99,7 +99,7 @@ def small(plan: FlightPlan) -> FlightPlan:
 
 @pytest.mark.parametrize("layout", ["bracket", "p4rtk"])
 def test_srt_layouts_parse_back_through_ingest(layout: str) -> None:
-    scene = build_scene(12, size_m=120.0)
+    scene = build_scene(12, size_m=120.0, surround_margin_m=60.0)
     plan = small(nadir_plan(1331.0) if layout == "bracket" else oblique_plan(1280.0))
     track = plan_flight(scene, plan)
     text = srt_text(track, plan)
@@ -123,7 +123,7 @@ def test_srt_layouts_parse_back_through_ingest(layout: str) -> None:
 
 
 def test_telemetry_is_the_truth_plus_constant_offsets_and_drift() -> None:
-    scene = build_scene(12, size_m=120.0)
+    scene = build_scene(12, size_m=120.0, surround_margin_m=60.0)
     plan = small(nadir_plan(1331.0))
     track = plan_flight(scene, plan)
     off = track.offsets
