@@ -204,11 +204,12 @@ class SiteMergeConfig(BaseModel):
         "smaller one (partial views at the frame edge).",
     )
     min_frames: int = Field(
-        default=2,
+        default=3,
         ge=1,
         le=1000,
-        description="Frames a site must be seen in before it is alerted. Raising it suppresses "
-        "one-frame glitches and delays alerts.",
+        description="Frames a site must be seen in before it is alerted (a survey at 1 fps sees a roof in "
+        "5-15 frames). Raising it suppresses look-alikes seen only from far or at one angle, and delays "
+        "alerts; sites seen less often are listed in the flight summary as unconfirmed.",
     )
     require_full_view: bool = Field(
         default=True,
