@@ -101,19 +101,26 @@ class SelfCalibrationConfig(BaseModel):
     guide_keypoints: int = Field(
         default=400, ge=20, le=5000, description="Strongest keypoints used for the first, wide guided search."
     )
-    guide_radius_px: float = Field(
-        default=90.0,
+    guide_radius_m: float = Field(
+        default=8.0,
         gt=0,
-        le=2000,
-        description="First-round search radius around where the configured camera predicts a keypoint "
-        "(full-resolution pixels), covering gimbal offsets of a few degrees.",
+        le=500,
+        description="First-round search radius on the ground around where the configured camera puts a "
+        "keypoint seen in another frame: covers gimbal offsets of a few degrees and GNSS drift.",
     )
     guide_radius_rel: float = Field(
         default=0.2,
         ge=0,
         le=2,
-        description="Added to the first-round radius per pixel of distance from the image centre, covering "
-        "a focal that is this much off.",
+        description="Added to the first-round radius per metre of distance from the frame's nadir point, "
+        "covering a configured focal that is this much off.",
+    )
+    max_feature_ray_deg: float = Field(
+        default=62.0,
+        gt=0,
+        le=85,
+        description="Keypoints are sought only on ground seen closer to nadir than this (far oblique ground is "
+        "smeared when rectified and its position depends most on the unknown camera).",
     )
     min_inliers: int = Field(
         default=30,
@@ -293,6 +300,8 @@ class _Keyframe:
     """One analysed frame's keypoints (full-resolution pixels), its configured view and its pose."""
 
     keypoints: NDArray[np.float64]
+    ground_m: NDArray[np.float64]
+    """Where the configured camera puts each keypoint on the ground (flight ENU metres)."""
     descriptors: NDArray[np.uint8]
     strongest: NDArray[np.intp]
     """Indexes of the keypoints with the highest corner response (the first, guided round of matching)."""
@@ -345,32 +354,44 @@ class SelfCalibrator:
 
     def add(self, image_bgr: NDArray[np.uint8], view: DroneView, yaw_deg: float, pitch_deg: float,
             roll_deg: float) -> None:
-        """Take one analysed frame: `view` is its configured (uncorrected) camera, the angles its telemetry's."""
+        """Take one analysed frame: `view` is its configured (uncorrected) camera, the angles its telemetry's.
+
+        Keypoints are found on the frame rectified to the ground (north up, about the frame's nadir
+        resolution at `feature_width_px`) with the configured camera, so frames seen from opposite
+        directions or at other obliquities look alike; each keypoint is kept in ground metres (where
+        the configured camera puts it, for the guided search) and in the frame's own pixels (for the fit).
+        """
         cfg = self.config
-        h0, w0 = image_bgr.shape[:2]
-        scale = min(1.0, cfg.feature_width_px / w0)
-        grey = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
-        if scale < 1.0:
-            grey = cv2.resize(grey, (round(w0 * scale), round(h0 * scale)), interpolation=cv2.INTER_AREA)
-        kps, desc = self._orb.detectAndCompute(grey, None)
+        ortho = _rectify(image_bgr, view, cfg)
+        if ortho is None:
+            return
+        grey, mask, ground_from_ortho = ortho
+        kps, desc = self._orb.detectAndCompute(grey, mask)
         if desc is None or len(kps) < cfg.min_inliers:
             return
-        pts = (np.array([k.pt for k in kps], np.float64) + 0.5) / scale - 0.5
-        response = np.array([k.response for k in kps])
+        at = np.array([k.pt for k in kps], np.float64)
+        ground = at @ ground_from_ortho[:, :2].T + ground_from_ortho[:, 2]
+        pts = view.ground_to_pixel(ground)
+        w0, h0 = image_bgr.shape[1], image_bgr.shape[0]
+        ok = np.isfinite(pts).all(axis=1) & (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < w0) & (pts[:, 1] < h0)
+        if int(ok.sum()) < cfg.min_inliers:
+            return
+        response = np.array([k.response for k in kps])[ok]
         foot = view.image_footprint(4)
         if len(foot) < 3:
             return
         k = view.intrinsics
         if self.configured_focal_px is None:
             self.configured_focal_px = k.fx_px
-        self._ransac_px = 3.0 / scale
+        self._ransac_px = 3.0 * w0 / cfg.feature_width_px
         centre = foot.mean(axis=0)
         frame = _Keyframe(
-            keypoints=pts,
-            descriptors=np.ascontiguousarray(desc, np.uint8),
+            keypoints=pts[ok],
+            ground_m=ground[ok],
+            descriptors=np.ascontiguousarray(np.asarray(desc, np.uint8)[ok]),
             strongest=np.argsort(-response)[: cfg.guide_keypoints],
             view=view,
-            tree=cKDTree(pts),
+            tree=cKDTree(ground[ok]),
             pose=FramePose(view.camera_east_m, view.camera_north_m, view.height_m, yaw_deg, pitch_deg, roll_deg,
                            k.fx_px, k.cx_px, k.cy_px),
             centre_m=centre,
@@ -393,37 +414,32 @@ class SelfCalibrator:
             fa = self._frames[a]
             turn = abs((fa.pose.yaw_deg - fb.pose.yaw_deg + 180.0) % 360.0 - 180.0)
             dist = float(np.hypot(*(fa.centre_m - fb.centre_m)))
-            if turn > 45.0 and dist < 0.5 * min(fa.radius_m, fb.radius_m):
+            if turn > 45.0 and dist < 0.6 * min(fa.radius_m, fb.radius_m):
                 scored.append((dist, a))
         scored.sort()
         return near + [a for _, a in scored[: cfg.cross_pairs_per_frame]]
 
     def _match(self, a: int, b: int) -> None:
-        """Match frame a's keypoints to frame b's where the configured camera predicts them, then refine.
+        """Match frame a's keypoints to frame b's near the same ground point, then refine.
 
-        Round 1: the strongest keypoints, searched within a wide radius of where the configured camera
-        puts them (it may be 10-30 % and a few degrees off), give a first homography. Round 2: every
-        keypoint, searched within a few pixels of where that homography puts it. A final RANSAC
-        homography keeps the matches on the ground plane.
+        Round 1: the strongest keypoints, searched within a wide ground radius (the configured camera may
+        be 10-30 % and a few degrees off, which moves ground points by metres), give a first ground
+        transform. Round 2: every keypoint, searched within a metre of where that transform puts it.
+        A final RANSAC homography between the two frames' pixels keeps the matches on the ground plane.
         """
         cfg = self.config
         fa, fb = self._frames[a], self._frames[b]
-        guide = fa.keypoints[fa.strongest]
-        pred = fb.view.ground_to_pixel(fa.view.pixel_to_ground(guide))
-        ok = np.isfinite(pred).all(axis=1)
-        if ok.sum() < cfg.min_inliers:
-            return
-        k = fb.view.intrinsics
-        off = np.hypot(pred[:, 0] - k.cx_px, pred[:, 1] - k.cy_px)
-        radius = cfg.guide_radius_px + cfg.guide_radius_rel * np.where(ok, off, 0.0)
-        qa, qb = _nearest_matches(fa.descriptors[fa.strongest[ok]], fb, pred[ok], radius[ok], 24)
+        guide = fa.ground_m[fa.strongest]
+        nadir = np.array([fb.view.camera_east_m, fb.view.camera_north_m])
+        radius = cfg.guide_radius_m + cfg.guide_radius_rel * np.hypot(*(guide - nadir).T)
+        qa, qb = _nearest_matches(fa.descriptors[fa.strongest], fb, guide, radius, 24)
         if len(qa) < cfg.min_inliers:
             return
-        hmat, _ = cv2.findHomography(guide[ok][qa], fb.keypoints[qb], cv2.RANSAC, 4.0 * self._ransac_px)
+        hmat, _ = cv2.findHomography(guide[qa], fb.ground_m[qb], cv2.RANSAC, 1.5)
         if hmat is None:
             return
-        moved = np.asarray(cv2.perspectiveTransform(fa.keypoints.reshape(-1, 1, 2), hmat), np.float64).reshape(-1, 2)
-        ia, ib = _nearest_matches(fa.descriptors, fb, moved, np.full(len(moved), 3.0 * self._ransac_px), 4)
+        moved = np.asarray(cv2.perspectiveTransform(fa.ground_m.reshape(-1, 1, 2), hmat), np.float64).reshape(-1, 2)
+        ia, ib = _nearest_matches(fa.descriptors, fb, moved, np.full(len(moved), 1.0), 4)
         if len(ia) < cfg.min_inliers:
             return
         pa, pb = fa.keypoints[ia], fb.keypoints[ib]
@@ -439,8 +455,6 @@ class SelfCalibrator:
             pa, pb = pa[keep], pb[keep]
         turn = abs((fa.pose.yaw_deg - fb.pose.yaw_deg + 180.0) % 360.0 - 180.0)
         self._pairs.append(FramePair(a, b, pa, pb, turn > 45.0))
-
-    # -- the fit -----------------------------------------------------------------------------------------
 
     def solve(self, final: bool = False) -> CalibrationResult:
         """Fit the camera on what was collected and decide whether to trust it (see `fit_camera`)."""
@@ -672,3 +686,39 @@ def calibrate_frames(
         att = resolve_attitude(pose, geometry.uncertainty)
         cal.add(np.asarray(frame.image), view, att.yaw_deg, att.pitch_deg, att.roll_deg)
     return cal.solve(final=True)
+
+
+def _rectify(
+    image_bgr: NDArray[np.uint8], view: DroneView, cfg: SelfCalibrationConfig
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.float64]] | None:
+    """The frame's grey image warped onto the ground plane with the configured camera, north up.
+
+    Returns (grey ortho, mask of the pixels that come from the frame, 2x3 affine ortho pixel -> ENU
+    metres), or None when too little ground is in view. The ortho's cell is the frame's nadir ground
+    resolution at `feature_width_px`, so near-nadir ground keeps its detail.
+    """
+    h0, w0 = image_bgr.shape[:2]
+    k = view.intrinsics
+    cell_m = view.height_m / (k.fx_px * min(1.0, cfg.feature_width_px / w0))
+    border = np.array([[x, y] for y in np.linspace(0, h0 - 1, 9) for x in np.linspace(0, w0 - 1, 9)], np.float64)
+    keep = view.ray_off_nadir_deg(border) <= cfg.max_feature_ray_deg
+    ground = view.pixel_to_ground(border[keep])
+    ground = ground[np.isfinite(ground).all(axis=1)]
+    if len(ground) < 4:
+        return None
+    (e0, n0), (e1, n1) = ground.min(axis=0), ground.max(axis=0)
+    size = (max(8, min(4096, math.ceil((e1 - e0) / cell_m))), max(8, min(4096, math.ceil((n1 - n0) / cell_m))))
+    cell_e, cell_n = (e1 - e0) / size[0], (n1 - n0) / size[1]
+    ground_from_ortho = np.array([[cell_e, 0.0, e0 + cell_e / 2], [0.0, -cell_n, n1 - cell_n / 2]])
+    corners = np.array([[0.0, 0.0], [size[0] - 1, 0.0], [size[0] - 1, size[1] - 1], [0.0, size[1] - 1]])
+    corner_en = corners @ ground_from_ortho[:, :2].T + ground_from_ortho[:, 2]
+    image_px = view.ground_to_pixel(corner_en)
+    if not np.isfinite(image_px).all():
+        return None
+    ortho_from_image = cv2.getPerspectiveTransform(image_px.astype(np.float32), corners.astype(np.float32))
+    grey = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+    warped = np.asarray(cv2.warpPerspective(grey, ortho_from_image, size, flags=cv2.INTER_LINEAR), np.uint8)
+    inside = np.full((h0, w0), 255, np.uint8)
+    mask = np.asarray(cv2.warpPerspective(inside, ortho_from_image, size, flags=cv2.INTER_NEAREST), np.uint8)
+    mask = np.asarray(cv2.erode(mask, np.ones((15, 15), np.uint8)), np.uint8)  # no corners on the frame's edge
+    return warped, mask, ground_from_ortho

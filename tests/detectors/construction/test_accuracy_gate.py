@@ -47,7 +47,8 @@ MIN_FOUND_SHARE = 0.85
 ALWAYS_FOUND_M2 = 50.0
 MIN_INSIDE_SHARE = 0.90
 
-# Each gate seed flies once nadir and once oblique; every focal offset appears once per flight kind.
+# Each focal offset flies once per flight kind, each gate seed at least once per kind; nadir +0 % goes
+# through `gridwatch replay`.
 CASES = [
     FlightCase("nadir", GATE_SEEDS[1], +0.1),
     FlightCase("nadir", GATE_SEEDS[2], -0.1),
@@ -56,6 +57,9 @@ CASES = [
     FlightCase("oblique", GATE_SEEDS[2], 0.0),
 ]
 REPLAYED = FlightCase("nadir", GATE_SEEDS[0], 0.0)
+FLIGHT_TIMEOUT_S = 900  # a first run renders the flight too (about a minute on an idle core)
+
+_RESULTS: dict[str, FlightScore] = {}
 
 
 def test_gate_seeds_were_not_tuned_on() -> None:
@@ -76,19 +80,21 @@ def check_flight(kind: str, score: FlightScore) -> None:
 
 
 @pytest.fixture(scope="module")
-def scores(tmp_path_factory: pytest.TempPathFactory) -> list[FlightScore]:
-    out = tmp_path_factory.mktemp("gate")
-    results = []
-    for case in CASES:
-        score, _ = run_and_score(case, out)
-        print(score.row())
-        results.append(score)
-    return results
+def gate_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gate")
 
 
-@pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
-def test_gate_flight(scores: list[FlightScore], index: int) -> None:
-    check_flight(CASES[index].kind, scores[index])
+def flight_score(case: FlightCase, out: Path) -> FlightScore:
+    if case.name not in _RESULTS:
+        _RESULTS[case.name], _ = run_and_score(case, out)
+        print(_RESULTS[case.name].row())
+    return _RESULTS[case.name]
+
+
+@pytest.mark.timeout(FLIGHT_TIMEOUT_S)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_gate_flight(case: FlightCase, gate_dir: Path) -> None:
+    check_flight(case.kind, flight_score(case, gate_dir))
 
 
 def replay_flight(case: FlightCase, workdir: Path) -> tuple[FlightScore, list[dict[str, object]]]:
@@ -123,6 +129,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[FlightScore, lis
     return replay_flight(REPLAYED, tmp_path_factory.mktemp("replay"))
 
 
+@pytest.mark.timeout(FLIGHT_TIMEOUT_S)
 def test_gate_flight_through_gridwatch_replay(replayed: tuple[FlightScore, list[dict[str, object]]]) -> None:
     score, alerts = replayed
     print(score.row())
@@ -130,8 +137,9 @@ def test_gate_flight_through_gridwatch_replay(replayed: tuple[FlightScore, list[
     assert alerts and all(a["location"]["geo_method"] == "drone_ray" for a in alerts)  # type: ignore[index]
 
 
-def test_gate_totals(scores: list[FlightScore], replayed: tuple[FlightScore, list[dict[str, object]]]) -> None:
-    every = [*scores, replayed[0]]
+@pytest.mark.timeout(len(CASES) * FLIGHT_TIMEOUT_S)
+def test_gate_totals(gate_dir: Path, replayed: tuple[FlightScore, list[dict[str, object]]]) -> None:
+    every = [*(flight_score(c, gate_dir) for c in CASES), replayed[0]]
     found = sum(len(s.found) for s in every)
     new = sum(s.new_findable for s in every)
     assert found >= MIN_FOUND_SHARE * new, [s.row() for s in every]
