@@ -7,14 +7,18 @@ roof at the image edge 6 m off at 100 m; a 1.5 degree pitch offset puts every po
 measurable from the footage itself, because the ground seen in two frames must land on the same spot.
 
 How (per flight, on the frames the detector analyses):
-1. Each usable frame: ORB keypoints on the grey image downscaled to `feature_width_px`, kept with its
-   telemetry (position in the flight's ENU frame, height, gimbal angles, configured intrinsics).
+1. Each usable frame is rectified onto the ground with the configured camera (north up, about its nadir
+   resolution at `feature_width_px`), so that frames seen from opposite directions or at other
+   obliquities look alike; ORB keypoints found there are kept both in ground metres and in the frame's
+   own pixels, with its telemetry (position in the flight's ENU frame, height, gimbal angles, configured
+   intrinsics).
 2. Pairs: each frame with the previous `max_lag_frames`, and with earlier frames whose configured
    ground footprint overlaps it from another heading (the neighbouring survey line). Those make the
    gimbal offsets observable: an offset moves the ground one way on the way out and the other way on
    the way back, while the same ground must be seen in the same place.
-3. Matches: nearest neighbours with a ratio test, then a RANSAC homography (the ground is one plane;
-   roof tops and trees that break it are dropped).
+3. Matches: descriptors compared only between keypoints near the same ground point (a wide radius first,
+   then a tight one around a fitted transform), with a ratio test, then a RANSAC homography between the
+   two frames' pixels (the ground is one plane; roof tops and trees that break it are dropped).
 4. Fit: the parameters (log focal scale, pitch, roll and yaw offsets) minimise the transfer error of
    every match through the ground plane - the ray from one frame to the ground, projected into the
    other frame, and back - with a robust loss (scipy `least_squares`, soft L1). The ground is the
@@ -32,7 +36,6 @@ what the ground projection needs; a video-to-SRT time offset at constant speed i
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -58,8 +61,6 @@ from detectors.geometry.drone import (
     unusable_reason,
 )
 from ingest.frame import Frame
-
-log = logging.getLogger(__name__)
 
 Array = NDArray[np.float64]
 
@@ -193,10 +194,12 @@ class SelfCalibrationConfig(BaseModel):
         "ground is not a plane, frames and telemetry are out of step, or GNSS wanders more than that).",
     )
     min_focal_sigma_pct: float = Field(
-        default=0.3,
+        default=1.0,
         ge=0,
         le=20,
-        description="Floor of the stated focal uncertainty (what a flight cannot tell, e.g. terrain relief).",
+        description="Floor of the stated focal uncertainty: only focal over height is observable, so a 1 m "
+        "altitude error at 100 m is a 1 % focal error the flight cannot tell apart (harmless for ground "
+        "positions, which need only the ratio).",
     )
     min_offset_sigma_deg: float = Field(
         default=0.2, ge=0, le=10, description="Floor of the stated gimbal offset uncertainties."
