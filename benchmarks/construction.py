@@ -14,6 +14,7 @@ reported as `needs_model`, not as misses.
 
     python -m benchmarks.construction --seeds 1 2 3 --out var/bench     # tuning seeds
     python -m benchmarks.construction --seeds 101 102 103               # gate seeds (report only)
+    python -m benchmarks.construction --gate [--no-calibration]         # exactly the gates' flights
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from shapely.geometry import Point, Polygon
 
 from benchmarks.report import environment, write_report
 from benchmarks.scenarios.drone import (
+    GATE_SEEDS,
     TUNING_SEEDS,
     FlightFiles,
     FlightPlan,
@@ -87,6 +89,21 @@ class FlightCase:
 
     def files(self, cache_dir: Path | None = None) -> FlightFiles:
         return cached_flight(self.seed, self.plan(), f"{self.kind}-s{self.seed}-f{self.focal_off:+.3f}", cache_dir)
+
+
+GATE_CASES: tuple[FlightCase, ...] = (
+    FlightCase("nadir", GATE_SEEDS[0], 0.0),
+    FlightCase("nadir", GATE_SEEDS[1], +0.1),
+    FlightCase("nadir", GATE_SEEDS[2], -0.1),
+    FlightCase("oblique", GATE_SEEDS[0], +0.1),
+    FlightCase("oblique", GATE_SEEDS[1], -0.1),
+    FlightCase("oblique", GATE_SEEDS[2], 0.0),
+)
+"""The accuracy gates' flights (tests/detectors/construction/test_accuracy_gate.py): each focal offset once
+per flight kind, each gate seed once per kind. Never TUNING_SEEDS."""
+
+FOUND_WITHIN_M = 5.0
+"""A new structure counts as found within this distance (the issue's 'found within 5 m')."""
 
 
 def user_config(overrides_yaml: str) -> ConstructionConfig:
@@ -149,12 +166,17 @@ class FlightScore:
     missed: list[str] = field(default_factory=list)
     duplicates: int = 0
     registered_alerted: list[str] = field(default_factory=list)
+    permitted_alerted: list[str] = field(default_factory=list)
+    """The registered structures alerted as new that are permitted roofs (not buildings)."""
     distractor_alerted: list[str] = field(default_factory=list)
     nothing_alerted: int = 0
     known_seen: int = 0
     inside: int = 0
     placed: int = 0
     """Sites matched to a structure (new or known): the denominator of the honesty share."""
+    stated_m: list[float] = field(default_factory=list)
+    """Stated accuracy_m of each placed site; `actual_m` holds its true error, in the same order."""
+    actual_m: list[float] = field(default_factory=list)
     needs_model_found: int = 0
     needs_model: int = 0
     starts: int = 0
@@ -174,6 +196,17 @@ class FlightScore:
     def max_error_m(self) -> float:
         return max(self.found.values(), default=math.nan)
 
+    @property
+    def found_within(self) -> int:
+        """New structures found within FOUND_WITHIN_M of their truth."""
+        return sum(1 for e in self.found.values() if e <= FOUND_WITHIN_M)
+
+    @property
+    def focal_error(self) -> float:
+        """The used focal over the true one, minus 1 (NaN without a calibration record)."""
+        focal = self.calibration.get("focal_px")
+        return float(focal) / self.true_focal_px - 1.0 if focal else math.nan
+
     def row(self) -> dict[str, Any]:
         cal = self.calibration
         return {
@@ -181,12 +214,15 @@ class FlightScore:
             "calibration": cal.get("status"),
             "focal_px": cal.get("focal_px"),
             "true_focal_px": round(self.true_focal_px, 1),
+            "focal_err_pct": round(100 * self.focal_error, 2),
             "new": self.new_findable,
             "found": len(self.found),
+            "within_5m": self.found_within,
             "missed": ",".join(self.missed) or "-",
             "dup": self.duplicates,
             "false": self.false_sites,
             "false_what": ",".join(self.registered_alerted + self.distractor_alerted) or "-",
+            "permitted_alerted": len(self.permitted_alerted),
             "known": self.known_seen,
             "err_med_m": round(self.median_error_m, 2),
             "err_max_m": round(self.max_error_m, 2),
@@ -234,6 +270,8 @@ def score_flight(truth_path: Path, summary_geojson: Path, start_events: int, cas
         if best["status"] != "distractor" and not best["needs_model"]:
             score.placed += 1
             score.inside += int(best_d <= p["accuracy_m"])
+            score.stated_m.append(float(p["accuracy_m"]))
+            score.actual_m.append(best_d)
         if best["needs_model"]:
             score.needs_model_found += int(new)
         elif best["status"] == "distractor":
@@ -242,6 +280,8 @@ def score_flight(truth_path: Path, summary_geojson: Path, start_events: int, cas
         elif best["status"] == "registered":
             if new:
                 score.registered_alerted.append(best["id"])
+                if best["kind"] != "building":
+                    score.permitted_alerted.append(best["id"])
             else:
                 score.known_seen += 1
         elif new:
@@ -279,12 +319,20 @@ def summarise(scores: Sequence[FlightScore]) -> dict[str, Any]:
                 "found": f"{sum(len(s.found) for s in group)}/{sum(s.new_findable for s in group)}",
                 "err_median_m": round(statistics.median(errs), 2) if errs else None,
                 "err_max_m": round(max(errs), 2) if errs else None,
+                "within_5m": f"{sum(s.found_within for s in group)}/{sum(s.new_findable for s in group)}",
                 "duplicates": sum(s.duplicates for s in group),
                 "false_sites": sum(s.false_sites for s in group),
+                "permitted_alerted": sum(len(s.permitted_alerted) for s in group),
+                "focal_err_pct": [round(100 * s.focal_error, 2) for s in group],
             }
     inside = sum(s.inside for s in scores)
     placed = sum(s.placed for s in scores)
     out["inside_stated_accuracy"] = f"{inside}/{placed} ({inside / placed:.0%})" if placed else None
+    stated = [x for s in scores for x in s.stated_m]
+    actual = [x for s in scores for x in s.actual_m]
+    if stated:
+        out["stated_accuracy_m_median_max"] = [round(statistics.median(stated), 2), round(max(stated), 2)]
+        out["actual_error_m_median_max"] = [round(statistics.median(actual), 2), round(max(actual), 2)]
     out["needs_model_found"] = f"{sum(s.needs_model_found for s in scores)}/{sum(s.needs_model for s in scores)}"
     return out
 
@@ -296,20 +344,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", nargs="*", default=["nadir", "oblique"], choices=["nadir", "oblique"])
     ap.add_argument("--focal-offs", type=float, nargs="*", default=[0.0, 0.1, -0.1])
     ap.add_argument("--no-calibration", action="store_true", help="the configured camera only (the baseline)")
+    ap.add_argument("--gate", action="store_true", help="exactly the gates' flights (GATE_CASES); ignores --seeds etc.")
     args = ap.parse_args(argv)
     extra = "calibration:\n  enabled: false\n" if args.no_calibration else ""
+    cases = list(GATE_CASES) if args.gate else [
+        FlightCase(kind, seed, off) for seed in args.seeds for kind in args.kinds for off in args.focal_offs
+    ]
     scores, rows = [], []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in args.seeds:
-            for kind in args.kinds:
-                for off in args.focal_offs:
-                    score, run = run_and_score(FlightCase(kind, seed, off), Path(tmp), extra_yaml=extra)
-                    row = {**score.row(), "cpu_ms_per_frame": round(1000 * run.detector_cpu_s / max(1, run.frames))}
-                    scores.append(score)
-                    rows.append(row)
-                    print(row)
-    summary = {**summarise(scores), "wall_s": round(time.perf_counter() - t0, 1), "seeds": args.seeds}
+        for case in cases:
+            score, run = run_and_score(case, Path(tmp), extra_yaml=extra)
+            row = {**score.row(), "cpu_ms_per_frame": round(1000 * run.detector_cpu_s / max(1, run.frames))}
+            scores.append(score)
+            rows.append(row)
+            print(row, flush=True)
+    seeds = sorted({c.seed for c in cases})
+    summary = {**summarise(scores), "wall_s": round(time.perf_counter() - t0, 1), "seeds": seeds}
     print(json.dumps(summary, indent=1))
     suite = "construction-uncalibrated" if args.no_calibration else "construction"
     jpath, mpath = write_report(args.out, suite, environment(), rows, summary, notes=[
