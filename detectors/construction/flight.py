@@ -18,6 +18,7 @@ from detectors.construction.detector import ConstructionDetector
 from detectors.construction.summary import FlightSummary
 from detectors.event import Event
 from ingest.frame import Frame
+from ingest.sampling import PtsSampler
 from models.detections import Detections
 
 
@@ -40,21 +41,10 @@ class FlightProcessor:
         self.detector = detector
         self.flight_id = flight_id
         fps = detector.analysis_fps if analysis_fps is None else analysis_fps
-        self._period_s = 1.0 / fps if fps > 0 else 0.0
-        self._next_pts_s: float | None = None
+        self._sampler = PtsSampler(fps)  # the service's sampler, so a replay analyses the same frames
         self.events: list[Event] = []
         self.frames_seen = 0
         self._last_at: float | None = None
-
-    def _due(self, frame: Frame) -> bool:
-        """Whether this frame is analysed (the first one, then one per analysis period of pts); advances."""
-        if self._next_pts_s is None or frame.pts_s >= self._next_pts_s - 1e-6:
-            base = frame.pts_s if self._next_pts_s is None else self._next_pts_s
-            self._next_pts_s = base + self._period_s
-            while self._period_s > 0 and self._next_pts_s <= frame.pts_s:
-                self._next_pts_s += self._period_s
-            return True
-        return False
 
     def feed(self, frame: Frame, detections: Detections | None = None) -> list[Event]:
         """Analyse the frame if it is due; return the events it produced."""
@@ -63,7 +53,7 @@ class FlightProcessor:
         frame = self._as_flight(frame)
         self.frames_seen += 1
         self._last_at = frame.captured_at
-        if not self._due(frame):
+        if not self._sampler.accept(frame.pts_s):
             return []
         events = self.detector.process(frame, detections)
         self.events += events
