@@ -31,7 +31,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benchmarks.report import environment, markdown_table, write_report
-from benchmarks.scenarios.throw import AlertSummary, ThrowScenarioSpec, ThrowScene, ThrowScore, score
+from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene
+from benchmarks.scenarios.throw_score import AlertSummary, ThrowScore, score
 from benchmarks.scenarios.video import write_h264
 from detectors.event import Event
 from detectors.throw import ThrowConfig, ThrowDetector
@@ -131,6 +132,7 @@ def alerts(events: Sequence[Event]) -> list[AlertSummary]:
                 last_t_s=float(traj[-1][0]),
                 floor=e.facade.floor if e.facade else None,
                 along_m=e.facade.along_m if e.facade else None,
+                release_t_s=float(e.details["release_pts_s"]),
             )
         )
     return out
