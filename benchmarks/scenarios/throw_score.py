@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 TIME_SLACK_S = 0.2
 """Slack on either side of the fall window for the overlap test (a track may start a frame early)."""
@@ -119,7 +119,11 @@ def score(
     """Score alerts against throws (see the module docstring); distractors only label the false alerts."""
     pairs = assign(truths, alerts)
     matched_alerts = {a for _, a in pairs}
-    errors = {t: alerts[a].floor - int(truths[t]["floor"]) for t, a in pairs if alerts[a].floor is not None}
+    errors: dict[int, int] = {}
+    for t, a in pairs:
+        floor = alerts[a].floor
+        if floor is not None:
+            errors[t] = floor - int(truths[t]["floor"])
     gate = [k for k, tr in enumerate(truths) if int(tr["floor"]) >= gate_min_floor]
     detected = {t for t, _ in pairs}
     false_kinds = []
