@@ -121,8 +121,10 @@ def decode_frames(
 def alerts(events: Sequence[Event]) -> list[AlertSummary]:
     """One summary per incident from its last event (the end, or the start when it never ended)."""
     last: dict[str, Event] = {}
+    first: dict[str, Event] = {}
     for e in events:
         last[e.incident_id] = e
+        first.setdefault(e.incident_id, e)
     out = []
     for e in last.values():
         traj = e.details["trajectory_px"]
@@ -133,6 +135,7 @@ def alerts(events: Sequence[Event]) -> list[AlertSummary]:
                 floor=e.facade.floor if e.facade else None,
                 along_m=e.facade.along_m if e.facade else None,
                 release_t_s=float(e.details["release_pts_s"]),
+                alert_t_s=first[e.incident_id].trigger_captured_at - EPOCH_S,
             )
         )
     return out

@@ -41,6 +41,8 @@ class AlertSummary:
     floor: int | None
     along_m: float | None
     release_t_s: float | None = None
+    alert_t_s: float | None = None
+    """When the incident's first alert was raised (stream seconds), for the warning time."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class ThrowScore:
     hours: float
     false_alert_kinds: list[str]
     missed_floors: list[int]
+    warning_s: list[float]
+    """For each matched throw with a known alert time: seconds from the alert to the landing."""
 
     @property
     def recall_gate(self) -> float:
@@ -72,6 +76,10 @@ class ThrowScore:
     @property
     def false_per_hour(self) -> float:
         return self.false_alerts / self.hours if self.hours else 0.0
+
+    @property
+    def median_warning_s(self) -> float | None:
+        return float(np.median(self.warning_s)) if self.warning_s else None
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -146,6 +154,11 @@ def score(
         hours=hours,
         false_alert_kinds=false_kinds,
         missed_floors=sorted(int(truths[k]["floor"]) for k in gate if k not in detected),
+        warning_s=[
+            round(float(truths[t]["landing_t_s"]) - float(alert_t), 3)
+            for t, a in sorted(pairs)
+            if (alert_t := alerts[a].alert_t_s) is not None
+        ],
     )
 
 
@@ -163,4 +176,5 @@ def merge(scores: Sequence[ThrowScore]) -> ThrowScore:
         hours=sum(s.hours for s in scores),
         false_alert_kinds=[k for s in scores for k in s.false_alert_kinds],
         missed_floors=sorted(f for s in scores for f in s.missed_floors),
+        warning_s=[w for s in scores for w in s.warning_s],
     )

@@ -47,7 +47,7 @@ def draw_state(
     thick = max(1, round(h / 540))
     off = np.array(shift_px, np.float64)
     fg = config.foreground
-    for polys, colour in ((fg.sky_masks, _SKY), (fg.shield_masks, _GREY)):
+    for polys, colour in ((fg.sky_masks, _SKY), (fg.shield_masks, _GREY), (fg.osd_masks, _GREY)):
         for p in polys:
             poly = np.round(polygon_px(p, w, h)).astype(np.int32)
             cv2.polylines(out, [poly], True, colour, thick, cv2.LINE_AA)

@@ -133,7 +133,18 @@ class ForegroundConfig(BaseModel):
         description="Polygons of other areas to ignore (trees, flags, a lamp, a road with traffic).",
     )
 
-    @field_validator("sky_masks", "shield_masks")
+    osd_masks: list[Polygon] = Field(
+        default_factory=lambda: [
+            [(0.0, 0.0), (0.45, 0.0), (0.45, 0.09), (0.0, 0.09)],
+            [(0.55, 0.9), (1.0, 0.9), (1.0, 1.0), (0.55, 1.0)],
+        ],
+        max_length=16,
+        description="Polygons of the camera's on-screen display (the ticking clock top left, the channel "
+        "name bottom right, where most cameras put them by default): ignored like shields. Set [] when the "
+        "OSD is off or elsewhere; a throw released under the OSD is then seen only once it leaves it.",
+    )
+
+    @field_validator("sky_masks", "shield_masks", "osd_masks")
     @classmethod
     def check_polygons(cls, polygons: list[Polygon]) -> list[Polygon]:
         return _check_polygons(polygons)

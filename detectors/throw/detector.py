@@ -165,9 +165,8 @@ class ThrowDetector:
         self.stats.tracks_active = self._tracker.active
         t1 = self._clock()
         self._add_stage("track", t1 - t0)
-        for tr in ended:
-            self._finish(tr, frame)
-        events = self._judge_live(frame)
+        events = [e for tr in ended if (e := self._finish(tr, frame)) is not None]
+        events += self._judge_live(frame)
         events += self._close_due(t, frame.captured_at)
         self._add_stage("judge", self._clock() - t1)
         self._count(events)
@@ -331,7 +330,7 @@ class ThrowDetector:
             self._vetoed.add(tid)
             self._recent.append(JudgedTrack(pts.copy(), replace(fit, accepted=False, reason=veto), frame.pts_s))
             return None
-        return self._start(tid, slot, fit, pts, frame)
+        return self._start(tid, tr.sizes[slot, :n], fit, pts, frame)
 
     def _fit(
         self, pts: NDArray[np.float64], sizes: NDArray[np.float32], contrast: NDArray[np.float32]
@@ -393,17 +392,18 @@ class ThrowDetector:
         self._extend(inc, pts)
         return self._event(inc, Phase.UPDATE, frame.captured_at)
 
-    def _start(self, tid: int, slot: int, fit: TrajectoryFit, pts: NDArray[np.float64], frame: Frame) -> Event:
+    def _start(
+        self, tid: int, sizes: NDArray[np.float32], fit: TrajectoryFit, pts: NDArray[np.float64], frame: Frame
+    ) -> Event:
         self.stats.confirmations += 1
         first_captured = frame.captured_at - (frame.pts_s - float(pts[0, 0]))
-        tr = self._tracker
         inc = Incident(
             incident_id=f"throw-{self.camera_id}-{round(first_captured * 1000)}",
             first_captured_at=first_captured,
             fit=fit,
             points=pts.copy(),
             snapshot=frame,
-            size_px=float(np.median(tr.sizes[slot, : tr.n[slot]])),
+            size_px=float(np.median(sizes)),
             prefix=np.zeros((0, 3)),
         )
         self._incidents[tid] = inc
@@ -484,8 +484,9 @@ class ThrowDetector:
         return None
 
     # ------------------------------------------------------------------ endings
-    def _finish(self, ended: EndedTrack, frame: Frame) -> None:
-        """A track ended: its incident waits for a continuation, or we count why it never was one."""
+    def _finish(self, ended: EndedTrack, frame: Frame) -> Event | None:
+        """A track ended: its incident waits for a continuation, or it is judged one last time (a track that
+        ended between refits may pass now: a late alert), or we count why it never was one."""
         tid = ended.track_id
         inc = self._incidents.pop(tid, None)
         was_candidate = tid in self._candidates
@@ -493,22 +494,33 @@ class ThrowDetector:
         self._fitted_n.pop(tid, None)
         if tid in self._absorbed:
             self._absorbed.discard(tid)
-            return
+            return None
         if inc is not None:
             inc.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
             self._closing.append(inc)
-            return
+            return None
         if tid in self._vetoed:
             self._vetoed.discard(tid)
             self.stats.rejected["classifier"] += 1
-            return
+            return None
         if not was_candidate:
-            return
-        fit = self._fit(_without_stopped_tail(ended.points), ended.sizes_px, ended.contrast)
-        reason = fit.reason if not fit.accepted else "ended_before_judged"
+            return None
+        pts = _without_stopped_tail(ended.points)
+        fit = self._fit(pts, ended.sizes_px, ended.contrast)
+        if fit.accepted and self._same_fall(fit) is None:
+            veto = self._veto(frame, pts[-1, 1:3], float(ended.sizes_px[-1]))
+            if veto is None:
+                event = self._start(tid, ended.sizes_px, fit, pts, frame)
+                late = self._incidents.pop(tid)
+                late.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
+                self._closing.append(late)
+                return event
+            fit = replace(fit, accepted=False, reason=veto)
+        reason = fit.reason if not fit.accepted else "same_fall"
         self.stats.rejected[reason] += 1
-        self._recent.append(JudgedTrack(ended.points, replace(fit, accepted=False, reason=reason), frame.pts_s))
+        self._recent.append(JudgedTrack(pts, replace(fit, accepted=False, reason=reason), frame.pts_s))
         log.debug("camera %s: track rejected (%s): %s", self.camera_id, reason, fit.reasons())
+        return None
 
     def _close_due(self, t_s: float, now: float) -> list[Event]:
         due = [inc for inc in self._closing if inc.closing_until_s is not None and inc.closing_until_s <= t_s]

@@ -233,7 +233,7 @@ class ForegroundExtractor:
 
     def _watch_mask(self, w: int, h: int, pw: int, ph: int) -> NDArray[np.uint8]:
         """255 where blobs may be found: everything but sky and shield polygons, at processing size."""
-        polys: list[Polygon] = [*self.config.sky_masks, *self.config.shield_masks]
+        polys: list[Polygon] = [*self.config.sky_masks, *self.config.shield_masks, *self.config.osd_masks]
         relative = [[(float(x) / w, float(y) / h) for x, y in polygon_px(p, w, h)] for p in polys]
         masked = RegionMask(relative).raster(pw, ph) if relative else np.zeros((ph, pw), bool)
         return np.where(masked, 0, 255).astype(np.uint8)
