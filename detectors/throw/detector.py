@@ -28,7 +28,14 @@ from detectors.throw.config import ThrowConfig
 from detectors.throw.foreground import ForegroundExtractor
 from detectors.throw.incident import Incident, locate, throw_event
 from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
-from detectors.throw.trajectory import G_M_S2, FacadeMap, FlatScale, TrajectoryFit, fit_trajectory
+from detectors.throw.trajectory import (
+    G_M_S2,
+    FacadeMap,
+    FlatScale,
+    TrajectoryFit,
+    fall_start,
+    fit_trajectory,
+)
 from detectors.throw.weather import StreakPopulation
 from detectors.throw.wingbeat import wingbeat
 from foundation.errors import ConfigError, GridwatchError, ModelError
@@ -340,7 +347,7 @@ class ThrowDetector:
         fit = fit_trajectory(pts, self._facade, cfg)
         if not fit.accepted:
             return fit
-        if self._unseen_watched_s(fit, float(pts[0, 0])) > cfg.max_unseen_fall_s:
+        if self._unseen_watched_s(pts) > cfg.max_unseen_fall_s:
             return replace(fit, accepted=False, reason="unseen_start")
         k = len(pts)
         beat = wingbeat(pts[:, 0], sizes[:k], contrast[:k], _WINGBEAT_BAND_HZ)
@@ -353,15 +360,17 @@ class ThrowDetector:
                 return replace(fit, accepted=False, reason="wingbeat")
         return fit
 
-    def _unseen_watched_s(self, fit: TrajectoryFit, first_t_s: float) -> float:
-        """Seconds between the estimated release and the first tracked point that the fitted path spent
-        inside the watched view (in frame, not masked): time the object should have been seen."""
-        gap = first_t_s - fit.release_t_s
-        if gap <= 0:
+    def _unseen_watched_s(self, pts: NDArray[np.float64]) -> float:
+        """Seconds between the release and the first tracked point that the fall spent inside the watched
+        view (in frame, not masked): time the object should have been seen. The release is where the
+        track's first positions, read as a fall at g, were at rest."""
+        start = fall_start(pts, self._facade)
+        unseen = min(start.unseen_s(), self.config.trajectory.max_backtrack_s)
+        if unseen <= 0:
             return 0.0
         step = 1.0 / self.config.analysis_fps
-        ts = np.arange(fit.release_t_s, first_t_s, step)
-        xy = self._facade.to_image(np.stack([fit.along_at(ts), fit.height_at(ts)], 1))
+        ts = np.arange(start.t_s - unseen, start.t_s, step)
+        xy = self._facade.to_image(start.position_at(ts))
         return float(np.count_nonzero(self._extractor.watched(xy))) * step
 
     def _same_fall(self, fit: TrajectoryFit) -> Incident | None:

@@ -309,6 +309,42 @@ def _best_two_lines_rss(t: NDArray[np.float64], y: NDArray[np.float64], min_poin
     return float(np.min(np.maximum(head[breaks - 1], 0.0) + np.maximum(tail[breaks], 0.0)))
 
 
+@dataclass(frozen=True, slots=True)
+class FallStart:
+    """The first positions of a track read as a free fall at g: where it was and how fast it went up."""
+
+    t_s: float
+    along_m: float
+    along_speed_m_s: float
+    height_m: float
+    up_speed_m_s: float
+
+    def unseen_s(self, g_m_s2: float = G_M_S2) -> float:
+        """Seconds since the apex (the release of a dropped object) at the first position; 0 if rising."""
+        return max(0.0, -self.up_speed_m_s / g_m_s2)
+
+    def position_at(self, t_s: NDArray[np.float64], g_m_s2: float = G_M_S2) -> NDArray[np.float64]:
+        """(N,2) facade (along, height) of the free fall at times `t_s` (extrapolated before the start)."""
+        dt = np.asarray(t_s, np.float64) - self.t_s
+        along = self.along_m + self.along_speed_m_s * dt
+        height = self.height_m + self.up_speed_m_s * dt - 0.5 * g_m_s2 * dt * dt
+        return np.stack([along, height], 1)
+
+
+def fall_start(
+    points: NDArray[np.float64], facade: FacadeMap, head: int = 12, g_m_s2: float = G_M_S2
+) -> FallStart:
+    """Fit the first `head` positions with g fixed: only the start's speed is free, so a short head pins
+    it down, and drag (which bends the whole track's parabola late in a long fall) does not enter."""
+    pts = points[: max(3, head)]
+    t = pts[:, 0] - pts[0, 0]
+    q = facade.to_facade(pts[:, 1:3])
+    design = np.stack([np.ones_like(t), t], 1)
+    along = _solve(design, q[:, 0])
+    height = _solve(design, q[:, 1] + 0.5 * g_m_s2 * t * t)
+    return FallStart(float(pts[0, 0]), float(along[0]), float(along[1]), float(height[0]), float(height[1]))
+
+
 def _lower_share(heights_m: NDArray[np.float64], h_first_m: float, drop_m: float) -> float:
     """Share of positions in the lower two thirds of the drop: a drop seen, not inferred after a gap."""
     if len(heights_m) == 0 or drop_m <= 0:
