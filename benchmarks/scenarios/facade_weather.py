@@ -44,6 +44,8 @@ GRAVITY = 9.81
 _INTEGRATION_HZ = 200.0
 _SUBEXPOSURES = 4
 _SHUTTER_S = 0.016
+_RAIN_VEIL = 0.12
+"""Share of the picture replaced by the grey of falling water in a shower."""
 
 
 @dataclass(frozen=True)
@@ -238,12 +240,18 @@ class FacadeWeatherScene:
         self._schedule_throws()
         self._schedule_distractors()
         self._click_noise = rng.normal(0, 1.0, (4, 2))
-        self._noise = [
-            rng.normal(0, spec.noise_sigma * (2.5 if spec.night_ir else 1.0), (spec.height_px, spec.width_px)).astype(
-                np.float32
-            )
-            for _ in range(5)
-        ]
+        self.noise_bank = self._noise_bank(rng, spec.noise_sigma * (2.5 if spec.night_ir else 1.0))
+
+    def _noise_bank(self, rng: np.random.Generator, sigma: float) -> list[tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
+        """A few frames of grey sensor noise as (to add, to subtract) uint8 pairs, drawn in turn."""
+        s = self.spec
+        bank = []
+        for _ in range(5):
+            z = rng.normal(0, sigma, (s.height_px, s.width_px))
+            up = np.clip(z, 0, 255).astype(np.uint8)
+            down = np.clip(-z, 0, 255).astype(np.uint8)
+            bank.append((np.asarray(cv2.merge([up] * 3), np.uint8), np.asarray(cv2.merge([down] * 3), np.uint8)))
+        return bank
 
     # ------------------------------------------------------------------ geometry
     def _place_facade(self) -> NDArray[np.float64]:
@@ -569,7 +577,7 @@ class FacadeWeatherScene:
             stream.width, stream.height = self.spec.width_px, self.spec.height_px
             stream.pix_fmt = "yuv420p"
             stream.time_base = tb
-            opts = {"preset": "veryfast", "g": str(round(2 * self.spec.fps)), "bf": "0"}
+            opts: dict[str, object] = {"preset": "veryfast", "g": str(round(2 * self.spec.fps)), "bf": "0"}
             if bitrate_kbps:
                 stream.bit_rate = bitrate_kbps * 1000
             else:
@@ -606,6 +614,8 @@ class _FrameState:
         self.wobble = np.zeros(2)
         self.last_t = 0.0
         self.rain_angle = float(rng.uniform(-22, 22))
+        self._static_key: NDArray[np.uint8] | None = None
+        self._static_cache = np.zeros((1, 1, 3), np.float32)
         self.pump_phase = float(rng.uniform(0, 2 * math.pi))
         self.pump_period = float(rng.uniform(2.5, 6.0))
 
@@ -643,27 +653,37 @@ class _FrameState:
             else:
                 self.active.append(a)
         self.active = [a for a in self.active if a.t1 > t]
-        img = self.static.astype(np.float32)
+        img = self._static_f().copy()
         for a in self.active:
             _draw_actor(img, sc, a, t, dt, self.rng)
         for obj in sc.throws:
             if obj.release_t_s - 0.5 <= t <= obj.landing_t_s + 2.0:
                 _draw_object(img, sc, obj, t)
-        if s.rain_streaks:
-            self._rain(img)
         if s.snow_flakes:
             self._snow(img, t, dt)
-        if s.night_ir:
-            grey = img.mean(axis=2, keepdims=True)
-            img[:] = grey
         gain = 1.0 + s.exposure_pumping * math.sin(2 * math.pi * t / self.pump_period + self.pump_phase)
-        img *= gain
-        img += self.sc._noise[int(self.rng.integers(0, len(self.sc._noise)))][:, :, None]
-        out = np.clip(img, 0, 255).astype(np.uint8)
+        out = np.asarray(cv2.convertScaleAbs(img, alpha=gain), np.uint8)
+        if s.rain_streaks:
+            out = np.asarray(cv2.add(out, cv2.merge([self._rain_layer()] * 3)), np.uint8)
+        if s.night_ir:
+            out = np.asarray(cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR), np.uint8)
+        brighter, darker = self.sc.noise_bank[int(self.rng.integers(0, len(self.sc.noise_bank)))]
+        cv2.add(out, brighter, dst=out)
+        cv2.subtract(out, darker, dst=out)
         out = self._wobble(out)
         if s.osd:
             _draw_osd(out, t)
         return out
+
+    def _static_f(self) -> NDArray[np.float32]:
+        """The static picture as float (rain's veil included), recomputed only when a light switches."""
+        if self._static_key is not self.static:
+            f = self.static.astype(np.float32)
+            if self.sc.spec.rain_streaks:
+                f = f * (1 - _RAIN_VEIL) + _RAIN_VEIL * 175.0
+            self._static_cache = np.asarray(f, np.float32)
+            self._static_key = self.static
+        return self._static_cache
 
     def _wobble(self, img: NDArray[np.uint8]) -> NDArray[np.uint8]:
         s = self.sc.spec
@@ -673,31 +693,29 @@ class _FrameState:
         m = np.array([[1, 0, self.wobble[0]], [0, 1, self.wobble[1]]], np.float32)
         return np.asarray(cv2.warpAffine(img, m, (s.width_px, s.height_px), borderMode=cv2.BORDER_REFLECT), np.uint8)
 
-    def _rain(self, img: NDArray[np.float32]) -> None:
+    def _rain_layer(self) -> NDArray[np.uint8]:
+        """This frame's streaks (grey levels added), one channel."""
         s, rng = self.sc.spec, self.rng
         n = s.rain_streaks
         near = rng.random(n) ** 2  # most drops are far: short, thin, faint
-        length = 6 + 46 * near
+        length = (6 + 46 * near) * s.height_px / 720
         ang = np.radians(self.rain_angle + rng.normal(0, 2.5, n))
         x0 = rng.uniform(-30, s.width_px + 30, n)
         y0 = rng.uniform(-40, s.height_px, n)
         x1, y1 = x0 + length * np.sin(ang), y0 + length * np.cos(ang)
-        layer = np.zeros((s.height_px, s.width_px), np.float32)
-        shade = (12 + 30 * (1 - near)).astype(np.float64)
+        layer = np.zeros((s.height_px, s.width_px), np.uint8)
+        shade = np.round(12 + 30 * (1 - near)).astype(int)
         for k in range(n):
             cv2.line(
                 layer,
                 (round(x0[k] * 4), round(y0[k] * 4)),
                 (round(x1[k] * 4), round(y1[k] * 4)),
-                float(shade[k]),
+                int(shade[k]),
                 1 if near[k] < 0.6 else 2,
                 cv2.LINE_AA,
                 2,
             )
-        veil = 0.12
-        img *= 1 - veil
-        img += veil * 175.0
-        img += layer[:, :, None]
+        return layer
 
     def _snow(self, img: NDArray[np.float32], t: float, dt: float) -> None:
         s = self.sc.spec

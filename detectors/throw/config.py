@@ -307,7 +307,7 @@ class TrajectoryConfig(BaseModel):
         "a cleaner parabola (rejects wandering birds/insects sooner); higher tolerates noisy video.",
     )
     max_accel_sigma_ratio: float = Field(
-        default=0.15,
+        default=0.1,
         gt=0.0,
         le=2.0,
         description="Largest standard error of the fitted acceleration, as a share of g: the track must "
@@ -323,7 +323,7 @@ class TrajectoryConfig(BaseModel):
         "low floors; lower it to reject more swoops.",
     )
     max_unseen_fall_s: float = Field(
-        default=1.2,
+        default=1.0,
         ge=0.0,
         le=10.0,
         description="Longest time between the estimated release and the first tracked position while the "
