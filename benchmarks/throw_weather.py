@@ -50,7 +50,6 @@ CONDITIONS: dict[str, dict[str, Any]] = {
 """The weathers reported, as changes to a `WeatherSceneSpec`."""
 
 SOAK_DISTRACTORS: dict[str, Any] = {
-    "throws": 0,
     "birds_per_min": 6.0,
     "swoop_share": 0.5,
     "leaves_per_min": 3.0,

@@ -48,11 +48,20 @@ class ForegroundConfig(BaseModel):
         "shadows faster but can absorb slow objects; lower keeps slow changes as foreground longer.",
     )
     diff_threshold: int = Field(
-        default=18,
+        default=10,
         ge=3,
         le=120,
-        description="Grey levels a pixel must differ from the background to be foreground. Lower finds "
-        "fainter objects and more noise; higher misses low-contrast objects.",
+        description="Fewest grey levels a pixel must differ from the background to be foreground (raised "
+        "with the noise, see noise_threshold_sigmas). Lower finds fainter objects (a white bag on a light "
+        "wall) and more noise; higher misses low-contrast objects.",
+    )
+    noise_threshold_sigmas: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=20.0,
+        description="The threshold is at least this many times the sensor noise measured on the frames, so "
+        "it rises at night and at high gain and falls back by day. Lower sees fainter objects in noisy "
+        "video (and more noise blobs); 0 keeps diff_threshold fixed.",
     )
     edge_threshold_gain: float = Field(
         default=0.6,

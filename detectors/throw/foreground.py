@@ -40,6 +40,10 @@ _FEATURES = 48
 """Reference corners followed by Lucas-Kanade; the median of their flows is the camera's shift."""
 _MIN_FEATURES = 6
 _FEATURE_REFRESH_FRAMES = 100
+_NOISE_EVERY_FRAMES = 10
+"""Frames between noise measurements."""
+_NOISE_STRIDE = 4
+"""Every this-many-th row and column is sampled for the noise measurement."""
 _WARMUP_FRAMES = 12
 """Frames after the background is first taken in which it learns fast and no blobs are reported."""
 _WARMUP_RATE = 0.25
@@ -121,6 +125,10 @@ class ForegroundExtractor:
         self._mog: cv2.BackgroundSubtractorMOG2 | None = None
         self._shake_run = 0
         self._warmup_left = 0
+        self.noise_sigma = 0.0
+        """Sensor noise measured on the frames (grey levels at processing size); 0 until measured."""
+        self._noise_age = 0
+        self._thr_base = 0.0
 
     # ----------------------------------------------------------------- configuration
     def reconfigure(self, config: ForegroundConfig) -> None:
@@ -353,11 +361,13 @@ class ForegroundExtractor:
             return np.zeros_like(grey), None
         if self._thr is None or self._edge_age >= _EDGE_REFRESH_FRAMES or self._thr.shape != grey.shape:
             self._thr = self._threshold_image(self._bg)
+            self._thr_base = self._base_threshold()
             self._edge_age = 0
         self._edge_age += 1
         gain = mean_grey / self._bg_mean if self._bg_mean > 1.0 else 1.0
         bg_u8 = cv2.convertScaleAbs(self._bg, alpha=gain)
         diff = _u8(cv2.absdiff(grey, bg_u8))
+        self._measure_noise(diff)
         fg = _u8(cv2.compare(diff, self._thr, cv2.CMP_GT))
         # foreground pixels learn slowly: an object hanging near its apex must not leave a ghost behind,
         # yet a light switched on is still absorbed within seconds
@@ -387,8 +397,29 @@ class ForegroundExtractor:
         grad = np.maximum(np.abs(gx), np.abs(gy))
         # a half-pixel residual shift moves an edge by half its slope; dilate so neighbours share it
         grad = _f32(cv2.dilate(grad, np.ones((3, 3), np.uint8)))
-        thr = cfg.diff_threshold + cfg.edge_threshold_gain * grad
+        thr = self._base_threshold() + cfg.edge_threshold_gain * grad
         return _u8(np.clip(thr, 0, 255))
+
+    def _base_threshold(self) -> float:
+        """diff_threshold, raised to noise_threshold_sigmas x the measured sensor noise (night, high gain)."""
+        cfg = self.config
+        return max(float(cfg.diff_threshold), cfg.noise_threshold_sigmas * self.noise_sigma)
+
+    def _measure_noise(self, diff: NDArray[np.uint8]) -> None:
+        """Sensor noise (grey levels) from the median |frame - background| on a sparse grid, smoothed.
+
+        Most pixels show only noise against a running-average background, and the median ignores the few
+        that show objects or edges: median |N(0, sigma)| = 0.6745 sigma.
+        """
+        self._noise_age += 1
+        if self._noise_age < _NOISE_EVERY_FRAMES and self.noise_sigma > 0:
+            return
+        self._noise_age = 0
+        sample = diff[::_NOISE_STRIDE, ::_NOISE_STRIDE]
+        sigma = float(np.median(sample)) / 0.6745 if sample.size else 0.0
+        self.noise_sigma = sigma if self.noise_sigma <= 0 else 0.8 * self.noise_sigma + 0.2 * sigma
+        if abs(self._base_threshold() - self._thr_base) >= 1.0:
+            self._edge_age = _EDGE_REFRESH_FRAMES  # the threshold image follows at once
 
     def _blobs(
         self,
