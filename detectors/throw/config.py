@@ -48,7 +48,7 @@ class ForegroundConfig(BaseModel):
         "shadows faster but can absorb slow objects; lower keeps slow changes as foreground longer.",
     )
     diff_threshold: int = Field(
-        default=10,
+        default=14,
         ge=3,
         le=120,
         description="Fewest grey levels a pixel must differ from the background to be foreground (raised "
