@@ -27,8 +27,10 @@ Frames come from `frames()` as (pts_s, BGR image). Deterministic from the spec's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -40,6 +42,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+GENERATOR_VERSION = "facade_weather-1"
+"""Part of every cache key: bump it when a change alters the frames of a given spec."""
 GRAVITY = 9.81
 _INTEGRATION_HZ = 200.0
 _SUBEXPOSURES = 4
@@ -941,3 +945,18 @@ def _draw_osd(img: NDArray[np.uint8], t: float) -> None:
         cv2.putText(
             img, name, org2, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, max(1, round(thick * h / 720)), cv2.LINE_AA
         )
+
+
+def cached_video(spec: WeatherSceneSpec, cache_dir: Path | None = None, crf: int = 18) -> Path:
+    """The scene encoded once (H.264, nearly lossless) under the cache, keyed by the spec and generator
+    version, so a long distractor run costs a decode, not a render, after its first time."""
+    root = cache_dir or Path(os.environ.get("GRIDWATCH_CACHE", Path.home() / ".cache" / "gridwatch"))
+    key = hashlib.sha256(f"{GENERATOR_VERSION}|{crf}|{sorted(asdict(spec).items())}".encode()).hexdigest()[:20]
+    path = root / "scenarios" / "facade-weather" / f"{key}.mkv"
+    if path.exists() and path.with_suffix(".json").exists():
+        return path
+    tmp = path.with_name(f"{key}.part.mkv")
+    FacadeWeatherScene(spec).write_video(tmp, crf=crf)
+    tmp.with_suffix(".json").replace(path.with_suffix(".json"))
+    tmp.replace(path)
+    return path

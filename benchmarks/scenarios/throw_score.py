@@ -135,11 +135,11 @@ def score(
     gate = [k for k, tr in enumerate(truths) if int(tr["floor"]) >= gate_min_floor]
     detected = {t for t, _ in pairs}
     false_kinds = []
-    for k, a in enumerate(alerts):
+    for k, alert in enumerate(alerts):
         if k in matched_alerts:
             continue
         kinds = sorted(
-            {str(d["kind"]) for d in distractors if d["t0_s"] <= a.last_t_s and d["t1_s"] >= a.first_t_s}
+            {str(d["kind"]) for d in distractors if d["t0_s"] <= alert.last_t_s and d["t1_s"] >= alert.first_t_s}
         )
         false_kinds.append("+".join(kinds) or "unknown")
     return ThrowScore(

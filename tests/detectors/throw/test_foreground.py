@@ -156,7 +156,9 @@ def test_the_osd_clock_is_masked_by_default() -> None:
         found = 0
         for i in range(40):
             frame = scene.copy()
-            cv2.putText(frame, f"2024-07-21 09:41:{i // 5:02d}", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+            cv2.putText(
+                frame, f"2024-07-21 09:41:{i // 5:02d}", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2
+            )
             found += len(ex.process(with_noise(frame, rng)).blobs)
         assert (found > 0) == expect_blobs
 

@@ -13,9 +13,7 @@ import pytest
 from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene, write_scenario
 from detectors.geometry.facade import FacadeCalibration, FacadeMapper
 
-SPEC = ThrowScenarioSpec(
-    seed=31, duration_s=3.0, throws=1, min_throw_floor=10, birds_per_min=30, rain_share=0.5
-)
+SPEC = ThrowScenarioSpec(seed=31, duration_s=3.0, throws=1, min_throw_floor=10, birds_per_min=30, rain_share=0.5)
 
 
 def digest(scene: ThrowScene) -> str:

@@ -24,9 +24,7 @@ def track(height_m: np.ndarray, along_m: np.ndarray, t0: float = 100.0, noise_px
     return np.stack([t, x, y], 1)
 
 
-def fall(
-    h0: float, n: int, *, v0_up: float = 0.0, vx: float = 0.5, skip: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def fall(h0: float, n: int, *, v0_up: float = 0.0, vx: float = 0.5, skip: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Heights and along-positions of a drag-free fall from h0, seen from frame `skip` on."""
     t = (np.arange(n) + skip) / FPS
     return h0 + v0_up * t - 0.5 * G_M_S2 * t * t, 20.0 + vx * t
