@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+from scipy.optimize import linear_sum_assignment
 
 TIME_SLACK_S = 0.2
 """Slack on either side of the fall window for the overlap test (a track may start a frame early)."""
