@@ -124,6 +124,8 @@ class SnapshotJob:
     label: str
     colour: tuple[int, int, int]
     trajectory_px: NDArray[np.float64] | None
+    drawn_by_detector: NDArray[np.uint8] | None = None
+    """The detector's own annotated picture (Event.evidence_image); used instead of `annotate` when set."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ class EvidenceWriter:
                 label=f"{event.kind.value} {event.confidence:.2f}",
                 colour=KIND_COLOURS.get(event.kind, (0, 255, 0)),
                 trajectory_px=trajectory_array(event.details) if event.kind == EventKind.THROW else None,
+                drawn_by_detector=event.evidence_image,
             )
             jobs.append((now, snap))
             ev["snapshot_uri"] = self.store.uri_for(snap.clean_key)
@@ -321,13 +324,15 @@ class EvidenceWriter:
         if isinstance(job, SnapshotJob):
             clean = encode_jpeg(job.frame.image, cfg.jpeg_quality, cfg.snapshot_max_width_px)
             self.store.put_bytes(job.clean_key, clean, "image/jpeg", job.metadata)
-            drawn = annotate(
-                job.frame.image,
-                box_xyxy=job.box_xyxy,
-                label=job.label,
-                colour=job.colour,
-                trajectory_px=job.trajectory_px,
-            )
+            drawn = job.drawn_by_detector
+            if drawn is None:
+                drawn = annotate(
+                    job.frame.image,
+                    box_xyxy=job.box_xyxy,
+                    label=job.label,
+                    colour=job.colour,
+                    trajectory_px=job.trajectory_px,
+                )
             annotated = encode_jpeg(drawn, cfg.jpeg_quality, cfg.snapshot_max_width_px)
             self.store.put_bytes(job.annotated_key, annotated, "image/jpeg", job.metadata)
             self.stats.written["snapshot"] += 1

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ingest.frame import Frame
 
 
@@ -100,3 +103,6 @@ class Event:
     model: ModelRef | None = None
     reasons: Reasons = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
+    evidence_image: NDArray[np.uint8] | None = None
+    """The detector's own annotated snapshot (throw: the trajectory over the facade's floor grid); when
+    set, evidence stores it as the annotated JPEG instead of the generic box drawing."""

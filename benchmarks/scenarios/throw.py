@@ -69,6 +69,16 @@ class ThrowScenarioSpec:
     """Standard deviation of wind jitter, px at 1080p."""
     noise_sigma: float = 2.5
     """Sensor noise, grey levels at 1080p (averaging a 2x shrink halves it)."""
+    steady_rain_streaks: int = 0
+    """Rain streaks per frame for the whole video (a shower), on top of `rain_share`; 0 is none."""
+    rain_slant: float = 0.15
+    """Sideways run of the steady rain per unit of fall (wind)."""
+    snow_flakes: int = 0
+    """Snowflakes in view at any time for the whole video; 0 is none."""
+    night_ir: bool = False
+    """Night under the camera's infrared lamp: grey, dim away from the lamp's centre, noisier."""
+    headlight_sweeps_per_min: float = 0.0
+    """Car headlights sweeping across the lower floors (night scenes)."""
 
     @property
     def scale(self) -> float:
@@ -110,9 +120,7 @@ class _Mover:
 class Camera:
     """Pinhole camera in front of the facade plane Y=0 (X along, Z up); the camera is at Y = -distance."""
 
-    def __init__(
-        self, spec: ThrowScenarioSpec, facade_w_m: float, facade_h_m: float, rng: np.random.Generator
-    ):
+    def __init__(self, spec: ThrowScenarioSpec, facade_w_m: float, facade_h_m: float, rng: np.random.Generator):
         self.w, self.h = spec.width_px, spec.height_px
         d = spec.camera_distance_m
         self.pos = np.array([facade_w_m / 2 + rng.uniform(-4, 4), -d, 1.6])
@@ -168,9 +176,7 @@ class ThrowScene:
         self.calibration_points = self._calibration_points()
 
     # ------------------------------------------------------------------ geometry helpers
-    def window_quad(
-        self, floor_index: int, col: int, frac: tuple[float, float] = (0.0, 1.0)
-    ) -> NDArray[np.float64]:
+    def window_quad(self, floor_index: int, col: int, frac: tuple[float, float] = (0.0, 1.0)) -> NDArray[np.float64]:
         """Image quad of a window (floor index from 0 at ground), optionally a horizontal slice of it."""
         s = self.spec
         x0 = col * s.column_width_m + (s.column_width_m - 2.4) / 2
@@ -249,6 +255,7 @@ class ThrowScene:
         bottom = np.array([245, 235, 225], np.float64)
         ramp = np.linspace(0, 1, s.height_px)[:, None]
         img[:] = (top * (1 - ramp) + bottom * ramp).astype(np.uint8)[:, None, :]
+        sky = img.copy()
         far = cam.project(np.array([[-1e4, 1e5, 1.6], [1e4, 1e5, 1.6]]))[0]
         horizon = int(max(0, min(s.height_px, far[0, 1])))
         img[horizon:] = (95, 100, 105)
@@ -282,6 +289,7 @@ class ThrowScene:
             cv2.line(img, _pt(line[0]), _pt(line[1]), dark, max(1, round(2 * s.scale)), cv2.LINE_AA, 4)
         for i in range(s.floors * s.columns):
             self._draw_window(img, i)
+        self._sky_px = np.all(img == sky, axis=2)
         return img
 
     def _draw_window(self, img: NDArray[np.uint8], i: int) -> None:
@@ -309,7 +317,7 @@ class ThrowScene:
 
     def _make_noise_bank(self, n: int) -> list[tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
         s = self.spec
-        sigma = s.noise_sigma * (0.5 if s.height_px <= 600 else 1.0)
+        sigma = s.noise_sigma * (0.5 if s.height_px <= 600 else 1.0) * (2.5 if s.night_ir else 1.0)
         bank = []
         for _ in range(n):
             z = self.rng.normal(0, sigma, (s.height_px, s.width_px, 1)).repeat(3, axis=2)
@@ -342,6 +350,7 @@ class ThrowScene:
         self._poisson("exposure", s.exposure_steps_per_hour / 3600, (0.2, 0.2))
         self._poisson("gust", s.gusts_per_hour / 3600, (2.0, 6.0))
         self._poisson("heavy_rain", s.heavy_rain_bursts_per_hour / 3600, (2.0, 8.0))
+        self._poisson("headlight", s.headlight_sweeps_per_min / 60, (1.5, 3.5))
         if s.rain_share > 0:
             t = 0.0
             while t < dur:
@@ -349,9 +358,7 @@ class ThrowScene:
                 length = float(rng.exponential(60.0))
                 t += gap
                 if t < dur:
-                    self.movers.append(
-                        _Mover("rain", t, min(dur, t + length), {"n": int(rng.integers(15, 70))})
-                    )
+                    self.movers.append(_Mover("rain", t, min(dur, t + length), {"n": int(rng.integers(15, 70))}))
                 t += length
         self.movers.sort(key=lambda m: m.t0)
 
@@ -433,6 +440,13 @@ class ThrowScene:
             return {"sigma": float(rng.uniform(1.0, 2.5))}
         if kind == "heavy_rain":
             return {"n": int(rng.integers(300, 900))}
+        if kind == "headlight":
+            return {
+                "y": float(rng.uniform(0.55, 0.95)) * s.height_px,
+                "dir": 1.0 if rng.random() < 0.5 else -1.0,
+                "radius": float(rng.uniform(0.08, 0.2)) * s.width_px,
+                "gain": float(rng.uniform(40, 90)),
+            }
         return {}
 
     def _add_throw(self, k: int, floor: int, col: int, t_rel: float) -> None:
@@ -467,8 +481,7 @@ class ThrowScene:
         at = np.stack([np.interp(rel, times, pos[:, k]) for k in range(3)], 1)
         uv = self.cam.project(at)[0]
         track_px = [
-            (round(float(a), 4), round(float(u), 2), round(float(v), 2))
-            for a, (u, v) in zip(frame_t, uv, strict=True)
+            (round(float(a), 4), round(float(u), 2), round(float(v), 2)) for a, (u, v) in zip(frame_t, uv, strict=True)
         ]
         truth = ThrowTruth(
             throw_id=k,
@@ -508,6 +521,8 @@ class ThrowScene:
         gain_level = 1.0
         gain_target = 1.0
         scale = s.scale
+        flakes = self._new_flakes(rng, s.snow_flakes)
+        lamp = self._ir_lamp() if s.night_ir else None
         for i in range(s.n_frames):
             t = i / s.fps
             while nxt < len(movers) and movers[nxt].t0 <= t:
@@ -572,9 +587,14 @@ class ThrowScene:
             for m in active:
                 if m.kind == "insect":
                     self._draw_insect(frame, m, rng)
+            rain_n += s.steady_rain_streaks
             if rain_n:
                 self._draw_rain(frame, rain_n, rng)
+            if len(flakes):
+                self._draw_snow(frame, flakes, t, rng)
             self.cam.offset = np.zeros(2)
+            if lamp is not None:
+                frame = self._to_night(frame, lamp, [m for m in active if m.kind == "headlight"], t)
             gain_level += (gain_target - gain_level) * 0.3
             gain = gain_level * flash
             if abs(gain - 1) > 0.003:
@@ -637,9 +657,7 @@ class ThrowScene:
         x = p["x0"] + p["v"] * (t - m.t0)
         y = p["y"]
         if m.kind == "person":
-            body = np.array(
-                [[x - 0.25, y, 0.0], [x + 0.25, y, 0.0], [x + 0.25, y, 1.45], [x - 0.25, y, 1.45]]
-            )
+            body = np.array([[x - 0.25, y, 0.0], [x + 0.25, y, 0.0], [x + 0.25, y, 1.45], [x - 0.25, y, 1.45]])
             _poly(frame, self.cam.project(body)[0], p["bgr"])
             head, depth = self.cam.project(np.array([[x, y, 1.6]]))
             cv2.circle(
@@ -656,11 +674,78 @@ class ThrowScene:
             cabin = np.array([[x - 1.2, y, 1.0], [x + 1.0, y, 1.0], [x + 0.7, y, 1.5], [x - 0.9, y, 1.5]])
             _poly(frame, self.cam.project(cabin)[0], (50, 50, 50))
 
+    def _new_flakes(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        """(n, 6) flakes: x, y (px), nearness 0-1, sway phase, sway rate (rad/s), grey."""
+        s = self.spec
+        near = rng.uniform(0, 1, n) ** 2
+        return np.stack(
+            [
+                rng.uniform(0, s.width_px, n),
+                rng.uniform(0, s.height_px, n),
+                near,
+                rng.uniform(0, 2 * math.pi, n),
+                rng.uniform(1.0, 3.0, n),
+                rng.uniform(200, 250, n),
+            ],
+            1,
+        )
+
+    def _draw_snow(
+        self, frame: NDArray[np.uint8], flakes: NDArray[np.float64], t: float, rng: np.random.Generator
+    ) -> None:
+        """Flakes drift down at a slow steady speed and sway; nearer ones are bigger, faster, blurrier."""
+        s = self.spec
+        k = s.scale * 2
+        near = flakes[:, 2]
+        fall_px = (12 + 150 * near) * k / s.fps
+        sway_px = (4 + 40 * near) * k * np.cos(flakes[:, 3] + flakes[:, 4] * t) * flakes[:, 4] / s.fps
+        flakes[:, 0] += sway_px + 0.3 * fall_px
+        flakes[:, 1] += fall_px
+        gone = flakes[:, 1] > s.height_px + 10
+        flakes[gone, 1] = -5.0
+        flakes[gone, 0] = rng.uniform(0, s.width_px, int(gone.sum()))
+        flakes[:, 0] %= s.width_px
+        sizes = (0.8 + 5.0 * near) * k
+        for (x, y, _n, _p, _r, g), size, dy in zip(flakes, sizes, fall_px, strict=True):
+            c = np.array([x, y])
+            _blob(frame, c, c + np.array([0.0, 0.4 * dy]), float(size), (int(g), int(g), int(g)))
+
+    def _ir_lamp(self) -> NDArray[np.float32]:
+        """The infrared lamp's reach: bright in the middle, falling off towards the corners."""
+        s = self.spec
+        yy, xx = np.mgrid[0 : s.height_px, 0 : s.width_px].astype(np.float32)
+        r2 = ((xx - s.width_px * 0.5) / (0.6 * s.width_px)) ** 2 + (
+            (yy - s.height_px * 0.55) / (0.7 * s.height_px)
+        ) ** 2
+        lamp = 0.25 + 0.45 * np.exp(-r2)
+        return np.asarray(np.where(self._sky_px, 0.12, lamp), np.float32)
+
+    def _to_night(
+        self, frame: NDArray[np.uint8], lamp: NDArray[np.float32], headlights: list[_Mover], t: float
+    ) -> NDArray[np.uint8]:
+        """Grey IR picture: the lamp's falloff, lit windows glowing, sweeping headlights, strong noise."""
+        s = self.spec
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) * lamp
+        for m in headlights:
+            p = m.params
+            u = (t - m.t0) / (m.t1 - m.t0)
+            cx = (u if p["dir"] > 0 else 1 - u) * 1.4 * s.width_px - 0.2 * s.width_px
+            x0 = max(0, int(cx - 3 * p["radius"]))
+            x1 = min(s.width_px, int(cx + 3 * p["radius"]))
+            if x1 <= x0:
+                continue
+            xs = np.arange(x0, x1, dtype=np.float32)
+            ys = np.arange(s.height_px, dtype=np.float32)
+            g = np.exp(-(((xs[None, :] - cx) / p["radius"]) ** 2) - ((ys[:, None] - p["y"]) / (0.6 * p["radius"])) ** 2)
+            grey[:, x0:x1] += p["gain"] * g
+        out = np.clip(grey, 0, 255).astype(np.uint8)
+        return np.asarray(cv2.cvtColor(out, cv2.COLOR_GRAY2BGR), np.uint8)
+
     def _draw_rain(self, frame: NDArray[np.uint8], n: int, rng: np.random.Generator) -> None:
         s = self.spec
         xy = rng.uniform([0, 0], [s.width_px, s.height_px], (n, 2))
         length = rng.uniform(6, 28, n) * s.scale * 2
-        slant = rng.normal(0.15, 0.03)
+        slant = rng.normal(s.rain_slant, 0.03)
         ends = xy + np.stack([length * slant, length], 1)
         lines = np.concatenate([xy, ends], 1)
         shade = int(rng.integers(175, 215))
@@ -706,106 +791,6 @@ def write_scenario(
     return video, truth
 
 
-# ---------------------------------------------------------------------- scoring
-@dataclass(frozen=True)
-class ThrowScore:
-    """How a detector did on scenarios: recall by floor band, floor accuracy, false alerts per hour."""
-
-    throws: int
-    throws_gate: int
-    detected_gate: int
-    detected_all: int
-    floor_within_1: int
-    floor_errors: list[int]
-    false_alerts: int
-    duplicate_alerts: int
-    hours: float
-    false_alert_kinds: list[str]
-
-    @property
-    def recall_gate(self) -> float:
-        return self.detected_gate / self.throws_gate if self.throws_gate else 1.0
-
-    @property
-    def floor_accuracy(self) -> float:
-        return self.floor_within_1 / self.detected_all if self.detected_all else 1.0
-
-    @property
-    def false_per_hour(self) -> float:
-        return self.false_alerts / self.hours if self.hours else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.update(
-            recall_gate=round(self.recall_gate, 4),
-            floor_accuracy=round(self.floor_accuracy, 4),
-            false_per_hour=round(self.false_per_hour, 3),
-        )
-        return d
-
-
-@dataclass(frozen=True)
-class AlertSummary:
-    """What scoring needs from a start event: when the incident ran, the estimated floor and column."""
-
-    first_t_s: float
-    last_t_s: float
-    floor: int | None
-    along_m: float | None
-
-
-def score(
-    truths: Sequence[dict[str, Any]],
-    alerts: Sequence[AlertSummary],
-    hours: float,
-    gate_min_floor: int = 3,
-    distractors: Sequence[dict[str, Any]] = (),
-) -> ThrowScore:
-    """Match alerts to throws (time overlap with the fall and within 6 m along the facade), count the rest.
-
-    Truth and alerts must share one time base (stream seconds of the same video).
-    """
-    used: set[int] = set()
-    floor_err: list[int] = []
-    detected: set[int] = set()
-    false_kinds: list[str] = []
-    dup = false = 0
-    for a in alerts:
-        match = None
-        for k, tr in enumerate(truths):
-            overlap = a.first_t_s <= tr["landing_t_s"] + 0.2 and a.last_t_s >= tr["release_t_s"] - 0.2
-            near = a.along_m is None or abs(a.along_m - tr["along_m"]) <= 6.0
-            if overlap and near:
-                match = k
-                break
-        if match is None:
-            false += 1
-            kinds = sorted(
-                {d["kind"] for d in distractors if d["t0_s"] <= a.last_t_s and d["t1_s"] >= a.first_t_s}
-            )
-            false_kinds.append("+".join(kinds) or "unknown")
-        elif match in used:
-            dup += 1
-        else:
-            used.add(match)
-            detected.add(match)
-            if a.floor is not None:
-                floor_err.append(a.floor - int(truths[match]["floor"]))
-    gate = [k for k, tr in enumerate(truths) if tr["floor"] >= gate_min_floor]
-    return ThrowScore(
-        throws=len(truths),
-        throws_gate=len(gate),
-        detected_gate=sum(1 for k in gate if k in detected),
-        detected_all=len(detected),
-        floor_within_1=sum(1 for e in floor_err if abs(e) <= 1),
-        floor_errors=floor_err,
-        false_alerts=false,
-        duplicate_alerts=dup,
-        hours=hours,
-        false_alert_kinds=false_kinds,
-    )
-
-
 def _column_name(col: int) -> str:
     return chr(ord("A") + col) if col < 26 else f"C{col}"
 
@@ -816,9 +801,7 @@ def _pt(p: NDArray[np.float64]) -> tuple[int, int]:
 
 
 def _poly(img: NDArray[np.uint8], quad: NDArray[np.float64], colour: Sequence[int]) -> None:
-    cv2.fillConvexPoly(
-        img, np.round(quad * 16).astype(np.int32), tuple(int(c) for c in colour), cv2.LINE_AA, 4
-    )
+    cv2.fillConvexPoly(img, np.round(quad * 16).astype(np.int32), tuple(int(c) for c in colour), cv2.LINE_AA, 4)
 
 
 def _blob(

@@ -47,7 +47,7 @@ def draw_state(
     thick = max(1, round(h / 540))
     off = np.array(shift_px, np.float64)
     fg = config.foreground
-    for polys, colour in ((fg.sky_masks, _SKY), (fg.shield_masks, _GREY)):
+    for polys, colour in ((fg.sky_masks, _SKY), (fg.shield_masks, _GREY), (fg.osd_masks, _GREY)):
         for p in polys:
             poly = np.round(polygon_px(p, w, h)).astype(np.int32)
             cv2.polylines(out, [poly], True, colour, thick, cv2.LINE_AA)
@@ -68,9 +68,7 @@ def draw_state(
         label = f"{verdict} a={fit.accel_m_s2:.1f} m/s2 ({fit.accel_ratio:.2f} g) drop {fit.drop_m:.1f} m"
         if fit.accepted and isinstance(facade, FacadeMapper):
             hit = facade.hit_at(fit.release_along_m, fit.release_height_m, fit.release_height_sigma_m)
-            label += f" floor {hit.floor}+/-{hit.floor_uncertainty}" + (
-                f" col {hit.column}" if hit.column else ""
-            )
+            label += f" floor {hit.floor}+/-{hit.floor_uncertainty}" + (f" col {hit.column}" if hit.column else "")
         x0, y0 = (np.round(pts[0, 1:3] + off)).astype(int)
         _text(out, label, (int(x0) + 8, max(14, int(y0) - 8)), colour, thick)
     lines = [
@@ -102,9 +100,7 @@ def _draw_floors(out: NDArray[np.uint8], facade: FacadeMapper, off: NDArray[np.f
             _text(out, f"{floor}F", (int(p[0]) - 36 * thick, int(p[1])), _GREY, thick)
 
 
-def _text(
-    out: NDArray[np.uint8], text: str, org: tuple[int, int], colour: tuple[int, int, int], thick: int
-) -> None:
+def _text(out: NDArray[np.uint8], text: str, org: tuple[int, int], colour: tuple[int, int, int], thick: int) -> None:
     """Text on a dark box, readable on sky and on walls alike."""
     scale = 0.42 * thick
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)

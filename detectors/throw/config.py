@@ -47,11 +47,20 @@ class ForegroundConfig(BaseModel):
         "shadows faster but can absorb slow objects; lower keeps slow changes as foreground longer.",
     )
     diff_threshold: int = Field(
-        default=18,
+        default=14,
         ge=3,
         le=120,
-        description="Grey levels a pixel must differ from the background to be foreground. Lower finds "
-        "fainter objects and more noise; higher misses low-contrast objects.",
+        description="Fewest grey levels a pixel must differ from the background to be foreground (raised "
+        "with the noise, see noise_threshold_sigmas). Lower finds fainter objects (a white bag on a light "
+        "wall) and more noise; higher misses low-contrast objects.",
+    )
+    noise_threshold_sigmas: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=20.0,
+        description="The threshold is at least this many times the sensor noise measured on the frames, so "
+        "it rises at night and at high gain and falls back by day. Lower sees fainter objects in noisy "
+        "video (and more noise blobs); 0 keeps diff_threshold fixed.",
     )
     edge_threshold_gain: float = Field(
         default=0.6,
@@ -87,17 +96,20 @@ class ForegroundConfig(BaseModel):
         "streaks break up; lower it when nearby objects merge.",
     )
     max_foreground_fraction: float = Field(
-        default=0.03,
+        default=0.1,
         gt=0.0,
         le=1.0,
-        description="A frame whose foreground covers more than this share of the watched area is rejected "
-        "(rain, snow, flashes, exposure jumps). Lower rejects more readily; higher lets storms through.",
+        description="The frame is cut into 4x4 tiles; when more than half of the watched tiles have more "
+        "than this share of foreground, the frame is rejected (a flash, an exposure step, the IR lamp "
+        "switching). Rain spreads thinly and a headlight fills a few tiles, so neither is rejected. Lower "
+        "rejects more readily; higher lets more global changes through as blobs.",
     )
     max_blobs_per_frame: int = Field(
-        default=150,
+        default=4000,
         ge=1,
-        le=5000,
-        description="A frame with more blobs than this is rejected as rain/snow. Raise it for busy scenes.",
+        le=100000,
+        description="CPU cap: a frame with more blobs than this is rejected ('too_many_blobs'). Rain is "
+        "handled by the weather section, not by this cap; lower it only to bound the cost per frame.",
     )
     max_brightness_jump: float = Field(
         default=10.0,
@@ -129,10 +141,68 @@ class ForegroundConfig(BaseModel):
         description="Polygons of other areas to ignore (trees, flags, a lamp, a road with traffic).",
     )
 
-    @field_validator("sky_masks", "shield_masks")
+    osd_masks: list[Polygon] = Field(
+        default_factory=lambda: [
+            [(0.0, 0.0), (0.45, 0.0), (0.45, 0.09), (0.0, 0.09)],
+            [(0.55, 0.9), (1.0, 0.9), (1.0, 1.0), (0.55, 1.0)],
+        ],
+        max_length=16,
+        description="Polygons of the camera's on-screen display (the ticking clock top left, the channel "
+        "name bottom right, where most cameras put them by default): ignored like shields. Set [] when the "
+        "OSD is off or elsewhere; a throw released under the OSD is then seen only once it leaves it.",
+    )
+
+    @field_validator("sky_masks", "shield_masks", "osd_masks")
     @classmethod
     def check_polygons(cls, polygons: list[Polygon]) -> list[Polygon]:
         return _check_polygons(polygons)
+
+
+class WeatherConfig(BaseModel):
+    """Seeing through rain: the streak population is found per frame and kept from starting tracks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suppress_streaks: bool = Field(
+        default=True,
+        description="Find each frame's rain streaks (thin, elongated, alike in direction) and keep "
+        "them from starting or stealing tracks. Off: streaks are tracked like any blob (more CPU in rain, "
+        "more wrong links).",
+    )
+    streak_max_width_px: float = Field(
+        default=2.5,
+        gt=0.0,
+        le=20.0,
+        description="Widest streak (processing pixels, across its length). Raise it for near, blurred "
+        "drops; lower it when thin falling objects are taken for rain.",
+    )
+    streak_min_elongation: float = Field(
+        default=2.0,
+        ge=1.2,
+        le=50.0,
+        description="Length over width a blob needs to count as a streak. Lower catches short streaks "
+        "(and more small objects); higher leaves short streaks to the tracker.",
+    )
+    streak_angle_tolerance_deg: float = Field(
+        default=15.0,
+        gt=0.0,
+        le=90.0,
+        description="How far (degrees) a streak's direction may lie from the population's. Raise it for "
+        "gusty rain; lower it to keep thin falling objects out of the rain when the rain slants.",
+    )
+    streak_min_count: int = Field(
+        default=12,
+        ge=2,
+        le=5000,
+        description="Streak-like blobs a frame needs before it counts as rain (and the direction is "
+        "learned). Lower reacts to drizzle; higher ignores a few thin blobs in dry weather.",
+    )
+    streak_memory_frames: int = Field(
+        default=50,
+        ge=1,
+        le=10000,
+        description="Frames without a streak population after which the rain is taken to have stopped.",
+    )
 
 
 class TrackingConfig(BaseModel):
@@ -168,10 +238,12 @@ class TrackingConfig(BaseModel):
         "Higher bridges longer gaps but keeps dead tracks longer.",
     )
     max_tracks: int = Field(
-        default=128,
+        default=1024,
         ge=4,
-        le=1024,
-        description="Most tracks kept at once; new blobs are not tracked while full (counted).",
+        le=8192,
+        description="Most tracks kept at once; new blobs are not tracked while full (counted as "
+        "'track_limit'). In snow every flake holds a track, and a flake without one is free for a chain "
+        "of flakes to pass through, so keep this above the flakes in view.",
     )
     rejoin_s: float = Field(
         default=0.6,
@@ -241,6 +313,54 @@ class TrajectoryConfig(BaseModel):
         le=100.0,
         description="Largest RMS distance (source px) of track points from the fitted curve. Lower demands "
         "a cleaner parabola (rejects wandering birds/insects sooner); higher tolerates noisy video.",
+    )
+    max_accel_sigma_ratio: float = Field(
+        default=0.1,
+        gt=0.0,
+        le=2.0,
+        description="Largest standard error of the fitted acceleration, as a share of g: the track must "
+        "show the speed growing as g·t, not leave it to noise. Lower waits for longer, cleaner tracks "
+        "(later alerts, fewer chance chains in rain and snow); higher alerts on shorter, noisier tracks.",
+    )
+    max_sideways_ratio: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=20.0,
+        description="Largest distance travelled along the facade per metre of drop while tracked: a fall "
+        "is vertical-dominant, a swooping bird is not. Raise it for objects flung hard sideways from "
+        "low floors; lower it to reject more swoops.",
+    )
+    max_unseen_fall_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=10.0,
+        description="Longest time between the estimated release and the first tracked position while the "
+        "fitted path lay in the watched view: a real fall is seen from near its start, a chain of "
+        "snowflakes or rain blobs appears mid-air already fast. Raise it when objects often start "
+        "unseen (dark windows, low contrast); lower it to reject more chance chains.",
+    )
+    wingbeat_min_share: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="A track whose size or contrast pulses at 3-15 Hz with a sinusoid explaining at least "
+        "this share of its (detrended) variance has a wingbeat, and must then fall like a textbook free "
+        "fall (see wingbeat_accel_tolerance). Lower suspects more tracks of being birds; 1 turns it off.",
+    )
+    wingbeat_min_amplitude: float = Field(
+        default=0.12,
+        ge=0.0,
+        le=5.0,
+        description="Smallest pulse (half peak-to-peak, relative to the mean size or contrast) taken for a "
+        "wingbeat; smaller pulses are pixel noise. Lower suspects more; higher only strong flapping.",
+    )
+    wingbeat_accel_tolerance: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="How far (share of g) the acceleration of a track with a wingbeat may be from g, and "
+        "its sideways ratio is held to half of max_sideways_ratio. Lower rejects more flapping birds "
+        "(and tumbling objects that fall less cleanly).",
     )
     max_horizontal_speed_m_s: float = Field(
         default=8.0,
@@ -343,9 +463,8 @@ class ThrowConfig(BaseModel):
     foreground: ForegroundConfig = Field(
         default_factory=ForegroundConfig, description="Background subtraction and frame rejection."
     )
+    weather: WeatherConfig = Field(default_factory=WeatherConfig, description="Rain streak suppression.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Blob association.")
     trajectory: TrajectoryConfig = Field(default_factory=TrajectoryConfig, description="The physics test.")
-    classifier: ClassifierConfig = Field(
-        default_factory=ClassifierConfig, description="Optional bird veto on crops."
-    )
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig, description="Optional bird veto on crops.")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence clip window.")

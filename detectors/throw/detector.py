@@ -27,8 +27,17 @@ from detectors.throw.annotate import draw_state
 from detectors.throw.config import ThrowConfig
 from detectors.throw.foreground import ForegroundExtractor
 from detectors.throw.incident import Incident, locate, throw_event
-from detectors.throw.tracker import EndedTrack, GravityTracker
-from detectors.throw.trajectory import G_M_S2, FacadeMap, FlatScale, TrajectoryFit, fit_trajectory
+from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
+from detectors.throw.trajectory import (
+    G_M_S2,
+    FacadeMap,
+    FlatScale,
+    TrajectoryFit,
+    fall_start,
+    fit_trajectory,
+)
+from detectors.throw.weather import StreakPopulation
+from detectors.throw.wingbeat import wingbeat
 from foundation.errors import ConfigError, GridwatchError, ModelError
 from ingest.frame import Frame
 from models.detections import Detections
@@ -42,6 +51,16 @@ _RECENT_S = 3.0
 """How long (stream seconds) judged tracks stay drawn by `annotate`."""
 _REJOIN_MIN_POINTS = 3
 """Positions a new track needs before it may be joined to an ended fall."""
+_REFIT_GROWTH = 8
+"""A rejected candidate is refitted once it has grown by 1/_REFIT_GROWTH of its length (at least 1)."""
+_SETTLED_REASONS = frozenset({"incoherent", "accel_too_low", "not_downward", "too_slow", "sideways_path"})
+"""Rejections that more positions rarely overturn: such tracks are refitted after 50% growth."""
+_WINGBEAT_BAND_HZ = (3.0, 15.0)
+"""Wingbeat frequencies looked for (pigeons ~5-8 Hz, sparrows and swifts faster, crows slower)."""
+_SAME_FALL_S = 0.5
+"""Two fits whose releases are this close in time (and place) describe one fall."""
+_SAME_FALL_ALONG_M = 2.5
+_SAME_FALL_HEIGHT_M = 4.0
 
 
 @dataclass
@@ -55,6 +74,10 @@ class ThrowStats(DetectorStats):
     jitter_px: float = 0.0
     rejoined: int = 0
     classifier_errors: int = 0
+    streak_blobs: int = 0
+    """Blobs taken for rain streaks (kept from starting tracks), cumulative."""
+    raining: bool = False
+    """Whether a streak population is present now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +110,18 @@ class ThrowDetector:
         self.stats = ThrowStats()
         self._classifier = classifier
         self._class_names = dict(class_names or {})
-        self._extractor = ForegroundExtractor(
-            self.config.foreground, camera_id, self.stats.stage_seconds, stage_clock
-        )
+        self._extractor = ForegroundExtractor(self.config.foreground, camera_id, self.stats.stage_seconds, stage_clock)
+        self._streaks = StreakPopulation(self.config.weather)
         self._frame_wh: tuple[int, int] | None = None
         self._facade: FacadeMap = FlatScale(self.config.fallback_px_per_m, 1080.0)
         self._tracker = GravityTracker(self.config.tracking, self._max_points(), self._down, G_M_S2)
         self._incidents: dict[int, Incident] = {}
         self._closing: list[Incident] = []
         self._vetoed: set[int] = set()
+        self._absorbed: set[int] = set()
+        """Tracks found to follow a fall an incident already follows (a duplicate track)."""
+        self._fitted_n: dict[int, int] = {}
+        """Track id -> positions at its last fit (refits wait for growth)."""
         self._candidates: set[int] = set()
         self._recent: deque[JudgedTrack] = deque(maxlen=16)
         self._last_reject: str | None = None
@@ -133,18 +159,21 @@ class ThrowDetector:
             self.stats.rejected[fg.rejected] += 1
             ended = self._tracker.miss(t, wh)
         else:
-            xyxy = fg.blobs.xyxy
+            blobs = fg.blobs
+            xyxy = blobs.xyxy
             sizes = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]).astype(np.float32)
+            streak = self._streaks.classify(blobs.shape)
+            self.stats.streak_blobs += int(streak.sum())
+            self.stats.raining = self._streaks.active
             before = self._tracker.dropped_births
-            ended = self._tracker.update(t, fg.blobs.xy, sizes, wh)
+            ended = self._tracker.update(t, FrameBlobs(blobs.xy, sizes, blobs.contrast, streak), wh)
             if self._tracker.dropped_births > before:
                 self.stats.rejected["track_limit"] += self._tracker.dropped_births - before
         self.stats.tracks_active = self._tracker.active
         t1 = self._clock()
         self._add_stage("track", t1 - t0)
-        for tr in ended:
-            self._finish(tr, frame)
-        events = self._judge_live(frame)
+        events = [e for tr in ended if (e := self._finish(tr, frame)) is not None]
+        events += self._judge_live(frame)
         events += self._close_due(t, frame.captured_at)
         self._add_stage("judge", self._clock() - t1)
         self._count(events)
@@ -160,6 +189,8 @@ class ThrowDetector:
         self._closing.clear()
         self._candidates.clear()
         self._vetoed.clear()
+        self._absorbed.clear()
+        self._fitted_n.clear()
         self._count(events)
         return events
 
@@ -171,6 +202,7 @@ class ThrowDetector:
             )
         self.config = config
         self._extractor.reconfigure(config.foreground)
+        self._streaks.reconfigure(config.weather)
         self._tracker.reconfigure(config.tracking, self._max_points())
         if self._frame_wh is not None:
             wh = self._frame_wh
@@ -216,9 +248,7 @@ class ThrowDetector:
             self._frame_wh = (width, height)
             cal = self.config.facade
             self._facade = (
-                FacadeMapper(cal, (width, height))
-                if cal
-                else FlatScale(self.config.fallback_px_per_m, float(height))
+                FacadeMapper(cal, (width, height)) if cal else FlatScale(self.config.fallback_px_per_m, float(height))
             )
         return width, height
 
@@ -240,12 +270,12 @@ class ThrowDetector:
     # ------------------------------------------------------------------ judging
     def _judge_live(self, frame: Frame) -> list[Event]:
         """Extend incidents, rejoin broken falls, and start incidents for tracks that pass the test."""
-        cfg = self.config.trajectory
         tr = self._tracker
         events: list[Event] = []
-        for s in np.flatnonzero(tr.alive & tr.matched & (tr.n >= _REJOIN_MIN_POINTS)):
+        live = np.flatnonzero(tr.alive & tr.matched & (tr.n >= _REJOIN_MIN_POINTS))
+        for s in live[self._worth_judging(live)]:
             slot, tid = int(s), int(tr.track_id[s])
-            if tid in self._vetoed:
+            if tid in self._vetoed or tid in self._absorbed:
                 continue
             pts = _without_stopped_tail(tr.points(slot))
             inc = self._incidents.get(tid)
@@ -258,37 +288,131 @@ class ThrowDetector:
                     self._extend(inc, pts)
                     events.append(self._event(inc, Phase.UPDATE, frame.captured_at))
                     continue
-            if tr.n[s] < cfg.min_points or not self._worth_fitting(pts):
-                continue
-            if tid not in self._candidates:
-                self._candidates.add(tid)
-                self.stats.candidates += 1
-            fit = fit_trajectory(pts, self._facade, cfg)
-            if not fit.accepted:
-                continue
-            veto = self._veto(frame, pts[-1, 1:3], float(tr.sizes[slot, tr.n[slot] - 1]))
-            if veto is not None:
-                self._vetoed.add(tid)
-                self._recent.append(
-                    JudgedTrack(pts.copy(), replace(fit, accepted=False, reason=veto), frame.pts_s)
-                )
-                continue
-            events.append(self._start(tid, slot, fit, pts, frame))
+            event = self._judge_candidate(tid, slot, pts, frame)
+            if event is not None:
+                events.append(event)
         return events
 
+    def _worth_judging(self, slots: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Vectorised pre-check over live tracks: incident tracks, rejoin hopefuls, and candidates that are
+        long enough, have moved down at least half the minimum drop, and grew since their last fit."""
+        tr = self._tracker
+        cfg = self.config.trajectory
+        if len(slots) == 0:
+            return np.zeros(0, bool)
+        ids = tr.track_id[slots]
+        n = tr.n[slots]
+        special = np.fromiter((int(i) in self._incidents for i in ids), bool, count=len(ids))
+        if self._closing:
+            special |= n < cfg.min_points
+        first = tr.hist[slots, 0, 1:3]
+        last = tr.hist[slots, n - 1, 1:3]
+        down = self._down(first)
+        scale = np.linalg.norm(down, axis=1)
+        along_down = np.einsum("ij,ij->i", last - first, down) / np.maximum(scale, 1e-9)
+        moved = along_down >= 0.5 * cfg.min_drop_m * scale
+        fitted_at = np.fromiter((self._fitted_n.get(int(i), 0) for i in ids), np.int64, count=len(ids))
+        grown = n >= fitted_at + np.maximum(1, fitted_at // _REFIT_GROWTH)
+        return np.asarray(special | ((n >= cfg.min_points) & moved & grown), bool)
+
+    def _judge_candidate(self, tid: int, slot: int, pts: NDArray[np.float64], frame: Frame) -> Event | None:
+        """Fit a candidate track; start an incident (or join the one it duplicates) when it passes."""
+        tr = self._tracker
+        if tid not in self._candidates:
+            self._candidates.add(tid)
+            self.stats.candidates += 1
+        n = int(tr.n[slot])
+        fit = self._fit(pts, tr.sizes[slot, :n], tr.contrast[slot, :n])
+        if not fit.accepted:
+            # a long track that is plainly no fall (drifting, wandering) is looked at again much later
+            settled = fit.reason in _SETTLED_REASONS and n >= 2 * self.config.trajectory.min_points
+            self._fitted_n[tid] = n + (n // 2 if settled else 0)
+            return None
+        self._fitted_n[tid] = n
+        same = self._same_fall(fit)
+        if same is not None:
+            return self._merge(tid, same, pts, frame)
+        veto = self._veto(frame, pts[-1, 1:3], float(tr.sizes[slot, tr.n[slot] - 1]))
+        if veto is not None:
+            self._vetoed.add(tid)
+            self._recent.append(JudgedTrack(pts.copy(), replace(fit, accepted=False, reason=veto), frame.pts_s))
+            return None
+        return self._start(tid, tr.sizes[slot, :n], fit, pts, frame)
+
+    def _fit(
+        self, pts: NDArray[np.float64], sizes: NDArray[np.float32], contrast: NDArray[np.float32]
+    ) -> TrajectoryFit:
+        """The physics test plus the checks that need this camera: a seen beginning, no wingbeat."""
+        cfg = self.config.trajectory
+        fit = fit_trajectory(pts, self._facade, cfg)
+        if not fit.accepted:
+            return fit
+        if self._unseen_watched_s(pts) > cfg.max_unseen_fall_s:
+            return replace(fit, accepted=False, reason="unseen_start")
+        k = len(pts)
+        beat = wingbeat(pts[:, 0], sizes[:k], contrast[:k], _WINGBEAT_BAND_HZ)
+        if beat.share >= cfg.wingbeat_min_share and beat.amplitude >= cfg.wingbeat_min_amplitude:
+            textbook = (
+                abs(fit.accel_ratio - 1.0) <= cfg.wingbeat_accel_tolerance
+                and fit.sideways_ratio <= 0.5 * cfg.max_sideways_ratio
+            )
+            if not textbook:
+                return replace(fit, accepted=False, reason="wingbeat")
+        return fit
+
+    def _unseen_watched_s(self, pts: NDArray[np.float64]) -> float:
+        """Seconds between the release and the first tracked point that the fall spent inside the watched
+        view (in frame, not masked): time the object should have been seen. The release is where the
+        track's first positions, read as a fall at g, were at rest."""
+        start = fall_start(pts, self._facade)
+        unseen = min(start.unseen_s(), self.config.trajectory.max_backtrack_s)
+        if unseen <= 0:
+            return 0.0
+        step = 1.0 / self.config.analysis_fps
+        ts = np.arange(start.t_s - unseen, start.t_s, step)
+        xy = self._facade.to_image(start.position_at(ts))
+        return float(np.count_nonzero(self._extractor.watched(xy))) * step
+
+    def _same_fall(self, fit: TrajectoryFit) -> Incident | None:
+        """An open or closing incident this accepted fit describes again (a track broken in rain)."""
+        for inc in [*self._incidents.values(), *self._closing]:
+            f = inc.fit
+            sigma = math.hypot(fit.release_height_sigma_m, f.release_height_sigma_m)
+            if (
+                abs(fit.release_t_s - f.release_t_s) <= _SAME_FALL_S
+                and abs(fit.release_along_m - f.release_along_m) <= _SAME_FALL_ALONG_M
+                and abs(fit.release_height_m - f.release_height_m) <= max(_SAME_FALL_HEIGHT_M, 2 * sigma)
+            ):
+                return inc
+        return None
+
+    def _merge(self, tid: int, inc: Incident, pts: NDArray[np.float64], frame: Frame) -> Event | None:
+        """A second track of a known fall: absorb it (the fall is followed already) or rejoin it."""
+        if inc not in self._closing:
+            self._absorbed.add(tid)
+            self.stats.rejoined += 1
+            return None
+        self._closing.remove(inc)
+        inc.prefix = inc.points
+        inc.closing_until_s = None
+        inc.frozen = False
+        self._incidents[tid] = inc
+        self.stats.rejoined += 1
+        self._extend(inc, pts)
+        return self._event(inc, Phase.UPDATE, frame.captured_at)
+
     def _start(
-        self, tid: int, slot: int, fit: TrajectoryFit, pts: NDArray[np.float64], frame: Frame
+        self, tid: int, sizes: NDArray[np.float32], fit: TrajectoryFit, pts: NDArray[np.float64], frame: Frame
     ) -> Event:
         self.stats.confirmations += 1
         first_captured = frame.captured_at - (frame.pts_s - float(pts[0, 0]))
-        tr = self._tracker
         inc = Incident(
             incident_id=f"throw-{self.camera_id}-{round(first_captured * 1000)}",
             first_captured_at=first_captured,
             fit=fit,
             points=pts.copy(),
             snapshot=frame,
-            size_px=float(np.median(tr.sizes[slot, : tr.n[slot]])),
+            size_px=float(np.median(sizes)),
             prefix=np.zeros((0, 3)),
         )
         self._incidents[tid] = inc
@@ -337,18 +461,8 @@ class ThrowDetector:
     def _off_curve(self, fit: TrajectoryFit, point: NDArray[np.float64], slack: float = 1.0) -> bool:
         t = float(point[0])
         predicted = self._facade.to_image(np.array([[fit.along_at(t), fit.height_at(t)]], np.float64))[0]
-        limit = (
-            slack * (2 * self.config.trajectory.max_residual_px) + (slack - 1) * self.config.tracking.gate_px
-        )
+        limit = slack * (2 * self.config.trajectory.max_residual_px) + (slack - 1) * self.config.tracking.gate_px
         return float(np.linalg.norm(predicted - point[1:3])) > limit
-
-    def _worth_fitting(self, pts: NDArray[np.float64]) -> bool:
-        """Cheap pre-check: has the track moved down at least half the minimum drop?"""
-        first, last = pts[0, 1:3], pts[-1, 1:3]
-        down = self._down(np.array([first]))[0]
-        scale = float(np.linalg.norm(down))
-        along_down = float(np.dot(last - first, down / scale)) if scale > 0 else 0.0
-        return along_down >= 0.5 * self.config.trajectory.min_drop_m * scale
 
     def _veto(self, frame: Frame, xy: NDArray[np.float64], size_px: float) -> str | None:
         """Run the crop classifier if there is one; return 'classifier' when it sees a reject class."""
@@ -374,37 +488,48 @@ class ThrowDetector:
             return None
         reject = set(ccfg.reject_classes)
         for cls, conf in zip(dets.class_id, dets.confidence, strict=True):
-            if (
-                self._class_names.get(int(cls), str(int(cls))) in reject
-                and float(conf) >= ccfg.min_confidence
-            ):
+            if self._class_names.get(int(cls), str(int(cls))) in reject and float(conf) >= ccfg.min_confidence:
                 return "classifier"
         return None
 
     # ------------------------------------------------------------------ endings
-    def _finish(self, ended: EndedTrack, frame: Frame) -> None:
-        """A track ended: its incident waits for a continuation, or we count why it never was one."""
+    def _finish(self, ended: EndedTrack, frame: Frame) -> Event | None:
+        """A track ended: its incident waits for a continuation, or it is judged one last time (a track that
+        ended between refits may pass now: a late alert), or we count why it never was one."""
         tid = ended.track_id
         inc = self._incidents.pop(tid, None)
         was_candidate = tid in self._candidates
         self._candidates.discard(tid)
+        self._fitted_n.pop(tid, None)
+        if tid in self._absorbed:
+            self._absorbed.discard(tid)
+            return None
         if inc is not None:
             inc.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
             self._closing.append(inc)
-            return
+            return None
         if tid in self._vetoed:
             self._vetoed.discard(tid)
             self.stats.rejected["classifier"] += 1
-            return
+            return None
         if not was_candidate:
-            return
-        fit = fit_trajectory(ended.points, self._facade, self.config.trajectory)
-        reason = fit.reason if not fit.accepted else "ended_before_judged"
+            return None
+        pts = _without_stopped_tail(ended.points)
+        fit = self._fit(pts, ended.sizes_px, ended.contrast)
+        if fit.accepted and self._same_fall(fit) is None:
+            veto = self._veto(frame, pts[-1, 1:3], float(ended.sizes_px[-1]))
+            if veto is None:
+                event = self._start(tid, ended.sizes_px, fit, pts, frame)
+                late = self._incidents.pop(tid)
+                late.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
+                self._closing.append(late)
+                return event
+            fit = replace(fit, accepted=False, reason=veto)
+        reason = fit.reason if not fit.accepted else "same_fall"
         self.stats.rejected[reason] += 1
-        self._recent.append(
-            JudgedTrack(ended.points, replace(fit, accepted=False, reason=reason), frame.pts_s)
-        )
+        self._recent.append(JudgedTrack(pts, replace(fit, accepted=False, reason=reason), frame.pts_s))
         log.debug("camera %s: track rejected (%s): %s", self.camera_id, reason, fit.reasons())
+        return None
 
     def _close_due(self, t_s: float, now: float) -> list[Event]:
         due = [inc for inc in self._closing if inc.closing_until_s is not None and inc.closing_until_s <= t_s]

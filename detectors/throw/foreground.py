@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.throw.config import ForegroundConfig, Polygon
+from detectors.throw.weather import BlobShape, blob_shapes
 from detectors.zones import RegionMask, polygon_px
 
 log = logging.getLogger(__name__)
@@ -39,21 +40,45 @@ _FEATURES = 48
 """Reference corners followed by Lucas-Kanade; the median of their flows is the camera's shift."""
 _MIN_FEATURES = 6
 _FEATURE_REFRESH_FRAMES = 100
+_NOISE_EVERY_FRAMES = 10
+"""Frames between noise measurements."""
+_NOISE_STRIDE = 4
+"""Every this-many-th row and column is sampled for the noise measurement."""
+_WARMUP_FRAMES = 12
+"""Frames after the background is first taken in which it learns fast and no blobs are reported."""
+_WARMUP_RATE = 0.25
+_TILES = 4
+"""The frame is cut into _TILES x _TILES tiles for the explosion test."""
+_EXPLODED_TILE_SHARE = 0.5
+"""Share of watched tiles over `max_foreground_fraction` that makes a frame 'exploded'."""
 _REF_RATE = 0.05
 """Blend rate of the stabilisation reference (slow: jitter averages out, a slow drift is followed)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Blobs:
-    """Foreground blobs of one frame, source pixels: centres (N,2), boxes (N,4), box areas (N,)."""
+    """Foreground blobs of one frame, source pixels: centroids (N,2), boxes (N,4), box areas (N,).
+
+    `contrast` is the mean grey-level difference from the background over the blob's pixels (the
+    wingbeat shows in it), `shape` the second-moment shape at processing size (rain streaks show in it).
+    """
 
     xy: NDArray[np.float64]
     xyxy: NDArray[np.float32]
     area_px: NDArray[np.float32]
+    contrast: NDArray[np.float32]
+    shape: BlobShape
 
     @classmethod
     def empty(cls) -> Blobs:
-        return cls(np.zeros((0, 2), np.float64), np.zeros((0, 4), np.float32), np.zeros((0,), np.float32))
+        z = np.zeros((0,), np.float64)
+        return cls(
+            np.zeros((0, 2), np.float64),
+            np.zeros((0, 4), np.float32),
+            np.zeros((0,), np.float32),
+            np.zeros((0,), np.float32),
+            BlobShape(z, z, z),
+        )
 
     def __len__(self) -> int:
         return int(self.xy.shape[0])
@@ -96,8 +121,14 @@ class ForegroundExtractor:
         self._edge_age = 0
         self._watch: NDArray[np.uint8] | None = None
         self._watched_px = 1
+        self._watch_tiles = np.zeros((_TILES, _TILES), np.float32)
         self._mog: cv2.BackgroundSubtractorMOG2 | None = None
         self._shake_run = 0
+        self._warmup_left = 0
+        self.noise_sigma = 0.0
+        """Sensor noise measured on the frames (grey levels at processing size); 0 until measured."""
+        self._noise_age = 0
+        self._thr_base = 0.0
 
     # ----------------------------------------------------------------- configuration
     def reconfigure(self, config: ForegroundConfig) -> None:
@@ -131,6 +162,20 @@ class ForegroundExtractor:
         self._mog = None
         self._shake_run = 0
 
+    def watched(self, xy_src: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """True for source-pixel points inside the frame and outside every mask (after the first frame)."""
+        watch, size = self._watch, self._size
+        pts = np.asarray(xy_src, np.float64).reshape(-1, 2)
+        if watch is None or size is None:
+            return np.zeros(len(pts), bool)
+        f = self.factor_for(size[0])
+        ij = np.floor(pts / f).astype(np.int64)
+        ph, pw = watch.shape
+        inside = (ij[:, 0] >= 0) & (ij[:, 0] < pw) & (ij[:, 1] >= 0) & (ij[:, 1] < ph)
+        out = np.zeros(len(pts), bool)
+        out[inside] = watch[ij[inside, 1], ij[inside, 0]] > 0
+        return out
+
     def factor_for(self, width: int) -> int:
         """Whole downscale factor for a frame width (>= 1)."""
         return max(1, width // self.config.process_width_px)
@@ -154,6 +199,7 @@ class ForegroundExtractor:
         if watch is None:
             watch = self._watch = self._watch_mask(w, h, pw, ph)
             self._watched_px = max(1, int(cv2.countNonZero(watch)))
+            self._watch_tiles = _tile_means(watch)
         t1 = self._clock()
         self._add("prepare", t1 - t0)
 
@@ -161,11 +207,7 @@ class ForegroundExtractor:
         if reject is None and abs(shift[0]) + abs(shift[1]) > _MIN_SHIFT_PX:
             # subpixel: a half-pixel residual on a hard window edge would already be foreground
             matrix = np.array([[1.0, 0.0, -shift[0]], [0.0, 1.0, -shift[1]]], np.float32)
-            grey = _u8(
-                cv2.warpAffine(
-                    grey, matrix, (pw, ph), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-                )
-            )
+            grey = _u8(cv2.warpAffine(grey, matrix, (pw, ph), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
         t2 = self._clock()
         self._add("stabilise", t2 - t1)
         shift_src = (shift[0] * f, shift[1] * f)
@@ -181,14 +223,14 @@ class ForegroundExtractor:
                 self._relearn(grey, mean_grey)
             return ForegroundResult(Blobs.empty(), reject, 0.0, shift_src, mean_grey)
 
-        fg = self._subtract(grey, mean_grey)
+        fg, diff = self._subtract(grey, mean_grey)
         cv2.bitwise_and(fg, watch, dst=fg)
         fraction = cv2.countNonZero(fg) / self._watched_px
         t3 = self._clock()
         self._add("subtract", t3 - t2)
-        if fraction > cfg.max_foreground_fraction:
+        if self._exploded(fg):
             return ForegroundResult(Blobs.empty(), "foreground_explosion", fraction, shift_src, mean_grey)
-        blobs, too_many = self._blobs(fg, f)
+        blobs, too_many = self._blobs(fg, diff, f)
         self._add("blobs", self._clock() - t3)
         if too_many:
             return ForegroundResult(Blobs.empty(), "too_many_blobs", fraction, shift_src, mean_grey)
@@ -199,7 +241,7 @@ class ForegroundExtractor:
 
     def _watch_mask(self, w: int, h: int, pw: int, ph: int) -> NDArray[np.uint8]:
         """255 where blobs may be found: everything but sky and shield polygons, at processing size."""
-        polys: list[Polygon] = [*self.config.sky_masks, *self.config.shield_masks]
+        polys: list[Polygon] = [*self.config.sky_masks, *self.config.shield_masks, *self.config.osd_masks]
         relative = [[(float(x) / w, float(y) / h) for x, y in polygon_px(p, w, h)] for p in polys]
         masked = RegionMask(relative).raster(pw, ph) if relative else np.zeros((ph, pw), bool)
         return np.where(masked, 0, 255).astype(np.uint8)
@@ -211,9 +253,7 @@ class ForegroundExtractor:
         tiny = grey
         if s > 1:
             tiny = _u8(
-                cv2.resize(
-                    grey[: (ph // s) * s, : (pw // s) * s], (pw // s, ph // s), interpolation=cv2.INTER_AREA
-                )
+                cv2.resize(grey[: (ph // s) * s, : (pw // s) * s], (pw // s, ph // s), interpolation=cv2.INTER_AREA)
             )
         mean_grey = float(cv2.mean(tiny)[0])
         if not self.config.stabilise:
@@ -271,9 +311,7 @@ class ForegroundExtractor:
         pts = cv2.goodFeaturesToTrack(self._ref_u8, _FEATURES, 0.01, 10)
         return None if pts is None or len(pts) < _MIN_FEATURES else np.asarray(pts, np.float32)
 
-    def _measure_shift(
-        self, tiny: NDArray[np.uint8], feats: NDArray[np.float32] | None
-    ) -> tuple[float, float] | None:
+    def _measure_shift(self, tiny: NDArray[np.uint8], feats: NDArray[np.float32] | None) -> tuple[float, float] | None:
         """Median Lucas-Kanade flow of the reference's corners into this frame: the camera's shift."""
         if feats is None or self._ref_u8 is None:
             return None
@@ -295,7 +333,10 @@ class ForegroundExtractor:
         if self._mog is not None:
             self._mog.apply(grey, learningRate=1.0)
 
-    def _subtract(self, grey: NDArray[np.uint8], mean_grey: float) -> NDArray[np.uint8]:
+    def _subtract(
+        self, grey: NDArray[np.uint8], mean_grey: float
+    ) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None]:
+        """Foreground mask and |frame - background| (None for MOG2)."""
         cfg = self.config
         if cfg.method == "mog2":
             if self._mog is None:
@@ -305,26 +346,48 @@ class ForegroundExtractor:
                     detectShadows=False,
                 )
                 self._mog.apply(grey, learningRate=1.0)
-                return np.zeros_like(grey)
+                return np.zeros_like(grey), None
             fg = self._mog.apply(grey, learningRate=cfg.learning_rate)
-            return np.asarray(fg, np.uint8)
+            return np.asarray(fg, np.uint8), None
         if self._bg is None or self._bg.shape != grey.shape:
             self._relearn(grey, mean_grey)
-            return np.zeros_like(grey)
+            self._warmup_left = _WARMUP_FRAMES
+            return np.zeros_like(grey), None
+        if self._warmup_left > 0:
+            # the first frame's moving things (flakes, birds) would stay as ghosts for seconds: learn fast
+            self._warmup_left -= 1
+            cv2.accumulateWeighted(grey, self._bg, _WARMUP_RATE)
+            self._bg_mean += _WARMUP_RATE * (mean_grey - self._bg_mean)
+            return np.zeros_like(grey), None
         if self._thr is None or self._edge_age >= _EDGE_REFRESH_FRAMES or self._thr.shape != grey.shape:
             self._thr = self._threshold_image(self._bg)
+            self._thr_base = self._base_threshold()
             self._edge_age = 0
         self._edge_age += 1
         gain = mean_grey / self._bg_mean if self._bg_mean > 1.0 else 1.0
         bg_u8 = cv2.convertScaleAbs(self._bg, alpha=gain)
-        diff = cv2.absdiff(grey, bg_u8)
+        diff = _u8(cv2.absdiff(grey, bg_u8))
+        self._measure_noise(diff)
         fg = _u8(cv2.compare(diff, self._thr, cv2.CMP_GT))
         # foreground pixels learn slowly: an object hanging near its apex must not leave a ghost behind,
         # yet a light switched on is still absorbed within seconds
         cv2.accumulateWeighted(grey, self._bg, cfg.learning_rate, mask=cv2.bitwise_not(fg))
         cv2.accumulateWeighted(grey, self._bg, cfg.learning_rate * _FOREGROUND_RATE_SHARE, mask=fg)
         self._bg_mean += cfg.learning_rate * (mean_grey - self._bg_mean)
-        return np.asarray(fg, np.uint8)
+        return fg, diff
+
+    def _exploded(self, fg: NDArray[np.uint8]) -> bool:
+        """True when most of the watched tiles changed at once (flash, exposure step, the lamp switching).
+
+        Tiles, not the whole frame: rain spreads thinly over every tile, a headlight sweep or a lit shop
+        front fills a few tiles, and neither is a reason to go blind.
+        """
+        cfg = self.config
+        watched = self._watch_tiles > 0.1
+        if not watched.any():
+            return False
+        share = _tile_means(fg)[watched] / self._watch_tiles[watched]
+        return float(np.mean(share > cfg.max_foreground_fraction)) >= _EXPLODED_TILE_SHARE
 
     def _threshold_image(self, bg: NDArray[np.float32]) -> NDArray[np.uint8]:
         """Per-pixel threshold: the base plus gain x local gradient (grey levels per pixel)."""
@@ -334,37 +397,90 @@ class ForegroundExtractor:
         grad = np.maximum(np.abs(gx), np.abs(gy))
         # a half-pixel residual shift moves an edge by half its slope; dilate so neighbours share it
         grad = _f32(cv2.dilate(grad, np.ones((3, 3), np.uint8)))
-        thr = cfg.diff_threshold + cfg.edge_threshold_gain * grad
+        thr = self._base_threshold() + cfg.edge_threshold_gain * grad
         return _u8(np.clip(thr, 0, 255))
 
-    def _blobs(self, fg: NDArray[np.uint8], f: int) -> tuple[Blobs, bool]:
-        """Outer contours -> boxes in source px, vectorised over all blobs. True when there are too many."""
+    def _base_threshold(self) -> float:
+        """diff_threshold, raised to noise_threshold_sigmas x the measured sensor noise (night, high gain)."""
         cfg = self.config
+        return max(float(cfg.diff_threshold), cfg.noise_threshold_sigmas * self.noise_sigma)
+
+    def _measure_noise(self, diff: NDArray[np.uint8]) -> None:
+        """Sensor noise (grey levels) from the median |frame - background| on a sparse grid, smoothed.
+
+        Most pixels show only noise against a running-average background, and the median ignores the few
+        that show objects or edges: median |N(0, sigma)| = 0.6745 sigma.
+        """
+        self._noise_age += 1
+        if self._noise_age < _NOISE_EVERY_FRAMES and self.noise_sigma > 0:
+            return
+        self._noise_age = 0
+        sample = diff[::_NOISE_STRIDE, ::_NOISE_STRIDE]
+        sigma = float(np.median(sample)) / 0.6745 if sample.size else 0.0
+        self.noise_sigma = sigma if self.noise_sigma <= 0 else 0.8 * self.noise_sigma + 0.2 * sigma
+        if abs(self._base_threshold() - self._thr_base) >= 1.0:
+            self._edge_age = _EDGE_REFRESH_FRAMES  # the threshold image follows at once
+
+    def _blobs(
+        self,
+        fg: NDArray[np.uint8],
+        diff: NDArray[np.uint8] | None,
+        f: int,
+    ) -> tuple[Blobs, bool]:
+        """Connected components (joined by dilation) -> centroids, boxes, contrast and shape, vectorised.
+
+        True when there are more than `max_blobs_per_frame` (the CPU cap; weather alone should not reach it).
+        """
+        cfg = self.config
+        joined = fg
         if cfg.dilate_px > 0:
             k = 2 * cfg.dilate_px + 1
-            fg = _u8(cv2.dilate(fg, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
-        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        n = len(contours)
-        if n == 0:
+            joined = _u8(cv2.dilate(fg, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
+        # labels without OpenCV's stats (those cost 8x the labelling); the stats come from the raw pixels
+        n, labels = cv2.connectedComponents(joined, connectivity=8, ltype=cv2.CV_32S)
+        if n <= 1:
             return Blobs.empty(), False
-        if n > 20 * cfg.max_blobs_per_frame:  # a storm: not worth measuring
+        if n - 1 > cfg.max_blobs_per_frame:
             return Blobs.empty(), True
-        lengths = np.fromiter((len(c) for c in contours), np.int64, count=n)
-        pts = np.concatenate(contours).reshape(-1, 2)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        lo = np.stack([np.minimum.reduceat(pts[:, 0], starts), np.minimum.reduceat(pts[:, 1], starts)], 1)
-        hi = np.stack([np.maximum.reduceat(pts[:, 0], starts), np.maximum.reduceat(pts[:, 1], starts)], 1) + 1
-        # undo the dilation's growth so sizes and areas are the object's own
-        shrink = np.where(hi - lo > 2 * cfg.dilate_px, cfg.dilate_px, 0)
-        lo, hi = lo + shrink, hi - shrink
+        found = cv2.findNonZero(fg)
+        if found is None:
+            return Blobs.empty(), False
+        pix = np.asarray(found, np.int32).reshape(-1, 2)
+        xs, ys = pix[:, 0], pix[:, 1]
+        lab = np.asarray(labels[ys, xs], np.int32)
+        count, centre, shape = blob_shapes(lab, xs.astype(np.float64), ys.astype(np.float64), n)
+        contrast = (
+            np.bincount(lab, diff[ys, xs].astype(np.float64), n) / np.maximum(count, 1.0)
+            if diff is not None
+            else np.zeros(n)
+        )
+        present = np.flatnonzero(count > 0)  # the background label and dilation-only labels have none
+        lo, hi = _label_boxes(lab, xs, ys, present)
         xyxy = (np.concatenate([lo, hi], 1) * f).astype(np.float32)
         area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
         keep = (area >= cfg.min_blob_area_px) & (area <= cfg.max_blob_area_px)
-        xyxy, area = xyxy[keep], area[keep]
-        if len(area) > cfg.max_blobs_per_frame:
-            return Blobs.empty(), True
-        xy = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2], 1).astype(np.float64)
-        return Blobs(xy=xy, xyxy=xyxy, area_px=area.astype(np.float32)), False
+        idx = present[keep]
+        xy = ((centre[idx] + 0.5) * f).astype(np.float64)
+        kept_shape = BlobShape(shape.major_px[idx], shape.minor_px[idx], shape.angle_rad[idx])
+        return Blobs(xy, xyxy[keep], area[keep], contrast[idx].astype(np.float32), kept_shape), False
+
+
+def _label_boxes(
+    lab: NDArray[np.int32], xs: NDArray[np.int32], ys: NDArray[np.int32], present: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Bounding boxes (lo inclusive, hi exclusive; processing px) of the labels in `present` (sorted)."""
+    order = np.argsort(lab, kind="stable")
+    sorted_lab = lab[order]
+    starts = np.searchsorted(sorted_lab, present)
+    sx, sy = xs[order], ys[order]
+    lo = np.stack([np.minimum.reduceat(sx, starts), np.minimum.reduceat(sy, starts)], 1).astype(np.int64)
+    hi = np.stack([np.maximum.reduceat(sx, starts), np.maximum.reduceat(sy, starts)], 1).astype(np.int64) + 1
+    return lo, hi
+
+
+def _tile_means(mask: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """Mean of a 0/255 mask over a _TILES x _TILES grid, as shares 0-1."""
+    return np.asarray(cv2.resize(mask, (_TILES, _TILES), interpolation=cv2.INTER_AREA), np.float32) / 255.0
 
 
 def _u8(a: object) -> NDArray[np.uint8]:

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from detectors.event import Event, EventKind, FacadeHit, GeoPoint, Phase
 from detectors.geometry.facade import FacadeMapper
 from detectors.throw.config import EvidenceConfig
+from detectors.throw.evidence import draw_evidence
 from detectors.throw.trajectory import FacadeMap, TrajectoryFit
 from ingest.frame import Frame
 
@@ -95,6 +96,9 @@ def throw_event(
     }
     if hit is not None:
         details.update(floor=hit.floor, floor_uncertainty=hit.floor_uncertainty, column=hit.column)
+    picture = draw_evidence(
+        snapshot.image, facade=facade, fit=fit, points=pts, hit=hit, clock_offset_s=offset, camera_id=camera_id
+    )
     return Event(
         kind=EventKind.THROW,
         source_id=camera_id,
@@ -112,4 +116,5 @@ def throw_event(
         evidence_window_s=(max(0.0, fit.release_t_s - evidence.pre_roll_s), end_t + evidence.post_roll_s),
         reasons=fit.reasons(),
         details=details,
+        evidence_image=picture,
     )

@@ -5,6 +5,11 @@ overlap trackers break exactly when it matters. Each track predicts its next pos
 velocity plus gravity's pull along the facade's local "down" direction, and a blob is accepted within a
 gate that grows with speed and with missed frames, so one lost frame (low contrast, a rejected frame)
 does not cut a trajectory. State is a fixed-capacity struct of arrays: no per-blob Python objects.
+
+Blobs flagged as rain streaks (see `weather.py`) never start a track and never feed a young one; an
+established track takes a streak only when no other blob lies in its gate (a falling object blurs into
+a streak late in its fall). Gates are found with a k-d tree, so a shower of blobs costs n log n, not
+tracks x blobs.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from detectors.throw.config import TrackingConfig
 
@@ -30,6 +36,10 @@ _MAX_SIZE_RATIO = 2.5
 """Largest size change (either way) between a track's last blob and the next one."""
 _SIZE_SLACK_PX = 4.0
 """Sizes are whole processing pixels; this slack keeps 1-2 px objects from failing the ratio."""
+_STREAK_COST = 1.0
+"""Added to a streak's cost (distance / gate, 0-1): any other blob in the gate is preferred."""
+_YOUNG_COST = 10.0
+"""Added to a young track's cost: established tracks choose first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +49,24 @@ class EndedTrack:
     track_id: int
     points: NDArray[np.float64]
     sizes_px: NDArray[np.float32]
+    contrast: NDArray[np.float32]
     why: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrameBlobs:
+    """What the tracker needs of a frame's blobs: centres (N,2) px, sizes (N,) px, contrast, streak flags."""
+
+    xy: NDArray[np.float64]
+    size_px: NDArray[np.float32]
+    contrast: NDArray[np.float32]
+    streak: NDArray[np.bool_]
+
+    @classmethod
+    def plain(cls, xy: NDArray[np.float64], size_px: NDArray[np.float32]) -> FrameBlobs:
+        """Blobs with no contrast measured and no streaks (tests, simple callers)."""
+        n = len(xy)
+        return cls(xy, size_px, np.zeros(n, np.float32), np.zeros(n, bool))
 
 
 class GravityTracker:
@@ -65,6 +92,7 @@ class GravityTracker:
         self.last_t = np.zeros(capacity, np.float64)
         self.hist = np.zeros((capacity, max_points, 3), np.float64)
         self.sizes = np.zeros((capacity, max_points), np.float32)
+        self.contrast = np.zeros((capacity, max_points), np.float32)
         self.matched = np.zeros(capacity, bool)
 
     def reconfigure(self, config: TrackingConfig, max_points: int) -> None:
@@ -74,7 +102,7 @@ class GravityTracker:
             return
         old = {
             k: getattr(self, k)
-            for k in ("alive", "track_id", "n", "missed", "pos", "vel", "last_t", "hist", "sizes")
+            for k in ("alive", "track_id", "n", "missed", "pos", "vel", "last_t", "hist", "sizes", "contrast")
         }
         idx = np.flatnonzero(old["alive"])[: config.max_tracks]
         self._alloc(config.max_tracks, max_points)
@@ -89,6 +117,7 @@ class GravityTracker:
         self.last_t[:m] = old["last_t"][idx]
         self.hist[:m, :keep_pts] = old["hist"][idx, :keep_pts]
         self.sizes[:m, :keep_pts] = old["sizes"][idx, :keep_pts]
+        self.contrast[:m, :keep_pts] = old["contrast"][idx, :keep_pts]
 
     @property
     def active(self) -> int:
@@ -104,9 +133,7 @@ class GravityTracker:
             return np.zeros((0, 2), np.float64)
         return self.down(self.pos[slots]) * self.g_m_s2
 
-    def _predict(
-        self, slots: NDArray[np.int64], t_s: float
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _predict(self, slots: NDArray[np.int64], t_s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         dt = (t_s - self.last_t[slots])[:, None]
         acc = self._gravity_px(slots)
         young = (self.n[slots] < 2)[:, None]
@@ -114,38 +141,17 @@ class GravityTracker:
         vel = np.where(young, 0.0, self.vel[slots] + acc * dt)
         return pred, vel
 
-    def update(
-        self, t_s: float, xy: NDArray[np.float64], size_px: NDArray[np.float32], frame_wh: tuple[int, int]
-    ) -> list[EndedTrack]:
-        """Link this frame's blobs (N,2) to tracks, start tracks for the rest, end lost ones."""
-        cfg = self.config
+    def update(self, t_s: float, blobs: FrameBlobs, frame_wh: tuple[int, int]) -> list[EndedTrack]:
+        """Link this frame's blobs to tracks, start tracks for the rest (not streaks), end lost ones."""
+        xy = blobs.xy
         slots = np.flatnonzero(self.alive)
         self.matched[:] = False
         pred, vel_pred = self._predict(slots, t_s)
         blob_taken = np.zeros(len(xy), bool)
         if len(slots) and len(xy):
-            dt = t_s - self.last_t[slots]
-            speed = np.linalg.norm(vel_pred, axis=1)
-            px_per_m = np.linalg.norm(self.down(self.pos[slots]), axis=1)
             young = self.n[slots] < 2
-            missed = self.missed[slots]
-            gate = np.where(
-                young,
-                cfg.gate_px + cfg.max_speed_m_s * px_per_m * dt,
-                cfg.gate_px * (1 + 0.5 * missed) + cfg.gate_speed_fraction * speed * dt * (1 + missed),
-            )
-            dist = np.linalg.norm(pred[:, None, :] - xy[None, :, :], axis=2)
-            cost = dist / gate[:, None]
-            cost += np.where(self.n[slots] < _YOUNG, 10.0, 0.0)[:, None]
-            # one object keeps its size from frame to frame (motion blur grows it slowly): a leaf does not
-            # turn into a rain streak
-            last_size = self.sizes[slots, np.maximum(self.n[slots] - 1, 0)][:, None]
-            blob_size = size_px[None, :]
-            similar = (blob_size <= _MAX_SIZE_RATIO * last_size + _SIZE_SLACK_PX) & (
-                last_size <= _MAX_SIZE_RATIO * blob_size + _SIZE_SLACK_PX
-            )
-            ti, bi = np.nonzero((dist <= gate[:, None]) & similar)
-            order = np.argsort(cost[ti, bi], kind="stable")
+            ti, bi, cost = self._gated_pairs(slots, t_s, pred, vel_pred, blobs)
+            order = np.argsort(cost, kind="stable")
             track_taken = np.zeros(len(slots), bool)
             for k in order:  # greedy over gated pairs only (few per frame)
                 i, j = ti[k], bi[k]
@@ -157,7 +163,8 @@ class GravityTracker:
                     pred[i],
                     vel_pred[i],
                     xy[j],
-                    size=float(size_px[j]),
+                    size=float(blobs.size_px[j]),
+                    contrast=float(blobs.contrast[j]),
                     t_s=t_s,
                     young=bool(young[i]),
                 )
@@ -168,14 +175,59 @@ class GravityTracker:
                 continue
             self._coast(int(s), pred[i], vel_pred[i], t_s)
         ended += self._end_lost(frame_wh)
-        # births for blobs nobody took
-        newborn = np.flatnonzero(~blob_taken)
+        # births for blobs nobody took, rain streaks excepted
+        newborn = np.flatnonzero(~blob_taken & ~blobs.streak)
         free = np.flatnonzero(~self.alive)
         k = min(len(newborn), len(free))
         self.dropped_births += len(newborn) - k
         for s, j in zip(free[:k], newborn[:k], strict=True):
-            self._birth(int(s), xy[j], float(size_px[j]), t_s)
+            self._birth(int(s), xy[j], float(blobs.size_px[j]), float(blobs.contrast[j]), t_s)
         return ended
+
+    def _gated_pairs(
+        self,
+        slots: NDArray[np.int64],
+        t_s: float,
+        pred: NDArray[np.float64],
+        vel_pred: NDArray[np.float64],
+        blobs: FrameBlobs,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """(track index, blob index, cost) of every blob inside a track's gate that the track may take."""
+        cfg = self.config
+        dt = t_s - self.last_t[slots]
+        speed = np.linalg.norm(vel_pred, axis=1)
+        px_per_m = np.linalg.norm(self.down(self.pos[slots]), axis=1)
+        young = self.n[slots] < 2
+        missed = self.missed[slots]
+        gate = np.where(
+            young,
+            cfg.gate_px + cfg.max_speed_m_s * px_per_m * dt,
+            cfg.gate_px * (1 + 0.5 * missed) + cfg.gate_speed_fraction * speed * dt * (1 + missed),
+        )
+        found = cKDTree(blobs.xy).query_ball_point(pred, gate)
+        lengths = np.fromiter((len(c) for c in found), np.int64, count=len(found))
+        if lengths.sum() == 0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, np.zeros(0)
+        ti = np.repeat(np.arange(len(slots)), lengths)
+        bi = np.concatenate([np.asarray(c, np.int64) for c in found if len(c)])
+        dist = np.linalg.norm(pred[ti] - blobs.xy[bi], axis=1)
+        established = self.n[slots] >= _YOUNG
+        # one object keeps its size from frame to frame (motion blur grows it slowly): a leaf does not
+        # turn into a rain streak; and a streak may only continue an established track
+        last_size = self.sizes[slots, np.maximum(self.n[slots] - 1, 0)][ti]
+        blob_size = blobs.size_px[bi]
+        ok = (blob_size <= _MAX_SIZE_RATIO * last_size + _SIZE_SLACK_PX) & (
+            last_size <= _MAX_SIZE_RATIO * blob_size + _SIZE_SLACK_PX
+        )
+        ok &= ~blobs.streak[bi] | established[ti]
+        ti, bi, dist = ti[ok], bi[ok], dist[ok]
+        cost = (
+            dist / gate[ti]
+            + np.where(established[ti], 0.0, _YOUNG_COST)
+            + np.where(blobs.streak[bi], _STREAK_COST, 0.0)
+        )
+        return ti, bi, cost
 
     def miss(self, t_s: float, frame_wh: tuple[int, int]) -> list[EndedTrack]:
         """A rejected frame: every track coasts one step; tracks lost too long end."""
@@ -198,6 +250,7 @@ class GravityTracker:
         z: NDArray[np.float64],
         *,
         size: float,
+        contrast: float,
         t_s: float,
         young: bool,
     ) -> None:
@@ -216,6 +269,7 @@ class GravityTracker:
         if k < self.max_points:
             self.hist[s, k] = (t_s, z[0], z[1])
             self.sizes[s, k] = size
+            self.contrast[s, k] = contrast
             self.n[s] = k + 1
 
     def _coast(self, s: int, pred: NDArray[np.float64], vel_pred: NDArray[np.float64], t_s: float) -> None:
@@ -225,7 +279,7 @@ class GravityTracker:
             self.last_t[s] = t_s
         self.missed[s] += 1
 
-    def _birth(self, s: int, z: NDArray[np.float64], size: float, t_s: float) -> None:
+    def _birth(self, s: int, z: NDArray[np.float64], size: float, contrast: float, t_s: float) -> None:
         self.alive[s] = True
         self.track_id[s] = self._next_id
         self._next_id += 1
@@ -236,6 +290,7 @@ class GravityTracker:
         self.last_t[s] = t_s
         self.hist[s, 0] = (t_s, z[0], z[1])
         self.sizes[s, 0] = size
+        self.contrast[s, 0] = contrast
         self.matched[s] = True
 
     def _end_lost(self, frame_wh: tuple[int, int]) -> list[EndedTrack]:
@@ -256,7 +311,9 @@ class GravityTracker:
 
     def _end(self, s: int, why: str) -> EndedTrack:
         k = int(self.n[s])
-        ended = EndedTrack(int(self.track_id[s]), self.hist[s, :k].copy(), self.sizes[s, :k].copy(), why)
+        ended = EndedTrack(
+            int(self.track_id[s]), self.hist[s, :k].copy(), self.sizes[s, :k].copy(), self.contrast[s, :k].copy(), why
+        )
         self.alive[s] = False
         self.matched[s] = False
         self.n[s] = 0

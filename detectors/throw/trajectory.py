@@ -23,6 +23,10 @@ from detectors.throw.config import TrajectoryConfig
 G_M_S2 = 9.80665
 _MEASUREMENT_NOISE_PX = 0.7
 """Centroid noise floor (source px) used for the fit's covariance when a track fits better than that."""
+_MIN_PIECE_POINTS = 5
+"""Positions each piece of the two-steady-speeds model needs."""
+_STEP_NOISE_FLOOR_PX = 0.3
+"""Centroid noise (source px) below which the step test does not look for structure."""
 
 
 class FacadeMap(Protocol):
@@ -74,6 +78,12 @@ class TrajectoryFit:
     residual_px: float
     horizontal_speed_m_s: float
     end_speed_m_s: float
+    accel_sigma_m_s2: float
+    """Standard error of the fitted acceleration: how well the track pins down "speed grows as g·t"."""
+    sideways_ratio: float
+    """Distance travelled along the facade over the drop, while tracked: a fall is vertical-dominant."""
+    unseen_s: float
+    """Seconds from the estimated release to the first tracked point."""
     release_t_s: float
     release_along_m: float
     release_height_m: float
@@ -98,6 +108,9 @@ class TrajectoryFit:
             "accel_px_s2": round(self.accel_px_s2, 1),
             "expected_accel_px_s2": round(self.expected_accel_px_s2, 1),
             "residual_px": round(self.residual_px, 2),
+            "accel_sigma_m_s2": round(self.accel_sigma_m_s2, 2),
+            "sideways_ratio": round(self.sideways_ratio, 2),
+            "unseen_s": round(self.unseen_s, 2),
             "horizontal_speed_m_s": round(self.horizontal_speed_m_s, 2),
             "end_speed_m_s": round(self.end_speed_m_s, 2),
             "release_height_m": round(self.release_height_m, 2),
@@ -157,6 +170,9 @@ def fit_trajectory(
     end_speed = -(c1 + 2 * c2 * float(tk[-1]))
     horizontal = abs(float(along_c[1]))
     residual_px = float(np.sqrt(np.mean(resid_m[keep] ** 2))) * px_per_m if n else math.inf
+    noise_m = max(float(np.std(resid_m[keep])) if n > 3 else 0.0, _MEASUREMENT_NOISE_PX / px_per_m)
+    accel_sigma = 2.0 * _predict_sigma(a_height[keep], np.array([0.0, 0.0, 1.0]), noise_m)
+    sideways = horizontal * duration / drop if drop > 0 else math.inf
 
     if n < cfg.min_points:
         reason = "too_few_points"
@@ -174,10 +190,16 @@ def fit_trajectory(
         reason = "accel_too_low"
     elif ratio > cfg.accel_max_ratio:
         reason = "accel_too_high"
+    elif accel_sigma > cfg.max_accel_sigma_ratio * g_m_s2:
+        reason = "accel_uncertain"
     elif horizontal > cfg.max_horizontal_speed_m_s:
         reason = "too_fast_sideways"
+    elif sideways > cfg.max_sideways_ratio:
+        reason = "sideways_path"
     elif end_speed < cfg.min_end_speed_m_s:
         reason = "too_slow"
+    elif _steps_explain_better(tk, q[keep, 1], _STEP_NOISE_FLOOR_PX / px_per_m):
+        reason = "speed_steps"
     else:
         reason = "accepted"
     accepted = reason == "accepted"
@@ -198,7 +220,6 @@ def fit_trajectory(
     along_rel = float(along_c[0] + along_c[1] * t_rel)
 
     # uncertainty: the fit's covariance at the release time, the unknown speed at release, over-extrapolation
-    noise_m = max(float(np.std(resid_m[keep])) if n > 3 else 0.0, _MEASUREMENT_NOISE_PX / px_per_m)
     h_sigma_fit = _predict_sigma(a_height[keep], np.array([1.0, t_rel, t_rel * t_rel]), noise_m)
     al_sigma = _predict_sigma(a_along[keep], np.array([1.0, t_rel]), noise_m)
     v_term = cfg.release_speed_sigma_m_s**2 / (2 * g_m_s2)
@@ -228,6 +249,9 @@ def fit_trajectory(
         residual_px=residual_px,
         horizontal_speed_m_s=horizontal,
         end_speed_m_s=end_speed,
+        accel_sigma_m_s2=accel_sigma,
+        sideways_ratio=sideways,
+        unseen_s=float(tk[0]) - t_rel,
         release_t_s=t0 + t_rel,
         release_along_m=along_rel,
         release_height_m=float(h_rel),
@@ -239,6 +263,86 @@ def fit_trajectory(
         height_coef=(c0, c1, c2),
         confidence=conf,
     )
+
+
+def _steps_explain_better(t: NDArray[np.float64], height_m: NDArray[np.float64], floor_m: float) -> bool:
+    """True when two pieces of steady speed explain the heights better than one parabola (by BIC).
+
+    A fall's speed grows as g·t all along. A chain of things that each move steadily (a slow snowflake,
+    then a faster, nearer one it passed; a ghost, then a flake) has steady speeds with a jump between
+    them, which a whole-track parabola takes for acceleration. The two-piece model has two more
+    parameters (and a break), which the Bayesian information criterion charges for; `floor_m` (centroid
+    noise) keeps tracks cleaner than the pixels can tell from deciding on noise alone.
+    """
+    n = len(t)
+    if n < 2 * _MIN_PIECE_POINTS:
+        return False
+    design = np.stack([np.ones_like(t), t, t * t], 1)
+    resid = height_m - design @ np.linalg.lstsq(design, height_m, rcond=None)[0]
+    floor = n * floor_m * floor_m
+    rss_parabola = float(resid @ resid) + floor
+    rss_steps = _best_two_lines_rss(t, height_m, _MIN_PIECE_POINTS) + floor
+    bic_parabola = n * math.log(rss_parabola / n) + 3 * math.log(n)
+    bic_steps = n * math.log(rss_steps / n) + 5 * math.log(n)
+    return bic_steps < bic_parabola
+
+
+def _best_two_lines_rss(t: NDArray[np.float64], y: NDArray[np.float64], min_points: int) -> float:
+    """Least residual sum of squares of two separate lines, over every break leaving >= min_points each.
+
+    Prefix sums give every prefix's and suffix's line fit at once: RSS = Syy - Sty² / Stt (centred).
+    """
+    n = len(t)
+    t = t - t[0]
+
+    def rss(tt: NDArray[np.float64], yy: NDArray[np.float64]) -> NDArray[np.float64]:
+        k = np.arange(1, len(tt) + 1, dtype=np.float64)
+        st, sy = np.cumsum(tt), np.cumsum(yy)
+        stt = np.cumsum(tt * tt) - st * st / k
+        syy = np.cumsum(yy * yy) - sy * sy / k
+        sty = np.cumsum(tt * yy) - st * sy / k
+        return np.asarray(syy - np.where(stt > 0, sty * sty / np.where(stt > 0, stt, 1.0), 0.0), np.float64)
+
+    head = rss(t, y)  # head[b-1]: first b points
+    tail = rss(t[::-1], y[::-1])[::-1]  # tail[b]: points b..n-1
+    breaks = np.arange(min_points, n - min_points + 1)
+    return float(np.min(np.maximum(head[breaks - 1], 0.0) + np.maximum(tail[breaks], 0.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class FallStart:
+    """The first positions of a track read as a free fall at g: where it was and how fast it went up."""
+
+    t_s: float
+    along_m: float
+    along_speed_m_s: float
+    height_m: float
+    up_speed_m_s: float
+
+    def unseen_s(self, g_m_s2: float = G_M_S2) -> float:
+        """Seconds since the apex (the release of a dropped object) at the first position; 0 if rising."""
+        return max(0.0, -self.up_speed_m_s / g_m_s2)
+
+    def position_at(self, t_s: NDArray[np.float64], g_m_s2: float = G_M_S2) -> NDArray[np.float64]:
+        """(N,2) facade (along, height) of the free fall at times `t_s` (extrapolated before the start)."""
+        dt = np.asarray(t_s, np.float64) - self.t_s
+        along = self.along_m + self.along_speed_m_s * dt
+        height = self.height_m + self.up_speed_m_s * dt - 0.5 * g_m_s2 * dt * dt
+        return np.stack([along, height], 1)
+
+
+def fall_start(
+    points: NDArray[np.float64], facade: FacadeMap, head: int = 12, g_m_s2: float = G_M_S2
+) -> FallStart:
+    """Fit the first `head` positions with g fixed: only the start's speed is free, so a short head pins
+    it down, and drag (which bends the whole track's parabola late in a long fall) does not enter."""
+    pts = points[: max(3, head)]
+    t = pts[:, 0] - pts[0, 0]
+    q = facade.to_facade(pts[:, 1:3])
+    design = np.stack([np.ones_like(t), t], 1)
+    along = _solve(design, q[:, 0])
+    height = _solve(design, q[:, 1] + 0.5 * g_m_s2 * t * t)
+    return FallStart(float(pts[0, 0]), float(along[0]), float(along[1]), float(height[0]), float(height[1]))
 
 
 def _lower_share(heights_m: NDArray[np.float64], h_first_m: float, drop_m: float) -> float:
@@ -255,10 +359,18 @@ def _fit(
     keep: NDArray[np.bool_],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Least squares on the kept rows; residual distances (metres) for every row."""
-    along_c = np.linalg.lstsq(a_along[keep], q[keep, 0], rcond=None)[0]
-    height_c = np.linalg.lstsq(a_height[keep], q[keep, 1], rcond=None)[0]
+    along_c = _solve(a_along[keep], q[keep, 0])
+    height_c = _solve(a_height[keep], q[keep, 1])
     resid = np.hypot(a_along @ along_c - q[:, 0], a_height @ height_c - q[:, 1])
     return along_c, height_c, resid
+
+
+def _solve(design: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Least squares by the normal equations (a few columns, hundreds of rows: far cheaper than an SVD)."""
+    try:
+        return np.asarray(np.linalg.solve(design.T @ design, design.T @ y), np.float64)
+    except np.linalg.LinAlgError:
+        return np.asarray(np.linalg.lstsq(design, y, rcond=None)[0], np.float64)
 
 
 def _predict_sigma(design: NDArray[np.float64], row: NDArray[np.float64], noise: float) -> float:

@@ -48,9 +48,7 @@ def test_bad_values_name_the_problem(section: dict[str, object], message: str) -
 
 
 def test_per_camera_partial_dict_merges_over_defaults() -> None:
-    cfg = ThrowConfig.model_validate(
-        {"foreground": {"diff_threshold": 25}, "tracking": {"max_missed_frames": 1}}
-    )
+    cfg = ThrowConfig.model_validate({"foreground": {"diff_threshold": 25}, "tracking": {"max_missed_frames": 1}})
     assert cfg.foreground.diff_threshold == 25
     assert cfg.foreground.learning_rate == ThrowConfig().foreground.learning_rate
     assert cfg.tracking.max_missed_frames == 1

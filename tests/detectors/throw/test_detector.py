@@ -160,9 +160,7 @@ def test_reconfigure_swaps_thresholds_and_keeps_tracks() -> None:
     for i in range(40):
         det.process(Frame(det.camera_id, i, EPOCH_S + i / 25, i / 25, next(frames)), None)
     live = det.stats.tracks_active
-    new = det.config.model_copy(
-        update={"trajectory": det.config.trajectory.model_copy(update={"min_drop_m": 4.0})}
-    )
+    new = det.config.model_copy(update={"trajectory": det.config.trajectory.model_copy(update={"min_drop_m": 4.0})})
     det.reconfigure(new)
     assert det.config.trajectory.min_drop_m == 4.0
     assert det._tracker.active == live
@@ -173,9 +171,7 @@ def test_reconfigure_swaps_thresholds_and_keeps_tracks() -> None:
 def test_uncalibrated_camera_still_alerts_without_a_floor() -> None:
     scene = ThrowScene(SPEC)
     mid_scale = float(np.median([scene.cam.f / 75.0]))
-    cfg = ThrowConfig.model_validate(
-        {"fallback_px_per_m": mid_scale, "foreground": {"sky_masks": scene.sky_masks()}}
-    )
+    cfg = ThrowConfig.model_validate({"fallback_px_per_m": mid_scale, "foreground": {"sky_masks": scene.sky_masks()}})
     events = _play(ThrowDetector("cam-nocal", cfg), scene)
     incidents = by_incident(events)
     assert len(incidents) == 2
@@ -209,3 +205,27 @@ def test_frames_of_another_camera_are_refused() -> None:
     frame = Frame("cam2", 0, EPOCH_S, 0.0, np.zeros((540, 960, 3), np.uint8))
     with pytest.raises(GridwatchError, match=r"camera cam1 was given a frame of camera cam2"):
         det.process(frame, None)
+
+
+def test_evidence_shows_the_fall_over_the_facade_grid_and_the_clip_spans_release_to_landing(played: Played) -> None:
+    incidents = sorted(by_incident(played.events).items())
+    for (_, evs), truth in zip(incidents, played.scene.throws, strict=True):
+        start, end = evs[0], evs[-1]
+        assert start.evidence_window_s is not None
+        w0, w1 = start.evidence_window_s
+        assert w0 <= truth.release_t_s and w1 >= truth.landing_t_s
+        assert end.snapshot is not None and end.evidence_image is not None
+        snap = end.snapshot.image
+        pic = end.evidence_image
+        assert pic.shape[1:] == snap.shape[1:] and pic.shape[0] > snap.shape[0]  # a caption band below
+        assert pic[snap.shape[0] :].std() > 10  # the band holds text
+        changed = np.any(pic[: snap.shape[0]] != snap, axis=2)
+        traj = np.asarray(end.details["trajectory_px"])
+        for _, x, y in traj[:: max(1, len(traj) // 6)]:
+            assert changed[int(y) - 2 : int(y) + 3, int(x) - 2 : int(x) + 3].any()  # every stretch drawn
+        # the release window is shaded where the object really left the building
+        x0, y0 = truth.track_px[0][1:]
+        patch = pic[int(y0) - 6 : int(y0) + 7, int(x0) - 6 : int(x0) + 7].astype(int)
+        assert (patch[..., 2] - patch[..., 1]).max() > 40  # red shading over the wall
+        # floor lines: the grid changes many pixels across the facade, far from the trajectory
+        assert changed[:, : int(traj[:, 1].min()) - 40].mean() > 0.01

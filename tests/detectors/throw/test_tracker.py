@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.throw.config import TrackingConfig
-from detectors.throw.tracker import EndedTrack, GravityTracker
+from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
 from detectors.throw.trajectory import G_M_S2
 
 FPS = 25.0
@@ -23,16 +23,14 @@ def falling(n: int, x0: float = 900.0, y0: float = 100.0, vx_px_s: float = 20.0)
     return np.stack([x0 + vx_px_s * t, y0 + 0.5 * G_M_S2 * PX_PER_M * t * t], 1)
 
 
-def feed(
-    tracker: GravityTracker, frames: list[np.ndarray], rejected: set[int] = frozenset()
-) -> list[EndedTrack]:
+def feed(tracker: GravityTracker, frames: list[np.ndarray], rejected: set[int] = frozenset()) -> list[EndedTrack]:
     ended: list[EndedTrack] = []
     for i, xy in enumerate(frames):
         t = i / FPS
         if i in rejected:
             ended += tracker.miss(t, WH)
         else:
-            ended += tracker.update(t, xy, np.full(len(xy), 4, np.float32), WH)
+            ended += tracker.update(t, FrameBlobs.plain(xy, np.full(len(xy), 4, np.float32)), WH)
     return ended + tracker.end_all()
 
 
@@ -67,9 +65,9 @@ def test_clutter_next_to_the_path_does_not_steal_the_track() -> None:
 def test_a_small_object_is_not_linked_to_a_long_streak() -> None:
     tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
     for i in range(5):  # a 3 px leaf drifting down slowly
-        tracker.update(i / FPS, np.array([[500.0, 300.0 + i]]), np.array([3.0], np.float32), WH)
+        tracker.update(i / FPS, FrameBlobs.plain(np.array([[500.0, 300.0 + i]]), np.array([3.0], np.float32)), WH)
     # a 20 px rain streak right where the leaf should be, and nothing else
-    tracker.update(5 / FPS, np.array([[500.0, 305.5]]), np.array([20.0], np.float32), WH)
+    tracker.update(5 / FPS, FrameBlobs.plain(np.array([[500.0, 305.5]]), np.array([20.0], np.float32)), WH)
     leaf = longest(tracker.end_all())
     assert len(leaf.points) == 5
 
@@ -79,9 +77,7 @@ def test_missed_and_rejected_frames_are_bridged() -> None:
     frames = [p[None, :] for p in path]
     frames[15] = np.zeros((0, 2))  # the object vanished against a window of its own colour
     frames[16] = np.zeros((0, 2))
-    ended = feed(
-        GravityTracker(TrackingConfig(max_missed_frames=3), 200, down, G_M_S2), frames, rejected={28}
-    )
+    ended = feed(GravityTracker(TrackingConfig(max_missed_frames=3), 200, down, G_M_S2), frames, rejected={28})
     best = longest(ended)
     assert len(best.points) == 37
     assert len([e for e in ended if len(e.points) > 3]) == 1
@@ -100,11 +96,11 @@ def test_single_blobs_die_at_their_first_miss_and_the_table_is_bounded() -> None
     rng = np.random.default_rng(9)
     tracker = GravityTracker(TrackingConfig(max_tracks=16), 200, down, G_M_S2)
     for i in range(10):  # rain: 40 unrelated specks per frame
-        tracker.update(i / FPS, rng.uniform([0, 0], WH, (40, 2)), np.ones(40, np.float32), WH)
+        tracker.update(i / FPS, FrameBlobs.plain(rng.uniform([0, 0], WH, (40, 2)), np.ones(40, np.float32)), WH)
         assert tracker.active <= 16
     assert tracker.dropped_births > 0
-    tracker.update(10 / FPS, np.zeros((0, 2)), np.zeros(0, np.float32), WH)
-    tracker.update(11 / FPS, np.zeros((0, 2)), np.zeros(0, np.float32), WH)
+    tracker.update(10 / FPS, FrameBlobs.plain(np.zeros((0, 2)), np.zeros(0, np.float32)), WH)
+    tracker.update(11 / FPS, FrameBlobs.plain(np.zeros((0, 2)), np.zeros(0, np.float32)), WH)
     assert tracker.active == 0
 
 
@@ -112,9 +108,41 @@ def test_reconfigure_keeps_live_tracks() -> None:
     path = falling(30)
     tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
     for i, p in enumerate(path[:15]):
-        tracker.update(i / FPS, p[None, :], np.ones(1, np.float32), WH)
+        tracker.update(i / FPS, FrameBlobs.plain(p[None, :], np.ones(1, np.float32)), WH)
     tracker.reconfigure(TrackingConfig(gate_px=8.0, max_tracks=32), 150)
     assert tracker.active == 1
     for i, p in enumerate(path[15:], start=15):
-        tracker.update(i / FPS, p[None, :], np.ones(1, np.float32), WH)
+        tracker.update(i / FPS, FrameBlobs.plain(p[None, :], np.ones(1, np.float32)), WH)
     assert len(longest(tracker.end_all()).points) == 30
+
+
+def _streak_frame(xy: np.ndarray, streak: np.ndarray) -> FrameBlobs:
+    n = len(xy)
+    return FrameBlobs(xy, np.full(n, 4, np.float32), np.zeros(n, np.float32), streak)
+
+
+def test_rain_streaks_never_start_tracks() -> None:
+    rng = np.random.default_rng(2)
+    tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
+    for i in range(20):
+        xy = rng.uniform([0, 0], WH, (300, 2))
+        tracker.update(i / FPS, _streak_frame(xy, np.ones(300, bool)), WH)
+        assert tracker.active == 0
+
+
+def test_a_fall_blurred_into_a_streak_keeps_its_track_but_prefers_a_plain_blob() -> None:
+    path = falling(30)
+    tracker = GravityTracker(TrackingConfig(), 200, down, G_M_S2)
+    off = np.array([1.5, 0.0])
+    for i, p in enumerate(path):
+        if i < 15:
+            frame = _streak_frame(p[None, :], np.zeros(1, bool))
+        elif i % 2 == 0:  # late in the fall the object itself is a streak, alone in its gate
+            frame = _streak_frame(p[None, :], np.ones(1, bool))
+        else:  # the object (a plain blob, a little off) and a rain streak right on the predicted path
+            frame = _streak_frame(np.vstack([p, p + off]), np.array([True, False]))
+        tracker.update(i / FPS, frame, WH)
+    best = longest(tracker.end_all())
+    assert len(best.points) == 30
+    np.testing.assert_allclose(best.points[16::2, 1:3], path[16::2])
+    np.testing.assert_allclose(best.points[15::2, 1:3], path[15::2] + off)

@@ -7,7 +7,7 @@ import pytest
 
 from detectors.geometry.facade import FacadeCalibration, FacadeMapper
 from detectors.throw.config import TrajectoryConfig
-from detectors.throw.trajectory import G_M_S2, FlatScale, fit_trajectory
+from detectors.throw.trajectory import G_M_S2, FlatScale, fall_start, fit_trajectory
 
 FPS = 25.0
 PX_PER_M = 10.0
@@ -24,9 +24,7 @@ def track(height_m: np.ndarray, along_m: np.ndarray, t0: float = 100.0, noise_px
     return np.stack([t, x, y], 1)
 
 
-def fall(
-    h0: float, n: int, *, v0_up: float = 0.0, vx: float = 0.5, skip: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def fall(h0: float, n: int, *, v0_up: float = 0.0, vx: float = 0.5, skip: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Heights and along-positions of a drag-free fall from h0, seen from frame `skip` on."""
     t = (np.arange(n) + skip) / FPS
     return h0 + v0_up * t - 0.5 * G_M_S2 * t * t, 20.0 + vx * t
@@ -181,3 +179,44 @@ def test_one_wrong_blob_does_not_sink_a_real_fall() -> None:
     fit = fit_trajectory(pts, SCALE, CFG)
     assert fit.accepted, fit.reasons()
     assert fit.n_points == 39
+
+
+def test_a_chain_of_two_steady_speeds_is_not_a_fall() -> None:
+    # a slow snowflake for 12 frames, then a faster, nearer one it passed: no acceleration within either
+    t = np.arange(30) / FPS
+    v = np.where(t < 12 / FPS, 3.0, 7.0)
+    heights = 40.0 - np.concatenate([[0.0], np.cumsum(v[:-1] / FPS)])
+    pts = track(heights, np.full(30, 20.0), noise_px=0.3)
+    fit = fit_trajectory(pts, SCALE, CFG)
+    assert fit.reason == "speed_steps", fit.reasons()
+    # the same heights spread as a real fall's speed grows pass
+    h, a = fall(40.0, 30)
+    assert fit_trajectory(track(h, a, noise_px=0.3), SCALE, CFG).accepted
+
+
+def test_an_acceleration_the_track_cannot_pin_down_is_not_trusted() -> None:
+    h, a = fall(30.0, 12, skip=20)
+    noisy = track(h, a, noise_px=1.8)
+    fit = fit_trajectory(noisy, SCALE, CFG)
+    assert fit.reason == "accel_uncertain", fit.reasons()
+    assert fit.accel_sigma_m_s2 > CFG.max_accel_sigma_ratio * G_M_S2
+    longer_h, longer_a = fall(30.0, 40, skip=10)
+    assert fit_trajectory(track(longer_h, longer_a, noise_px=0.5), SCALE, CFG).accepted
+
+
+def test_a_swoop_along_the_top_floors_is_sideways_not_a_fall() -> None:
+    # the issue's bird: 0.62 g, 7.97 m/s sideways, 2.64 m of drop, every threshold passed at its edge
+    t = np.arange(18) / FPS
+    heights = 50.0 - 0.5 * 0.62 * G_M_S2 * t * t - 0.25 * t
+    alongs = 5.0 + 7.97 * t
+    fit = fit_trajectory(track(heights, alongs, noise_px=0.3), SCALE, TrajectoryConfig(min_drop_m=1.0))
+    assert fit.sideways_ratio > CFG.max_sideways_ratio
+    assert fit.reason == "sideways_path", fit.reasons()
+
+
+def test_fall_start_reads_the_release_from_the_first_positions() -> None:
+    h, a = fall(30.0, 20, skip=8)  # first seen 0.32 s after it was dropped
+    start = fall_start(track(h, a, noise_px=0.3), SCALE)
+    assert start.unseen_s() == pytest.approx(8 / FPS, abs=0.06)
+    h0, a0 = fall(30.0, 20, v0_up=1.5)  # thrown up: still rising when first seen
+    assert fall_start(track(h0, a0, noise_px=0.3), SCALE).unseen_s() == 0.0
