@@ -126,7 +126,7 @@ def _soak_chunk(spec: WeatherSceneSpec) -> ThrowScore:
     return score_scene(scene, run_timed(detector_for_scene(scene), decoded_with_pts(video)))
 
 
-@pytest.mark.slow
+@pytest.mark.soak  # about 6 min from the cache, 40 min on a first run: outside `make test` (`pytest -m soak`)
 @pytest.mark.timeout(2400)
 def test_twenty_minutes_of_distractors_false_alerts_as_measured() -> None:
     """The 3 h soak's CI version: 2 x 10 min (heavy rain, infrared night), rendered once and cached.
