@@ -111,11 +111,29 @@ class GeoJsonPolygon(_Wire):
     coordinates: list[list[tuple[float, float]]] = Field(description="Rings of [lon, lat] positions, closed.")
 
 
+class SurveyChange(_Wire):
+    """A construction site found by comparing a flight's mosaic with the previous survey of the ground."""
+
+    change_kind: str = Field(description="What appeared: roof, bare_soil, dust_net or scaffold.")
+    survey_id: str = Field(description="The survey (flight mosaic) it appeared in.")
+    previous_survey_ids: list[str] = Field(
+        default_factory=list, description="The earlier surveys it was compared with, newest first."
+    )
+    previous_captured_at: datetime | None = Field(
+        default=None, description="When the newest earlier survey was flown (UTC)."
+    )
+    before_crop_uri: str | None = Field(default=None, description="JPEG of the place in the earlier mosaic.")
+    after_crop_uri: str | None = Field(default=None, description="JPEG of the place in this flight's mosaic.")
+
+
 class ConstructionInfo(_Wire):
     """Construction seen from a drone: the site's footprint."""
 
     footprint: GeoJsonPolygon | None = Field(default=None, description="Footprint polygon, WGS-84.")
     area_m2: float | None = Field(default=None, ge=0, description="Footprint area, m².")
+    change: SurveyChange | None = Field(
+        default=None, description="Present when the site was found as change between surveys (1.0 readers ignore it)."
+    )
 
 
 class Evidence(_Wire):

@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from alerts.evidence_store import EvidenceStore, check_key
+from alerts.config import EvidenceConfig, S3StoreConfig
+from alerts.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore, check_key
 from foundation.errors import PublishError
 
 
@@ -61,3 +62,11 @@ class EvidenceSurveyStore:
 
     def list_keys(self, prefix: str) -> list[str]:
         return self.store.list_keys(prefix)
+
+
+def survey_store(config: EvidenceConfig) -> EvidenceSurveyStore:
+    """The survey store over the evidence store the config names (local directory or S3)."""
+    store: ReadableEvidenceStore = (
+        S3EvidenceStore(config.store) if isinstance(config.store, S3StoreConfig) else LocalEvidenceStore(config.store)
+    )
+    return EvidenceSurveyStore(store)

@@ -74,11 +74,11 @@ class ChangeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cell_m: float = Field(
-        default=0.5,
+        default=0.25,
         gt=0,
         le=5,
-        description="Ground cell of the comparison (the mosaics are averaged down to it). Raising it is "
-        "faster and blind to structures a few cells across; lowering it sees registration noise.",
+        description="Ground cell of the comparison (the mosaics are averaged down to it; at most the mosaic's "
+        "resolution). Raising it is faster, and lets parked cars side by side blur into one wide change.",
     )
     colour_clusters: int = Field(
         default=8,
