@@ -42,6 +42,8 @@ ILLUMINATION_AXIS = np.array([-math.sqrt(0.5), math.sqrt(0.5)], np.float32)
 """Prior unit direction in (log R/G, log B/G) along which sunlit -> skylit (shadow) and warm -> cool light move
 a colour (blue up, red down, about equally for a camera's RGB along the daylight locus). Differences along
 the axis (fitted per comparison, `illumination_axis`) are left out of the chromatic score."""
+WET_WARMTH_SHARE = 0.5
+"""Share of a darker-and-warmer change's score kept where the texture did not change (wet ground)."""
 CLASS_SHIFT_SIGMA_M = 25.0
 """Scale over which a colour class's change (season, lighting) is taken as even."""
 EPS = 4.0 / 255.0
@@ -258,19 +260,25 @@ def compare(
         axis = light.axis
         hue = np.abs(d_r * axis[1] - d_b * axis[0])
         # Along the axis, what the light explains is "bluer by blue_per_dark for each unit darker".
-        warmth = np.abs(d_r * axis[0] + d_b * axis[1] + light.blue_per_dark * d_l)
+        warmth_signed = d_r * axis[0] + d_b * axis[1] + light.blue_per_dark * d_l
+        warmth = np.abs(warmth_signed)
         lum = np.abs(d_l)
         if sig is None:
             sig = (_class_sigma(hue, labels, v, k), _class_sigma(warmth, labels, v, k),
                    _class_sigma(lum, labels, v, k), _class_sigma(tex, labels, v, k))
         h_s, w_s, l_s, t_s = hue / sig[0], warmth / sig[1], lum / sig[2], tex / sig[3]
-        # A new hue is change on its own. Warmer/cooler than the light explains, or brighter/darker, counts
-        # only where the texture changed too: wet ground, shade and exposure keep the texture.
-        total = np.maximum(h_s, np.minimum(np.maximum(w_s, l_s), t_s))
+        # A new hue is change on its own, and so is a colour the light cannot explain: brighter and cooler
+        # (a white roof on earth), darker and cooler beyond what shade does. Darker and warmer is also what
+        # rain does to ground: that counts where the texture changed too, else at WET_WARMTH_SHARE of its
+        # strength (soil on pavement turns far warmer than wet pavement). Brightness alone counts only with
+        # a texture change: wet ground, shade and exposure keep the texture.
+        wet_like = (d_l < 0) & (warmth_signed < 0)
+        w_eff = np.where(wet_like, np.maximum(np.minimum(w_s, t_s), w_s * WET_WARMTH_SHARE), w_s)
+        total = np.maximum(np.maximum(h_s, w_eff), np.minimum(l_s, t_s))
         # Darker without a new hue or warmth is shade (a shadow, wet ground), whatever its edge does.
         shade = (d_l < 0) & (h_s < config.threshold) & (w_s < config.threshold)
         total = np.where(shade, np.minimum(total, np.maximum(h_s, w_s)), total)
-        chroma = np.maximum(h_s, np.minimum(w_s, t_s))
+        chroma = np.maximum(h_s, w_eff)
         if best_total is None:
             best_total, best_chroma, best_lum, best_tex = total, chroma, l_s, t_s
         else:

@@ -152,7 +152,7 @@ def _inside(canvas: Canvas, px: NDArray[np.float64]) -> bool:
 
 
 def _status(region: Region, match: RegistryMatch | None, config: ChangeConfig) -> ChangeStatus:
-    if region.after_contrast < config.min_contrast or region.solid_m2 < config.min_area_m2:
+    if region.solid_m2 < config.min_area_m2:
         return ChangeStatus.REMOVED
     if match is not None and match.known:
         reason = match.reason

@@ -95,11 +95,12 @@ class ChangeConfig(BaseModel):
         "to count as changed. Raising it misses faint structures; lowering it admits lighting and season.",
     )
     min_area_m2: float = Field(
-        default=20.0,
+        default=25.0,
         ge=1,
         le=100_000,
-        description="Smallest changed area alerted. Structures from about 30 m2 are the target; cars are "
-        "8-10 m2. Lowering it alerts on cars and small debris.",
+        description="Smallest changed area alerted (of it, the part unlike the ground around: min_contrast). "
+        "Structures from about 30 m2 are the target (their roofs measure 28-38 m2 here); a car is 8-10 m2 and two "
+        "or three parked side by side measure 10-23 m2. Lowering it alerts on parked cars.",
     )
     max_area_m2: float = Field(
         default=20_000.0,
@@ -119,8 +120,10 @@ class ChangeConfig(BaseModel):
         default=12.0,
         ge=0,
         le=255,
-        description="Colour distance (CIELAB) between a change and the ground around it in the later survey "
-        "below which the change is taken for something removed (a car gone, a shadow gone), not something new.",
+        description="Colour distance (CIELAB) from every main colour of the unchanged ground around a change "
+        "below which a part of it is taken for ground, not a thing (a car gone, the gaps between parked cars, "
+        "a shadow gone). A change needs min_area_m2 of thing, min_width_m wide. Raising it drops faint "
+        "structures (soil on earth, a grey roof on concrete); lowering it lets rows of cars through.",
     )
     max_relief_height_m: float = Field(
         default=25.0,

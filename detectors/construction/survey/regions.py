@@ -3,9 +3,10 @@
 Cells scoring above `threshold` form a mask; an opening with a disc of `min_width_m` removes what is
 thinner than that everywhere (rings where a shadow's edge moved, slivers along leaning walls, a line of
 cars), a small closing joins the parts of one structure, holes are filled, and each connected part of
-`min_area_m2` or more is a region. A region is kept as *new* only when the later survey shows it unlike
-the ground around it (`min_contrast`): a car that left, a shadow gone or a roof demolished leave ground
-that looks like its surroundings, and are listed as `removed`.
+`min_area_m2` or more is a region. A region is kept as *new* only when at least `min_area_m2` of it, `min_width_m` wide, is unlike
+every main colour of the unchanged ground around it in the later survey (by `min_contrast`, or as that
+ground in shade): a car that left, a shadow gone or a roof demolished leave ground that looks like its
+surroundings, and a row of parked cars has ground between the cars; they are listed as `removed`.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from detectors.construction.survey.config import ChangeConfig
 
 CLOSE_M = 0.5
 """Gaps up to about twice this inside one structure are closed (kept below the 0.7 m between parked cars)."""
-SOLID_CONTRAST = 12
-"""CIELAB distance from the surrounding ground above which a cell is part of a thing, not ground (the gaps
-between parked cars are ground: about 2-5 units from the asphalt around them)."""
 SHADE_HUE = 6.0
 """Darker than the ground with a hue this close to it is the ground in shade (a car's shadow between cars)."""
 GROUP_M = 1.5
@@ -191,7 +189,7 @@ def _solid_area(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArr
     for mode in ground_modes(lab, ring):
         diff = lab - mode
         hue_shift = np.hypot(diff[..., 1], diff[..., 2])
-        ground_like |= np.linalg.norm(diff, axis=2) < SOLID_CONTRAST
+        ground_like |= np.linalg.norm(diff, axis=2) < config.min_contrast
         ground_like |= (diff[..., 0] < 0) & (hue_shift < SHADE_HUE)
     solid = (inside & ~ground_like).astype(np.uint8)
     solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m))
