@@ -161,33 +161,33 @@ def _class_shift(diff: F32, labels: NDArray[np.int32], mask: NDArray[np.bool_], 
 
 @dataclass(frozen=True)
 class Illumination:
-    """How this comparison's light moved colours: along `axis` in (log R/G, log B/G), by `blue_per_dark`
-    units bluer per unit of log luminance darker (shadows are skylit: darker and bluer)."""
+    """How this comparison's light moved colours: per unit of log luminance, chromaticity moves by
+    `shade_vector` in (log R/G, log B/G) (a shadow is darker and bluer: skylit), and `axis` is the unit
+    bluer direction that colour changes of light follow."""
 
     axis: NDArray[np.float32]
-    blue_per_dark: float
+    shade_vector: NDArray[np.float32]
 
 
 def fit_illumination(d_r: F32, d_b: F32, d_l: F32, tex: F32, mask: NDArray[np.bool_]) -> Illumination:
-    """The day's illumination change, from cells whose brightness changed much but whose texture did not.
+    """The day's illumination change, from cells that turned much darker but kept their texture.
 
-    Those cells (shadows come and go) vote with their chromaticity change: its principal direction is
-    the axis, accepted within 35 degrees of the physical prior (`ILLUMINATION_AXIS`: redder in sun,
-    bluer in skylight), else the prior is used; how far along the axis they moved per unit of darkening
-    (median ratio, clipped to 0..0.6) is `blue_per_dark`.
+    Those cells (mostly shadows that came) vote with their chromaticity change per unit of darkening;
+    the median vote is the shade vector. Its direction is the axis when within 35 degrees of the physical
+    prior (`ILLUMINATION_AXIS`: redder in sun, bluer in skylight); otherwise the prior is used and the
+    vector projected onto it.
     """
-    sel = mask & (np.abs(d_l) > 3.0 * _robust_sigma(d_l, mask)) & (tex < 2.0 * _robust_sigma(tex, mask))
+    sel = mask & (d_l < -3.0 * _robust_sigma(d_l, mask)) & (tex < 2.0 * _robust_sigma(tex, mask))
+    prior = ILLUMINATION_AXIS.astype(np.float64)
     if sel.sum() < 200:
-        return Illumination(ILLUMINATION_AXIS, 0.0)
-    v = np.column_stack([d_r[sel], d_b[sel]]).astype(np.float64)
-    _, _, vt = np.linalg.svd(v[:: max(1, len(v) // 20_000)] - np.median(v, axis=0), full_matrices=False)
-    axis = vt[0] if vt[0] @ ILLUMINATION_AXIS >= 0 else -vt[0]
-    if float(axis @ ILLUMINATION_AXIS) < math.cos(math.radians(35)):
-        axis = ILLUMINATION_AXIS.astype(np.float64)
-    along = v @ axis
-    ratio = -along / d_l[sel]
-    blue_per_dark = float(np.clip(np.median(ratio), 0.0, 0.6))
-    return Illumination(axis.astype(np.float32), blue_per_dark)
+        return Illumination(ILLUMINATION_AXIS, np.zeros(2, np.float32))
+    votes = np.column_stack([d_r[sel] / d_l[sel], d_b[sel] / d_l[sel]])
+    v = np.median(votes, axis=0)
+    bluer = -v / max(float(np.linalg.norm(v)), 1e-9)
+    if float(bluer @ prior) < math.cos(math.radians(35)):
+        bluer = prior
+        v = -max(0.0, float(-(v @ prior))) * prior
+    return Illumination(bluer.astype(np.float32), v.astype(np.float32))
 
 
 def _class_sigma(x: F32, labels: NDArray[np.int32], mask: NDArray[np.bool_], k: int) -> F32:
@@ -239,7 +239,7 @@ def compare(
     a_tex = _high_pass(a_lum, HIGH_PASS_SIGMA_M / cell_m)
     sigma_cells = CLASS_SHIFT_SIGMA_M / cell_m
     shifts: tuple[F32, F32, F32] | None = None
-    light = Illumination(ILLUMINATION_AXIS, 0.0)
+    light = Illumination(ILLUMINATION_AXIS, np.zeros(2, np.float32))
     best_chroma: F32 | None = None
     best_lum: F32 | None = None
     best_tex: F32 | None = None
@@ -255,12 +255,15 @@ def compare(
             shifts = (_class_shift(d_r, labels, v, k, sigma_cells), _class_shift(d_b, labels, v, k, sigma_cells),
                       _class_shift(d_l, labels, v, k, sigma_cells))
             light = fit_illumination(d_r - shifts[0], d_b - shifts[1], d_l - shifts[2], tex, v)
-            log.debug("change: illumination axis (%.2f, %.2f), %.2f bluer per darker", *light.axis, light.blue_per_dark)
+            log.debug("change: illumination axis (%.2f, %.2f), shade vector (%.3f, %.3f)", *light.axis,
+                      *light.shade_vector)
         d_r, d_b, d_l = d_r - shifts[0], d_b - shifts[1], d_l - shifts[2]
         axis = light.axis
-        hue = np.abs(d_r * axis[1] - d_b * axis[0])
-        # Along the axis, what the light explains is "bluer by blue_per_dark for each unit darker".
-        warmth_signed = d_r * axis[0] + d_b * axis[1] + light.blue_per_dark * d_l
+        # What the light explains: chromaticity moved by the shade vector per unit of darkening.
+        r_r = d_r - light.shade_vector[0] * d_l
+        r_b = d_b - light.shade_vector[1] * d_l
+        hue = np.abs(r_r * axis[1] - r_b * axis[0])
+        warmth_signed = r_r * axis[0] + r_b * axis[1]
         warmth = np.abs(warmth_signed)
         lum = np.abs(d_l)
         if sig is None:

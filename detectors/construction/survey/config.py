@@ -134,11 +134,13 @@ class ChangeConfig(BaseModel):
         "gives. Raising it tolerates taller buildings and can hide a new structure beside a similar one.",
     )
     border_m: float = Field(
-        default=4.0,
+        default=10.0,
         ge=0,
-        le=100,
-        description="Changes within this distance of the edge of the compared area are not judged (edges of "
-        "mosaics are the most oblique and least aligned views).",
+        le=200,
+        description="Ground within this distance of the edge of the compared area is not judged: the outer "
+        "strip of a flight is seen most obliquely (at 100 m, the last 10 m of a 144 m wide swath lie beyond "
+        "32 degrees), where buildings lean most and are cut by the frame edge. Lowering it compares more "
+        "ground with more false changes at the edges.",
     )
 
     @model_validator(mode="after")

@@ -111,8 +111,14 @@ def build_mosaic(
     config: AlignmentConfig,
     previous: Canvas | None = None,
     window: Window | None = None,
+    tall: list[tuple[NDArray[np.float64], float]] | None = None,
 ) -> Mosaic:
-    """Align and composite keyframes on the lattice; `previous` (same lattice) anchors the alignment."""
+    """Align and composite keyframes on the lattice; `previous` (same lattice) anchors the alignment.
+
+    `tall` lists known tall things (outline in the flight's metres, height): each is taken whole from the
+    one keyframe that sees it most nearly from above, so no seam cuts through a building and its roof
+    (and what stands on it) is neither doubled nor lost where two keyframes lean it differently.
+    """
     to_lattice = lattice.enu_to_lattice(*origin)
     win = window or flight_window(keyframes, to_lattice, lattice)
     homs = canvas_homographies(keyframes, to_lattice, win)
@@ -144,6 +150,10 @@ def build_mosaic(
     final = [c @ h for c, h in zip(alignment.corrections, homs, strict=True)]
     image, nearest = _composite(keyframes, final, win)
     views = _views(keyframes, alignment.corrections, to_lattice, win)
+    if tall:
+        before = previous.cut(win) if previous is not None else None
+        _whole_buildings(image, nearest, keyframes, final, to_pixels(win, views[:, :2]),
+                         [(_to_canvas(r, to_lattice, win), h) for r, h in tall], before, lattice.resolution_m)
     canvas = Canvas(lattice, win, image, nearest >= 0, nearest, views)
     log.info(
         "mosaic: %d keyframes, %d frame ties (rms %.2f m), %d frames tied to the previous mosaic (rms %.2f m)",
@@ -196,6 +206,83 @@ def _centredness(h: int, w: int) -> NDArray[np.float32]:
     out: NDArray[np.float32] = np.clip(1.0 - np.maximum(dx, dy) * 0.5 - 0.5 * np.hypot(dx, dy) / math.sqrt(2), 0, 1)
     out[(dx > 1) | (dy > 1)] = 0
     return out + 1e-3 * (out > 0)
+
+
+def _to_canvas(ring_m: NDArray[np.float64], to_lattice: NDArray[np.float64], window: Window) -> NDArray[np.float64]:
+    cr = np.asarray(ring_m, np.float64) @ to_lattice[:, :2].T + to_lattice[:, 2]
+    return to_pixels(window, cr)
+
+
+def _whole_buildings(image: NDArray[np.uint8], nearest: NDArray[np.int32], keyframes: list[Keyframe],
+                     homs: list[NDArray[np.float64]], nadirs_px: NDArray[np.float64],
+                     buildings: list[tuple[NDArray[np.float64], float]], previous: Canvas | None,
+                     resolution_m: float) -> None:
+    """Repaint each tall building, and the ground its walls and roof may lean over, from one keyframe.
+
+    Without an earlier mosaic that is the keyframe that sees the building most from above. With one, it
+    is the keyframe whose camera stood nearest to where the earlier mosaic's view of this building was
+    taken: both surveys then show the building leaning the same way, so its walls are not change and what
+    is new on its roof shows up where the earlier roof was.
+    """
+    hgt, wid = nearest.shape
+    inverses = [np.linalg.inv(h) for h in homs]
+    before_nadir = previous.nadir_px() if previous is not None else None
+    for ring, height in buildings:
+        if height <= 0 or len(ring) < 3:
+            continue
+        centre = ring.mean(axis=0)
+        cx, cy = round(centre[0]), round(centre[1])
+        if not (0 <= cx < wid and 0 <= cy < hgt):
+            continue
+        wanted = before_nadir[cy, cx] if before_nadir is not None else None
+        best, best_cost = -1, math.inf
+        for i, (k, inv) in enumerate(zip(keyframes, inverses, strict=True)):
+            kh, kw = k.image.shape[:2]
+            pts = np.column_stack([ring, np.ones(len(ring))]) @ inv.T
+            xs, ys = pts[:, 0] / pts[:, 2], pts[:, 1] / pts[:, 2]
+            if not ((xs >= 0) & (xs < kw) & (ys >= 0) & (ys < kh)).all():
+                continue  # the keyframe must see the whole building
+            p = inv @ np.array([centre[0], centre[1], 1.0])
+            w = _centredness_at(p[0] / p[2], p[1] / p[2], kw, kh)
+            if wanted is not None and np.isfinite(wanted).all():
+                cost = float(np.hypot(*(nadirs_px[i] - wanted)))
+            else:
+                cost = -w
+            if cost < best_cost:
+                best, best_cost = i, cost
+        if best < 0:
+            continue
+        k = keyframes[best]
+        # Where the building stands in that view: its footprint and its roof pushed away from the nadir
+        # point by h / (H - h), and the walls between (the convex hull), a metre of margin around.
+        lean = height / max(k.height_m - height, 1.0)
+        roof = ring + lean * (ring - nadirs_px[best])
+        hull = cv2.convexHull(np.round(np.vstack([ring, roof])).astype(np.int32))
+        margin = max(2, round(1.0 / resolution_m))
+        x, y, bw, bh = cv2.boundingRect(hull)
+        x0, y0 = max(0, x - margin), max(0, y - margin)
+        x1, y1 = min(wid, x + bw + margin), min(hgt, y + bh + margin)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(zone, hull - (x0, y0), 1)
+        zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1)))
+        to_box = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]]) @ homs[best]
+        size = (x1 - x0, y1 - y0)
+        warped = cv2.warpPerspective(k.image, to_box, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        seen = cv2.warpPerspective(np.ones(k.image.shape[:2], np.uint8), to_box, size, flags=cv2.INTER_NEAREST,
+                                   borderMode=cv2.BORDER_CONSTANT) > 0
+        take = seen & (zone > 0)
+        image[y0:y1, x0:x1][take] = warped[take]
+        nearest[y0:y1, x0:x1][take] = best
+
+
+def _centredness_at(x: float, y: float, w: int, h: int) -> float:
+    dx = abs(x - (w - 1) / 2) / ((0.5 - INSET) * w)
+    dy = abs(y - (h - 1) / 2) / ((0.5 - INSET) * h)
+    if dx > 1 or dy > 1:
+        return 0.0
+    return max(0.0, 1.0 - max(dx, dy) * 0.5 - 0.5 * math.hypot(dx, dy) / math.sqrt(2))
 
 
 def _composite(keyframes: list[Keyframe], homs: list[NDArray[np.float64]], window: Window) -> tuple[NDArray[np.uint8], NDArray[np.int32]]:

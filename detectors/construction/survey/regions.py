@@ -25,7 +25,13 @@ CLOSE_M = 0.5
 """Gaps up to about twice this inside one structure are closed (kept below the 0.7 m between parked cars)."""
 SHADE_HUE = 6.0
 """Darker than the ground with a hue this close to it is the ground in shade (a car's shadow between cars)."""
-GROUP_M = 1.5
+GROUP_M = 3.0
+GRID_MIN_AREA_SHARE = 2.4
+"""A new grid counts as a whole only for regions this many times min_area_m2 (60 m2: larger than the
+rows of parked cars seen, 20-53 m2, whose edges look like a grid too)."""
+GRID_EDGES_AFTER = 0.3
+GRID_EDGES_BEFORE = 0.15
+EDGE_STRENGTH = 60.0
 """Changed parts closer than this are one region."""
 RING_MODES = 3
 MODE_SHARE = 0.2
@@ -157,7 +163,8 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
                 after_contrast=_contrast(change.after_lab[y0:y1, x0:x1], sub, ring),
                 before_contrast=_contrast(change.before_lab[y0:y1, x0:x1], sub, ring),
                 fill_ratio=float(sub.sum()) / max(rect_w * rect_h, 1.0),
-                solid_m2=_solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
+                solid_m2=max(_solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
+                             _new_grid_area(change, (x0, y0, x1, y1), sub, area, config)),
             )
         )
     return out
@@ -194,6 +201,25 @@ def _solid_area(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArr
     solid = (inside & ~ground_like).astype(np.uint8)
     solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m))
     return float(solid.sum()) * cell_m * cell_m
+
+
+def _new_grid_area(change: ChangeMap, box: tuple[int, int, int, int], inside: NDArray[np.bool_], area_m2: float,
+                   config: ChangeConfig) -> float:
+    """A large region whose later view is dense with edges where the earlier one had few (a scaffold's pipes
+    and planks over a slab, whatever their colour against the ground) is a thing as a whole."""
+    if area_m2 < GRID_MIN_AREA_SHARE * config.min_area_m2:
+        return 0.0
+    x0, y0, x1, y1 = box
+    after = _edge_share(change.after_bgr[y0:y1, x0:x1], inside)
+    before = _edge_share(change.before_bgr[y0:y1, x0:x1], inside)
+    return area_m2 if after >= GRID_EDGES_AFTER and before <= GRID_EDGES_BEFORE else 0.0
+
+
+def _edge_share(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> float:
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    mag = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return float((mag[core] > EDGE_STRENGTH).mean()) if core.any() else 0.0
 
 
 def _contrast(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_]) -> float:
