@@ -30,8 +30,8 @@ from alerts.schema import (
     GeoJsonPolygon,
     GridCellRef,
     Location,
-    ThrowInfo,
     SurveyChange,
+    ThrowInfo,
 )
 from detectors.event import Event, EventKind, GeoMethod
 

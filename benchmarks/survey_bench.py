@@ -38,13 +38,13 @@ from shapely.geometry import Polygon
 from alerts.config import EvidenceConfig
 from alerts.survey_store import survey_store
 from benchmarks.report import environment, markdown_table, write_report
-from benchmarks.scenarios.survey import GATE_SEEDS, FlightPlan, SurveyPair, TruthStructure, make_pair
+from benchmarks.scenarios.survey import GATE_SEEDS, TUNING_SEEDS, FlightPlan, SurveyPair, TruthStructure, make_pair
 from detectors.construction import ConstructionConfig, ConstructionDetector, FlightProcessor, Registry
 from detectors.construction.survey.run import SurveyRecorder, SurveyResult
 from detectors.construction.survey.summary import ChangeReport
 from detectors.event import Event
-from ingest.frame import Frame
 from detectors.geometry.geodesy import haversine_m
+from ingest.frame import Frame
 
 MATCH_REACH_M = 4.0
 """A change counts for a structure when its footprint comes within this distance of the structure's."""
@@ -121,8 +121,13 @@ def run_pair(pair: SurveyPair, store_dir: Path, config: ConstructionConfig | Non
     registry = Registry.from_geojson(pair.registry_geojson(), source=f"survey-{pair.seed}-registry")
     detector = ConstructionDetector(cfg, registry=registry)
     recorder = TimedSurveyRecorder(
-        cfg.survey, cfg.camera, cfg.geometry, registry, known_min_overlap=cfg.registry.known_min_overlap,
-        tolerance_m=cfg.registry.tolerance_m, search_radius_m=cfg.registry.search_radius_m,
+        cfg.survey,
+        cfg.camera,
+        cfg.geometry,
+        registry,
+        known_min_overlap=cfg.registry.known_min_overlap,
+        tolerance_m=cfg.registry.tolerance_m,
+        search_radius_m=cfg.registry.search_radius_m,
         store=survey_store(EvidenceConfig.model_validate({"store": {"type": "local", "dir": str(store_dir)}})),
         keep_canvases=True,
     )
@@ -135,8 +140,16 @@ def run_pair(pair: SurveyPair, store_dir: Path, config: ConstructionConfig | Non
         events += [e for e in proc.finish().events if "change" in e.details]
         flight.texture = None
     result = recorder.results[pair.after.flight_id]
-    return PairRun(pair.seed, pair, result, events, recorder.cpu_s[pair.after.flight_id],
-                   recorder.cpu_s[pair.before.flight_id], result.summary.mosaic_area_m2, store_dir)
+    return PairRun(
+        pair.seed,
+        pair,
+        result,
+        events,
+        recorder.cpu_s[pair.after.flight_id],
+        recorder.cpu_s[pair.before.flight_id],
+        result.summary.mosaic_area_m2,
+        store_dir,
+    )
 
 
 def score(run: PairRun) -> Score:
@@ -240,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="change between surveys: accuracy, rate, storage")
     ap.add_argument("--seeds", type=int, nargs="+", default=list(GATE_SEEDS))
     ap.add_argument("--out", type=Path, default=Path("var/bench/survey"))
-    ap.add_argument("--frame-interval", type=float, default=2.0, help="seconds between frames (1.0: every analysed frame)")
+    ap.add_argument(
+        "--frame-interval", type=float, default=2.0, help="seconds between frames (1.0: every analysed frame)"
+    )
     ap.add_argument("--scale-lanes", type=int, default=0, help="also fly one larger pair with this many lanes")
     ap.add_argument("--scale-length", type=float, default=600.0)
     args = ap.parse_args(argv)
@@ -257,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         fig = figures(runs, scores)
         scale_row = None
         if args.scale_lanes:
-            pair = SurveyPair(args.seeds[0] + 1000, FlightPlan(lanes=args.scale_lanes, length_m=args.scale_length,
-                                                               frame_interval_s=2.0))
+            pair = SurveyPair(
+                args.seeds[0] + 1000,
+                FlightPlan(lanes=args.scale_lanes, length_m=args.scale_length, frame_interval_s=2.0),
+            )
             big = run_pair(pair, Path(tmp) / "store-scale")
             scale_row = _row(big, score(big))
             print("scale:", _line(big, score(big)), flush=True)
@@ -279,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["rate on the larger flight (ha per CPU-hour)"] = scale_row["ha_per_cpu_h"]
     notes = [
         "generated scenes (benchmarks/scenarios/survey.py, independent of the detector); seeds "
-        f"{args.seeds}; tuning seeds were 11, 12, 13",
+        f"{args.seeds}; tuning seeds were {', '.join(map(str, TUNING_SEEDS))}",
         "rate: CPU time (time.process_time) of the survey work only; decoding the video is not included "
         "(gridwatch bench decode); frames are 1280x720 (4K frames add the cost of shrinking each keyframe)",
         "storage: JPEG-in-COG of generated ground; real photographs compress less (expect 2-4x)",
@@ -312,10 +329,13 @@ def _row(run: PairRun, s: Score) -> dict[str, Any]:
 
 def _line(run: PairRun, s: Score) -> str:
     named = sum(1 for t, k in s.named.items() if k == s.kinds[t])
-    return (f"seed {run.seed}: {sum(1 for n in s.found.values() if n == 1)}/{len(s.found)} found once "
-            f"(missed {s.missed}, dup {s.duplicated}), {named} named right, filtered alerted {s.filtered_alerted}, "
-            f"{len(s.false_changes)} false over {s.compared_km2 * 100:.1f} ha, errors {sorted(round(e, 1) for e in s.errors_m.values())}, "
-            f"{run.survey_cpu_s:.1f} CPU-s for {run.mosaic_area_m2 / 1e4:.1f} ha")
+    return (
+        f"seed {run.seed}: {sum(1 for n in s.found.values() if n == 1)}/{len(s.found)} found once "
+        f"(missed {s.missed}, dup {s.duplicated}), {named} named right, filtered alerted {s.filtered_alerted}, "
+        f"{len(s.false_changes)} false over {s.compared_km2 * 100:.1f} ha, "
+        f"errors {sorted(round(e, 1) for e in s.errors_m.values())}, "
+        f"{run.survey_cpu_s:.1f} CPU-s for {run.mosaic_area_m2 / 1e4:.1f} ha"
+    )
 
 
 if __name__ == "__main__":

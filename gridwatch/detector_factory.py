@@ -17,9 +17,9 @@ from pydantic import BaseModel
 from detectors.base import Detector
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
+from detectors.construction.registry import Registry
 from detectors.construction.survey.archive import SurveyStore
 from detectors.construction.survey.run import SurveyRecorder
-from detectors.construction.registry import Registry
 from detectors.event import ModelRef
 from detectors.fire.config import FireConfig
 from detectors.fire.detector import FireDetector

@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ class FlightPlan:
     lane_spacing_m: float = 90.0
     lanes: int = 3
     length_m: float = 300.0
-    camera: PinholeCamera = PinholeCamera(1280, 720, 887.5)
+    camera: PinholeCamera = field(default_factory=lambda: PinholeCamera(1280, 720, 887.5))
     """fx = fy = 887.5 px for 1280 x 720 video: a 24 mm-equivalent lens on a 4:3 sensor (~72 deg across)."""
 
 
@@ -122,14 +122,17 @@ class SurveyFlight:
 class SurveyPair:
     """A before and an after flight over one generated quarter, and the truth about what changed."""
 
-    def __init__(self, seed: int, plan: FlightPlan | None = None, errors: TelemetryErrors | None = None,
-                 cell_m: float = 0.1) -> None:
+    def __init__(
+        self, seed: int, plan: FlightPlan | None = None, errors: TelemetryErrors | None = None, cell_m: float = 0.1
+    ) -> None:
         self.seed = seed
         self.plan = plan or FlightPlan()
         self.errors = errors or TelemetryErrors()
         rng = np.random.default_rng(seed)
         p = self.plan
-        ground_half_w = (p.lanes - 1) * p.lane_spacing_m / 2 + p.altitude_m * p.camera.width_px / p.camera.focal_px / 2 + 10
+        ground_half_w = (
+            (p.lanes - 1) * p.lane_spacing_m / 2 + p.altitude_m * p.camera.width_px / p.camera.focal_px / 2 + 10
+        )
         ground_half_h = p.length_m / 2 + p.altitude_m * p.camera.height_px / p.camera.focal_px / 2 + 25
         # New structures go where both flights see the ground whole and steeply: within 30 m outside the
         # outer lines and 10 m inside the lines' ends (flights end at slightly different places).
@@ -139,25 +142,59 @@ class SurveyPair:
         here = LocalTangentPlane(SHANGJIE_LAT, SHANGJIE_LON)
         lat, lon = here.to_lat_lon(np.array(shift_e), np.array(shift_n))
         self.earth = LocalTangentPlane(float(lat), float(lon))
-        before = Day("before", seed * 31 + 1, float(rng.uniform(120, 160)), float(rng.uniform(52, 70)), 1.0,
-                     (1.0, 1.0, 1.0), 0.0, int(rng.integers(1, 4)), float(rng.uniform(0.45, 0.65)), with_new=False)
-        after = Day("after", seed * 31 + 2, float(rng.uniform(200, 240)), float(rng.uniform(30, 42)),
-                    float(rng.uniform(0.82, 1.15)), tuple(float(v) for v in rng.uniform(0.93, 1.07, 3)),  # type: ignore[arg-type]
-                    float(rng.uniform(0.35, 0.6)), int(rng.integers(3, 7)), float(rng.uniform(0.45, 0.65)), with_new=True)
+        before = Day(
+            "before",
+            seed * 31 + 1,
+            float(rng.uniform(120, 160)),
+            float(rng.uniform(52, 70)),
+            1.0,
+            (1.0, 1.0, 1.0),
+            0.0,
+            int(rng.integers(1, 4)),
+            float(rng.uniform(0.45, 0.65)),
+            with_new=False,
+        )
+        after = Day(
+            "after",
+            seed * 31 + 2,
+            float(rng.uniform(200, 240)),
+            float(rng.uniform(30, 42)),
+            float(rng.uniform(0.82, 1.15)),
+            tuple(float(v) for v in rng.uniform(0.93, 1.07, 3)),  # type: ignore[arg-type]
+            float(rng.uniform(0.35, 0.6)),
+            int(rng.integers(3, 7)),
+            float(rng.uniform(0.45, 0.65)),
+            with_new=True,
+        )
         self.before = SurveyFlight(self, before, f"survey-{seed}-a", BEFORE_UTC_S, (0.0, 0.0))
-        self.after = SurveyFlight(self, after, f"survey-{seed}-b", AFTER_UTC_S,
-                                  (float(rng.uniform(-4, 4)), float(rng.uniform(0, 9))))
+        self.after = SurveyFlight(
+            self, after, f"survey-{seed}-b", AFTER_UTC_S, (float(rng.uniform(-4, 4)), float(rng.uniform(0, 9)))
+        )
         self._later_rng = rng
 
     def later(self) -> SurveyFlight:
         """A third flight, months after the after flight: the same new structures, another day (cars, sun,
         exposure, wet ground). For the registry's change flow: confirmed structures must not alert again."""
         rng = self._later_rng
-        day = Day("later", self.seed * 31 + 3, float(rng.uniform(150, 190)), float(rng.uniform(25, 35)),
-                  float(rng.uniform(0.85, 1.1)), tuple(float(v) for v in rng.uniform(0.94, 1.06, 3)),  # type: ignore[arg-type]
-                  float(rng.uniform(0.6, 0.9)), int(rng.integers(2, 6)), float(rng.uniform(0.45, 0.65)), with_new=True)
-        return SurveyFlight(self, day, f"survey-{self.seed}-c", AFTER_UTC_S + 61 * 86_400.0,
-                            (float(rng.uniform(-4, 4)), float(rng.uniform(0, 9))))
+        day = Day(
+            "later",
+            self.seed * 31 + 3,
+            float(rng.uniform(150, 190)),
+            float(rng.uniform(25, 35)),
+            float(rng.uniform(0.85, 1.1)),
+            tuple(float(v) for v in rng.uniform(0.94, 1.06, 3)),  # type: ignore[arg-type]
+            float(rng.uniform(0.6, 0.9)),
+            int(rng.integers(2, 6)),
+            float(rng.uniform(0.45, 0.65)),
+            with_new=True,
+        )
+        return SurveyFlight(
+            self,
+            day,
+            f"survey-{self.seed}-c",
+            AFTER_UTC_S + 61 * 86_400.0,
+            (float(rng.uniform(-4, 4)), float(rng.uniform(0, 9))),
+        )
 
     # -- truth and registry ------------------------------------------------------------------------------
 
@@ -172,7 +209,11 @@ class SurveyPair:
         for s in self.world.new:
             c = s.centre
             lat, lon = self.earth.to_lat_lon(np.array(c[0]), np.array(c[1]))
-            out.append(TruthStructure(s.id, s.kind, s.colour, s.area_m2, float(lat), float(lon), self.lonlat(s.ring), s.registry))
+            out.append(
+                TruthStructure(
+                    s.id, s.kind, s.colour, s.area_m2, float(lat), float(lon), self.lonlat(s.ring), s.registry
+                )
+            )
         return out
 
     def compared_area_m2(self) -> float:
@@ -192,7 +233,9 @@ class SurveyPair:
         for s in self.world.new:
             if s.registry == "permitted":
                 grown = s.centre + (s.ring - s.centre) * 1.25
-                feats.append(_feature(f"P-{s.id}", "excavation", self.lonlat(grown), {"permit": f"ZZSJ-2026-{self.seed:03d}"}))
+                feats.append(
+                    _feature(f"P-{s.id}", "excavation", self.lonlat(grown), {"permit": f"ZZSJ-2026-{self.seed:03d}"})
+                )
             elif s.registry == "pending_review":
                 feats.append(_feature(f"R-{s.id}", "steel_roof", self.lonlat(s.ring), {"status": "pending_review"}))
         return {"type": "FeatureCollection", "features": feats}
@@ -216,8 +259,19 @@ class SurveyPair:
             jitter = _ar1(rng, len(ys) * 3, e.true_attitude_jitter_deg, 0.7).reshape(3, -1)
             for k, y in enumerate(ys):
                 yaw = (0.0 if north else 180.0) + jitter[0, k]
-                out.append((t, CameraPose(x + wobble[k], float(y), p.altitude_m + 0.3 * jitter[2, k], yaw,
-                                          -90.0 + jitter[1, k], jitter[2, k])))
+                out.append(
+                    (
+                        t,
+                        CameraPose(
+                            x + wobble[k],
+                            float(y),
+                            p.altitude_m + 0.3 * jitter[2, k],
+                            yaw,
+                            -90.0 + jitter[1, k],
+                            jitter[2, k],
+                        ),
+                    )
+                )
                 t += p.frame_interval_s
             t += 12.0  # the turn to the next line
         return out
@@ -232,7 +286,9 @@ class SurveyPair:
         wander = _ar1(rng, len(poses) * 2, e.gnss_wander_m, 0.97).reshape(2, -1)
         out = []
         for k, (t, c) in enumerate(poses):
-            lat, lon = self.earth.to_lat_lon(np.array(c.east_m + bias_e + wander[0, k]), np.array(c.north_m + bias_n + wander[1, k]))
+            lat, lon = self.earth.to_lat_lon(
+                np.array(c.east_m + bias_e + wander[0, k]), np.array(c.north_m + bias_n + wander[1, k])
+            )
             out.append(
                 Pose(
                     lat_deg=round(float(lat), 7),
@@ -282,8 +338,11 @@ def _flight_no(flight: SurveyFlight) -> int:
 def _feature(fid: str, kind: str, ring_lonlat: Array, props: dict[str, Any]) -> dict[str, Any]:
     coords = [[round(float(x), 8), round(float(y), 8)] for x, y in ring_lonlat]
     coords.append(coords[0])
-    return {"type": "Feature", "properties": {"id": fid, "kind": kind, **props},
-            "geometry": {"type": "Polygon", "coordinates": [coords]}}
+    return {
+        "type": "Feature",
+        "properties": {"id": fid, "kind": kind, **props},
+        "geometry": {"type": "Polygon", "coordinates": [coords]},
+    }
 
 
 def _ar1(rng: np.random.Generator, n: int, sigma: float, rho: float) -> Array:
@@ -302,14 +361,23 @@ def _wrap(deg: float) -> float:
 # -- rendering -------------------------------------------------------------------------------------------
 
 
-def render(world: World, texture: NDArray[np.uint8], raised: list[Raised], day: Day, camera: PinholeCamera,
-           pose: CameraPose, rng: np.random.Generator) -> NDArray[np.uint8]:
+def render(
+    world: World,
+    texture: NDArray[np.uint8],
+    raised: list[Raised],
+    day: Day,
+    camera: PinholeCamera,
+    pose: CameraPose,
+    rng: np.random.Generator,
+) -> NDArray[np.uint8]:
     """One video frame: the ground warped through the camera, raised things drawn with walls, then the
     sensor (exposure, white balance, vignetting, noise, JPEG-like compression)."""
     w, h = camera.width_px, camera.height_px
     nadir = np.array([pose.east_m, pose.north_m])
     ground = plane_to_image(camera, pose, 0.0, nadir, 40.0) @ world.tex_to_world()
-    img = cv2.warpPerspective(texture, ground, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    img = np.asarray(
+        cv2.warpPerspective(texture, ground, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.uint8
+    )
     reach = pose.up_m * math.hypot(w, h) / camera.focal_px / 2 + 30
     near = [r for r in raised if np.hypot(*(r.ring.mean(axis=0) - nadir)) < reach]
     sun = np.array([math.sin(math.radians(day.sun_azimuth_deg)), math.cos(math.radians(day.sun_azimuth_deg))])
@@ -325,11 +393,18 @@ def render(world: World, texture: NDArray[np.uint8], raised: list[Raised], day: 
     img = np.clip(out, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR), np.uint8)
 
 
-def _draw_raised(img: NDArray[np.uint8], world: World, texture: NDArray[np.uint8], r: Raised, camera: PinholeCamera,
-                 pose: CameraPose, sun: Array) -> None:
+def _draw_raised(
+    img: NDArray[np.uint8],
+    world: World,
+    texture: NDArray[np.uint8],
+    r: Raised,
+    camera: PinholeCamera,
+    pose: CameraPose,
+    sun: Array,
+) -> None:
     bottom, top = r.base_m, r.base_m + r.height_m
     ring = r.ring
     n = len(ring)
@@ -345,8 +420,13 @@ def _draw_raised(img: NDArray[np.uint8], world: World, texture: NDArray[np.uint8
         if not np.isfinite(quad).all():
             continue
         light = 0.55 + 0.45 * max(0.0, float(normal @ sun))
-        cv2.fillConvexPoly(img, np.round(quad * 16).astype(np.int32), tuple(float(v) for v in wall * light),
-                           lineType=cv2.LINE_AA, shift=4)
+        cv2.fillConvexPoly(
+            img,
+            np.round(quad * 16).astype(np.int32),
+            tuple(float(v) for v in wall * light),
+            lineType=cv2.LINE_AA,
+            shift=4,
+        )
     # The roof: the texture's roof pixels moved onto the plane at the top's height.
     px = world.to_px(ring)
     u0, v0 = np.floor(px.min(axis=0)).astype(int) - 1
@@ -367,8 +447,9 @@ def _draw_raised(img: NDArray[np.uint8], world: World, texture: NDArray[np.uint8
     h_plane = plane_to_image(camera, pose, top, ring.mean(axis=0), 10.0) @ world.tex_to_world()
     shift = np.array([[1.0, 0, u0], [0, 1.0, v0], [0, 0, 1.0]])
     to_box = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
-    warped = cv2.warpPerspective(crop, to_box @ h_plane @ shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.warpPerspective(
+        crop, to_box @ h_plane @ shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(mask, [np.round((roof_img - (x0, y0)) * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
     sel = mask.astype(bool)

@@ -37,7 +37,11 @@ def _ecef(lat_deg: Array, lon_deg: Array, h_m: Array) -> Array:
     lat, lon = np.radians(lat_deg), np.radians(lon_deg)
     n = SEMI_MAJOR_M / np.sqrt(1.0 - ECC2 * np.sin(lat) ** 2)
     return np.stack(
-        [(n + h_m) * np.cos(lat) * np.cos(lon), (n + h_m) * np.cos(lat) * np.sin(lon), (n * (1 - ECC2) + h_m) * np.sin(lat)],
+        [
+            (n + h_m) * np.cos(lat) * np.cos(lon),
+            (n + h_m) * np.cos(lat) * np.sin(lon),
+            (n * (1 - ECC2) + h_m) * np.sin(lat),
+        ],
         axis=-1,
     )
 
@@ -129,7 +133,7 @@ class CameraPose:
         r_cw = self.world_from_camera().T
         rvec, _ = cv2.Rodrigues(r_cw)
         tvec = -r_cw @ np.array([self.east_m, self.north_m, self.up_m])
-        return rvec.reshape(3), tvec.reshape(3)
+        return np.asarray(rvec, np.float64).reshape(3), np.asarray(tvec, np.float64).reshape(3)
 
 
 def project(camera: PinholeCamera, pose: CameraPose, world_xyz: Array) -> Array:
@@ -137,20 +141,24 @@ def project(camera: PinholeCamera, pose: CameraPose, world_xyz: Array) -> Array:
     pts = np.asarray(world_xyz, np.float64).reshape(-1, 3)
     rvec, tvec = pose.extrinsics()
     px, _ = cv2.projectPoints(pts, rvec, tvec, camera.matrix(), None)
-    out: Array = px.reshape(-1, 2)
+    out: Array = np.asarray(px, np.float64).reshape(-1, 2)
     depth = (pts - np.array([pose.east_m, pose.north_m, pose.up_m])) @ pose.world_from_camera()[:, 2]
     out[depth <= 0.1] = np.nan
     return out
 
 
-def plane_to_image(camera: PinholeCamera, pose: CameraPose, plane_z_m: float, around_xy_m: Array, span_m: float) -> Array:
+def plane_to_image(
+    camera: PinholeCamera, pose: CameraPose, plane_z_m: float, around_xy_m: Array, span_m: float
+) -> Array:
     """3x3 homography (world x, y, 1) on the horizontal plane z = plane_z_m -> image pixel.
 
     Fitted from four points `span_m` around `around_xy_m` projected by `project`: for a plane and a
     pinhole camera the map is exactly a homography, so four points fix it everywhere.
     """
     cx, cy = float(around_xy_m[0]), float(around_xy_m[1])
-    src = np.array([[cx - span_m, cy - span_m], [cx + span_m, cy - span_m], [cx + span_m, cy + span_m], [cx - span_m, cy + span_m]])
+    src = np.array(
+        [[cx - span_m, cy - span_m], [cx + span_m, cy - span_m], [cx + span_m, cy + span_m], [cx - span_m, cy + span_m]]
+    )
     dst = project(camera, pose, np.column_stack([src, np.full(4, plane_z_m)]))
     out: Array = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32)).astype(np.float64)
     return out

@@ -52,7 +52,13 @@ PALETTE: dict[str, tuple[int, int, int]] = {
     "safety_net": (80, 140, 40),
 }
 CAR_COLOURS: tuple[tuple[int, int, int], ...] = (
-    (235, 235, 235), (30, 30, 32), (170, 172, 175), (40, 40, 170), (150, 80, 30), (120, 120, 120), (210, 215, 220),
+    (235, 235, 235),
+    (30, 30, 32),
+    (170, 172, 175),
+    (40, 40, 170),
+    (150, 80, 30),
+    (120, 120, 120),
+    (210, 215, 220),
 )
 NEW_KINDS = ("roof", "bare_soil", "dust_net", "scaffold")
 """What the after survey may add (and what a change detector should call them)."""
@@ -201,8 +207,13 @@ class Day:
 # -- layout ----------------------------------------------------------------------------------------------
 
 
-def build_world(seed: int, half_width_m: float, half_height_m: float, cell_m: float = 0.1,
-                inner_m: tuple[float, float] | None = None) -> World:
+def build_world(
+    seed: int,
+    half_width_m: float,
+    half_height_m: float,
+    cell_m: float = 0.1,
+    inner_m: tuple[float, float] | None = None,
+) -> World:
     """Lay out a quarter of about (2 x half_width) x (2 x half_height) metres, and its new structures
     (within +-inner_m of the middle: ground both flights see whole; default 45 m in from the edges)."""
     rng = np.random.default_rng(seed)
@@ -271,7 +282,9 @@ def _fill_block(w: World, rng: np.random.Generator, block: tuple[float, float, f
         y += depth
     open_lots: list[Lot] = []
     for lot in lots:
-        use = rng.choice(["apartments", "factory", "courtyard", "parking", "lawn", "bare"], p=[0.26, 0.14, 0.14, 0.14, 0.2, 0.12])
+        use = rng.choice(
+            ["apartments", "factory", "courtyard", "parking", "lawn", "bare"], p=[0.26, 0.14, 0.14, 0.14, 0.2, 0.12]
+        )
         x0, y0, x1, y1 = lot
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         lw, lh = x1 - x0, y1 - y0
@@ -282,21 +295,33 @@ def _fill_block(w: World, rng: np.random.Generator, block: tuple[float, float, f
                 yy = y0 + 6 + 22 * k + 6
                 length = lw - rng.uniform(10, 20)
                 w.buildings.append(
-                    Raised(f"B{len(w.buildings) + 1}", rect(cx, yy, length, 12.0), float(rng.uniform(12, 24)),
-                           str(rng.choice(["roof_concrete", "roof_concrete", "roof_tile"])))
+                    Raised(
+                        f"B{len(w.buildings) + 1}",
+                        rect(cx, yy, length, 12.0),
+                        float(rng.uniform(12, 24)),
+                        str(rng.choice(["roof_concrete", "roof_concrete", "roof_tile"])),
+                    )
                 )
             _trees_along(w, rng, x0 + 3, y1 - 4, x1 - 3, y1 - 4)
         elif use == "factory":
             w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
             w.buildings.append(
-                Raised(f"B{len(w.buildings) + 1}", rect(cx, cy + 2, lw - 14, lh - 18), float(rng.uniform(7, 11)),
-                       str(rng.choice(["roof_steel_blue", "roof_steel_grey"])))
+                Raised(
+                    f"B{len(w.buildings) + 1}",
+                    rect(cx, cy + 2, lw - 14, lh - 18),
+                    float(rng.uniform(7, 11)),
+                    str(rng.choice(["roof_steel_blue", "roof_steel_grey"])),
+                )
             )
         elif use == "courtyard":
             w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
             w.buildings.append(
-                Raised(f"B{len(w.buildings) + 1}", rect(x0 + 10, cy, 12, lh - 12, 0), float(rng.uniform(9, 18)),
-                       "roof_concrete")
+                Raised(
+                    f"B{len(w.buildings) + 1}",
+                    rect(x0 + 10, cy, 12, lh - 12, 0),
+                    float(rng.uniform(9, 18)),
+                    "roof_concrete",
+                )
             )
             open_lots.append((x0 + 22, y0 + 4, x1 - 4, y1 - 4, "paved"))
             w.areas.append(Area("grass", rect(x0 + (lw + 18) / 2, cy, (lw - 26) * 0.5, lh * 0.4)))
@@ -308,8 +333,14 @@ def _fill_block(w: World, rng: np.random.Generator, block: tuple[float, float, f
         elif use == "lawn":
             w.areas.append(Area("grass", rect(cx, cy, lw, lh)))
             for _ in range(int(lw * lh / 250)):
-                w.trees.append(Tree(float(rng.uniform(x0 + 3, x1 - 3)), float(rng.uniform(y0 + 3, y1 - 3)),
-                                    float(rng.uniform(2.0, 3.8)), float(rng.uniform(6, 11))))
+                w.trees.append(
+                    Tree(
+                        float(rng.uniform(x0 + 3, x1 - 3)),
+                        float(rng.uniform(y0 + 3, y1 - 3)),
+                        float(rng.uniform(2.0, 3.8)),
+                        float(rng.uniform(6, 11)),
+                    )
+                )
             open_lots.append((*lot, "lawn"))
         else:
             w.areas.append(Area("dirt", rect(cx, cy, lw, lh)))
@@ -322,10 +353,14 @@ def _trees_along(w: World, rng: np.random.Generator, xa: float, ya: float, xb: f
     n = int(math.hypot(xb - xa, yb - ya) // 7)
     for k in range(n):
         t = (k + 0.5) / max(n, 1)
-        w.trees.append(Tree(xa + t * (xb - xa), ya + t * (yb - ya), float(rng.uniform(1.8, 2.8)), float(rng.uniform(6, 10))))
+        w.trees.append(
+            Tree(xa + t * (xb - xa), ya + t * (yb - ya), float(rng.uniform(1.8, 2.8)), float(rng.uniform(6, 10)))
+        )
 
 
-def _place_new(w: World, rng: np.random.Generator, open_lots: list[Lot], inner: tuple[float, float, float, float]) -> None:
+def _place_new(
+    w: World, rng: np.random.Generator, open_lots: list[Lot], inner: tuple[float, float, float, float]
+) -> None:
     """New structures in open lots (clear of buildings and each other), plus one rooftop addition.
 
     Excavated soil goes on lawns and paving, never on a lot that is bare already: fresh soil on old soil
@@ -347,7 +382,11 @@ def _place_new(w: World, rng: np.random.Generator, open_lots: list[Lot], inner: 
     lots = list(open_lots)
     rng.shuffle(lots)
     lots = [lot for lot in lots if lot[2] - lot[0] > 14 and lot[3] - lot[1] > 14]
-    lots = [lot for lot in lots if lot[0] > inner[0] - 20 and lot[2] < inner[2] + 20 and lot[1] > inner[1] - 20 and lot[3] < inner[3] + 20]
+    lots = [
+        lot
+        for lot in lots
+        if lot[0] > inner[0] - 20 and lot[2] < inner[2] + 20 and lot[1] > inner[1] - 20 and lot[3] < inner[3] + 20
+    ]
     smallest_done = False
     for n, (kind, colour, status) in enumerate(wanted):
         for _ in range(300):
@@ -362,17 +401,27 @@ def _place_new(w: World, rng: np.random.Generator, open_lots: list[Lot], inner: 
                     length, width = 6.0, 5.2  # ~31 m2: the smallest size the issue asks for
                 else:
                     length, width = float(rng.uniform(8, 18)), float(rng.uniform(5, 11))
-                ring = rect(rng.uniform(x0, x1), rng.uniform(y0, y1), length, width, float(rng.choice([0.0, 90.0, rng.uniform(-20, 20)])))
+                ring = rect(
+                    rng.uniform(x0, x1),
+                    rng.uniform(y0, y1),
+                    length,
+                    width,
+                    float(rng.choice([0.0, 90.0, rng.uniform(-20, 20)])),
+                )
                 height = float(rng.uniform(2.8, 4.0))
             elif kind == "bare_soil":
                 rx, ry = float(rng.uniform(4, 11)), float(rng.uniform(4, 10))
                 ring = blob(rng.uniform(x0, x1), rng.uniform(y0, y1), rx, ry, rng)
                 height = 0.0
             elif kind == "dust_net":
-                ring = blob(rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(5, 10)), float(rng.uniform(4, 9)), rng)
+                ring = blob(
+                    rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(5, 10)), float(rng.uniform(4, 9)), rng
+                )
                 height = 1.0
             else:
-                ring = rect(rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(10, 16)), float(rng.uniform(8, 12)), 0.0)
+                ring = rect(
+                    rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(10, 16)), float(rng.uniform(8, 12)), 0.0
+                )
                 height = float(rng.uniform(5, 8))
             if not _fits(ring, lot, placed, w, inner):
                 continue
@@ -391,7 +440,12 @@ def _place_new(w: World, rng: np.random.Generator, open_lots: list[Lot], inner: 
 
 
 def _inside(ring: Array, box: tuple[float, float, float, float]) -> bool:
-    return bool(ring[:, 0].min() > box[0] and ring[:, 0].max() < box[2] and ring[:, 1].min() > box[1] and ring[:, 1].max() < box[3])
+    return bool(
+        ring[:, 0].min() > box[0]
+        and ring[:, 0].max() < box[2]
+        and ring[:, 1].min() > box[1]
+        and ring[:, 1].max() < box[3]
+    )
 
 
 def _fits(ring: Array, lot: Lot, placed: list[Array], w: World, inner: tuple[float, float, float, float]) -> bool:
@@ -439,7 +493,9 @@ def material(name: str, h: int, w: int, rng: np.random.Generator, cell_m: float)
         ribs = 0.85 + 0.15 * np.cos(2 * math.pi * np.arange(w) * cell_m / 0.6).astype(np.float32)
         tex *= ribs[None, :, None]
     elif name == "excavated_soil":
-        tracks = (np.sin(2 * math.pi * np.arange(h) * cell_m / 1.7)[:, None] > 0.8) * (noise(rng, h, w, 6 * px_per_m) > 0)
+        tracks = (np.sin(2 * math.pi * np.arange(h) * cell_m / 1.7)[:, None] > 0.8) * (
+            noise(rng, h, w, 6 * px_per_m) > 0
+        )
         tex *= 1.0 - 0.25 * tracks[..., None].astype(np.float32)
     elif name == "safety_net":
         # A scaffold seen from above: a slab with a grid of steel pipes and rows of planks.
@@ -453,7 +509,9 @@ def material(name: str, h: int, w: int, rng: np.random.Generator, cell_m: float)
         tex[pipes] = np.array(PALETTE["scaffold_pipe"], np.float32)
     elif name == "dust_net":
         yy, xx = np.mgrid[0:h, 0:w]
-        mesh = ((xx % max(2, round(0.5 * px_per_m)) == 0) | (yy % max(2, round(0.5 * px_per_m)) == 0)).astype(np.float32)
+        mesh = ((xx % max(2, round(0.5 * px_per_m)) == 0) | (yy % max(2, round(0.5 * px_per_m)) == 0)).astype(
+            np.float32
+        )
         folds = noise(rng, h, w, 2.5 * px_per_m, octaves=1)
         tex *= (1.0 + 0.12 * mesh + 0.2 * folds)[..., None]
     return np.clip(tex, 0, 255)
@@ -515,7 +573,13 @@ def _markings(w: World, canvas: NDArray[np.float32]) -> None:
         d = (b - a) / length
         for s in np.arange(0, length, 9.0):
             p, q = w.to_px(np.array([a + d * s, a + d * (s + 4.5)]))
-            cv2.line(canvas, tuple(np.round(p).astype(int)), tuple(np.round(q).astype(int)), (225, 228, 230), max(1, round(0.15 / w.cell_m)))
+            cv2.line(
+                canvas,
+                tuple(np.round(p).astype(int)),
+                tuple(np.round(q).astype(int)),
+                (225, 228, 230),
+                max(1, round(0.15 / w.cell_m)),
+            )
 
 
 def ground_texture(w: World, day: Day) -> tuple[Image, NDArray[np.bool_]]:
@@ -552,8 +616,16 @@ def ground_texture(w: World, day: Day) -> tuple[Image, NDArray[np.bool_]]:
             elif s.kind == "dust_net":
                 _paint_region(w, canvas, s.ring, "dust_net", rng_new)
             else:
-                raised.append(Raised(s.id, s.ring, s.height_m, s.colour, base_m=s.base_m,
-                                     wall="safety_net" if s.kind == "scaffold" else "wall"))
+                raised.append(
+                    Raised(
+                        s.id,
+                        s.ring,
+                        s.height_m,
+                        s.colour,
+                        base_m=s.base_m,
+                        wall="safety_net" if s.kind == "scaffold" else "wall",
+                    )
+                )
                 _paint_region(w, canvas, s.ring, s.colour, rng_new)
     for b in w.buildings:
         cv2.fillPoly(veg, [np.round(w.to_px(b.ring) * 16).astype(np.int32)], 0, lineType=cv2.LINE_8, shift=4)
@@ -576,14 +648,16 @@ def ground_texture(w: World, day: Day) -> tuple[Image, NDArray[np.bool_]]:
         wet = np.zeros((hgt, wid), np.float32)
         for _ in range(day.wet_patches):
             cx, cy = day_rng.uniform(w.x0 + 40, w.x1 - 40), day_rng.uniform(w.y0 + 40, w.y1 - 40)
-            cv2.fillPoly(wet, [np.round(w.to_px(blob(cx, cy, *day_rng.uniform(3, 12, 2), day_rng))).astype(np.int32)], 1.0)
+            rx, ry = (float(v) for v in day_rng.uniform(3, 12, 2))
+            patch = blob(float(cx), float(cy), rx, ry, day_rng)
+            cv2.fillPoly(wet, [np.round(w.to_px(patch)).astype(np.int32)], 1.0)
         wet = cv2.GaussianBlur(wet, (0, 0), 0.6 / w.cell_m) * (1 - veg_f)
         grey = canvas.mean(axis=2, keepdims=True)
         wetted = (grey + (canvas - grey) * 1.3) * 0.62
         canvas = canvas * (1 - wet[..., None]) + wetted * wet[..., None]
     roofs = np.zeros((hgt, wid), np.uint8)
-    for r in raised:
-        _mark(w, roofs, r.ring)
+    for thing in raised:
+        _mark(w, roofs, thing.ring)
     lit = roofs.copy()
     for ring, _ in cars:
         _mark(w, lit, ring)
@@ -598,7 +672,14 @@ def raised_of(w: World, day: Day) -> list[Raised]:
     out = [*w.buildings]
     if day.with_new:
         out += [
-            Raised(s.id, s.ring, s.height_m, s.colour, base_m=s.base_m, wall="safety_net" if s.kind == "scaffold" else "wall")
+            Raised(
+                s.id,
+                s.ring,
+                s.height_m,
+                s.colour,
+                base_m=s.base_m,
+                wall="safety_net" if s.kind == "scaffold" else "wall",
+            )
             for s in w.new
             if s.kind in ("roof", "scaffold")
         ]
@@ -619,7 +700,14 @@ def _shrink(ring: Array, along: float, across: float) -> Array:
     c = ring.mean(axis=0)
     u = (ring[1] - ring[0]) / 2
     v = (ring[3] - ring[0]) / 2
-    return np.array([c - u * along - v * (1 - across), c + u * along - v * (1 - across), c + u * along + v * (1 - across), c - u * along + v * (1 - across)])
+    return np.array(
+        [
+            c - u * along - v * (1 - across),
+            c + u * along - v * (1 - across),
+            c + u * along + v * (1 - across),
+            c - u * along + v * (1 - across),
+        ]
+    )
 
 
 def _cars(w: World, day: Day, rng: np.random.Generator) -> list[tuple[Array, tuple[int, int, int]]]:
@@ -628,7 +716,12 @@ def _cars(w: World, day: Day, rng: np.random.Generator) -> list[tuple[Array, tup
     for s in w.stalls:
         if rng.random() < day.car_occupancy:
             jitter = rng.normal(0, 0.15, 2)
-            out.append((rect(s[0] + jitter[0], s[1] + jitter[1], 4.6, 1.85, s[2] + rng.normal(0, 2)), CAR_COLOURS[int(rng.integers(len(CAR_COLOURS)))]))
+            out.append(
+                (
+                    rect(s[0] + jitter[0], s[1] + jitter[1], 4.6, 1.85, s[2] + rng.normal(0, 2)),
+                    CAR_COLOURS[int(rng.integers(len(CAR_COLOURS)))],
+                )
+            )
     for area in w.areas:
         if area.material != "asphalt":
             continue
@@ -641,14 +734,16 @@ def _cars(w: World, day: Day, rng: np.random.Generator) -> list[tuple[Array, tup
         n = (r[3] - r[0]) / width
         angle = math.degrees(math.atan2(d[1], d[0]))
         for side in (0.12, 0.88):
-            for s in np.arange(5, length - 5, 6.0):
+            for along in np.arange(5, length - 5, 6.0):
                 if rng.random() < day.car_occupancy * 0.5:
-                    p = r[0] + d * s + n * width * side
+                    p = r[0] + d * float(along) + n * width * side
                     out.append((rect(p[0], p[1], 4.6, 1.85, angle), CAR_COLOURS[int(rng.integers(len(CAR_COLOURS)))]))
     return out
 
 
-def _shadow_mask(w: World, day: Day, raised: list[Raised], cars: list[tuple[Array, tuple[int, int, int]]]) -> NDArray[np.float32]:
+def _shadow_mask(
+    w: World, day: Day, raised: list[Raised], cars: list[tuple[Array, tuple[int, int, int]]]
+) -> NDArray[np.float32]:
     """Where the ground is in shadow (0..1, soft edge): raised things, trees and cars cast it away from the sun."""
     wid, hgt = w.size_px
     mask = np.zeros((hgt, wid), np.uint8)
@@ -667,9 +762,11 @@ def _shadow_mask(w: World, day: Day, raised: list[Raised], cars: list[tuple[Arra
         ang = np.linspace(0, 2 * math.pi, 16, endpoint=False)
         crown = np.column_stack([t.x + t.radius_m * np.cos(ang), t.y + t.radius_m * np.sin(ang)])
         pts = np.vstack([crown + away * t.height_m * 0.6, crown + away * t.height_m])
-        cv2.fillConvexPoly(mask, cv2.convexHull(np.round(w.to_px(pts) * 16).astype(np.int32)), 1, lineType=cv2.LINE_8, shift=4)
+        cv2.fillConvexPoly(
+            mask, cv2.convexHull(np.round(w.to_px(pts) * 16).astype(np.int32)), 1, lineType=cv2.LINE_8, shift=4
+        )
     for ring, _ in cars:
         cast(ring, 1.5)
-    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.25 / w.cell_m)
+    soft = np.asarray(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.25 / w.cell_m), np.float32)
     # The cast shadow of a raised thing falls beside it; under its own roof the roof is drawn later.
     return soft

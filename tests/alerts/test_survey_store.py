@@ -39,8 +39,9 @@ def test_retention_never_sweeps_survey_mosaics(tmp_path: Path) -> None:
     local = LocalEvidenceStore(LocalStoreConfig(dir=tmp_path / "ev"))
     local.put_bytes("surveys/s1/mosaic.tif", b"m" * 5000, "image/tiff")
     local.put_bytes("2026/01/01/fire/cam/a-snapshot.jpg", b"j" * 100, "image/jpeg")
-    result = sweep(local, now_s=time.time() + 10 * 365 * 86_400, max_age_s=3600.0, max_total_bytes=10,
-                   keep_prefixes=("surveys/",))
+    result = sweep(
+        local, now_s=time.time() + 10 * 365 * 86_400, max_age_s=3600.0, max_total_bytes=10, keep_prefixes=("surveys/",)
+    )
     assert result.deleted_files == 1
     assert local.list_keys("surveys/") == ["surveys/s1/mosaic.tif"]
     assert EvidenceConfig().retention_keep_prefixes == ["surveys/"]
@@ -55,10 +56,21 @@ def moto_s3() -> Iterator[S3StoreConfig]:
     server.start()
     try:
         endpoint = f"http://127.0.0.1:{port}"
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKID",
-                     aws_secret_access_key="SECRET").create_bucket(Bucket="evidence")
-        yield S3StoreConfig(endpoint_url=endpoint, bucket="evidence", region="us-east-1", access_key_id="AKID",
-                            secret_access_key="SECRET", prefix="gw/")
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="AKID",
+            aws_secret_access_key="SECRET",
+        ).create_bucket(Bucket="evidence")
+        yield S3StoreConfig(
+            endpoint_url=endpoint,
+            bucket="evidence",
+            region="us-east-1",
+            access_key_id="AKID",
+            secret_access_key="SECRET",
+            prefix="gw/",
+        )
     finally:
         server.stop()
 

@@ -83,18 +83,20 @@ class Alignment:
     rms_anchor_px: float
 
 
-def detect(image: NDArray[np.uint8], to_canvas: NDArray[np.float64], n_features: int,
-           mask: NDArray[np.uint8] | None = None) -> Features:
+def detect(
+    image: NDArray[np.uint8], to_canvas: NDArray[np.float64], n_features: int, mask: NDArray[np.uint8] | None = None
+) -> Features:
     """ORB features of a BGR image, with their positions moved onto the canvas by a 3x3 homography."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    orb = cv2.ORB_create(nfeatures=n_features, scaleFactor=1.3, nlevels=4, edgeThreshold=15, patchSize=15,
-                         fastThreshold=8)
+    orb = cv2.ORB.create(
+        nfeatures=n_features, scaleFactor=1.3, nlevels=4, edgeThreshold=15, patchSize=15, fastThreshold=8
+    )
     kps, des = orb.detectAndCompute(grey, mask)
     if des is None or not kps:
         return Features.empty()
     pts = np.array([k.pt for k in kps], np.float64)
     xy = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_canvas).reshape(-1, 2)
-    return Features(np.asarray(xy, np.float64), des)
+    return Features(np.asarray(xy, np.float64), np.asarray(des, np.uint8))
 
 
 def detect_tiled(image: NDArray[np.uint8], valid: NDArray[np.bool_], tile_px: int, per_tile: int) -> Features:
@@ -105,7 +107,10 @@ def detect_tiled(image: NDArray[np.uint8], valid: NDArray[np.bool_], tile_px: in
     pad = 16
     for y0 in range(0, h, tile_px):
         for x0 in range(0, w, tile_px):
-            ys, xs = slice(max(0, y0 - pad), min(h, y0 + tile_px + pad)), slice(max(0, x0 - pad), min(w, x0 + tile_px + pad))
+            ys, xs = (
+                slice(max(0, y0 - pad), min(h, y0 + tile_px + pad)),
+                slice(max(0, x0 - pad), min(w, x0 + tile_px + pad)),
+            )
             if valid[ys, xs].mean() < 0.2:
                 continue
             mask = valid[ys, xs].astype(np.uint8) * 255
@@ -119,8 +124,9 @@ def detect_tiled(image: NDArray[np.uint8], valid: NDArray[np.bool_], tile_px: in
     return Features(np.concatenate(xy), np.concatenate(des))
 
 
-def match(a: Features, b: Features, ratio: float, max_offset_px: float, ransac_px: float,
-          min_inliers: int) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+def match(
+    a: Features, b: Features, ratio: float, max_offset_px: float, ransac_px: float, min_inliers: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Inlier point pairs (a's, b's) of one similarity between two feature sets, or None when too few agree.
 
     Matches further apart on the canvas than `max_offset_px` are dropped before RANSAC: telemetry already
@@ -142,8 +148,9 @@ def match(a: Features, b: Features, ratio: float, max_offset_px: float, ransac_p
     p, q = p[near], q[near]
     if len(p) < min_inliers:
         return None
-    model, inliers = cv2.estimateAffinePartial2D(p, q, method=cv2.RANSAC, ransacReprojThreshold=ransac_px,
-                                                 maxIters=2000, confidence=0.995)
+    model, inliers = cv2.estimateAffinePartial2D(
+        p, q, method=cv2.RANSAC, ransacReprojThreshold=ransac_px, maxIters=2000, confidence=0.995
+    )
     if model is None or inliers is None:
         return None
     keep = inliers.ravel().astype(bool)
@@ -213,8 +220,14 @@ def _residual(centres: NDArray[np.float64], t: Tie, x: NDArray[np.float64]) -> N
     return out
 
 
-def _gauge_rows(centres: NDArray[np.float64], rows: list[NDArray[np.int64]], cols: list[NDArray[np.int64]],
-                vals: list[NDArray[np.float64]], rhs: list[NDArray[np.float64]], row: int) -> int:
+def _gauge_rows(
+    centres: NDArray[np.float64],
+    rows: list[NDArray[np.int64]],
+    cols: list[NDArray[np.int64]],
+    vals: list[NDArray[np.float64]],
+    rhs: list[NDArray[np.float64]],
+    row: int,
+) -> int:
     """Hold the flight's overall scale and rotation to telemetry's.
 
     Ties between keyframes say nothing about the whole mosaic's scale, rotation and position: the
@@ -240,7 +253,9 @@ def _gauge_rows(centres: NDArray[np.float64], rows: list[NDArray[np.int64]], col
     return row
 
 
-def _solve(centres: NDArray[np.float64], ties: list[Tie], config: AlignmentConfig, px_m: float, n: int) -> NDArray[np.float64]:
+def _solve(
+    centres: NDArray[np.float64], ties: list[Tie], config: AlignmentConfig, px_m: float, n: int
+) -> NDArray[np.float64]:
     rows: list[NDArray[np.int64]] = []
     cols: list[NDArray[np.int64]] = []
     vals: list[NDArray[np.float64]] = []
@@ -256,8 +271,12 @@ def _solve(centres: NDArray[np.float64], ties: list[Tie], config: AlignmentConfi
         ry = rx + 1
         base = 4 * i
         for r, c, v in (
-            (rx, base + 0, d[:, 0]), (rx, base + 1, -d[:, 1]), (rx, base + 2, np.ones(m)),
-            (ry, base + 0, d[:, 1]), (ry, base + 1, d[:, 0]), (ry, base + 3, np.ones(m)),
+            (rx, base + 0, d[:, 0]),
+            (rx, base + 1, -d[:, 1]),
+            (rx, base + 2, np.ones(m)),
+            (ry, base + 0, d[:, 1]),
+            (ry, base + 1, d[:, 0]),
+            (ry, base + 3, np.ones(m)),
         ):
             rows.append(r)
             cols.append(np.full(m, c, np.int64))
@@ -274,8 +293,14 @@ def _solve(centres: NDArray[np.float64], ties: list[Tie], config: AlignmentConfi
             target = t.q - t.p
         rhs.append((weight * target).reshape(-1))
         row += 2 * m
-    sig = np.array([config.scale_prior, math.radians(config.rotation_prior_deg),
-                    config.position_prior_m / px_m, config.position_prior_m / px_m])
+    sig = np.array(
+        [
+            config.scale_prior,
+            math.radians(config.rotation_prior_deg),
+            config.position_prior_m / px_m,
+            config.position_prior_m / px_m,
+        ]
+    )
     for i in range(n):
         for k in range(4):
             rows.append(np.array([row]))

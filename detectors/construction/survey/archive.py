@@ -73,8 +73,7 @@ def _rasterio() -> Any:
         import rasterio  # noqa: PLC0415 - optional extra, only for surveys
     except ImportError as exc:  # pragma: no cover - the extra is installed in development
         raise ConfigError(
-            "detectors.construction.survey is enabled but rasterio is not installed: "
-            "pip install 'gridwatch[survey]'"
+            "detectors.construction.survey is enabled but rasterio is not installed: pip install 'gridwatch[survey]'"
         ) from exc
     return rasterio
 
@@ -137,19 +136,45 @@ def write_rasters(canvas: Canvas, mosaic_path: Path, views_path: Path) -> None:
     transform = Affine(lat.dlon_deg, 0.0, win.col0 * lat.dlon_deg, 0.0, -lat.dlat_deg, -win.row0 * lat.dlat_deg)
     h, w = win.shape
     rgb = np.ascontiguousarray(canvas.image[..., ::-1].transpose(2, 0, 1))
-    with rio.open(mosaic_path, "w", driver="COG", width=w, height=h, count=3, dtype="uint8", crs="EPSG:4326",
-                  transform=transform, compress="JPEG", quality=JPEG_QUALITY, blocksize=BLOCK_PX,
-                  overviews="AUTO") as ds:
+    with rio.open(
+        mosaic_path,
+        "w",
+        driver="COG",
+        width=w,
+        height=h,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:4326",
+        transform=transform,
+        compress="JPEG",
+        quality=JPEG_QUALITY,
+        blocksize=BLOCK_PX,
+        overviews="AUTO",
+    ) as ds:
         ds.write(rgb)
         ds.write_mask((canvas.valid * 255).astype(np.uint8))
     index = np.clip(canvas.view_index + 1, 0, 65535).astype(np.uint16)
-    with rio.open(views_path, "w", driver="GTiff", width=w, height=h, count=1, dtype="uint16", crs="EPSG:4326",
-                  transform=transform, compress="DEFLATE", tiled=True, blockxsize=BLOCK_PX, blockysize=BLOCK_PX) as ds:
+    with rio.open(
+        views_path,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="uint16",
+        crs="EPSG:4326",
+        transform=transform,
+        compress="DEFLATE",
+        tiled=True,
+        blockxsize=BLOCK_PX,
+        blockysize=BLOCK_PX,
+    ) as ds:
         ds.write(index[None])
 
 
-def read_window(record: SurveyRecord, mosaic_path: Path, views_path: Path, lattice: Lattice,
-                window: Window) -> Canvas | None:
+def read_window(
+    record: SurveyRecord, mosaic_path: Path, views_path: Path, lattice: Lattice, window: Window
+) -> Canvas | None:
     """The part of a stored mosaic inside `window` of `lattice` (resampled when its lattice differs)."""
     rio = _rasterio()
     if record.lattice == lattice:
@@ -165,35 +190,56 @@ def read_window(record: SurveyRecord, mosaic_path: Path, views_path: Path, latti
                 index = ds.read(1, window=rw)
         except rio.errors.RasterioError as exc:
             raise SurveyStoreError(f"survey {record.survey_id}: cannot read its mosaic ({exc})") from exc
-        part = Canvas(lattice, inter, np.ascontiguousarray(rgb.transpose(1, 2, 0)[..., ::-1]), mask > 0,
-                      index.astype(np.int32) - 1, np.asarray(record.views, np.float64).reshape(-1, 3))
+        part = Canvas(
+            lattice,
+            inter,
+            np.ascontiguousarray(rgb.transpose(1, 2, 0)[..., ::-1]),
+            mask > 0,
+            index.astype(np.int32) - 1,
+            np.asarray(record.views, np.float64).reshape(-1, 3),
+        )
         return part.cut(window)
     return _read_resampled(record, mosaic_path, views_path, lattice, window)
 
 
-def _read_resampled(record: SurveyRecord, mosaic_path: Path, views_path: Path, lattice: Lattice,
-                    window: Window) -> Canvas | None:
+def _read_resampled(
+    record: SurveyRecord, mosaic_path: Path, views_path: Path, lattice: Lattice, window: Window
+) -> Canvas | None:
     """A mosaic from another lattice (another resolution or reference latitude), warped onto this one."""
     rio = _rasterio()
     from rasterio.transform import Affine  # noqa: PLC0415 - optional extra
     from rasterio.warp import Resampling, reproject  # noqa: PLC0415 - optional extra
 
     h, w = window.shape
-    dst_transform = Affine(lattice.dlon_deg, 0.0, window.col0 * lattice.dlon_deg, 0.0, -lattice.dlat_deg,
-                           -window.row0 * lattice.dlat_deg)
+    dst_transform = Affine(
+        lattice.dlon_deg, 0.0, window.col0 * lattice.dlon_deg, 0.0, -lattice.dlat_deg, -window.row0 * lattice.dlat_deg
+    )
     rgb = np.zeros((3, h, w), np.uint8)
     mask = np.zeros((h, w), np.uint8)
     index = np.zeros((h, w), np.uint16)
     try:
         with rio.open(mosaic_path) as ds:
             for band in range(3):
-                reproject(rio.band(ds, band + 1), rgb[band], dst_transform=dst_transform, dst_crs="EPSG:4326",
-                          resampling=Resampling.bilinear)
-            reproject(ds.read_masks(1), mask, src_transform=ds.transform, src_crs=ds.crs, dst_transform=dst_transform,
-                      dst_crs="EPSG:4326", resampling=Resampling.nearest)
+                reproject(
+                    rio.band(ds, band + 1),
+                    rgb[band],
+                    dst_transform=dst_transform,
+                    dst_crs="EPSG:4326",
+                    resampling=Resampling.bilinear,
+                )
+            reproject(
+                ds.read_masks(1),
+                mask,
+                src_transform=ds.transform,
+                src_crs=ds.crs,
+                dst_transform=dst_transform,
+                dst_crs="EPSG:4326",
+                resampling=Resampling.nearest,
+            )
         with rio.open(views_path) as ds:
-            reproject(rio.band(ds, 1), index, dst_transform=dst_transform, dst_crs="EPSG:4326",
-                      resampling=Resampling.nearest)
+            reproject(
+                rio.band(ds, 1), index, dst_transform=dst_transform, dst_crs="EPSG:4326", resampling=Resampling.nearest
+            )
     except rio.errors.RasterioError as exc:
         raise SurveyStoreError(f"survey {record.survey_id}: cannot read its mosaic ({exc})") from exc
     views = np.asarray(record.views, np.float64).reshape(-1, 3).copy()
@@ -203,8 +249,14 @@ def _read_resampled(record: SurveyRecord, mosaic_path: Path, views_path: Path, l
     valid = mask > 0
     if not valid.any():
         return None
-    return Canvas(lattice, window, np.ascontiguousarray(rgb.transpose(1, 2, 0)[..., ::-1]), valid,
-                  index.astype(np.int32) - 1, views)
+    return Canvas(
+        lattice,
+        window,
+        np.ascontiguousarray(rgb.transpose(1, 2, 0)[..., ::-1]),
+        valid,
+        index.astype(np.int32) - 1,
+        views,
+    )
 
 
 class MosaicArchive:
@@ -230,8 +282,13 @@ class MosaicArchive:
                     log.warning("survey archive: skipping %s: %s", key, exc)
         return out
 
-    def previous(self, bounds_lonlat: tuple[float, float, float, float], before_s: float, max_age_s: float,
-                 baseline_id: str | None = None) -> list[SurveyRecord]:
+    def previous(
+        self,
+        bounds_lonlat: tuple[float, float, float, float],
+        before_s: float,
+        max_age_s: float,
+        baseline_id: str | None = None,
+    ) -> list[SurveyRecord]:
         """Earlier surveys overlapping the bounds, newest first (only the baseline when one is named)."""
         w, s, e, n = bounds_lonlat
         out = []
@@ -247,7 +304,9 @@ class MosaicArchive:
                 out.append(r)
         return sorted(out, key=lambda r: r.captured_to, reverse=True)
 
-    def compose(self, records: Sequence[SurveyRecord], lattice: Lattice, window: Window) -> tuple[Canvas | None, list[str]]:
+    def compose(
+        self, records: Sequence[SurveyRecord], lattice: Lattice, window: Window
+    ) -> tuple[Canvas | None, list[str]]:
         """The earlier ground in `window`: the newest survey where it has data, older ones filling gaps.
         Returns the canvas (None when nothing covers it) and the ids of the surveys used."""
         image = np.zeros((*window.shape, 3), np.uint8)

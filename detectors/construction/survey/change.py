@@ -77,7 +77,7 @@ def to_cells(image: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     if factor == 1:
         return image
     h, w = image.shape[:2]
-    out: NDArray[np.uint8] = cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    out = np.asarray(cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA), np.uint8)
     return out
 
 
@@ -85,7 +85,7 @@ def valid_cells(valid: NDArray[np.bool_], factor: int, border_cells: int) -> NDA
     """Cells wholly inside valid mosaic pixels, less a border."""
     h, w = valid.shape
     v = valid[: h // factor * factor, : w // factor * factor]
-    v = v.reshape(h // factor, factor, w // factor, factor).all(axis=(1, 3))
+    v = np.asarray(v.reshape(h // factor, factor, w // factor, factor).all(axis=(1, 3)), bool)
     if border_cells > 0:
         k = np.ones((2 * border_cells + 1, 2 * border_cells + 1), np.uint8)
         v = cv2.erode(v.astype(np.uint8), k, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
@@ -120,7 +120,8 @@ def _clusters(lab: F32, mask: NDArray[np.bool_], k: int, seed: int = 7) -> NDArr
     step = max(1, len(sample) // 40_000)
     cv2.setRNGSeed(seed)
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 25, 0.2)
-    _, _, centres = cv2.kmeans(np.ascontiguousarray(sample[::step], np.float32), k, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    data = np.ascontiguousarray(sample[::step], np.float32)
+    _, _, centres = cv2.kmeans(data, k, np.zeros((len(data), 1), np.int32), crit, 2, cv2.KMEANS_PP_CENTERS)
     flat = lab.reshape(-1, 3)
     best = np.full(len(flat), np.inf, np.float32)
     labels = np.zeros(len(flat), np.int32)
@@ -229,9 +230,9 @@ def compare(
     a = a_bgr.astype(np.float32) / 255.0
     b = b_bgr.astype(np.float32) / 255.0
     shift = None if relief_shift_px is None else to_cells_vector(relief_shift_px, factor)[:h, :w] / factor
-    b_candidates = _relief_candidates(b, shift)
-    a_lab = cv2.cvtColor(a, cv2.COLOR_BGR2Lab)
-    b_lab = cv2.cvtColor(b, cv2.COLOR_BGR2Lab)
+    b_candidates = _relief_candidates(b, None if shift is None else shift.astype(np.float32))
+    a_lab = np.asarray(cv2.cvtColor(a, cv2.COLOR_BGR2Lab), np.float32)
+    b_lab = np.asarray(cv2.cvtColor(b, cv2.COLOR_BGR2Lab), np.float32)
     k = config.colour_clusters
     labels = _clusters(b_lab, v, k)
     ar, ab = _log_chroma(a)
@@ -240,10 +241,7 @@ def compare(
     sigma_cells = CLASS_SHIFT_SIGMA_M / cell_m
     shifts: tuple[F32, F32, F32] | None = None
     light = Illumination(ILLUMINATION_AXIS, np.zeros(2, np.float32))
-    best_chroma: F32 | None = None
-    best_lum: F32 | None = None
-    best_tex: F32 | None = None
-    best_total: F32 | None = None
+    best: tuple[F32, F32, F32, F32] | None = None
     sig: tuple[F32, F32, F32, F32] | None = None
     for cand in b_candidates:
         br, bb = _log_chroma(cand)
@@ -252,11 +250,15 @@ def compare(
         b_tex = _high_pass(b_lum, HIGH_PASS_SIGMA_M / cell_m)
         tex = cv2.GaussianBlur(np.abs(a_tex - b_tex), (0, 0), TEXTURE_BLUR_M / cell_m)
         if shifts is None:
-            shifts = (_class_shift(d_r, labels, v, k, sigma_cells), _class_shift(d_b, labels, v, k, sigma_cells),
-                      _class_shift(d_l, labels, v, k, sigma_cells))
+            shifts = (
+                _class_shift(d_r, labels, v, k, sigma_cells),
+                _class_shift(d_b, labels, v, k, sigma_cells),
+                _class_shift(d_l, labels, v, k, sigma_cells),
+            )
             light = fit_illumination(d_r - shifts[0], d_b - shifts[1], d_l - shifts[2], tex, v)
-            log.debug("change: illumination axis (%.2f, %.2f), shade vector (%.3f, %.3f)", *light.axis,
-                      *light.shade_vector)
+            log.debug(
+                "change: illumination axis (%.2f, %.2f), shade vector (%.3f, %.3f)", *light.axis, *light.shade_vector
+            )
         d_r, d_b, d_l = d_r - shifts[0], d_b - shifts[1], d_l - shifts[2]
         axis = light.axis
         # What the light explains: chromaticity moved by the shade vector per unit of darkening.
@@ -267,8 +269,12 @@ def compare(
         warmth = np.abs(warmth_signed)
         lum = np.abs(d_l)
         if sig is None:
-            sig = (_class_sigma(hue, labels, v, k), _class_sigma(warmth, labels, v, k),
-                   _class_sigma(lum, labels, v, k), _class_sigma(tex, labels, v, k))
+            sig = (
+                _class_sigma(hue, labels, v, k),
+                _class_sigma(warmth, labels, v, k),
+                _class_sigma(lum, labels, v, k),
+                _class_sigma(tex, labels, v, k),
+            )
         h_s, w_s, l_s, t_s = hue / sig[0], warmth / sig[1], lum / sig[2], tex / sig[3]
         # A new hue is change on its own, and so is a colour the light cannot explain: brighter and cooler
         # (a white roof on earth), darker and cooler beyond what shade does. Darker and warmer is also what
@@ -282,15 +288,19 @@ def compare(
         shade = (d_l < 0) & (h_s < config.threshold) & (w_s < config.threshold)
         total = np.where(shade, np.minimum(total, np.maximum(h_s, w_s)), total)
         chroma = np.maximum(h_s, w_eff)
-        if best_total is None:
-            best_total, best_chroma, best_lum, best_tex = total, chroma, l_s, t_s
+        now = (total.astype(np.float32), chroma.astype(np.float32), l_s.astype(np.float32), t_s.astype(np.float32))
+        if best is None:
+            best = now
         else:
-            better = total < best_total
-            best_total = np.where(better, total, best_total)
-            best_chroma = np.where(better, chroma, best_chroma)  # type: ignore[arg-type]
-            best_lum = np.where(better, l_s, best_lum)  # type: ignore[arg-type]
-            best_tex = np.where(better, t_s, best_tex)  # type: ignore[arg-type]
-    assert best_total is not None and best_chroma is not None and best_lum is not None and best_tex is not None
+            better = now[0] < best[0]
+            best = (
+                np.where(better, now[0], best[0]).astype(np.float32),
+                np.where(better, now[1], best[1]).astype(np.float32),
+                np.where(better, now[2], best[2]).astype(np.float32),
+                np.where(better, now[3], best[3]).astype(np.float32),
+            )
+    assert best is not None
+    best_total, best_chroma, best_lum, best_tex = best
     score = np.where(v, best_total, 0).astype(np.float32)
     return ChangeMap(
         cell_m=cell_m,
@@ -312,7 +322,7 @@ def to_cells_vector(field: NDArray[np.float32], factor: int) -> NDArray[np.float
     if factor == 1:
         return field
     h, w = field.shape[:2]
-    out: NDArray[np.float32] = cv2.resize(field, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    out = np.asarray(cv2.resize(field, (w // factor, h // factor), interpolation=cv2.INTER_AREA), np.float32)
     return out
 
 
@@ -329,12 +339,18 @@ def _relief_candidates(b: F32, shift: NDArray[np.float32] | None) -> list[F32]:
     for t in RELIEF_STEPS:
         map_x = gx + t * shift[..., 0]
         map_y = gy + t * shift[..., 1]
-        out.append(cv2.remap(b, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+        out.append(
+            np.asarray(cv2.remap(b, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.float32)
+        )
     return out
 
 
-def relief_shift_px(after_nadir_px: NDArray[np.float32], before_nadir_px: NDArray[np.float32], height_m: float,
-                    max_relief_height_m: float) -> NDArray[np.float32]:
+def relief_shift_px(
+    after_nadir_px: NDArray[np.float32],
+    before_nadir_px: NDArray[np.float32],
+    height_m: float,
+    max_relief_height_m: float,
+) -> NDArray[np.float32]:
     """(H, W, 2) per later-mosaic pixel: where the same roof point lies in the earlier mosaic, at most.
 
     A point `h` up that the later survey saw from nadir N_a lies `h / (H - h)` of (N_a - N_b) further on in

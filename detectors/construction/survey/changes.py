@@ -29,7 +29,6 @@ from detectors.construction.survey.mosaic import Canvas
 from detectors.construction.survey.regions import Region
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 
-
 RELIEF_SEARCH_M = 30.0
 """How far from a change the registry is searched for the building it may stand on."""
 
@@ -107,7 +106,11 @@ def build_changes(
         centre_m = np.array([float(c_e[0]), float(c_n[0])])
         kind = evidence.kind
         structure = STRUCTURE_OF[kind]
-        match = registry.match(ring_m, structure, known_min_overlap, tolerance_m) if registry is not None and len(registry) else None
+        match = (
+            registry.match(ring_m, structure, known_min_overlap, tolerance_m)
+            if registry is not None and len(registry)
+            else None
+        )
         shift_m = 0.0
         if registry is not None and len(registry):
             moved = _relief_corrected(centre_m, centre_px, after, registry, origin)
@@ -120,7 +123,7 @@ def build_changes(
                 cl, co = enu_to_wgs84(origin[0], origin[1], centre_m[0], centre_m[1])
                 c_lat, c_lon = np.atleast_1d(cl), np.atleast_1d(co)
         status = _status(region, match, config)
-        view = int(after.view_index[int(round(centre_px[1])), int(round(centre_px[0]))]) if _inside(after, centre_px) else -1
+        view = int(after.view_index[round(centre_px[1]), round(centre_px[0])]) if _inside(after, centre_px) else -1
         f = change.factor
         out.append(
             Change(
@@ -148,7 +151,7 @@ def build_changes(
 
 def _inside(canvas: Canvas, px: NDArray[np.float64]) -> bool:
     h, w = canvas.window.shape
-    return 0 <= round(px[0]) < w and 0 <= round(px[1]) < h
+    return bool(0 <= round(px[0]) < w and 0 <= round(px[1]) < h)
 
 
 def _status(region: Region, match: RegistryMatch | None, config: ChangeConfig) -> ChangeStatus:
@@ -164,13 +167,18 @@ def _status(region: Region, match: RegistryMatch | None, config: ChangeConfig) -
     return ChangeStatus.NEW
 
 
-def _relief_corrected(centre_m: NDArray[np.float64], centre_px: NDArray[np.float64], after: Canvas,
-                      registry: LocalRegistry, origin: tuple[float, float]) -> NDArray[np.float64] | None:
+def _relief_corrected(
+    centre_m: NDArray[np.float64],
+    centre_px: NDArray[np.float64],
+    after: Canvas,
+    registry: LocalRegistry,
+    origin: tuple[float, float],
+) -> NDArray[np.float64] | None:
     """Where a change seen on a registered building's roof stands: moved towards the nadir point of the
     view that saw it by height / camera height (None when it is not on a building with a height)."""
     if not _inside(after, centre_px):
         return None
-    view = int(after.view_index[int(round(centre_px[1])), int(round(centre_px[0]))])
+    view = int(after.view_index[round(centre_px[1]), round(centre_px[0])])
     if view < 0 or view >= len(after.views):
         return None
     nadir_lon, nadir_lat = after.lattice.lon_lat(after.views[view : view + 1, :2])
@@ -190,8 +198,13 @@ def _relief_corrected(centre_m: NDArray[np.float64], centre_px: NDArray[np.float
     return best
 
 
-def crop(image: NDArray[np.uint8], valid: NDArray[np.bool_], box: tuple[int, int, int, int], margin_px: int,
-         outline_px: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+def crop(
+    image: NDArray[np.uint8],
+    valid: NDArray[np.bool_],
+    box: tuple[int, int, int, int],
+    margin_px: int,
+    outline_px: NDArray[np.float64] | None = None,
+) -> NDArray[np.uint8]:
     """A crop of a mosaic around a box (outside the mosaic black), the outline drawn when given."""
     x0, y0, x1, y1 = box
     h, w = image.shape[:2]

@@ -90,7 +90,11 @@ def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[n
     lightness, a_star, b_star = (float(v) for v in med)
     if edge_density >= GRID_EDGE_DENSITY and balance >= GRID_BALANCE_MIN:
         kind = ChangeKind.SCAFFOLD
-    elif EARTH_A[0] <= a_star <= EARTH_A[1] and EARTH_B[0] <= b_star <= EARTH_B[1] and EARTH_L[0] <= lightness <= EARTH_L[1]:
+    elif (
+        EARTH_A[0] <= a_star <= EARTH_A[1]
+        and EARTH_B[0] <= b_star <= EARTH_B[1]
+        and EARTH_L[0] <= lightness <= EARTH_L[1]
+    ):
         kind = ChangeKind.BARE_SOIL
     elif a_star <= GREEN_A_MAX and b_star >= GREEN_B_MIN:
         kind = ChangeKind.DUST_NET

@@ -111,7 +111,9 @@ class Window:
 
     def lon_lat_bounds(self, lattice: Lattice) -> tuple[float, float, float, float]:
         """(west, south, east, north) degrees of the window's outer edges."""
-        lon, lat = lattice.lon_lat(np.array([[self.col0, self.row0 + self.height], [self.col0 + self.width, self.row0]]))
+        lon, lat = lattice.lon_lat(
+            np.array([[self.col0, self.row0 + self.height], [self.col0 + self.width, self.row0]])
+        )
         return float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1])
 
 
@@ -124,5 +126,6 @@ def to_pixels(window: Window, col_row: NDArray[np.float64]) -> NDArray[np.float6
 
 def from_pixels(window: Window, px: NDArray[np.float64]) -> NDArray[np.float64]:
     """Pixel coordinates of the window's array (OpenCV convention) -> lattice (col, row)."""
-    out: NDArray[np.float64] = np.asarray(px, np.float64).reshape(-1, 2) + (window.col0 + 0.5, window.row0 + 0.5)
+    offset = np.array([window.col0 + 0.5, window.row0 + 0.5])
+    out: NDArray[np.float64] = np.asarray(px, np.float64).reshape(-1, 2) + offset
     return out

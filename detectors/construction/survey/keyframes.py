@@ -91,21 +91,32 @@ class KeyframeCollector:
         if len(self.keyframes) >= self.config.max_keyframes:
             self.skipped["max_keyframes"] += 1
             if not self._warned_full:
-                log.warning("survey %s: %d keyframes kept, later frames are left out of the mosaic",
-                            self.flight_id, self.config.max_keyframes)
+                log.warning(
+                    "survey %s: %d keyframes kept, later frames are left out of the mosaic",
+                    self.flight_id,
+                    self.config.max_keyframes,
+                )
                 self._warned_full = True
             return False
         gsd = view.height_m / view.intrinsics.fx_px
         scale = min(1.0, gsd / self.config.resolution_m)
         small_w, small_h = max(8, round(w * scale)), max(8, round(h * scale))
-        small = cv2.resize(frame.image, (small_w, small_h), interpolation=cv2.INTER_AREA)
-        corners = np.array([[INSET * w, INSET * h], [(1 - INSET) * w, INSET * h], [(1 - INSET) * w, (1 - INSET) * h],
-                            [INSET * w, (1 - INSET) * h]])
+        small = np.asarray(cv2.resize(frame.image, (small_w, small_h), interpolation=cv2.INTER_AREA), np.uint8)
+        corners = np.array(
+            [
+                [INSET * w, INSET * h],
+                [(1 - INSET) * w, INSET * h],
+                [(1 - INSET) * w, (1 - INSET) * h],
+                [INSET * w, (1 - INSET) * h],
+            ]
+        )
         ground = view.pixel_to_ground(corners)
         if not np.isfinite(ground).all():
             self.skipped["beyond_ray_limit"] += 1
             return False
-        full_to_enu = cv2.getPerspectiveTransform(corners.astype(np.float32), ground.astype(np.float32)).astype(np.float64)
+        full_to_enu = cv2.getPerspectiveTransform(corners.astype(np.float32), ground.astype(np.float32)).astype(
+            np.float64
+        )
         sx, sy = w / small_w, h / small_h
         small_to_full = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
         self.keyframes.append(
@@ -131,8 +142,14 @@ class KeyframeCollector:
 def footprint_m(keyframe: Keyframe) -> NDArray[np.float64]:
     """The keyframe's ground outline (4 corners, metres of the flight's origin)."""
     h, w = keyframe.image.shape[:2]
-    corners = np.array([[INSET * w, INSET * h], [(1 - INSET) * w, INSET * h], [(1 - INSET) * w, (1 - INSET) * h],
-                        [INSET * w, (1 - INSET) * h]], np.float64)
+    corners = np.array(
+        [
+            [INSET * w, INSET * h],
+            [(1 - INSET) * w, INSET * h],
+            [(1 - INSET) * w, (1 - INSET) * h],
+            [INSET * w, (1 - INSET) * h],
+        ],
+        np.float64,
+    )
     pts = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), keyframe.to_enu).reshape(-1, 2)
     return np.asarray(pts, np.float64)
-

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.survey.align import Alignment, Features, Tie, adjust, detect, detect_tiled, match
+from detectors.construction.survey.align import Alignment, Tie, adjust, detect, detect_tiled, match
 from detectors.construction.survey.config import AlignmentConfig
 from detectors.construction.survey.grid import Lattice, Window, to_pixels
 from detectors.construction.survey.keyframes import INSET, Keyframe, footprint_m
@@ -97,7 +97,9 @@ def flight_window(keyframes: list[Keyframe], to_lattice: NDArray[np.float64], la
     return Window.around(cr, MARGIN_PX)
 
 
-def canvas_homographies(keyframes: list[Keyframe], to_lattice: NDArray[np.float64], window: Window) -> list[NDArray[np.float64]]:
+def canvas_homographies(
+    keyframes: list[Keyframe], to_lattice: NDArray[np.float64], window: Window
+) -> list[NDArray[np.float64]]:
     """Per keyframe, 3x3: shrunk-image pixel -> canvas pixel (telemetry only)."""
     a = np.vstack([to_lattice, [0.0, 0.0, 1.0]])
     shift = np.array([[1.0, 0.0, -(window.col0 + 0.5)], [0.0, 1.0, -(window.row0 + 0.5)], [0.0, 0.0, 1.0]])
@@ -138,7 +140,9 @@ def build_mosaic(
     if previous is not None and config.register_to_previous:
         prev = previous.cut(win)
         if prev is not None:
-            prev_feats = detect_tiled(prev.image, prev.valid, PREVIOUS_TILE_PX, max(200, config.features_per_frame // 3))
+            prev_feats = detect_tiled(
+                prev.image, prev.valid, PREVIOUS_TILE_PX, max(200, config.features_per_frame // 3)
+            )
             for i, f in enumerate(feats):
                 x0, y0, x1, y1 = boxes[i]
                 near = prev_feats.within((x0 - max_offset, y0 - max_offset, x1 + max_offset, y1 + max_offset))
@@ -152,12 +156,23 @@ def build_mosaic(
     views = _views(keyframes, alignment.corrections, to_lattice, win)
     if tall:
         before = previous.cut(win) if previous is not None else None
-        _whole_buildings(image, nearest, keyframes, final, to_pixels(win, views[:, :2]),
-                         [(_to_canvas(r, to_lattice, win), h) for r, h in tall], before, lattice.resolution_m)
+        _whole_buildings(
+            image,
+            nearest,
+            keyframes,
+            final,
+            to_pixels(win, views[:, :2]),
+            [(_to_canvas(r, to_lattice, win), h) for r, h in tall],
+            before,
+            lattice.resolution_m,
+        )
     canvas = Canvas(lattice, win, image, nearest >= 0, nearest, views)
     log.info(
         "mosaic: %d keyframes, %d frame ties (rms %.2f m), %d frames tied to the previous mosaic (rms %.2f m)",
-        len(keyframes), alignment.frame_ties, alignment.rms_frame_px * px_m, alignment.anchored_frames,
+        len(keyframes),
+        alignment.frame_ties,
+        alignment.rms_frame_px * px_m,
+        alignment.anchored_frames,
         alignment.rms_anchor_px * px_m,
     )
     return Mosaic(
@@ -171,15 +186,16 @@ def build_mosaic(
     )
 
 
-def _views(keyframes: list[Keyframe], corrections: list[NDArray[np.float64]], to_lattice: NDArray[np.float64],
-           window: Window) -> NDArray[np.float64]:
+def _views(
+    keyframes: list[Keyframe], corrections: list[NDArray[np.float64]], to_lattice: NDArray[np.float64], window: Window
+) -> NDArray[np.float64]:
     """(K, 3): each keyframe's nadir point in lattice (col, row), moved by its correction, and its height."""
     out = np.zeros((len(keyframes), 3))
     for i, (k, corr) in enumerate(zip(keyframes, corrections, strict=True)):
         cr = np.asarray(k.nadir_enu) @ to_lattice[:, :2].T + to_lattice[:, 2]
         px = to_pixels(window, cr[None])[0]
         moved = corr[:2, :2] @ px + corr[:2, 2]
-        out[i, :2] = moved + (window.col0 + 0.5, window.row0 + 0.5)
+        out[i, :2] = moved + np.array([window.col0 + 0.5, window.row0 + 0.5])
         out[i, 2] = k.height_m
     return out
 
@@ -213,10 +229,16 @@ def _to_canvas(ring_m: NDArray[np.float64], to_lattice: NDArray[np.float64], win
     return to_pixels(window, cr)
 
 
-def _whole_buildings(image: NDArray[np.uint8], nearest: NDArray[np.int32], keyframes: list[Keyframe],
-                     homs: list[NDArray[np.float64]], nadirs_px: NDArray[np.float64],
-                     buildings: list[tuple[NDArray[np.float64], float]], previous: Canvas | None,
-                     resolution_m: float) -> None:
+def _whole_buildings(
+    image: NDArray[np.uint8],
+    nearest: NDArray[np.int32],
+    keyframes: list[Keyframe],
+    homs: list[NDArray[np.float64]],
+    nadirs_px: NDArray[np.float64],
+    buildings: list[tuple[NDArray[np.float64], float]],
+    previous: Canvas | None,
+    resolution_m: float,
+) -> None:
     """Repaint each tall building, and the ground its walls and roof may lean over, from one keyframe.
 
     Without an earlier mosaic that is the keyframe that sees the building most from above. With one, it
@@ -244,10 +266,8 @@ def _whole_buildings(image: NDArray[np.uint8], nearest: NDArray[np.int32], keyfr
                 continue  # the keyframe must see the whole building
             p = inv @ np.array([centre[0], centre[1], 1.0])
             w = _centredness_at(p[0] / p[2], p[1] / p[2], kw, kh)
-            if wanted is not None and np.isfinite(wanted).all():
-                cost = float(np.hypot(*(nadirs_px[i] - wanted)))
-            else:
-                cost = -w
+            vantage = wanted is not None and bool(np.isfinite(wanted).all())
+            cost = float(np.hypot(*(nadirs_px[i] - wanted))) if vantage and wanted is not None else -w
             if cost < best_cost:
                 best, best_cost = i, cost
         if best < 0:
@@ -270,8 +290,16 @@ def _whole_buildings(image: NDArray[np.uint8], nearest: NDArray[np.int32], keyfr
         to_box = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]]) @ homs[best]
         size = (x1 - x0, y1 - y0)
         warped = cv2.warpPerspective(k.image, to_box, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        seen = cv2.warpPerspective(np.ones(k.image.shape[:2], np.uint8), to_box, size, flags=cv2.INTER_NEAREST,
-                                   borderMode=cv2.BORDER_CONSTANT) > 0
+        seen = (
+            cv2.warpPerspective(
+                np.ones(k.image.shape[:2], np.uint8),
+                to_box,
+                size,
+                flags=cv2.INTER_NEAREST,
+                borderMode=cv2.BORDER_CONSTANT,
+            )
+            > 0
+        )
         take = seen & (zone > 0)
         image[y0:y1, x0:x1][take] = warped[take]
         nearest[y0:y1, x0:x1][take] = best
@@ -285,7 +313,9 @@ def _centredness_at(x: float, y: float, w: int, h: int) -> float:
     return max(0.0, 1.0 - max(dx, dy) * 0.5 - 0.5 * math.hypot(dx, dy) / math.sqrt(2))
 
 
-def _composite(keyframes: list[Keyframe], homs: list[NDArray[np.float64]], window: Window) -> tuple[NDArray[np.uint8], NDArray[np.int32]]:
+def _composite(
+    keyframes: list[Keyframe], homs: list[NDArray[np.float64]], window: Window
+) -> tuple[NDArray[np.uint8], NDArray[np.int32]]:
     """Each canvas pixel from the keyframe that sees it most centrally."""
     hgt, wid = window.shape
     image = np.zeros((hgt, wid, 3), np.uint8)
@@ -310,4 +340,3 @@ def _composite(keyframes: list[Keyframe], homs: list[NDArray[np.float64]], windo
         image[by0:by1, bx0:bx1][take] = warped[take]
         nearest[by0:by1, bx0:bx1][take] = idx
     return image, nearest
-

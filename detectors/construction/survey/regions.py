@@ -3,10 +3,11 @@
 Cells scoring above `threshold` form a mask; an opening with a disc of `min_width_m` removes what is
 thinner than that everywhere (rings where a shadow's edge moved, slivers along leaning walls, a line of
 cars), a small closing joins the parts of one structure, holes are filled, and each connected part of
-`min_area_m2` or more is a region. A region is kept as *new* only when at least `min_area_m2` of it, `min_width_m` wide, is unlike
-every main colour of the unchanged ground around it in the later survey (by `min_contrast`, or as that
-ground in shade): a car that left, a shadow gone or a roof demolished leave ground that looks like its
-surroundings, and a row of parked cars has ground between the cars; they are listed as `removed`.
+`min_area_m2` or more is a region. A region is kept as *new* only when at least `min_area_m2` of it,
+`min_width_m` wide, is unlike every main colour of the unchanged ground around it in the later survey
+(by `min_contrast`, or as that ground in shade), or when it is a large new grid (a scaffold). A car that
+left, a shadow gone or a roof demolished leave ground that looks like its surroundings, and a row of
+parked cars has ground between the cars: they are listed as `removed`.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _stats(labels: NDArray[np.int32], n: int) -> tuple[NDArray[np.int64], NDArra
 
 def _disc(radius_cells: float) -> NDArray[np.uint8]:
     r = max(0, round(radius_cells))
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)), np.uint8)
 
 
 def _fill_holes(mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -114,7 +115,7 @@ def changed_mask(change: ChangeMap, config: ChangeConfig) -> NDArray[np.uint8]:
     raw = ((change.score >= config.threshold) & change.valid).astype(np.uint8)
     opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell))
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, _disc(CLOSE_M / cell))
-    out: NDArray[np.uint8] = _fill_holes(closed) & change.valid.astype(np.uint8)
+    out: NDArray[np.uint8] = _fill_holes(np.asarray(closed, np.uint8)) & change.valid.astype(np.uint8)
     return out
 
 
@@ -143,7 +144,7 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
         ring &= change.score[y0:y1, x0:x1] < config.threshold / 2  # unchanged ground only
         contours, _ = cv2.findContours(sub.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         contour = cv2.convexHull(np.concatenate(contours)) if len(contours) > 1 else contours[0]
-        outline = contour.reshape(-1, 2).astype(np.float64) + (x0, y0)
+        outline = contour.reshape(-1, 2).astype(np.float64) + np.array([x0, y0], np.float64)
         dist = cv2.distanceTransform(np.pad(sub.astype(np.uint8), 1), cv2.DIST_L2, 5)
         rect_w, rect_h = cv2.minAreaRect(contour)[1]
         score = change.score[y0:y1, x0:x1][sub]
@@ -163,8 +164,10 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
                 after_contrast=_contrast(change.after_lab[y0:y1, x0:x1], sub, ring),
                 before_contrast=_contrast(change.before_lab[y0:y1, x0:x1], sub, ring),
                 fill_ratio=float(sub.sum()) / max(rect_w * rect_h, 1.0),
-                solid_m2=max(_solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
-                             _new_grid_area(change, (x0, y0, x1, y1), sub, area, config)),
+                solid_m2=max(
+                    _solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
+                    _new_grid_area(change, (x0, y0, x1, y1), sub, area, config),
+                ),
             )
         )
     return out
@@ -176,18 +179,26 @@ def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[n
     pixels = np.ascontiguousarray(lab[ring], np.float32)
     k = min(RING_MODES, len(pixels))
     if k <= 1:
-        out: NDArray[np.float32] = np.median(pixels, axis=0, keepdims=True) if len(pixels) else np.zeros((0, 3), np.float32)
+        out: NDArray[np.float32] = (
+            np.median(pixels, axis=0, keepdims=True) if len(pixels) else np.zeros((0, 3), np.float32)
+        )
         return out
     cv2.setRNGSeed(11)
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    _, labels, centres = cv2.kmeans(pixels, k, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    _, raw_labels, raw_centres = cv2.kmeans(
+        pixels, k, np.zeros((len(pixels), 1), np.int32), crit, 2, cv2.KMEANS_PP_CENTERS
+    )
+    centres = np.asarray(raw_centres, np.float32)
+    labels = np.asarray(raw_labels, np.int32)
     share = np.bincount(labels.ravel(), minlength=k) / len(pixels)
     keep = centres[share >= MODE_SHARE]
-    return keep if len(keep) else centres[[int(np.argmax(share))]]
+    out = keep if len(keep) else centres[[int(np.argmax(share))]]
+    return np.asarray(out, np.float32)
 
 
-def _solid_area(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_], config: ChangeConfig,
-                cell_m: float) -> float:
+def _solid_area(
+    lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_], config: ChangeConfig, cell_m: float
+) -> float:
     """Area of the region's cells unlike the ground around it (any of its main colours, or one of them in
     shade), after an opening by the minimum width."""
     if not ring.any():
@@ -199,12 +210,13 @@ def _solid_area(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArr
         ground_like |= np.linalg.norm(diff, axis=2) < config.min_contrast
         ground_like |= (diff[..., 0] < 0) & (hue_shift < SHADE_HUE)
     solid = (inside & ~ground_like).astype(np.uint8)
-    solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m))
+    solid = np.asarray(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m)), np.uint8)
     return float(solid.sum()) * cell_m * cell_m
 
 
-def _new_grid_area(change: ChangeMap, box: tuple[int, int, int, int], inside: NDArray[np.bool_], area_m2: float,
-                   config: ChangeConfig) -> float:
+def _new_grid_area(
+    change: ChangeMap, box: tuple[int, int, int, int], inside: NDArray[np.bool_], area_m2: float, config: ChangeConfig
+) -> float:
     """A large region whose later view is dense with edges where the earlier one had few (a scaffold's pipes
     and planks over a slab, whatever their colour against the ground) is a thing as a whole."""
     if area_m2 < GRID_MIN_AREA_SHARE * config.min_area_m2:

@@ -102,13 +102,22 @@ class SurveyRecorder:
         if store is None:
             log.warning("survey: no store for mosaics; flights are mosaicked but never compared")
 
-    def reconfigure(self, config: SurveyConfig, camera: DroneCameraSpec, geometry: DroneGeometryConfig,
-                    registry: Registry, known_min_overlap: float, tolerance_m: float) -> None:
+    def reconfigure(
+        self,
+        config: SurveyConfig,
+        camera: DroneCameraSpec,
+        geometry: DroneGeometryConfig,
+        registry: Registry,
+        known_min_overlap: float,
+        tolerance_m: float,
+    ) -> None:
         """New settings for flights started from now on; open flights keep their keyframes."""
         self.config, self.camera, self.geometry, self.registry = config, camera, geometry, registry
         self.known_min_overlap, self.tolerance_m = known_min_overlap, tolerance_m
         if self.store is not None:
-            self.archive = MosaicArchive(self.store, config.store_prefix, self.archive.scratch_dir if self.archive else None)
+            self.archive = MosaicArchive(
+                self.store, config.store_prefix, self.archive.scratch_dir if self.archive else None
+            )
 
     def add(self, frame: Frame) -> None:
         """One analysed frame of flight `frame.camera_id` (kept when it is a keyframe)."""
@@ -138,8 +147,13 @@ class SurveyRecorder:
         self.results[flight_id] = result
         while len(self.results) > KEEP_RESULTS:
             self.results.popitem(last=False)
-        log.info("survey %s: %d new structure(s), %d change(s) in all, %.1f CPU-s", result.summary.survey_id,
-                 len(result.summary.new_changes), len(result.summary.changes), cpu)
+        log.info(
+            "survey %s: %d new structure(s), %d change(s) in all, %.1f CPU-s",
+            result.summary.survey_id,
+            len(result.summary.new_changes),
+            len(result.summary.changes),
+            cpu,
+        )
         return result
 
     # -- the pipeline -------------------------------------------------------------------------------------
@@ -147,22 +161,34 @@ class SurveyRecorder:
     def _finish(self, collector: KeyframeCollector, now: float | None) -> SurveyResult:
         cfg = self.config
         if collector.origin is None or len(collector.keyframes) < 2:
-            return SurveyResult(self._empty_summary(collector, notes=("fewer than 2 usable keyframes: no mosaic",)), [], [])
+            return SurveyResult(
+                self._empty_summary(collector, notes=("fewer than 2 usable keyframes: no mosaic",)), [], []
+            )
         origin = collector.origin
         keyframes = collector.keyframes
         lattice = Lattice.for_area(cfg.resolution_m, origin[0], cfg.lattice_snap_deg)
         window = flight_window(keyframes, lattice.enu_to_lattice(*origin), lattice)
         survey_id = survey_id_of(collector.flight_id, collector.first_at or keyframes[0].captured_at)
         previous, used = self._previous(lattice, window, keyframes[0].captured_at)
-        mosaic = build_mosaic(keyframes, origin, lattice, cfg.alignment, previous=previous, window=window,
-                              tall=self._tall(origin))
+        mosaic = build_mosaic(
+            keyframes, origin, lattice, cfg.alignment, previous=previous, window=window, tall=self._tall(origin)
+        )
         canvas = mosaic.canvas
         record = SurveyRecord(
-            survey_id=survey_id, flight_id=collector.flight_id, captured_from=mosaic.captured_from,
-            captured_to=mosaic.captured_to, resolution_m=lattice.resolution_m,
-            reference_lat_deg=lattice.reference_lat_deg, col0=window.col0, row0=window.row0, width=window.width,
-            height=window.height, bounds_lonlat=window.lon_lat_bounds(lattice),
-            views=[[float(v) for v in row] for row in canvas.views], keyframes=mosaic.keyframes, compared_with=used,
+            survey_id=survey_id,
+            flight_id=collector.flight_id,
+            captured_from=mosaic.captured_from,
+            captured_to=mosaic.captured_to,
+            resolution_m=lattice.resolution_m,
+            reference_lat_deg=lattice.reference_lat_deg,
+            col0=window.col0,
+            row0=window.row0,
+            width=window.width,
+            height=window.height,
+            bounds_lonlat=window.lon_lat_bounds(lattice),
+            views=[[float(v) for v in row] for row in canvas.views],
+            keyframes=mosaic.keyframes,
+            compared_with=used,
         )
         notes: list[str] = []
         if self.archive is not None:
@@ -178,9 +204,20 @@ class SurveyRecorder:
             changes, compared = self._compare(previous, canvas, origin, mosaic)
             self._crops(survey_id, previous, canvas, changes)
             at = now if now is not None else (collector.last_at or mosaic.captured_to)
-            events = [self._event(collector.flight_id, survey_id, used, previous_at=self._previous_time(used), change=c,
-                                  previous=previous, after=canvas, at=at)
-                      for c in changes if c.status == ChangeStatus.NEW]
+            events = [
+                self._event(
+                    collector.flight_id,
+                    survey_id,
+                    used,
+                    previous_at=self._previous_time(used),
+                    change=c,
+                    previous=previous,
+                    after=canvas,
+                    at=at,
+                )
+                for c in changes
+                if c.status == ChangeStatus.NEW
+            ]
         mosaic_key = f"{cfg.store_prefix}/{survey_id}/mosaic.tif"
         summary = SurveySummary(
             survey_id=survey_id,
@@ -201,20 +238,34 @@ class SurveyRecorder:
             registration_rms_m=_rms_m(mosaic),
             mosaic_uri=self.store.uri_for(mosaic_key) if self.store is not None else None,
             mosaic_bytes=record.mosaic_bytes,
-            map_png=draw_map(canvas.image, canvas.valid, changes, f"survey {survey_id}: {sum(c.status == ChangeStatus.NEW for c in changes)} new"),
+            map_png=draw_map(
+                canvas.image,
+                canvas.valid,
+                changes,
+                f"survey {survey_id}: {sum(c.status == ChangeStatus.NEW for c in changes)} new",
+            ),
             notes=tuple(notes),
         )
         self._store_summary(summary)
-        return SurveyResult(summary, events, changes, record, previous if self.keep_canvases else None,
-                            mosaic if self.keep_canvases else None)
+        return SurveyResult(
+            summary,
+            events,
+            changes,
+            record,
+            previous if self.keep_canvases else None,
+            mosaic if self.keep_canvases else None,
+        )
 
     def _tall(self, origin: tuple[float, float]) -> list[tuple[np.ndarray, float]]:
         """Registered structures with a height near the flight (taken whole from one keyframe each)."""
         if not self.registry.entries:
             return []
         local = self.registry.local(origin[0], origin[1], self.search_radius_m)
-        return [(ring, float(e.height_m)) for e, ring in zip(local.entries, local.rings, strict=True)
-                if e.height_m is not None and e.height_m >= TALL_M]
+        return [
+            (ring, float(e.height_m))
+            for e, ring in zip(local.entries, local.rings, strict=True)
+            if e.height_m is not None and e.height_m >= TALL_M
+        ]
 
     def _cut_buildings(self, origin: tuple[float, float], previous: Canvas, after: Canvas) -> np.ndarray:
         """Ground near tall registered buildings that either mosaic shows pieced from several keyframes
@@ -247,8 +298,12 @@ class SurveyRecorder:
             return None, []
         cfg = self.config
         try:
-            records = self.archive.previous(window.lon_lat_bounds(lattice), first_at, cfg.max_previous_age_days * 86_400.0,
-                                            cfg.baseline_survey_id if cfg.compare_with == "baseline" else None)
+            records = self.archive.previous(
+                window.lon_lat_bounds(lattice),
+                first_at,
+                cfg.max_previous_age_days * 86_400.0,
+                cfg.baseline_survey_id if cfg.compare_with == "baseline" else None,
+            )
             return self.archive.compose(records, lattice, window)
         except GridwatchError as exc:
             log.error("survey: earlier mosaics unreadable, this flight is not compared: %s", exc)
@@ -262,16 +317,32 @@ class SurveyRecorder:
                 return r.captured_to
         return None
 
-    def _compare(self, previous: Canvas, after: Canvas, origin: tuple[float, float], mosaic: Mosaic) -> tuple[list[Change], float]:
+    def _compare(
+        self, previous: Canvas, after: Canvas, origin: tuple[float, float], mosaic: Mosaic
+    ) -> tuple[list[Change], float]:
         cfg = self.config
         both = previous.valid & after.valid & ~self._cut_buildings(origin, previous, after)
         shift = relief_shift_px(after.nadir_px(), previous.nadir_px(), after.height_m(), cfg.change.max_relief_height_m)
         change_map = compare(previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift)
         regions = extract(change_map, cfg.change)
-        registry: LocalRegistry | None = self.registry.local(origin[0], origin[1], self.search_radius_m) if self.registry.entries else None
-        base = math.hypot(self.geometry.uncertainty.position_sigma_m, _rms_m(mosaic) if math.isfinite(_rms_m(mosaic)) else 0.0)
-        changes = build_changes(regions, change_map, after, origin, registry, cfg.change, self.known_min_overlap,
-                                self.tolerance_m, math.hypot(base, after.lattice.resolution_m), list(mosaic.keyframe_times))
+        registry: LocalRegistry | None = (
+            self.registry.local(origin[0], origin[1], self.search_radius_m) if self.registry.entries else None
+        )
+        base = math.hypot(
+            self.geometry.uncertainty.position_sigma_m, _rms_m(mosaic) if math.isfinite(_rms_m(mosaic)) else 0.0
+        )
+        changes = build_changes(
+            regions,
+            change_map,
+            after,
+            origin,
+            registry,
+            cfg.change,
+            self.known_min_overlap,
+            self.tolerance_m,
+            math.hypot(base, after.lattice.resolution_m),
+            list(mosaic.keyframe_times),
+        )
         compared = float(change_map.valid.sum()) * change_map.cell_m**2
         return changes, compared
 
@@ -294,8 +365,17 @@ class SurveyRecorder:
                 except GridwatchError as exc:
                     log.error("survey %s: crop %s not kept: %s", survey_id, key, exc)
 
-    def _event(self, flight_id: str, survey_id: str, used: list[str], previous_at: float | None, change: Change,
-               previous: Canvas, after: Canvas, at: float) -> Event:
+    def _event(
+        self,
+        flight_id: str,
+        survey_id: str,
+        used: list[str],
+        previous_at: float | None,
+        change: Change,
+        previous: Canvas,
+        after: Canvas,
+        at: float,
+    ) -> Event:
         region = change.region
         margin = max(4, round(self.config.crop_margin_m / after.lattice.resolution_m))
         before_img = crop(previous.image, previous.valid, change.box_px, margin)
@@ -306,7 +386,12 @@ class SurveyRecorder:
         _caption(pair, f"after {_day(change.seen_at)}", before_img.shape[1] + 6)
         x0 = before_img.shape[1] + 6 + margin
         y0 = margin
-        box = (float(x0), float(y0), float(x0 + change.box_px[2] - change.box_px[0]), float(y0 + change.box_px[3] - change.box_px[1]))
+        box = (
+            float(x0),
+            float(y0),
+            float(x0 + change.box_px[2] - change.box_px[0]),
+            float(y0 + change.box_px[3] - change.box_px[1]),
+        )
         snapshot = Frame(camera_id=flight_id, seq=0, captured_at=change.seen_at, pts_s=0.0, image=pair)
         m = change.registry
         ev = change.evidence
@@ -360,8 +445,12 @@ class SurveyRecorder:
             return
         base = f"{self.config.store_prefix}/{summary.survey_id}"
         try:
-            self.store.put_bytes(f"{base}/changes.geojson", json.dumps(summary.geojson()).encode("utf-8"), "application/geo+json")
-            self.store.put_bytes(f"{base}/summary.txt", summary.text_report().encode("utf-8"), "text/plain; charset=utf-8")
+            self.store.put_bytes(
+                f"{base}/changes.geojson", json.dumps(summary.geojson()).encode("utf-8"), "application/geo+json"
+            )
+            self.store.put_bytes(
+                f"{base}/summary.txt", summary.text_report().encode("utf-8"), "text/plain; charset=utf-8"
+            )
             if summary.map_png:
                 self.store.put_bytes(f"{base}/map.png", summary.map_png, "image/png")
         except GridwatchError as exc:
@@ -370,10 +459,19 @@ class SurveyRecorder:
     def _empty_summary(self, collector: KeyframeCollector, notes: tuple[str, ...]) -> SurveySummary:
         first = collector.first_at or 0.0
         return SurveySummary(
-            survey_id=survey_id_of(collector.flight_id, first), flight_id=collector.flight_id,
-            captured_from=collector.first_at, captured_to=collector.last_at, resolution_m=self.config.resolution_m,
-            keyframes=len(collector.keyframes), frames_seen=collector.frames_seen, skipped=dict(collector.skipped),
-            mosaic_area_m2=0.0, compared_area_m2=0.0, previous_ids=(), changes=(), footprint_lonlat=np.zeros((0, 2)),
+            survey_id=survey_id_of(collector.flight_id, first),
+            flight_id=collector.flight_id,
+            captured_from=collector.first_at,
+            captured_to=collector.last_at,
+            resolution_m=self.config.resolution_m,
+            keyframes=len(collector.keyframes),
+            frames_seen=collector.frames_seen,
+            skipped=dict(collector.skipped),
+            mosaic_area_m2=0.0,
+            compared_area_m2=0.0,
+            previous_ids=(),
+            changes=(),
+            footprint_lonlat=np.zeros((0, 2)),
             notes=notes,
         )
 
@@ -405,7 +503,7 @@ def _footprint(canvas: Canvas) -> np.ndarray:
         return np.zeros((0, 2))
     c = max(contours, key=cv2.contourArea)
     c = cv2.approxPolyDP(c, 8, True).reshape(-1, 2).astype(np.float64)
-    lon, lat = canvas.lattice.lon_lat(from_pixels(canvas.window, c))
+    lon, lat = canvas.lattice.lon_lat(from_pixels(canvas.window, np.asarray(c, np.float64)))
     return np.column_stack([lon, lat])
 
 

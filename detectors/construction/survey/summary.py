@@ -54,8 +54,20 @@ class ChangeReport:
         reg = None
         if m is not None and m.known:
             reg = m.covered_by_id or m.same_kind_id
-        return cls(c.change_id, c.kind.value, c.structure_kind.value, c.status.value, c.lat_deg, c.lon_deg,
-                   c.accuracy_m, c.area_m2, c.ring_lonlat, reg, dict(c.crops), c.region.mean_score)
+        return cls(
+            c.change_id,
+            c.kind.value,
+            c.structure_kind.value,
+            c.status.value,
+            c.lat_deg,
+            c.lon_deg,
+            c.accuracy_m,
+            c.area_m2,
+            c.ring_lonlat,
+            reg,
+            dict(c.crops),
+            c.region.mean_score,
+        )
 
 
 @dataclass(frozen=True)
@@ -97,41 +109,51 @@ class SurveySummary:
 
         features: list[dict[str, Any]] = []
         if len(self.footprint_lonlat) >= 3:
-            features.append({
-                "type": "Feature",
-                "properties": {"layer": "mosaic", "survey_id": self.survey_id, "flight_id": self.flight_id,
-                               "resolution_m": self.resolution_m, "mosaic_uri": self.mosaic_uri,
-                               "compared_with": list(self.previous_ids)},
-                "geometry": {"type": "Polygon", "coordinates": [closed(self.footprint_lonlat)]},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "layer": "mosaic",
+                        "survey_id": self.survey_id,
+                        "flight_id": self.flight_id,
+                        "resolution_m": self.resolution_m,
+                        "mosaic_uri": self.mosaic_uri,
+                        "compared_with": list(self.previous_ids),
+                    },
+                    "geometry": {"type": "Polygon", "coordinates": [closed(self.footprint_lonlat)]},
+                }
+            )
         for c in self.changes:
-            features.append({
-                "type": "Feature",
-                "properties": {
-                    "layer": "change",
-                    "id": f"{self.survey_id}/{c.change_id}",
-                    "kind": c.structure_kind,
-                    "change_kind": c.kind,
-                    "status": c.status,
-                    "survey_id": self.survey_id,
-                    "change_id": c.change_id,
-                    "area_m2": round(c.area_m2, 1),
-                    "lat": round(c.lat_deg, 8),
-                    "lon": round(c.lon_deg, 8),
-                    "accuracy_m": round(c.accuracy_m, 2),
-                    "score": round(c.score, 2),
-                    "registry_id": c.registry_id,
-                    "before_crop_uri": c.crops.get("before"),
-                    "after_crop_uri": c.crops.get("after"),
-                    "detected_at": _iso(self.captured_to),
-                },
-                "geometry": {"type": "Polygon", "coordinates": [closed(c.ring_lonlat)]},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "layer": "change",
+                        "id": f"{self.survey_id}/{c.change_id}",
+                        "kind": c.structure_kind,
+                        "change_kind": c.kind,
+                        "status": c.status,
+                        "survey_id": self.survey_id,
+                        "change_id": c.change_id,
+                        "area_m2": round(c.area_m2, 1),
+                        "lat": round(c.lat_deg, 8),
+                        "lon": round(c.lon_deg, 8),
+                        "accuracy_m": round(c.accuracy_m, 2),
+                        "score": round(c.score, 2),
+                        "registry_id": c.registry_id,
+                        "before_crop_uri": c.crops.get("before"),
+                        "after_crop_uri": c.crops.get("after"),
+                        "detected_at": _iso(self.captured_to),
+                    },
+                    "geometry": {"type": "Polygon", "coordinates": [closed(c.ring_lonlat)]},
+                }
+            )
         return {"type": "FeatureCollection", "features": features}
 
     def text_report(self) -> str:
         lines = [
-            f"survey {self.survey_id} (flight {self.flight_id})  {_iso(self.captured_from)} .. {_iso(self.captured_to)}",
+            f"survey {self.survey_id} (flight {self.flight_id})  "
+            f"{_iso(self.captured_from)} .. {_iso(self.captured_to)}",
             f"mosaic: {self.keyframes} keyframes of {self.frames_seen} frames, {self.mosaic_area_m2 / 1e4:.2f} ha at "
             f"{self.resolution_m:.2f} m, {self.mosaic_bytes / 1e6:.1f} MB"
             + (f" -> {self.mosaic_uri}" if self.mosaic_uri else ""),
@@ -175,7 +197,8 @@ def draw_map(image: NDArray[np.uint8], valid: NDArray[np.bool_], changes: list[C
     """The mosaic shrunk to at most MAP_MAX_PX, changes outlined by status and labelled; PNG bytes."""
     h, w = image.shape[:2]
     scale = min(1.0, MAP_MAX_PX / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
     mask = cv2.resize(valid.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
     small[mask == 0] = 40
     for c in changes:

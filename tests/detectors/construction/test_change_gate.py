@@ -96,7 +96,9 @@ def test_position_error(runs: list[tuple[PairRun, Score]]) -> None:
 def test_alerts_carry_before_and_after_crops_and_validate(runs: list[tuple[PairRun, Score]]) -> None:
     from alerts.enrich import construction_info
 
-    validator = jsonschema.Draft202012Validator(json_schema()["$defs"]["ConstructionInfo"] | {"$defs": json_schema()["$defs"]})
+    validator = jsonschema.Draft202012Validator(
+        json_schema()["$defs"]["ConstructionInfo"] | {"$defs": json_schema()["$defs"]}
+    )
     run, _ = runs[0]
     new = [c for c in run.result.summary.changes if c.status == "new"]
     assert len(run.events) == len(new) > 0
@@ -120,6 +122,13 @@ def test_the_survey_summary_maps_the_changes(runs: list[tuple[PairRun, Score]], 
     assert layers[0] == "mosaic" and layers.count("change") == len(run.result.summary.changes)
     assert written["png"].stat().st_size > 10_000
     stored = run.store_dir / "surveys" / run.result.summary.survey_id
-    assert {p.name for p in stored.iterdir()} >= {"mosaic.tif", "views.tif", "survey.json", "changes.geojson",
-                                                   "map.png", "summary.txt", "changes"}
+    assert {p.name for p in stored.iterdir()} >= {
+        "mosaic.tif",
+        "views.tif",
+        "survey.json",
+        "changes.geojson",
+        "map.png",
+        "summary.txt",
+        "changes",
+    }
     assert np.isfinite(run.result.summary.registration_rms_m) and run.result.summary.registration_rms_m < 0.6

@@ -17,8 +17,13 @@ def _texture(seed: int, h: int = 400, w: int = 500) -> np.ndarray:
     img = cv2.resize(rng.integers(0, 255, (h // 8, w // 8, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
     for _ in range(60):
         x, y = rng.integers(0, w - 30), rng.integers(0, h - 30)
-        cv2.rectangle(img, (int(x), int(y)), (int(x + rng.integers(8, 30)), int(y + rng.integers(8, 30))),
-                      tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
+        cv2.rectangle(
+            img,
+            (int(x), int(y)),
+            (int(x + rng.integers(8, 30)), int(y + rng.integers(8, 30))),
+            tuple(int(v) for v in rng.integers(0, 255, 3)),
+            -1,
+        )
     return img
 
 
@@ -74,7 +79,8 @@ def test_adjustment_recovers_frame_corrections_and_holds_the_flight_scale() -> N
 def test_previous_mosaic_anchors_decide_the_position() -> None:
     centres = np.array([[100.0, 100.0], [260.0, 100.0]])
     pts = np.array([[150.0 + 10 * k, 80.0 + 5 * k] for k in range(20)])
-    ties = [Tie(0, 1, pts, pts), Tie(0, -1, pts, pts + (8.0, -3.0)), Tie(1, -1, pts + 60, pts + 60 + (8.0, -3.0))]
+    off = np.array([8.0, -3.0])
+    ties = [Tie(0, 1, pts, pts), Tie(0, -1, pts, pts + off), Tie(1, -1, pts + 60, pts + 60 + off)]
     result = adjust(centres, ties, AlignmentConfig(), px_m=0.25)
     assert result.anchored_frames == 2
     moved = (result.corrections[0] @ np.array([150.0, 80.0, 1.0]))[:2]

@@ -29,15 +29,29 @@ def _canvas(lattice: Lattice, col0: int, row0: int, w: int = 600, h: int = 500, 
     valid = np.ones((h, w), bool)
     valid[:, :50] = False
     index = np.where(valid, (np.arange(w)[None, :] // 200).repeat(h, 0), -1).astype(np.int32)
-    views = np.array([[col0 + 100.0, row0 + 250.0, 100.0], [col0 + 300.0, row0 + 250.0, 101.0], [col0 + 500.0, row0 + 250.0, 99.0]])
+    views = np.array(
+        [[col0 + 100.0, row0 + 250.0, 100.0], [col0 + 300.0, row0 + 250.0, 101.0], [col0 + 500.0, row0 + 250.0, 99.0]]
+    )
     return Canvas(lattice, Window(col0, row0, w, h), image, valid, index, views)
 
 
 def _record(sid: str, canvas: Canvas, t0: float) -> SurveyRecord:
     w = canvas.window
-    return SurveyRecord(sid, "drone-1", t0, t0 + 600, canvas.lattice.resolution_m, canvas.lattice.reference_lat_deg,
-                        w.col0, w.row0, w.width, w.height, w.lon_lat_bounds(canvas.lattice),
-                        canvas.views.tolist(), 3)
+    return SurveyRecord(
+        sid,
+        "drone-1",
+        t0,
+        t0 + 600,
+        canvas.lattice.resolution_m,
+        canvas.lattice.reference_lat_deg,
+        w.col0,
+        w.row0,
+        w.width,
+        w.height,
+        w.lon_lat_bounds(canvas.lattice),
+        canvas.views.tolist(),
+        3,
+    )
 
 
 def test_mosaic_is_a_georeferenced_cog_and_reads_back_by_window(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def test_pixels_are_square_of_the_stated_size_at_the_reference_latitude() -> Non
     lat = Lattice.for_area(0.25, LAT)
     assert lat.reference_lat_deg == 35.0  # snapped: every flight over the district picks the same lattice
     cr = lat.col_row(np.array([LON]), np.array([35.0]))[0]
-    lon, la = lat.lon_lat(np.array([cr, cr + (1.0, 0.0), cr + (0.0, 1.0)]))
+    lon, la = lat.lon_lat(np.array([cr, cr + np.array([1.0, 0.0]), cr + np.array([0.0, 1.0])]))
     e, n = wgs84_to_enu(float(la[0]), float(lon[0]), la, lon)  # the ellipsoid's local radii
     assert e[1] == pytest.approx(0.25, rel=1e-6) and n[1] == pytest.approx(0.0, abs=1e-9)
     assert n[2] == pytest.approx(-0.25, rel=1e-6) and e[2] == pytest.approx(0.0, abs=1e-9)
