@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from alerts.config import EvidenceConfig, S3StoreConfig
-from alerts.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore, check_key
+from alerts.evidence_store import EvidenceStore, LocalEvidenceStore, check_key
 from foundation.errors import PublishError
 
 
@@ -66,7 +66,12 @@ class EvidenceSurveyStore:
 
 def survey_store(config: EvidenceConfig) -> EvidenceSurveyStore:
     """The survey store over the evidence store the config names (local directory or S3)."""
-    store: ReadableEvidenceStore = (
-        S3EvidenceStore(config.store) if isinstance(config.store, S3StoreConfig) else LocalEvidenceStore(config.store)
-    )
+    if isinstance(config.store, S3StoreConfig):
+        # Straight to the bucket, not behind the alerts' upload spool: a later flight must read a mosaic
+        # back, and a survey write that fails is logged by the recorder and the flight kept uncompared.
+        from alerts.s3_store import S3EvidenceStore  # noqa: PLC0415 - boto3 only when configured
+
+        store: ReadableEvidenceStore = S3EvidenceStore(config.store)
+    else:
+        store = LocalEvidenceStore(config.store)
     return EvidenceSurveyStore(store)

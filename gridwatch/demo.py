@@ -12,12 +12,13 @@ import logging
 import os
 from pathlib import Path
 
-from foundation.errors import ModelError
+from foundation.errors import MissingExtraError, ModelError
+from gridwatch.resources import CONFIGS_DIR, DEMO_CONFIG  # package data (see gridwatch/resources.py)
+
+__all__ = ["CONFIGS_DIR", "DEMO_CONFIG", "DEMO_MODEL_IMGSZ", "default_workdir", "prepare"]
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = REPO_ROOT / "configs" / "demo.yaml"
 DEMO_MODEL_IMGSZ = 320
 DEMO_CLIPS = {
     "demo-fire.mp4": ("fire", 7, ("orange_sign",)),
@@ -26,7 +27,13 @@ DEMO_CLIPS = {
 
 
 def default_workdir() -> Path:
-    return Path(os.environ.get("GRIDWATCH_DEMO_DIR", REPO_ROOT / "var" / "demo"))
+    """Where the demo writes (a user location, never the installed package): $GRIDWATCH_DEMO_DIR, else
+    $GRIDWATCH_CACHE/demo, else var/demo under the working directory."""
+    if os.environ.get("GRIDWATCH_DEMO_DIR"):
+        return Path(os.environ["GRIDWATCH_DEMO_DIR"])
+    if os.environ.get("GRIDWATCH_CACHE"):
+        return Path(os.environ["GRIDWATCH_CACHE"]) / "demo"
+    return Path.cwd() / "var" / "demo"
 
 
 def prepare(workdir: Path) -> dict[str, str]:
@@ -48,11 +55,11 @@ def prepare(workdir: Path) -> dict[str, str]:
             from models.export import export_onnx
 
             export_onnx("yolov8n.yaml", model, imgsz=DEMO_MODEL_IMGSZ)
+        except MissingExtraError as exc:
+            raise MissingExtraError("export", "the demo (its model is exported by Ultralytics)", "Ultralytics") from exc
         except ModelError as exc:
-            raise ModelError(
-                f"demo model: {exc} (install the `export` extra: pip install 'gridwatch[export]')"
-            ) from exc
+            raise ModelError(f"demo model: {exc}") from exc
     return {
         "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
-        "GRIDWATCH_CONFIGS_DIR": str((REPO_ROOT / "configs").resolve()),
+        "GRIDWATCH_CONFIGS_DIR": str(CONFIGS_DIR.resolve()),
     }

@@ -1,7 +1,7 @@
 """The evidence store as the survey archive's store: read back, list a prefix, kept by retention.
 
-S3 runs against moto's S3 server (a real HTTP S3 implementation, started in-process), so the SigV4 GET
-and the prefixed ListObjectsV2 are exercised end to end.
+S3 runs against moto's S3 server with authentication on (tests/infra/s3.py, a real HTTP S3 implementation
+in its own process), so the signed GET and the prefixed ListObjectsV2 go through boto3 end to end.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
-from alerts.evidence_store import LocalEvidenceStore, S3EvidenceStore, sweep
+from alerts.evidence_store import LocalEvidenceStore, sweep
+from alerts.s3_store import S3EvidenceStore
 from alerts.survey_store import EvidenceSurveyStore, survey_store
-from tests.infra.ports import free_port
+from tests.infra.s3 import MotoS3Server
 
 
 def test_local_store_reads_back_lists_a_prefix_and_says_when_missing(tmp_path: Path) -> None:
@@ -48,29 +49,12 @@ def test_retention_never_sweeps_survey_mosaics(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def moto_s3() -> Iterator[S3StoreConfig]:
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+def moto_s3(tmp_path: Path) -> Iterator[S3StoreConfig]:
+    pytest.importorskip("boto3")
+    pytest.importorskip("moto")
+    server = MotoS3Server(tmp_path / "moto").start()
     try:
-        endpoint = f"http://127.0.0.1:{port}"
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="AKID",
-            aws_secret_access_key="SECRET",
-        ).create_bucket(Bucket="evidence")
-        yield S3StoreConfig(
-            endpoint_url=endpoint,
-            bucket="evidence",
-            region="us-east-1",
-            access_key_id="AKID",
-            secret_access_key="SECRET",
-            prefix="gw/",
-        )
+        yield S3StoreConfig.model_validate(server.store_config(spool_dir=str(tmp_path / "spool")))
     finally:
         server.stop()
 
@@ -85,4 +69,12 @@ def test_s3_store_reads_back_and_lists_a_prefix(moto_s3: S3StoreConfig, tmp_path
     assert store.get_file("surveys/s1/mosaic.tif", out)
     assert out.read_bytes() == b"II*\x00" + bytes(range(256)) * 40
     assert not store.get_file("surveys/none/mosaic.tif", tmp_path / "n.tif")
-    assert store.uri_for("surveys/s1/mosaic.tif") == "s3://evidence/gw/surveys/s1/mosaic.tif"
+    assert store.uri_for("surveys/s1/mosaic.tif") == "s3://gw-evidence/gw/surveys/s1/mosaic.tif"
+
+
+def test_survey_store_over_s3_writes_straight_to_the_bucket(moto_s3: S3StoreConfig) -> None:
+    # Not behind the alerts' upload spool: a later flight reads the mosaic back from the bucket.
+    store = survey_store(EvidenceConfig(store=moto_s3))
+    assert isinstance(store.store, S3EvidenceStore)
+    store.put_bytes("surveys/s2/survey.json", b"{}", "application/json")
+    assert store.list_keys("surveys/s2/") == ["surveys/s2/survey.json"]

@@ -27,4 +27,6 @@ def test_demo_exits_zero_and_prints_a_fire_alert(tmp_path: Path) -> None:
     assert "alert(s) in the outbox" in result.stdout
     lines = [ln for ln in result.stdout.splitlines() if " fire " in ln and "demo-fire" in ln]
     assert any(" start " in ln for ln in lines), result.stdout
+    # the demo camera stands in micro-grid SJ-02-08-02-1 of the made-up sample district at Shangjie
+    assert all("grid SJ-02-08-02-1 (乙08社区) team OT-0548" in ln for ln in lines), lines
     assert not any("demo-street" in ln for ln in result.stdout.splitlines()), "distractor camera alerted"
