@@ -6,13 +6,17 @@ through the construction detector as a user configures it (`survey.enabled: true
 registry, mosaics kept in a local evidence store): the before flight becomes the baseline, the after
 flight is compared with it. Only the scorer (`benchmarks.survey_bench.score`) reads the truth.
 
-Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26). These tests run
-`GATE_SEEDS[:2]`; `python -m benchmarks.survey_bench` gives the figures over all six gate seeds, which the
-margins below are set around (measured on the development machine, 2 cores):
+Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26). Gate seeds: 31-36.
+`MEASURED` holds what `python -m benchmarks.survey_bench` (all six gate seeds, the code of commit be862ea,
+development machine, 2 shared cores) gave per seed; each pair holds 9 new structures (5 roofs of several
+colours incl. one of ~31 m2, 2 excavations, 1 dust net, 1 scaffold) plus a permitted excavation and a
+pending-review roof, and distractors (cars moved, another sun and exposure, season, wet ground). Six-seed
+figures: 45/54 found once (roof 26/30, excavation 12/12, dust net 5/6, scaffold 2/6), no duplicate, no
+permitted or pending-review structure alerted, 6 false changes over 0.53 km2 (11.4 per km2), position error
+median 2.13 m, worst 4.07 m.
 
-    new structures found once   MEASURED_FOUND_ONCE  (share, over the six gate seeds)
-    false changes per km2       MEASURED_FALSE_PER_KM2
-    position error median/worst MEASURED_ERROR_MEDIAN_M / MEASURED_ERROR_WORST_M
+The slow tests run `GATE_SEEDS[:2]` (about 6 CPU-minutes); `test_all_six_gate_seeds` (soak) runs all six.
+Both assert the measured figures of the seeds they run, with the margins below.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -32,67 +38,137 @@ from benchmarks.scenarios.survey import GATE_SEEDS, TUNING_SEEDS, make_pair
 from benchmarks.survey_bench import PairRun, Score, run_pair, score
 
 pytest.importorskip("rasterio")
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.timeout(900)  # the first test builds both pairs (1.5-3 minutes each on 2 shared cores)
 
 SEEDS = GATE_SEEDS[:2]
 
-MEASURED_FOUND_ONCE = 0.0
-MEASURED_FALSE_PER_KM2 = 0.0
-MEASURED_ERROR_MEDIAN_M = 0.0
-MEASURED_ERROR_WORST_M = 0.0
 
-FOUND_MARGIN = 0.1
-"""Two pairs hold ~18 structures: one miss more than measured is within the margin, two are not."""
-FALSE_MARGIN_PER_KM2 = 12.0
-"""One false change over the two pairs' ~0.17 km2 compared is ~6 per km2."""
-ERROR_MARGIN_M = 1.0
+@dataclass(frozen=True)
+class Measured:
+    """One gate seed's figures from the benchmark (errors rounded to 0.1 m as it prints them)."""
+
+    found_by_kind: dict[str, int]
+    false_changes: int
+    errors_m: tuple[float, ...]
+
+
+MEASURED: dict[int, Measured] = {
+    31: Measured({"roof": 5, "bare_soil": 2, "dust_net": 1, "scaffold": 1}, 1,
+                 (0.8, 0.8, 1.2, 1.6, 1.6, 1.7, 2.0, 2.3, 2.4)),
+    32: Measured({"roof": 5, "bare_soil": 2, "dust_net": 1, "scaffold": 0}, 1,
+                 (2.1, 2.3, 2.4, 2.6, 3.1, 3.5, 3.5, 3.9)),
+    33: Measured({"roof": 5, "bare_soil": 2, "dust_net": 0, "scaffold": 1}, 1,
+                 (0.9, 1.0, 1.0, 1.0, 1.5, 1.8, 2.4, 4.1)),
+    34: Measured({"roof": 4, "bare_soil": 2, "dust_net": 1, "scaffold": 0}, 0,
+                 (1.6, 2.2, 2.3, 2.4, 2.7, 2.8, 3.6)),
+    35: Measured({"roof": 3, "bare_soil": 2, "dust_net": 1, "scaffold": 0}, 3,
+                 (1.8, 1.9, 2.1, 2.3, 2.4, 3.2)),
+    36: Measured({"roof": 4, "bare_soil": 2, "dust_net": 1, "scaffold": 0}, 0,
+                 (0.9, 1.2, 1.2, 1.2, 1.5, 1.5, 2.4)),
+}
+
+MISSES_MARGIN_PER_PAIR = 0.5
+"""One structure missed more than measured per two pairs passes; two more fail (18 structures per two)."""
+FALSE_MARGIN_PER_PAIR = 0.5
+"""One false change more than measured per two pairs (~0.19 km2 compared: ~5 per km2) passes; two fail."""
+ERROR_MEDIAN_MARGIN_M = 0.5
+ERROR_WORST_MARGIN_M = 1.0
 
 
 def test_gate_seeds_were_never_tuning_seeds() -> None:
-    assert not set(SEEDS) & set(TUNING_SEEDS)
+    assert not set(GATE_SEEDS) & set(TUNING_SEEDS)
+    assert set(MEASURED) == set(GATE_SEEDS)
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PairRun, Score]]:
+def _run(seeds: Sequence[int], tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PairRun, Score]]:
     out = []
-    for seed in SEEDS:
+    for seed in seeds:
         run = run_pair(make_pair(seed), tmp_path_factory.mktemp(f"survey-{seed}"))
         out.append((run, score(run)))
     return out
 
 
-def test_every_new_structure_is_alerted_once(runs: list[tuple[PairRun, Score]]) -> None:
-    structures = sum(len(s.found) for _, s in runs)
-    once = sum(sum(1 for n in s.found.values() if n == 1) for _, s in runs)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PairRun, Score]]:
+    return _run(SEEDS, tmp_path_factory)
+
+
+def _margin(per_pair: float, runs: Sequence[tuple[PairRun, Score]]) -> int:
+    return math.floor(per_pair * len(runs))
+
+
+def check_found(runs: Sequence[tuple[PairRun, Score]]) -> None:
+    """Every new structure alerted once, as often as measured, kind by kind, and named as what it is."""
     report = {r.seed: {"missed": s.missed, "duplicated": s.duplicated} for r, s in runs}
-    assert once / structures >= MEASURED_FOUND_ONCE - FOUND_MARGIN, report
-    # Every kind the issue names is found somewhere in the gate pairs, and named as what it is.
+    assert all(not s.duplicated for _, s in runs), report
+    once = sum(sum(1 for n in s.found.values() if n == 1) for _, s in runs)
+    expected = sum(sum(MEASURED[r.seed].found_by_kind.values()) for r, _ in runs)
+    assert once >= expected - _margin(MISSES_MARGIN_PER_PAIR, runs), (once, expected, report)
+    for kind in ("roof", "bare_soil", "dust_net", "scaffold"):
+        found = sum(1 for _, s in runs for t, n in s.found.items() if n >= 1 and s.kinds[t] == kind)
+        measured = sum(MEASURED[r.seed].found_by_kind[kind] for r, _ in runs)
+        assert found >= measured - _margin(MISSES_MARGIN_PER_PAIR, runs), (kind, found, measured, report)
     found_kinds = {s.kinds[t] for _, s in runs for t, n in s.found.items() if n >= 1 and s.named.get(t) == s.kinds[t]}
     assert found_kinds >= {"roof", "bare_soil", "dust_net"}, found_kinds
 
 
-def test_permitted_and_pending_review_structures_are_not_alerted(runs: list[tuple[PairRun, Score]]) -> None:
-    assert all(not s.filtered_alerted for _, s in runs)
+def check_filtered(runs: Sequence[tuple[PairRun, Score]]) -> None:
+    """Permitted and pending-review structures are seen, listed with their status, and never alerted."""
+    assert all(not s.filtered_alerted for _, s in runs), [(r.seed, s.filtered_alerted) for r, s in runs]
     for run, _ in runs:
         statuses = {c.status for c in run.result.summary.changes}
-        assert {"permitted", "pending_review"} & statuses, statuses  # seen, listed, not alerted
+        assert {"permitted", "pending_review"} & statuses, statuses
 
 
-def test_false_changes_per_km2(runs: list[tuple[PairRun, Score]]) -> None:
+def check_false(runs: Sequence[tuple[PairRun, Score]]) -> None:
     false = sum(len(s.false_changes) for _, s in runs)
     km2 = sum(s.compared_km2 for _, s in runs)
-    assert km2 > 0.12  # the pairs compare ~8-9 ha each
-    assert false / km2 <= MEASURED_FALSE_PER_KM2 + FALSE_MARGIN_PER_KM2, [
-        (c.change_id, c.kind, round(c.area_m2)) for _, s in runs for c in s.false_changes
-    ]
+    assert km2 > 0.07 * len(runs)  # each pair compares ~8-9.5 ha
+    allowed = sum(MEASURED[r.seed].false_changes for r, _ in runs) + _margin(FALSE_MARGIN_PER_PAIR, runs)
+    assert false <= allowed, (
+        f"{false} false changes over {km2:.3f} km2 ({false / km2:.1f} per km2), {allowed} allowed",
+        [(r.seed, c.change_id, c.kind, round(c.area_m2)) for r, s in runs for c in s.false_changes],
+    )
 
 
-def test_position_error(runs: list[tuple[PairRun, Score]]) -> None:
+def check_position(runs: Sequence[tuple[PairRun, Score]]) -> None:
     errors = [e for _, s in runs for e in s.errors_m.values()]
-    assert statistics.median(errors) <= MEASURED_ERROR_MEDIAN_M + ERROR_MARGIN_M
-    assert max(errors) <= MEASURED_ERROR_WORST_M + ERROR_MARGIN_M
+    measured = [e for r, _ in runs for e in MEASURED[r.seed].errors_m]
+    assert statistics.median(errors) <= statistics.median(measured) + ERROR_MEDIAN_MARGIN_M, sorted(errors)
+    assert max(errors) <= max(measured) + ERROR_WORST_MARGIN_M, sorted(errors)
 
 
+@pytest.mark.slow
+def test_every_new_structure_is_alerted_once(runs: list[tuple[PairRun, Score]]) -> None:
+    check_found(runs)
+
+
+@pytest.mark.slow
+def test_permitted_and_pending_review_structures_are_not_alerted(runs: list[tuple[PairRun, Score]]) -> None:
+    check_filtered(runs)
+
+
+@pytest.mark.slow
+def test_false_changes_per_km2(runs: list[tuple[PairRun, Score]]) -> None:
+    check_false(runs)
+
+
+@pytest.mark.slow
+def test_position_error(runs: list[tuple[PairRun, Score]]) -> None:
+    check_position(runs)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+def test_all_six_gate_seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
+    six = _run(GATE_SEEDS, tmp_path_factory)
+    check_found(six)
+    check_filtered(six)
+    check_false(six)
+    check_position(six)
+
+
+@pytest.mark.slow
 def test_alerts_carry_before_and_after_crops_and_validate(runs: list[tuple[PairRun, Score]]) -> None:
     from alerts.enrich import construction_info
 
@@ -114,6 +190,7 @@ def test_alerts_carry_before_and_after_crops_and_validate(runs: list[tuple[PairR
         assert event.ground is not None and math.isfinite(event.ground.accuracy_m)
 
 
+@pytest.mark.slow
 def test_the_survey_summary_maps_the_changes(runs: list[tuple[PairRun, Score]], tmp_path: Path) -> None:
     run, _ = runs[0]
     written = run.result.summary.write(tmp_path)

@@ -20,7 +20,7 @@ from gridwatch.cli import main
 from gridwatch.detector_factory import survey_recorder
 
 pytest.importorskip("rasterio")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # three flights: ~3-5 minutes on 2 shared cores
 
 
 def _fly(flight: object, config: ConstructionConfig, store_dir: Path) -> tuple[ConstructionDetector, list]:
