@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from detectors.construction.registry import StructureKind
 from detectors.construction.survey.config import SurveyConfig
 from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig
+from detectors.geometry.selfcal import SelfCalibrationConfig
 from models.config import TilingConfig
 
 
@@ -20,6 +21,9 @@ def default_drone_models() -> dict[str, DroneCameraSpec]:
         "generic": DroneCameraSpec(focal_35mm=24.0),
         "dji_phantom_4": DroneCameraSpec(focal_length_mm=3.61, sensor_width_mm=6.17, focal_35mm=20.0),
         "dji_phantom_4_pro": DroneCameraSpec(
+            focal_length_mm=8.8, sensor_width_mm=13.2, focal_35mm=24.0, sensor_aspect=3 / 2
+        ),
+        "dji_phantom_4_rtk": DroneCameraSpec(
             focal_length_mm=8.8, sensor_width_mm=13.2, focal_35mm=24.0, sensor_aspect=3 / 2
         ),
         "dji_mavic_3": DroneCameraSpec(focal_length_mm=12.29, sensor_width_mm=17.3, focal_35mm=24.0),
@@ -56,17 +60,19 @@ class BlueRoofCueConfig(BaseModel):
 
     enabled: bool = Field(default=True, description="Run the cue on every analysed frame (no model needed).")
     analysis_width_px: int = Field(
-        default=1280,
+        default=1920,
         ge=160,
         le=8192,
-        description="Frames wider than this are downscaled for the cue. Raising it resolves finer ribs at "
-        "more CPU per frame; lowering it loses small roofs.",
+        description="Frames wider than this are downscaled for the cue. Ribs of colour-steel sheet are "
+        "0.2-0.3 m apart, 3-4 pixels in 1080p video at 100 m: downscaling below the frame's own width "
+        "blurs them away. Raising it helps 4K footage at more CPU per frame; lowering it loses small roofs.",
     )
     hue_min: int = Field(
-        default=95,
+        default=100,
         ge=0,
         le=179,
-        description="Lowest OpenCV hue (0-179) counted as roof blue; lowering it admits cyan (pools, glass).",
+        description="Lowest OpenCV hue (0-179, half degrees) counted as roof blue. Colour-steel blue is about "
+        "200-225 degrees (100-112), pool water turquoise below 200; lowering it admits pools and glass.",
     )
     hue_max: int = Field(
         default=130,
@@ -114,14 +120,20 @@ class BlueRoofCueConfig(BaseModel):
     )
     full_rib_coherence: float = Field(default=0.6, ge=0, le=1, description="Rib coherence that scores 1.")
     min_rib_contrast: float = Field(
-        default=2.0,
+        default=1.2,
         ge=0,
         le=255,
         description="Median brightness gradient across the ribs inside the blob (grey levels per analysis "
         "pixel) at which the contrast score is 0. Raising it rejects flat blue paint, water and courts whose "
         "only texture is a few painted lines.",
     )
-    full_rib_contrast: float = Field(default=8.0, ge=0, le=255, description="Median rib gradient that scores 1.")
+    full_rib_contrast: float = Field(
+        default=4.0,
+        ge=0,
+        le=255,
+        description="Median rib gradient that scores 1. Ribs 0.2-0.3 m apart are 3-4 pixels at 100 m in 1080p "
+        "video and barely resolved: small roofs score 1.5-2.5, sensor noise on flat paint about 1.",
+    )
     min_rib_alignment: float = Field(
         default=0.3,
         ge=0,
@@ -149,6 +161,13 @@ class BlueRoofCueConfig(BaseModel):
         gt=0,
         le=1_000_000,
         description="Largest roof on the ground; above it is likely water or a painted court.",
+    )
+    min_width_m: float = Field(
+        default=2.5,
+        ge=0,
+        le=100,
+        description="Narrowest roof on the ground: blue strips narrower than this (rows of solar panels, cars, "
+        "pipes) are ignored. Lowering it finds narrow lean-tos and more false strips.",
     )
 
     @model_validator(mode="after")
@@ -186,11 +205,12 @@ class SiteMergeConfig(BaseModel):
         "smaller one (partial views at the frame edge).",
     )
     min_frames: int = Field(
-        default=2,
+        default=3,
         ge=1,
         le=1000,
-        description="Frames a site must be seen in before it is alerted. Raising it suppresses "
-        "one-frame glitches and delays alerts.",
+        description="Frames a site must be seen in before it is alerted (a survey at 1 fps sees a roof in "
+        "5-15 frames). Raising it suppresses look-alikes seen only from far or at one angle, and delays "
+        "alerts; sites seen less often are listed in the flight summary as unconfirmed.",
     )
     require_full_view: bool = Field(
         default=True,
@@ -326,6 +346,10 @@ class ConstructionConfig(BaseModel):
     geometry: DroneGeometryConfig = Field(
         default_factory=DroneGeometryConfig,
         description="Ground projection, frame gates and telemetry errors.",
+    )
+    calibration: SelfCalibrationConfig = Field(
+        default_factory=SelfCalibrationConfig,
+        description="Self-calibration of the focal and gimbal offsets from each flight's own footage.",
     )
     cue: BlueRoofCueConfig = Field(default_factory=BlueRoofCueConfig, description="Blue colour-steel roof cue.")
     sites: SiteMergeConfig = Field(default_factory=SiteMergeConfig, description="Site merging and alerting.")

@@ -8,12 +8,19 @@ against the registry of known/permitted structures of the same kind. A new site 
 event when it is confirmed and one `end` event when the flight ends; known sites yield none and are
 listed in the flight summary.
 
+The camera is calibrated from the flight itself (`detectors.geometry.selfcal`): while the calibration
+collects frames, sites are opened with the configured camera but not decided; once it is confident (or
+has given up, or the flight ends) every sighting is placed again with the calibrated camera, sites that
+turn out to be one structure are merged, and decisions begin. Positions, registry matches and accuracy
+radii therefore all use the calibrated camera.
+
 State is kept per source id (the flight id), so one detector serves several flights at once.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,14 +41,15 @@ from detectors.construction.candidates import (
 )
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.cue import find_blue_roofs
-from detectors.construction.polygons import mask_outlines, rasterise_union
+from detectors.construction.polygons import mask_outlines, quad_widths_m, rasterise_union
 from detectors.construction.registry import LocalRegistry, Registry, StructureKind
-from detectors.construction.sites import Site, SiteBook, SiteStatus
+from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
 from detectors.construction.summary import FlightSummary, SiteReport
 from detectors.construction.survey.run import SurveyRecorder
 from detectors.event import Event, EventKind, GeoMethod, GeoPoint, ModelRef, Phase
-from detectors.geometry.drone import DroneView, build_view, unusable_reason
+from detectors.geometry.drone import CameraCorrection, DroneView, build_view, resolve_attitude, unusable_reason
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
+from detectors.geometry.selfcal import CalibrationResult, CalibrationStatus, SelfCalibrator
 from foundation.errors import ConfigError
 from ingest.frame import Frame
 from models.detections import Detections
@@ -73,6 +81,19 @@ class FlightState:
     last_candidates: GroundCandidates | None = None
     last_skip: str | None = None
     last_seq: int = -1
+    calibrator: SelfCalibrator | None = None
+    calibration: CalibrationResult | None = None
+    ready_to_release: bool = False
+    """The calibration was just decided: every waiting site is decided on the next frame or at the end."""
+
+    @property
+    def correction(self) -> CameraCorrection | None:
+        return self.calibration.correction if self.calibration is not None else None
+
+    @property
+    def calibrating(self) -> bool:
+        """Sites wait while the camera calibration is still collecting frames."""
+        return self.calibration is not None and self.calibration.status == CalibrationStatus.PENDING
 
 
 class ConstructionDetector:
@@ -160,7 +181,11 @@ class ConstructionDetector:
                 pose.lon_deg,
                 len(flight.registry),
             )
-        view = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin)
+        self._calibrate(flight, frame)
+        view = build_view(
+            pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin,
+            correction=flight.correction,
+        )
         flight.frames_used += 1
         flight.last_view = view
         footprint = view.image_footprint()
@@ -187,7 +212,76 @@ class ConstructionDetector:
         events: list[Event] = []
         for site in flight.book.update(frame, ground, view):
             events += self._decide(flight, site, frame.captured_at)
+        if flight.ready_to_release:
+            flight.ready_to_release = False
+            for site in flight.book.live:
+                events += self._decide(flight, site, frame.captured_at)
         return events
+
+    # -- calibration -----------------------------------------------------------------------------------
+
+    def _calibrate(self, flight: FlightState, frame: Frame) -> None:
+        """Feed the flight's calibration while it is pending; apply its result when it is decided."""
+        cfg = self.config
+        cal_cfg = cfg.calibration
+        if flight.calibration is None:
+            if not cal_cfg.enabled:
+                flight.calibration = self._configured_result(flight, frame, "self-calibration is off")
+                return
+            flight.calibrator = SelfCalibrator(cal_cfg)
+            flight.calibration = CalibrationResult(CalibrationStatus.PENDING, "collecting frames", math.nan)
+        if not flight.calibrating or flight.calibrator is None:
+            return
+        pose = frame.pose
+        assert pose is not None and flight.origin is not None
+        view0 = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin)
+        att = resolve_attitude(pose, cfg.geometry.uncertainty)
+        flight.calibrator.add(np.asarray(frame.image), view0, att.yaw_deg, att.pitch_deg, att.roll_deg)
+        n = flight.frames_used + 1
+        first = cal_cfg.first_attempt_frames
+        due = n >= first and (n - first) % cal_cfg.attempt_every_frames == 0
+        if due or n >= cal_cfg.give_up_frames:
+            self._settle(flight, flight.calibrator.solve(final=n >= cal_cfg.give_up_frames))
+
+    def _configured_result(self, flight: FlightState, frame: Frame, why: str) -> CalibrationResult:
+        pose = frame.pose
+        focal = math.nan
+        if pose is not None and flight.origin is not None:
+            cfg = self.config
+            focal = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry).intrinsics.fx_px
+        return CalibrationResult(CalibrationStatus.CONFIGURED, why, focal)
+
+    def _settle(self, flight: FlightState, result: CalibrationResult) -> None:
+        """Keep a calibration result; once it is decided, place every sighting again and release sites."""
+        flight.calibration = result
+        if result.status == CalibrationStatus.PENDING:
+            log.debug("construction: flight %s calibration still pending: %s", flight.flight_id, result.reason)
+            return
+        flight.calibrator = None  # its keypoints are no longer needed
+        log.info("construction: flight %s %s", flight.flight_id, result.describe())
+        if result.correction is not None:
+            merged = flight.book.reproject(lambda ob: self._place(flight, ob))
+            if merged:
+                self.stats.rejected["merged_after_calibration"] += merged
+        flight.ready_to_release = True
+
+    def _place(self, flight: FlightState, ob: Observation) -> tuple[GroundCandidates, DroneView] | None:
+        """One sighting projected with the flight's current camera (None when it no longer projects)."""
+        cfg = self.config
+        if ob.pose is None or flight.origin is None:
+            return None
+        view = build_view(
+            ob.pose, ob.width_px, ob.height_px, cfg.camera, cfg.geometry, origin=flight.origin,
+            correction=flight.correction,
+        )
+        ground, _ = project(
+            ob.pixel,
+            view,
+            flight.registry if cfg.registry.use_heights else None,
+            scaffold_reach_m=cfg.registry.scaffold_reach_m,
+            top_height_m=cfg.top_height_m,
+        )
+        return (ground, view) if len(ground) == 1 else None
 
     def flush(self, now: float) -> list[Event]:
         """End every open flight: `end` events for its alerted sites; summaries go to `self.summaries`."""
@@ -237,6 +331,8 @@ class ConstructionDetector:
             self._last_flight = None
         events: list[Event] = []
         at = now if now is not None else (flight.last_at or 0.0)
+        if flight.calibrating and flight.calibrator is not None:
+            self._settle(flight, flight.calibrator.solve(final=True))
         for site in flight.book.live:
             events += self._decide(flight, site, at)
             if site.incident_id is not None and not site.ended:
@@ -329,17 +425,22 @@ class ConstructionDetector:
         # A candidate cut by the frame edge may be larger than it looks: only its upper bound applies.
         small = (ground.area_m2 < lo) & ~ground.pixel.truncated
         large = ground.area_m2 > hi
+        narrow = cue & ~ground.pixel.truncated & (quad_widths_m(ground.rings_m) < cfg.cue.min_width_m) & ~small
         if small.any():
             self.stats.rejected["too_small"] += int(small.sum())
         if large.any():
             self.stats.rejected["too_large"] += int(large.sum())
-        return ground.select(~small & ~large)
+        if narrow.any():
+            self.stats.rejected["too_narrow"] += int(narrow.sum())
+        return ground.select(~small & ~large & ~narrow)
 
     def _decide(self, flight: FlightState, site: Site, at: float) -> list[Event]:
         """Classify a confirmed site against the registry; the first time it is new, emit `start`."""
         cfg = self.config
         if site.incident_id is not None or site.merged_into is not None or site.frames < cfg.sites.min_frames:
             return []
+        if flight.calibrating:
+            return []  # decided once the camera is calibrated (or calibration gave up)
         registry = flight.registry
         was = site.status
         if registry is not None and len(registry):
@@ -388,7 +489,10 @@ class ConstructionDetector:
             "sources": "+".join(sorted(site.sources)),
             "registry_same_kind_overlap": round(match.same_kind_overlap, 3) if match else 0.0,
             "known_min_overlap": self.config.registry.known_min_overlap,
+            "camera_calibration": flight.calibration.status.value if flight.calibration else "configured",
         }
+        if flight.calibration is not None and flight.calibration.correction is not None:
+            reasons["calibrated_focal_px"] = round(flight.calibration.focal_px, 1)
         details = {
             "flight_id": flight.flight_id,
             "site_id": site.site_id,
@@ -472,6 +576,7 @@ class ConstructionDetector:
                     on_id=m.on_id if m else None,
                     on_kind=m.on_kind.value if m and m.on_kind else None,
                     sources=tuple(sorted(site.sources)),
+                    centre_m=(float(site.centre_m[0]), float(site.centre_m[1])),
                 )
             )
         registered = (
@@ -496,6 +601,8 @@ class ConstructionDetector:
             sites=tuple(reports),
             registered_m=registered,
             unconfirmed_sites=unconfirmed,
+            calibration=flight.calibration,
+            accuracy_note=f"radius holding the true position with {self.config.geometry.accuracy_confidence:.0%} odds",
         )
 
     # -- drawing ---------------------------------------------------------------------------------------
@@ -555,6 +662,7 @@ class ConstructionDetector:
                 self.config.camera,
                 self.config.geometry,
                 origin=flight.origin,
+                correction=flight.correction,
             )
         candidates = flight.last_candidates if frame.seq == flight.last_seq else None
         return self.draw(frame.image, flight, view, candidates)

@@ -25,6 +25,13 @@ def ring_areas_m2(quads: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
+def quad_widths_m(quads: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(M, 4, 2) quadrilaterals -> (M,) width: the shorter of the two mean opposite-side lengths."""
+    side = np.linalg.norm(np.roll(quads, -1, axis=1) - quads, axis=2)
+    out: NDArray[np.float64] = np.minimum((side[:, 0] + side[:, 2]) / 2, (side[:, 1] + side[:, 3]) / 2)
+    return out
+
+
 def ring_area_m2(ring: Ring) -> float:
     return float(ring_areas_m2(np.asarray(ring, np.float64)[None])[0])
 

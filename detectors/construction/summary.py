@@ -9,6 +9,8 @@ network fonts).
 from __future__ import annotations
 
 import json
+import math
+import textwrap
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors.geometry.selfcal import CalibrationResult
 from foundation.errors import GridwatchError
 
 
@@ -45,6 +48,8 @@ class SiteReport:
     on_id: str | None = None
     on_kind: str | None = None
     sources: tuple[str, ...] = ()
+    centre_m: tuple[float, float] | None = None
+    """The site's position in the summary's local metres (None: the outline's centre)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,9 @@ class FlightSummary:
     registered_m: tuple[tuple[str, str, NDArray[np.float64]], ...] = ()
     unconfirmed_sites: int = 0
     notes: tuple[str, ...] = field(default=())
+    calibration: CalibrationResult | None = None
+    """The flight's camera calibration: what positions and accuracy radii were computed with."""
+    accuracy_note: str = "radius holding the true position with 90 % odds"
 
     @property
     def new_sites(self) -> tuple[SiteReport, ...]:
@@ -159,6 +167,7 @@ class FlightSummary:
             "partial_sites": len(self.partial_sites),
             "unconfirmed_sites": self.unconfirmed_sites,
             "covered_area_m2": round(self.covered_area_m2, 1),
+            "camera_calibration": calibration_json(self.calibration),
         }
 
     def text_report(self) -> str:
@@ -170,6 +179,7 @@ class FlightSummary:
             f"Frames: {self.frames_analysed} analysed, {self.frames_used} used, {skipped} skipped"
             + (f" ({why})" if why else ""),
             f"Ground covered: {self.covered_area_m2 / 10_000:.2f} ha",
+            self.calibration.describe() if self.calibration is not None else "camera calibration: none",
             f"New sites ({len(self.new_sites)}):",
         ]
         for s in self.new_sites:
@@ -204,12 +214,13 @@ class FlightSummary:
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
             from matplotlib.figure import Figure  # noqa: PLC0415
+            from matplotlib.patches import Circle  # noqa: PLC0415
             from matplotlib.patches import Polygon as MplPolygon  # noqa: PLC0415
         except ImportError as exc:
             raise GridwatchError("the flight map needs matplotlib (install gridwatch[bench])") from exc
-        fig = Figure(figsize=(8, 8), dpi=dpi)
+        fig = Figure(figsize=(8, 9), dpi=dpi)
         FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
+        ax = fig.add_axes((0.1, 0.2, 0.85, 0.75))
         for ring in self.coverage_m:
             ax.add_patch(MplPolygon(ring, closed=True, facecolor="#cfe3f7", edgecolor="#7aa6d6", lw=0.8, label="_cov"))
         for _, _kind, ring in self.registered_m:
@@ -221,9 +232,11 @@ class FlightSummary:
         for s in self.sites:
             colour = colours.get(s.status, "#ff7f0e")
             ax.add_patch(MplPolygon(s.ring_m, closed=True, facecolor=colour, edgecolor=colour, alpha=0.6))
-            cx, cy = s.ring_m.mean(axis=0)
+            cx, cy = s.centre_m if s.centre_m is not None else s.ring_m.mean(axis=0)
+            ax.add_patch(Circle((cx, cy), s.accuracy_m, fill=False, edgecolor=colour, lw=0.8, ls=":"))
+            ax.plot([cx], [cy], marker="+", color=colour, ms=6)
             ax.annotate(
-                f"{s.site_id} {s.status}",
+                f"{s.site_id} {s.status} ±{s.accuracy_m:.1f} m",
                 (cx, cy),
                 xytext=(4, 4),
                 textcoords="offset points",
@@ -245,6 +258,12 @@ class FlightSummary:
             fontsize=9,
         )
         ax.grid(True, lw=0.3)
+        caption = [
+            "filled: site outline (best view); dotted circle: stated accuracy "
+            f"({self.accuracy_note}); dashed: registered outlines",
+            self.calibration.describe() if self.calibration is not None else "camera calibration: none",
+        ]
+        fig.text(0.05, 0.02, "\n".join(textwrap.fill(line, 120) for line in caption), fontsize=7, va="bottom")
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(str(out), format="png")
@@ -260,6 +279,36 @@ class FlightSummary:
         paths["text"].write_text(self.text_report(), encoding="utf-8")
         self.write_map_png(paths["png"])
         return paths
+
+
+def _round(x: float, digits: int) -> float | None:
+    return round(x, digits) if math.isfinite(x) else None
+
+
+def calibration_json(c: CalibrationResult | None) -> dict[str, Any] | None:
+    """The calibration as plain JSON (focal in full-resolution pixels, angles in degrees, 1-sigma)."""
+    if c is None:
+        return None
+    e = c.estimate
+    return {
+        "status": c.status.value,
+        "reason": c.reason,
+        "used": c.correction is not None,
+        "configured_focal_px": _round(c.configured_focal_px, 1),
+        "focal_px": _round(c.focal_px, 1) if e is not None else None,
+        "focal_sigma_px": _round(c.focal_sigma_px, 1) if e is not None else None,
+        "pitch_deg": _round(e.pitch_deg, 3) if e is not None else None,
+        "roll_deg": _round(e.roll_deg, 3) if e is not None else None,
+        "yaw_deg": _round(e.yaw_deg, 3) if e is not None else None,
+        "tilt_sigma_deg": _round(e.tilt_sigma_deg, 3) if e is not None else None,
+        "yaw_sigma_deg": _round(e.yaw_sigma_deg, 3) if e is not None else None,
+        "residual_px": _round(c.residual_px, 2),
+        "residual_m": _round(c.residual_m, 3),
+        "frames": c.frames,
+        "pairs": c.pairs,
+        "cross_pairs": c.cross_pairs,
+        "matches": c.matches,
+    }
 
 
 def _iso(t: float | None) -> str | None:

@@ -14,6 +14,22 @@ Conventions (those of DJI telemetry, see `ingest.frame.Pose`):
   attitude; aircraft yaw stands in for a missing gimbal yaw.
 - at nadir with yaw 0 the top of the image points north and its right side east.
 - no lens distortion: DJI video is rectified in the camera; the accuracy estimate covers the rest.
+
+A `CameraCorrection` (from `detectors.geometry.selfcal`, estimated on the flight's own footage) scales
+the configured focal and removes constant gimbal offsets; `build_view(..., correction=...)` applies it.
+This is the public way to turn a frame's pose into rays and ground points:
+
+    view = build_view(pose, width_px, height_px, camera_spec, geometry, origin=(lat, lon), correction=c)
+    view.rays(pixels)                 # (N,3) unit ENU directions
+    view.pixel_to_ground(pixels, z)   # (N,2) east/north metres on the plane z (NaN where a ray misses)
+    view.ground_to_pixel(en, z)       # and back
+    view.pixel_to_wgs84(pixels)       # (lat, lon, accuracy_m)
+    view.accuracy_m(pixels, z)        # radius holding the true point with `accuracy_confidence` odds
+
+`accuracy_m` is a radius at a stated confidence (`DroneGeometryConfig.accuracy_confidence`, 90 % by
+default), built from 1-sigma telemetry errors: GNSS, altitude, per-frame gimbal jitter, the constant
+gimbal offsets and the focal error left after calibration (or the configured ones without it), and the
+unknown height of what is seen.
 """
 
 from __future__ import annotations
@@ -74,15 +90,20 @@ class DroneCameraSpec(BaseModel):
 
 
 class PoseUncertaintyConfig(BaseModel):
-    """1-sigma telemetry errors behind every accuracy estimate, and how much to widen them for defaults."""
+    """1-sigma telemetry and camera-model errors behind every accuracy radius, and widening for defaults.
+
+    Constant offsets (gimbal pitch/roll/yaw, focal) are what self-calibration measures: when a flight is
+    calibrated, its own estimate and uncertainty replace the `*_offset_*`/`focal_sigma_pct` values here.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     position_sigma_m: float = Field(
-        default=1.5,
+        default=1.0,
         ge=0,
         le=100,
-        description="Horizontal GNSS error of the drone position. Raising it widens every accuracy radius.",
+        description="GNSS error of the drone position, 1-sigma per horizontal axis (about 1 m for GNSS, "
+        "0.05 m with RTK). It is the floor of every accuracy radius.",
     )
     altitude_sigma_m: float = Field(
         default=1.0,
@@ -91,16 +112,37 @@ class PoseUncertaintyConfig(BaseModel):
         description="Error of the height above the ground plane (barometer drift, terrain not flat).",
     )
     tilt_sigma_deg: float = Field(
-        default=1.0,
+        default=0.3,
         ge=0,
         le=45,
-        description="Gimbal pitch/roll error; grows the error quickly with altitude and obliquity.",
+        description="Frame-to-frame gimbal pitch/roll error (jitter around any constant offset).",
     )
     yaw_sigma_deg: float = Field(
-        default=2.0,
+        default=0.8,
         ge=0,
         le=180,
-        description="Gimbal yaw (heading) error; moves points far from the nadir point most.",
+        description="Frame-to-frame gimbal yaw error (jitter around any constant offset).",
+    )
+    tilt_offset_sigma_deg: float = Field(
+        default=1.5,
+        ge=0,
+        le=45,
+        description="Constant gimbal pitch/roll offset of an uncalibrated flight (gimbal and IMU calibration). "
+        "Raising it widens radii when self-calibration is off or failed.",
+    )
+    yaw_offset_sigma_deg: float = Field(
+        default=3.0,
+        ge=0,
+        le=180,
+        description="Constant yaw offset of an uncalibrated flight (compass, gimbal mount).",
+    )
+    focal_sigma_pct: float = Field(
+        default=10.0,
+        ge=0,
+        le=100,
+        description="Error of the configured focal (video crop modes, EIS, a nominal SRT focal_len) for an "
+        "uncalibrated flight, in percent. It moves points in proportion to their distance from the image "
+        "centre.",
     )
     target_height_sigma_m: float = Field(
         default=3.0,
@@ -178,6 +220,13 @@ class DroneGeometryConfig(BaseModel):
         description="Skip frames whose telemetry lacks a gimbal pitch instead of assuming nadir with a wide "
         "accuracy radius.",
     )
+    accuracy_confidence: float = Field(
+        default=0.9,
+        ge=0.5,
+        le=0.999,
+        description="Odds that the true position lies within a stated accuracy_m. Raising it widens every "
+        "radius (0.9: 9 in 10 sites lie inside their radius).",
+    )
     uncertainty: PoseUncertaintyConfig = Field(
         default_factory=PoseUncertaintyConfig, description="Telemetry errors for the accuracy estimate."
     )
@@ -230,15 +279,77 @@ class Intrinsics:
         return np.array([[self.fx_px, 0, self.cx_px], [0, self.fy_px, self.cy_px], [0, 0, 1]], np.float64)
 
 
+def rotations_world_from_camera(
+    yaw_deg: NDArray[np.float64], pitch_deg: NDArray[np.float64], roll_deg: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """(N,3,3) matrices whose columns are each camera's right, down and forward axes in ENU."""
+    yaw, pitch, roll = (np.radians(np.asarray(v, np.float64)) for v in (yaw_deg, pitch_deg, roll_deg))
+    sy, cy, sp, cp, sr, cr = np.sin(yaw), np.cos(yaw), np.sin(pitch), np.cos(pitch), np.sin(roll), np.cos(roll)
+    forward = np.stack([sy * cp, cy * cp, sp], axis=-1)
+    right0 = np.stack([cy, -sy, np.zeros_like(yaw)], axis=-1)
+    down0 = np.cross(forward, right0)
+    right = cr[..., None] * right0 + sr[..., None] * down0
+    down = -sr[..., None] * right0 + cr[..., None] * down0
+    out: NDArray[np.float64] = np.stack([right, down, forward], axis=-1)
+    return out
+
+
 def rotation_world_from_camera(yaw_deg: float, pitch_deg: float, roll_deg: float) -> NDArray[np.float64]:
     """3x3 matrix whose columns are the camera's right, down and forward axes in ENU coordinates."""
-    yaw, pitch, roll = (math.radians(v) for v in (yaw_deg, pitch_deg, roll_deg))
-    forward = np.array([math.sin(yaw) * math.cos(pitch), math.cos(yaw) * math.cos(pitch), math.sin(pitch)])
-    right0 = np.array([math.cos(yaw), -math.sin(yaw), 0.0])
-    down0 = np.cross(forward, right0)
-    right = math.cos(roll) * right0 + math.sin(roll) * down0
-    down = -math.sin(roll) * right0 + math.cos(roll) * down0
-    return np.column_stack([right, down, forward])
+    out: NDArray[np.float64] = rotations_world_from_camera(
+        np.array([yaw_deg]), np.array([pitch_deg]), np.array([roll_deg])
+    )[0]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CameraCorrection:
+    """What a flight's self-calibration corrects in the configured camera, and how sure it is (1-sigma).
+
+    The true focal is `focal_scale` times the configured one (so a zooming SRT focal keeps working).
+    The true camera is the reported one turned by three small constant angles: `pitch_deg` about the
+    image's x axis (positive turns the view towards the image's top), `roll_deg` about the image's y axis
+    (positive turns it towards the image's right edge) - together the camera's mounting error, which at
+    nadir tilts the view along and across the flight line - and `yaw_deg` about the vertical (a compass
+    error, positive clockwise seen from above). Sigmas replace the configured offset errors in the
+    accuracy estimate.
+    """
+
+    focal_scale: float = 1.0
+    focal_scale_sigma: float = 0.0
+    pitch_deg: float = 0.0
+    roll_deg: float = 0.0
+    yaw_deg: float = 0.0
+    tilt_sigma_deg: float = 0.0
+    yaw_sigma_deg: float = 0.0
+
+    def world_turn(self) -> NDArray[np.float64]:
+        """3x3: the heading correction, applied to world (ENU) vectors."""
+        return heading_turn(self.yaw_deg)
+
+    def camera_turn(self) -> NDArray[np.float64]:
+        """3x3: the mounting correction, applied to camera vectors (x right, y down, z forward)."""
+        return mount_turn(self.pitch_deg, self.roll_deg)
+
+
+def heading_turn(yaw_deg: float) -> NDArray[np.float64]:
+    """Rotation of ENU vectors about the vertical, clockwise seen from above by `yaw_deg`."""
+    c, s = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+    return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def mount_turn(pitch_deg: float, roll_deg: float) -> NDArray[np.float64]:
+    """Rotation of camera vectors about the image x axis by `pitch_deg`, then its y axis by `roll_deg`
+    (right-handed, camera axes x right, y down, z forward).
+
+    With the heading turn these span every small constant rotation of a camera that is not level: a
+    turn about the optical axis is a mix of a heading and a roll turn when the camera looks down.
+    """
+    a, b = math.radians(pitch_deg), math.radians(roll_deg)
+    rx = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(a), -math.sin(a)], [0.0, math.sin(a), math.cos(a)]])
+    ry = np.array([[math.cos(b), 0.0, math.sin(b)], [0.0, 1.0, 0.0], [-math.sin(b), 0.0, math.cos(b)]])
+    out: NDArray[np.float64] = rx @ ry
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,26 +364,28 @@ class Attitude:
     yaw_source: str
 
 
-def resolve_attitude(pose: Pose, unc: PoseUncertaintyConfig) -> Attitude:
-    """Gimbal angles; the aircraft yaw stands in for a missing gimbal yaw; defaults widen the sigmas."""
+def resolve_attitude(
+    pose: Pose, unc: PoseUncertaintyConfig, correction: CameraCorrection | None = None
+) -> Attitude:
+    """Gimbal angles as reported; the aircraft yaw stands in for a missing gimbal yaw.
+
+    Sigmas combine per-frame jitter with the constant offset error: the calibration's when given, else
+    the configured one; angles that came from defaults get the (wide) defaulted sigmas.
+    """
     defaulted = set(pose.defaulted)
-    tilt_sigma = unc.tilt_sigma_deg
+    c = correction
+    tilt_offset = c.tilt_sigma_deg if c is not None else unc.tilt_offset_sigma_deg
+    yaw_offset = c.yaw_sigma_deg if c is not None else unc.yaw_offset_sigma_deg
+    tilt_sigma = math.hypot(unc.tilt_sigma_deg, tilt_offset)
     if "gimbal_pitch_deg" in defaulted or "gimbal_roll_deg" in defaulted:
         tilt_sigma = max(tilt_sigma, unc.defaulted_tilt_sigma_deg)
+    yaw_sigma = math.hypot(unc.yaw_sigma_deg, yaw_offset)
     if "gimbal_yaw_deg" not in defaulted:
-        yaw, yaw_sigma, source = pose.gimbal_yaw_deg, unc.yaw_sigma_deg, "gimbal"
+        yaw, source = pose.gimbal_yaw_deg, "gimbal"
     elif pose.aircraft_yaw_deg is not None and "aircraft_yaw_deg" not in defaulted:
-        yaw, yaw_sigma, source = (
-            pose.aircraft_yaw_deg,
-            max(unc.yaw_sigma_deg, unc.aircraft_yaw_sigma_deg),
-            "aircraft",
-        )
+        yaw, yaw_sigma, source = pose.aircraft_yaw_deg, max(yaw_sigma, unc.aircraft_yaw_sigma_deg), "aircraft"
     else:
-        yaw, yaw_sigma, source = (
-            pose.gimbal_yaw_deg,
-            max(unc.yaw_sigma_deg, unc.defaulted_yaw_sigma_deg),
-            "default",
-        )
+        yaw, yaw_sigma, source = pose.gimbal_yaw_deg, max(yaw_sigma, unc.defaulted_yaw_sigma_deg), "default"
     return Attitude(yaw, pose.gimbal_pitch_deg, pose.gimbal_roll_deg, tilt_sigma, yaw_sigma, source)
 
 
@@ -314,6 +427,17 @@ def unusable_reason(pose: Pose | None, geo: DroneGeometryConfig) -> str | None:
     return None
 
 
+def confidence_factor(confidence: float) -> float:
+    """Radius at `confidence` over the RMS radial error of a 2-D Gaussian, for any ellipticity.
+
+    A circular error reaches `confidence` at sqrt(-ln(1 - p)) times its RMS radius, an error along one
+    axis at the two-sided normal quantile; the larger of the two holds for every shape in between.
+    """
+    from statistics import NormalDist  # noqa: PLC0415  (stdlib, only needed here)
+
+    return max(math.sqrt(-math.log(1.0 - confidence)), NormalDist().inv_cdf(0.5 + confidence / 2.0))
+
+
 @dataclass(frozen=True)
 class DroneView:
     """One frame's camera: intrinsics, attitude and position in a local ENU frame, plus error sigmas.
@@ -337,6 +461,10 @@ class DroneView:
     target_height_sigma_m: float
     max_ray_off_nadir_deg: float
     yaw_source: str = "gimbal"
+    focal_sigma_rel: float = 0.0
+    """1-sigma relative error of the focal (the calibration's, or the configured one without it)."""
+    accuracy_factor: float = 1.0
+    """Radius at the stated confidence over the RMS radial error (see `confidence_factor`)."""
 
     @property
     def off_nadir_deg(self) -> float:
@@ -346,12 +474,16 @@ class DroneView:
     def camera_enu(self) -> tuple[float, float]:
         return self.camera_east_m, self.camera_north_m
 
-    def rays(self, pixels: Points) -> Points:
-        """(N,2) pixels -> (N,3) unit ray directions in ENU."""
+    def rays(self, pixels: Points, focal_scale: float = 1.0) -> Points:
+        """(N,2) pixels -> (N,3) unit ray directions in ENU (`focal_scale` tries another focal)."""
         k = self.intrinsics
         px = np.asarray(pixels, np.float64).reshape(-1, 2)
         cam = np.column_stack(
-            [(px[:, 0] - k.cx_px) / k.fx_px, (px[:, 1] - k.cy_px) / k.fy_px, np.ones(len(px))]
+            [
+                (px[:, 0] - k.cx_px) / (k.fx_px * focal_scale),
+                (px[:, 1] - k.cy_px) / (k.fy_px * focal_scale),
+                np.ones(len(px)),
+            ]
         )
         world = cam @ self.rotation.T
         out: Points = world / np.linalg.norm(world, axis=1, keepdims=True)
@@ -360,18 +492,20 @@ class DroneView:
     def ray_off_nadir_deg(self, pixels: Points) -> NDArray[np.float64]:
         return np.degrees(np.arccos(np.clip(-self.rays(pixels)[:, 2], -1.0, 1.0)))
 
+    def _hit(self, d: Points, plane_up_m: float | NDArray[np.float64]) -> Points:
+        drop = self.height_m - np.asarray(plane_up_m, np.float64)
+        down = -d[:, 2]
+        ok = (down >= math.cos(math.radians(self.max_ray_off_nadir_deg))) & (drop > 0)
+        t = np.where(ok, drop / np.where(ok, down, 1.0), np.nan)
+        return np.column_stack([self.camera_east_m + t * d[:, 0], self.camera_north_m + t * d[:, 1]])
+
     def pixel_to_ground(self, pixels: Points, plane_up_m: float | NDArray[np.float64] = 0.0) -> Points:
         """(N,2) pixels -> (N,2) ENU metres on the plane z = plane_up_m; NaN rows where a ray misses it.
 
         A ray misses when it points above the horizon, is further from nadir than
         `max_ray_off_nadir_deg`, or the plane is not below the camera.
         """
-        d = self.rays(pixels)
-        drop = self.height_m - np.asarray(plane_up_m, np.float64)
-        down = -d[:, 2]
-        ok = (down >= math.cos(math.radians(self.max_ray_off_nadir_deg))) & (drop > 0)
-        t = np.where(ok, drop / np.where(ok, down, 1.0), np.nan)
-        return np.column_stack([self.camera_east_m + t * d[:, 0], self.camera_north_m + t * d[:, 1]])
+        return self._hit(self.rays(pixels), plane_up_m)
 
     def ground_to_pixel(self, enu_m: Points, plane_up_m: float | NDArray[np.float64] = 0.0) -> Points:
         """(N,2) ENU metres on the plane z = plane_up_m -> (N,2) pixels; NaN rows behind the camera."""
@@ -392,26 +526,34 @@ class DroneView:
     def accuracy_m(
         self, pixels: Points, plane_up_m: float | NDArray[np.float64] = 0.0
     ) -> NDArray[np.float64]:
-        """1-sigma horizontal error (metres) of each pixel's ground point, from the telemetry sigmas.
+        """Radius (metres) within which each pixel's true ground point lies at the stated confidence.
 
-        First-order propagation along the ray's off-nadir angle a at height h above the plane, distance
-        D = h tan a: altitude and target-height errors move the point by sigma * tan a, tilt by
-        sigma * h / cos^2 a, yaw by sigma * D, plus the GNSS error; combined in quadrature.
+        First-order propagation of the 1-sigma errors along the ray's off-nadir angle a at height h
+        above the plane (distance D = h tan a): GNSS on both axes; altitude and target height move the
+        point by sigma * tan a; tilt by sigma * h / cos^2 a along the view and sigma * h / cos a across;
+        yaw by sigma * D; the focal error by how far the point moves when the focal does (computed).
+        The RMS radial error is scaled to the confidence by `accuracy_factor`.
         """
-        d = self.rays(pixels)
+        px = np.asarray(pixels, np.float64).reshape(-1, 2)
+        d = self.rays(px)
         cos_a = np.clip(-d[:, 2], 1e-6, 1.0)
         tan_a = np.sqrt(np.clip(1.0 - cos_a**2, 0.0, None)) / cos_a
         h = np.maximum(self.height_m - np.asarray(plane_up_m, np.float64), 0.0)
         tilt = math.radians(self.tilt_sigma_deg)
         yaw = math.radians(self.yaw_sigma_deg)
         var = (
-            self.position_sigma_m**2
+            2 * self.position_sigma_m**2
             + (self.altitude_sigma_m * tan_a) ** 2
             + (self.target_height_sigma_m * tan_a) ** 2
-            + (tilt * h / cos_a**2) ** 2
+            + (tilt * h) ** 2 * (1 / cos_a**4 + 1 / cos_a**2)
             + (yaw * h * tan_a) ** 2
         )
-        out: NDArray[np.float64] = np.sqrt(var)
+        if self.focal_sigma_rel > 0:
+            here = self._hit(d, plane_up_m)
+            there = self._hit(self.rays(px, 1.0 + self.focal_sigma_rel), plane_up_m)
+            moved = np.hypot(*(there - here).T)
+            var = var + np.where(np.isfinite(moved), moved, 0.0) ** 2
+        out: NDArray[np.float64] = self.accuracy_factor * np.sqrt(var)
         return out
 
     def to_wgs84(self, enu_m: Points) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -452,32 +594,44 @@ def build_view(
     geo: DroneGeometryConfig,
     *,
     origin: tuple[float, float] | None = None,
+    correction: CameraCorrection | None = None,
 ) -> DroneView:
     """The `DroneView` of a frame taken from `pose`. Check `unusable_reason` first: raises ValueError.
 
     `origin` (lat, lon) is the ENU origin of the results; the camera position is the default.
+    `correction` is the flight's calibration (None: the configured camera, with its configured errors).
     """
     reason = unusable_reason(pose, geo)
     if reason is not None:
         raise ValueError(f"pose cannot be projected: {reason}")
     height, alt_sigma = height_above_ground_m(pose, geo)
     assert height is not None
-    att = resolve_attitude(pose, geo.uncertainty)
+    unc = geo.uncertainty
+    att = resolve_attitude(pose, unc, correction)
     o_lat, o_lon = origin if origin is not None else (pose.lat_deg, pose.lon_deg)
     east, north = wgs84_to_enu(o_lat, o_lon, pose.lat_deg, pose.lon_deg)
+    k = Intrinsics.from_spec(camera, width_px, height_px, pose.focal_len_35mm)
+    rotation = rotation_world_from_camera(att.yaw_deg, att.pitch_deg, att.roll_deg)
+    if correction is not None:
+        s = correction.focal_scale
+        k = Intrinsics(k.width_px, k.height_px, k.fx_px * s, k.fy_px * s, k.cx_px, k.cy_px)
+        rotation = correction.world_turn() @ rotation @ correction.camera_turn()
+    focal_sigma = correction.focal_scale_sigma if correction is not None else unc.focal_sigma_pct / 100.0
     return DroneView(
-        intrinsics=Intrinsics.from_spec(camera, width_px, height_px, pose.focal_len_35mm),
-        rotation=rotation_world_from_camera(att.yaw_deg, att.pitch_deg, att.roll_deg),
+        intrinsics=k,
+        rotation=rotation,
         camera_east_m=float(east),
         camera_north_m=float(north),
         height_m=float(height),
         origin_lat_deg=o_lat,
         origin_lon_deg=o_lon,
-        position_sigma_m=geo.uncertainty.position_sigma_m,
+        position_sigma_m=unc.position_sigma_m,
         altitude_sigma_m=alt_sigma,
         tilt_sigma_deg=att.tilt_sigma_deg,
         yaw_sigma_deg=att.yaw_sigma_deg,
-        target_height_sigma_m=geo.uncertainty.target_height_sigma_m,
+        target_height_sigma_m=unc.target_height_sigma_m,
         max_ray_off_nadir_deg=geo.max_ray_off_nadir_deg,
         yaw_source=att.yaw_source,
+        focal_sigma_rel=focal_sigma,
+        accuracy_factor=confidence_factor(geo.accuracy_confidence),
     )

@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from detectors.geometry.drone import (
+    CameraCorrection,
     DroneCameraSpec,
     DroneGeometryConfig,
     Intrinsics,
     PoseUncertaintyConfig,
     build_view,
+    confidence_factor,
+    heading_turn,
     rotation_world_from_camera,
     unusable_reason,
 )
@@ -160,13 +163,61 @@ def test_accuracy_grows_with_altitude_obliquity_and_defaults() -> None:
     assert high.accuracy_m(centre)[0] > low.accuracy_m(centre)[0]
     assert view().accuracy_m(corner)[0] > view().accuracy_m(centre)[0]
     assert view(pitch=-50.0).accuracy_m(centre)[0] > view().accuracy_m(centre)[0]
-    # At nadir, 100 m: GNSS 1.5 m and tilt 1 deg * 100 m = 1.745 m -> sqrt(1.5^2 + 1.745^2).
+    # At nadir, 100 m, the principal point: GNSS on two axes and the tilt (jitter and the constant offset of
+    # an uncalibrated flight) along and across; the focal and yaw do not move it. Scaled to 90 % odds.
     unc = PoseUncertaintyConfig()
-    expected = math.hypot(unc.position_sigma_m, math.radians(unc.tilt_sigma_deg) * 100.0)
-    assert view().accuracy_m(centre)[0] == pytest.approx(expected, rel=1e-6)
+    tilt = math.radians(math.hypot(unc.tilt_sigma_deg, unc.tilt_offset_sigma_deg)) * 100.0
+    rms = math.sqrt(2 * unc.position_sigma_m**2 + 2 * tilt**2)
+    assert view().accuracy_m(centre)[0] == pytest.approx(confidence_factor(0.9) * rms, rel=1e-6)
     defaulted = view(defaulted=("gimbal_pitch_deg", "gimbal_roll_deg", "gimbal_yaw_deg"))
     assert defaulted.accuracy_m(centre)[0] > 5 * view().accuracy_m(centre)[0]
     assert defaulted.yaw_source == "default"
+
+
+def test_confidence_factor_holds_for_round_and_one_sided_errors() -> None:
+    assert confidence_factor(0.9) == pytest.approx(1.6449, abs=1e-4)
+    rng = np.random.default_rng(0)
+    for sx, sy in [(1.0, 1.0), (1.0, 0.0), (1.0, 0.4)]:
+        e = rng.normal(0, 1, (200_000, 2)) * (sx, sy)
+        rms = math.sqrt(sx**2 + sy**2)
+        inside = float(np.mean(np.hypot(e[:, 0], e[:, 1]) <= confidence_factor(0.9) * rms))
+        assert 0.9 <= inside < 0.96, (sx, sy, inside)
+
+
+def corrected(correction: CameraCorrection, **kw: object):
+    pose = Pose(lat_deg=LAT, lon_deg=LON, rel_alt_m=100.0, **kw)  # type: ignore[arg-type]
+    return build_view(pose, W, H, SPEC, GEO, correction=correction)
+
+
+def test_correction_scales_the_focal_and_turns_the_camera() -> None:
+    # A focal 10 % longer than configured: 100 px right of centre is 10 / 1.1 m east.
+    assert ground(corrected(CameraCorrection(focal_scale=1.1)), 600, 400) == pytest.approx((10 / 1.1, 0.0))
+    # Pitch turns the view towards the image top (north at nadir, yaw 0), roll towards its right (east).
+    one = 100 * math.tan(math.radians(1.0))
+    assert ground(corrected(CameraCorrection(pitch_deg=1.0)), 500, 400) == pytest.approx((0.0, one), abs=1e-9)
+    assert ground(corrected(CameraCorrection(roll_deg=1.0)), 500, 400) == pytest.approx((one, 0.0), abs=1e-9)
+    # The same mounting error follows the camera round: flying east, the view turns east.
+    assert ground(corrected(CameraCorrection(pitch_deg=1.0), gimbal_yaw_deg=90.0), 500, 400) == pytest.approx(
+        (one, 0.0), abs=1e-9
+    )
+    # Yaw is a heading error: clockwise seen from above, so the image top (north) moves towards east.
+    assert ground(corrected(CameraCorrection(yaw_deg=90.0)), 500, 300) == pytest.approx((10.0, 0.0), abs=1e-9)
+    assert heading_turn(90.0) @ np.array([0.0, 1.0, 0.0]) == pytest.approx([1.0, 0.0, 0.0])
+
+
+def test_a_calibrated_view_states_its_own_uncertainty() -> None:
+    edge = np.array([[950.0, 750.0]])
+    sure = CameraCorrection(focal_scale=1.0, focal_scale_sigma=0.005, tilt_sigma_deg=0.2, yaw_sigma_deg=0.3)
+    assert corrected(sure).accuracy_m(edge)[0] < 0.6 * view().accuracy_m(edge)[0]
+    # The focal term: at the frame's corner a 10 % focal error is 10 % of the distance from the nadir point.
+    pose = Pose(lat_deg=LAT, lon_deg=LON, rel_alt_m=100.0)
+    flat = DroneGeometryConfig(uncertainty=PoseUncertaintyConfig(
+        position_sigma_m=0, altitude_sigma_m=0, tilt_sigma_deg=0, yaw_sigma_deg=0, tilt_offset_sigma_deg=0,
+        yaw_offset_sigma_deg=0, target_height_sigma_m=0, focal_sigma_pct=10.0), accuracy_confidence=0.6827)
+    v = build_view(pose, W, H, SPEC, flat)
+    dist = math.hypot(*ground(v, 950.0, 750.0))
+    expected = dist - dist / 1.1
+    assert v.accuracy_m(edge)[0] == pytest.approx(confidence_factor(0.6827) * expected, rel=1e-6)
 
 
 def test_yaw_falls_back_to_aircraft_heading() -> None:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors.construction.config import ConstructionConfig
 from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig, DroneView, build_view
 from detectors.geometry.geodesy import enu_to_wgs84
 from ingest.frame import Frame, Pose
@@ -17,6 +18,12 @@ LAT, LON = 31.2304, 121.4737
 W, H = 1280, 720
 # 24 mm-equivalent on a 4:3 sensor, 1280 px wide: f = 24 / 43.27 * 1600 = 887.5 px, 0.1127 m/px at 100 m.
 CAMERA = DroneCameraSpec()
+
+
+def config(**overrides: object) -> ConstructionConfig:
+    """The default config with self-calibration off (these flights are too short to calibrate; the tests
+    that need calibration turn it on), plus `overrides` (a validated mapping)."""
+    return ConstructionConfig.model_validate({"calibration": {"enabled": False}, **overrides})
 
 
 def grass(h: int = H, w: int = W, seed: int = 0) -> NDArray[np.uint8]:

@@ -30,6 +30,7 @@ from tests.detectors.construction.synth import (
     ROOF_L,
     ROOF_N,
     ROOF_W,
+    config,
     flight,
     grass,
     roof_frame,
@@ -61,14 +62,14 @@ def run(frames: list[Frame], det: ConstructionDetector):
 
 
 def test_implements_the_detector_protocol() -> None:
-    det = ConstructionDetector()
+    det = ConstructionDetector(config())
     assert isinstance(det, Detector)
     assert det.name == "construction" and det.analysis_fps == 1.0 and det.model_name is None
     assert ConstructionDetector(ConstructionConfig(model="roofs", tiled=False)).model_name == "roofs"
 
 
 def test_one_start_per_site_with_its_geometry_then_one_end() -> None:
-    det = ConstructionDetector()
+    det = ConstructionDetector(config())
     events = run(flight(), det)
     assert [e.phase for e in events] == [Phase.START]
     start = events[0]
@@ -77,7 +78,8 @@ def test_one_start_per_site_with_its_geometry_then_one_end() -> None:
     assert start.ground is not None and start.ground.method == GeoMethod.DRONE_RAY
     e, n = wgs84_to_enu(LAT, LON, start.ground.lat_deg, start.ground.lon_deg)
     assert math.hypot(float(e) - ROOF_E, float(n) - ROOF_N) < 1.0
-    assert 0.5 < start.ground.accuracy_m < 5.0
+    # Uncalibrated: the configured focal (10 %) and gimbal offset (1.5 deg) errors count, at 90 % odds.
+    assert 5.0 < start.ground.accuracy_m < 12.0
     assert start.area_m2 == pytest.approx(ROOF_W * ROOF_L, rel=0.12)
     assert start.footprint_lonlat is not None and len(start.footprint_lonlat) == 4
     lon, lat = np.array(start.footprint_lonlat).T
@@ -98,7 +100,7 @@ def test_one_start_per_site_with_its_geometry_then_one_end() -> None:
 
 
 def test_registered_roof_is_known_and_not_alerted() -> None:
-    det = ConstructionDetector(registry=registry_with("steel_roof", 14, 46, 26, 54))
+    det = ConstructionDetector(config(), registry=registry_with("steel_roof", 14, 46, 26, 54))
     assert run(flight(), det) == []
     ends, summary = det.end_flight("F1")
     assert ends == []
@@ -107,7 +109,7 @@ def test_registered_roof_is_known_and_not_alerted() -> None:
 
 
 def test_new_shed_on_a_registered_building_is_new() -> None:
-    det = ConstructionDetector(registry=registry_with("building", 5, 35, 35, 65))
+    det = ConstructionDetector(config(), registry=registry_with("building", 5, 35, 35, 65))
     events = run(flight(), det)
     assert len(events) == 1
     assert events[0].details["on_registered_id"] == "REG-1"
@@ -115,7 +117,7 @@ def test_new_shed_on_a_registered_building_is_new() -> None:
 
 
 def test_unusable_frames_are_skipped_and_counted() -> None:
-    det = ConstructionDetector()
+    det = ConstructionDetector(config())
     frames = [
         Frame(camera_id="F1", seq=0, captured_at=1.78e9, pts_s=0.0, image=grass(), pose=None),
         roof_frame(1, 0.0, alt_m=5.0, roof=False),
@@ -146,7 +148,7 @@ class FakeTiledInfer:
 
 def test_tiled_model_candidates_with_class_names() -> None:
     infer = FakeTiledInfer()
-    cfg = ConstructionConfig.model_validate({"model": "construction", "cue": {"enabled": False}})
+    cfg = config(model="construction", cue={"enabled": False})
     det = ConstructionDetector(cfg, infer=infer, class_names={0: "scaffolding", 1: "person"})
     events = run(flight(), det)
     assert infer.calls == 9
@@ -156,9 +158,7 @@ def test_tiled_model_candidates_with_class_names() -> None:
 
 
 def test_service_detections_are_used_when_not_tiled() -> None:
-    cfg = ConstructionConfig.model_validate(
-        {"model": "construction", "tiled": False, "cue": {"enabled": False}}
-    )
+    cfg = config(model="construction", tiled=False, cue={"enabled": False})
     det = ConstructionDetector(cfg, class_names={0: "blue_roof"})
     fake = FakeTiledInfer()
     events = []
@@ -168,15 +168,15 @@ def test_service_detections_are_used_when_not_tiled() -> None:
 
 
 def test_reconfigure_keeps_sites_and_rejects_a_bad_registry(tmp_path: Path) -> None:
-    det = ConstructionDetector()
+    det = ConstructionDetector(config())
     frames = flight()
     assert len(run(frames[:5], det)) == 1
     with pytest.raises(ConfigError, match="not found"):
         det.reconfigure(
-            ConstructionConfig.model_validate({"registry": {"path": str(tmp_path / "none.geojson")}})
+            config(registry={"path": str(tmp_path / "none.geojson")})
         )
     assert det.config.registry.path is None
-    det.reconfigure(ConstructionConfig.model_validate({"sites": {"min_frames": 3}}))
+    det.reconfigure(config(sites={"min_frames": 3}))
     assert det.config.sites.min_frames == 3
     assert run(frames[5:], det) == []  # the open site is the same site: no second start
 
@@ -195,7 +195,7 @@ def test_flight_processor_samples_and_summarises(tmp_path: Path) -> None:
                 pose=f.pose,
             )
         )
-    det = ConstructionDetector()
+    det = ConstructionDetector(config())
     result = process_flight(frames, det, flight_id="survey-7")
     assert result.frames_seen == 45 and result.summary.frames_analysed == 9
     assert [e.phase for e in result.events] == [Phase.START, Phase.END]
@@ -215,7 +215,7 @@ def test_flight_processor_samples_and_summarises(tmp_path: Path) -> None:
 
 
 def test_annotate_draws_sites_and_status() -> None:
-    det = ConstructionDetector()
+    det = ConstructionDetector(config())
     frames = flight()
     proc = FlightProcessor(det, analysis_fps=0)
     for f in frames[:4]:
@@ -226,3 +226,30 @@ def test_annotate_draws_sites_and_status() -> None:
     between = proc.annotate(roof_frame(99, 40.0))
     assert between.shape == frames[0].image.shape
     assert not frames[3].image.flags.writeable  # the frame itself is never drawn on
+
+
+def test_sites_wait_for_the_calibration_and_the_summary_says_how_it_went(tmp_path: Path) -> None:
+    # Calibration on (the default): nine frames of grass are too few to calibrate, so the site waits for the
+    # flight's end, is then decided with the configured camera, and the summary says why.
+    det = ConstructionDetector(config(calibration={"enabled": True}))
+    assert run(flight(), det) == []
+    events, summary = det.end_flight("F1")
+    assert [e.phase for e in events] == [Phase.START, Phase.END]
+    assert events[0].reasons["camera_calibration"] == "configured"
+    cal = summary.calibration
+    assert cal is not None and cal.status.value == "configured" and "needed" in cal.reason
+    header = summary.geojson()["flight"]["camera_calibration"]
+    assert header["status"] == "configured" and header["used"] is False and header["pairs"] == cal.pairs
+    assert "camera calibration: configured" in summary.text_report()
+    paths = summary.write(tmp_path)
+    assert json.loads(paths["geojson"].read_text())["flight"]["camera_calibration"]["status"] == "configured"
+    site = summary.new_sites[0]
+    assert site.centre_m is not None and site.accuracy_m == pytest.approx(events[0].ground.accuracy_m, abs=0.01)  # type: ignore[union-attr]
+
+
+def test_calibration_off_decides_at_once_and_says_so() -> None:
+    det = ConstructionDetector(config())
+    assert [e.phase for e in run(flight(), det)] == [Phase.START]
+    _, summary = det.end_flight("F1")
+    assert summary.calibration is not None and summary.calibration.reason == "self-calibration is off"
+    assert summary.calibration.configured_focal_px == pytest.approx(887.5, abs=0.5)

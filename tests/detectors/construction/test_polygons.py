@@ -63,3 +63,11 @@ def test_union_raster_outline() -> None:
     x0, y0 = outlines[0].min(axis=0)
     x1, y1 = outlines[0].max(axis=0)
     assert (x0, y0, x1, y1) == pytest.approx((0, 0, 15, 10), abs=1.0)
+
+
+def test_quad_widths_are_the_shorter_mean_side() -> None:
+    from detectors.construction.polygons import quad_widths_m
+
+    strip = np.array([[[0.0, 0.0], [12.0, 0.0], [12.0, 1.7], [0.0, 1.7]]])
+    skew = np.array([[[0.0, 0.0], [6.0, 0.0], [7.0, 4.0], [1.0, 4.0]]])
+    assert quad_widths_m(np.concatenate([strip, skew])) == pytest.approx([1.7, 17**0.5])

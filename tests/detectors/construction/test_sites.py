@@ -92,3 +92,31 @@ def test_passes_are_counted_by_gaps() -> None:
         book.update(frame(IMG, None, seq), ground([rect(0, 0)]), VIEW)
     assert book.live[0].passes == 3
     assert book.live[0].frames == 6
+
+
+def test_reproject_places_sightings_again_and_merges_what_is_one_structure() -> None:
+    # A wrong focal put one roof's sightings 9 m apart (two sites); the calibrated camera puts both at (20, 30).
+    book = SiteBook(SiteMergeConfig(merge_distance_m=6.0))
+    book.update(frame(IMG, None, 0), ground([rect(15.0, 30.0)], accuracy=8.0), VIEW)
+    book.update(frame(IMG, None, 1), ground([rect(24.0, 30.0)], accuracy=8.0), VIEW)
+    assert len(book.live) == 2
+    placed = {0: rect(20.2, 30.0), 1: rect(19.8, 30.0)}
+    merged = book.reproject(lambda ob: (ground([placed[ob.seq]], accuracy=2.5), VIEW))
+    assert merged == 1 and len(book.live) == 1
+    site = book.live[0]
+    assert site.frames == 2 and len(site.observations) == 2
+    assert np.allclose(site.centre_m, [25.0, 33.0])
+    assert site.accuracy_m == 2.5 and site.best.ring_m[0] == pytest.approx([20.2, 30.0])
+
+
+def test_reproject_leaves_decided_sites_and_drops_sightings_that_no_longer_project() -> None:
+    book = SiteBook(SiteMergeConfig())
+    book.update(frame(IMG, None, 0), ground([rect(0.0, 0.0)]), VIEW)
+    book.update(frame(IMG, None, 1), ground([rect(0.0, 0.0)]), VIEW)
+    book.update(frame(IMG, None, 2), ground([rect(50.0, 0.0)]), VIEW)
+    alerted = book.live[0]
+    alerted.incident_id = "construction-F1-0-S1"
+    book.reproject(lambda ob: None if ob.seq == 2 else (ground([rect(3.0, 0.0)]), VIEW))
+    assert np.allclose(alerted.centre_m, [5.0, 3.0])  # an alert already sent is not moved
+    other = book.live[1]
+    assert len(other.observations) == 1  # its only sighting is the best view: kept
