@@ -304,6 +304,11 @@ class EvidenceConfig(BaseModel):
     retention_sweep_interval_s: float = Field(
         default=600.0, ge=1.0, le=_DAY_S, description="How often the retention sweep runs."
     )
+    retention_keep_prefixes: list[str] = Field(
+        default_factory=lambda: ["surveys/"],
+        description="Key prefixes the retention sweep never deletes nor counts: survey mosaics are the "
+        "baseline the next survey of the same ground is compared with (see detectors.construction.survey).",
+    )
 
 
 class LevelPropertiesConfig(BaseModel):

@@ -16,6 +16,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +36,7 @@ from alerts.schema import (
     GridCellRef,
     GridLevels,
     Location,
+    SurveyChange,
     ThrowInfo,
 )
 from detectors.event import Event, EventKind, GeoMethod
@@ -236,7 +238,26 @@ def construction_info(event: Event) -> ConstructionInfo:
         if ring[0] != ring[-1]:
             ring.append(ring[0])
         footprint = GeoJsonPolygon(coordinates=[ring])
-    return ConstructionInfo(footprint=footprint, area_m2=event.area_m2)
+    return ConstructionInfo(footprint=footprint, area_m2=event.area_m2, change=survey_change(event.details))
+
+
+def survey_change(details: Mapping[str, Any]) -> SurveyChange | None:
+    """`details["change"]` of a change-between-surveys event as its wire object; None when absent or malformed."""
+    raw = details.get("change")
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("change_kind"), str) or not isinstance(
+        raw.get("survey_id"), str
+    ):
+        return None
+    previous_at = _number(raw, "previous_captured_at")
+    ids = raw.get("previous_survey_ids")
+    return SurveyChange(
+        change_kind=raw["change_kind"],
+        survey_id=raw["survey_id"],
+        previous_survey_ids=[str(i) for i in ids] if isinstance(ids, list | tuple) else [],
+        previous_captured_at=datetime.fromtimestamp(previous_at, tz=UTC) if previous_at is not None else None,
+        before_crop_uri=raw.get("before_crop_uri") if isinstance(raw.get("before_crop_uri"), str) else None,
+        after_crop_uri=raw.get("after_crop_uri") if isinstance(raw.get("after_crop_uri"), str) else None,
+    )
 
 
 def kind_fields(event: Event) -> dict[str, Any]:

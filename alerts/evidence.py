@@ -372,6 +372,7 @@ class EvidenceWriter:
             now_s=self._wall(),
             max_age_s=cfg.retention_max_age_s,
             max_total_bytes=int(cfg.retention_max_total_mb * 1024 * 1024),
+            keep_prefixes=tuple(cfg.retention_keep_prefixes),
         )
         self.stats.swept_files += result.deleted_files
         self.stats.swept_bytes += result.deleted_bytes

@@ -66,9 +66,16 @@ class EvidenceStore(Protocol):
         ...
 
 
-def sweep(store: EvidenceStore, *, now_s: float, max_age_s: float, max_total_bytes: int) -> SweepResult:
-    """Delete objects older than `max_age_s`, then the oldest until the total is within `max_total_bytes`."""
-    objects = sorted(store.list_objects(), key=lambda o: o.mtime_s)
+def sweep(
+    store: EvidenceStore, *, now_s: float, max_age_s: float, max_total_bytes: int, keep_prefixes: tuple[str, ...] = ()
+) -> SweepResult:
+    """Delete objects older than `max_age_s`, then the oldest until the total is within `max_total_bytes`.
+
+    Objects under `keep_prefixes` are left alone and not counted (survey mosaics outlive alert evidence).
+    """
+    objects = sorted(
+        (o for o in store.list_objects() if not o.key.startswith(keep_prefixes)), key=lambda o: o.mtime_s
+    )
     total = sum(o.size_bytes for o in objects)
     deleted_files = deleted_bytes = 0
     for obj in objects:
@@ -140,6 +147,29 @@ class LocalEvidenceStore:
                 except FileNotFoundError:
                     continue
                 out.append(StoredObject(p.relative_to(self.root).as_posix(), st.st_size, st.st_mtime))
+        return out
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is none."""
+        try:
+            return self.path_for(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise PublishError(f"evidence {key}: cannot read from {self.root}: {exc.strerror}") from exc
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Keys under a '/'-separated prefix (walks only that part of the directory)."""
+        base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        if not base.is_dir():
+            return []
+        out = []
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if not name.startswith(".tmp-"):
+                    key = (Path(dirpath) / name).relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        out.append(key)
         return out
 
     def delete(self, key: str) -> None:

@@ -125,6 +125,35 @@ class S3EvidenceStore:
     def delete(self, key: str) -> None:
         self._call(f"DELETE {key}", "delete_object", Bucket=self.bucket, Key=self._object_key(key))
 
+    def get_bytes(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is none (survey mosaics are read back by later flights)."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - optional extra
+
+        try:
+            reply = self._client.get_object(Bucket=self.bucket, Key=self._object_key(key))
+            data: bytes = reply["Body"].read()
+            return data
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise store_error(self.where, f"GET {key}", exc) from exc
+        except (BotoCoreError, OSError) as exc:  # unreachable, or the body broke off while read
+            raise PublishError(f"{self.where}: GET {key} failed: {exc}", retryable=True) from exc
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Keys under a prefix (ListObjectsV2 with the prefix, all pages)."""
+        out: list[str] = []
+        token: str | None = None
+        while True:
+            args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
+            if token:
+                args["ContinuationToken"] = token
+            page = self._call("ListObjectsV2", "list_objects_v2", **args)
+            out += [o["Key"][len(self.prefix):] for o in page.get("Contents", [])]
+            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+            if not token:
+                return out
+
     def _call(self, what: str, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - optional extra
 

@@ -8,7 +8,8 @@ the major version and goes to a new topic. `schema_version` is "MAJOR.MINOR".
 
 History: 1.0 the first release; 1.1 adds `grid_levels` (street, community, grid, micro-grid ids and names),
 `officer_team`, `routing_key` and `case_category`, all optional (absent or null in 1.0 alerts, and wherever
-the grid file or config does not describe them).
+the grid file or config does not describe them), and `construction.change` (a site found as change between
+drone surveys: kind, surveys compared, before/after crops), optional and absent for every other site.
 
 `alerts/alert.schema.json` is generated from `Alert` (`python -m alerts.schema` rewrites it) and a test
 checks that the committed file equals the generated one.
@@ -148,11 +149,31 @@ class GeoJsonPolygon(_Wire):
     coordinates: list[list[tuple[float, float]]] = Field(description="Rings of [lon, lat] positions, closed.")
 
 
+class SurveyChange(_Wire):
+    """A construction site found by comparing a flight's mosaic with the previous survey of the ground."""
+
+    change_kind: str = Field(description="What appeared: roof, bare_soil, dust_net or scaffold.")
+    survey_id: str = Field(description="The survey (flight mosaic) it appeared in.")
+    previous_survey_ids: list[str] = Field(
+        default_factory=list, description="The earlier surveys it was compared with, newest first."
+    )
+    previous_captured_at: datetime | None = Field(
+        default=None, description="When the newest earlier survey was flown (UTC)."
+    )
+    before_crop_uri: str | None = Field(default=None, description="JPEG of the place in the earlier mosaic.")
+    after_crop_uri: str | None = Field(default=None, description="JPEG of the place in this flight's mosaic.")
+
+
 class ConstructionInfo(_Wire):
     """Construction seen from a drone: the site's footprint."""
 
     footprint: GeoJsonPolygon | None = Field(default=None, description="Footprint polygon, WGS-84.")
     area_m2: float | None = Field(default=None, ge=0, description="Footprint area, m².")
+    change: SurveyChange | None = Field(
+        default=None,
+        description="Since 1.1: present when the site was found as change between drone surveys; absent "
+        "otherwise, so other sites read exactly as in 1.0 (1.0 readers ignore it).",
+    )
 
 
 class Evidence(_Wire):
@@ -246,8 +267,11 @@ class Alert(_Wire):
     )
 
     def to_json_bytes(self) -> bytes:
-        """The Kafka message value: compact UTF-8 JSON, nulls kept so every field is visible."""
-        return self.model_dump_json().encode("utf-8")
+        """The Kafka message value: compact UTF-8 JSON, nulls kept so every field is visible, except
+        `construction.change`: a site not found by change between surveys goes out exactly as in 1.0."""
+        plain_site = self.construction is not None and self.construction.change is None
+        exclude = {"construction": {"change"}} if plain_site else None
+        return self.model_dump_json(exclude=exclude).encode("utf-8")
 
 
 def alert_id_for(source_id: str, kind: str, source_incident_id: str, phase: str, update_seq: int) -> str:

@@ -126,11 +126,22 @@ def _add_cluster(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     st.set_defaults(handler="gridwatch.cluster_cmd:cmd_cluster_status")
 
 
+def _add_survey(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("survey", help="change between drone surveys: the registry's change flow")
+    s = p.add_subparsers(dest="survey_cmd", required=True)
+    c = s.add_parser("confirm", help="add confirmed changes of a survey to the registry as pending_review")
+    c.add_argument("changes", type=Path, help="a survey's changes GeoJSON (SURVEY-changes.geojson)")
+    c.add_argument("--registry", type=Path, required=True, help="the registry GeoJSON to add them to")
+    c.add_argument("--ids", nargs="+", required=True,
+                   help="change ids to confirm (C3 C7, or SURVEY/C3); 'new': every new one")
+    c.set_defaults(handler="gridwatch.survey_cmd:cmd_confirm")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_replay, _add_config, _add_models, _add_alerts, _add_bench, _add_cluster):
+    for add in (_add_run, _add_replay, _add_config, _add_models, _add_alerts, _add_bench, _add_cluster, _add_survey):
         add(sub)
     return parser
 

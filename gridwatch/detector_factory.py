@@ -17,6 +17,9 @@ from pydantic import BaseModel
 from detectors.base import Detector
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
+from detectors.construction.registry import Registry
+from detectors.construction.survey.archive import SurveyStore
+from detectors.construction.survey.run import SurveyRecorder
 from detectors.event import ModelRef
 from detectors.fire.config import FireConfig
 from detectors.fire.detector import FireDetector
@@ -79,9 +82,13 @@ def _tiled(model: YoloModel, tiling: TilingConfig) -> Callable[[NDArray[np.uint8
 
 
 def build_detector(
-    name: str, cfg: BaseModel, camera: ResolvedCamera, models: Mapping[str, YoloModel]
+    name: str,
+    cfg: BaseModel,
+    camera: ResolvedCamera,
+    models: Mapping[str, YoloModel],
+    survey_store: SurveyStore | None = None,
 ) -> Detector:
-    """One detector for one camera (or flight)."""
+    """One detector for one camera (or flight). `survey_store` keeps survey mosaics (the evidence store)."""
     cam_id = camera.id
     if name == "fire":
         fire_cfg = cast(FireConfig, cfg)
@@ -105,18 +112,39 @@ def build_detector(
     if name == "construction":
         con_cfg = cast(ConstructionConfig, cfg)
         model = _model(models, con_cfg.model, cam_id, name)
-        return ConstructionDetector(
+        detector = ConstructionDetector(
             con_cfg,
             infer=_tiled(model, con_cfg.tiling) if model is not None and con_cfg.tiled else None,
             class_names=dict(model.info.names) if model else None,
             model_ref=model_ref(model) if model else None,
         )
+        if con_cfg.survey.enabled:
+            detector.survey = survey_recorder(con_cfg, detector.registry, survey_store)
+        return detector
     raise ConfigError(f"camera {cam_id}: unknown detector '{name}'")
 
 
-def build_detectors(camera: ResolvedCamera, models: Mapping[str, YoloModel]) -> list[Detector]:
+def survey_recorder(cfg: ConstructionConfig, registry: Registry, store: SurveyStore | None) -> SurveyRecorder:
+    """Change between surveys for a construction detector, keeping mosaics in `store`."""
+    return SurveyRecorder(
+        cfg.survey,
+        cfg.camera,
+        cfg.geometry,
+        registry,
+        known_min_overlap=cfg.registry.known_min_overlap,
+        tolerance_m=cfg.registry.tolerance_m,
+        search_radius_m=cfg.registry.search_radius_m,
+        store=store,
+    )
+
+
+def build_detectors(
+    camera: ResolvedCamera, models: Mapping[str, YoloModel], survey_store: SurveyStore | None = None
+) -> list[Detector]:
     """Every detector a camera's config enables, in a stable order (fire, throw, construction)."""
     order = ("fire", "throw", "construction")
     return [
-        build_detector(name, camera.detectors[name], camera, models) for name in order if name in camera.detectors
+        build_detector(name, camera.detectors[name], camera, models, survey_store)
+        for name in order
+        if name in camera.detectors
     ]

@@ -25,6 +25,8 @@ from alerts.clips import FileClipSource
 from alerts.config import AlertsConfig
 from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
+from alerts.survey_store import EvidenceSurveyStore, survey_store
+from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
 from detectors.event import Event
 from foundation.errors import ConfigError
@@ -111,6 +113,18 @@ def _progress(frames: Iterator[Frame], video: Path, fps: float, enabled: bool) -
     yield from tqdm(frames, total=total, unit="frame", desc=video.name, file=sys.stderr, leave=False)
 
 
+def _survey_store(loaded: LoadedConfig, cam: ResolvedCamera, evidence_dir: Path | None) -> EvidenceSurveyStore | None:
+    """Where a replayed flight's survey mosaic goes and earlier ones come from: `--evidence-dir` when given,
+    else the configured evidence store (a replay is how an uploaded flight joins the archive)."""
+    con = cam.detectors.get("construction")
+    if not isinstance(con, ConstructionConfig) or not con.survey.enabled:
+        return None
+    evidence = loaded.root.alerts.evidence
+    if evidence_dir is not None and evidence.store.type == "local":
+        evidence = evidence.model_copy(update={"store": evidence.store.model_copy(update={"dir": evidence_dir})})
+    return survey_store(evidence)
+
+
 def replay(
     video: Path, loaded: LoadedConfig, camera_id: str, *, telemetry: Path | None = None,
     out: IO[str], annotate: Path | None = None, evidence_dir: Path | None = None, progress: bool = False,
@@ -118,7 +132,7 @@ def replay(
     """Run the camera's detectors over `video`; write each alert as a JSON line to `out`; return them."""
     cam = _camera(loaded, camera_id)
     models: dict[str, YoloModel] = {name: load_model(loaded.model(name)) for name in models_needed({cam.id: cam})}
-    detectors = build_detectors(cam, models)
+    detectors = build_detectors(cam, models, _survey_store(loaded, cam, evidence_dir))
 
     def infer(model_name: str, frame: Frame) -> Detections:
         return models[model_name].predict([frame.image])[0]
@@ -167,6 +181,9 @@ def replay(
                 for flight_id, summary in det.summaries.items():
                     written = summary.write(summary_dir)
                     log.info("flight %s summary: %s", flight_id, ", ".join(str(p) for p in written.values()))
+                for flight_id, surveyed in (det.survey.results.items() if det.survey is not None else ()):
+                    written = surveyed.summary.write(summary_dir)
+                    log.info("flight %s survey: %s", flight_id, ", ".join(str(p) for p in written.values()))
     return alerts
 
 

@@ -22,7 +22,9 @@ from functools import partial
 from pathlib import Path
 
 from alerts.runtime import AlertsRuntime
+from alerts.survey_store import EvidenceSurveyStore, survey_store
 from detectors.base import Detector
+from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
 from foundation.errors import ModelError, SourceError
 from gridwatch.analysis import CameraAnalysis
@@ -61,6 +63,7 @@ class Service:
         self.alerts: AlertsRuntime | None = None
         self.models: dict[str, YoloModel] = {}
         self.batchers: dict[str, DynamicBatcher] = {}
+        self._surveys: EvidenceSurveyStore | None = None
         self.cameras: dict[str, CameraRuntime] = {}
         self._sources: dict[str, FrameSource] = {}
         self._source_of: dict[str, FrameSource] = {}
@@ -107,7 +110,7 @@ class Service:
 
     def _build_runtime(self, cam: ResolvedCamera) -> CameraRuntime:
         assert self.alerts is not None
-        detectors = build_detectors(cam, self.models)
+        detectors = build_detectors(cam, self.models, self._survey_store())
         analysis = CameraAnalysis(cam.id, detectors, self._infer_for(cam.id))
         source = cam.source
         if source.analysis_fps is None and analysis.max_fps > 0:
@@ -118,6 +121,15 @@ class Service:
         runner = CameraRunner(cam, analysis, self.alerts.pipeline, queue, clips=clips,
                               source_state=partial(self._state_of, cam.id), on_source_end=self._write_flight_summaries)
         return CameraRuntime(camera=cam, runner=runner, detectors=detectors, queue=queue, source_config=source)
+
+    def _survey_store(self) -> EvidenceSurveyStore | None:
+        """The evidence store as the survey archive (mosaics of drone flights), when a flight surveys."""
+        if not any(isinstance(c, ConstructionConfig) and c.survey.enabled
+                   for cam in self.loaded.cameras.values() for c in cam.detectors.values()):
+            return None
+        if self._surveys is None:
+            self._surveys = survey_store(self.loaded.root.alerts.evidence)
+        return self._surveys
 
     def _write_flight_summaries(self, runner: CameraRunner) -> None:
         """Drone flights that ended: their summary (GeoJSON, text, PNG map) next to the evidence."""
@@ -130,6 +142,11 @@ class Service:
                 if store.type == "local":
                     written = summary.write(Path(store.dir) / "flights" / flight_id)
                     log.info("flight %s summary written: %s", flight_id, ", ".join(map(str, written.values())))
+            if det.survey is not None:  # change between surveys: also kept in the store beside the mosaic
+                for flight_id, result in det.survey.results.items():
+                    log.info("flight %s survey:\n%s", flight_id, result.summary.text_report())
+                    if store.type == "local":
+                        result.summary.write(Path(store.dir) / "flights" / flight_id)
 
     def _start_cameras(self, cameras: Mapping[str, ResolvedCamera]) -> None:
         if not cameras:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detectors.construction.registry import StructureKind
+from detectors.construction.survey.config import SurveyConfig
 from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig
 from detectors.geometry.selfcal import SelfCalibrationConfig
 from models.config import TilingConfig
@@ -358,6 +359,11 @@ class ConstructionConfig(BaseModel):
         gt=0,
         le=100,
         description="Grid cell of the covered-ground outline in the flight summary.",
+    )
+    survey: SurveyConfig = Field(
+        default_factory=SurveyConfig,
+        description="Change between surveys: a mosaic per flight, compared with the previous survey of the "
+        "same ground (weights-free; off by default).",
     )
 
     @model_validator(mode="after")

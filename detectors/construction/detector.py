@@ -45,6 +45,7 @@ from detectors.construction.polygons import mask_outlines, quad_widths_m, raster
 from detectors.construction.registry import LocalRegistry, Registry, StructureKind
 from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
 from detectors.construction.summary import FlightSummary, SiteReport
+from detectors.construction.survey.run import SurveyRecorder
 from detectors.event import Event, EventKind, GeoMethod, GeoPoint, ModelRef, Phase
 from detectors.geometry.drone import CameraCorrection, DroneView, build_view, resolve_attitude, unusable_reason
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
@@ -108,10 +109,13 @@ class ConstructionDetector:
         class_names: Mapping[int, str] | None = None,
         registry: Registry | None = None,
         model_ref: ModelRef | None = None,
+        survey: SurveyRecorder | None = None,
     ) -> None:
         """`infer` is the models package's tiled predictor for `config.model` (None: cue only, or the
         service passes the model's detections to `process`); `class_names` maps its class ids to names,
         which `config.model_classes` maps to structure kinds. `registry` overrides `config.registry.path`.
+        `survey` (change between surveys, built by the composition root with its store when
+        `config.survey.enabled`) sees every analysed frame and alerts on new structures at flight end.
         """
         self.config = config or ConstructionConfig()
         self.stats = DetectorStats()
@@ -125,6 +129,9 @@ class ConstructionDetector:
         self._last_flight: str | None = None
         self.summaries: OrderedDict[str, FlightSummary] = OrderedDict()
         """Summaries of the last flights ended (by `end_flight` or `flush`), newest last."""
+        self.survey = survey
+        """Change between surveys (detectors/construction/survey); its results per flight are in
+        `survey.results`."""
         if self.config.model and self.config.tiled and infer is None:
             log.warning(
                 "construction: model '%s' is configured for tiled inference but no tiled predictor "
@@ -151,6 +158,8 @@ class ConstructionDetector:
         flight.first_at = frame.captured_at if flight.first_at is None else flight.first_at
         flight.last_at = frame.captured_at
         self.stats.frames += 1
+        if self.survey is not None:
+            self.survey.add(frame)
         pose = frame.pose
         if pose is not None and unusable_reason(pose, cfg.geometry) != "no_gps":
             flight.track_lonlat.append((pose.lon_deg, pose.lat_deg))
@@ -300,6 +309,9 @@ class ConstructionDetector:
                     flight.registry = registry.local(*flight.origin, config.registry.search_radius_m)
         for flight in self._flights.values():
             flight.book.config = config.sites
+        if self.survey is not None:
+            self.survey.reconfigure(config.survey, config.camera, config.geometry, registry,
+                                    config.registry.known_min_overlap, config.registry.tolerance_m)
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """The last analysed flight's state on a copy: candidates, site footprints and ids, frame status."""
@@ -327,6 +339,10 @@ class ConstructionDetector:
                 site.ended = True
                 site.update_seq += 1
                 events.append(self._event(flight, site, Phase.END, at))
+        if self.survey is not None:
+            surveyed = self.survey.finish(flight_id, at)
+            if surveyed is not None:
+                events += surveyed.events
         summary = self._summary(flight)
         self.summaries[flight_id] = summary
         while len(self.summaries) > KEEP_SUMMARIES:
@@ -339,6 +355,11 @@ class ConstructionDetector:
             sum(summary.skipped.values()),
         )
         return events, summary
+
+    @property
+    def registry(self) -> Registry:
+        """The registry of known and permitted structures in use."""
+        return self._registry
 
     def open_flights(self) -> list[str]:
         return list(self._flights)

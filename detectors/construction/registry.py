@@ -5,25 +5,39 @@ a registered building is new (rooftop additions are among the most common illega
 buildings may carry `height_m`, which lets drone rays land on the roof plane instead of the ground, so
 rooftop additions seen obliquely are placed where they are, not metres behind the building.
 
+Entries have a `status`: `registered` (the default: known only to sites of its kind), `permitted` (works
+with a permit; also when `permit` is set) and `pending_review` (a new structure an operator confirmed
+from an alert, added so the next survey does not alert on it again, `add_pending_review`). Permitted and
+pending-review entries cover sites of every kind: a permitted construction site turns from soil into
+scaffold into roof without a new alert.
+
 File format: a GeoJSON FeatureCollection (WGS-84 lon/lat, RFC 7946) of Polygon or MultiPolygon
 features with properties `kind` (required, one of `StructureKind`), `id` (or the feature's own `id`),
-optional `height_m`, `permit` and `name`. Only exterior rings are used (holes are ignored).
+optional `height_m`, `status`, `permit`, `name`, and free-form others (kept by `add_pending_review`).
+Only exterior rings are used (holes are ignored).
+
+Polygon work (containment, overlap, tolerance buffers, distances) is shapely's (GEOS), with an STRtree
+over the entries: faster than the rasterised overlap this module used before, and exact
+(`benchmarks/registry_bench.py`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
+import shapely
 from numpy.typing import NDArray
+from shapely.geometry import Polygon
 
-from detectors.construction.polygons import Ring, coverage_by
+from detectors.construction.polygons import Ring
 from detectors.geometry.drone import DroneView
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 from foundation.errors import ConfigError
@@ -37,6 +51,18 @@ class StructureKind(StrEnum):
     SCAFFOLD = "scaffold"
     EXCAVATION = "excavation"
     OTHER = "other"
+
+
+class EntryStatus(StrEnum):
+    """Where a registered structure stands with the district."""
+
+    REGISTERED = "registered"
+    PERMITTED = "permitted"
+    PENDING_REVIEW = "pending_review"
+    """Confirmed from an alert, not decided yet: not alerted again."""
+
+
+COVERS_EVERY_KIND = frozenset({EntryStatus.PERMITTED, EntryStatus.PENDING_REVIEW})
 
 
 KIND_CODES: dict[StructureKind, int] = {k: i for i, k in enumerate(StructureKind)}
@@ -53,6 +79,7 @@ class RegistryEntry:
     height_m: float | None = None
     permit: str | None = None
     name: str | None = None
+    status: EntryStatus = EntryStatus.REGISTERED
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,15 @@ class Registry:
             except ValueError:
                 problems.append(f"{where}: properties.kind {props.get('kind')!r} is not one of: {allowed}")
                 continue
+            raw_status = props.get("status")
+            try:
+                status = EntryStatus(str(raw_status)) if raw_status is not None else EntryStatus.REGISTERED
+            except ValueError:
+                statuses = ", ".join(v.value for v in EntryStatus)
+                problems.append(f"{where}: properties.status {raw_status!r} is not one of: {statuses}")
+                continue
+            if status == EntryStatus.REGISTERED and props.get("permit") is not None:
+                status = EntryStatus.PERMITTED
             height = props.get("height_m")
             if height is not None and (not isinstance(height, int | float) or not 0 <= height <= 1000):
                 problems.append(f"{where}: properties.height_m must be a number of metres in [0, 1000]")
@@ -107,6 +143,7 @@ class Registry:
                     height_m=None if height is None else float(height),
                     permit=None if props.get("permit") is None else str(props["permit"]),
                     name=None if props.get("name") is None else str(props["name"]),
+                    status=status,
                 )
                 for ring in rings
             ]
@@ -134,7 +171,9 @@ class Registry:
         rings: list[Ring] = []
         for entry in self.entries:
             e, n = wgs84_to_enu(origin_lat_deg, origin_lon_deg, entry.lonlat[:, 1], entry.lonlat[:, 0])
-            if float(np.min(np.hypot(e, n))) > radius_m and not _contains(np.column_stack([e, n]), (0.0, 0.0)):
+            if float(np.min(np.hypot(e, n))) > radius_m and not _polygon(np.column_stack([e, n])).contains(
+                shapely.Point(0.0, 0.0)
+            ):
                 continue
             keep.append(entry)
             rings.append(np.column_stack([e, n]))
@@ -171,8 +210,14 @@ def _exterior_rings(geometry: Any) -> list[NDArray[np.float64]]:
     return out
 
 
-def _contains(ring: Ring, point: tuple[float, float]) -> bool:
-    return cv2.pointPolygonTest(np.asarray(ring, np.float32).reshape(-1, 1, 2), point, False) >= 0
+def _polygon(ring: Ring) -> Polygon:
+    """A valid shapely polygon of a ring (self-touching outlines from hand-drawn registries repaired)."""
+    poly = Polygon(np.asarray(ring, np.float64))
+    if not poly.is_valid:
+        fixed = shapely.make_valid(poly)
+        parts = [g for g in getattr(fixed, "geoms", [fixed]) if isinstance(g, Polygon)]
+        poly = max(parts, key=lambda g: g.area) if parts else poly.buffer(0)
+    return poly
 
 
 def _box_coverage(
@@ -195,14 +240,10 @@ def _box_coverage(
     return float(inter / area)
 
 
-def _signed_distance(ring: Ring, point: tuple[float, float]) -> float:
-    """Distance from the point to the ring's outline, positive inside."""
-    return float(cv2.pointPolygonTest(np.asarray(ring, np.float32).reshape(-1, 1, 2), point, True))
-
-
 @dataclass(frozen=True)
 class RegistryMatch:
-    """How a site footprint relates to the registry: best same-kind match and what it stands on."""
+    """How a site footprint relates to the registry: best same-kind match, what covers it whatever its kind
+    (a permitted or pending-review entry), and what it stands on."""
 
     known: bool
     same_kind_id: str | None
@@ -210,10 +251,22 @@ class RegistryMatch:
     on_id: str | None
     on_kind: StructureKind | None
     on_overlap: float
+    covered_by_id: str | None = None
+    covered_by_status: EntryStatus | None = None
+    covered_overlap: float = 0.0
+
+    @property
+    def reason(self) -> EntryStatus | None:
+        """Why the site is known: the status of the entry that makes it so (None: it is new)."""
+        if not self.known:
+            return None
+        if self.covered_by_status is not None:
+            return self.covered_by_status
+        return EntryStatus.REGISTERED
 
 
 class LocalRegistry:
-    """Registry entries near one flight, as ENU rings around the flight's origin (with bounding boxes)."""
+    """Registry entries near one flight, as ENU rings and shapely polygons around the flight's origin."""
 
     def __init__(
         self,
@@ -226,25 +279,44 @@ class LocalRegistry:
         self.rings = rings
         self.origin_lat_deg = origin_lat_deg
         self.origin_lon_deg = origin_lon_deg
+        self.polygons = tuple(_polygon(r) for r in rings)
+        self._tree = shapely.STRtree(self.polygons)
+        self._boundaries = tuple(p.exterior for p in self.polygons)
         self._boxes = (
             np.array([[r[:, 0].min(), r[:, 1].min(), r[:, 0].max(), r[:, 1].max()] for r in rings])
             if rings
             else np.zeros((0, 4))
         )
         self._heights = np.array([np.nan if e.height_m is None else e.height_m for e in entries], np.float64)
+        self._grown: dict[tuple[int, float], Polygon] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def near(self, ring: Ring, margin_m: float) -> list[int]:
         """Indexes of entries whose bounding box comes within `margin_m` of the ring's."""
-        boxes = self._boxes
-        if len(boxes) == 0:
+        if not self.polygons:
             return []
         x0, y0 = ring.min(axis=0) - margin_m
         x1, y1 = ring.max(axis=0) + margin_m
-        hit = (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
-        return [int(i) for i in np.flatnonzero(hit)]
+        return sorted(int(i) for i in self._tree.query(shapely.box(x0, y0, x1, y1)))
+
+    def _grown_by(self, i: int, tolerance_m: float) -> Polygon:
+        """Entry i's polygon buffered by the tolerance (round corners, like a disc dilation), cached."""
+        key = (i, tolerance_m)
+        grown = self._grown.get(key)
+        if grown is None:
+            grown = self.polygons[i].buffer(tolerance_m, quad_segs=4) if tolerance_m > 0 else self.polygons[i]
+            self._grown[key] = grown
+        return grown
+
+    def coverage(self, ring: Ring, indexes: Sequence[int], tolerance_m: float) -> list[float]:
+        """Share of the ring's area covered by each entry grown by `tolerance_m`."""
+        subject = _polygon(ring)
+        area = subject.area
+        if area <= 0:
+            return [0.0 for _ in indexes]
+        return [subject.intersection(self._grown_by(i, tolerance_m)).area / area for i in indexes]
 
     def match(
         self,
@@ -255,7 +327,8 @@ class LocalRegistry:
         *,
         box_in: tuple[DroneView, NDArray[np.float64], float] | None = None,
     ) -> RegistryMatch:
-        """Known when a same-kind entry (grown by the tolerance) covers `min_overlap` of the footprint.
+        """Known when a same-kind entry (grown by the tolerance) covers `min_overlap` of the footprint, or
+        when a permitted or pending-review entry of any kind does.
 
         Coverage is measured over the footprint, so a site much larger than its registered structure
         (an extension) covers too little of it and stays new. A footprint from a model's axis-aligned
@@ -269,7 +342,7 @@ class LocalRegistry:
         best_same, best_same_cov = None, 0.0
         if same:
             if box_in is None:
-                cov = coverage_by(ring, [self.rings[i] for i in same], tolerance_m)
+                cov = self.coverage(ring, same, tolerance_m)
             else:
                 view, quad, plane = box_in
                 cov = [_box_coverage(view, quad, plane, self.rings[i], tolerance_m) for i in same]
@@ -277,18 +350,43 @@ class LocalRegistry:
             best_same, best_same_cov = self.entries[same[j]].id, cov[j]
         on_id, on_kind, on_cov = None, None, 0.0
         if other:
-            cov = coverage_by(ring, [self.rings[i] for i in other], 0.0)
+            cov = self.coverage(ring, other, 0.0)
             j = int(np.argmax(cov))
             if cov[j] > 0:
                 on_id, on_kind, on_cov = self.entries[other[j]].id, self.entries[other[j]].kind, cov[j]
+        cover_id, cover_status, cover_cov = None, None, 0.0
+        wide = [i for i in idx if self.entries[i].status in COVERS_EVERY_KIND]
+        if wide:
+            cov = self.coverage(ring, wide, tolerance_m)
+            j = int(np.argmax(cov))
+            if cov[j] >= min_overlap:
+                cover_id, cover_status, cover_cov = self.entries[wide[j]].id, self.entries[wide[j]].status, cov[j]
+        same_known = best_same_cov >= min_overlap
+        if same_known and best_same is not None and cover_id is None:
+            entry = next(e for e in self.entries if e.id == best_same)
+            if entry.status in COVERS_EVERY_KIND:
+                cover_id, cover_status, cover_cov = entry.id, entry.status, best_same_cov
         return RegistryMatch(
-            known=best_same_cov >= min_overlap,
+            known=same_known or cover_id is not None,
             same_kind_id=best_same,
             same_kind_overlap=best_same_cov,
             on_id=on_id,
             on_kind=on_kind,
             on_overlap=on_cov,
+            covered_by_id=cover_id,
+            covered_by_status=cover_status,
+            covered_overlap=cover_cov,
         )
+
+    def heights_near(self, point: tuple[float, float], radius_m: float) -> list[tuple[int, float]]:
+        """(entry index, height) of entries with a height within `radius_m` of a point."""
+        x, y = point
+        hits = self._tree.query(shapely.box(x - radius_m, y - radius_m, x + radius_m, y + radius_m))
+        return [(int(i), float(self._heights[i])) for i in np.atleast_1d(hits) if np.isfinite(self._heights[int(i)])]
+
+    def holds(self, index: int, point: tuple[float, float]) -> bool:
+        """Whether entry `index`'s outline holds the point."""
+        return bool(shapely.contains_xy(self.polygons[index], point[0], point[1]))
 
     def roof_heights(
         self, view: DroneView, pixels: NDArray[np.float64], reach_m: NDArray[np.float64] | float = 0.0
@@ -296,7 +394,8 @@ class LocalRegistry:
         """Height of the highest registered roof each pixel's ray meets (0 where it meets only ground).
 
         The ray is intersected with every roof plane of an entry with `height_m`; the highest plane hit
-        inside its polygon is the first surface the ray reaches (walls are ignored). `reach_m` (per
+        inside its polygon is the first surface the ray reaches (walls are ignored). Points are tested
+        against each polygon in one vectorised shapely call. `reach_m` (per
         pixel) extends each roof beyond its walls: a scaffold hugging a wall rises to about roof height.
         """
         px = np.asarray(pixels, np.float64).reshape(-1, 2)
@@ -316,13 +415,17 @@ class LocalRegistry:
             & (hits[..., 1] >= b[None, :, 1] - r)
             & (hits[..., 1] <= b[None, :, 3] + r)
         )
-        for p, k in zip(*np.nonzero(inbox), strict=True):
+        pix, col = np.nonzero(inbox)
+        for k in np.unique(col):
             entry = int(tall[k])
-            if (
-                heights[entry] > out[p]
-                and _signed_distance(self.rings[entry], (float(hits[p, k, 0]), float(hits[p, k, 1]))) >= -reach[p]
-            ):
-                out[p] = heights[entry]
+            sel = pix[col == k]
+            pts = hits[sel, k]
+            inside = shapely.contains_xy(self.polygons[entry], pts[:, 0], pts[:, 1])
+            if not inside.all():
+                dist = shapely.distance(self._boundaries[entry], shapely.points(pts[~inside]))
+                inside[~inside] = dist <= reach[sel[~inside]]
+            lift = sel[inside]
+            out[lift] = np.maximum(out[lift], heights[entry])
         return out
 
     def to_wgs84(self, ring: Ring) -> NDArray[np.float64]:
@@ -347,3 +450,60 @@ def rings_to_feature_collection(
             }
         )
     return {"type": "FeatureCollection", "features": out}
+
+
+def pending_review_feature(
+    fid: str,
+    kind: StructureKind,
+    ring_lonlat: NDArray[np.float64],
+    properties: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A registry feature for a confirmed new structure: `status: pending_review`, closed Polygon ring."""
+    coords = [[round(float(x), 8), round(float(y), 8)] for x, y in np.asarray(ring_lonlat, np.float64)]
+    if coords and coords[0] != coords[-1]:
+        coords.append(coords[0])
+    props = {**dict(properties or {}), "id": fid, "kind": kind.value, "status": EntryStatus.PENDING_REVIEW.value}
+    return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [coords]}}
+
+
+def add_pending_review(path: str | Path, features: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Add confirmed structures to a registry file as `pending_review`; returns the ids added.
+
+    The file is read, the features appended (ids already in the file are left as they are and not added
+    twice), the result validated as a whole, and written atomically (a temporary file renamed over it),
+    so a crash or a bad feature never leaves a half-written registry. Everything else in the file is kept.
+    """
+    p = Path(path)
+    if p.exists():
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{p}: cannot read registry to add to ({exc})") from exc
+    else:
+        doc = {"type": "FeatureCollection", "features": []}
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise ConfigError(f"{p}: registry must be a GeoJSON FeatureCollection")
+    present = {str((f.get("properties") or {}).get("id", f.get("id"))) for f in doc["features"] if isinstance(f, dict)}
+    added: list[str] = []
+    for feature in features:
+        props = dict(feature.get("properties") or {})
+        fid = str(props.get("id", feature.get("id", "")))
+        if not fid or fid in present:
+            continue
+        props["status"] = EntryStatus.PENDING_REVIEW.value
+        doc["features"].append({**dict(feature), "properties": props})
+        present.add(fid)
+        added.append(fid)
+    if not added:
+        return added
+    Registry.from_geojson(doc, source=str(p))
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".geojson")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, p)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"{p}: cannot write registry ({exc.strerror})") from exc
+    return added

@@ -1,0 +1,7 @@
+"""Construction by change between surveys: mosaics per flight, compared with the previous survey.
+
+`SurveyRecorder` (run.py) is the entry point: the construction detector feeds it frames and calls
+`finish` at the end of a flight. The steps live in their own modules: keyframes, align + mosaic, grid
+(the district lattice), archive (COG storage through the `SurveyStore` protocol), change + regions +
+classify + changes (comparison to alerts), summary.
+"""

@@ -1,0 +1,118 @@
+"""What a new structure is, from how it looks in the later mosaic: roof, bare soil, dust net, scaffold.
+
+No weights: a few measurements of the region in the later survey, and rules in their order of
+reliability. These are not colour rules for finding change (change is found by comparison, whatever
+the colour); they only name what was found, so an alert says "new roof" rather than "change".
+
+- scaffold: a grid. Pipes and planks give strong brightness edges in two perpendicular directions over
+  much of the region (roof ribs run one way only).
+- bare soil: earth colours (yellow-brown of moderate saturation and lightness). A brown roof is called
+  bare soil too; the registry kind differs, the alert does not.
+- dust net: green cloth over heaps (防尘网): green with a yellow cast (a teal roof is green with a blue one).
+- roof: anything else that is new, whatever its colour (blue and red steel sheet, white, grey, teal).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.construction.registry import StructureKind
+
+
+class ChangeKind(StrEnum):
+    """What a change between surveys is taken to be."""
+
+    ROOF = "roof"
+    BARE_SOIL = "bare_soil"
+    DUST_NET = "dust_net"
+    SCAFFOLD = "scaffold"
+
+
+STRUCTURE_OF: dict[ChangeKind, StructureKind] = {
+    ChangeKind.ROOF: StructureKind.STEEL_ROOF,
+    ChangeKind.BARE_SOIL: StructureKind.EXCAVATION,
+    ChangeKind.DUST_NET: StructureKind.EXCAVATION,
+    ChangeKind.SCAFFOLD: StructureKind.SCAFFOLD,
+}
+"""The registry kind a change is matched against (a dust net covers earthworks)."""
+
+GRID_BALANCE_MIN = 0.4
+"""Scaffold: edge energy across the strongest direction at least this share of the energy along it."""
+GRID_EDGE_DENSITY = 0.3
+"""Scaffold: share of pixels on a strong edge (pipes every ~1.5 m at 0.25 m per pixel)."""
+EDGE_STRENGTH = 60.0
+"""Sobel magnitude (grey levels) of a strong edge."""
+EARTH_A = (3.0, 22.0)
+EARTH_B = (8.0, 35.0)
+EARTH_L = (20.0, 65.0)
+"""Bare soil: CIELAB a*, b* and L* ranges of earth (yellow-brown, not saturated, neither dark nor bright)."""
+GREEN_A_MAX = -15.0
+GREEN_B_MIN = 5.0
+"""Dust net: CIELAB a* at most (green) and b* at least (a yellow, not a blue, green)."""
+
+
+@dataclass(frozen=True)
+class KindEvidence:
+    """The measurements behind a kind (kept in the alert's reasons)."""
+
+    kind: ChangeKind
+    colour_spread: float
+    edge_density: float
+    grid_balance: float
+    a_star: float
+    b_star: float
+    lightness: float
+
+
+def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[np.bool_]) -> KindEvidence:
+    """Name one region from its pixels in the later mosaic (`inside` marks the region's pixels)."""
+    pix = lab[inside]
+    if len(pix) == 0:
+        return KindEvidence(ChangeKind.BARE_SOIL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    med = np.median(pix, axis=0)
+    spread = float(np.median(np.linalg.norm(pix - med, axis=1))) * 1.4826
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if not core.any():
+        core = inside
+    strong = mag[core] > EDGE_STRENGTH
+    edge_density = float(strong.mean())
+    balance = _grid_balance(gx[core], gy[core], mag[core])
+    lightness, a_star, b_star = (float(v) for v in med)
+    if edge_density >= GRID_EDGE_DENSITY and balance >= GRID_BALANCE_MIN:
+        kind = ChangeKind.SCAFFOLD
+    elif (
+        EARTH_A[0] <= a_star <= EARTH_A[1]
+        and EARTH_B[0] <= b_star <= EARTH_B[1]
+        and EARTH_L[0] <= lightness <= EARTH_L[1]
+    ):
+        kind = ChangeKind.BARE_SOIL
+    elif a_star <= GREEN_A_MAX and b_star >= GREEN_B_MIN:
+        kind = ChangeKind.DUST_NET
+    else:
+        kind = ChangeKind.ROOF
+    return KindEvidence(kind, spread, edge_density, balance, a_star, b_star, lightness)
+
+
+def _grid_balance(gx: NDArray[np.float32], gy: NDArray[np.float32], mag: NDArray[np.float32]) -> float:
+    """How evenly strong edges run in two perpendicular directions (1: a square grid; 0: one direction
+    only, like roof ribs, or none)."""
+    sel = mag > EDGE_STRENGTH
+    if sel.sum() < 20:
+        return 0.0
+    angle = np.mod(np.arctan2(gy[sel], gx[sel]), math.pi)  # edge normal, 0..pi
+    hist, _ = np.histogram(angle, bins=12, range=(0.0, math.pi), weights=mag[sel])
+    best = int(np.argmax(hist))
+    other = (best + 6) % 12
+    first = hist[best] + 0.5 * (hist[(best - 1) % 12] + hist[(best + 1) % 12])
+    second = hist[other] + 0.5 * (hist[(other - 1) % 12] + hist[(other + 1) % 12])
+    return float(second / first) if first > 0 else 0.0

@@ -1,0 +1,230 @@
+"""Configuration of change detection between surveys (`detectors.construction.survey`).
+
+Off by default: a flight then costs nothing extra. On, every flight builds a georeferenced mosaic,
+keeps it in the evidence store, compares it with the previous survey of the same ground and alerts on
+new structures. Descriptions say what raising or lowering a value does.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class AlignmentConfig(BaseModel):
+    """How frames are tied to each other and to the previous survey by image features (ORB)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features_per_frame: int = Field(
+        default=1500,
+        ge=100,
+        le=20_000,
+        description="ORB features detected per keyframe. Raising it ties frames more firmly over bland ground "
+        "and costs CPU.",
+    )
+    match_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Lowe's ratio test: a match is kept when its best distance is below this share of the "
+        "second best. Raising it keeps more (and more wrong) matches for RANSAC to sort out.",
+    )
+    min_inliers: int = Field(
+        default=15,
+        ge=4,
+        le=10_000,
+        description="Matches agreeing on one transform needed to tie two frames (or a frame and the previous "
+        "mosaic). Lowering it ties frames over bland ground and risks a wrong tie.",
+    )
+    ransac_threshold_m: float = Field(
+        default=0.75,
+        gt=0,
+        le=20,
+        description="Ground distance within which a match agrees with a transform. Raising it tolerates "
+        "parallax of tall buildings and admits wrong matches.",
+    )
+    position_prior_m: float = Field(
+        default=3.0,
+        gt=0,
+        le=100,
+        description="How far telemetry may place a keyframe from where the features put it (1 sigma). Raising "
+        "it lets features move frames further; lowering it trusts GNSS more.",
+    )
+    rotation_prior_deg: float = Field(
+        default=3.0, gt=0, le=45, description="Yaw error telemetry may have (1 sigma) before features correct it."
+    )
+    scale_prior: float = Field(
+        default=0.03,
+        gt=0,
+        le=0.5,
+        description="Relative scale error (altitude, focal) telemetry may have (1 sigma).",
+    )
+    register_to_previous: bool = Field(
+        default=True,
+        description="Tie each keyframe to the previous survey's mosaic, so both line up pixel for pixel. Off, "
+        "the mosaic rests on telemetry alone and GNSS offsets between days become false changes.",
+    )
+
+
+class ChangeConfig(BaseModel):
+    """How two co-registered mosaics are compared and which differences are new structures."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cell_m: float = Field(
+        default=0.25,
+        gt=0,
+        le=5,
+        description="Ground cell of the comparison (the mosaics are averaged down to it; at most the mosaic's "
+        "resolution). Raising it is faster, and lets parked cars side by side blur into one wide change.",
+    )
+    colour_clusters: int = Field(
+        default=8,
+        ge=1,
+        le=32,
+        description="Surface classes of the earlier mosaic whose colour change is fitted separately "
+        "(lighting, exposure and season change each class differently). Raising it explains more change away.",
+    )
+    threshold: float = Field(
+        default=4.0,
+        gt=0,
+        le=100,
+        description="Change score (in robust standard deviations of the whole comparison) a cell must reach "
+        "to count as changed. Raising it misses faint structures; lowering it admits lighting and season.",
+    )
+    min_area_m2: float = Field(
+        default=25.0,
+        ge=1,
+        le=100_000,
+        description="Smallest changed area alerted (of it, the part unlike the ground around: min_contrast). "
+        "Structures from about 30 m2 are the target (their roofs measure 28-38 m2 here); a car is 8-10 m2 and two "
+        "or three parked side by side measure 10-23 m2. Lowering it alerts on parked cars.",
+    )
+    max_area_m2: float = Field(
+        default=20_000.0,
+        gt=0,
+        le=10_000_000,
+        description="Largest changed area alerted; larger ones are most likely a failed registration.",
+    )
+    min_width_m: float = Field(
+        default=2.5,
+        ge=0,
+        le=50,
+        description="Changed areas thinner than this everywhere are dropped: slivers along building edges "
+        "where roofs lean differently in the two surveys, lines of moved cars. Raising it also drops narrow "
+        "structures.",
+    )
+    min_contrast: float = Field(
+        default=12.0,
+        ge=0,
+        le=255,
+        description="Colour distance (CIELAB) from every main colour of the unchanged ground around a change "
+        "below which a part of it is taken for ground, not a thing (a car gone, the gaps between parked cars, "
+        "a shadow gone). A change needs min_area_m2 of thing, min_width_m wide. Raising it drops faint "
+        "structures (soil on earth, a grey roof on concrete); lowering it lets rows of cars through.",
+    )
+    max_relief_height_m: float = Field(
+        default=25.0,
+        ge=0,
+        le=300,
+        description="Height of the tallest things whose lean may differ between the two surveys. A later "
+        "pixel is matched against the earlier mosaic along its lean direction up to the shift this height "
+        "gives. Raising it tolerates taller buildings and can hide a new structure beside a similar one.",
+    )
+    border_m: float = Field(
+        default=10.0,
+        ge=0,
+        le=200,
+        description="Ground within this distance of the edge of the compared area is not judged: the outer "
+        "strip of a flight is seen most obliquely (at 100 m, the last 10 m of a 144 m wide swath lie beyond "
+        "32 degrees), where buildings lean most and are cut by the frame edge. Lowering it compares more "
+        "ground with more false changes at the edges.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChangeConfig:
+        if self.min_area_m2 >= self.max_area_m2:
+            raise ValueError("min_area_m2 must be below max_area_m2")
+        return self
+
+
+class SurveyConfig(BaseModel):
+    """Change between surveys: mosaics from each flight, compared with the previous survey of the ground."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False,
+        description="Build a mosaic of every flight, keep it in the evidence store and alert on new structures "
+        "since the previous survey. Costs memory for the keyframes during the flight and CPU at its end.",
+    )
+    resolution_m: float = Field(
+        default=0.25,
+        ge=0.02,
+        le=2,
+        description="Ground size of a mosaic pixel. 0.25 m shows a 30 m2 shed as ~480 pixels; halving it "
+        "quadruples storage and CPU.",
+    )
+    lattice_snap_deg: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="The reference latitude of the district's pixel lattice is snapped to this, so every "
+        "flight over a district uses the same lattice (mosaics then compare without resampling).",
+    )
+    keyframe_step: float = Field(
+        default=0.3,
+        gt=0.02,
+        le=0.9,
+        description="A frame becomes a keyframe once the view has moved this share of the frame's ground "
+        "height since the last one. Lowering it keeps more overlapping frames (memory, CPU, steadier mosaic).",
+    )
+    max_off_nadir_deg: float = Field(
+        default=20.0,
+        ge=0,
+        le=60,
+        description="Frames looking further than this from straight down are left out of the mosaic (their "
+        "roofs lean far and ground pixels are large).",
+    )
+    max_keyframes: int = Field(
+        default=3000,
+        ge=2,
+        le=100_000,
+        description="Keyframes kept per flight (each about 0.2-1 MB at the mosaic resolution); later frames "
+        "are dropped with a warning. A guard for memory, not a tuning knob.",
+    )
+    compare_with: Literal["latest", "baseline"] = Field(
+        default="latest",
+        description="latest: the newest earlier mosaics covering the ground; baseline: only the survey named "
+        "in baseline_survey_id (a district's base map).",
+    )
+    baseline_survey_id: str | None = Field(
+        default=None, description="The survey every flight is compared with when compare_with is baseline."
+    )
+    max_previous_age_days: float = Field(
+        default=1100.0,
+        gt=0,
+        le=36_500,
+        description="Earlier mosaics older than this are not compared with.",
+    )
+    store_prefix: str = Field(
+        default="surveys",
+        pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$",
+        description="Key prefix of mosaics, change crops and survey summaries in the evidence store.",
+    )
+    crop_margin_m: float = Field(
+        default=10.0,
+        ge=0,
+        le=200,
+        description="Ground shown around a change in its before/after crops.",
+    )
+    alignment: AlignmentConfig = Field(default_factory=AlignmentConfig, description="Feature alignment.")
+    change: ChangeConfig = Field(default_factory=ChangeConfig, description="Comparison of the two mosaics.")
+
+    @model_validator(mode="after")
+    def _baseline(self) -> SurveyConfig:
+        if self.compare_with == "baseline" and not self.baseline_survey_id:
+            raise ValueError("compare_with: baseline needs baseline_survey_id")
+        return self

@@ -1,0 +1,243 @@
+"""From a change map to candidate structures: cells above the threshold, cleaned, cut into regions.
+
+Cells scoring above `threshold` form a mask; an opening with a disc of `min_width_m` removes what is
+thinner than that everywhere (rings where a shadow's edge moved, slivers along leaning walls, a line of
+cars), a small closing joins the parts of one structure, holes are filled, and each connected part of
+`min_area_m2` or more is a region. A region is kept as *new* only when at least `min_area_m2` of it,
+`min_width_m` wide, is unlike every main colour of the unchanged ground around it in the later survey
+(by `min_contrast`, or as that ground in shade), or when it is a large new grid (a scaffold). A car that
+left, a shadow gone or a roof demolished leave ground that looks like its surroundings, and a row of
+parked cars has ground between the cars: they are listed as `removed`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.construction.survey.change import ChangeMap
+from detectors.construction.survey.config import ChangeConfig
+
+CLOSE_M = 0.5
+"""Gaps up to about twice this inside one structure are closed (kept below the 0.7 m between parked cars)."""
+SHADE_HUE = 6.0
+"""Darker than the ground with a hue this close to it is the ground in shade (a car's shadow between cars)."""
+GROUP_M = 3.0
+GRID_MIN_AREA_SHARE = 2.4
+"""A new grid counts as a whole only for regions this many times min_area_m2 (60 m2: larger than the
+rows of parked cars seen, 20-53 m2, whose edges look like a grid too)."""
+GRID_EDGES_AFTER = 0.3
+GRID_EDGES_BEFORE = 0.15
+EDGE_STRENGTH = 60.0
+"""Changed parts closer than this are one region."""
+RING_MODES = 3
+MODE_SHARE = 0.2
+RING_M = 3.0
+"""Width of the band around a region taken as its surroundings."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """One connected changed area, in comparison cells of its `ChangeMap`."""
+
+    label: int
+    mask: NDArray[np.bool_]
+    """Cells of the region inside `box` (rows, cols of the cell grid)."""
+    box: tuple[int, int, int, int]
+    """(x0, y0, x1, y1) cells, exclusive end."""
+    area_m2: float
+    centroid_cells: tuple[float, float]
+    outline_cells: NDArray[np.float64]
+    width_m: float
+    """Twice the largest distance from inside the region to its edge."""
+    mean_score: float
+    peak_score: float
+    chroma_share: float
+    """Share of its cells whose chromatic change alone passes the threshold."""
+    after_contrast: float
+    """CIELAB distance between the region and its surroundings, later survey."""
+    before_contrast: float
+    """The same in the earlier survey."""
+    fill_ratio: float
+    """Area over the area of its minimum rotated rectangle (1 for a rectangular roof)."""
+    solid_m2: float
+    """Area of the part that stands out from the surrounding ground in the later survey and is at least
+    `min_width_m` wide there: a row of parked cars has ground between the cars and keeps almost none."""
+
+
+def _stats(labels: NDArray[np.int32], n: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Bounding boxes, areas (cv2's CC_STAT layout) and centroids of labels 1..n-1."""
+    stats = np.zeros((n, 5), np.int64)
+    centroids = np.zeros((n, 2))
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs]
+    if len(lab) == 0:
+        return stats, centroids
+    count = np.bincount(lab, minlength=n)
+    stats[:, cv2.CC_STAT_AREA] = count
+    x0 = np.full(n, np.iinfo(np.int64).max)
+    y0 = np.full(n, np.iinfo(np.int64).max)
+    x1 = np.full(n, -1)
+    y1 = np.full(n, -1)
+    np.minimum.at(x0, lab, xs)
+    np.minimum.at(y0, lab, ys)
+    np.maximum.at(x1, lab, xs)
+    np.maximum.at(y1, lab, ys)
+    has = count > 0
+    stats[has, cv2.CC_STAT_LEFT] = x0[has]
+    stats[has, cv2.CC_STAT_TOP] = y0[has]
+    stats[has, cv2.CC_STAT_WIDTH] = x1[has] - x0[has] + 1
+    stats[has, cv2.CC_STAT_HEIGHT] = y1[has] - y0[has] + 1
+    centroids[has, 0] = np.bincount(lab, weights=xs, minlength=n)[has] / count[has]
+    centroids[has, 1] = np.bincount(lab, weights=ys, minlength=n)[has] / count[has]
+    return stats, centroids
+
+
+def _disc(radius_cells: float) -> NDArray[np.uint8]:
+    r = max(0, round(radius_cells))
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)), np.uint8)
+
+
+def _fill_holes(mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros_like(mask)
+    cv2.drawContours(out, contours, -1, 1, thickness=cv2.FILLED)
+    return out
+
+
+def changed_mask(change: ChangeMap, config: ChangeConfig) -> NDArray[np.uint8]:
+    """Cells above the threshold, opened by the minimum width, closed a little, holes filled."""
+    cell = change.cell_m
+    raw = ((change.score >= config.threshold) & change.valid).astype(np.uint8)
+    opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell))
+    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, _disc(CLOSE_M / cell))
+    out: NDArray[np.uint8] = _fill_holes(np.asarray(closed, np.uint8)) & change.valid.astype(np.uint8)
+    return out
+
+
+def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
+    """Connected changed areas between `min_area_m2` and `max_area_m2`, with what describes them."""
+    cell = change.cell_m
+    mask = changed_mask(change, config)
+    # Parts of one structure a shadow or a seam cut apart are one region: group what lies within GROUP_M.
+    grouped = cv2.dilate(mask, _disc(GROUP_M / 2 / cell))
+    n, groups = cv2.connectedComponents(grouped, connectivity=8)
+    labels = np.where(mask > 0, groups, 0).astype(np.int32)
+    stats, centroids = _stats(labels, n)
+    cell_area = cell * cell
+    ring_kernel = _disc(RING_M / cell)
+    out: list[Region] = []
+    h, w = mask.shape
+    for label in range(1, n):
+        area = float(stats[label, cv2.CC_STAT_AREA]) * cell_area
+        if not config.min_area_m2 <= area <= config.max_area_m2:
+            continue
+        x, y, bw, bh = (int(v) for v in stats[label, :4])
+        pad = math.ceil(RING_M / cell) + 1
+        x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
+        sub = labels[y0:y1, x0:x1] == label
+        ring = cv2.dilate(sub.astype(np.uint8), ring_kernel).astype(bool) & ~sub & change.valid[y0:y1, x0:x1]
+        ring &= change.score[y0:y1, x0:x1] < config.threshold / 2  # unchanged ground only
+        contours, _ = cv2.findContours(sub.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contour = cv2.convexHull(np.concatenate(contours)) if len(contours) > 1 else contours[0]
+        outline = contour.reshape(-1, 2).astype(np.float64) + np.array([x0, y0], np.float64)
+        dist = cv2.distanceTransform(np.pad(sub.astype(np.uint8), 1), cv2.DIST_L2, 5)
+        rect_w, rect_h = cv2.minAreaRect(contour)[1]
+        score = change.score[y0:y1, x0:x1][sub]
+        chroma = change.chroma[y0:y1, x0:x1][sub]
+        out.append(
+            Region(
+                label=label,
+                mask=sub,
+                box=(x0, y0, x1, y1),
+                area_m2=area,
+                centroid_cells=(float(centroids[label, 0]), float(centroids[label, 1])),
+                outline_cells=outline,
+                width_m=2.0 * float(dist.max()) * cell,
+                mean_score=float(score.mean()),
+                peak_score=float(score.max()),
+                chroma_share=float((chroma >= config.threshold).mean()),
+                after_contrast=_contrast(change.after_lab[y0:y1, x0:x1], sub, ring),
+                before_contrast=_contrast(change.before_lab[y0:y1, x0:x1], sub, ring),
+                fill_ratio=float(sub.sum()) / max(rect_w * rect_h, 1.0),
+                solid_m2=max(
+                    _solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
+                    _new_grid_area(change, (x0, y0, x1, y1), sub, area, config),
+                ),
+            )
+        )
+    return out
+
+
+def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[np.float32]:
+    """The main colours of the ground around a region (up to `RING_MODES`, each covering at least
+    `MODE_SHARE` of the band): a region on the edge of a lawn and a pavement has both around it."""
+    pixels = np.ascontiguousarray(lab[ring], np.float32)
+    k = min(RING_MODES, len(pixels))
+    if k <= 1:
+        out: NDArray[np.float32] = (
+            np.median(pixels, axis=0, keepdims=True) if len(pixels) else np.zeros((0, 3), np.float32)
+        )
+        return out
+    cv2.setRNGSeed(11)
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, raw_labels, raw_centres = cv2.kmeans(
+        pixels, k, np.zeros((len(pixels), 1), np.int32), crit, 2, cv2.KMEANS_PP_CENTERS
+    )
+    centres = np.asarray(raw_centres, np.float32)
+    labels = np.asarray(raw_labels, np.int32)
+    share = np.bincount(labels.ravel(), minlength=k) / len(pixels)
+    keep = centres[share >= MODE_SHARE]
+    out = keep if len(keep) else centres[[int(np.argmax(share))]]
+    return np.asarray(out, np.float32)
+
+
+def _solid_area(
+    lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_], config: ChangeConfig, cell_m: float
+) -> float:
+    """Area of the region's cells unlike the ground around it (any of its main colours, or one of them in
+    shade), after an opening by the minimum width."""
+    if not ring.any():
+        return float(inside.sum()) * cell_m * cell_m
+    ground_like = np.zeros(inside.shape, bool)
+    for mode in ground_modes(lab, ring):
+        diff = lab - mode
+        hue_shift = np.hypot(diff[..., 1], diff[..., 2])
+        ground_like |= np.linalg.norm(diff, axis=2) < config.min_contrast
+        ground_like |= (diff[..., 0] < 0) & (hue_shift < SHADE_HUE)
+    solid = (inside & ~ground_like).astype(np.uint8)
+    solid = np.asarray(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m)), np.uint8)
+    return float(solid.sum()) * cell_m * cell_m
+
+
+def _new_grid_area(
+    change: ChangeMap, box: tuple[int, int, int, int], inside: NDArray[np.bool_], area_m2: float, config: ChangeConfig
+) -> float:
+    """A large region whose later view is dense with edges where the earlier one had few (a scaffold's pipes
+    and planks over a slab, whatever their colour against the ground) is a thing as a whole."""
+    if area_m2 < GRID_MIN_AREA_SHARE * config.min_area_m2:
+        return 0.0
+    x0, y0, x1, y1 = box
+    after = _edge_share(change.after_bgr[y0:y1, x0:x1], inside)
+    before = _edge_share(change.before_bgr[y0:y1, x0:x1], inside)
+    return area_m2 if after >= GRID_EDGES_AFTER and before <= GRID_EDGES_BEFORE else 0.0
+
+
+def _edge_share(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> float:
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    mag = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return float((mag[core] > EDGE_STRENGTH).mean()) if core.any() else 0.0
+
+
+def _contrast(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_]) -> float:
+    """Distance between the median colours inside and in the surrounding band (CIELAB units)."""
+    if not inside.any() or not ring.any():
+        return 0.0
+    a = np.median(lab[inside], axis=0)
+    b = np.median(lab[ring], axis=0)
+    return float(np.linalg.norm(a - b))
