@@ -17,6 +17,7 @@ import pytest
 from detectors.base import Detector
 from detectors.event import EventKind, GeoMethod, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
+from detectors.fire.details import FireDetail
 from detectors.geometry.geodesy import enu_to_wgs84
 from detectors.geometry.ground import GroundCalibration
 from foundation.errors import ConfigError
@@ -127,7 +128,7 @@ def test_update_on_growth_then_end_then_cooldown_then_new_incident() -> None:
     updates = [e for e in events if e.phase is Phase.UPDATE]
     assert len(starts) == 1 and updates
     assert updates[0].update_seq == 1 and updates[0].incident_id == starts[0].incident_id
-    assert updates[0].details["area_growth_since_start"] >= 1.5
+    assert updates[0].details[FireDetail.GROWTH_RATIO] >= 1.5
     assert updates[0].reasons["growth_rate_per_s"] > 0
     for _ in range(20):  # 4 s with nothing: the incident ends after 3 s
         events += det.process(_frame(seq), model(False))
