@@ -50,7 +50,10 @@ def _frame(seq: int, camera: str = "cam1", image: np.ndarray | None = None) -> F
 
 
 def _model_config(**override: Any) -> FireConfig:
-    return FireConfig.model_validate({"mode": "model", "model": "fire-yolo", **override})
+    """Model mode; the lamp tests' wait for history (test_fusion.py) is off so each rule here is alone."""
+    return FireConfig.model_validate(
+        {"mode": "model", "model": "fire-yolo", "fusion": {"lamp_min_frames": 1}, **override}
+    )
 
 
 def _run(
@@ -242,7 +245,10 @@ def _flicker_frame(seq: int, rng: np.random.Generator) -> Frame:
 def test_model_and_cues_agreeing_raise_confidence() -> None:
     rng = np.random.default_rng(11)
     model = FakeFireModel(box=(145.0, 125.0, 176.0, 191.0), conf=0.6)
-    both = FireDetector(FireConfig.model_validate({"mode": "both", "model": "fire-yolo"}), class_names=CLASS_NAMES)
+    both = FireDetector(
+        FireConfig.model_validate({"mode": "both", "model": "fire-yolo", "fusion": {"lamp_min_frames": 1}}),
+        class_names=CLASS_NAMES,
+    )
     alone = FireDetector(_model_config(), class_names=CLASS_NAMES)
     ev_both, ev_alone = [], []
     for seq in range(8):
