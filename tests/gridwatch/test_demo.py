@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_demo_exits_zero_and_prints_a_fire_alert(tmp_path: Path) -> None:
-    from gridwatch.demo import DEMO_MODEL_IMGSZ
-    from tests.infra.models import cached_model
+    from tests.infra.weights import fire_smoke_weights
 
-    # The demo exports this same seeded model itself when missing; reuse the test cache's copy.
-    shutil.copy(cached_model("yolov8n.yaml", DEMO_MODEL_IMGSZ), tmp_path / f"yolov8n-{DEMO_MODEL_IMGSZ}.onnx")
+    fire_smoke_weights()  # what `make setup` fetches before `make demo`
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-m", "gridwatch", "demo", "--workdir", str(tmp_path)],
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
