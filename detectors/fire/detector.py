@@ -365,6 +365,26 @@ class FireDetector:
                 reject = "periodic"
         return reject
 
+    @staticmethod
+    def _both_rule(
+        track: Track, cfg: FireConfig, mconf: NDArray[np.float64], reasons: dict[str, float | int | str | bool]
+    ) -> str | None:
+        """`both` mode (see the module docstring): a fire track only the model sees needs
+        `model_only_min_confidence`; a track only the cues see needs the model's corroboration."""
+        fusion = cfg.fusion
+        model_hits, _, both_hits = track.source_counts()
+        if track.kind == KIND_FIRE and model_hits and not both_hits:
+            mean_conf = float(mconf.mean()) if mconf.size else 0.0
+            reasons["model_confidence_mean"] = round(mean_conf, 4)
+            if mean_conf < fusion.model_only_min_confidence:
+                return "weak_model_only"
+        if model_hits == 0:
+            corroborated = any(track.corroborated)
+            reasons["model_corroborated"] = corroborated
+            if fusion.cue_only == "never" or (fusion.cue_only == "corroborated" and not corroborated):
+                return "uncorroborated"
+        return None
+
     def _assess(self, track: Track, cfg: FireConfig) -> _Assessment:
         c = cfg.confirm
         need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
@@ -426,15 +446,8 @@ class FireDetector:
                 reject = reject or "not_veiling"
         if lamp_tested and drift_v > c.max_drift:
             reject = "drift"
-        if cfg.mode == "both" and track.kind == KIND_FIRE and model_hits and not both_hits:
-            mean_conf = float(mconf.mean()) if mconf.size else 0.0
-            if mean_conf < fusion.model_only_min_confidence:
-                reject = reject or "weak_model_only"
-        if cfg.mode == "both" and cue_only:
-            corroborated = any(track.corroborated)
-            reasons["model_corroborated"] = corroborated
-            if fusion.cue_only == "never" or (fusion.cue_only == "corroborated" and not corroborated):
-                reject = reject or "uncorroborated"
+        if cfg.mode == "both":
+            reject = reject or self._both_rule(track, cfg, mconf, reasons)
         conf_cfg = cfg.confidence
         confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
         if both_hits:
