@@ -503,6 +503,25 @@ def scene_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def precision_speed(real: Path, frames: int = 20, repeats: int = 2) -> dict[str, Any]:
+    """CPU time per FURG frame of the fp32 and INT8 fetched models on the same frames (best of repeats)."""
+    from models.quantize import read_video_frames  # noqa: PLC0415 (the quantizer pulls in ORT's tooling)
+
+    images = read_video_frames(real / "furg-fire" / "house6.mp4", frames)
+    out: dict[str, Any] = {}
+    for precision in ("fp32", "int8"):
+        model = load_fire_model(precision)
+        model.predict(images[:2])
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.process_time()
+            model.predict(images)
+            best = min(best, time.process_time() - start)
+        out[f"{precision}_cpu_ms_per_frame"] = round(1000 * best / len(images), 1)
+    out["int8_speedup_cpu"] = round(out["fp32_cpu_ms_per_frame"] / out["int8_cpu_ms_per_frame"], 2)
+    return out
+
+
 # --------------------------------------------------------------------------- report
 
 VIDEO_COLUMNS = ("media", "variant", "incidents", "starts", "fire_starts", "smoke_starts", "first_alert_s",
@@ -526,6 +545,9 @@ def render_markdown(
            markdown_table(stills)]
     if scene_rows:
         out += [f"## Generated scenes ({summary['scenes']})", "", markdown_table(list(summary["scene_summary"]))]
+    if summary.get("precision_speed_furg_640"):
+        out += ["## fp32 vs INT8, model only (CPU time per FURG frame, 640x640)", "",
+                markdown_table([dict(summary["precision_speed_furg_640"])])]
     out += ["", "Environment: " + ", ".join(f"{k}={env[k]}" for k in ("cpu", "cores", "onnxruntime", "git_commit")
                                            if k in env), ""]
     return "\n".join(out)
@@ -542,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--scenes", choices=("gate", "tuning", "none"), default="tuning")
     ap.add_argument("--count", type=int, default=2, help="seeds of the scene set (each makes 9 clips)")
     ap.add_argument("--variants", default=",".join(variant_configs()), help="comma-separated variant names")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: furg,intel,roboflow")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: furg,intel,roboflow,speed")
     ap.add_argument("--detections-cache", type=Path, default=None,
                     help="keep the model's detections here (keyed by video and model sha256) for re-runs")
     args = ap.parse_args(argv)
@@ -568,6 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model": f"{MODEL_NAME} ({model.info.path.name}, sha256 {model.info.sha256[:12]})",
         "scenes": f"{args.scenes} seeds {list(seeds)}" if args.scenes != "none" else "none",
         "scene_summary": scene_summary(scene_rows),
+        "precision_speed_furg_640": precision_speed(args.real) if "speed" not in skip else None,
         "wall_s": round(time.perf_counter() - started, 1),
     }
     env = environment(model.info.path, model.info.provider)

@@ -58,6 +58,7 @@ def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     f.add_argument("name", help="weights to fetch, e.g. fire-smoke")
     f.add_argument("--force", action="store_true", help="fetch and export again even if the cache is complete")
     f.add_argument("--no-int8", action="store_true", help="skip the INT8 export (the runtime then uses fp32)")
+    f.add_argument("--requantize", action="store_true", help="keep the fp32 export, make the INT8 one again")
     f.set_defaults(handler="gridwatch.models_cmd:cmd_fetch")
     e = s.add_parser("export", help="export WEIGHTS.pt or ARCH.yaml to ONNX through Ultralytics")
     e.add_argument("source")

@@ -35,7 +35,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from gridwatch.calibration import CALIBRATIONS
 
     calibration = None if args.no_int8 else CALIBRATIONS.get(args.name)
-    fetched = fetch(args.name, calibration, force=args.force)
+    fetched = fetch(args.name, calibration, force=args.force, requantize=args.requantize)
     m = fetched.manifest
     print(f"{fetched.name}: {m['package']}=={m['version']} in {fetched.folder}")
     print(f"  wheel sha256 {fetched.wheel_sha256} (pinned, checked); weights sha256 {fetched.weights_sha256}")

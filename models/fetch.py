@@ -232,36 +232,40 @@ def fetch(
     *,
     root: Path | None = None,
     force: bool = False,
+    requantize: bool = False,
     pip: Sequence[str] | None = None,
 ) -> FetchedWeights:
     """Fetch, verify and export weights `name` into the cache (see the module docstring); idempotent.
 
-    Without `calibration`, no INT8 model is made (the runtime then uses fp32).
+    Without `calibration`, no INT8 model is made (the runtime then uses fp32). `force` redoes every step;
+    `requantize` keeps a verified fp32 export and redoes only the INT8 one.
     """
     spec = package_spec(name)
     folder = weights_dir(spec, root)
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # set-up and a test session may fetch at once
-        if not force:
-            current = _current(name, root, want_int8=calibration is not None)
-            if current is not None:
-                return current
+        previous = None if force else _current(name, root, want_int8=False)
+        if previous is not None and not requantize and (calibration is None or previous.int8_sha256 is not None):
+            return previous
         t0 = time.perf_counter()
         (folder / MANIFEST_FILE).unlink(missing_ok=True)
         wheel = download_wheel(spec, folder, pip)
         pt, layers, licence = extract_members(wheel, spec, folder)
-        fp32 = export_fp32(spec, pt, layers, folder / "fp32.onnx")
+        fp32 = folder / "fp32.onnx"
+        if previous is not None and previous.weights_sha256 == sha256_of(pt):
+            fp32_entry = dict(previous.manifest["exports"]["fp32"])  # verified above: the same file
+        else:
+            export_fp32(spec, pt, layers, fp32)
+            fp32_entry = {"file": fp32.name, "sha256": sha256_of(fp32), "imgsz": spec.imgsz, "dynamic": True,
+                          "tool": "ultralytics export (models.pt_export)"}
         names = _check_names(fp32, spec)
-        exports: dict[str, Any] = {
-            "fp32": {"file": fp32.name, "sha256": sha256_of(fp32), "imgsz": spec.imgsz, "dynamic": True,
-                     "tool": "ultralytics export (models.pt_export)"},
-        }
+        exports: dict[str, Any] = {"fp32": fp32_entry}
         if calibration is not None:
             int8 = folder / "int8.onnx"
             agreement = quantize(fp32, int8, calibration())
             exports["int8"] = {"file": int8.name, "sha256": sha256_of(int8), "agreement": agreement.to_dict(),
-                               "tool": "gridwatch models.quantize (static QDQ, head kept float)"}
+                               "tool": "gridwatch models.quantize (static QDQ, Detect head kept float)"}
         (folder / MODEL_MANIFEST_FILE).write_text(
             f"# written by `gridwatch models fetch {name}`\nversion: {spec.requirement}\n", encoding="utf-8"
         )

@@ -172,12 +172,20 @@ def detect_module_nodes(model: onnx.ModelProto) -> list[str]:
 
 
 class _FrameReader(CalibrationDataReader):  # type: ignore[misc]
-    """Feeds letterboxed calibration frames to ONNX Runtime's calibrator, one per call."""
+    """Feeds letterboxed calibration frames to ONNX Runtime's calibrator, one per call; `set_range` lets
+    the calibrator take them in strides (bounded memory, see `_extra_options`)."""
 
     def __init__(self, frames: Sequence[NDArray[np.uint8]], pre: Preprocessor, input_name: str) -> None:
-        self._iter: Iterator[NDArray[np.uint8]] = iter(frames)
+        self._frames = list(frames)
+        self._iter: Iterator[NDArray[np.uint8]] = iter(self._frames)
         self._pre = pre
         self._input = input_name
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self._iter = iter(self._frames[start_index:end_index])
 
     def get_next(self) -> dict[str, NDArray[np.floating]] | None:
         frame = next(self._iter, None)
@@ -298,6 +306,8 @@ def quantize_frames(
     if not calibrate:
         raise ModelError(f"{src}: no calibration frames")
     out = Path(out_path) if out_path is not None else src.with_suffix(".int8.onnx")
+    if method == "minmax":  # strides must divide the frames: the few left over are not used
+        calibrate = list(calibrate)[: len(calibrate) - len(calibrate) % _stride(len(calibrate))]
     meta = checked.meta
     imgsz = checked.layout.static_hw or meta.imgsz
     pre = Preprocessor(imgsz, meta.stride, rect=False, dtype=np.float32)
@@ -315,7 +325,7 @@ def quantize_frames(
                 str(prepared), str(out), _FrameReader(calibrate, pre, checked.layout.input.name),
                 quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                 per_channel=per_channel, calibrate_method=CALIBRATION_METHODS[method],
-                nodes_to_exclude=keep_float, extra_options=_extra_options(method),
+                nodes_to_exclude=keep_float, extra_options=_extra_options(method, len(calibrate)),
             )
         except (*ORT_ERRORS, OSError, onnx.checker.ValidationError) as exc:  # type: ignore[misc]
             raise ModelError(f"{src}: INT8 quantization failed: {exc}") from exc
@@ -335,15 +345,22 @@ def quantize_frames(
     return report
 
 
-CALIB_BATCH_OUTPUTS = 8
-"""Min/max calibration folds ranges every this many frames instead of keeping every activation of every
-frame in memory (hundreds of MB per 640x640 frame for a YOLO)."""
+CALIB_STRIDE = 8
+"""Min/max calibration takes frames in strides of this many and merges the ranges of each stride, instead
+of keeping every activation of every frame in memory (hundreds of MB per 640x640 frame for a YOLO).
+
+ONNX Runtime's `CalibStridedMinMax` does this (`CalibMaxIntermediateOutputs` does not: in ORT 1.2x it
+drops each full batch without computing its ranges, so only the last partial batch calibrated)."""
 
 
-def _extra_options(method: str) -> dict[str, object]:
+def _stride(frames: int) -> int:
+    return CALIB_STRIDE if frames >= CALIB_STRIDE else frames
+
+
+def _extra_options(method: str, frames: int) -> dict[str, object]:
     options: dict[str, object] = {"ActivationSymmetric": False}
     if method == "minmax":
-        options["CalibMaxIntermediateOutputs"] = CALIB_BATCH_OUTPUTS
+        options["CalibStridedMinMax"] = _stride(frames)
     return options
 
 

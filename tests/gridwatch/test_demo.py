@@ -1,4 +1,5 @@
-"""The README's first command: the embedded demo runs end to end and prints at least one alert."""
+"""The README's first command: the embedded demo runs end to end (trained weights in `both` mode) and
+prints a fire incident on the fire camera and nothing on the distractor camera."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def test_demo_exits_zero_and_prints_a_fire_alert(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "alert(s) in the outbox" in result.stdout
-    lines = [ln for ln in result.stdout.splitlines() if " fire " in ln and "demo-fire" in ln]
+    lines = [ln for ln in result.stdout.splitlines() if "demo-fire" in ln]
+    # one incident: it may start as smoke (the model also calls the generated sky smoke) and then turns fire
     assert any(" start " in ln for ln in lines), result.stdout
+    assert any(" fire " in ln and (" start " in ln or " update " in ln) for ln in lines), result.stdout
+    assert sum(" start " in ln for ln in lines) == 1 and sum(" end " in ln for ln in lines) == 1, result.stdout
     assert not any("demo-street" in ln for ln in result.stdout.splitlines()), "distractor camera alerted"
