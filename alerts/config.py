@@ -195,7 +195,9 @@ class LocalStoreConfig(BaseModel):
 
 
 class S3StoreConfig(BaseModel):
-    """Evidence objects in an S3-compatible store (MinIO, Ceph, OSS/COS S3 APIs), written with SigV4 PUTs."""
+    """Evidence objects in an S3-compatible store (MinIO, Ceph, OSS/COS S3 APIs) through boto3 (the `s3`
+    extra). Evidence is spooled locally first and uploaded in the background, so a store that is down
+    never delays an alert; the spool catches up when the store is back."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -212,6 +214,34 @@ class S3StoreConfig(BaseModel):
         description="URL prefix that serves the bucket's keys; without it URIs are s3://bucket/key.",
     )
     timeout_s: float = Field(default=10.0, gt=0.0, le=300.0, description="HTTP timeout per request.")
+    ca_bundle: Path | None = Field(
+        default=None, description="CA bundle (PEM) that verifies an https endpoint; None: the system CAs."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, le=20,
+        description="Attempts per request inside boto3 (standard retry mode: backoff with jitter).",
+    )
+    spool_dir: Path = Field(
+        default=Path("var/evidence-spool"),
+        description="Local directory of evidence waiting for upload; keep it on persistent storage so "
+        "evidence survives a restart.",
+    )
+    spool_max_mb: float = Field(
+        default=2048.0, gt=0.0, le=1e7,
+        description="Largest spool; beyond it the oldest waiting evidence is dropped and counted.",
+    )
+    retry_backoff_initial_s: float = Field(
+        default=1.0, gt=0.0, le=600.0, description="First wait after a failed upload; doubles per failure."
+    )
+    retry_backoff_max_s: float = Field(
+        default=60.0, gt=0.0, le=3600.0, description="Cap of the upload retry backoff."
+    )
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> S3StoreConfig:
+        if self.retry_backoff_max_s < self.retry_backoff_initial_s:
+            raise ValueError("retry_backoff_max_s must be >= retry_backoff_initial_s")
+        return self
 
     @field_validator("endpoint_url")
     @classmethod
@@ -276,8 +306,34 @@ class EvidenceConfig(BaseModel):
     )
 
 
+class LevelPropertiesConfig(BaseModel):
+    """The feature properties that hold one level's id and name in the grid GeoJSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_property: str = Field(min_length=1, max_length=200, description="Property holding the level's id.")
+    name_property: str = Field(
+        min_length=1, max_length=200, description="Property holding the level's name."
+    )
+
+
+class GridLevelsConfig(BaseModel):
+    """Which levels the grid file describes (each cell carries the ids and names of the levels above it).
+    A level left out is null in the alerts; a level named here must be on every feature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    street: LevelPropertiesConfig | None = Field(default=None, description="Street (街道) or town (镇).")
+    community: LevelPropertiesConfig | None = Field(default=None, description="Community (社区) or village.")
+    grid: LevelPropertiesConfig | None = Field(default=None, description="Grid (网格).")
+    micro_grid: LevelPropertiesConfig | None = Field(
+        default=None, description="Micro-grid (微网格); usually the cell itself (`id`, `name`)."
+    )
+
+
 class GridConfig(BaseModel):
-    """The district's grid cells (GeoJSON polygons) that route a ticket to the right grid officer."""
+    """The district's grid (GeoJSON polygons of its finest cells) that routes a ticket to the right area
+    and officer team."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -291,6 +347,16 @@ class GridConfig(BaseModel):
     coordinates: Literal["wgs84", "gcj02"] = Field(
         default="wgs84",
         description="Datum of the polygon coordinates (grids drawn on Chinese map platforms are gcj02).",
+    )
+    levels: GridLevelsConfig = Field(
+        default_factory=GridLevelsConfig,
+        description="Feature properties of each level (street, community, grid, micro-grid) the alert carries.",
+    )
+    officer_team_property: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Feature property holding the cell's officer team; None: alerts carry no team.",
     )
 
 
@@ -363,6 +429,67 @@ class DedupConfig(BaseModel):
         return cfg
 
 
+class CaseCategoryConfig(BaseModel):
+    """One kind's event class on the ticketing platform (数字化城管 事件 大类/小类)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scheme: str | None = Field(
+        default=None, max_length=100, description="Code list the codes come from, e.g. `CJ/T 214-2007`."
+    )
+    major_code: str | None = Field(
+        default=None, min_length=1, max_length=32, description="大类 code; None where not known."
+    )
+    major_name: str = Field(min_length=1, max_length=100, description="大类 name, e.g. 市容环境.")
+    minor_code: str | None = Field(
+        default=None, min_length=1, max_length=32, description="小类 code; None where not known."
+    )
+    minor_name: str = Field(min_length=1, max_length=100, description="小类 name, e.g. 私搭乱建.")
+    placeholder: bool = Field(
+        default=False,
+        description="True while the district has not confirmed this class on its platform; sent in every "
+        "alert so the consumer can tell.",
+    )
+
+
+# Defaults: see configs/reference/alerts.yaml for where each comes from and how far it was verified.
+_STANDARD = "CJ/T 214-2007"
+
+
+def _fire_category() -> CaseCategoryConfig:
+    return CaseCategoryConfig(scheme=_STANDARD, major_name="突发事件", minor_name="火灾", placeholder=True)
+
+
+class CaseCategoriesConfig(BaseModel):
+    """The platform's event class of each kind of alert. Every kind has an entry (None: no class sent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    throw: CaseCategoryConfig | None = Field(
+        default_factory=lambda: CaseCategoryConfig(major_name="扩展事件", minor_name="高空抛物", placeholder=True),
+        description="Objects thrown from high buildings (not in the classic event list: a placeholder).",
+    )
+    fire: CaseCategoryConfig | None = Field(
+        default_factory=_fire_category, description="Fire (突发事件/火灾; codes not verified: a placeholder)."
+    )
+    smoke: CaseCategoryConfig | None = Field(
+        default_factory=_fire_category, description="Smoke (treated as a fire until confirmed: a placeholder)."
+    )
+    construction: CaseCategoryConfig | None = Field(
+        default_factory=lambda: CaseCategoryConfig(
+            scheme=_STANDARD, major_code="01", major_name="市容环境", minor_code="0101", minor_name="私搭乱建"
+        ),
+        description="Illegal construction (市容环境/私搭乱建).",
+    )
+
+    def for_kind(self, kind: EventKind) -> CaseCategoryConfig | None:
+        """The class of one kind; a kind without an entry here is a programming error and raises."""
+        if kind.value not in type(self).model_fields:
+            raise KeyError(f"case_categories has no entry for kind {kind.value!r}")
+        category: CaseCategoryConfig | None = getattr(self, kind.value)
+        return category
+
+
 class AlertsConfig(BaseModel):
     """The root `alerts:` section."""
 
@@ -373,7 +500,10 @@ class AlertsConfig(BaseModel):
         default=None, description="Kafka destination; None means the outbox itself is the destination."
     )
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Snapshots and clips.")
-    grid: GridConfig = Field(default_factory=GridConfig, description="Grid-cell lookup.")
+    grid: GridConfig = Field(default_factory=GridConfig, description="Grid lookup: levels and officer team.")
+    case_categories: CaseCategoriesConfig = Field(
+        default_factory=CaseCategoriesConfig, description="The platform's event class of each kind."
+    )
     dedup: DedupConfig = Field(default_factory=DedupConfig, description="Incident dedup and cooldowns.")
 
 
@@ -393,7 +523,10 @@ class SiteConfig(BaseModel):
         description="Radius within which an event seen by this camera lies.",
     )
     grid_cell_id: str | None = Field(
-        default=None, min_length=1, description="Fixed grid cell; skips the lookup."
+        default=None,
+        min_length=1,
+        description="Fixed cell (an id of the grid file); skips the lookup of uncalibrated positions. Its "
+        "levels and officer team still come from the grid file when it has the cell.",
     )
     grid_cell_name: str | None = Field(
         default=None, description="Name of the fixed grid cell (defaults to its id)."

@@ -6,6 +6,11 @@ alert is in the outbox: JPEG encoding, the clip cut once its post-roll has been 
 and the periodic retention sweep. The job queue is bounded: when it is full an alert goes out without
 evidence URIs and the skip is counted (`EvidenceStats.skipped["queue_full"]`). A job that fails is
 logged with its camera id and counted; its URI then points at nothing, which the stats make visible.
+With an S3 store, a finished job is spooled locally and uploaded in the background (alerts/evidence_spool.py),
+so a store outage delays the objects, never the alerts, and loses nothing the spool can hold.
+
+Objects carry small metadata where the store keeps any (S3): the alert id, the kind and the source id
+(percent-encoded, as S3 metadata is ASCII). Never a camera URL or anything from the config.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import cv2
 import numpy as np
@@ -31,7 +37,7 @@ from alerts.enrich import trajectory_array
 from alerts.evidence_store import EvidenceStore, SweepResult, make_store, sweep
 from alerts.schema import Evidence
 from detectors.event import Event, EventKind
-from foundation.errors import GridwatchError
+from foundation.errors import ConfigError, GridwatchError, PublishError
 from ingest.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -110,6 +116,7 @@ def encode_jpeg(image: NDArray[np.uint8], quality: int, max_width_px: int | None
 @dataclass(frozen=True)
 class SnapshotJob:
     source_id: str
+    metadata: dict[str, str]
     frame: Frame
     clean_key: str
     annotated_key: str
@@ -122,6 +129,7 @@ class SnapshotJob:
 @dataclass(frozen=True)
 class ClipJob:
     source_id: str
+    metadata: dict[str, str]
     clip_source: ClipSource
     start_pts_s: float
     end_pts_s: float
@@ -162,7 +170,11 @@ class EvidenceWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._next_sweep = 0.0
-        config.scratch_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            config.scratch_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.evidence.scratch_dir: cannot create {config.scratch_dir}: "
+                              f"{exc.strerror or exc}") from exc
 
     # -- planning (caller's thread) -----------------------------------------------------------------
 
@@ -177,12 +189,14 @@ class EvidenceWriter:
             return EvidencePlan(Evidence(), ())
         day = datetime.fromtimestamp(event.trigger_captured_at, tz=UTC).strftime("%Y/%m/%d")
         base = f"{day}/{event.kind.value}/{safe_part(event.source_id)}/{alert_id}"
+        metadata = object_metadata(alert_id, event)
         jobs: list[tuple[float, EvidenceJob]] = []
         now = self._mono()
         ev: dict[str, object] = {}
         if event.snapshot is not None:
             snap = SnapshotJob(
                 source_id=event.source_id,
+                metadata=metadata,
                 frame=event.snapshot,
                 clean_key=f"{base}-snapshot.jpg",
                 annotated_key=f"{base}-annotated.jpg",
@@ -205,7 +219,7 @@ class EvidenceWriter:
                 # the stream is now; without a snapshot assume the window ends now.
                 now_pts = event.snapshot.pts_s if event.snapshot is not None else event.evidence_window_s[1]
                 due = now + max(0.0, end - now_pts) + cfg.clip_wait_margin_s
-                clip = ClipJob(event.source_id, clip_source, start, end, f"{base}-clip.mp4")
+                clip = ClipJob(event.source_id, metadata, clip_source, start, end, f"{base}-clip.mp4")
                 jobs.append((due, clip))
                 ev.update(clip_uri=self.store.uri_for(clip.key), clip_start_pts_s=start, clip_end_pts_s=end)
         if jobs and not self.has_room(len(jobs)):
@@ -234,6 +248,7 @@ class EvidenceWriter:
     def start(self) -> None:
         if self._thread is not None:
             return
+        self.store.start()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="alerts-evidence", daemon=True)
         self._thread.start()
@@ -256,7 +271,8 @@ class EvidenceWriter:
                 self.stats.skipped["shutdown"] += left
                 self._heap.clear()
                 self.stats.queue_depth = 0
-        return left == 0
+        uploaded = self.store.stop(max(0.5, deadline - self._mono()))  # spooled evidence waits for the next start
+        return left == 0 and uploaded
 
     def flush(self, timeout_s: float) -> bool:
         """Wait until every queued job has run (jobs not yet due still wait for their time)."""
@@ -304,7 +320,7 @@ class EvidenceWriter:
         cfg = self.config
         if isinstance(job, SnapshotJob):
             clean = encode_jpeg(job.frame.image, cfg.jpeg_quality, cfg.snapshot_max_width_px)
-            self.store.put_bytes(job.clean_key, clean, "image/jpeg")
+            self.store.put_bytes(job.clean_key, clean, "image/jpeg", job.metadata)
             drawn = annotate(
                 job.frame.image,
                 box_xyxy=job.box_xyxy,
@@ -313,7 +329,7 @@ class EvidenceWriter:
                 trajectory_px=job.trajectory_px,
             )
             annotated = encode_jpeg(drawn, cfg.jpeg_quality, cfg.snapshot_max_width_px)
-            self.store.put_bytes(job.annotated_key, annotated, "image/jpeg")
+            self.store.put_bytes(job.annotated_key, annotated, "image/jpeg", job.metadata)
             self.stats.written["snapshot"] += 1
             self.stats.written["annotated"] += 1
             self.stats.bytes_written += len(clean) + len(annotated)
@@ -322,7 +338,7 @@ class EvidenceWriter:
         try:
             path = job.clip_source.write_clip(job.start_pts_s, job.end_pts_s, tmp)
             size = path.stat().st_size
-            self.store.put_file(job.key, path, "video/mp4")
+            self.store.put_file(job.key, path, "video/mp4", job.metadata)
         finally:
             tmp.unlink(missing_ok=True)
         self.stats.written["clip"] += 1
@@ -333,6 +349,10 @@ class EvidenceWriter:
         self._next_sweep = self._mono() + cfg.retention_sweep_interval_s
         try:
             result = self.sweep()
+        except PublishError as exc:  # the store is down or refuses us: the cause is in the message
+            self.stats.failed["sweep"] += 1
+            log.warning("evidence retention sweep failed; next try in %.0f s: %s", cfg.retention_sweep_interval_s, exc)
+            return None
         except Exception:  # top of the worker loop for the sweep: count and log, retry next interval
             self.stats.failed["sweep"] += 1
             log.exception("evidence retention sweep failed")
@@ -359,6 +379,11 @@ class EvidenceWriter:
                 result.kept_bytes,
             )
         return result
+
+
+def object_metadata(alert_id: str, event: Event) -> dict[str, str]:
+    """What an evidence object says about itself (ASCII, as S3 user metadata must be)."""
+    return {"alert-id": alert_id, "kind": event.kind.value, "source": quote(event.source_id, safe="")}
 
 
 def clip_window(window_s: tuple[float, float], pre_roll_s: float, post_roll_s: float) -> tuple[float, float]:

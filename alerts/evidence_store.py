@@ -2,33 +2,26 @@
 
 Both stores name objects by a relative key (`2024/05/01/fire/cam-12/<alert_id>-snapshot.jpg`) and turn a
 key into the URI put in the alert before the file exists (evidence is written in the background). The
-S3 store speaks plain HTTP with our own SigV4 signing (alerts.sigv4): PUT to write, ListObjectsV2 and
-DELETE for retention, path-style URLs (what MinIO and most on-premises stores expect).
+S3 store (alerts/s3_store.py, boto3) sits behind a local upload spool (alerts/evidence_spool.py), so a
+store that is down never holds up evidence and catches up when it is back.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
 import shutil
 import tempfile
-import time
-import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
-from alerts.sigv4 import Credentials, sign_s3_request
-from foundation.errors import PublishError
+from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
-
-_S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -54,11 +47,11 @@ class EvidenceStore(Protocol):
         """The URI under which `key` will be readable (put in the alert before the write)."""
         ...
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        """Write one object; raises PublishError on failure."""
+    def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None) -> None:
+        """Write one object (with its metadata where the store keeps any); raises PublishError on failure."""
         ...
 
-    def put_file(self, key: str, path: Path, content_type: str) -> None:
+    def put_file(self, key: str, path: Path, content_type: str, metadata: Mapping[str, str] | None = None) -> None:
         """Move or upload a local file as `key`; the local file is gone afterwards."""
         ...
 
@@ -68,6 +61,14 @@ class EvidenceStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Delete one object (missing objects are not an error)."""
+        ...
+
+    def start(self) -> None:
+        """Start background work, if the store has any (the upload spool)."""
+        ...
+
+    def stop(self, timeout_s: float) -> bool:
+        """Finish background work within timeout_s; True when nothing is left waiting."""
         ...
 
 
@@ -100,7 +101,10 @@ class LocalEvidenceStore:
 
     def __init__(self, config: LocalStoreConfig) -> None:
         self.root = config.dir.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.evidence.store.dir: cannot create {self.root}: {exc.strerror or exc}") from exc
         self.public_base_url = config.public_base_url.rstrip("/") if config.public_base_url else None
 
     def path_for(self, key: str) -> Path:
@@ -111,7 +115,15 @@ class LocalEvidenceStore:
             return f"{self.public_base_url}/{quote(check_key(key))}"
         return self.path_for(key).as_uri()
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+    def start(self) -> None:
+        """Nothing runs in the background: writes are synchronous."""
+
+    def stop(self, timeout_s: float) -> bool:
+        """Nothing waits; True."""
+        return True
+
+    def put_bytes(self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None) -> None:
+        """Atomic write; a directory keeps no object metadata (the key names the alert already)."""
         target = self.path_for(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +134,7 @@ class LocalEvidenceStore:
         except OSError as exc:
             raise PublishError(f"evidence {key}: cannot write to {self.root}: {exc.strerror}") from exc
 
-    def put_file(self, key: str, path: Path, content_type: str) -> None:
+    def put_file(self, key: str, path: Path, content_type: str, metadata: Mapping[str, str] | None = None) -> None:
         target = self.path_for(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,143 +171,13 @@ class LocalEvidenceStore:
             parent = parent.parent
 
 
-class S3EvidenceStore:
-    """Evidence in an S3-compatible bucket through signed HTTP requests (path-style URLs)."""
-
-    def __init__(self, config: S3StoreConfig) -> None:
-        parts = urlsplit(config.endpoint_url)
-        self.scheme = parts.scheme
-        self.host = parts.netloc
-        self.bucket = config.bucket
-        self.region = config.region
-        self.prefix = config.prefix.lstrip("/")
-        self.timeout_s = config.timeout_s
-        self.public_base_url = config.public_base_url.rstrip("/") if config.public_base_url else None
-        self._creds = Credentials(
-            config.access_key_id.get_secret_value(),
-            config.secret_access_key.get_secret_value(),
-            config.session_token.get_secret_value() if config.session_token else None,
-        )
-
-    def _object_key(self, key: str) -> str:
-        return self.prefix + check_key(key)
-
-    def uri_for(self, key: str) -> str:
-        if self.public_base_url:
-            return f"{self.public_base_url}/{quote(self._object_key(key))}"
-        return f"s3://{self.bucket}/{self._object_key(key)}"
-
-    def _request(
-        self,
-        method: str,
-        object_key: str | None,
-        *,
-        body: bytes = b"",
-        query: dict[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> tuple[int, bytes]:
-        path = f"/{self.bucket}" + (f"/{object_key}" if object_key is not None else "/")
-        extra = {"content-type": content_type} if content_type else None
-        headers = sign_s3_request(
-            self._creds,
-            method=method,
-            host=self.host,
-            path=path,
-            query=query,
-            body=body,
-            extra_headers=extra,
-            region=self.region,
-            now_s=time.time(),
-        )
-        url = quote(path, safe="/-_.~")
-        if query:
-            url += "?" + "&".join(
-                f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query.items()
-            )
-        conn_cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(self.host, timeout=self.timeout_s)
-        try:
-            conn.request(method, url, body=body if body else None, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, data
-        except (OSError, http.client.HTTPException) as exc:
-            raise PublishError(
-                f"evidence store {self.scheme}://{self.host}/{self.bucket}: {method} failed: {exc}",
-                retryable=True,
-            ) from exc
-        finally:
-            conn.close()
-
-    def _check(self, status: int, data: bytes, what: str) -> None:
-        if status >= 300:
-            code = _xml_text(data, "Code") or data[:120].decode("utf-8", "replace")
-            raise PublishError(
-                f"evidence store {self.host}/{self.bucket}: {what} answered HTTP {status} ({code})",
-                retryable=status >= 500,
-            )
-
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        status, body = self._request("PUT", self._object_key(key), body=data, content_type=content_type)
-        self._check(status, body, f"PUT {key}")
-
-    def put_file(self, key: str, path: Path, content_type: str) -> None:
-        # Evidence clips are a few MB: one signed PUT with the whole body is simplest and resumable by retry.
-        self.put_bytes(key, path.read_bytes(), content_type)
-        path.unlink(missing_ok=True)
-
-    def list_objects(self) -> list[StoredObject]:
-        out: list[StoredObject] = []
-        token: str | None = None
-        while True:
-            query = {"list-type": "2", "prefix": self.prefix}
-            if token:
-                query["continuation-token"] = token
-            status, body = self._request("GET", None, query=query)
-            self._check(status, body, "ListObjectsV2")
-            objects, token = _parse_list(body)
-            out += [StoredObject(o.key[len(self.prefix) :], o.size_bytes, o.mtime_s) for o in objects]
-            if not token:
-                return out
-
-    def delete(self, key: str) -> None:
-        status, body = self._request("DELETE", self._object_key(key))
-        if status != 404:
-            self._check(status, body, f"DELETE {key}")
-
-
-def _xml_text(data: bytes, tag: str) -> str | None:
-    try:
-        root = ET.fromstring(data)  # noqa: S314 - our configured store's reply; expat resolves no entities
-    except ET.ParseError:
-        return None
-    el = root.find(f".//{_S3_NS}{tag}")
-    if el is None:
-        el = root.find(f".//{tag}")
-    return el.text if el is not None else None
-
-
-def _parse_list(data: bytes) -> tuple[list[StoredObject], str | None]:
-    """Objects and the continuation token of one ListObjectsV2 page."""
-    try:
-        root = ET.fromstring(data)  # noqa: S314 - our configured store's reply; expat resolves no entities
-    except ET.ParseError as exc:
-        raise PublishError(f"evidence store: unreadable ListObjectsV2 reply ({exc})") from exc
-    ns = _S3_NS if root.tag.startswith(_S3_NS) else ""
-    objects: list[StoredObject] = []
-    for c in root.findall(f"{ns}Contents"):
-        key = c.findtext(f"{ns}Key") or ""
-        size = int(c.findtext(f"{ns}Size") or 0)
-        modified = c.findtext(f"{ns}LastModified") or "1970-01-01T00:00:00Z"
-        mtime = datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
-        objects.append(StoredObject(key, size, mtime))
-    truncated = (root.findtext(f"{ns}IsTruncated") or "false").lower() == "true"
-    token = root.findtext(f"{ns}NextContinuationToken") if truncated else None
-    return objects, token
-
-
 def make_store(config: EvidenceConfig) -> EvidenceStore:
-    """The store the evidence config names."""
+    """The store the evidence config names: a local directory, or S3 behind the upload spool."""
     if isinstance(config.store, S3StoreConfig):
-        return S3EvidenceStore(config.store)
+        from alerts.evidence_spool import SpoolingStore  # noqa: PLC0415 - both import this module
+        from alerts.s3_store import S3EvidenceStore  # noqa: PLC0415 - and boto3 only when configured
+
+        s3 = config.store
+        return SpoolingStore(S3EvidenceStore(s3), s3.spool_dir, max_bytes=int(s3.spool_max_mb * 1024 * 1024),
+                             backoff_initial_s=s3.retry_backoff_initial_s, backoff_max_s=s3.retry_backoff_max_s)
     return LocalEvidenceStore(config.store)

@@ -1,44 +1,86 @@
-"""Grid-cell lookup: which district grid cell (and so which grid officer) a position falls in.
+"""Grid lookup: which district area (street → community → grid → micro-grid) a position falls in, and so
+which officer team gets the ticket.
 
-The district publishes its cells as GeoJSON polygons (thousands of them: 401 cells, 1,887 micro-grids).
-`GridIndex` keeps every ring edge of every cell in flat numpy arrays, grouped per cell, plus a uniform
-bucket grid over the cells' bounding boxes. A lookup visits one bucket, filters the few candidate cells
-by bounding box and runs an even-odd ray cast over each candidate's edges, vectorised. Holes and
-MultiPolygons are handled by the even-odd rule over all rings of a cell. Cells are expected not to
-overlap; where they do, the first cell in file order wins.
+The district publishes its finest cells as GeoJSON polygons (Shangjie: 1,887 micro-grids in 401 grids),
+each feature carrying the ids and names of the levels above it. `GridIndex` loads them into shapely
+geometries, prepared, in an STRtree (GEOS does the point-in-polygon work in C; we only pick the answer):
+a lookup asks the tree for the cells whose polygon covers the point. Points on a shared boundary belong
+to both neighbours; the first cell in file order wins, as it does where a badly drawn file overlaps.
+Holes and MultiPolygons follow GeoJSON (first ring the outline, the others holes). Invalid polygons
+(self-intersecting rings, ...) are refused at load with the feature named, because GEOS predicates on
+invalid geometry give unreliable answers.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
+from shapely.geometry import MultiPolygon, Polygon
 
 from foundation.errors import ConfigError
 
-Ring = Sequence[Sequence[float]]
+_NO_CELL = np.iinfo(np.int64).max
+
+
+class GridLevel(StrEnum):
+    """The levels of the district's grid, coarsest first (街道 → 社区 → 网格 → 微网格)."""
+
+    STREET = "street"
+    COMMUNITY = "community"
+    GRID = "grid"
+    MICRO_GRID = "micro_grid"
 
 
 @dataclass(frozen=True, slots=True)
-class GridCell:
-    """One grid cell: its id (what tickets are routed by) and its human name."""
+class AreaRef:
+    """One unit of one level: its id and its human name."""
 
-    cell_id: str
+    id: str
     name: str
 
 
 @dataclass(frozen=True, slots=True)
+class GridCell:
+    """One cell of the grid file: its id and name, the areas of every configured level it lies in
+    (coarsest first), and the officer team that answers for it."""
+
+    cell_id: str
+    name: str
+    levels: tuple[tuple[GridLevel, AreaRef], ...] = ()
+    officer_team: str | None = None
+
+    def area(self, level: GridLevel) -> AreaRef | None:
+        """This cell's unit of `level`, or None when the file does not describe that level."""
+        return next((ref for lv, ref in self.levels if lv == level), None)
+
+
+@dataclass(frozen=True, slots=True)
 class CellShape:
-    """A cell's rings as (lon, lat) sequences: outer rings and holes alike (even-odd rule)."""
+    """A cell and its polygon(s) in the coordinates of the source file (lon, lat degrees)."""
 
     cell: GridCell
-    rings: tuple[Ring, ...]
+    geometry: Polygon | MultiPolygon
+
+
+@dataclass(frozen=True)
+class FeatureProperties:
+    """Which GeoJSON feature properties hold the cell id and name, each level's id and name, and the
+    officer team. A property named here must be on every feature (a silently empty field misroutes)."""
+
+    id: str = "id"
+    name: str = "name"
+    levels: Mapping[GridLevel, tuple[str, str]] = field(default_factory=dict)
+    """level -> (id property, name property)."""
+    officer_team: str | None = None
 
 
 class GridIndex:
@@ -47,30 +89,16 @@ class GridIndex:
     def __init__(self, shapes: Sequence[CellShape], *, source: str = "<memory>") -> None:
         self.source = source
         self.cells: list[GridCell] = [s.cell for s in shapes]
-        edges: list[NDArray[np.float64]] = []
-        starts = [0]
-        bboxes = np.zeros((len(shapes), 4), np.float64)
-        for i, shape in enumerate(shapes):
-            cell_edges = [_ring_edges(ring) for ring in shape.rings]
-            stacked = np.concatenate(cell_edges) if cell_edges else np.zeros((0, 4))
-            edges.append(stacked)
-            starts.append(starts[-1] + len(stacked))
-            pts = np.concatenate([np.asarray(r, np.float64)[:, :2] for r in shape.rings])
-            bboxes[i] = (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
-        self._edges = np.concatenate(edges) if edges else np.zeros((0, 4), np.float64)
-        self._edge_start = np.asarray(starts, np.int64)
-        self._bbox = bboxes
-        self._build_buckets()
+        self._by_id = {c.cell_id: c for c in self.cells}
+        self._geoms: NDArray[np.object_] = np.asarray([s.geometry for s in shapes] or [], dtype=object)
+        shapely.prepare(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
 
     def __len__(self) -> int:
         return len(self.cells)
 
-    # -- construction -------------------------------------------------------------------------------
-
     @classmethod
-    def from_geojson(
-        cls, path: str | Path, *, id_property: str = "id", name_property: str = "name"
-    ) -> GridIndex:
+    def from_geojson(cls, path: str | Path, properties: FeatureProperties | None = None) -> GridIndex:
         """Load a FeatureCollection of Polygon/MultiPolygon cells; errors name the file and feature."""
         p = Path(path)
         try:
@@ -81,118 +109,49 @@ class GridIndex:
             raise ConfigError(f"{p}: cannot read grid GeoJSON ({exc})") from exc
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-        return cls(
-            parse_feature_collection(
-                data, source=str(p), id_property=id_property, name_property=name_property
-            ),
-            source=str(p),
-        )
-
-    def _build_buckets(self) -> None:
-        n = len(self.cells)
-        if n == 0:
-            self._origin = np.zeros(2)
-            self._bucket_size = np.ones(2)
-            self._nb = (1, 1)
-            self._bucket_ptr = np.zeros(2, np.int64)
-            self._bucket_cells = np.zeros(0, np.int64)
-            return
-        lo = self._bbox[:, :2].min(axis=0)
-        hi = self._bbox[:, 2:].max(axis=0)
-        span = np.maximum(hi - lo, 1e-9)
-        # About two buckets per cell, shaped like the district, so a bucket holds a handful of cells.
-        target = max(1.0, 2.0 * n)
-        aspect = span[0] / span[1]
-        nx = max(1, min(4096, round(math.sqrt(target * aspect))))
-        ny = max(1, min(4096, round(target / nx)))
-        self._origin = lo
-        self._bucket_size = span / np.array([nx, ny], np.float64)
-        self._nb = (nx, ny)
-        ix0, iy0 = self._bucket_of(self._bbox[:, 0], self._bbox[:, 1])
-        ix1, iy1 = self._bucket_of(self._bbox[:, 2], self._bbox[:, 3])
-        members: list[NDArray[np.int64]] = []
-        cell_ids: list[NDArray[np.int64]] = []
-        for c in range(n):
-            xs = np.arange(ix0[c], ix1[c] + 1)
-            ys = np.arange(iy0[c], iy1[c] + 1)
-            b = (ys[:, None] * nx + xs[None, :]).ravel()
-            members.append(b)
-            cell_ids.append(np.full(b.shape, c, np.int64))
-        bucket = np.concatenate(members)
-        cells = np.concatenate(cell_ids)
-        order = np.lexsort((cells, bucket))  # by bucket, then file order inside a bucket
-        bucket, cells = bucket[order], cells[order]
-        self._bucket_ptr = np.searchsorted(bucket, np.arange(nx * ny + 1)).astype(np.int64)
-        self._bucket_cells = cells
-
-    def _bucket_of(
-        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        nx, ny = self._nb
-        ix = np.floor((lon - self._origin[0]) / self._bucket_size[0]).astype(np.int64)
-        iy = np.floor((lat - self._origin[1]) / self._bucket_size[1]).astype(np.int64)
-        return np.clip(ix, 0, nx - 1), np.clip(iy, 0, ny - 1)
+        return cls(parse_feature_collection(data, source=str(p), properties=properties), source=str(p))
 
     # -- queries ------------------------------------------------------------------------------------
 
     def lookup(self, lat_deg: float, lon_deg: float) -> GridCell | None:
-        """The cell containing (lat, lon), or None outside every cell."""
-        idx = self._lookup_index(float(lon_deg), float(lat_deg))
-        return None if idx < 0 else self.cells[idx]
+        """The cell containing (lat, lon) (boundary included), or None outside every cell."""
+        lon, lat = float(lon_deg), float(lat_deg)
+        if not (math.isfinite(lon) and math.isfinite(lat)) or not self.cells:
+            return None
+        hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
+        return self.cells[int(hits.min())] if hits.size else None
 
     def lookup_many(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.int64]:
-        """Indices into `cells` for many points (-1 where no cell contains the point)."""
+        """Indices into `cells` for many points (-1 where no cell contains the point), in one tree query."""
         lat = np.asarray(lat_deg, np.float64).ravel()
         lon = np.asarray(lon_deg, np.float64).ravel()
-        out = np.full(lat.shape, -1, np.int64)
-        for i in range(lat.size):
-            out[i] = self._lookup_index(float(lon[i]), float(lat[i]))
+        if lat.shape != lon.shape:
+            raise ValueError(f"lat and lon differ in size: {lat.size} != {lon.size}")
+        out = np.full(lat.shape, _NO_CELL, np.int64)
+        finite = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+        if finite.size and self.cells:
+            point_i, cell_i = self._tree.query(shapely.points(lon[finite], lat[finite]), predicate="intersects")
+            np.minimum.at(out, finite[point_i], cell_i)  # the first cell in file order wins
+        out[out == _NO_CELL] = -1
         return out
 
-    def _lookup_index(self, lon: float, lat: float) -> int:
-        if not self.cells or not (math.isfinite(lon) and math.isfinite(lat)):
-            return -1
-        nx, ny = self._nb
-        fx = (lon - self._origin[0]) / self._bucket_size[0]
-        fy = (lat - self._origin[1]) / self._bucket_size[1]
-        if fx < 0 or fy < 0 or fx > nx or fy > ny:
-            return -1
-        b = min(int(fy), ny - 1) * nx + min(int(fx), nx - 1)
-        cand = self._bucket_cells[self._bucket_ptr[b] : self._bucket_ptr[b + 1]]
-        if cand.size == 0:
-            return -1
-        box = self._bbox[cand]
-        cand = cand[(box[:, 0] <= lon) & (lon <= box[:, 2]) & (box[:, 1] <= lat) & (lat <= box[:, 3])]
-        for c in cand:
-            e = self._edges[self._edge_start[c] : self._edge_start[c + 1]]
-            if _inside(e, lon, lat):
-                return int(c)
-        return -1
+    def geometries(self) -> NDArray[np.object_]:
+        """The cells' shapely polygons in `cells` order (prepared; do not modify)."""
+        return self._geoms
+
+    def cell(self, cell_id: str) -> GridCell | None:
+        """The cell with this id (a camera site's fixed cell), or None when the file has no such cell."""
+        return self._by_id.get(cell_id)
 
 
-def _ring_edges(ring: Ring) -> NDArray[np.float64]:
-    """(N, 4) edges x1, y1, x2, y2 of a ring (closed or not)."""
-    pts = np.asarray(ring, np.float64)[:, :2]
-    if not np.array_equal(pts[0], pts[-1]):
-        pts = np.vstack([pts, pts[:1]])
-    return np.hstack([pts[:-1], pts[1:]])
-
-
-def _inside(edges: NDArray[np.float64], x: float, y: float) -> bool:
-    """Even-odd ray cast towards +x over all ring edges of one cell."""
-    y1, y2 = edges[:, 1], edges[:, 3]
-    straddle = (y1 > y) != (y2 > y)
-    if not straddle.any():
-        return False
-    e = edges[straddle]
-    x_cross = e[:, 0] + (y - e[:, 1]) * (e[:, 2] - e[:, 0]) / (e[:, 3] - e[:, 1])
-    return bool(np.count_nonzero(x < x_cross) & 1)
+# -- parsing ----------------------------------------------------------------------------------------
 
 
 def parse_feature_collection(
-    data: Any, *, source: str, id_property: str = "id", name_property: str = "name"
+    data: Any, *, source: str, properties: FeatureProperties | None = None
 ) -> list[CellShape]:
     """Validate GeoJSON cells and return their shapes; every problem is reported with the feature index."""
+    props_spec = properties or FeatureProperties()
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         raise ConfigError(f"{source}: grid GeoJSON must be a FeatureCollection")
     features = data.get("features")
@@ -207,51 +166,81 @@ def parse_feature_collection(
             problems.append(f"{where}: not an object")
             continue
         props = feature.get("properties") or {}
-        raw_id = props.get(id_property) if isinstance(props, Mapping) else None
+        if not isinstance(props, Mapping):
+            problems.append(f"{where}: `properties` is not an object")
+            continue
+        raw_id = props.get(props_spec.id)
         if raw_id is None or str(raw_id).strip() == "":
-            problems.append(f"{where}: property `{id_property}` (the cell id) is missing")
+            problems.append(f"{where}: property `{props_spec.id}` (the cell id) is missing")
             continue
         cell_id = str(raw_id)
         if cell_id in seen:
             problems.append(f"{where}: cell id {cell_id!r} already used by features[{seen[cell_id]}]")
             continue
         seen[cell_id] = i
-        name = props.get(name_property)
-        geometry = feature.get("geometry")
         try:
-            rings = _geometry_rings(geometry)
+            cell = _cell(cell_id, props, props_spec)
+            geometry = _geometry(feature.get("geometry"))
         except ValueError as exc:
             problems.append(f"{where} (cell {cell_id}): {exc}")
             continue
-        shapes.append(CellShape(GridCell(cell_id, str(name) if name is not None else cell_id), tuple(rings)))
+        shapes.append(CellShape(cell, geometry))
     if problems:
         raise ConfigError(f"{source}: {len(problems)} problem(s) in grid GeoJSON", problems)
     return shapes
 
 
-def _geometry_rings(geometry: Any) -> list[Ring]:
+def _cell(cell_id: str, props: Mapping[str, Any], spec: FeatureProperties) -> GridCell:
+    name = props.get(spec.name)
+    levels = []
+    for level in GridLevel:  # coarsest first, whatever order the config lists them in
+        if level not in spec.levels:
+            continue
+        id_key, name_key = spec.levels[level]
+        level_id, level_name = _text(props, id_key), _text(props, name_key)
+        if level_id is None or level_name is None:
+            missing = [k for k, v in ((id_key, level_id), (name_key, level_name)) if v is None]
+            raise ValueError(f"{level.value} level: property {', '.join(f'`{k}`' for k in missing)} missing")
+        levels.append((level, AreaRef(level_id, level_name)))
+    team = None
+    if spec.officer_team is not None:
+        team = _text(props, spec.officer_team)
+        if team is None:
+            raise ValueError(f"property `{spec.officer_team}` (the officer team) is missing")
+    return GridCell(cell_id, str(name) if name is not None else cell_id, tuple(levels), team)
+
+
+def _text(props: Mapping[str, Any], key: str) -> str | None:
+    value = props.get(key)
+    return None if value is None or str(value).strip() == "" else str(value)
+
+
+def _geometry(geometry: Any) -> Polygon | MultiPolygon:
     if not isinstance(geometry, Mapping):
         raise ValueError("geometry is missing")
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind == "Polygon":
-        polygons: Iterable[Any] = [coords]
+        geom: Polygon | MultiPolygon = _polygon(coords)
     elif kind == "MultiPolygon":
         if not isinstance(coords, list) or not coords:
             raise ValueError("MultiPolygon has no polygons")
-        polygons = coords
+        geom = MultiPolygon([_polygon(p) for p in coords])
     else:
         raise ValueError(f"geometry type must be Polygon or MultiPolygon, got {kind!r}")
-    rings: list[Ring] = []
-    for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
-            raise ValueError("polygon has no rings")
-        for ring in polygon:
-            rings.append(_check_ring(ring))
-    return rings
+    if not geom.is_valid:
+        raise ValueError(f"invalid polygon ({shapely.is_valid_reason(geom)}); repair it, e.g. make_valid")
+    return geom
 
 
-def _check_ring(ring: Any) -> Ring:
+def _polygon(rings: Any) -> Polygon:
+    if not isinstance(rings, list) or not rings:
+        raise ValueError("polygon has no rings")
+    outer, *holes = (_ring(r) for r in rings)
+    return Polygon(outer, holes)
+
+
+def _ring(ring: Any) -> NDArray[np.float64]:
     if not isinstance(ring, list) or len(ring) < 4:
         raise ValueError("a ring needs at least 4 positions (first = last)")
     try:
@@ -262,4 +251,4 @@ def _check_ring(ring: Any) -> Ring:
         raise ValueError("ring has non-finite coordinates")
     if (np.abs(pts[:, 0]) > 180).any() or (np.abs(pts[:, 1]) > 90).any():
         raise ValueError("ring coordinates must be [lon, lat] degrees (lon within ±180, lat within ±90)")
-    return [tuple(p) for p in pts.tolist()]
+    return pts

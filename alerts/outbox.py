@@ -110,6 +110,15 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
+class JsonMatch:
+    """Selects rows whose alert JSON holds `value` at any of `paths` (SQLite JSON paths, e.g.
+    `$.grid_levels.community.id`)."""
+
+    paths: tuple[str, ...]
+    value: str
+
+
+@dataclass(frozen=True)
 class Ack:
     """A broker acknowledgement for one row."""
 
@@ -168,6 +177,10 @@ class Outbox:
         self._inserted = self._duplicates = self._rejected = self._evicted = self._marked = self._pruned = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"alerts.outbox.path: cannot create the folder {self.path.parent}: "
+                              f"{exc.strerror or exc}") from exc
+        try:
             self._db = sqlite3.connect(
                 str(self.path), timeout=config.busy_timeout_s, isolation_level=None, check_same_thread=False
             )
@@ -184,7 +197,7 @@ class Outbox:
                     f"outbox {self.path}: file format {version}, this version reads {_FILE_VERSION}"
                 )
         except sqlite3.Error as exc:
-            raise ConfigError(f"outbox {self.path}: cannot open SQLite database: {exc}") from exc
+            raise ConfigError(f"alerts.outbox.path: cannot open the SQLite outbox {self.path}: {exc}") from exc
         self._pending = 0
         self._total = 0
         self.refresh_counts()
@@ -423,25 +436,39 @@ class Outbox:
         *,
         status: str | None = None,
         source: str | None = None,
-        limit: int = 50,
+        since_s: float | None = None,
+        matches: Sequence[JsonMatch] = (),
+        limit: int | None = 50,
         newest_first: bool = True,
     ) -> list[OutboxRow]:
-        """Rows for `gridwatch alerts list`."""
+        """Rows for `gridwatch alerts list`: optionally one status or source, created at or after since_s,
+        and whose alert JSON satisfies every match; limit None returns them all."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if status is not None:
             where.append("status = ?")
             args.append(status)
         if source is not None:
             where.append("source = ?")
             args.append(source)
+        if since_s is not None:
+            where.append("created_at >= ?")
+            args.append(since_s)
+        for m in matches:
+            if not m.paths:
+                raise ValueError("a JsonMatch needs at least one path")
+            where.append("(" + " OR ".join(["json_extract(CAST(payload AS TEXT), ?) = ?"] * len(m.paths)) + ")")
+            for path in m.paths:
+                args += [path, m.value]
         sql = f"SELECT {_COLUMNS} FROM alerts"  # noqa: S608 - fixed fragments, values bound
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
         with self._lock:
-            return [OutboxRow(*r) for r in self._db.execute(sql, [*args, int(limit)]).fetchall()]
+            found = self._db.execute(sql, [*args, -1 if limit is None else int(limit)]).fetchall()
+        return [OutboxRow(*r) for r in found]
 
     def get(self, alert_id: str) -> OutboxRow | None:
         with self._lock:

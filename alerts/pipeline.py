@@ -1,9 +1,10 @@
 """`AlertPipeline.handle(event)`: the one call the service makes per detector event.
 
-Per event: resolve the position and grid cell, decide the incident (dedup, cooldown), plan the evidence,
-build the `Alert`, commit it to the outbox (with the incident record, in one transaction), then apply
-the dedup decision and queue the evidence jobs. Only after the commit does anything change, so an alert
-refused by a full outbox (OutboxFullError, raised to the caller) leaves no trace but a counter.
+Per event: resolve the position and where it lies in the district's grid, decide the incident (dedup,
+cooldown), plan the evidence, build the `Alert`, commit it to the outbox (with the incident record, in one
+transaction), then apply the dedup decision and queue the evidence jobs. Only after the commit does anything
+change, so an alert refused by a full outbox (OutboxFullError, raised to the caller) leaves no trace but a
+counter.
 """
 
 from __future__ import annotations
@@ -18,12 +19,21 @@ from dataclasses import dataclass, field
 from alerts.clips import ClipSource
 from alerts.config import AlertsConfig, SiteConfig
 from alerts.dedup import Decision, IncidentDeduper
-from alerts.enrich import Geotag, GridLookup, kind_fields, location_of, resolve_geotag
+from alerts.enrich import (
+    Geotag,
+    GridLookup,
+    Placement,
+    grid_index_from_config,
+    kind_fields,
+    location_of,
+    resolve_geotag,
+    routing_of,
+)
 from alerts.evidence import EvidencePlan, EvidenceWriter
 from alerts.evidence_store import EvidenceStore
 from alerts.grid import GridIndex
 from alerts.outbox import Outbox, OutboxFullError
-from alerts.schema import Alert, Evidence, GridCellRef, ModelInfo, alert_id_for, incident_id_for, utc
+from alerts.schema import Alert, Evidence, ModelInfo, alert_id_for, incident_id_for, utc
 from detectors.event import Event, EventKind, Phase
 
 log = logging.getLogger(__name__)
@@ -64,10 +74,8 @@ class AlertPipeline:
         self.outbox = (
             outbox if outbox is not None else Outbox(config.outbox, destination=config.kafka is None)
         )
-        if grid is None and config.grid.path is not None:
-            grid = GridIndex.from_geojson(
-                config.grid.path, id_property=config.grid.id_property, name_property=config.grid.name_property
-            )
+        if grid is None:
+            grid = grid_index_from_config(config.grid)
         self.grid = GridLookup(grid, config.grid.coordinates)
         self.evidence = EvidenceWriter(config.evidence, evidence_store) if config.evidence.enabled else None
         self.deduper = IncidentDeduper(config.dedup)
@@ -126,9 +134,9 @@ class AlertPipeline:
                 if self.evidence
                 else EvidencePlan(Evidence(), ())
             )
-            grid_cell = self.grid.cell_for(tag, site)
+            placement = self.grid.place(tag, site)
             alert = self._build(
-                event, decision, alert_id=alert_id, tag=tag, grid_cell=grid_cell, evidence=plan.evidence
+                event, decision, alert_id=alert_id, tag=tag, placement=placement, evidence=plan.evidence
             )
             try:
                 self.outbox.put(
@@ -163,11 +171,12 @@ class AlertPipeline:
         *,
         alert_id: str,
         tag: Geotag | None,
-        grid_cell: GridCellRef | None,
+        placement: Placement | None,
         evidence: Evidence,
     ) -> Alert:
         assert decision.record is not None and decision.phase is not None and decision.update_seq is not None
         m = event.model
+        routing = routing_of(placement, event.kind, self.config.case_categories)
         return Alert(
             alert_id=alert_id,
             incident_id=decision.record.incident_id,
@@ -185,7 +194,11 @@ class AlertPipeline:
             confidence=min(1.0, max(0.0, float(event.confidence))),
             box_xyxy=_box(event.box_xyxy),
             location=location_of(tag) if tag is not None else None,
-            grid_cell=grid_cell,
+            grid_cell=routing.grid_cell,
+            grid_levels=routing.grid_levels,
+            officer_team=routing.officer_team,
+            routing_key=routing.routing_key,
+            case_category=routing.case_category,
             evidence=evidence,
             model=ModelInfo(name=m.name, version=m.version, sha256=m.sha256) if m is not None else None,
             node_id=self.node_id,

@@ -9,17 +9,21 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
-from alerts.outbox import Outbox, OutboxRow
-from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer, security_settings
-from foundation.errors import ConfigError, PublishError
+from alerts.grid import GridLevel
+from alerts.kafka_probe import connection_error
+from alerts.kafka_settings import security_settings
+from alerts.outbox import JsonMatch, Outbox, OutboxRow
+from alerts.relay import KafkaRelay, ProducerFactory, kafka_producer
+from foundation.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,69 @@ class ReplayResult:
 
 
 def list_alerts(
-    config: OutboxConfig, *, status: str | None = None, source: str | None = None, limit: int = 50
+    config: OutboxConfig,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    since_s: float | None = None,
+    kind: str | None = None,
+    areas: Mapping[GridLevel, str] | None = None,
+    limit: int | None = 50,
 ) -> list[OutboxRow]:
-    """Newest outbox rows first, optionally only one status (pending/sent/stored) or one source."""
+    """Newest outbox rows first, optionally only one status (pending/sent/stored), source or kind, those
+    created at or after since_s, and those in the given areas (each level matched by its id or its name,
+    e.g. {GridLevel.COMMUNITY: "乙08社区"}). Alerts older than schema 1.1 have no levels: an area filter
+    never selects them. limit None returns every matching row."""
+    matches = [JsonMatch(("$.kind",), kind)] if kind is not None else []
+    for level, value in (areas or {}).items():
+        base = f"$.grid_levels.{GridLevel(level).value}"
+        matches.append(JsonMatch((f"{base}.id", f"{base}.name"), value))
     outbox = Outbox(config)
     try:
-        return outbox.rows(status=status, source=source, limit=limit)
+        return outbox.rows(status=status, source=source, since_s=since_s, matches=matches, limit=limit)
     finally:
         outbox.close()
+
+
+GroupBy = GridLevel | Literal["officer_team", "kind"]
+
+
+@dataclass
+class AlertGroup:
+    """The alerts of one area (or officer team, or kind): how many, of which kinds, in how many incidents."""
+
+    key: str
+    """The area's id (or the team, or the kind); "-" for alerts without one."""
+    name: str
+    alerts: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    incidents: set[str] = field(default_factory=set)
+
+
+def group_alerts(rows: Sequence[OutboxRow], by: GroupBy) -> list[AlertGroup]:
+    """Rows grouped by a level's area (or officer team, or kind), largest group first."""
+    groups: dict[str, AlertGroup] = {}
+    for row in rows:
+        alert = row.alert()
+        key, name = _group_key(alert, by)
+        group = groups.setdefault(key, AlertGroup(key, name))
+        group.alerts += 1
+        group.kinds[str(alert.get("kind", "?"))] += 1
+        group.incidents.add(str(alert.get("incident_id", row.incident_id)))
+    return sorted(groups.values(), key=lambda g: (-g.alerts, g.key))
+
+
+def _group_key(alert: Mapping[str, Any], by: GroupBy) -> tuple[str, str]:
+    if by == "kind":
+        kind = str(alert.get("kind", "-"))
+        return kind, kind
+    if by == "officer_team":
+        team = alert.get("officer_team")
+        return (str(team), str(team)) if team else ("-", "(no officer team)")
+    area = (alert.get("grid_levels") or {}).get(GridLevel(by).value) or {}
+    if not area:
+        return "-", f"(no {GridLevel(by).value})"
+    return str(area.get("id", "-")), str(area.get("name", ""))
 
 
 def tail_topic(
@@ -66,8 +125,8 @@ def tail_topic(
     """Follow the alerts topic (all partitions, no consumer group) until max_messages, timeout or stop."""
     try:
         consumer = KafkaConsumer(**security_settings(config), group_id=None, enable_auto_commit=False)
-    except KafkaError as exc:
-        raise PublishError(f"kafka {','.join(config.bootstrap_servers)}: cannot connect: {exc}") from exc
+    except (KafkaError, OSError) as exc:
+        raise connection_error(config, "alerts tail", exc) from exc
     try:
         partitions = consumer.partitions_for_topic(config.topic)
         if not partitions:

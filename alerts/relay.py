@@ -32,6 +32,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from alerts.config import KafkaConfig
+from alerts.kafka_probe import connection_error
+from alerts.kafka_settings import producer_settings
 from alerts.outbox import Ack, Outbox, OutboxHealth, OutboxRow
 from foundation.errors import PublishError
 
@@ -41,6 +43,7 @@ _LATENCY_SAMPLES = 8192
 _IDLE_PROBE_S = 10.0
 _REFRESH_S = 5.0
 _PRUNE_S = 300.0
+_PROBE_MARGIN_S = 15.0  # a failed producer start also runs the connection probe
 
 
 class RecordFuture(Protocol):
@@ -70,57 +73,13 @@ class Producer(Protocol):
 ProducerFactory = Callable[[KafkaConfig], Producer]
 
 
-def security_settings(config: KafkaConfig) -> dict[str, Any]:
-    """kafka-python connection and TLS/SASL settings shared by producer and consumer (secrets: never log)."""
-    settings: dict[str, Any] = {
-        "bootstrap_servers": list(config.bootstrap_servers),
-        "client_id": config.client_id,
-        "request_timeout_ms": config.request_timeout_ms,
-        "bootstrap_timeout_ms": config.bootstrap_timeout_ms,
-        "retry_backoff_ms": 200,
-        "reconnect_backoff_ms": 200,
-        "reconnect_backoff_max_ms": 5000,
-        "security_protocol": config.security_protocol,
-    }
-    if config.security_protocol in ("SSL", "SASL_SSL"):
-        settings["ssl_check_hostname"] = config.ssl_check_hostname
-        if config.ssl_cafile:
-            settings["ssl_cafile"] = str(config.ssl_cafile)
-        if config.ssl_certfile and config.ssl_keyfile:
-            settings["ssl_certfile"] = str(config.ssl_certfile)
-            settings["ssl_keyfile"] = str(config.ssl_keyfile)
-        if config.ssl_key_password is not None:
-            settings["ssl_password"] = config.ssl_key_password.get_secret_value()
-    if config.security_protocol.startswith("SASL"):
-        settings["sasl_mechanism"] = config.sasl_mechanism
-        settings["sasl_plain_username"] = config.username
-        settings["sasl_plain_password"] = config.password.get_secret_value() if config.password else None
-    return settings
-
-
-def producer_settings(config: KafkaConfig) -> dict[str, Any]:
-    """Producer settings for the delivery guarantees in the module docstring (secrets included: never log)."""
-    return {
-        **security_settings(config),
-        "acks": "all",
-        "enable_idempotence": True,
-        "max_in_flight_requests_per_connection": 1,
-        "linger_ms": config.linger_ms,
-        "delivery_timeout_ms": config.delivery_timeout_ms,
-        "max_block_ms": config.max_block_ms,
-        "batch_size": config.batch_size_bytes,
-    }
-
-
 def kafka_producer(config: KafkaConfig) -> Producer:
-    """A real kafka-python producer; raises PublishError (retryable) when no broker can be reached."""
+    """A real kafka-python producer; raises PublishError (retryable) naming the listener and the cause
+    (wrong password, untrusted CA, refused certificate, nothing listening) when it cannot connect."""
     try:
         producer: Producer = KafkaProducer(**producer_settings(config))
-    except KafkaError as exc:
-        raise PublishError(
-            f"kafka {','.join(config.bootstrap_servers)}: cannot start producer: {type(exc).__name__}: {exc}",
-            retryable=True,
-        ) from exc
+    except (KafkaError, OSError) as exc:
+        raise connection_error(config, "cannot start the alerts producer", exc) from exc
     return producer
 
 
@@ -234,6 +193,28 @@ class KafkaRelay:
         self._close_producer(max(0.0, self._stop_deadline - self._mono()))
         return self.outbox.depth() == 0
 
+    def reconfigure(self, config: KafkaConfig, deadline_s: float = 2.0) -> None:
+        """Switch to new connection settings (fixed credentials, a rotated certificate, other brokers).
+
+        The running thread publishes what it can until `deadline_s`, then stops; unsent rows stay in the
+        outbox and go first with the new settings. Stats and metrics carry on (same relay object).
+        Raises PublishError (and keeps the old settings stopped) if the old thread does not end.
+        """
+        thread = self._thread
+        self.stop(deadline_s)
+        if thread is not None and thread.is_alive():  # e.g. inside a producer start that is timing out
+            thread.join(self.config.bootstrap_timeout_ms / 1000.0 + _PROBE_MARGIN_S)
+            if thread.is_alive():
+                raise PublishError("kafka relay: the old relay thread did not stop; restart to apply the new "
+                                   "Kafka settings", retryable=True)
+            self._close_producer(0.0)
+        self.config = config
+        self._reachable = False
+        self._next_probe = 0.0
+        if thread is not None:
+            self.start()
+        log.info("kafka relay: now publishing with the new settings to %s", ",".join(config.bootstrap_servers))
+
     def drain(self, timeout_s: float) -> bool:
         """Wait until the outbox has no unsent rows (the relay must be running). True if drained."""
         deadline = self._mono() + timeout_s
@@ -259,6 +240,8 @@ class KafkaRelay:
             reason = "relay thread is not running"
         elif ob.pending and not self._reachable and silent_s > self.config.unreachable_red_after_s:
             reason = f"kafka unreachable for {silent_s:.0f} s with {ob.pending} alerts waiting"
+            if self.stats.last_error:
+                reason += f" ({self.stats.last_error})"
         else:
             reason = "ok"
         return RelayHealth(reason == "ok", self._reachable, running, ob, reason)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from alerts.config import AlertsConfig
+from alerts.config import AlertsConfig, KafkaConfig
 from alerts.outbox import OutboxHealth
 from alerts.pipeline import AlertPipeline
 from alerts.relay import KafkaRelay, ProducerFactory, RelayHealth, kafka_producer
+from foundation.errors import PublishError
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ class AlertsRuntime:
             drained = self.relay.stop(max(0.5, end - time.monotonic()))
         self.outbox.close()
         return drained
+
+    def reconfigure_kafka(self, kafka: KafkaConfig) -> None:
+        """New Kafka connection settings (a reload fixed credentials): the relay reconnects with them;
+        alerts waiting in the outbox are sent first. Adding or removing Kafka needs a restart."""
+        if self.relay is None:
+            raise PublishError("alerts.kafka was not configured at start: adding Kafka needs a restart")
+        self.relay.reconfigure(kafka)
+        self.config = self.config.model_copy(update={"kafka": kafka})
 
     def health(self) -> AlertsHealth:
         if self.relay is not None:

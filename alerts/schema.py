@@ -6,6 +6,10 @@ retyped, and required fields stay required. Consumers must ignore fields they do
 allows additional properties and `Alert` ignores unknown fields when parsing. A breaking change bumps
 the major version and goes to a new topic. `schema_version` is "MAJOR.MINOR".
 
+History: 1.0 the first release; 1.1 adds `grid_levels` (street, community, grid, micro-grid ids and names),
+`officer_team`, `routing_key` and `case_category`, all optional (absent or null in 1.0 alerts, and wherever
+the grid file or config does not describe them).
+
 `alerts/alert.schema.json` is generated from `Alert` (`python -m alerts.schema` rewrites it) and a test
 checks that the committed file equals the generated one.
 
@@ -29,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from detectors.event import EventKind, GeoMethod, Phase
 
 SCHEMA_MAJOR = 1
-SCHEMA_MINOR = 0
+SCHEMA_MINOR = 1
 SCHEMA_VERSION = f"{SCHEMA_MAJOR}.{SCHEMA_MINOR}"
 SCHEMA_ID = f"urn:gridwatch:alert:{SCHEMA_MAJOR}"
 SCHEMA_PATH = Path(__file__).with_name("alert.schema.json")
@@ -77,6 +81,39 @@ class GridCellRef(_Wire):
     name: str = Field(description="Grid cell name.")
     source: Literal["lookup", "site"] = Field(
         description="`lookup`: found from the position in the grid GeoJSON; `site`: the camera site's cell."
+    )
+
+
+class GridArea(_Wire):
+    """One unit of one level of the district's grid (since 1.1)."""
+
+    id: str = Field(description="The unit's id in the district's grid file.")
+    name: str = Field(description="The unit's name.")
+
+
+class GridLevels(_Wire):
+    """Every level of the district's grid the incident lies in, coarsest first (since 1.1). A level the
+    district's grid file does not describe is null."""
+
+    street: GridArea | None = Field(default=None, description="Street (街道) or town (镇).")
+    community: GridArea | None = Field(default=None, description="Community (社区) or village (村).")
+    grid: GridArea | None = Field(default=None, description="Grid (网格).")
+    micro_grid: GridArea | None = Field(default=None, description="Micro-grid (微网格), the finest level.")
+
+
+class CaseCategory(_Wire):
+    """The ticketing platform's event class of this kind of incident (since 1.1), from the node's config
+    (`alerts.case_categories`)."""
+
+    scheme: str | None = Field(
+        default=None, description="Code list the codes come from, e.g. `CJ/T 214-2007`; null if none."
+    )
+    major_code: str | None = Field(default=None, description="大类 code; null where not known.")
+    major_name: str = Field(description="大类 name, e.g. 市容环境.")
+    minor_code: str | None = Field(default=None, description="小类 code; null where not known.")
+    minor_name: str = Field(description="小类 name, e.g. 私搭乱建.")
+    placeholder: bool = Field(
+        description="True while the class is a placeholder the district has not confirmed on its platform."
     )
 
 
@@ -176,7 +213,26 @@ class Alert(_Wire):
         default=None, description="Where; null when the source has no position at all."
     )
     grid_cell: GridCellRef | None = Field(
-        default=None, description="Grid cell; null outside every known cell."
+        default=None,
+        description="The cell of the district's grid file the incident lies in (its finest level, e.g. the "
+        "micro-grid); null outside every known cell.",
+    )
+    grid_levels: GridLevels | None = Field(
+        default=None,
+        description="Since 1.1: every level (street, community, grid, micro-grid) the incident lies in; null "
+        "when the grid file describes no levels or no cell was found.",
+    )
+    officer_team: str | None = Field(
+        default=None, description="Since 1.1: the officer team of the cell (micro-grid); null when unknown."
+    )
+    routing_key: str | None = Field(
+        default=None,
+        description="Since 1.1: `<finest area id>/<kind>` (e.g. `SJ-02-05-03-4/fire`), for the ticketing "
+        "consumer to route by; area ids are hierarchical in the sample district, so a prefix selects a "
+        "street or community. Null when no area is known.",
+    )
+    case_category: CaseCategory | None = Field(
+        default=None, description="Since 1.1: the platform's event class (大类/小类) of this kind."
     )
     throw: ThrowInfo | None = Field(default=None, description="Kind `throw` only.")
     fire: FireInfo | None = Field(default=None, description="Kinds `fire` and `smoke` only.")

@@ -1,14 +1,18 @@
 """Alerts benchmark: outbox -> Kafka throughput, Event -> broker-ack latency, grid lookup and GCJ-02 speed.
 
-Run `python -m benchmarks.alerts_bench [--out DIR] [--bootstrap HOST:PORT]`. Without `--bootstrap` it
-starts a throw-away single-node Kafka broker (deploy/kafka/kafka-dev.sh) on a free port. Sections:
+Run `python -m benchmarks.alerts_bench [--out DIR] [--bootstrap HOST:PORT] [--security all]`. Without
+`--bootstrap` it starts a throw-away single-node Kafka broker (deploy/kafka/kafka-dev.sh) on a free port,
+with its SASL_SSL (SCRAM-SHA-512) and mutual-TLS listeners when `--security` asks for them, so the
+secured listeners are measured against PLAINTEXT in the same run on the same broker. Sections:
 
 - throughput: a backlog of alerts is committed to the outbox first (as after an outage), then the relay
-  drains it: alerts/s from relay start to the last acknowledgement (acks=all, idempotent, in-flight 1);
+  drains it: alerts/s from relay start to the last acknowledgement (acks=all, idempotent, in-flight 1),
+  once per listener;
 - latency: events handled at a steady rate through `AlertPipeline.handle` (enrichment, dedup, outbox
   commit with fsync) while the relay publishes; p50/p99 of Event (trigger frame capture) -> broker ack,
   and of the handle() call itself (mostly the outbox fsync);
-- grid: point-in-polygon lookups per second over a mesh of irregular cells (thousands of polygons);
+- grid: point-in-polygon lookups per second over a mesh of irregular cells (2,400 polygons) and over the
+  sample district's 1,887 micro-grids, vectorised (`lookup_many`) and one at a time (`lookup`);
 - gcj02: vectorised WGS-84 -> GCJ-02 conversions per second.
 
 `run()` returns the rows and writes `alerts.json`/`alerts.md` through `benchmarks.report`; the lead
@@ -27,12 +31,15 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
+from shapely.geometry import Polygon
 
 from alerts.config import AlertsConfig
 from alerts.gcj02 import wgs84_to_gcj02_array
@@ -42,30 +49,74 @@ from alerts.relay import KafkaRelay
 from benchmarks.ports import free_port
 from benchmarks.report import environment, markdown_table, write_report
 from detectors.event import Event, EventKind, GeoMethod, GeoPoint, Phase
+from foundation.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka-dev.sh"
+DISTRICT_GRID = REPO / "configs" / "grid" / "sample-district.geojson"
+
+
+LISTENERS = ("PLAINTEXT", "SASL_SSL", "MTLS")
+
+
+@dataclass(frozen=True)
+class BenchBroker:
+    """A broker's PLAINTEXT bootstrap (topics are created there) and gridwatch settings per listener."""
+
+    bootstrap: str
+    listeners: dict[str, dict[str, Any]]
+
+
+def secured_listener_settings(tls_dir: Path, name: str, port: int) -> dict[str, Any]:
+    """gridwatch `alerts.kafka` settings for a dev broker's secured listener (deploy/kafka/dev-tls.sh files)."""
+    bootstrap = f"127.0.0.1:{port}"
+    ca = str(tls_dir / "ca.pem")
+    if name == "SASL_SSL":
+        return {"bootstrap_servers": bootstrap, "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+                "username": (tls_dir / "scram-user").read_text().strip(),
+                "password": (tls_dir / "scram.password").read_text().strip(), "ssl_cafile": ca}
+    if name == "MTLS":
+        return {"bootstrap_servers": bootstrap, "security_protocol": "SSL", "ssl_cafile": ca,
+                "ssl_certfile": str(tls_dir / "client.pem"), "ssl_keyfile": str(tls_dir / "client.key")}
+    raise ValueError(f"unknown secured listener {name}")
+
+
+@contextmanager
+def bench_broker(bootstrap: str | None, security: Sequence[str] = ("PLAINTEXT",)) -> Iterator[BenchBroker]:
+    """The given broker (PLAINTEXT only), or a temporary one from deploy/kafka/kafka-dev.sh with the
+    secured listeners `security` names."""
+    unknown = set(security) - set(LISTENERS)
+    if unknown:
+        raise ConfigError(f"unknown listener(s) {sorted(unknown)}; choose from {', '.join(LISTENERS)}")
+    secured = [name for name in security if name != "PLAINTEXT"]
+    if bootstrap:
+        if secured:
+            raise ConfigError("--security with SASL_SSL or MTLS measures the benchmark's own broker: drop --bootstrap")
+        yield BenchBroker(bootstrap, {"PLAINTEXT": {"bootstrap_servers": bootstrap}})
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-kafka-"))
+    port = free_port()
+    ports = {name: free_port() for name in secured}
+    options = [arg for name, p in ports.items()
+               for arg in (("--sasl-ssl-port" if name == "SASL_SSL" else "--mtls-port"), str(p))]
+    try:
+        subprocess.run([str(KAFKA_SCRIPT), "start", str(workdir), str(port), *options], check=True,
+                       stdout=subprocess.DEVNULL, timeout=240)
+        plain = f"127.0.0.1:{port}"
+        listeners = {name: ({"bootstrap_servers": plain} if name == "PLAINTEXT"
+                            else secured_listener_settings(workdir / "tls", name, ports[name]))
+                     for name in security}
+        yield BenchBroker(plain, listeners)
+    finally:
+        subprocess.run([str(KAFKA_SCRIPT), "stop", str(workdir)], check=False, timeout=60)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextmanager
 def kafka_broker(bootstrap: str | None) -> Iterator[str]:
-    """The given broker, or a temporary one started from deploy/kafka/kafka-dev.sh."""
-    if bootstrap:
-        yield bootstrap
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-kafka-"))
-    port = free_port()
-    try:
-        subprocess.run(
-            [str(KAFKA_SCRIPT), "start", str(workdir), str(port)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            timeout=240,
-        )
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([str(KAFKA_SCRIPT), "stop", str(workdir)], check=False, timeout=60)
-        shutil.rmtree(workdir, ignore_errors=True)
+    """The given broker, or a temporary PLAINTEXT one (what `bench all` shares between suites)."""
+    with bench_broker(bootstrap) as broker:
+        yield broker.bootstrap
 
 
 def _event(i: int, sources: int, now: float) -> Event:
@@ -87,12 +138,12 @@ def _event(i: int, sources: int, now: float) -> Event:
     )
 
 
-def _config(tmp: Path, bootstrap: str, topic: str, batch_max_rows: int, linger_ms: int) -> AlertsConfig:
+def _config(tmp: Path, kafka: dict[str, Any], topic: str, batch_max_rows: int, linger_ms: int) -> AlertsConfig:
     return AlertsConfig.model_validate(
         {
             "outbox": {"path": str(tmp / "outbox.sqlite3"), "max_rows": 1_000_000},
             "kafka": {
-                "bootstrap_servers": bootstrap,
+                **kafka,
                 "topic": topic,
                 "batch_max_rows": batch_max_rows,
                 "linger_ms": linger_ms,
@@ -118,11 +169,13 @@ def _pct(values: Sequence[float], q: float) -> float:
 
 
 def bench_throughput(
-    bootstrap: str, *, backlog: int, sources: int, partitions: int, batch_max_rows: int, linger_ms: int
+    broker: BenchBroker, listener: str, *, backlog: int, sources: int, partitions: int, batch_max_rows: int,
+    linger_ms: int,
 ) -> dict[str, Any]:
-    """Fill the outbox with `backlog` alerts, then time the relay draining it."""
+    """Fill the outbox with `backlog` alerts, then time the relay draining it through `listener`."""
     with tempfile.TemporaryDirectory(prefix="gridwatch-bench-alerts-") as tmp:
-        cfg = _config(Path(tmp), bootstrap, _create_topic(bootstrap, partitions), batch_max_rows, linger_ms)
+        cfg = _config(Path(tmp), broker.listeners[listener], _create_topic(broker.bootstrap, partitions),
+                      batch_max_rows, linger_ms)
         pipe = AlertPipeline(cfg, node_id="bench", config_version="bench")
         t0 = time.perf_counter()
         now = time.time()
@@ -132,14 +185,17 @@ def bench_throughput(
         assert cfg.kafka is not None
         relay = KafkaRelay(pipe.outbox, cfg.kafka)
         t1 = time.perf_counter()
+        c1 = time.process_time()
         relay.start()
         drained = relay.drain(600.0)
         drain_s = time.perf_counter() - t1
+        drain_cpu_s = time.process_time() - c1
         relay.stop(10.0)
         stats = relay.stats
         pipe.close()
     return {
         "section": "throughput",
+        "listener": listener,
         "alerts": backlog,
         "sources": sources,
         "partitions": partitions,
@@ -150,13 +206,15 @@ def bench_throughput(
         "outbox_fill_alerts_per_s": backlog / fill_s,
         "relay_alerts_per_s": backlog / drain_s,
         "relay_drain_s": drain_s,
+        "relay_cpu_ms_per_1k_alerts": drain_cpu_s / backlog * 1e6,
         "windows": stats.windows,
         "failed_windows": stats.failed_windows,
     }
 
 
 def bench_latency(
-    bootstrap: str,
+    broker: BenchBroker,
+    listener: str,
     *,
     rate_per_s: float,
     duration_s: float,
@@ -167,7 +225,8 @@ def bench_latency(
 ) -> dict[str, Any]:
     """Handle events at a steady rate while the relay runs; Event capture -> ack and handle() latencies."""
     with tempfile.TemporaryDirectory(prefix="gridwatch-bench-alerts-") as tmp:
-        cfg = _config(Path(tmp), bootstrap, _create_topic(bootstrap, partitions), batch_max_rows, linger_ms)
+        cfg = _config(Path(tmp), broker.listeners[listener], _create_topic(broker.bootstrap, partitions),
+                      batch_max_rows, linger_ms)
         pipe = AlertPipeline(cfg, node_id="bench", config_version="bench")
         assert cfg.kafka is not None
         relay = KafkaRelay(pipe.outbox, cfg.kafka)
@@ -194,6 +253,7 @@ def bench_latency(
     frame_to_ack = [s[0] * 1000.0 for s in samples]
     return {
         "section": "latency",
+        "listener": listener,
         "alerts": n,
         "sources": sources,
         "partitions": partitions,
@@ -210,9 +270,8 @@ def bench_latency(
     }
 
 
-def bench_grid(cells_x: int, cells_y: int, points: int, seed: int = 7101) -> dict[str, Any]:
-    """Lookups per second over a jittered mesh of cells_x * cells_y quadrilaterals (~200 m cells)."""
-    rng = np.random.default_rng(seed)
+def _mesh(cells_x: int, cells_y: int, rng: np.random.Generator) -> tuple[list[CellShape], tuple[float, ...]]:
+    """A jittered mesh of cells_x * cells_y quadrilaterals (~200 m cells) and its bounds."""
     step = 0.002
     xs = 120.0 + np.arange(cells_x + 1) * step
     ys = 30.0 + np.arange(cells_y + 1) * step
@@ -222,31 +281,59 @@ def bench_grid(cells_x: int, cells_y: int, points: int, seed: int = 7101) -> dic
     shapes = []
     for j in range(cells_y):
         for i in range(cells_x):
-            ring = [
-                (gx[j, i], gy[j, i]),
-                (gx[j, i + 1], gy[j, i + 1]),
-                (gx[j + 1, i + 1], gy[j + 1, i + 1]),
-                (gx[j + 1, i], gy[j + 1, i]),
-                (gx[j, i], gy[j, i]),
-            ]
-            shapes.append(CellShape(GridCell(f"c{j}-{i}", f"cell {j}/{i}"), (ring,)))
+            ring = [(gx[j, i], gy[j, i]), (gx[j, i + 1], gy[j, i + 1]),
+                    (gx[j + 1, i + 1], gy[j + 1, i + 1]), (gx[j + 1, i], gy[j + 1, i])]
+            shapes.append(CellShape(GridCell(f"c{j}-{i}", f"cell {j}/{i}"), Polygon(ring)))
+    return shapes, (xs[0], ys[0], xs[-1], ys[-1])
+
+
+def _time_lookups(
+    name: str, shapes: Sequence[CellShape], bounds: tuple[float, ...], points: int, rng: np.random.Generator
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     index = GridIndex(shapes)
     build_s = time.perf_counter() - t0
-    lon = rng.uniform(xs[0], xs[-1], points)
-    lat = rng.uniform(ys[0], ys[-1], points)
-    t1 = time.perf_counter()
+    lon = rng.uniform(bounds[0], bounds[2], points)
+    lat = rng.uniform(bounds[1], bounds[3], points)
+    t1, c1 = time.perf_counter(), time.process_time()
     found = index.lookup_many(lat, lon)
-    lookup_s = time.perf_counter() - t1
+    many_s, many_cpu_s = time.perf_counter() - t1, time.process_time() - c1
+    n_single = min(points, 20_000)
+    t2, c2 = time.perf_counter(), time.process_time()
+    for k in range(n_single):
+        index.lookup(lat[k], lon[k])
+    single_s, single_cpu_s = time.perf_counter() - t2, time.process_time() - c2
     return {
         "section": "grid",
+        "cells_from": name,
         "cells": len(shapes),
         "points": points,
         "index_build_s": build_s,
-        "lookups_per_s": points / lookup_s,
-        "lookup_us": lookup_s / points * 1e6,
+        "lookups_per_s": points / many_s,
+        "lookups_per_cpu_s": points / max(many_cpu_s, 1e-9),
+        "single_lookups_per_s": n_single / single_s,
+        "single_lookups_per_cpu_s": n_single / max(single_cpu_s, 1e-9),
+        "single_lookup_us": single_s / n_single * 1e6,
         "found_share": float((found >= 0).mean()),
     }
+
+
+def bench_grid(cells_x: int, cells_y: int, points: int, seed: int = 7101) -> dict[str, Any]:
+    """Lookups per second over a jittered mesh of cells_x * cells_y quadrilaterals: `lookups_per_s` in one
+    `lookup_many` call (vectorised), `single_lookups_per_s` one `lookup` at a time (what each alert does)."""
+    rng = np.random.default_rng(seed)
+    shapes, bounds = _mesh(cells_x, cells_y, rng)
+    return _time_lookups(f"jittered mesh {cells_x}x{cells_y}", shapes, bounds, points, rng)
+
+
+def bench_district_grid(points: int, seed: int = 7103) -> dict[str, Any]:
+    """The same over the sample district's 1,887 micro-grids (configs/grid/sample-district.geojson, made
+    up), points uniform over its bounding box."""
+    rng = np.random.default_rng(seed)
+    index = GridIndex.from_geojson(DISTRICT_GRID)
+    shapes = [CellShape(cell, geom) for cell, geom in zip(index.cells, index.geometries(), strict=True)]
+    bounds = tuple(float(v) for v in shapely.total_bounds(index.geometries()))
+    return _time_lookups("sample district micro-grids", shapes, bounds, points, rng)
 
 
 def bench_gcj02(points: int, seed: int = 7102) -> dict[str, Any]:
@@ -263,6 +350,8 @@ def run(
     out_dir: str | Path = "out/bench",
     *,
     bootstrap: str | None = None,
+    security: Sequence[str] = ("PLAINTEXT",),
+    repeats: int = 1,
     backlog: int = 10_000,
     rates_per_s: Sequence[float] = (20.0, 100.0),
     duration_s: float = 15.0,
@@ -273,64 +362,83 @@ def run(
     grid_cells: tuple[int, int] = (60, 40),
     grid_points: int = 50_000,
 ) -> list[dict[str, Any]]:
-    """Measure the sections in the module docstring; write `alerts.json` and `alerts.md` into out_dir."""
+    """Measure the sections in the module docstring per listener of `security`; write `alerts.json` and
+    `alerts.md` into out_dir."""
     rows: list[dict[str, Any]] = []
-    with kafka_broker(bootstrap) as servers:
-        rows.append(
-            bench_throughput(
-                servers,
-                backlog=backlog,
-                sources=sources,
-                partitions=partitions,
-                batch_max_rows=batch_max_rows,
-                linger_ms=linger_ms,
-            )
-        )
-        print(f"  throughput: {rows[-1]['relay_alerts_per_s']:.0f} alerts/s", file=sys.stderr)
-        for rate in rates_per_s:
-            rows.append(
-                bench_latency(
-                    servers,
-                    rate_per_s=rate,
-                    duration_s=duration_s,
-                    sources=sources,
-                    partitions=partitions,
-                    batch_max_rows=batch_max_rows,
-                    linger_ms=linger_ms,
-                )
-            )
-            print(
-                f"  latency @ {rate:.0f}/s: p50 {rows[-1]['event_to_ack_p50_ms']:.1f} ms, "
-                f"p99 {rows[-1]['event_to_ack_p99_ms']:.1f} ms",
-                file=sys.stderr,
-            )
+    with bench_broker(bootstrap, security) as broker:
+        for repeat in range(repeats):  # listeners interleaved, so load drifts hit each of them alike
+            for listener in security:
+                rows.append({**bench_throughput(broker, listener, backlog=backlog, sources=sources,
+                                                partitions=partitions, batch_max_rows=batch_max_rows,
+                                                linger_ms=linger_ms), "repeat": repeat})
+                print(f"  throughput {listener}: {rows[-1]['relay_alerts_per_s']:.0f} alerts/s", file=sys.stderr)
+        for listener in security:
+            for rate in rates_per_s:
+                rows.append(bench_latency(broker, listener, rate_per_s=rate, duration_s=duration_s, sources=sources,
+                                          partitions=partitions, batch_max_rows=batch_max_rows, linger_ms=linger_ms))
+                print(f"  latency {listener} @ {rate:.0f}/s: p50 {rows[-1]['event_to_ack_p50_ms']:.1f} ms, "
+                      f"p99 {rows[-1]['event_to_ack_p99_ms']:.1f} ms", file=sys.stderr)
     rows.append(bench_grid(grid_cells[0], grid_cells[1], grid_points))
+    rows.append(bench_district_grid(grid_points))
     rows.append(bench_gcj02(1_000_000))
-    thr = rows[0]
-    lat_rows = [r for r in rows if r["section"] == "latency"]
-    summary = {
-        "relay_alerts_per_s": round(thr["relay_alerts_per_s"], 1),
-        **{
-            f"event_to_ack_p50_ms@{r['target_rate_per_s']:.0f}/s": round(r["event_to_ack_p50_ms"], 1)
-            for r in lat_rows
-        },
-        **{
-            f"event_to_ack_p99_ms@{r['target_rate_per_s']:.0f}/s": round(r["event_to_ack_p99_ms"], 1)
-            for r in lat_rows
-        },
-        "grid_lookups_per_s": round(rows[-2]["lookups_per_s"]),
-        "broker": "external " + bootstrap if bootstrap else "local single-node KRaft (kafka-dev.sh)",
-    }
-    notes = [
-        "producer: acks=all, enable_idempotence, max_in_flight_requests_per_connection=1; the relay sends a "
-        "window of outbox rows and marks them sent on the acknowledgements",
-        "Event -> ack is measured from Event.trigger_captured_at (set when the event is handled) to the "
-        "producer callback of the broker's ack; it includes the outbox commit (SQLite WAL, synchronous=FULL)",
-        "the broker runs on the same machine as the benchmark, so CPU is shared with it",
-        f"cpu count {os.cpu_count()}; results depend on disk fsync latency of the outbox directory",
-    ]
-    write_report(out_dir, "alerts", environment(), rows, summary, notes)
+    write_report(out_dir, "alerts", environment(), rows, summarise(rows, bootstrap), _NOTES)
     return rows
+
+
+def summarise(rows: Sequence[dict[str, Any]], bootstrap: str | None) -> dict[str, Any]:
+    """The headline figures (medians over repeats); with several listeners, each one's throughput and relay
+    CPU time as a ratio to PLAINTEXT's."""
+    thr: dict[str, dict[str, float]] = {}
+    for name in dict.fromkeys(r["listener"] for r in rows if r["section"] == "throughput"):
+        mine = [r for r in rows if r["section"] == "throughput" and r["listener"] == name]
+        thr[name] = {key: float(np.median([r[key] for r in mine]))
+                     for key in ("relay_alerts_per_s", "relay_cpu_ms_per_1k_alerts")}
+    first = next(iter(thr.values()))
+    summary: dict[str, Any] = {"relay_alerts_per_s": round(first["relay_alerts_per_s"], 1)}
+    if len(thr) > 1:
+        summary |= {f"relay_alerts_per_s[{name}]": round(med["relay_alerts_per_s"], 1) for name, med in thr.items()}
+    if len(thr) > 1 and "PLAINTEXT" in thr:
+        base = thr["PLAINTEXT"]
+        for name, med in thr.items():
+            if name != "PLAINTEXT":
+                ratio = med["relay_alerts_per_s"] / base["relay_alerts_per_s"]
+                summary[f"throughput_vs_plaintext[{name}]"] = round(ratio, 2)
+                summary[f"cpu_vs_plaintext[{name}]"] = round(
+                    med["relay_cpu_ms_per_1k_alerts"] / base["relay_cpu_ms_per_1k_alerts"], 2)
+    for r in rows:
+        if r["section"] == "latency":
+            key = f"@{r['target_rate_per_s']:.0f}/s" + ("" if len(thr) == 1 else f"[{r['listener']}]")
+            summary[f"event_to_ack_p50_ms{key}"] = round(r["event_to_ack_p50_ms"], 1)
+            summary[f"event_to_ack_p99_ms{key}"] = round(r["event_to_ack_p99_ms"], 1)
+    grid = next(r for r in rows if r["section"] == "grid")
+    summary["grid_lookups_per_s"] = round(grid["lookups_per_s"])
+    summary["grid_single_lookups_per_s"] = round(grid["single_lookups_per_s"])
+    district = next((r for r in rows if r["section"] == "grid" and r is not grid), None)
+    if district is not None:
+        summary["district_lookups_per_s"] = round(district["lookups_per_s"])
+        summary["district_single_lookups_per_s"] = round(district["single_lookups_per_s"])
+    summary["broker"] = "external " + bootstrap if bootstrap else "local single-node KRaft (kafka-dev.sh)"
+    return summary
+
+
+_NOTES = [
+    "producer: acks=all, enable_idempotence, max_in_flight_requests_per_connection=1; the relay sends a "
+    "window of outbox rows and marks them sent on the acknowledgements",
+    "Event -> ack is measured from Event.trigger_captured_at (set when the event is handled) to the "
+    "producer callback of the broker's ack; it includes the outbox commit (SQLite WAL, synchronous=FULL)",
+    "listeners: PLAINTEXT; SASL_SSL = TLS 1.3 + SCRAM-SHA-512; MTLS = TLS 1.3 with a client certificate; "
+    "relay_cpu_ms_per_1k_alerts is this process's CPU time (relay, producer, TLS) while draining",
+    "the broker runs on the same machine as the benchmark, so CPU is shared with it",
+    f"cpu count {os.cpu_count()}; results depend on disk fsync latency of the outbox directory",
+]
+
+
+def parse_security(text: str) -> tuple[str, ...]:
+    """`all` or a comma-separated list of listener names (PLAINTEXT first when present)."""
+    if text.strip().lower() == "all":
+        return LISTENERS
+    names = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    return tuple(sorted(dict.fromkeys(names), key=lambda n: LISTENERS.index(n) if n in LISTENERS else 99))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -338,7 +446,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.alerts_bench", description=doc)
     parser.add_argument("--out", default="out/bench", help="report directory (default out/bench)")
     parser.add_argument("--bootstrap", default=None, help="use this broker instead of starting one")
+    parser.add_argument("--security", default="PLAINTEXT",
+                        help="comma-separated listeners to measure: PLAINTEXT, SASL_SSL, MTLS, or all")
     parser.add_argument("--backlog", type=int, default=10_000, help="alerts in the throughput backlog")
+    parser.add_argument("--repeats", type=int, default=1, help="throughput runs per listener (median reported)")
     parser.add_argument("--rates", default="20,100", help="comma-separated event rates for the latency runs")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per latency run")
     parser.add_argument("--batch-max-rows", type=int, default=500, help="relay window size")
@@ -347,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run(
         args.out,
         bootstrap=args.bootstrap,
+        security=parse_security(args.security),
+        repeats=args.repeats,
         backlog=args.backlog,
         rates_per_s=[float(r) for r in args.rates.split(",") if r.strip()],
         duration_s=args.duration,

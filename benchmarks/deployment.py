@@ -8,6 +8,7 @@ pydantic, `extra="forbid"`, bounds and a description on every field, YAML loaded
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -139,20 +140,41 @@ class Deployment(BaseModel):
         description="Input size of the detection model (long side; frames are letterboxed with rect padding).",
     )
     groups: list[CameraGroup] = Field(min_length=1, description="The cameras, by group.")
+    grid: Path | None = Field(
+        default=None,
+        description="The district's grid GeoJSON (its finest cells), relative to this file; sizing states "
+        "how many cells the cameras cover, for the reader.",
+    )
 
     @property
     def cameras(self) -> int:
         return sum(g.count for g in self.groups)
+
+    def grid_cells(self) -> int | None:
+        """How many cells (features) the district's grid file has; None without a grid file."""
+        if self.grid is None:
+            return None
+        try:
+            data = json.loads(self.grid.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{self.grid}: cannot read the district's grid ({exc})") from exc
+        features = data.get("features") if isinstance(data, dict) else None
+        if not isinstance(features, list):
+            raise ConfigError(f"{self.grid}: not a GeoJSON FeatureCollection")
+        return len(features)
 
 
 def load_deployment(path: str | Path) -> Deployment:
     """Read and validate a deployment YAML; errors name the file, line and key path."""
     doc = load_yaml_file(path)
     try:
-        return Deployment.model_validate(doc.data)
+        dep = Deployment.model_validate(doc.data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
             problems.append(f"{doc.source}:{doc.line_of(loc) or '?'}: {format_path(loc)}: {err['msg']}")
         raise ConfigError(f"{doc.source}: not a valid deployment description", problems=problems) from exc
+    if dep.grid is not None and not dep.grid.is_absolute():
+        dep = dep.model_copy(update={"grid": Path(path).parent / dep.grid})
+    return dep

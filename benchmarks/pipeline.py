@@ -60,8 +60,8 @@ SUITE = "pipeline"
 def site(i: int) -> dict[str, float]:
     """Camera i's position: spread on a 6 x 5 lattice inside the sample district's grid, so alerts are fully
     enriched (grid cell, GCJ-02) and cameras do not all stand on one spot."""
-    return {"lat_deg": round(30.2465 + 0.0015 * ((i // 6) % 5), 6),
-            "lon_deg": round(120.1915 + 0.0025 * (i % 6), 6), "accuracy_m": 25}
+    return {"lat_deg": round(34.8030 + 0.0015 * ((i // 6) % 5), 6),
+            "lon_deg": round(113.2750 + 0.0025 * (i % 6), 6), "accuracy_m": 25}
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,10 @@ def _config(spec: PipelineSpec, urls: Sequence[str], model: Path, work: Path, po
         "outbox": {"path": str(work / "outbox.sqlite3")},
         "evidence": {"store": {"type": "local", "dir": str(work / "evidence")},
                      "scratch_dir": str(work / "evidence-tmp")},
-        "grid": {"path": str(REPO / "configs" / "grid" / "sample-district.geojson")},
+        "grid": {"path": str(REPO / "configs" / "grid" / "sample-district.geojson"),
+                 "levels": {level: {"id_property": f"{level}_id", "name_property": f"{level}_name"}
+                            for level in ("street", "community", "grid")},
+                 "officer_team_property": "officer_team"},
         "dedup": {"enabled": False},
     }
     if bootstrap is not None and topic is not None:

@@ -393,6 +393,10 @@ def _assumptions(
         "drones (construction) are batch jobs on recorded flights and are not sized here; alerts and the "
         "Kafka relay cost little next to video (see the `alerts` suite for their throughput)",
     ]
+    cells = dep.grid_cells()
+    if cells:
+        out.append(f"district grid: {cells:,} cells in {dep.grid}, {dep.cameras / cells:.1f} cameras per cell "
+                   "on average (for the reader; cells do not change the sizing)")
     if infer is not None:
         out.append(f"inference: {infer.cpu_ms:.1f} CPU ms per image ({infer.source}), scaled by the model input's "
                    f"pixels at imgsz {dep.model_imgsz} with rect padding; measured on 1920x1080 frames, so the "

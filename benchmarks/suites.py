@@ -130,7 +130,7 @@ def run_pipeline(out: Path, *, spec: pipeline.PipelineSpec | None = None, quick:
 # --------------------------------------------------------------------------- alerts
 
 def _alerts_plots(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
-    groups = {f"{r['target_rate_per_s']:g} alerts/s": {"p50": float(r["event_to_ack_p50_ms"]),
+    groups = {f"{r['target_rate_per_s']:g} alerts/s {r['listener']}": {"p50": float(r["event_to_ack_p50_ms"]),
                                                       "p99": float(r["event_to_ack_p99_ms"])}
               for r in rows if r.get("section") == "latency"}
     return [plots.grouped_bars(groups, out / "alerts_latency_percentiles.png", ylabel="milliseconds",
@@ -139,24 +139,27 @@ def _alerts_plots(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
 
 def run_alerts(out: Path, *, bootstrap: str | None = None, backlog: int = 10_000,
                rates: Sequence[float] = (20.0, 100.0), duration_s: float = 15.0, quick: bool = False,
-               progress: bool = False) -> SuiteResult:
+               progress: bool = False, security: Sequence[str] = ("PLAINTEXT",), repeats: int = 1) -> SuiteResult:
     """Outbox -> Kafka throughput and Event -> ack latency (the alerts engineer's `alerts_bench`)."""
     extra: dict[str, Any] = {}
     if quick:
         backlog, rates, duration_s = 200, (20.0,), 2.0
         extra = {"grid_cells": (10, 10), "grid_points": 2_000}
-    expected = (0 if bootstrap else 30) + backlog / 500 + len(rates) * (duration_s + 3) + 5
+    expected = (0 if bootstrap else 30) + len(security) * (repeats * backlog / 500 + len(rates) * (duration_s + 3)) + 5
     with Ticker("alerts", expected, enabled=progress):
-        rows = alerts_bench.run(out, bootstrap=bootstrap, backlog=backlog, rates_per_s=rates, duration_s=duration_s,
-                                **extra)
+        rows = alerts_bench.run(out, bootstrap=bootstrap, security=security, repeats=repeats, backlog=backlog,
+                                rates_per_s=rates,
+                                duration_s=duration_s, **extra)
     pngs = _alerts_plots(rows, out)
     plots.link_plots(out / "alerts.md", pngs)
     tables = []
     for section in ("throughput", "latency", "grid", "gcj02"):
         part = [{k: v for k, v in r.items() if k != "section"} for r in rows if r["section"] == section]
         tables.append(f"{section}\n\n{markdown_table(part)}")
-    thr = next((r for r in rows if r["section"] == "throughput"), {})
-    summary = {"relay_alerts_per_s": round(float(thr.get("relay_alerts_per_s", 0.0)), 1)}
+    summary = alerts_bench.summarise(rows, bootstrap)
+    for r in rows:
+        if r["section"] == "grid" and str(r.get("cells_from", "")).startswith("sample district"):
+            summary["district_grid_lookups_per_s"] = round(float(r["single_lookups_per_s"]))
     return SuiteResult("alerts", out, "\n".join(tables), summary, [], _written(out, "alerts", pngs))
 
 

@@ -3,6 +3,12 @@
 A zone limits where a detector may fire; a mask removes known false sources (a lamp, a flag, a chimney
 that always smokes). Polygons whose coordinates are all within [0, 1] are read as relative to the frame
 size, so the same YAML works for a camera's sub-stream and main stream.
+
+Config validation checks each polygon with shapely (`check_polygons`): enough corners, an area, and an
+outline that does not cross itself, which an operator who lists corners out of order gets wrong and
+OpenCV would fill into a bow tie without a word. The detectors ask per pixel, so the union is
+rasterised once per frame size with OpenCV; the same raster answers "is this point inside" and "how
+much of this box", which keeps pixel masking and box tests consistent and costs one lookup per query.
 """
 
 from __future__ import annotations
@@ -11,9 +17,23 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 Polygon = Sequence[tuple[float, float]]
+
+
+def check_polygons(polygons: Sequence[Polygon]) -> None:
+    """Raise ValueError naming the first polygon that cannot work as a zone or mask."""
+    for i, poly in enumerate(polygons):
+        if len(poly) < 3:
+            raise ValueError(f"polygon {i} has {len(poly)} points; a polygon needs at least 3")
+        shape = shapely.Polygon(poly)
+        if shape.convex_hull.area <= 0.0:  # (a bow tie has zero area too, but not its hull)
+            raise ValueError(f"polygon {i} has no area (its points lie on one line)")
+        if not shape.is_valid:
+            raise ValueError(f"polygon {i} crosses itself ({shapely.is_valid_reason(shape)}); list its corners in "
+                             "order around the outline")
 
 
 def is_relative(polygon: Polygon) -> bool:

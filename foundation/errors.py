@@ -43,3 +43,14 @@ class PublishError(GridwatchError):
     """Delivering an alert failed. Broker faults are retryable; a rejected record is not."""
 
     retryable = True
+
+
+class MissingExtraError(GridwatchError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+    def __init__(self, extra: str, needed_for: str, module: str) -> None:
+        super().__init__(
+            f"{needed_for} needs the `{extra}` extra ({module} is not installed): pip install 'gridwatch[{extra}]'",
+            retryable=False,
+        )
+        self.extra = extra

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import suites
-from benchmarks.alerts_bench import kafka_broker
+from benchmarks.alerts_bench import kafka_broker, parse_security
 from benchmarks.deployment import load_deployment
 from benchmarks.measured import find_reports
 from benchmarks.pipeline import PipelineSpec
@@ -122,6 +122,10 @@ def _measuring_parser(suite: str) -> argparse.ArgumentParser:
         p.add_argument("--backlog", type=int, default=10_000)
         p.add_argument("--rates", default="20,100", help="comma-separated event rates of the latency runs")
         p.add_argument("--duration", type=float, default=15.0, help="seconds per latency run")
+        p.add_argument("--security", default="PLAINTEXT",
+                       help="listeners to measure, comma-separated: PLAINTEXT, SASL_SSL (SCRAM-SHA-512), MTLS, "
+                            "or all (secured ones on the benchmark's own broker)")
+        p.add_argument("--repeats", type=int, default=1, help="throughput runs per listener, interleaved (median)")
     else:
         p = _parser(suite, "throw detector frames/s per core and the small-object cost of shrinking")
         p.add_argument("--seconds", type=float, default=20.0, help="speed clip length")
@@ -147,7 +151,9 @@ def _run_measuring(suite: str, args: argparse.Namespace, out: Path, progress: bo
     if suite == "alerts":
         rates = [float(r) for r in args.rates.split(",") if r.strip()]
         return suites.run_alerts(out, bootstrap=args.bootstrap, backlog=args.backlog, rates=rates,
-                                 duration_s=args.duration, quick=quick, progress=progress)
+                                 duration_s=args.duration, quick=quick, progress=progress,
+                                 security=parse_security(getattr(args, "security", "PLAINTEXT")),
+                                 repeats=getattr(args, "repeats", 1))
     return suites.run_throw(out, seconds=args.seconds, small_seconds=args.small_seconds, quick=quick,
                             progress=progress)
 

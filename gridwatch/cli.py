@@ -45,8 +45,10 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("config", help="configuration tools")
     s = p.add_subparsers(dest="config_cmd", required=True)
-    c = s.add_parser("check", help="validate a config file; exit non-zero listing every error")
+    c = s.add_parser("check", help="validate a config file and open what it names; exit 2 listing every error")
     c.add_argument("file", type=Path)
+    c.add_argument("--fast", action="store_true",
+                   help="the schema only: do not open models, GeoJSON, telemetry, folders or TLS files")
     c.set_defaults(handler="gridwatch.config:cmd_check")
 
 
@@ -93,6 +95,13 @@ def _add_alerts(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             c.add_argument("--status", choices=["pending", "sent", "all"], default="all")
             c.add_argument("--limit", type=int, default=50)
             c.add_argument("--json", action="store_true", help="one JSON alert per line")
+            c.add_argument("--since", help="created at or after: `today` (local midnight), a duration back "
+                           "(`90m`, `24h`, `7d`) or an ISO-8601 date/time (local time unless it has an offset)")
+            c.add_argument("--kind", help="only this kind (fire, smoke, throw, construction)")
+            for level in ("street", "community", "grid", "micro-grid"):
+                c.add_argument(f"--{level}", metavar="ID_OR_NAME", help=f"only alerts in this {level} (id or name)")
+            c.add_argument("--group-by", choices=["street", "community", "grid", "micro_grid", "officer_team", "kind"],
+                           help="count the matching alerts per area, team or kind (--limit does not apply)")
         elif name == "tail":
             c.add_argument("--from-beginning", action="store_true")
             c.add_argument("--max", type=int, default=0, help="stop after this many (0: follow)")
@@ -141,17 +150,28 @@ def _resolve(spec: str) -> Handler:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from gridwatch.extras import missing_extra
     from gridwatch.logsetup import configure_logging
 
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
         return _resolve(args.handler)(args)
+    except ModuleNotFoundError as exc:  # an optional extra that is not installed: name it, no traceback
+        missing = missing_extra(exc, f"`gridwatch {args.command}`")
+        if missing is None:
+            raise
+        print(f"error: {missing}", file=sys.stderr)
+        return 1
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     except GridwatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or socket a command was pointed at: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

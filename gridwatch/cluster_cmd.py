@@ -27,6 +27,7 @@ from kafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
 from alerts.config import KafkaConfig
+from alerts.kafka_probe import connection_error
 from foundation.errors import ConfigError, GridwatchError, PublishError
 from foundation.yamlsafe import YamlDocument, load_yaml, read_text, substitute_data
 from gridwatch.cluster.assignor import Advert
@@ -66,7 +67,10 @@ def _model(model: type[M], raw: Any, source: str, where: str) -> M:
 
 
 def _registry_and_buckets(cluster: ClusterConfig, kafka: KafkaConfig) -> tuple[dict[str, Definition], int]:
-    consumer = KafkaConsumer(**registry_consumer_settings(kafka, "cli"))
+    try:
+        consumer = KafkaConsumer(**registry_consumer_settings(kafka, "cli"))
+    except KafkaError as exc:
+        raise connection_error(kafka, f"reading the registry {cluster.registry_topic}", exc) from exc
     try:
         current = read_registry(consumer, cluster.registry_topic, READ_TIMEOUT_S)
         buckets = len(consumer.partitions_for_topic(cluster.assignment_topic) or ())
@@ -114,7 +118,10 @@ def _print_plan(plan: SyncPlan, wanted: Mapping[str, Definition], buckets: int) 
 
 
 def _publish(topic: str, kafka: KafkaConfig, plan: SyncPlan, wanted: Mapping[str, Definition]) -> int:
-    producer = KafkaProducer(**producer_settings(kafka))
+    try:
+        producer = KafkaProducer(**producer_settings(kafka))
+    except KafkaError as exc:
+        raise connection_error(kafka, f"publishing to the registry {topic}", exc) from exc
     try:
         futures = [producer.send(topic, key=cid.encode("utf-8"), value=encode(wanted[cid]))
                    for cid in plan.added + plan.changed]
@@ -135,7 +142,10 @@ def _publish(topic: str, kafka: KafkaConfig, plan: SyncPlan, wanted: Mapping[str
 def group_status(cluster: ClusterConfig, kafka: KafkaConfig) -> dict[str, Any]:
     """The group's members, their buckets and cameras, and the buckets nobody holds."""
     registry, buckets = _registry_and_buckets(cluster, kafka)
-    admin = KafkaAdminClient(**admin_settings(kafka))
+    try:
+        admin = KafkaAdminClient(**admin_settings(kafka))
+    except KafkaError as exc:
+        raise connection_error(kafka, f"describing group {cluster.group_id}", exc) from exc
     try:
         described = admin.describe_groups([cluster.group_id]).get(cluster.group_id) or {}
     finally:

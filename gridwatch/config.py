@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import ipaddress
+import re
 import socket
 import sys
 from collections.abc import Mapping
@@ -26,6 +28,7 @@ from foundation.errors import ConfigError
 from foundation.yamlsafe import YamlDocument, load_yaml, read_text
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.configload import deep_merge, describe_errors, validate
+from gridwatch.resources import config_environment
 from ingest.config import IngestConfig, SourceConfig
 from models.config import ModelConfig
 
@@ -33,11 +36,68 @@ DetectorName = Literal["fire", "throw", "construction"]
 
 
 class MetricsConfig(BaseModel):
+    """The HTTP endpoint. `address` is a host (IP literal or host name); `host:port` is accepted on
+    purpose, because that is how the endpoint is usually written, and sets `port` (a different explicit
+    `port` is an error)."""
+
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="Serve /metrics, /healthz, /readyz and /status over HTTP.")
     address: str = Field(default="127.0.0.1", description="Listen address; loopback by default, 0.0.0.0 in containers.")
     port: int = Field(default=9108, ge=0, le=65535, description="Listen port (0 picks a free port, for tests).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_host_port(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not isinstance(data.get("address"), str):
+            return data
+        host, port = split_listen_address(data["address"])
+        if port is None:
+            return data
+        if "port" in data and data["port"] != port:
+            raise ValueError(f"address {data['address']!r} names port {port} but port is {data['port']}; "
+                             "give the port once")
+        return {**data, "address": host, "port": port}
+
+    @model_validator(mode="after")
+    def _check_host(self) -> MetricsConfig:
+        check_listen_host(self.address)
+        return self
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+
+
+def split_listen_address(address: str) -> tuple[str, int | None]:
+    """`host`, `host:port`, `[v6]` or `[v6]:port` as (host, port or None); a bare IPv6 literal stays whole."""
+    text = address.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"listen address {address!r}: expected [IPv6]:port")
+        return host, _port(rest[1:], address) if rest else None
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, _port(port, address)
+    return text, None
+
+
+def _port(text: str, address: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError(f"listen address {address!r}: port must be a number from 0 to 65535")
+    return int(text)
+
+
+def check_listen_host(host: str) -> None:
+    """An IP literal or a syntactically valid host name (resolving it is left to the bind at start)."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    if not _HOSTNAME.match(host):
+        raise ValueError(f"listen address {host!r} is neither an IP address nor a host name")
 
 
 class ServiceConfig(BaseModel):
@@ -181,7 +241,7 @@ def resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str,
 
 def load_config_text(text: str, source: str = "<string>", env: Mapping[str, str] | None = None) -> LoadedConfig:
     """Parse, validate and resolve a config; ConfigError lists every problem with file, line and key."""
-    doc = load_yaml(text, source=source, env=env)
+    doc = load_yaml(text, source=source, env=config_environment(env))
     root = validate(GridwatchConfig, doc)
     cameras, problems = resolve_cameras(doc, root)
     if problems:
@@ -195,7 +255,9 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Loade
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """`gridwatch config check FILE`: 0 when valid; otherwise every error, one per line, and exit 2."""
+    """`gridwatch config check FILE [--fast]`: 0 when valid; otherwise every error, one per line, and exit 2.
+
+    Without `--fast` the files and folders the config names are opened too (gridwatch/preflight.py)."""
     try:
         loaded = load_config(args.file)
     except ConfigError as exc:
@@ -205,6 +267,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 2
     cams = len(loaded.cameras)
     dets = sum(len(c.detectors) for c in loaded.cameras.values())
-    print(f"{args.file}: OK (version {loaded.version}; {cams} camera(s), {dets} detector assignment(s), "
-          f"{len(loaded.root.models)} model(s))")
+    summary = (f"version {loaded.version}; {cams} camera(s), {dets} detector assignment(s), "
+               f"{len(loaded.root.models)} model(s)")
+    if not getattr(args, "fast", False):
+        from gridwatch.preflight import check_resources  # noqa: PLC0415 - preflight imports this module
+
+        problems = check_resources(loaded)
+        if problems:
+            print(f"{args.file}: INVALID (valid schema, {summary}; {len(problems)} problem(s) with the files "
+                  "it names)", file=sys.stderr)
+            for line in problems:
+                print(f"  {line}", file=sys.stderr)
+            return 2
+    checked = "schema only (--fast)" if getattr(args, "fast", False) else "schema and the files it names"
+    print(f"{args.file}: OK ({summary}; {checked})")
     return 0

@@ -12,12 +12,13 @@ import logging
 import os
 from pathlib import Path
 
+from gridwatch.resources import CONFIGS_DIR, DEMO_CONFIG  # package data (see gridwatch/resources.py)
 from models.weights import read_fetched
+
+__all__ = ["CONFIGS_DIR", "DEMO_CONFIG", "DEMO_WEIGHTS", "default_workdir", "prepare"]
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = REPO_ROOT / "configs" / "demo.yaml"
 DEMO_WEIGHTS = "fire-smoke"
 DEMO_CLIPS = {
     "demo-fire.mp4": ("fire", 7, ("orange_sign",)),
@@ -26,7 +27,13 @@ DEMO_CLIPS = {
 
 
 def default_workdir() -> Path:
-    return Path(os.environ.get("GRIDWATCH_DEMO_DIR", REPO_ROOT / "var" / "demo"))
+    """Where the demo writes (a user location, never the installed package): $GRIDWATCH_DEMO_DIR, else
+    $GRIDWATCH_CACHE/demo, else var/demo under the working directory."""
+    if os.environ.get("GRIDWATCH_DEMO_DIR"):
+        return Path(os.environ["GRIDWATCH_DEMO_DIR"])
+    if os.environ.get("GRIDWATCH_CACHE"):
+        return Path(os.environ["GRIDWATCH_CACHE"]) / "demo"
+    return Path.cwd() / "var" / "demo"
 
 
 def prepare(workdir: Path) -> dict[str, str]:
@@ -44,5 +51,5 @@ def prepare(workdir: Path) -> dict[str, str]:
     read_fetched(DEMO_WEIGHTS)  # ModelError naming `gridwatch models fetch` before anything starts
     return {
         "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
-        "GRIDWATCH_CONFIGS_DIR": str((REPO_ROOT / "configs").resolve()),
+        "GRIDWATCH_CONFIGS_DIR": str(CONFIGS_DIR.resolve()),
     }

@@ -92,7 +92,12 @@ class Operations:
         if not metrics.enabled:
             return
         handler = _handler_for(self)
-        self._server = ThreadingHTTPServer((metrics.address, metrics.port), handler)
+        try:
+            self._server = ThreadingHTTPServer((metrics.address, metrics.port), handler)
+        except OSError as exc:  # port taken, address not on this host, name that does not resolve
+            reason = exc.strerror or str(exc)
+            raise ConfigError(f"service.metrics: cannot listen on {metrics.address}:{metrics.port}: {reason} "
+                              "(set service.metrics.address/port, or enabled: false)") from exc
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="gw-http", daemon=True)
         self._thread.start()
@@ -138,7 +143,9 @@ class Operations:
             log.error("config reload (%s) rejected; still running version %s:\n%s", why,
                       self.service.loaded.version, "\n".join(f"  - {p}" for p in self.last_reload_error))
             return False
-        if new.version == self.service.loaded.version:
+        if new.version == self.service.loaded.version and new.root == self.service.loaded.root:
+            # Same text and same resolved values: a secret changed in its file or the environment (e.g.
+            # a fixed Kafka password) makes `root` differ, so SIGHUP applies it.
             log.info("config reload (%s): file unchanged (version %s)", why, new.version)
             return True
         try:
@@ -215,6 +222,9 @@ class Operations:
             health = service.alerts.health()
             out["outbox"] = {"pending": ob.pending, "max_rows": ob.max_rows, "over_high_water": ob.over_high_water,
                              "ok": health.ok, "reason": health.reason}
+            relay = service.alerts.relay
+            if relay is not None:
+                out["kafka"] = {"reachable": relay.reachable(), "last_error": relay.stats.last_error or None}
         if self.cluster is not None:
             out["cluster"] = self.cluster.status()
         return out

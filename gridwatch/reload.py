@@ -2,9 +2,10 @@
 
 What changes in place: detector thresholds, zones and masks (each detector's `reconfigure`, which keeps
 tracks and open incidents), the config version in new alerts, and the camera list (added cameras start,
-removed ones stop). A camera whose source, detector set or detector model changed is restarted. Changes
-to `models`, `ingest`, `alerts` or `service` need a restart; they are logged and otherwise ignored, so the
-running pipeline always matches one validated file.
+removed ones stop). A camera whose source, detector set or detector model changed is restarted. New
+`alerts.kafka` connection settings (credentials fixed, certificates rotated) reconnect the relay; the
+alerts waiting in the outbox go first. Other changes to `models`, `ingest`, `alerts` or `service` need a
+restart; they are logged and otherwise ignored, so the running pipeline always matches one validated file.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class ReloadPlan:
     ignored_sections: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     """Cameras the new config names that could not start (logged each); the others run."""
+    kafka_reconnect: bool = False
+    """Only `alerts.kafka` changed under `alerts` (and Kafka stays configured): the relay reconnects."""
 
 
 def _needs_restart(old: ResolvedCamera, new: ResolvedCamera) -> bool:
@@ -65,6 +68,9 @@ def plan_reload(service: Service, new: LoadedConfig) -> ReloadPlan:
     for section in _RESTART_SECTIONS:
         if section == "models" and _models_only_added(old, new):
             continue
+        if section == "alerts" and _only_kafka_connection_changed(old, new):
+            plan.kafka_reconnect = old.root.alerts.kafka != new.root.alerts.kafka
+            continue
         if getattr(old.root, section) != getattr(new.root, section):
             plan.ignored_sections.append(section)
     return plan
@@ -74,6 +80,14 @@ def _models_only_added(old: LoadedConfig, new: LoadedConfig) -> bool:
     """New model entries can be loaded live; changing a loaded one needs a restart."""
     new_models = {m.name: m for m in new.root.models}
     return all(new_models.get(m.name) == m for m in old.root.models)
+
+
+def _only_kafka_connection_changed(old: LoadedConfig, new: LoadedConfig) -> bool:
+    """`alerts` differs at most in `alerts.kafka`, with Kafka configured before and after."""
+    before, after = old.root.alerts, new.root.alerts
+    if before.kafka is None or after.kafka is None:
+        return before == after
+    return before.model_copy(update={"kafka": after.kafka}) == after
 
 
 def apply_reload(service: Service, new: LoadedConfig) -> ReloadPlan:
@@ -87,6 +101,12 @@ def apply_reload(service: Service, new: LoadedConfig) -> ReloadPlan:
         update = {"cameras": new.root.cameras, "detectors": new.root.detectors}
         if "models" not in plan.ignored_sections:
             update["models"] = new.root.models
+        if plan.kafka_reconnect and service.alerts is not None and new.root.alerts.kafka is not None:
+            try:
+                service.alerts.reconfigure_kafka(new.root.alerts.kafka)
+                update["alerts"] = new.root.alerts
+            except GridwatchError as exc:  # the cameras' part of the reload still applies
+                log.error("config reload: new Kafka settings not applied: %s", exc)
         service.loaded = LoadedConfig(
             root=service.loaded.root.model_copy(update=update),
             cameras=new.cameras, version=new.version, source=new.source,
@@ -105,8 +125,8 @@ def apply_reload(service: Service, new: LoadedConfig) -> ReloadPlan:
                 plan.failed.append(cid)
                 log.error("config reload: camera %s not started: %s", cid, exc)
     log.info(
-        "config reloaded to version %s: %d added, %d removed, %d restarted, %d reconfigured, %d failed",
+        "config reloaded to version %s: %d added, %d removed, %d restarted, %d reconfigured, %d failed%s",
         new.version, len(plan.added), len(plan.removed), len(plan.restarted), len(plan.reconfigured),
-        len(plan.failed),
+        len(plan.failed), "; kafka relay reconnected" if plan.kafka_reconnect else "",
     )
     return plan

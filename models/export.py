@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from foundation.errors import ModelError
+from foundation.errors import MissingExtraError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -126,21 +126,19 @@ def export_onnx(
     Random initialisation is seeded so the same architecture always gives the same weights.
     `demo_scores` (architecture files only) calibrates the random head to output boxes; see the module doc.
     """
-    try:
-        import torch  # noqa: PLC0415 (optional `export` extra)
-        from ultralytics.models.yolo.model import YOLO  # noqa: PLC0415
-    except ImportError as exc:
-        raise ModelError(
-            "exporting needs Ultralytics: install the `export` extra (pip install 'gridwatch[export]')"
-        ) from exc
-    out = Path(out_path).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
     src = str(source)
     is_weights = src.endswith(".pt")
-    if is_weights and not Path(src).is_file():
+    if is_weights and not Path(src).is_file():  # before the imports below, which take seconds
         raise ModelError(f"{src}: weights file not found (gridwatch never downloads weights)")
     if demo_scores and is_weights:
         raise ModelError(f"{src}: demo_scores is for architecture files; it would overwrite trained weights")
+    try:
+        from ultralytics.models.yolo.model import YOLO  # noqa: PLC0415 (optional `export` extra)
+    except ImportError as exc:
+        raise MissingExtraError("export", "exporting a model to ONNX", "Ultralytics") from exc
+    import torch  # noqa: PLC0415 (Ultralytics brings it)
+    out = Path(out_path).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     os.environ.setdefault("YOLO_OFFLINE", "1")
     with tempfile.TemporaryDirectory(prefix="gw-export-") as tmp, contextlib.chdir(tmp):
@@ -193,7 +191,7 @@ def export_cached(
     try:
         ultralytics_version = importlib.metadata.version("ultralytics")  # no import: it takes seconds
     except importlib.metadata.PackageNotFoundError as exc:
-        raise ModelError("exporting needs Ultralytics: install the `export` extra") from exc
+        raise MissingExtraError("export", "exporting a model to ONNX", "Ultralytics") from exc
     folder = Path(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = cached_export_name(

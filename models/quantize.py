@@ -269,6 +269,7 @@ def quantize_int8(
     entropy rule that ignores outliers); `eval_frames` other frames of the same video measure the
     agreement. The output defaults to MODEL.int8.onnx next to the model.
     """
+    check_model_file(model_path)  # a bad model is named before minutes of decoding
     sampled = read_video_frames(calibration_video, frames + eval_frames)
     calib, held = _split(sampled, eval_frames)
     return quantize_frames(

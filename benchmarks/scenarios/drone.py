@@ -45,7 +45,9 @@ GATE_SEEDS: tuple[int, ...] = (101, 102)
 DEMO_SEED = 7
 """The demo scene (configs/registry/demo-district.geojson is its registry)."""
 
-BASE_LAT, BASE_LON = 31.1800, 121.3600
+BASE_LAT, BASE_LON = 34.7800, 113.2600
+"""Scenes sit in and around the made-up sample district at Shangjie's location (benchmarks.scenarios.district);
+the demo scene (seed 7) lies inside it."""
 TAKEOFF_MSL_M = 12.0
 START_UTC_S = 1_779_876_000.0  # 2026-05-27T10:00:00Z
 
@@ -147,7 +149,7 @@ class Scene:
             )
         return {
             "type": "FeatureCollection",
-            "name": f"gridwatch demo registry (scene seed {self.seed})",
+            "name": f"gridwatch demo registry, MADE UP (generated scene seed {self.seed})",
             "features": feats,
         }
 

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from detectors.zones import check_polygons
+
 Point = tuple[float, float]
 
 HISTORY_LIMIT = 24
@@ -173,6 +175,45 @@ class FlameCueConfig(BaseModel):
         le=1.0,
         description="A blob is judged on flicker only when at least this share of its colour pixels existed "
         "in the previous frame too (so a lamp switching on is not 'flicker'); raising it is stricter.",
+    )
+    hot_min_luma: int = Field(
+        default=180,
+        ge=0,
+        le=255,
+        description="Brightness (Y) of a hot pixel: a flame emits light, so a blob needs some bright, not "
+        "bluish pixels in it or at its edge (its yellow-white core). Raising it rejects more dim orange "
+        "things (coats, brick, a beige wall at dusk) but also dim or distant flames; 0 turns the test off.",
+    )
+    min_hot_share: float = Field(
+        default=0.02,
+        ge=0.0,
+        le=1.0,
+        description="Share of a blob's flame-coloured pixels that must be matched by hot pixels (at least "
+        "one); blobs below it are rejected as 'dim'. Raising it demands a larger bright core.",
+    )
+    inner_luma_step: int = Field(
+        default=6,
+        ge=1,
+        le=255,
+        description="Brightness change (Y levels) beyond the previous frame's 3x3 range for a pixel inside "
+        "a blob to count as changed; raising it ignores stronger compression noise but needs livelier "
+        "flames.",
+    )
+    inner_warmth_step: int = Field(
+        default=8,
+        ge=1,
+        le=255,
+        description="Colour change (Cr - Cb levels) beyond the previous frame's 3x3 range for a pixel to count "
+        "as changed (a flame shifting between orange and yellow); raising it ignores more colour noise.",
+    )
+    min_inner_change: float = Field(
+        default=0.08,
+        ge=0.0,
+        le=2.0,
+        description="Inner change a blob needs to count as flickering when its outline stays put: twice the "
+        "smaller of the shares of its pixels that brightened and that darkened (or got warmer and cooler). "
+        "Turbulence scores high, a sign or a fading lamp near 0. Raising it rejects more noisy static "
+        "things and calmer flames; above 1 turns this test off (outline flicker only).",
     )
 
 
@@ -615,9 +656,7 @@ class FireConfig(BaseModel):
     @field_validator("zones", "masks")
     @classmethod
     def _polygons(cls, value: list[list[Point]]) -> list[list[Point]]:
-        for i, poly in enumerate(value):
-            if len(poly) < 3:
-                raise ValueError(f"polygon {i} has {len(poly)} points; a polygon needs at least 3")
+        check_polygons(value)
         return value
 
     @model_validator(mode="after")

@@ -3,10 +3,12 @@
 Both work on a shrunk copy of the frame (`work_width_px`), keep only the previous frame's state they
 need, and return `Candidates` in source pixels.
 
-Flame: flame-coloured blobs whose shape changes between analysed frames. `disorder` is the Jaccard
-distance of this and the previous colour mask inside the blob's box. A sign or a parked red car scores
-near 0; flames 0.2-0.7. Each blob is judged on its own before blobs are grouped into fires (see
-`FlameCue` for the three tests: in-place overlap, motion-compensated disorder, fine-resolution change).
+Flame: flame-coloured blobs that are hot and alive. A flame emits light, so it has bright, not bluish
+pixels in or around it (a sign, a coat or a wooden floor has none); and it changes between analysed
+frames, either inside (bright and dark streaks rise through it while its outline may hold still: see
+`detectors.fire.inner`) or in its outline (`disorder`, the Jaccard distance of this and the previous
+colour mask after the best rigid shift: a sign or a parked car scores near 0, flames 0.2-0.7). Each blob
+is judged on its own before blobs are grouped into fires (see `FlameCue`).
 
 Smoke (experimental): pixels that differ from a slow background model, are grey (low chroma), and are no
 more colourful than the background there; boxes carry a blur ratio (edge energy now over edge energy of
@@ -25,6 +27,7 @@ from detectors.fire.blobs import blob_boxes, box_sums, group_boxes, integral
 from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, SOURCE_CUE, Candidates
 from detectors.fire.colour import Means, chroma, flame_colour_mask, frame_means, ycrcb
 from detectors.fire.config import FlameCueConfig, SmokeCueConfig
+from detectors.fire.inner import change_maps, hot_pixels, inner_change
 
 _SHIFT_SIZE = 256
 """Longest side (pixels) of the image the camera's sway is measured on."""
@@ -76,6 +79,25 @@ class CueResult:
     candidates: Candidates
     rejected_static: int = 0
     rejected_onset: int = 0
+    rejected_dim: int = 0
+
+    def rejections(self) -> dict[str, int]:
+        """Blobs rejected in this frame by reason (`onset`, `dim`, `static`), each blob counted once."""
+        counts = {"onset": self.rejected_onset, "dim": self.rejected_dim, "static": self.rejected_static}
+        return {reason: n for reason, n in counts.items() if n}
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """Per-blob outcome of the flame tests of one frame."""
+
+    flicker: NDArray[np.bool_]
+    now_px: NDArray[np.float64]
+    inner: NDArray[np.float64]
+    liveliness: NDArray[np.float64]
+    onset: int
+    dim: int
+    static: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +108,17 @@ class _Previous:
 
 
 class FlameCue:
-    """Flame-coloured blobs that flicker; keeps the previous analysed frame of one camera.
+    """Flame-coloured blobs that are hot and flicker; keeps the previous analysed frame of one camera.
 
-    Blobs are seeded only by pixels that have not been flame-coloured for long (`stable_after_frames`),
-    so static orange things never start one and a flame touching them is judged on its own area. Three
-    tests per blob, cheapest first: (1) its pixels were already flame-coloured in place in the
-    previous frame (else it is a lamp switching on or something arriving); (2) its shape changed by at
-    least `min_disorder` even after the best rigid shift (else it is a sign, or a car sliding by); (3) the
-    change survives at fine resolution with an edge tolerance, after compensating the camera's own sway
-    (else it is outline noise of a thin orange strip: a sunset between buildings, compression).
+    Blobs are seeded only by pixels that have not been flame-coloured *and still* for long
+    (`stable_after_frames`), so static orange things never start one and a flame touching them is judged
+    on its own area, while a steady flame whose inside keeps changing keeps seeding. Tests per blob,
+    cheapest first, each rejection counted once under the first test that failed:
+    (1) `onset`: its pixels were not flame-coloured in place in the previous frame (a lamp switching on,
+    something arriving); (2) `dim`: no hot pixels (bright, not bluish) in it or on its rim; (3) `static`:
+    neither its inside changed both ways (`min_inner_change`, at fine resolution, with and without the
+    measured camera sway) nor its outline (`min_disorder` after the best rigid shift, confirmed at fine
+    resolution with an edge tolerance, so outline noise of a thin orange strip does not count).
     """
 
     def __init__(self) -> None:
@@ -121,53 +145,94 @@ class FlameCue:
         if prev is None or prev.mask.shape != colour.shape or prev.work.source.shape != work.source.shape:
             self._age = colour.astype(np.uint16)
             return CueResult(Candidates.empty())
-        # How many analysed frames in a row each pixel has been flame-coloured: a sign or a brick wall
-        # is always on, so it must not seed blobs, or a flame touching it would be judged together
-        # with it and its flicker diluted by the static area.
-        age = np.where(colour, np.minimum(self._age + 1, 60000), 0).astype(np.uint16)
+        shift = self._camera_shift(prev, work, colour, cfg) if cfg.stabilise else (0.0, 0.0)
+        self.last_shift_px = shift
+        prev_mask, prev_ycc = prev.mask, prev.work.ycc
+        if shift != (0.0, 0.0):
+            moved = _translate(prev.work.image, shift, work.size)
+            prev_ycc = ycrcb(moved)
+            prev_mask = flame_colour_mask(moved, cfg, prev_ycc, means=prev.means) & work.allowed
+        # Pixel by pixel (no tolerance): a flame's pixels change often, a sign's almost never.
+        change = change_maps(work.ycc, prev_ycc, cfg.inner_luma_step, cfg.inner_warmth_step, tolerance_px=0)
+        # How many analysed frames in a row each pixel has been flame-coloured without changing: a sign
+        # or a brick wall is always on and still, so it must not seed blobs, or a flame touching it would
+        # be judged together with it and its flicker diluted by the static area. A flame's inside keeps
+        # changing, so its pixels keep seeding even when its outline holds still.
+        still = colour & ~change.any
+        age = np.where(still, np.minimum(self._age + 1, 60000), np.where(colour, self._age // 2, 0)).astype(np.uint16)
         self._age = age
         # The outline of a static thing flickers with noise and sway; its one-pixel rim counts as static.
         stable = cv2.dilate((age > cfg.stable_after_frames).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        shift = self._camera_shift(prev, work, colour, cfg) if cfg.stabilise else (0.0, 0.0)
-        self.last_shift_px = shift
-        prev_mask = prev.mask
-        if shift != (0.0, 0.0):
-            moved = _translate(prev.work.image, shift, work.size)
-            prev_mask = flame_colour_mask(moved, cfg, means=prev.means) & work.allowed
         # Judge each blob on its own flicker first, then group the flickering ones: a car passing a
         # blinking lamp must not borrow the lamp's change.
         boxes, _ = blob_boxes(colour & ~stable, 0, cfg.min_component_px)
         if len(boxes) == 0:
             return CueResult(Candidates.empty())
-        now_px = box_sums(self._colour_table, boxes)
-        both_px = box_sums(integral(colour & prev_mask), boxes)
-        raw = _disorder(2 * both_px, now_px + box_sums(integral(prev_mask), boxes))
-        # In place, unshifted: the other lamp of an alternating pair, shifted onto this one, must not
-        # make a lamp switching on look like a flickering blob.
-        judged = both_px / np.maximum(now_px, 1.0) >= cfg.min_overlap_prev
-        max_shift = max(0, round(cfg.max_shift_share * work.size[0]))
-        disorder = np.where(judged, raw, 0.0)
-        fine = np.zeros_like(disorder)
-        for k in np.flatnonzero(disorder >= cfg.min_disorder).tolist():
-            disorder[k] = aligned_disorder(colour, prev_mask, boxes[k], max_shift)
-            if disorder[k] < cfg.min_disorder:
-                continue
-            fine[k] = fine_disorder(prev, work, boxes[k], means=means, shift=shift, cfg=cfg)
-        flicker = judged & (disorder >= cfg.min_disorder) & (fine >= cfg.min_fine_disorder)
-        rejected_static = int((judged & ~flicker).sum())
-        rejected_onset = int((~judged).sum())
-        if not flicker.any():
-            return CueResult(Candidates.empty(), rejected_static, rejected_onset)
+        verdict = self._judge(prev, work, boxes, colour, prev_mask, shift, means, cfg)
+        if not verdict.flicker.any():
+            return CueResult(Candidates.empty(), verdict.static, verdict.onset, verdict.dim)
+        flicker = verdict.flicker
         gap = round(cfg.merge_gap_share * work.size[0])
         groups, member = group_boxes(boxes[flicker], gap, work.size)
-        weight = now_px[flicker]
+        weight = verdict.now_px[flicker]
         group_px = np.bincount(member, weights=weight, minlength=len(groups))
-        group_disorder = np.bincount(member, weights=weight * disorder[flicker], minlength=len(groups)) / (
+        group_disorder = np.bincount(member, weights=weight * verdict.liveliness[flicker], minlength=len(groups)) / (
             np.maximum(group_px, 1.0)
         )
         score = np.clip(0.5 + group_disorder, 0.0, 1.0)
         cands = Candidates.build(work.to_source(groups), KIND_FIRE, score, SOURCE_CUE, disorder=group_disorder)
-        return CueResult(cands, rejected_static, rejected_onset)
+        return CueResult(cands, verdict.static, verdict.onset, verdict.dim)
+
+    def _judge(
+        self,
+        prev: _Previous,
+        work: WorkFrame,
+        boxes: NDArray[np.int32],
+        colour: NDArray[np.bool_],
+        prev_mask: NDArray[np.bool_],
+        shift: tuple[float, float],
+        means: Means,
+        cfg: FlameCueConfig,
+    ) -> _Verdict:
+        """The tests of each blob, cheapest first; each rejected blob is counted once, by the first it fails."""
+        now_px = box_sums(integral(colour), boxes)
+        both_px = box_sums(integral(colour & prev_mask), boxes)
+        # (1) In place, unshifted: the other lamp of an alternating pair, shifted onto this one, must not
+        # make a lamp switching on look like a flickering blob.
+        judged = both_px / np.maximum(now_px, 1.0) >= cfg.min_overlap_prev
+        # (2) A flame emits light: bright, not bluish pixels in the blob or on its rim.
+        grown = boxes + np.array([-1, -1, 1, 1], np.int32)
+        hot_px = box_sums(integral(hot_pixels(work.ycc, cfg.hot_min_luma)), grown)
+        hot = (hot_px >= np.maximum(1.0, cfg.min_hot_share * now_px)) | (cfg.hot_min_luma <= 0)
+        # (3) Its inside changes both ways (turbulence), or its outline changes even after the best
+        # rigid shift; both are checked again at fine resolution, where a small flame is more than a
+        # few pixels wide.
+        raw = _disorder(2 * both_px, now_px + box_sums(integral(prev_mask), boxes))
+        max_shift = max(0, round(cfg.max_shift_share * work.size[0]))
+        inner = np.zeros((len(boxes),), np.float64)
+        disorder = np.zeros((len(boxes),), np.float64)
+        for k in np.flatnonzero(judged & hot).tolist():
+            view = fine_view(prev, work, boxes[k], means=means, shift=shift, cfg=cfg)
+            if view is None:
+                continue
+            inner[k] = fine_inner_change(view, cfg)
+            if inner[k] >= cfg.min_inner_change or raw[k] < cfg.min_disorder:
+                continue
+            outline = aligned_disorder(colour, prev_mask, boxes[k], max_shift)
+            if outline >= cfg.min_disorder and fine_disorder(view, cfg) >= cfg.min_fine_disorder:
+                disorder[k] = outline
+        lively = inner >= cfg.min_inner_change
+        outline_ok = disorder >= max(cfg.min_disorder, 1e-9)
+        flicker = judged & hot & (lively | outline_ok)
+        return _Verdict(
+            flicker=flicker,
+            now_px=now_px,
+            inner=inner,
+            liveliness=np.maximum(np.where(lively, inner, 0.0), disorder),
+            onset=int((~judged).sum()),
+            dim=int((judged & ~hot).sum()),
+            static=int((judged & hot & ~flicker).sum()),
+        )
 
     def _camera_shift(
         self, prev: _Previous, work: WorkFrame, colour: NDArray[np.bool_], cfg: FlameCueConfig
@@ -212,7 +277,21 @@ def _translate(image: NDArray[np.uint8], shift: tuple[float, float], size: tuple
     return np.asarray(moved, np.uint8)
 
 
-def fine_disorder(
+@dataclass(frozen=True, slots=True)
+class FineView:
+    """A blob cut from the full-resolution frames, now and before (sway removed), at the fine scale."""
+
+    now: NDArray[np.uint8]
+    prev: NDArray[np.uint8]
+    now_mask: NDArray[np.bool_]
+    prev_mask: NDArray[np.bool_]
+    prev_unshifted: NDArray[np.uint8] | None = None
+    """The previous crop without the sway correction (None when no sway was measured)."""
+    scale: float = 1.0
+    """Fine-view pixels per source pixel (above 1 when the camera is narrower than `fine_width_px`)."""
+
+
+def fine_view(
     prev: _Previous,
     work: WorkFrame,
     box: NDArray[np.integer],
@@ -220,14 +299,11 @@ def fine_disorder(
     means: Means,
     shift: tuple[float, float],
     cfg: FlameCueConfig,
-) -> float:
-    """In-place disorder of a blob at fine resolution, with the edge tolerance and sway compensation.
+) -> FineView | None:
+    """The blob's box from both full-resolution frames, scaled to a `fine_width_px` view.
 
-    The blob's box is cut from the full-resolution frames (scaled to a `fine_width_px` view), the
-    previous crop taken where the camera's sway moved it, both turned into flame-colour masks with
-    their frames' means, and pixels within `edge_tolerance_px` of the other mask count as unchanged.
-    Fewer than `min_fine_changed_px` changed pixels is no change at all (noise on a smooth orange sky
-    flips a few pixels, a flame many).
+    The previous crop is taken where the camera's sway moved it; both crops get flame-colour masks with
+    their own frames' means. None when the box is empty.
     """
     src_h, src_w = work.source.shape[:2]
     s = work.scale
@@ -237,21 +313,43 @@ def fine_disorder(
     x2 = min(src_w, int(np.ceil(box[2] * s)) + pad)
     y2 = min(src_h, int(np.ceil(box[3] * s)) + pad)
     if x2 <= x1 or y2 <= y1:
-        return 0.0
+        return None
     now_crop = work.source[y1:y2, x1:x2]
     dx, dy = shift[0] * s, shift[1] * s
     centre = ((x1 + x2 - 1) / 2 - dx, (y1 + y2 - 1) / 2 - dy)
     prev_crop = np.asarray(cv2.getRectSubPix(prev.work.source, (x2 - x1, y2 - y1), centre), np.uint8)
+    still = prev.work.source[y1:y2, x1:x2] if (dx, dy) != (0.0, 0.0) else None
     # Crops are brought to one scale (the frame as if `fine_width_px` wide), so the edge tolerance means
     # the same share of the view whatever the camera's resolution.
     f = cfg.fine_width_px / src_w
-    if abs(f - 1.0) > 0.05:
+    if abs(f - 1.0) <= 0.05:
+        f = 1.0
+    else:
         size = (max(1, round((x2 - x1) * f)), max(1, round((y2 - y1) * f)))
         interp = cv2.INTER_AREA if f < 1.0 else cv2.INTER_LINEAR
         now_crop = np.asarray(cv2.resize(now_crop, size, interpolation=interp), np.uint8)
         prev_crop = np.asarray(cv2.resize(prev_crop, size, interpolation=interp), np.uint8)
-    a = flame_colour_mask(np.ascontiguousarray(now_crop), cfg, means=means)
-    b = flame_colour_mask(prev_crop, cfg, means=prev.means)
+        if still is not None:
+            still = np.asarray(cv2.resize(still, size, interpolation=interp), np.uint8)
+    now_crop = np.ascontiguousarray(now_crop)
+    return FineView(
+        now=now_crop,
+        prev=prev_crop,
+        now_mask=flame_colour_mask(now_crop, cfg, means=means),
+        prev_mask=flame_colour_mask(prev_crop, cfg, means=prev.means),
+        prev_unshifted=None if still is None else np.ascontiguousarray(still),
+        scale=f,
+    )
+
+
+def fine_disorder(view: FineView, cfg: FlameCueConfig) -> float:
+    """In-place disorder of a blob's outline at fine resolution, with the edge tolerance.
+
+    Pixels within `edge_tolerance_px` of the other frame's mask count as unchanged. Fewer than
+    `min_fine_changed_px` changed pixels is no change at all (noise on a smooth orange sky flips a few
+    pixels, a flame many).
+    """
+    a, b = view.now_mask, view.prev_mask
     total = float(a.sum() + b.sum())
     if total <= 0:
         return 0.0
@@ -260,6 +358,51 @@ def fine_disorder(
     if total - kept < cfg.min_fine_changed_px:
         return 0.0
     return float(_disorder(np.array([kept]), np.array([total]))[0])
+
+
+def fine_inner_change(view: FineView, cfg: FlameCueConfig) -> float:
+    """Two-way change inside a blob at fine resolution (see `detectors.fire.inner`), over the pixels
+    flame-coloured in either frame, with a one-pixel tolerance for sway and edges."""
+    region = view.now_mask | view.prev_mask
+    if not region.any():
+        return 0.0
+    now = ycrcb(view.now)
+    full = np.array([[0, 0, region.shape[1], region.shape[0]]], np.int64)
+    # With and without the measured sway, and the smaller: a sway measured on a person walking past (the
+    # only texture left when the flame-coloured area is hidden from the measurement) must not turn a
+    # textured floor into turbulence; turbulence stays high whichever way the crops are aligned.
+    # The tolerance is one source pixel (more fine-view pixels when the crops were enlarged), so
+    # compression noise along a small camera's edges is not turbulence.
+    tolerance = max(1, round(view.scale))
+    best = 2.0
+    for before in (view.prev, view.prev_unshifted):
+        if before is None:
+            continue
+        maps = change_maps(now, ycrcb(before), cfg.inner_luma_step, cfg.inner_warmth_step, tolerance)
+        best = min(best, float(inner_change(maps, region, full)[0][0]))
+    return best
+
+
+def still_candidates(image_bgr: NDArray[np.uint8], cfg: FlameCueConfig) -> NDArray[np.float32]:
+    """What the flame cue can tell from one still image: boxes (source pixels) of flame-coloured blobs
+    that have a hot core, grouped as the video path groups flickering blobs.
+
+    Flicker needs two frames, so this is the colour stage alone: what a single photo (or the first
+    frame of a camera) would put forward. Used to score the colour stage on still datasets.
+    """
+    work = WorkFrame.make(image_bgr, cfg.work_width_px)
+    colour = flame_colour_mask(work.image, cfg, work.ycc)
+    boxes, counts = blob_boxes(colour, 0, cfg.min_component_px)
+    if len(boxes) == 0:
+        return np.zeros((0, 4), np.float32)
+    if cfg.hot_min_luma > 0:
+        grown = boxes + np.array([-1, -1, 1, 1], np.int32)
+        hot_px = box_sums(integral(hot_pixels(work.ycc, cfg.hot_min_luma)), grown)
+        boxes = boxes[hot_px >= np.maximum(1.0, cfg.min_hot_share * counts)]
+    if len(boxes) == 0:
+        return np.zeros((0, 4), np.float32)
+    groups, _ = group_boxes(boxes, round(cfg.merge_gap_share * work.size[0]), work.size)
+    return work.to_source(groups)
 
 
 class SmokeCue:

@@ -233,10 +233,8 @@ class FireDetector:
         return allowed
 
     def _count_cue_rejects(self, result: CueResult) -> None:
-        if result.rejected_static:
-            self.stats.rejected["static"] += result.rejected_static
-        if result.rejected_onset:
-            self.stats.rejected["onset"] += result.rejected_onset
+        for reason, count in result.rejections().items():
+            self.stats.rejected[reason] += count
 
     def _gate(self, cands: Candidates, frame: Frame, s: _Settings, *, count: bool = True) -> Candidates:
         """Drop candidates that are too small, too wide, outside the zones or mostly inside a mask

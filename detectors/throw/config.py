@@ -12,14 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detectors.geometry.facade import FacadeCalibration
+from detectors.zones import check_polygons
 
 Polygon = list[tuple[float, float]]
 
 
 def _check_polygons(polygons: list[Polygon]) -> list[Polygon]:
-    for i, poly in enumerate(polygons):
-        if len(poly) < 3:
-            raise ValueError(f"polygon {i} has {len(poly)} points; a mask polygon needs at least 3")
+    check_polygons(polygons)
     return polygons
 
 

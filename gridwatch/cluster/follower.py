@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer
+from kafka.errors import KafkaError
 
 from alerts.config import KafkaConfig
-from foundation.errors import ConfigError
+from alerts.kafka_probe import connection_error
+from foundation.errors import ConfigError, PublishError
 from gridwatch.cluster.buckets import bucket_loads
 from gridwatch.cluster.kafka_io import registry_consumer_settings
 from gridwatch.cluster.registry import Definition, NodeBase, RegistryView, resolve_definition
@@ -111,7 +113,10 @@ class RegistryFollower:
         while not self._stop.is_set():
             consumer = None
             try:
-                consumer = self.consumer_factory(**registry_consumer_settings(self.kafka, self.node_id))
+                try:
+                    consumer = self.consumer_factory(**registry_consumer_settings(self.kafka, self.node_id))
+                except KafkaError as exc:
+                    raise connection_error(self.kafka, f"registry: reading {self.topic}", exc) from exc
                 self._view.attach(consumer)
                 catching_up = True
                 while not self._stop.is_set():
@@ -126,11 +131,14 @@ class RegistryFollower:
                                  len(self._entries), self.topic,
                                  sum(1 for e in self._entries.values() if e.runnable))
                     backoff = 1.0
-            except Exception:  # a broker outage must not end the thread: reconnect with backoff
+            except Exception as exc:  # a broker outage must not end the thread: reconnect with backoff
                 now = time.monotonic()
                 if now - self._last_error_log >= 10.0:
                     self._last_error_log = now
-                    log.error("registry: reading %s failed; retrying", self.topic, exc_info=True)
+                    if isinstance(exc, PublishError):  # cannot connect: the cause is named, no traceback
+                        log.error("%s; retrying", exc)
+                    else:
+                        log.error("registry: reading %s failed; retrying", self.topic, exc_info=True)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
             finally:

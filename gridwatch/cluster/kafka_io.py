@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from alerts.config import KafkaConfig
-from alerts.relay import security_settings
+from alerts.kafka_settings import security_settings
 from foundation.errors import ConfigError
 from gridwatch.cluster.config import ClusterConfig
 

@@ -25,6 +25,8 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
 from alerts.config import KafkaConfig
+from alerts.kafka_probe import connection_error
+from foundation.errors import PublishError
 from gridwatch.cluster.assignor import Advert, CapacityAssignor
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.cluster.kafka_io import group_consumer_settings
@@ -157,6 +159,11 @@ class GroupMember:
                 self._consumer = self._connect()
                 backoff = 1.0
                 self._member_loop(self._consumer)
+            except PublishError as exc:  # cannot connect: the probe named the listener and the cause
+                if self._should_log():
+                    log.error("%s; retrying in %.0f s", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
             except Exception:  # the member thread must survive any client failure and rejoin
                 if self._should_log():
                     log.error("cluster: group member failed; rejoining", exc_info=True)
@@ -169,7 +176,10 @@ class GroupMember:
         assignor = CapacityAssignor(self.cluster.assignment_topic, self.advert, lambda: self.held, self.loads,
                                     self._placed)
         settings = group_consumer_settings(self.cluster, self.kafka, self.advert.node_id, assignor)
-        consumer = self.consumer_factory(**settings)
+        try:
+            consumer = self.consumer_factory(**settings)
+        except KafkaError as exc:
+            raise connection_error(self.kafka, "cluster: joining the group", exc) from exc
         consumer.subscribe([self.cluster.assignment_topic], listener=_Listener(self))
         self.lease.reset()
         return consumer

@@ -13,9 +13,10 @@ from alerts.schema import Alert, alert_id_for, utc
 from detectors.event import Event, EventKind, FacadeHit, GeoMethod, GeoPoint, ModelRef, Phase
 from ingest.frame import Frame
 
-# A point inside cell GW-01 of configs/grid/sample-district.geojson, and one in the park cell GW-07.
-GW01_LAT, GW01_LON = 30.2475, 120.1925
-GW07_LAT, GW07_LON = 30.2525, 120.1975
+# Points well inside two micro-grids of the made-up sample district (configs/grid/sample-district.geojson):
+# A = SJ-02-08-02-1 (the demo fire camera's site), B = SJ-03-09-04-4 (the demo street camera's site).
+MG_A_LAT, MG_A_LON = 34.8102, 113.2745
+MG_B_LAT, MG_B_LON = 34.8000, 113.2900
 
 _seq = itertools.count()
 
@@ -43,8 +44,8 @@ def event(
     phase: Phase = Phase.START,
     update_seq: int = 0,
     t: float = 1_700_000_000.0,
-    lat: float | None = GW01_LAT,
-    lon: float | None = GW01_LON,
+    lat: float | None = MG_A_LAT,
+    lon: float | None = MG_A_LON,
     accuracy_m: float = 5.0,
     method: GeoMethod = GeoMethod.GROUND_HOMOGRAPHY,
     snapshot: Frame | None = None,

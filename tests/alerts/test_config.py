@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from alerts.config import AlertsConfig, KafkaConfig, S3StoreConfig, SiteConfig
-from alerts.relay import producer_settings
+from alerts.kafka_settings import producer_settings
 from detectors.event import EventKind
 from foundation.yamlsafe import load_yaml
 

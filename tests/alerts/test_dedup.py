@@ -5,9 +5,9 @@ from alerts.dedup import Decision, IncidentDeduper, Position
 from alerts.schema import incident_id_for
 from detectors.event import Event, EventKind, Phase
 from detectors.geometry.geodesy import enu_to_wgs84
-from tests.alerts.factories import event
+from tests.alerts.factories import MG_A_LAT, MG_A_LON, event
 
-LAT, LON = 30.2475, 120.1925
+LAT, LON = MG_A_LAT, MG_A_LON  # where factory events are unless told otherwise
 DAY_S = 86400.0
 
 

@@ -1,15 +1,11 @@
-"""Evidence: JPEG snapshots (clean, annotated), clips remuxed by real FFmpeg (PyAV), retention, S3 store."""
+"""Evidence: JPEG snapshots (clean, annotated), clips remuxed by real FFmpeg (PyAV), local retention.
+The S3 store is tested against a real server in tests/alerts/test_evidence_s3.py."""
 
-import hashlib
 import os
-import re
-import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import av
 import cv2
@@ -17,12 +13,12 @@ import numpy as np
 import pytest
 
 from alerts.clips import FileClipSource
-from alerts.config import LocalStoreConfig, S3StoreConfig
-from alerts.evidence_store import LocalEvidenceStore, S3EvidenceStore, sweep
+from alerts.config import LocalStoreConfig
+from alerts.evidence_store import LocalEvidenceStore, sweep
 from alerts.pipeline import AlertPipeline
 from benchmarks.scenarios.video import write_h264
 from detectors.event import EventKind
-from foundation.errors import PublishError, SourceError
+from foundation.errors import SourceError
 from tests.alerts.factories import alerts_config, event, frame, throw_event
 
 FPS = 25
@@ -139,134 +135,3 @@ def test_local_retention_by_age_then_size(tmp_path: Path) -> None:
     assert left == ["2024/05/05/fire/cam-1/a4-snapshot.jpg", "2024/05/06/fire/cam-1/a5-snapshot.jpg"]
     assert (result.deleted_files, result.kept_bytes) == (4, 2000)
     assert not (tmp_path / "ev" / "2024" / "05" / "01").exists()  # emptied directories are removed
-
-
-class FakeS3Server:
-    """A fake S3 endpoint at the HTTP seam: stores PUT bodies, lists (ListObjectsV2 XML) and deletes.
-
-    It checks what a real store checks before the signature itself (which the SigV4 vectors cover):
-    path-style bucket, the payload hash header matching the body, and a well-formed Authorization header.
-    """
-
-    def __init__(self, bucket: str, deny: bool = False) -> None:
-        self.bucket = bucket
-        self.deny = deny
-        self.objects: dict[str, tuple[bytes, float, str]] = {}
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return
-
-            def _auth_ok(self, body: bytes) -> bool:
-                h = {k.lower(): v for k, v in self.headers.items()}
-                server.requests.append((self.command, self.path, h))
-                auth = h.get("authorization", "")
-                return (
-                    not server.deny
-                    and hashlib.sha256(body).hexdigest() == h.get("x-amz-content-sha256")
-                    and re.match(
-                        r"AWS4-HMAC-SHA256 Credential=AKID/\d{8}/eu-1/s3/aws4_request, "
-                        r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$",
-                        auth,
-                    )
-                    is not None
-                )
-
-            def _reply(self, code: int, body: bytes = b"") -> None:
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if not self._auth_ok(body):
-                    self._reply(403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>")
-                    return
-                key = unquote(self.path).split(f"/{server.bucket}/", 1)[1]
-                server.objects[key] = (body, time.time(), self.headers.get("Content-Type", ""))
-                self._reply(200)
-
-            def do_GET(self) -> None:
-                if not self._auth_ok(b""):
-                    self._reply(403)
-                    return
-                q = parse_qs(urlsplit(self.path).query)
-                prefix = q.get("prefix", [""])[0]
-                items = "".join(
-                    f"<Contents><Key>{k}</Key><Size>{len(v[0])}</Size><LastModified>"
-                    f"{datetime.fromtimestamp(v[1], UTC).strftime('%Y-%m-%dT%H:%M:%S.000Z')}"
-                    "</LastModified></Contents>"
-                    for k, v in sorted(server.objects.items())
-                    if k.startswith(prefix)
-                )
-                xml = (
-                    '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
-                    'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>false</IsTruncated>'
-                    f"{items}</ListBucketResult>"
-                )
-                self._reply(200, xml.encode())
-
-            def do_DELETE(self) -> None:
-                if not self._auth_ok(b""):
-                    self._reply(403)
-                    return
-                server.objects.pop(unquote(self.path).split(f"/{server.bucket}/", 1)[1], None)
-                self._reply(204)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def s3_config(port: int) -> S3StoreConfig:
-    return S3StoreConfig(
-        endpoint_url=f"http://127.0.0.1:{port}",
-        bucket="evidence",
-        region="eu-1",
-        access_key_id="AKID",
-        secret_access_key="TOPSECRET",
-        prefix="gw/",
-    )
-
-
-def test_s3_store_put_list_sweep_delete() -> None:
-    fake = FakeS3Server("evidence")
-    try:
-        store = S3EvidenceStore(s3_config(fake.port))
-        key = "2024/05/01/fire/cam 1/a-snapshot.jpg"
-        assert store.uri_for(key) == f"s3://evidence/gw/{key}"
-        store.put_bytes(key, b"\xff\xd8jpeg", "image/jpeg")
-        assert fake.objects["gw/" + key][0] == b"\xff\xd8jpeg"
-        assert fake.objects["gw/" + key][2] == "image/jpeg"
-        store.put_bytes("2024/05/01/fire/cam-2/b-snapshot.jpg", b"y" * 100, "image/jpeg")
-        listed = sorted(store.list_objects(), key=lambda o: o.key)
-        assert [o.key for o in listed] == [
-            "2024/05/01/fire/cam 1/a-snapshot.jpg",
-            "2024/05/01/fire/cam-2/b-snapshot.jpg",
-        ]
-        result = sweep(store, now_s=time.time(), max_age_s=3600.0, max_total_bytes=100)
-        assert result.deleted_files == 1 and list(fake.objects) == ["gw/2024/05/01/fire/cam-2/b-snapshot.jpg"]
-        method, path, headers = fake.requests[0]
-        assert (method, path) == ("PUT", "/evidence/gw/2024/05/01/fire/cam%201/a-snapshot.jpg")
-        assert "TOPSECRET" not in headers["authorization"]
-    finally:
-        fake.close()
-
-
-def test_s3_rejection_is_a_publish_error_without_secrets() -> None:
-    fake = FakeS3Server("evidence", deny=True)
-    try:
-        store = S3EvidenceStore(s3_config(fake.port))
-        with pytest.raises(PublishError) as err:
-            store.put_bytes("k.jpg", b"x", "image/jpeg")
-        assert "403" in str(err.value) and "SignatureDoesNotMatch" in str(err.value)
-        assert not err.value.retryable and "TOPSECRET" not in str(err.value)
-    finally:
-        fake.close()

@@ -13,7 +13,7 @@ from alerts.outbox import Ack, OutboxFullError
 from alerts.pipeline import AlertPipeline
 from alerts.schema import alert_id_for, load_schema
 from detectors.event import EventKind, GeoMethod, Phase
-from tests.alerts.factories import GW01_LAT, GW01_LON, GW07_LAT, GW07_LON, alerts_config, event, throw_event
+from tests.alerts.factories import MG_A_LAT, MG_A_LON, MG_B_LAT, MG_B_LON, alerts_config, event, throw_event
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
 
@@ -45,10 +45,10 @@ def test_fire_event_becomes_a_geotagged_valid_alert_in_the_outbox(tmp_path: Path
         "cam-12",
     )
     loc = alert.location
-    assert loc is not None and (loc.lat, loc.lon, loc.crs) == (GW01_LAT, GW01_LON, "EPSG:4326")
-    assert (loc.gcj02.lat, loc.gcj02.lon) == wgs84_to_gcj02(GW01_LAT, GW01_LON)
+    assert loc is not None and (loc.lat, loc.lon, loc.crs) == (MG_A_LAT, MG_A_LON, "EPSG:4326")
+    assert (loc.gcj02.lat, loc.gcj02.lon) == wgs84_to_gcj02(MG_A_LAT, MG_A_LON)
     assert (loc.geo_method, loc.accuracy_m) == (GeoMethod.GROUND_HOMOGRAPHY, 5.0)
-    assert alert.grid_cell is not None and (alert.grid_cell.id, alert.grid_cell.source) == ("GW-01", "lookup")
+    assert alert.grid_cell is not None and (alert.grid_cell.id, alert.grid_cell.source) == ("SJ-02-08-02-1", "lookup")
     assert alert.fire is not None and (alert.fire.area_m2, alert.fire.growth_ratio) == (4.5, 1.8)
     assert alert.throw is None and alert.construction is None
     assert alert.model is not None and alert.model.name == "fire-yolov8n"
@@ -62,10 +62,10 @@ def test_fire_event_becomes_a_geotagged_valid_alert_in_the_outbox(tmp_path: Path
 def test_uncalibrated_camera_uses_its_site(tmp_path: Path, grid_path: str) -> None:
     p = pipeline(tmp_path, grid_path)
     fixed = SiteConfig(
-        lat_deg=GW01_LAT,
-        lon_deg=GW01_LON,
+        lat_deg=MG_A_LAT,
+        lon_deg=MG_A_LON,
         accuracy_m=150.0,
-        grid_cell_id="GW-04",
+        grid_cell_id="SJ-01-01-01-1",
         address_hint="12 Lake Rd, roof camera",
     )
     a = p.handle(event(source_id="cam-1", lat=None, lon=None), site=fixed)
@@ -73,24 +73,24 @@ def test_uncalibrated_camera_uses_its_site(tmp_path: Path, grid_path: str) -> No
     assert (a.location.geo_method, a.location.accuracy_m) == (GeoMethod.CAMERA_POSITION, 150.0)
     assert a.location.address_hint == "12 Lake Rd, roof camera"
     assert a.grid_cell is not None and (a.grid_cell.id, a.grid_cell.name, a.grid_cell.source) == (
-        "GW-04",
-        "GW-04",
+        "SJ-01-01-01-1",
+        "甲01-01-1微网格",
         "site",
     )
-    looked_up = SiteConfig(lat_deg=GW07_LAT, lon_deg=GW07_LON)
+    looked_up = SiteConfig(lat_deg=MG_B_LAT, lon_deg=MG_B_LON)
     b = p.handle(
         event(source_id="cam-2", incident_id="x", lat=None, lon=None, t=1_700_009_000.0), site=looked_up
     )
     assert (
         b is not None
         and b.grid_cell is not None
-        and (b.grid_cell.id, b.grid_cell.source) == ("GW-07", "lookup")
+        and (b.grid_cell.id, b.grid_cell.source) == ("SJ-03-09-04-4", "lookup")
     )
     # a measured position outside every cell falls back to the camera's fixed cell
     c = p.handle(
-        event(source_id="cam-3", incident_id="y", lat=30.30, lon=120.30, t=1_700_019_000.0), site=fixed
+        event(source_id="cam-3", incident_id="y", lat=34.90, lon=113.40, t=1_700_019_000.0), site=fixed
     )
-    assert c is not None and c.grid_cell is not None and c.grid_cell.id == "GW-04"
+    assert c is not None and c.grid_cell is not None and c.grid_cell.id == "SJ-01-01-01-1"
     assert c.location is not None and c.location.geo_method == GeoMethod.GROUND_HOMOGRAPHY
     d = p.handle(event(source_id="cam-4", incident_id="z", lat=None, lon=None, t=1_700_029_000.0))
     assert d is not None and d.location is None and d.grid_cell is None
@@ -105,7 +105,7 @@ def test_throw_and_construction_fields(tmp_path: Path, grid_path: str) -> None:
     assert (t.throw.floor, t.throw.floor_uncertainty, t.throw.facade_column) == (11, 1, "B")
     assert t.throw.trajectory_px == [(0.0, 100.0, 20.0), (0.1, 101.0, 40.0), (0.2, 102.0, 80.0)]
     assert t.location is not None and t.location.geo_method == GeoMethod.FACADE_HOMOGRAPHY
-    fp = ((120.1921, 30.2471), (120.1926, 30.2471), (120.1926, 30.2475), (120.1921, 30.2475))
+    fp = ((113.2741, 34.8098), (113.2746, 34.8098), (113.2746, 34.8102), (113.2741, 34.8102))
     c = p.handle(
         event(
             EventKind.CONSTRUCTION,
@@ -118,7 +118,7 @@ def test_throw_and_construction_fields(tmp_path: Path, grid_path: str) -> None:
     )
     assert c is not None and c.construction is not None and c.construction.footprint is not None
     ring = c.construction.footprint.coordinates[0]
-    assert ring[0] == ring[-1] == (120.1921, 30.2471) and len(ring) == 5
+    assert ring[0] == ring[-1] == (113.2741, 34.8098) and len(ring) == 5
     assert c.construction.area_m2 == 1850.0
     for a in (t, c):
         VALIDATOR.validate(json.loads(a.to_json_bytes()))
@@ -127,7 +127,7 @@ def test_throw_and_construction_fields(tmp_path: Path, grid_path: str) -> None:
 def test_two_cameras_one_fire_gives_one_incident_and_handling_twice_is_idempotent(tmp_path: Path) -> None:
     p = pipeline(tmp_path)
     a = p.handle(event(source_id="cam-A", incident_id="a1"))
-    b = p.handle(event(source_id="cam-B", incident_id="b1", lat=GW01_LAT + 0.0003, t=1_700_000_010.0))
+    b = p.handle(event(source_id="cam-B", incident_id="b1", lat=MG_A_LAT + 0.0003, t=1_700_000_010.0))
     assert a is not None and b is not None
     assert b.incident_id == a.incident_id and (b.phase, b.update_seq) == (Phase.UPDATE, 1)
     assert b.incident_sources == ["cam-A", "cam-B"] and b.source_incident_id == "b1"

@@ -1,6 +1,8 @@
 """The wire schema: committed file = generated, ids deterministic, tolerant reader, evolution rule."""
 
 import json
+from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -125,3 +127,71 @@ def test_other_major_version_and_bad_values_are_rejected() -> None:
     bad["phase"] = "paused"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(load_schema()).validate(bad)
+
+
+# -- compatibility with schema 1.0 (tests/alerts/compat: what the 1.0 code really produced) ---------------
+
+COMPAT = Path(__file__).with_name("compat")
+ADDED_IN_1_1 = {"grid_levels", "officer_team", "routing_key", "case_category"}
+
+
+def _v10_alerts() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (COMPAT / "alerts-1.0.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_alerts_of_schema_1_0_are_read_unchanged() -> None:
+    old_alerts = _v10_alerts()
+    assert {a["kind"] for a in old_alerts} == {"fire", "smoke", "throw", "construction"}
+    validator = jsonschema.Draft202012Validator(load_schema())
+    for old in old_alerts:
+        assert old["schema_version"] == "1.0" and not ADDED_IN_1_1 & set(old)
+        validator.validate(old)  # a 1.0 message is a valid 1.1 message
+        alert = Alert.model_validate_json(json.dumps(old))
+        assert (alert.grid_levels, alert.officer_team, alert.routing_key, alert.case_category) == (None,) * 4
+        again = json.loads(alert.to_json_bytes())
+        assert {k: again[k] for k in old} == old  # every 1.0 field reads back as it was sent
+
+
+def test_a_1_1_alert_is_valid_under_the_1_0_schema() -> None:
+    """Consumers still validating with the 1.0 schema accept 1.1 alerts (it allows unknown fields)."""
+    v10 = jsonschema.Draft202012Validator(json.loads((COMPAT / "alert.schema-1.0.json").read_text(encoding="utf-8")))
+    area = {"id": "SJ-02-08-02-1", "name": "乙08-02-1微网格"}
+    alert = Alert.model_validate(minimal(
+        grid_cell={"id": area["id"], "name": area["name"], "source": "lookup"},
+        grid_levels={"street": {"id": "SJ-02", "name": "乙街道"}, "micro_grid": area},
+        officer_team="OT-0548",
+        routing_key="SJ-02-08-02-1/fire",
+        case_category={"scheme": "CJ/T 214-2007", "major_name": "突发事件", "minor_name": "火灾", "placeholder": True},
+    ))
+    payload = json.loads(alert.to_json_bytes())
+    assert payload["schema_version"] == SCHEMA_VERSION == "1.1" and set(payload) >= ADDED_IN_1_1
+    v10.validate(payload)
+    jsonschema.Draft202012Validator(load_schema()).validate(payload)
+
+
+def _without_docs(spec: Any) -> Any:
+    if isinstance(spec, dict):
+        return {k: _without_docs(v) for k, v in spec.items() if k not in {"description", "title"}}
+    if isinstance(spec, list):
+        return [_without_docs(v) for v in spec]
+    return spec
+
+
+def test_schema_1_1_only_adds_optional_fields_to_1_0() -> None:
+    """The evolution rule, checked on the schema files: nothing removed, retyped or newly required."""
+    old = json.loads((COMPAT / "alert.schema-1.0.json").read_text(encoding="utf-8"))
+    new = load_schema()
+    objects = [("Alert", old, new)] + [(n, d, new["$defs"].get(n)) for n, d in old["$defs"].items()]
+    for name, before, after in objects:
+        assert after is not None, f"{name} was removed"
+        assert set(after.get("required", [])) == set(before.get("required", [])), f"{name}: required changed"
+        for prop, spec in before.get("properties", {}).items():
+            assert prop in after["properties"], f"{name}.{prop} was removed"
+            now = after["properties"][prop]
+            if name == "Alert" and prop == "schema_version":
+                continue  # its default is the current version
+            assert _without_docs(now) == _without_docs(spec), f"{name}.{prop} changed type"
+        if "enum" in before:
+            assert set(before["enum"]) <= set(after["enum"]), f"{name}: enum values removed"
+    added = set(new["properties"]) - set(old["properties"])
+    assert added >= ADDED_IN_1_1 and not added & set(new["required"])

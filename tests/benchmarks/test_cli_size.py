@@ -24,6 +24,7 @@ def test_size_prints_a_sizing_for_the_district_with_its_assumptions(
     for group in ("throw-facade", "fire-substream", "fire-keyframes"):
         assert group in text
     assert "Assumptions:" in text and "Measured figures used:" in text and str(measured) in text
+    assert "district grid: 1,887 cells in " in text and "1.6 cameras per cell" in text  # the sample district
     summary = json.loads((out / "size.json").read_text())["summary"]
     assert summary["cameras"] == 3082 and summary["nodes_needed"] >= 1
     assert f"nodes needed:          {summary['nodes_needed']} " in text

@@ -113,6 +113,8 @@ def test_rect_input_pixels_follow_the_frame_shape() -> None:
 def test_the_district_example_describes_3082_cameras() -> None:
     dep = load_deployment(DISTRICT)
     assert dep.cameras == 3082
+    assert dep.grid is not None and dep.grid.resolve() == REPO / "configs" / "grid" / "sample-district.geojson"
+    assert dep.grid_cells() == 1887
     assert {"throw", "fire"} <= {d for g in dep.groups for d in g.detectors}
 
 

@@ -111,7 +111,7 @@ alerts:
                          f"    source: {{url: 'rtsp://viewer:${{CAM_PW}}@127.0.0.1:{self.rtsp.port}{mount}',"
                          f" decode: keyframes, analysis_fps: 1}}\n"
                          f"    detectors: {{fire: {{}}}}\n"
-                         f"    site: {{lat_deg: 30.2472, lon_deg: 120.2021}}\n")
+                         f"    site: {{lat_deg: 34.8102, lon_deg: 113.2745}}\n")
         self.district.write_text("".join(lines), encoding="utf-8")
 
     def gridwatch(self, *args: str) -> subprocess.CompletedProcess[str]:

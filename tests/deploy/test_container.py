@@ -138,6 +138,9 @@ def test_dockerignore_admits_only_what_the_build_copies() -> None:
     for pkg in ("pyproject.toml", "foundation", "gridwatch", "ingest", "models", "detectors", "alerts", "benchmarks"):
         assert pkg in allowed
     assert not allowed & {"tests", ".git", "var", "configs"}
+    # only the wheel's package data of configs/ (pyproject.toml [tool.setuptools.package-data])
+    assert {a for a in allowed if a.startswith("configs/")} == {"configs/demo.yaml", "configs/grid", "configs/registry",
+                                                               "configs/reference"}
     for args in Dockerfile.parse(DOCKERFILE).all("COPY"):
         if args.startswith("--from"):
             continue

@@ -105,11 +105,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
-def run_check(path: Path, env_pw: str = "pw") -> subprocess.CompletedProcess[str]:
+def run_check(path: Path, env_pw: str = "pw", *options: str) -> subprocess.CompletedProcess[str]:
     import os
 
     env = {**os.environ, "CAM_PW": env_pw, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "gridwatch", "config", "check", str(path)],
+    return subprocess.run([sys.executable, "-m", "gridwatch", "config", "check", str(path), *options],
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
 
 
@@ -131,9 +131,36 @@ def test_config_check_cli_rejects_broken_files(tmp_path: Path, name: str, text: 
 
 
 def test_config_check_cli_accepts_a_valid_file(tmp_path: Path) -> None:
-    result = run_check(write(tmp_path, "ok.yaml", GOOD))
+    result = run_check(write(tmp_path, "ok.yaml", GOOD), "pw", "--fast")  # the schema only: no model file here
     assert result.returncode == 0, result.stderr
-    assert "OK" in result.stdout and "2 camera(s)" in result.stdout
+    assert "OK" in result.stdout and "2 camera(s)" in result.stdout and "--fast" in result.stdout
+
+
+def test_config_check_opens_what_the_config_names(tmp_path: Path) -> None:
+    """Without --fast: the model file, the grid GeoJSON, telemetry, the outbox folder, the TLS files, each
+    reported with the key that named it."""
+    (tmp_path / "grid.geojson").write_text('{"type": "FeatureCollection", "features": [{"type": "Feat')
+    (tmp_path / "flight.SRT").write_text("not telemetry at all\n")
+    (tmp_path / "a-file").write_text("")
+    text = GOOD + f"""  - id: drone-1
+    source: {{url: {tmp_path}/flight.mp4, telemetry: {tmp_path}/flight.SRT}}
+    detectors: {{construction: {{}}}}
+alerts:
+  outbox: {{path: {tmp_path}/a-file/outbox.sqlite3}}
+  grid: {{path: {tmp_path}/grid.geojson}}
+  evidence: {{enabled: false}}
+  kafka: {{bootstrap_servers: ["k:9093"], security_protocol: SSL, ssl_cafile: {tmp_path}/no-ca.pem}}
+"""
+    result = run_check(write(tmp_path, "deep.yaml", text))
+    assert result.returncode == 2, result.stdout
+    lines = [line.strip() for line in result.stderr.splitlines()[1:]]
+    keys = [line.split(":")[0] for line in lines]
+    assert keys == ["models[0].path", "cameras[2].source.url", "cameras[2].source.telemetry", "alerts.outbox.path",
+                    "alerts.grid.path", "alerts.kafka"], lines
+    assert "model file not found" in lines[0] and "flight.mp4 not found" in lines[1]
+    assert "a-file is not a folder" in lines[3] and "not valid JSON" in lines[4]
+    assert "ssl_cafile" in lines[5] and "cannot be read" in lines[5]
+    assert "Traceback" not in result.stderr
 
 
 CONFIG_FILES = sorted(p for p in (REPO / "configs").rglob("*.yaml") if not {"bench", "deployments"} & set(p.parts))

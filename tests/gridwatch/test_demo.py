@@ -28,4 +28,6 @@ def test_demo_exits_zero_and_prints_a_fire_alert(tmp_path: Path) -> None:
     assert any(" start " in ln for ln in lines), result.stdout
     assert any(" fire " in ln and (" start " in ln or " update " in ln) for ln in lines), result.stdout
     assert sum(" start " in ln for ln in lines) == 1 and sum(" end " in ln for ln in lines) == 1, result.stdout
+    # the demo camera stands in micro-grid SJ-02-08-02-1 of the made-up sample district at Shangjie
+    assert all("grid SJ-02-08-02-1 (乙08社区) team OT-0548" in ln for ln in lines), lines
     assert not any("demo-street" in ln for ln in result.stdout.splitlines()), "distractor camera alerted"

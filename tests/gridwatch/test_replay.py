@@ -31,7 +31,7 @@ def run_replay(tmp_path: Path, video: Path, *extra: str) -> subprocess.Completed
     config.write_text(
         "detectors:\n  fire: {analysis_fps: 5, mode: cues}\n"
         "cameras:\n  - id: cam-r\n    source: {url: /dev/null}\n    detectors: {fire: {}}\n"
-        "    site: {lat_deg: 30.2472, lon_deg: 120.2021}\n"
+        "    site: {lat_deg: 34.8102, lon_deg: 113.2745}\n"
         f"alerts:\n  grid: {{path: {REPO}/configs/grid/sample-district.geojson}}\n",
         encoding="utf-8",
     )

@@ -32,7 +32,7 @@ cameras:
   - id: cam-m
     source: {{url: {fire_clip}, realtime: true, clip_buffer_s: 30}}
     detectors: {{fire: {{}}}}
-    site: {{lat_deg: 30.2472, lon_deg: 120.2021}}
+    site: {{lat_deg: 34.8102, lon_deg: 113.2745}}
 alerts:
   outbox: {{path: {tmp_path}/outbox.sqlite3}}
   evidence: {{store: {{type: local, dir: {tmp_path}/evidence}}, scratch_dir: {tmp_path}/evidence-tmp}}

@@ -33,7 +33,7 @@ cameras:
   - id: cam-reload
     source: {{url: {clip}, realtime: true, loop: true}}
     detectors: {{fire: {{}}}}
-    site: {{lat_deg: 30.2472, lon_deg: 120.2021}}
+    site: {{lat_deg: 34.8102, lon_deg: 113.2745}}
 alerts:
   outbox: {{path: {work}/outbox.sqlite3}}
   evidence: {{enabled: false}}

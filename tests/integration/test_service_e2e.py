@@ -1,8 +1,10 @@
 """End to end, real at every step: RTSP camera -> PyAV -> batched ONNX Runtime (Ultralytics-exported
-YOLO) -> fire detector -> alert -> SQLite outbox -> Kafka, read back with an independent client.
+YOLO) -> fire detector -> alert -> SQLite outbox -> Kafka over SASL_SSL (SCRAM-SHA-512; PLAINTEXT on an
+external broker), read back with an independent client through the same listener.
 
-The same running service is scraped: `/metrics` must pass `promtool check metrics`, `/status` and the
-logs must never show the camera password.
+The same running service is scraped: `/metrics` must pass `promtool check metrics`; `/status`, the logs,
+the alert payloads (outbox and topic), and the evidence files (names and bytes, clips included) must never
+show the camera password or the Kafka password.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class RunningService:
     topic: str
     bootstrap: str
     camera_id: str
+    reader: dict[str, str]
+    """librdkafka settings of the listener the service publishes through."""
+    work: Path
+    secrets: tuple[str, ...]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +62,12 @@ def running_service(
     model = cached_model("yolov8n.yaml", 320)
     rtsp = RtspServer({"/fire": {"file": str(fire_clip)}}, work).start()
     topic = kafka_broker.new_topic("gw-e2e")
+    listener = kafka_broker.listener("SASL_SSL" if kafka_broker.secure else "PLAINTEXT")
+    kafka = {**listener.kafka, "topic": topic}
+    kafka_password = str(kafka.pop("password", ""))
+    if kafka_password:
+        kafka["password"] = "${KAFKA_PASSWORD}"
+    kafka_yaml = "{" + ", ".join(f'{k}: "{v}"' for k, v in kafka.items()) + "}"
     port = free_port()
     config = work / "e2e.yaml"
     config.write_text(f"""
@@ -75,19 +87,28 @@ cameras:
       url: rtsp://admin:${{CAM_PASSWORD}}@127.0.0.1:{rtsp.port}/fire
       clip_buffer_s: 20
     detectors: {{fire: {{}}}}
-    site: {{lat_deg: 30.2472, lon_deg: 120.2021, accuracy_m: 25}}
+    site: {{lat_deg: 34.8102, lon_deg: 113.2745, accuracy_m: 25}}
 alerts:
   outbox: {{path: {work}/outbox.sqlite3}}
-  kafka: {{bootstrap_servers: ["{kafka_broker.bootstrap}"], topic: {topic}}}
+  kafka: {kafka_yaml}
   evidence:
     store: {{type: local, dir: {work}/evidence}}
     scratch_dir: {work}/evidence-tmp
-  grid: {{path: {REPO}/configs/grid/sample-district.geojson}}
+  grid:
+    path: {REPO}/configs/grid/sample-district.geojson
+    levels:
+      street: {{id_property: street_id, name_property: street_name}}
+      community: {{id_property: community_id, name_property: community_name}}
+      grid: {{id_property: grid_id, name_property: grid_name}}
+      micro_grid: {{id_property: id, name_property: name}}
+    officer_team_property: officer_team
 """, encoding="utf-8")
-    proc = GridwatchProcess(config, work, http_port=port, env={"CAM_PASSWORD": CANARY}).start()
+    proc = GridwatchProcess(config, work, http_port=port,
+                            env={"CAM_PASSWORD": CANARY, "KAFKA_PASSWORD": kafka_password}).start()
     try:
         proc.wait_ready()
-        yield RunningService(proc, topic, kafka_broker.bootstrap, "cam-e2e")
+        yield RunningService(proc, topic, listener.bootstrap, "cam-e2e", listener.librdkafka, work,
+                             tuple(s for s in (CANARY, kafka_password) if s))
     finally:
         proc.stop()
         rtsp.stop()
@@ -99,7 +120,8 @@ def schema() -> dict[str, Any]:
 
 
 def test_fire_alert_reaches_kafka_and_validates(running_service: RunningService) -> None:
-    messages = read_topic(running_service.bootstrap, running_service.topic, expect=1, timeout_s=120)
+    messages = read_topic(running_service.bootstrap, running_service.topic, expect=1, timeout_s=120,
+                          settings=running_service.reader)
     assert messages, "no alert reached Kafka:\n" + running_service.proc.log_text()[-3000:]
     validator = jsonschema.Draft202012Validator(schema())
     for msg in messages:
@@ -109,7 +131,12 @@ def test_fire_alert_reaches_kafka_and_validates(running_service: RunningService)
         assert msg["headers"]["alert_id"] == alert["alert_id"].encode()
         assert alert["kind"] == "fire" and alert["phase"] == "start"
         assert alert["node_id"] == "it-node-1"
-        assert alert["grid_cell"]["id"] == "GW-03"
+        assert alert["grid_cell"]["id"] == "SJ-02-08-02-1"  # the made-up sample district's micro-grid
+        assert alert["schema_version"] == "1.1" and alert["officer_team"] == "OT-0548"
+        assert [alert["grid_levels"][lv]["id"] for lv in ("street", "community", "grid", "micro_grid")] == [
+            "SJ-02", "SJ-02-08", "SJ-02-08-02", "SJ-02-08-02-1"]
+        assert alert["routing_key"] == "SJ-02-08-02-1/fire"
+        assert alert["case_category"]["minor_name"] == "火灾" and alert["case_category"]["placeholder"] is True
         assert alert["location"]["gcj02"]["lat"] != alert["location"]["lat"]
 
 
@@ -132,11 +159,33 @@ def test_status_and_metrics_are_served_and_lint_clean(running_service: RunningSe
 
 
 def test_clean_shutdown_delivers_end_alerts_and_never_logs_the_password(running_service: RunningService) -> None:
-    read_topic(running_service.bootstrap, running_service.topic, expect=1, timeout_s=120)
+    read_topic(running_service.bootstrap, running_service.topic, expect=1, timeout_s=120,
+                          settings=running_service.reader)
     assert running_service.proc.stop() == 0
-    messages = read_topic(running_service.bootstrap, running_service.topic, expect=100, timeout_s=8)
+    messages = read_topic(running_service.bootstrap, running_service.topic, expect=100, timeout_s=8,
+                          settings=running_service.reader)
     phases = [json.loads(m["value"])["phase"] for m in messages]  # type: ignore[arg-type]
     assert "start" in phases
     log = running_service.proc.log_text()
     assert "service stopped (all alerts delivered: True)" in log
-    assert CANARY not in log
+    for secret in running_service.secrets:
+        assert secret not in log
+
+
+def test_alert_payloads_and_evidence_carry_no_secret(running_service: RunningService) -> None:
+    """Runs after the clean shutdown: every alert is in the outbox and the topic, every clip is cut."""
+    import sqlite3
+
+    db = sqlite3.connect(str(running_service.work / "outbox.sqlite3"))
+    payloads = [bytes(row[0]) for row in db.execute("SELECT payload FROM alerts")]
+    db.close()
+    messages = read_topic(running_service.bootstrap, running_service.topic, expect=len(payloads), timeout_s=30,
+                          settings=running_service.reader)
+    assert payloads and len(messages) >= len(payloads)
+    evidence = [p for p in (running_service.work / "evidence").rglob("*") if p.is_file()]
+    assert any(p.name.endswith("-clip.mp4") for p in evidence) and any(p.name.endswith(".jpg") for p in evidence)
+    blobs = [*payloads, *(bytes(m["value"]) for m in messages), *(p.read_bytes() for p in evidence)]  # type: ignore[arg-type]
+    names = [p.relative_to(running_service.work).as_posix() for p in evidence]
+    for secret in running_service.secrets:
+        assert not any(secret.encode() in blob for blob in blobs), "a secret reached an alert or evidence"
+        assert not any(secret in name for name in names)

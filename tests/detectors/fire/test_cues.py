@@ -9,6 +9,10 @@ from detectors.fire.config import FlameCueConfig, SmokeCueConfig
 from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
 
 ORANGE = (20, 130, 250)
+"""A dull orange (Y about 150): flame-coloured, but no hot core."""
+LIT_AMBER = (120, 220, 255)
+"""A bright amber (Y about 220): flame-coloured and hot."""
+HOT_YELLOW = (90, 235, 255)
 
 
 def _background(seed: int = 0) -> np.ndarray:
@@ -50,18 +54,68 @@ def test_flickering_blob_in_place_is_a_fire_candidate() -> None:
     for r in hits:
         x1, y1, x2, y2 = r.candidates.xyxy[0].tolist()
         assert x1 < 160 < x2 and y1 < 180 < y2
-        assert r.candidates.disorder[0] >= FlameCueConfig().min_disorder
+        cfg = FlameCueConfig()
+        assert r.candidates.disorder[0] >= min(cfg.min_disorder, cfg.min_inner_change)
 
 
-def test_static_orange_sign_is_rejected_as_static() -> None:
+def test_static_lit_sign_is_rejected_as_static() -> None:
+    """A bright (hot) amber sign: it passes the hot-core test, so only its stillness rejects it."""
     frames = []
     for i in range(5):
         img = _background(i)  # fresh sensor noise each frame
-        cv2.rectangle(img, (150, 100), (200, 130), ORANGE, -1)
+        cv2.rectangle(img, (150, 100), (200, 130), LIT_AMBER, -1)
         frames.append(img)
     results = _run(frames)
     assert all(len(r.candidates) == 0 for r in results)
     assert sum(r.rejected_static for r in results) >= 4
+    assert sum(r.rejected_dim for r in results) == 0
+
+
+def test_dim_orange_coat_is_rejected_as_dim_even_when_it_moves_like_a_flame() -> None:
+    """An orange patch without a bright core changing shape every frame: no hot pixels, so 'dim'."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for i in range(6):
+        img = _background(i)
+        for _ in range(3):
+            x, y = 160 + int(rng.integers(-6, 7)), 150 + int(rng.integers(-6, 7))
+            cv2.ellipse(img, (x, y), (14, 24), float(rng.uniform(0, 180)), 0, 360, ORANGE, -1)
+        frames.append(img)
+    results = _run(frames)
+    assert all(len(r.candidates) == 0 for r in results)
+    assert sum(r.rejected_dim for r in results) >= 4
+    assert sum(r.rejected_static for r in results) == 0
+
+
+def test_steady_flame_whose_inside_changes_is_a_fire_candidate() -> None:
+    """The outline holds still (same ellipse every frame) while bright streaks move inside it."""
+    rng = np.random.default_rng(11)
+    frames = []
+    for i in range(6):
+        img = _background(i)
+        cv2.ellipse(img, (160, 150), (16, 34), 0, 0, 360, ORANGE, -1)
+        for _ in range(6):  # hot streaks at new places each frame, always inside the outline
+            x, y = 160 + int(rng.integers(-8, 9)), 150 + int(rng.integers(-24, 25))
+            cv2.ellipse(img, (x, y), (4, 7), 0, 0, 360, HOT_YELLOW, -1)
+        frames.append(img)
+    results = _run(frames)
+    hits = [r for r in results[1:] if len(r.candidates)]
+    assert len(hits) >= 4
+    assert all(r.candidates.disorder[0] >= FlameCueConfig().min_inner_change for r in hits)
+
+
+def test_lamp_fading_up_and_down_is_static_not_flicker() -> None:
+    """A bright amber lamp that brightens and dims as a whole (outline fixed): one-way change only."""
+    frames = []
+    for i in range(8):
+        img = _background(i)
+        level = 0.88 + 0.12 * (i % 2)  # Y from about 195 to 220: hot in every frame
+        colour = tuple(int(c * level) for c in LIT_AMBER)
+        cv2.circle(img, (160, 120), 14, colour, -1)
+        frames.append(img)
+    results = _run(frames)
+    assert all(len(r.candidates) == 0 for r in results)
+    assert sum(r.rejected_static for r in results) >= 5
 
 
 def test_rigidly_sliding_orange_object_is_not_flicker() -> None:
