@@ -49,6 +49,10 @@ from benchmarks.scenarios.fire import (
     suite,
     write_scenario,
 )
+from benchmarks.scenarios.fire_street import suite as street_suite
+from benchmarks.scenarios.fire_street import write_clip
+from benchmarks.scenarios.fire_street_score import REFERENCE_CONFIG, ClipRun, load_fire_config, score_clip
+from benchmarks.scenarios.fire_street_score import summarise as street_summary
 from detectors.event import Event, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
 from detectors.fire.blobs import blob_boxes
@@ -503,6 +507,29 @@ def scene_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def street_configs(reference: str | Path = REFERENCE_CONFIG) -> dict[str, FireConfig]:
+    """`model`, `cues` and `both` as a user writes them: the reference config's fire section, its mode
+    set and (for `model`/`both`) `model: fire-smoke`."""
+    section = load_fire_config(reference).model_dump(mode="json")
+    every = variant_configs(section)
+    return {k: every[k] for k in MAIN_VARIANTS}
+
+
+def score_street(
+    seeds: Sequence[int], variants: Mapping[str, FireConfig], store: DetectionStore, cache: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Every variant on the independent street clips of `seeds` (written once into `cache`), scored by
+    the street scorer (`fire_street_score.score_clip`: it alone reads their ground truth). Rows per variant."""
+    rows: dict[str, list[dict[str, Any]]] = {k: [] for k in variants}
+    for clip in street_suite(seeds):
+        files = write_clip(clip, cache)
+        video = run_video_variants(files.video, variants, store, camera_id=clip.name)
+        for key, run in video.runs.items():
+            cpu_ms = 1000.0 * run.detector_s / max(video.frames, 1)
+            rows[key].append(score_clip(files, ClipRun(run.events, video.frames, cpu_ms, {})))
+    return rows
+
+
 def precision_speed(real: Path, frames: int = 20, repeats: int = 2) -> dict[str, Any]:
     """CPU time per FURG frame of the fp32 and INT8 fetched models on the same frames (best of repeats)."""
     from models.quantize import read_video_frames  # noqa: PLC0415 (the quantizer pulls in ORT's tooling)
@@ -565,6 +592,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=2, help="seeds of the scene set (each makes 9 clips)")
     ap.add_argument("--variants", default=",".join(variant_configs()), help="comma-separated variant names")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: furg,intel,roboflow,speed")
+    ap.add_argument("--street", type=int, nargs="*", default=[],
+                    help="street-clip seeds (fire_street; gate seeds 101-110) to score model/cues/both on")
+    ap.add_argument("--street-cache", type=Path, default=Path("var/street"), help="where street clips are kept")
     ap.add_argument("--detections-cache", type=Path, default=None,
                     help="keep the model's detections here (keyed by video and model sha256) for re-runs")
     args = ap.parse_args(argv)
@@ -586,7 +616,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scenes != "none":
         seeds = (GATE_SEEDS if args.scenes == "gate" else TUNING_SEEDS)[: args.count]
         scene_rows = score_scenes(suite(seeds), args.out / "scenes", variants, store)
+    street: dict[str, Any] = {}
+    if args.street:
+        by_variant = score_street(args.street, street_configs(), store, args.street_cache)
+        street = {k: {**street_summary(v), "latencies_s": [r["latency_s"] for r in v if r["category"] == "fire"],
+                      "false_alert_clips": [r["clip"] for r in v if r["false_alerts"]]}
+                  for k, v in by_variant.items()}
+        for k, v in street.items():
+            print(f"street seeds {args.street} {k}: {v}")
     summary: dict[str, Any] = {
+        "street": street,
         "model": f"{MODEL_NAME} ({model.info.path.name}, sha256 {model.info.sha256[:12]})",
         "scenes": f"{args.scenes} seeds {list(seeds)}" if args.scenes != "none" else "none",
         "scene_summary": scene_summary(scene_rows),

@@ -2,10 +2,14 @@
 
 The model runs once per video (INT8 or fp32 as `precision: auto` chooses, like the demo); every mode's
 detector and alert pipeline then reads the same detections, so each gate below costs only its detector.
+`GRIDWATCH_TEST_DETECTIONS=DIR` keeps those detections on disk between sessions (keyed by the sha256 of
+the video and of the model file, see `DetectionStore`): for re-running the gates while working on the
+detector; unset (the default, and in CI) the model runs in every session.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +38,8 @@ def fire_store() -> DetectionStore:
     from tests.infra.weights import fire_smoke_weights
 
     fire_smoke_weights()
-    return DetectionStore(load_fire_model("auto"))
+    folder = os.environ.get("GRIDWATCH_TEST_DETECTIONS")
+    return DetectionStore(load_fire_model("auto"), Path(folder) if folder else None)
 
 
 @pytest.fixture(scope="session")
