@@ -176,6 +176,8 @@ class YoloModel:
             agnostic=cfg.agnostic_nms,
         )
         self._preprocess = Preprocessor(imgsz, meta.stride, rect=cfg.rect, dtype=dtype)
+        self._dtype = dtype
+        self._sized_pre: dict[tuple[int, int], Preprocessor] = {}
         on_gpu = provider in ("cuda", "tensorrt")
         self._binding = _IoBinding(session, "cuda", cfg.device_id) if on_gpu else None
         self._stats = ModelStats(model=cfg.name)
@@ -217,9 +219,17 @@ class YoloModel:
                 self._stats = replace(self._stats, errors=self._stats.errors + 1)
             raise ModelError(f"model {self.name}: inference failed on input {tensor.shape}: {exc}") from exc
 
-    def predict(self, images: Sequence[NDArray[np.uint8]]) -> list[Detections]:
-        """Detections for each BGR image (any sizes), boxes in that image's pixels, in input order."""
-        results, (t_pre, t_inf, t_post, runs) = self._predict(images)
+    def predict(
+        self, images: Sequence[NDArray[np.uint8]], input_hw: tuple[int, int] | None = None,
+    ) -> list[Detections]:
+        """Detections for each BGR image (any sizes), boxes in that image's pixels, in input order.
+
+        `input_hw` letterboxes every image to that (height, width) instead of the model's `imgsz` (gated
+        inference runs small crops at a small input); it needs a dynamic-shape export and multiples of
+        the stride, and equals `imgsz` for a fixed-shape export.
+        """
+        pre = self._preprocess if input_hw is None else self._sized(input_hw)
+        results, (t_pre, t_inf, t_post, runs) = self._predict(images, pre)
         with self._stats_lock:
             s = self._stats
             self._stats = replace(
@@ -229,8 +239,27 @@ class YoloModel:
             )
         return results
 
+    def _sized(self, input_hw: tuple[int, int]) -> Preprocessor:
+        """The preprocessor for crops at `input_hw` (one per size, kept)."""
+        hw = (int(input_hw[0]), int(input_hw[1]))
+        if hw == self.info.imgsz and not self.info.rect:
+            return self._preprocess
+        with self._stats_lock:
+            pre = self._sized_pre.get(hw)
+        if pre is not None:
+            return pre
+        if not self.info.dynamic_hw:
+            raise ModelError(f"model {self.name}: input {hw} asked of a fixed-shape export ({self.info.imgsz}); "
+                             "export with --dynamic to run crops at another size")
+        if any(side % self.info.stride or side < self.info.stride for side in hw):
+            raise ModelError(f"model {self.name}: input {hw} is not a multiple of the stride {self.info.stride}")
+        with self._stats_lock:
+            if len(self._sized_pre) >= 4:
+                raise ModelError(f"model {self.name}: too many crop input sizes ({sorted(self._sized_pre)} and {hw})")
+            return self._sized_pre.setdefault(hw, Preprocessor(hw, self.info.stride, rect=False, dtype=self._dtype))
+
     def _predict(
-        self, images: Sequence[NDArray[np.uint8]],
+        self, images: Sequence[NDArray[np.uint8]], pre: Preprocessor | None = None,
     ) -> tuple[list[Detections], tuple[float, float, float, int]]:
         """Results plus (preprocess s, inference s, postprocess s, inference runs)."""
         results: list[Detections] = []
@@ -240,7 +269,7 @@ class YoloModel:
         for start in range(0, len(images), chunk):
             part = images[start : start + chunk]
             t0 = time.perf_counter()
-            tensor, boxes = self._preprocess(part, rows=self.info.static_batch)
+            tensor, boxes = (pre or self._preprocess)(part, rows=self.info.static_batch)
             t1 = time.perf_counter()
             output = self.run_tensor(tensor)
             t2 = time.perf_counter()

@@ -1,0 +1,273 @@
+"""Gated inference: run the model only where, and only when, something may have changed.
+
+One `Gate` per camera and model. For every frame a detector analyses, `plan()` picks one path:
+
+- `sweep`: the whole frame, on a schedule. Every camera gets a full-frame look at least every
+  `sweep_every_s` of capture time (and on its first frame), staggered across cameras by a fixed phase
+  drawn from the camera id, so a node's cameras do not sweep together. This catches a steady fire that
+  changes nothing between frames.
+- `skipped`: nothing changed (see `models.change`) and the detector watches nothing: the model does not
+  run, and the detector gets empty detections, exactly what the model would have added there: nothing new.
+- `regions`: crops around the changed blobs and the regions the detector watches (its candidates, its
+  tracks and open incidents; `detectors.base.RegionSource`), with context, merged where they overlap
+  (see `models.regions`), each run at `crop_input_px` through the cross-camera batcher, boxes mapped back
+  to source pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
+- `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
+  the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
+  the picture changed at once (`changed_share`: lights switched, the camera moved).
+
+With gating off every analysed frame takes path `ungated` (the whole frame). Each (path, reason) is
+counted in `GateStats`, exported as `gridwatch_gate_frames_total`, and drawn by `annotate` in
+`gridwatch replay --annotate`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from foundation.errors import ModelError
+from models.batcher import FrameDroppedError
+from models.change import Change, ChangeSignal
+from models.config import GatingConfig
+from models.detections import Detections
+from models.preprocess import plan_batch
+from models.regions import cut, plan_crops, to_source
+
+if TYPE_CHECKING:
+    from models.runtime import ModelInfo
+
+Submit = Callable[[NDArray[np.uint8], tuple[int, int] | None], Future[Detections]]
+"""(image, model input size or None for the model's own) -> its detections, in the image's pixels."""
+
+
+class InferencePath(StrEnum):
+    """How one analysed frame reached the model (the `path` metric label)."""
+
+    SKIPPED = "skipped"
+    REGIONS = "regions"
+    FULL = "full"
+    SWEEP = "sweep"
+    UNGATED = "ungated"
+
+
+class PathReason(StrEnum):
+    """Why a path was taken (the `reason` metric label)."""
+
+    NO_CHANGE = "no_change"
+    CHANGE = "change"
+    WATCHED = "watched"
+    FIRST = "first"
+    SCHEDULE = "schedule"
+    CROPS_COST = "crops_cost"
+    TOO_MANY_REGIONS = "too_many_regions"
+    CHANGED_SHARE = "changed_share"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class ModelGeometry:
+    """What the gate needs to know of a model to price a frame against crops."""
+
+    imgsz: tuple[int, int]
+    stride: int
+    dynamic: bool
+    rect: bool
+
+    def full_input_px(self, frame_hw: tuple[int, int]) -> int:
+        """Model input pixels of one whole frame (rect letterboxing when the model uses it)."""
+        (h, w), _ = plan_batch([frame_hw], self.imgsz, self.stride, rect=self.rect)
+        return h * w
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> ModelGeometry:
+        """The geometry of a loaded model."""
+        return cls(imgsz=info.imgsz, stride=info.stride, dynamic=info.dynamic_hw, rect=info.rect)
+
+    def crop_input_hw(self, crop_input_px: int) -> tuple[int, int]:
+        """Input size for crops: `crop_input_px` rounded down to the stride, or the fixed export's size."""
+        if not self.dynamic:
+            return self.imgsz
+        side = max(self.stride, crop_input_px // self.stride * self.stride)
+        return side, side
+
+
+def stagger_share(camera_id: str) -> float:
+    """A camera's fixed sweep phase in [0, 1), from its id (the same on every node and after restarts)."""
+    return zlib.crc32(camera_id.encode("utf-8")) / 2**32
+
+
+@dataclass(frozen=True)
+class GatePlan:
+    """The path chosen for one frame, with what it was chosen from (for annotation and tests)."""
+
+    path: InferencePath
+    reason: PathReason
+    crops: NDArray[np.int32]
+    change: Change
+    watched: NDArray[np.float32]
+    input_hw: tuple[int, int] | None = None
+    next_sweep_in_s: float = 0.0
+
+    @property
+    def runs_model(self) -> bool:
+        return self.path is not InferencePath.SKIPPED
+
+
+@dataclass
+class GateStats:
+    """Counters of one gate: frames by (path, reason), crops sent, and model input pixels spent."""
+
+    frames: Counter[tuple[str, str]] = field(default_factory=Counter)
+    regions: int = 0
+    input_px: int = 0
+    full_frame_input_px: int = 0
+    """What the same frames would have cost ungated (for the saving ratio)."""
+
+    def snapshot(self) -> GateStats:
+        return GateStats(Counter(self.frames), self.regions, self.input_px, self.full_frame_input_px)
+
+
+class Gate:
+    """Decides, per analysed frame of one camera, whether and where one model runs (module docstring)."""
+
+    def __init__(self, camera_id: str, model_name: str, geometry: ModelGeometry) -> None:
+        self.camera_id = camera_id
+        self.model_name = model_name
+        self.geometry = geometry
+        self.change = ChangeSignal()
+        self.stats = GateStats()
+        self._stats_lock = threading.Lock()
+        self.last_plan: GatePlan | None = None
+        self._phase = stagger_share(camera_id)
+        self._last_slot: int | None = None
+
+    def _slot(self, captured_at: float, period_s: float) -> int:
+        return math.floor(captured_at / period_s + self._phase)
+
+    def _next_sweep_in_s(self, captured_at: float, period_s: float) -> float:
+        slot = self._slot(captured_at, period_s)
+        return (slot + 1 - self._phase) * period_s - captured_at
+
+    def plan(
+        self, image: NDArray[np.uint8], captured_at: float, watched: NDArray[np.float32], cfg: GatingConfig,
+    ) -> GatePlan:
+        """The path for this frame; updates the change signal and the sweep schedule."""
+        h, w = image.shape[:2]
+        empty = np.zeros((0, 4), np.int32)
+        if not cfg.enabled:
+            return self._record(GatePlan(InferencePath.UNGATED, PathReason.OFF, empty, Change.unknown(), watched),
+                                (h, w))
+        change = self.change.update(image, cfg)
+        period = cfg.sweep_every_s
+        slot = self._slot(captured_at, period)
+        due: PathReason | None = None
+        if self._last_slot is None or change.started:
+            due = PathReason.FIRST
+        elif slot != self._last_slot:
+            due = PathReason.SCHEDULE
+        if due is not None:
+            self._last_slot = slot
+            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched,
+                                         next_sweep_in_s=self._next_sweep_in_s(captured_at, period)), (h, w))
+        nxt = self._next_sweep_in_s(captured_at, period)
+        regions = np.concatenate([change.boxes, np.asarray(watched, np.float32).reshape(-1, 4)])
+        if len(regions) == 0:
+            return self._record(GatePlan(InferencePath.SKIPPED, PathReason.NO_CHANGE, empty, change, watched,
+                                         next_sweep_in_s=nxt), (h, w))
+        min_side = max(1, round(cfg.min_crop_share * min(h, w)))
+        crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
+        crop_hw = self.geometry.crop_input_hw(cfg.crop_input_px)
+        full: PathReason | None = None
+        if change.changed_share > cfg.max_changed_share:
+            full = PathReason.CHANGED_SHARE
+        elif len(crops) > cfg.max_regions:
+            full = PathReason.TOO_MANY_REGIONS
+        elif len(crops) * crop_hw[0] * crop_hw[1] >= self.geometry.full_input_px((h, w)):
+            full = PathReason.CROPS_COST
+        if full is not None:
+            return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt),
+                                (h, w))
+        reason = PathReason.CHANGE if len(change.boxes) else PathReason.WATCHED
+        return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, crop_hw, nxt), (h, w))
+
+    def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
+        full_px = self.geometry.full_input_px(frame_hw)
+        with self._stats_lock:
+            s = self.stats
+            s.frames[(plan.path.value, plan.reason.value)] += 1
+            s.full_frame_input_px += full_px
+            if plan.path is InferencePath.REGIONS and plan.input_hw is not None:
+                s.regions += len(plan.crops)
+                s.input_px += len(plan.crops) * plan.input_hw[0] * plan.input_hw[1]
+            elif plan.runs_model:
+                s.input_px += full_px
+        self.last_plan = plan
+        return plan
+
+    def snapshot(self) -> GateStats:
+        """A consistent copy of the counters (metrics read it from another thread)."""
+        with self._stats_lock:
+            return self.stats.snapshot()
+
+    def run(self, image: NDArray[np.uint8], plan: GatePlan, submit: Submit, timeout_s: float = 30.0) -> Detections:
+        """The frame's detections (source pixels) along `plan`; FrameDroppedError if any part was shed."""
+        if plan.path is InferencePath.SKIPPED:
+            return Detections.empty()
+        if plan.path is not InferencePath.REGIONS:
+            return _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+        futures = [submit(crop, plan.input_hw) for crop in cut(image, plan.crops)]
+        results: list[Detections] = []
+        try:
+            for fut in futures:
+                results.append(_wait(fut, self.camera_id, self.model_name, timeout_s))
+        except (FrameDroppedError, ModelError):
+            for fut in futures:
+                fut.cancel()  # a frame with a missing crop is dropped whole: its other crops need not run
+            raise
+        return to_source(results, plan.crops)
+
+    def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The last plan on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), and
+        a line saying which path the frame took and why."""
+        out = image.copy()
+        plan = self.last_plan
+        if plan is None:
+            return out
+        for box, colour, thick in (
+            *((b, (255, 255, 0), 1) for b in plan.change.boxes.tolist()),
+            *((b, (255, 0, 255), 1) for b in np.asarray(plan.watched).reshape(-1, 4).tolist()),
+            *((b, (0, 255, 255), 2) for b in plan.crops.tolist()),
+        ):
+            x1, y1, x2, y2 = (round(v) for v in box)
+            cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
+        if plan.path is InferencePath.SWEEP or plan.path is InferencePath.FULL:
+            cv2.rectangle(out, (1, 1), (out.shape[1] - 2, out.shape[0] - 2), (0, 255, 255), 2)
+        text = (f"gate {self.model_name}: {plan.path.value} ({plan.reason.value})"
+                + (f", {len(plan.crops)} crop(s) at {plan.input_hw[1]}x{plan.input_hw[0]}"
+                   if plan.path is InferencePath.REGIONS and plan.input_hw else "")
+                + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s")
+        y = out.shape[0] - 10
+        cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
+        return out
+
+
+def _wait(fut: Future[Detections], camera_id: str, model_name: str, timeout_s: float) -> Detections:
+    try:
+        return fut.result(timeout=timeout_s)
+    except FutureTimeout as exc:
+        raise ModelError(f"camera {camera_id}: model {model_name} gave no result in {timeout_s} s",
+                         retryable=True) from exc
