@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 from numpy.typing import NDArray
 
 from benchmarks import plots
@@ -50,11 +49,11 @@ from gridwatch.analysis import CameraAnalysis, GatedInference
 from ingest.files import iter_file_frames
 from ingest.frame import Frame
 from models.batcher import DynamicBatcher
-from models.config import BatcherConfig, ModelConfig
+from models.config import BatcherConfig, ModelConfig, Provider
 from models.detections import Detections
 from models.gating import GateStats, ModelGeometry
-from models.providers import session_options
-from models.runtime import YoloModel, load_model
+from models.providers import create_session
+from models.runtime import YoloModel, check_model_file, load_model
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +67,11 @@ GRIDWATCH_UNGATED = "gridwatch ungated"
 ULTRALYTICS = "Ultralytics predict"
 
 
+def cache_root() -> Path:
+    """`$GRIDWATCH_CACHE`, default `~/.cache/gridwatch`: generated clips are kept there between runs."""
+    return Path(os.environ.get("GRIDWATCH_CACHE") or Path.home() / ".cache" / "gridwatch")
+
+
 @dataclass(frozen=True)
 class DistrictSpec:
     """What one bench run measures."""
@@ -76,6 +80,7 @@ class DistrictSpec:
     manifest: Path | None = None
     cameras: int = 30
     seed: int = 2026
+    duration_s: float = 30.0
     width: int = 640
     height: int = 360
     vid_stride: int = 12
@@ -86,6 +91,8 @@ class DistrictSpec:
     ultralytics: bool = True
     ungated: bool = True
     fire_config: Path | None = None
+    providers: tuple[Provider, ...] = ("cpu",)
+    trt_cache_dir: Path | None = None
 
     @property
     def stream_fps(self) -> float:
@@ -108,6 +115,8 @@ class SystemRun:
     video_s: float
     detector_cpu_s: float = 0.0
     gate: GateStats = field(default_factory=GateStats)
+    camera_gates: dict[str, GateStats] = field(default_factory=dict)
+    change_ms_per_frame: float | None = None
     load_avg: tuple[float, float] = (0.0, 0.0)
 
 
@@ -126,7 +135,8 @@ def fire_config(spec: DistrictSpec, gated: bool) -> FireConfig:
 def _model(spec: DistrictSpec) -> YoloModel:
     return load_model(ModelConfig(
         name="fire", path=spec.model, manifest=spec.manifest, imgsz=(spec.imgsz, spec.imgsz), rect=True,
-        intra_op_threads=spec.threads, spin_wait=False, warmup_runs=1,
+        intra_op_threads=spec.threads, spin_wait=False, warmup_runs=1, providers=list(spec.providers),
+        trt_cache_dir=spec.trt_cache_dir,
         batch=BatcherConfig(max_batch=spec.max_batch, max_delay_ms=10.0, max_share=0.5, request_timeout_ms=600_000,
                             queue_size=4096),
     ))
@@ -140,7 +150,8 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
     config = fire_config(spec, gated)
     starts: dict[str, list[Start]] = {}
     frames = Counter[str]()
-    gates: list[GateStats] = []
+    gates: dict[str, GateStats] = {}
+    change_s: list[float] = []
     errors: list[Exception] = []
     lock = threading.Lock()
 
@@ -170,7 +181,8 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
         with lock:
             starts[cam] = _starts(events, cam)
             frames[cam] = analysis.frames_analysed
-            gates.extend(analysis.gate_stats().values())
+            gates[cam] = analysis.gate_stats()["fire"]
+            change_s.extend(analysis.times.drain_change())
 
     load0 = os.getloadavg()[0]
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -184,13 +196,14 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
     if errors:
         raise RuntimeError(f"district bench: {len(errors)} camera(s) failed: {errors[0]!r}") from errors[0]
     total = GateStats()
-    for g in gates:
+    for g in gates.values():
         total.frames.update(g.frames)
         total.regions += g.regions
         total.input_px += g.input_px
         total.full_frame_input_px += g.full_frame_input_px
     return SystemRun(GRIDWATCH_GATED if gated else GRIDWATCH_UNGATED, starts, cpu, wall, sum(frames.values()),
-                     sum(cf.camera.clip.duration_s for cf in files), gate=total,
+                     sum(cf.camera.clip.duration_s for cf in files), gate=total, camera_gates=gates,
+                     change_ms_per_frame=round(1000.0 * sum(change_s) / len(change_s), 3) if change_s else None,
                      load_avg=(load0, os.getloadavg()[0]))
 
 
@@ -201,8 +214,9 @@ def _ultralytics_predictor(spec: DistrictSpec) -> Any:
     yolo = YOLO(str(spec.model), task="detect")
     yolo.predict(np.zeros((64, 64, 3), np.uint8), imgsz=spec.imgsz, verbose=False)  # builds the predictor
     backend = getattr(getattr(getattr(yolo, "predictor", None), "model", None), "backend", None)
-    opts = session_options(ModelConfig(name="ul", path=spec.model, intra_op_threads=spec.threads, spin_wait=False))
-    session = ort.InferenceSession(str(spec.model), sess_options=opts, providers=["CPUExecutionProvider"])
+    cfg = ModelConfig(name="ul", path=spec.model, intra_op_threads=spec.threads, spin_wait=False,
+                      providers=list(spec.providers), trt_cache_dir=spec.trt_cache_dir)
+    session, _ = create_session(spec.model, cfg)
     if backend is not None and hasattr(backend, "session"):
         backend.session = session
     else:
@@ -248,6 +262,11 @@ def run_ultralytics(files: Sequence[CameraFiles], spec: DistrictSpec) -> SystemR
 
 def _row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     cams = [score_camera(cf.truth, run.starts.get(cf.camera.name, [])) for cf in files]
+    for c in cams:
+        g = run.camera_gates.get(str(c["camera"]))
+        if g is not None:
+            c["paths"] = _paths(g)
+            c["model_input_share"] = round(g.input_px / max(g.full_frame_input_px, 1), 3)
     s = summarise(cams)
     per_cam_s = run.cpu_s / run.video_s
     row: dict[str, Any] = {
@@ -264,12 +283,17 @@ def _row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], 
         row["cameras_per_core_predict_only"] = round(1.0 / alone, 2)
     if run.gate.full_frame_input_px:
         row["model_input_share"] = round(run.gate.input_px / run.gate.full_frame_input_px, 3)
-        paths = Counter[str]()
-        for (path, _), n in run.gate.frames.items():
-            paths[path] += n
-        row["paths"] = dict(sorted(paths.items()))
+        row["change_ms_per_frame"] = run.change_ms_per_frame
+        row["paths"] = _paths(run.gate)
     row["load_avg_1m"] = f"{run.load_avg[0]:.1f} -> {run.load_avg[1]:.1f}"
     return row, [{"system": run.system, **c} for c in cams]
+
+
+def _paths(g: GateStats) -> dict[str, int]:
+    paths = Counter[str]()
+    for (path, _), n in g.frames.items():
+        paths[path] += n
+    return dict(sorted(paths.items()))
 
 
 def _summary(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -322,7 +346,7 @@ def _plots(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]],
 def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district"),
         progress: bool = False) -> dict[str, Any]:
     """Make (or reuse) the clips, run each system, score, and write district.json/.md/.png."""
-    cameras = district(spec.cameras, spec.seed, spec.width, spec.height)
+    cameras = district(spec.cameras, spec.seed, spec.width, spec.height, spec.duration_s)
     files = write_district(cameras, spec.clips_dir)
     runs = [run_gridwatch(files, spec, gated=True)]
     if spec.ungated:
@@ -356,6 +380,11 @@ def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district")
         f"machine load (1 min) {rows[0]['load_avg_1m']} during the first run, {os.getloadavg()[0]:.1f} at the end "
         f"on {os.cpu_count()} cores: CPU time, not wall time, carries the figures",
     ]
+    names = {str(v).lower() for v in check_model_file(spec.model, spec.manifest).meta.names.values()}
+    if not names & {"fire", "flame", "smoke"}:
+        notes.insert(0, f"the model ({spec.model.name}) has no fire or smoke class: every alert comes from the "
+                     "weights-free cues, so recall and time to alert say nothing about gating; use trained "
+                     "fire/smoke weights (--model) for those figures")
     files_out: list[Path] = []
     if out_dir is not None:
         cols = [k for k in rows[0] if k != "paths"] + ["paths"]

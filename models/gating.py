@@ -12,6 +12,8 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   tracks and open incidents; `detectors.base.RegionSource`), with context, merged where they overlap
   (see `models.regions`), each run at `crop_input_px` through the cross-camera batcher, boxes mapped back
   to source pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
+  A changed blob lying inside a crop that the model saw empty less than `recheck_after_s` ago is left out
+  (a blinking lamp is looked at every couple of seconds, not on every frame); watched regions never are.
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
   the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
   the picture changed at once (`changed_share`: lights switched, the camera moved).
@@ -120,6 +122,8 @@ class GatePlan:
     watched: NDArray[np.float32]
     input_hw: tuple[int, int] | None = None
     next_sweep_in_s: float = 0.0
+    captured_at: float = 0.0
+    rechecks_deferred: int = 0
 
     @property
     def runs_model(self) -> bool:
@@ -132,12 +136,14 @@ class GateStats:
 
     frames: Counter[tuple[str, str]] = field(default_factory=Counter)
     regions: int = 0
+    deferred: int = 0
+    """Changed blobs left out because the model saw them empty less than `recheck_after_s` ago."""
     input_px: int = 0
     full_frame_input_px: int = 0
     """What the same frames would have cost ungated (for the saving ratio)."""
 
     def snapshot(self) -> GateStats:
-        return GateStats(Counter(self.frames), self.regions, self.input_px, self.full_frame_input_px)
+        return GateStats(Counter(self.frames), self.regions, self.deferred, self.input_px, self.full_frame_input_px)
 
 
 class Gate:
@@ -153,6 +159,8 @@ class Gate:
         self.last_plan: GatePlan | None = None
         self._phase = stagger_share(camera_id)
         self._last_slot: int | None = None
+        self._seen_empty: list[tuple[NDArray[np.int32], float]] = []
+        """Crops the model ran on and found nothing in, with their capture time (for `recheck_after_s`)."""
 
     def _slot(self, captured_at: float, period_s: float) -> int:
         return math.floor(captured_at / period_s + self._phase)
@@ -183,10 +191,12 @@ class Gate:
             return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched,
                                          next_sweep_in_s=self._next_sweep_in_s(captured_at, period)), (h, w))
         nxt = self._next_sweep_in_s(captured_at, period)
-        regions = np.concatenate([change.boxes, np.asarray(watched, np.float32).reshape(-1, 4)])
+        changed, deferred = self._not_recently_seen(change.boxes, captured_at, cfg.recheck_after_s)
+        regions = np.concatenate([changed, np.asarray(watched, np.float32).reshape(-1, 4)])
         if len(regions) == 0:
             return self._record(GatePlan(InferencePath.SKIPPED, PathReason.NO_CHANGE, empty, change, watched,
-                                         next_sweep_in_s=nxt), (h, w))
+                                         next_sweep_in_s=nxt, captured_at=captured_at,
+                                         rechecks_deferred=deferred), (h, w))
         min_side = max(1, round(cfg.min_crop_share * min(h, w)))
         crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
         crop_hw = self.geometry.crop_input_hw(cfg.crop_input_px)
@@ -198,10 +208,24 @@ class Gate:
         elif len(crops) * crop_hw[0] * crop_hw[1] >= self.geometry.full_input_px((h, w)):
             full = PathReason.CROPS_COST
         if full is not None:
-            return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt),
-                                (h, w))
-        reason = PathReason.CHANGE if len(change.boxes) else PathReason.WATCHED
-        return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, crop_hw, nxt), (h, w))
+            return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt,
+                                         captured_at=captured_at, rechecks_deferred=deferred), (h, w))
+        reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
+        return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, crop_hw, nxt,
+                                     captured_at, deferred), (h, w))
+
+    def _not_recently_seen(
+        self, boxes: NDArray[np.float32], now: float, recheck_after_s: float,
+    ) -> tuple[NDArray[np.float32], int]:
+        """The changed blobs not inside a crop the model saw empty within `recheck_after_s`, and how many
+        were left out."""
+        self._seen_empty = [(c, t) for c, t in self._seen_empty if 0.0 <= now - t < recheck_after_s]
+        if not self._seen_empty or len(boxes) == 0:
+            return boxes, 0
+        seen = np.stack([c for c, _ in self._seen_empty]).astype(np.float32)
+        inside = ((boxes[:, None, 0] >= seen[None, :, 0]) & (boxes[:, None, 1] >= seen[None, :, 1])
+                  & (boxes[:, None, 2] <= seen[None, :, 2]) & (boxes[:, None, 3] <= seen[None, :, 3])).any(axis=1)
+        return boxes[~inside], int(inside.sum())
 
     def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
         full_px = self.geometry.full_input_px(frame_hw)
@@ -209,6 +233,7 @@ class Gate:
             s = self.stats
             s.frames[(plan.path.value, plan.reason.value)] += 1
             s.full_frame_input_px += full_px
+            s.deferred += plan.rechecks_deferred
             if plan.path is InferencePath.REGIONS and plan.input_hw is not None:
                 s.regions += len(plan.crops)
                 s.input_px += len(plan.crops) * plan.input_hw[0] * plan.input_hw[1]
@@ -237,6 +262,8 @@ class Gate:
             for fut in futures:
                 fut.cancel()  # a frame with a missing crop is dropped whole: its other crops need not run
             raise
+        self._seen_empty += [(crop, plan.captured_at) for crop, det in zip(plan.crops, results, strict=True)
+                             if len(det) == 0]
         return to_source(results, plan.crops)
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:

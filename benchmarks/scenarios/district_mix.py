@@ -82,8 +82,11 @@ def _positions(rng: np.random.Generator, count: int, avoid_x: float | None, widt
     return tuple(xs)
 
 
-def make_camera(kind: Kind, seed: int, index: int, width: int = 640, height: int = 360) -> DistrictCamera:
-    """Draw one camera of `kind` (clip, look-alikes, light, bit rate) from (seed, index)."""
+def make_camera(
+    kind: Kind, seed: int, index: int, width: int = 640, height: int = 360, duration_s: float = DURATION_S,
+) -> DistrictCamera:
+    """Draw one camera of `kind` (clip, look-alikes, light, bit rate) from (seed, index); a fire ignites
+    8-16 s in (at most half-way through a shorter clip)."""
     rng = np.random.default_rng([seed, index, 1812])
     base = make_clip("fire" if kind == "fire" else "distractor", seed * 1000 + index)
     lighting = "night" if kind == "night_lamps" else base.lighting
@@ -99,19 +102,21 @@ def make_camera(kind: Kind, seed: int, index: int, width: int = 640, height: int
         distractors = base.distractors[: int(rng.integers(1, 3))]
     flame = base.flame
     if flame is not None:
-        flame = replace(flame, ignition_s=round(float(rng.uniform(8.0, 16.0)), 2))
+        flame = replace(flame, ignition_s=round(min(float(rng.uniform(8.0, 16.0)), duration_s / 2), 2))
     fire_x = flame.base_x if flame is not None else None
     clip = replace(
-        base, name=f"district-{seed}-{index:03d}-{kind}", fps=FPS, duration_s=DURATION_S, lighting=lighting,
+        base, name=f"district-{seed}-{index:03d}-{kind}", fps=FPS, duration_s=duration_s, lighting=lighting,
         codec="libx264", distractors=distractors, positions_x=_positions(rng, len(distractors), fire_x, base.width),
         flame=flame,
     )
     return DistrictCamera(clip.name, kind, clip, width, height, int(rng.integers(400, 900)))
 
 
-def district(n: int, seed: int, width: int = 640, height: int = 360) -> list[DistrictCamera]:
+def district(
+    n: int, seed: int, width: int = 640, height: int = 360, duration_s: float = DURATION_S,
+) -> list[DistrictCamera]:
     """`n` cameras of the mix (see `kinds_for`), in a fixed order."""
-    return [make_camera(kind, seed, i, width, height) for i, kind in enumerate(kinds_for(n))]
+    return [make_camera(kind, seed, i, width, height, duration_s) for i, kind in enumerate(kinds_for(n))]
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,9 @@ def test_a_crop_through_the_real_batcher_gives_the_models_boxes_shifted_exactly(
         assert len(direct) > 0, "the calibrated head answers boxes on a crop"
         assert got.xyxy.tolist() == direct.xyxy.tolist() and got.confidence.tolist() == direct.confidence.tolist()
         x1, y1, x2, y2 = plan.crops[0].tolist()
-        assert (got.xyxy[:, [0, 2]] >= x1 - 1e-3).all() and (got.xyxy[:, [1, 3]] >= y1 - 1e-3).all()
+        xs, ys = got.xyxy[:, [0, 2]], got.xyxy[:, [1, 3]]
+        assert ((xs >= x1 - 1e-3) & (xs <= x2 + 1e-3)).all() and ((ys >= y1 - 1e-3) & (ys <= y2 + 1e-3)).all(), \
+            "every box lies in the crop it came from, in source pixels"
     finally:
         batcher.stop(5.0)
 
@@ -95,13 +97,13 @@ def config(work: Path, clip: Path, gated: bool) -> str:
         "intra_op_threads: 2, spin_wait: false}\n"
         "detectors:\n"
         f"  fire: {{analysis_fps: 5, mode: both, model: v8, gating: {{enabled: {str(gated).lower()}, "
-        "sweep_every_s: 3}}\n"
+        "sweep_every_s: 3, recheck_after_s: 0}}\n"
         f"cameras:\n  - id: cam-g\n    source: {{url: {clip}, realtime: false}}\n    detectors: {{fire: {{}}}}\n"
         f"alerts:\n  outbox: {{path: {work}/outbox.sqlite3}}\n  evidence: {{enabled: false}}\n"
     )
 
 
-def run_service(work: Path, clip: Path, gated: bool) -> tuple[str, Service]:
+def run_service(work: Path, clip: Path, gated: bool) -> str:
     service = Service(load_config_text(config(work, clip, gated)))
     ops = Operations(service, None, None)
     service.start()
@@ -110,7 +112,7 @@ def run_service(work: Path, clip: Path, gated: bool) -> tuple[str, Service]:
         while not service.all_finished() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert service.all_finished(), "the clip was analysed within a minute"
-        return render(ops.registry).decode(), service
+        return render(ops.registry).decode()
     finally:
         service.stop()
 
@@ -126,7 +128,7 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 def test_the_service_gates_its_model_and_counts_every_path(tmp_path: Path, clip: Path) -> None:
-    text, service = run_service(tmp_path, clip, gated=True)
+    text = run_service(tmp_path, clip, gated=True)
     frames = sample(text, "gridwatch_camera_frames_analysed_total", camera_id="cam-g")
     assert frames == 40, "8 s at 5 fps"
     gate = {p: sample(text, "gridwatch_gate_frames_total", camera_id="cam-g", model="v8", path=p)
@@ -148,6 +150,6 @@ def test_the_service_gates_its_model_and_counts_every_path(tmp_path: Path, clip:
 
 
 def test_gating_off_runs_every_frame_whole(tmp_path: Path, clip: Path) -> None:
-    text, _ = run_service(tmp_path, clip, gated=False)
+    text = run_service(tmp_path, clip, gated=False)
     assert sample(text, "gridwatch_gate_frames_total", camera_id="cam-g", path="ungated", reason="off") == 40
     assert sample(text, "gridwatch_gate_regions_total", camera_id="cam-g") == 0

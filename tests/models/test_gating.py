@@ -221,6 +221,38 @@ def test_a_frame_with_a_dropped_crop_is_dropped_whole_and_its_other_crops_cancel
     assert futures[1].cancelled()
 
 
+def test_a_change_the_model_just_saw_empty_waits_for_its_recheck_but_a_watched_region_never_does() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    gate, t = settled_gate(cfg)
+    empty = FakeCropModel()
+
+    def nothing(image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+        empty.calls.append((image.shape, input_hw))
+        fut: Future[Detections] = Future()
+        fut.set_result(Detections.empty())
+        return fut
+
+    blink = (300, 250, 308, 266)
+    lamp_on = [with_patch(street(10 + i), blink) if i % 2 == 0 else street(10 + i) for i in range(8)]
+    paths = []
+    for i, image in enumerate(lamp_on):
+        plan = gate.plan(image, t + 0.5 * i, NONE, cfg)
+        gate.run(image, plan, nothing)
+        paths.append(plan.path.value)
+    assert paths[0] == "regions", "the first blink is looked at"
+    assert paths[1:4] == ["skipped"] * 3, "then left alone while the model's empty look is fresh"
+    assert "regions" in paths[4:], "and looked at again after recheck_after_s"
+    assert gate.snapshot().deferred >= 3
+    watched = gate.plan(lamp_on[2], t + 4.2, np.array([blink], np.float32), cfg)
+    assert watched.path is InferencePath.REGIONS, "what the detector watches is never deferred"
+    never = GatingConfig(sweep_every_s=3600, recheck_after_s=0.0)
+    gate, t = settled_gate(never)
+    for i, image in enumerate(lamp_on[:4]):
+        plan = gate.plan(image, t + 0.5 * i, NONE, never)
+        gate.run(image, plan, nothing)
+        assert plan.path is InferencePath.REGIONS, "0 looks at every change every time"
+
+
 # --------------------------------------------------------------------------- sweeps
 
 

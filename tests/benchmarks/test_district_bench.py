@@ -1,0 +1,63 @@
+"""`gridwatch bench district`: the camera mix, the scorer, and a quick run of all three systems through the
+CLI (figures are never asserted: performance comes from `gridwatch bench`, not from tests)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks.district_score import Start, score_camera, summarise
+from benchmarks.scenarios.district_mix import district, kinds_for, make_camera
+from gridwatch.cli import main
+from tests.benchmarks.helpers import check_report
+
+
+def test_the_mix_is_mostly_quiet_streets_with_a_few_fires() -> None:
+    assert Counter(kinds_for(30)) == {"static": 14, "fire": 6, "traffic": 6, "night_lamps": 4}
+    assert Counter(kinds_for(2)) == {"fire": 1, "static": 1}, "a tiny mix still has a fire"
+    cams = district(30, 2026)
+    assert [c.name for c in cams] == [c.name for c in district(30, 2026)], "drawn from (seed, index) alone"
+    fires = [c for c in cams if c.kind == "fire"]
+    assert all(c.ignition_s is not None and 8.0 <= c.ignition_s <= 16.0 for c in fires)
+    assert all(c.clip.lighting == "night" for c in cams if c.kind == "night_lamps")
+    assert all(c.clip.flame is None for c in cams if c.kind != "fire")
+    short = make_camera("fire", 1, 0, duration_s=10.0).ignition_s
+    assert short is not None and short <= 5.0, "a short clip ignites by half-way"
+
+
+def truth(tmp_path: Path, fire: bool, ignition: float | None) -> Path:
+    path = tmp_path / f"cam-{fire}.json"
+    path.write_text(json.dumps({"camera": "cam", "kind": "fire" if fire else "static", "fire": fire,
+                                "ignition_s": ignition}), encoding="utf-8")
+    return path
+
+
+def test_the_scorer_counts_found_fires_time_to_alert_and_false_alerts(tmp_path: Path) -> None:
+    fire = truth(tmp_path, True, 10.0)
+    early = Start("cam", "fire", 4.0)
+    row = score_camera(fire, [Start("cam", "smoke", 13.5), early, Start("cam", "fire", 12.0)])
+    assert row["found"] and row["time_to_alert_s"] == 2.0 and row["first_kind"] == "fire"
+    assert row["false_alerts"] == 1, "a start before ignition is false"
+    quiet = score_camera(truth(tmp_path, False, None), [Start("cam", "fire", 12.0)])
+    assert not quiet["found"] and quiet["false_alerts"] == 1
+    missed = score_camera(fire, [])
+    s = summarise([row, quiet, missed])
+    assert s["fires"] == 2 and s["fires_found"] == 1 and s["recall"] == 0.5
+    assert s["time_to_alert_median_s"] == 2.0 and s["false_alerts"] == 2 and s["cameras_with_false_alerts"] == 2
+
+
+@pytest.mark.slow
+def test_district_quick_runs_all_three_systems_and_writes_its_report(tmp_path: Path) -> None:
+    assert main(["bench", "district", "--quick", "--no-progress", "--out", str(tmp_path)]) == 0
+    payload = check_report(tmp_path, "district", min_pngs=2)
+    systems = [r["system"] for r in payload["rows"]]
+    assert systems == ["gridwatch gated", "gridwatch ungated", "Ultralytics predict"]
+    gated = payload["rows"][0]
+    assert gated["frames_analysed"] > 0 and 0 < gated["model_input_share"] <= 1
+    assert sum(gated["paths"].values()) == gated["frames_analysed"]
+    assert payload["rows"][1]["paths"] == {"ungated": payload["rows"][1]["frames_analysed"]}
+    assert "cameras_per_core_gated_over_ultralytics" in payload["summary"]
+    assert len(payload["cameras"]) == 6, "2 cameras x 3 systems"
