@@ -113,8 +113,8 @@ class GatingConfig(BaseModel):
     )
     min_blob_px: int = Field(
         default=3, ge=1, le=10_000,
-        description="Smallest changed blob kept, in pixels at `change_width_px`. Raising it ignores small "
-        "flickers (leaves, noise) and may miss a tiny distant flame until it grows.",
+        description="Smallest changed blob kept (its box area, in pixels at `change_width_px`). Raising it "
+        "ignores small flickers (leaves, noise) and may miss a tiny distant flame until it grows.",
     )
     background_alpha: float = Field(
         default=0.15, gt=0.0, le=1.0,

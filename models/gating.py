@@ -10,8 +10,9 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   run, and the detector gets empty detections, exactly what the model would have added there: nothing new.
 - `regions`: crops around the changed blobs and the regions the detector watches (its candidates, its
   tracks and open incidents; `detectors.base.RegionSource`), with context, merged where they overlap
-  (see `models.regions`), each run at `crop_input_px` through the cross-camera batcher, boxes mapped back
-  to source pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
+  (see `models.regions`), each run through the cross-camera batcher at `crop_input_px`, or larger for a
+  large crop so that no region is seen coarser than in the whole frame, boxes mapped back to source
+  pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
   A changed blob lying inside a crop that the model saw empty less than `recheck_after_s` ago is left out
   (a blinking lamp is looked at every couple of seconds, not on every frame); watched regions never are.
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
@@ -99,11 +100,29 @@ class ModelGeometry:
         return cls(imgsz=info.imgsz, stride=info.stride, dynamic=info.dynamic_hw, rect=info.rect)
 
     def crop_input_hw(self, crop_input_px: int) -> tuple[int, int]:
-        """Input size for crops: `crop_input_px` rounded down to the stride, or the fixed export's size."""
+        """Input size of a small crop: `crop_input_px` rounded down to the stride, or the fixed export's size."""
         if not self.dynamic:
             return self.imgsz
         side = max(self.stride, crop_input_px // self.stride * self.stride)
         return side, side
+
+    def crop_inputs(
+        self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
+    ) -> tuple[tuple[int, int], ...]:
+        """Each crop's (square) input size: at least `crop_input_px`, so a small region is magnified, and at
+        least the scale the whole frame runs at, so a large region is never seen coarser than in a sweep;
+        at most the model's own size."""
+        base = self.crop_input_hw(crop_input_px)
+        if not self.dynamic:
+            return tuple(base for _ in range(len(crops)))
+        scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
+        top = min(self.imgsz)
+        out = []
+        for x1, y1, x2, y2 in crops.tolist():
+            need = -(-round(max(x2 - x1, y2 - y1) * scale) // self.stride) * self.stride
+            side = min(top, max(base[0], need))
+            out.append((side, side))
+        return tuple(out)
 
 
 def stagger_share(camera_id: str) -> float:
@@ -120,7 +139,8 @@ class GatePlan:
     crops: NDArray[np.int32]
     change: Change
     watched: NDArray[np.float32]
-    input_hw: tuple[int, int] | None = None
+    crop_inputs: tuple[tuple[int, int], ...] = ()
+    """The model input size of each crop (regions path)."""
     next_sweep_in_s: float = 0.0
     captured_at: float = 0.0
     rechecks_deferred: int = 0
@@ -199,19 +219,19 @@ class Gate:
                                          rechecks_deferred=deferred), (h, w))
         min_side = max(1, round(cfg.min_crop_share * min(h, w)))
         crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
-        crop_hw = self.geometry.crop_input_hw(cfg.crop_input_px)
+        inputs = self.geometry.crop_inputs(crops, (h, w), cfg.crop_input_px)
         full: PathReason | None = None
         if change.changed_share > cfg.max_changed_share:
             full = PathReason.CHANGED_SHARE
         elif len(crops) > cfg.max_regions:
             full = PathReason.TOO_MANY_REGIONS
-        elif len(crops) * crop_hw[0] * crop_hw[1] >= self.geometry.full_input_px((h, w)):
+        elif sum(a * b for a, b in inputs) >= self.geometry.full_input_px((h, w)):
             full = PathReason.CROPS_COST
         if full is not None:
             return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt,
                                          captured_at=captured_at, rechecks_deferred=deferred), (h, w))
         reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
-        return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, crop_hw, nxt,
+        return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, inputs, nxt,
                                      captured_at, deferred), (h, w))
 
     def _not_recently_seen(
@@ -234,9 +254,9 @@ class Gate:
             s.frames[(plan.path.value, plan.reason.value)] += 1
             s.full_frame_input_px += full_px
             s.deferred += plan.rechecks_deferred
-            if plan.path is InferencePath.REGIONS and plan.input_hw is not None:
+            if plan.path is InferencePath.REGIONS:
                 s.regions += len(plan.crops)
-                s.input_px += len(plan.crops) * plan.input_hw[0] * plan.input_hw[1]
+                s.input_px += sum(a * b for a, b in plan.crop_inputs)
             elif plan.runs_model:
                 s.input_px += full_px
         self.last_plan = plan
@@ -253,7 +273,7 @@ class Gate:
             return Detections.empty()
         if plan.path is not InferencePath.REGIONS:
             return _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
-        futures = [submit(crop, plan.input_hw) for crop in cut(image, plan.crops)]
+        futures = [submit(crop, hw) for crop, hw in zip(cut(image, plan.crops), plan.crop_inputs, strict=True)]
         results: list[Detections] = []
         try:
             for fut in futures:
@@ -283,8 +303,8 @@ class Gate:
         if plan.path is InferencePath.SWEEP or plan.path is InferencePath.FULL:
             cv2.rectangle(out, (1, 1), (out.shape[1] - 2, out.shape[0] - 2), (0, 255, 255), 2)
         text = (f"gate {self.model_name}: {plan.path.value} ({plan.reason.value})"
-                + (f", {len(plan.crops)} crop(s) at {plan.input_hw[1]}x{plan.input_hw[0]}"
-                   if plan.path is InferencePath.REGIONS and plan.input_hw else "")
+                + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
+                   if plan.path is InferencePath.REGIONS else "")
                 + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s")
         y = out.shape[0] - 10
         cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)

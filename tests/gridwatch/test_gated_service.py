@@ -63,8 +63,8 @@ def test_a_crop_through_the_real_batcher_gives_the_models_boxes_shifted_exactly(
         cfg = GatingConfig(sweep_every_s=3600, context_share=0.2)
         image = synthetic_scene(3, 360, 640)
         gate.plan(image, 100.0, np.zeros((0, 4), np.float32), cfg)
-        plan = gate.plan(image, 100.5, np.array([[250, 40, 490, 280]], np.float32), cfg)
-        assert plan.path is InferencePath.REGIONS and plan.input_hw == (320, 320)
+        plan = gate.plan(image, 100.5, np.array([[260, 40, 480, 260]], np.float32), cfg)
+        assert plan.path is InferencePath.REGIONS and plan.crop_inputs == ((320, 320),), "a 308 px crop, run at 320"
         got = gate.run(image, plan, lambda im, hw: batcher.submit("cam", im, input_hw=hw))
         crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in plan.crops.tolist()]
         direct = to_source(model.predict(crops, input_hw=(320, 320)), plan.crops)

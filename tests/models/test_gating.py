@@ -150,7 +150,7 @@ def test_paths_skipped_regions_watched_and_first_sweep() -> None:
     assert (changed.path, changed.reason) == (InferencePath.REGIONS, PathReason.CHANGE)
     (x1, y1, x2, y2), = changed.crops.tolist()
     assert x1 <= 300 and x2 >= 308 and y1 <= 250 and y2 >= 266
-    assert changed.input_hw == (320, 320)
+    assert changed.crop_inputs == ((320, 320),)
     gate.plan(street(3), 1001.5, NONE, cfg)  # the patch leaves: let the background settle
     for i in range(4, 12):
         gate.plan(street(i), 1000.0 + i * 0.5, NONE, cfg)
@@ -183,6 +183,18 @@ def test_a_fixed_shape_model_runs_crops_at_its_own_size() -> None:
     assert fixed.crop_input_hw(320) == (640, 640)
     assert GEOMETRY.crop_input_hw(300) == (288, 288), "rounded down to the stride"
     assert GEOMETRY.full_input_px((360, 640)) == 640 * 384
+
+
+def test_a_large_crop_is_never_seen_coarser_than_the_whole_frame() -> None:
+    crops = np.array([[0, 0, 72, 72], [100, 0, 300, 200], [0, 0, 500, 360]], np.int32)
+    assert GEOMETRY.crop_inputs(crops, (360, 640), 320) == ((320, 320), (320, 320), (512, 512))
+    hd = GEOMETRY.crop_inputs(np.array([[0, 0, 900, 700]], np.int32), (720, 1280), 320)
+    assert hd == ((480, 480),), "a 1280x720 frame runs at half scale: a 900 px crop needs 450 -> 480"
+    cfg = GatingConfig(sweep_every_s=3600)
+    gate, t = settled_gate(cfg)
+    plan = gate.plan(street(7), t, np.array([[150, 40, 450, 300]], np.float32), cfg)
+    assert (plan.path, plan.reason) == (InferencePath.FULL, PathReason.CROPS_COST), \
+        "a crop nearly the frame's size costs more than the frame: the frame runs"
 
 
 def test_gate_runs_crops_and_returns_boxes_in_source_pixels() -> None:
