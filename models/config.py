@@ -123,8 +123,8 @@ class GatingConfig(BaseModel):
     )
     context_share: float = Field(
         default=0.6, ge=0.0, le=5.0,
-        description="Context added around each region on every side, as a share of its size, so the model "
-        "sees what surrounds a flame. Raising it gives bigger crops (less magnification).",
+        description="Context added around each region on every side, as a share of its shorter side, so "
+        "the model sees what surrounds a flame. Raising it gives bigger crops (less magnification).",
     )
     min_crop_share: float = Field(
         default=0.2, gt=0.0, le=1.0,
@@ -133,8 +133,9 @@ class GatingConfig(BaseModel):
     )
     crop_input_px: int = Field(
         default=320, ge=32, le=2048,
-        description="Model input side for crops (square, a multiple of the model stride; dynamic-shape "
-        "models only, fixed-shape models use their own size). Raising it costs more per crop.",
+        description="Model input for a crop's longer side (rounded down to the stride; a large crop gets "
+        "more, so it is never seen coarser than the whole frame; dynamic-shape models only, fixed-shape "
+        "models use their own size). Raising it magnifies small regions more and costs more per crop.",
     )
     max_regions: int = Field(
         default=4, ge=1, le=64,

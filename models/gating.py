@@ -109,19 +109,23 @@ class ModelGeometry:
     def crop_inputs(
         self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
     ) -> tuple[tuple[int, int], ...]:
-        """Each crop's (square) input size: at least `crop_input_px`, so a small region is magnified, and at
-        least the scale the whole frame runs at, so a large region is never seen coarser than in a sweep;
-        at most the model's own size."""
-        base = self.crop_input_hw(crop_input_px)
+        """Each crop's model input (height, width): its longer side at least `crop_input_px`, so a small
+        region is magnified, and at least what the whole frame's scale gives, so a large region is never
+        seen coarser than in a sweep; at most the model's own size; the shorter side in proportion.
+        Multiples of the stride. A fixed-shape export runs every crop at its own size."""
+        base = self.crop_input_hw(crop_input_px)[0]
         if not self.dynamic:
-            return tuple(base for _ in range(len(crops)))
+            return tuple(self.imgsz for _ in range(len(crops)))
         scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
-        top = min(self.imgsz)
+        top = max(self.imgsz)
+        s = self.stride
         out = []
         for x1, y1, x2, y2 in crops.tolist():
-            need = -(-round(max(x2 - x1, y2 - y1) * scale) // self.stride) * self.stride
-            side = min(top, max(base[0], need))
-            out.append((side, side))
+            cw, ch = x2 - x1, y2 - y1
+            long_in = min(top, max(base, -(-round(max(cw, ch) * scale) // s) * s))
+            zoom = long_in / max(cw, ch)
+            short_in = min(top, max(s, -(-round(min(cw, ch) * zoom) // s) * s))
+            out.append((long_in, short_in) if ch >= cw else (short_in, long_in))
         return tuple(out)
 
 
@@ -140,7 +144,7 @@ class GatePlan:
     change: Change
     watched: NDArray[np.float32]
     crop_inputs: tuple[tuple[int, int], ...] = ()
-    """The model input size of each crop (regions path)."""
+    """The model input (height, width) of each crop (regions path)."""
     next_sweep_in_s: float = 0.0
     captured_at: float = 0.0
     rechecks_deferred: int = 0

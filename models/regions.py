@@ -1,10 +1,10 @@
 """Regions to crops and back: where gated inference looks, and how its boxes return to the frame.
 
 A region (a changed blob, a detector's candidate, an open incident) is small; the model needs context to
-judge it, and a small distant flame needs magnification. So each region becomes a square crop centred on
-it, `context_share` of its size wider on every side and at least `min_side_px`, shifted (not cut) to stay
-inside the frame. Overlapping crops merge into their bounding box until none overlap, so no object is
-inferred twice. The crop is then letterboxed to the crop input size by the model, which gives its boxes
+judge it, and a small distant flame needs magnification. So each region becomes a crop centred on it,
+`context_share` of its shorter side wider on every side, each side at least `min_side_px`, shifted (not
+cut) to stay inside the frame. Overlapping crops merge into their bounding box until none overlap, so no object is
+inferred twice. The crop is then letterboxed to its input size by the model, which gives its boxes
 in crop pixels; adding the crop's integer top-left corner puts them in source pixels exactly.
 """
 
@@ -17,20 +17,23 @@ from models.detections import Detections
 from models.tiling import merge_detections
 
 
-def square_crops(
+def context_crops(
     boxes: NDArray[np.floating], frame_hw: tuple[int, int], context_share: float, min_side_px: int,
 ) -> NDArray[np.int32]:
     """(N, 4) integer x1, y1, x2, y2 crops around `boxes` (source pixels), each inside the frame.
 
-    A crop is square unless the frame is too small for it, in which case it spans the frame on that axis.
+    Each box grows by `context_share` of its shorter side on every side (a long thin region does not drag
+    in a square of sky), each side at least `min_side_px`, centred, and shifted (not cut) into the frame;
+    a side longer than the frame spans it.
     """
     h, w = frame_hw
     if len(boxes) == 0:
         return np.zeros((0, 4), np.int32)
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    size = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
-    side = np.maximum(np.ceil(size * (1.0 + 2.0 * context_share)), float(min_side_px))
-    side_x, side_y = np.minimum(side, w), np.minimum(side, h)
+    bw, bh = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    margin = 2.0 * context_share * np.minimum(bw, bh)
+    side_x = np.minimum(np.maximum(np.ceil(bw + margin), float(min_side_px)), w)
+    side_y = np.minimum(np.maximum(np.ceil(bh + margin), float(min_side_px)), h)
     cx, cy = (b[:, 0] + b[:, 2]) / 2.0, (b[:, 1] + b[:, 3]) / 2.0
     x1 = np.clip(np.round(cx - side_x / 2.0), 0, w - side_x)
     y1 = np.clip(np.round(cy - side_y / 2.0), 0, h - side_y)
@@ -65,7 +68,7 @@ def plan_crops(
     regions: NDArray[np.floating], frame_hw: tuple[int, int], context_share: float, min_side_px: int,
 ) -> NDArray[np.int32]:
     """Non-overlapping crops (source pixels) covering every region with its context."""
-    return merge_overlapping(square_crops(regions, frame_hw, context_share, min_side_px))
+    return merge_overlapping(context_crops(regions, frame_hw, context_share, min_side_px))
 
 
 def cut(image: NDArray[np.uint8], crops: NDArray[np.int32]) -> list[NDArray[np.uint8]]:

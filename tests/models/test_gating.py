@@ -15,7 +15,7 @@ from models.change import ChangeSignal
 from models.config import GatingConfig
 from models.detections import Detections
 from models.gating import Gate, InferencePath, ModelGeometry, PathReason, stagger_share
-from models.regions import merge_overlapping, plan_crops, square_crops, to_source
+from models.regions import context_crops, merge_overlapping, plan_crops, to_source
 
 H, W = 360, 640
 GEOMETRY = ModelGeometry(imgsz=(640, 640), stride=32, dynamic=True, rect=True)
@@ -78,14 +78,16 @@ def test_the_change_threshold_decides() -> None:
 # --------------------------------------------------------------------------- crops and the way back
 
 
-def test_square_crops_have_context_a_minimum_side_and_stay_inside() -> None:
-    crops = square_crops(np.array([[100, 100, 110, 120], [630, 350, 640, 360]], np.float32), (H, W),
-                         context_share=0.5, min_side_px=72)
+def test_crops_have_context_a_minimum_side_and_stay_inside() -> None:
+    crops = context_crops(np.array([[100, 100, 110, 120], [630, 350, 640, 360]], np.float32), (H, W),
+                          context_share=0.5, min_side_px=72)
     (a, b) = crops.tolist()
-    assert a[2] - a[0] == a[3] - a[1] == 72, "min side wins over 20 px x (1 + 2 x 0.5) = 40 px"
+    assert a[2] - a[0] == a[3] - a[1] == 72, "the minimum side wins over 20 + 2 x 0.5 x 10 = 30 px"
     assert a[0] <= 100 and a[2] >= 110 and a[1] <= 100 and a[3] >= 120
     assert b == [640 - 72, 360 - 72, 640, 360], "a crop at the corner is shifted in, not cut"
-    big = square_crops(np.array([[0, 0, 600, 300]], np.float32), (H, W), 0.5, 72)
+    thin = context_crops(np.array([[100, 10, 400, 60]], np.float32), (H, W), 0.5, 72).tolist()
+    assert thin == [[75, 0, 425, 100]], "a long thin region gets context from its short side: 350 x 100, not a square"
+    big = context_crops(np.array([[0, 0, 600, 300]], np.float32), (H, W), 0.5, 72)
     assert big.tolist() == [[0, 0, 640, 360]], "a crop larger than the frame spans it"
 
 
@@ -186,10 +188,10 @@ def test_a_fixed_shape_model_runs_crops_at_its_own_size() -> None:
 
 
 def test_a_large_crop_is_never_seen_coarser_than_the_whole_frame() -> None:
-    crops = np.array([[0, 0, 72, 72], [100, 0, 300, 200], [0, 0, 500, 360]], np.int32)
-    assert GEOMETRY.crop_inputs(crops, (360, 640), 320) == ((320, 320), (320, 320), (512, 512))
+    crops = np.array([[0, 0, 72, 72], [100, 0, 300, 100], [0, 0, 500, 360]], np.int32)
+    assert GEOMETRY.crop_inputs(crops, (360, 640), 320) == ((320, 320), (160, 320), (384, 512))
     hd = GEOMETRY.crop_inputs(np.array([[0, 0, 900, 700]], np.int32), (720, 1280), 320)
-    assert hd == ((480, 480),), "a 1280x720 frame runs at half scale: a 900 px crop needs 450 -> 480"
+    assert hd == ((384, 480),), "a 1280x720 frame runs at half scale: a 900 x 700 crop gets 480 x 373 -> 384"
     cfg = GatingConfig(sweep_every_s=3600)
     gate, t = settled_gate(cfg)
     plan = gate.plan(street(7), t, np.array([[150, 40, 450, 300]], np.float32), cfg)
