@@ -109,22 +109,26 @@ class ModelGeometry:
     def crop_inputs(
         self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
     ) -> tuple[tuple[int, int], ...]:
-        """Each crop's model input (height, width): its longer side at least `crop_input_px`, so a small
-        region is magnified, and at least what the whole frame's scale gives, so a large region is never
-        seen coarser than in a sweep; at most the model's own size; the shorter side in proportion.
-        Multiples of the stride. A fixed-shape export runs every crop at its own size."""
+        """Each crop's model input (height, width), from a short ladder of shapes so crops of many cameras
+        share inference calls: the longer side is `crop_input_px` (a small region is magnified), or twice
+        that, or the model's own size, whichever first reaches what the whole frame's scale gives (a large
+        region is never seen coarser than in a sweep); the shorter side is a quarter, half, three quarters
+        or all of it, rounded up to the crop's aspect. Multiples of the stride. A fixed-shape export runs
+        every crop at its own size."""
         base = self.crop_input_hw(crop_input_px)[0]
         if not self.dynamic:
             return tuple(self.imgsz for _ in range(len(crops)))
         scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
         top = max(self.imgsz)
+        ladder = sorted({min(top, base), min(top, 2 * base), top})
         s = self.stride
         out = []
         for x1, y1, x2, y2 in crops.tolist():
             cw, ch = x2 - x1, y2 - y1
-            long_in = min(top, max(base, -(-round(max(cw, ch) * scale) // s) * s))
-            zoom = long_in / max(cw, ch)
-            short_in = min(top, max(s, -(-round(min(cw, ch) * zoom) // s) * s))
+            need = max(cw, ch) * scale
+            long_in = next((step for step in ladder if step >= need), top)
+            quarter = math.ceil(4.0 * min(cw, ch) / max(cw, ch)) / 4.0
+            short_in = min(long_in, max(s, math.ceil(long_in * quarter / s) * s))
             out.append((long_in, short_in) if ch >= cw else (short_in, long_in))
         return tuple(out)
 

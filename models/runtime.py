@@ -254,7 +254,7 @@ class YoloModel:
         if any(side % self.info.stride or side < self.info.stride for side in hw):
             raise ModelError(f"model {self.name}: input {hw} is not a multiple of the stride {self.info.stride}")
         with self._stats_lock:
-            if len(self._sized_pre) >= 16:
+            if len(self._sized_pre) >= 32:
                 raise ModelError(f"model {self.name}: too many crop input sizes ({sorted(self._sized_pre)} and {hw})")
             return self._sized_pre.setdefault(hw, Preprocessor(hw, self.info.stride, rect=False, dtype=self._dtype))
 
