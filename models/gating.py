@@ -109,26 +109,21 @@ class ModelGeometry:
     def crop_inputs(
         self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
     ) -> tuple[tuple[int, int], ...]:
-        """Each crop's model input (height, width), from a short ladder of shapes so crops of many cameras
-        share inference calls: the longer side is `crop_input_px` (a small region is magnified), or twice
-        that, or the model's own size, whichever first reaches what the whole frame's scale gives (a large
-        region is never seen coarser than in a sweep); the shorter side is a quarter, half, three quarters
-        or all of it, rounded up to the crop's aspect. Multiples of the stride. A fixed-shape export runs
-        every crop at its own size."""
+        """Each crop's model input (height, width): the longer side at least `crop_input_px` (a small region
+        is magnified) and at least what the whole frame's scale gives (a large region is never seen
+        coarser than in a sweep), at most the model's own size; the shorter side in proportion. Multiples
+        of the stride. A fixed-shape export runs every crop at its own size."""
         base = self.crop_input_hw(crop_input_px)[0]
         if not self.dynamic:
             return tuple(self.imgsz for _ in range(len(crops)))
         scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
         top = max(self.imgsz)
-        ladder = sorted({min(top, base), min(top, 2 * base), top})
         s = self.stride
         out = []
         for x1, y1, x2, y2 in crops.tolist():
             cw, ch = x2 - x1, y2 - y1
-            need = max(cw, ch) * scale
-            long_in = next((step for step in ladder if step >= need), top)
-            quarter = math.ceil(4.0 * min(cw, ch) / max(cw, ch)) / 4.0
-            short_in = min(long_in, max(s, math.ceil(long_in * quarter / s) * s))
+            long_in = min(top, max(base, math.ceil(max(cw, ch) * scale / s) * s))
+            short_in = min(long_in, max(s, math.ceil(min(cw, ch) * long_in / max(cw, ch) / s) * s))
             out.append((long_in, short_in) if ch >= cw else (short_in, long_in))
         return tuple(out)
 
@@ -314,8 +309,9 @@ class Gate:
                 + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
                    if plan.path is InferencePath.REGIONS else "")
                 + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s")
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
         y = out.shape[0] - 10
-        cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.rectangle(out, (4, y - th - 4), (12 + tw, y + base + 2), (0, 0, 0), -1)
         cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
         return out
 

@@ -176,8 +176,8 @@ class YoloModel:
             agnostic=cfg.agnostic_nms,
         )
         self._preprocess = Preprocessor(imgsz, meta.stride, rect=cfg.rect, dtype=dtype)
-        self._dtype = dtype
-        self._sized_pre: dict[tuple[int, int], Preprocessor] = {}
+        # Gated crops: letterboxed to the size each call asks for, never padded beyond it (see predict).
+        self._crop_preprocess = Preprocessor(imgsz, meta.stride, rect=False, dtype=dtype)
         on_gpu = provider in ("cuda", "tensorrt")
         self._binding = _IoBinding(session, "cuda", cfg.device_id) if on_gpu else None
         self._stats = ModelStats(model=cfg.name)
@@ -228,8 +228,8 @@ class YoloModel:
         inference runs small crops at a small input); it needs a dynamic-shape export and multiples of
         the stride, and equals `imgsz` for a fixed-shape export.
         """
-        pre = self._preprocess if input_hw is None else self._sized(input_hw)
-        results, (t_pre, t_inf, t_post, runs) = self._predict(images, pre)
+        size = None if input_hw is None else self._check_input(input_hw)
+        results, (t_pre, t_inf, t_post, runs) = self._predict(images, size)
         with self._stats_lock:
             s = self._stats
             self._stats = replace(
@@ -239,27 +239,22 @@ class YoloModel:
             )
         return results
 
-    def _sized(self, input_hw: tuple[int, int]) -> Preprocessor:
-        """The preprocessor for crops at `input_hw` (one per size, kept)."""
+    def _check_input(self, input_hw: tuple[int, int]) -> tuple[int, int] | None:
+        """`input_hw` validated for this export; None when it is the model's own (square) input."""
         hw = (int(input_hw[0]), int(input_hw[1]))
         if hw == self.info.imgsz and not self.info.rect:
-            return self._preprocess
-        with self._stats_lock:
-            pre = self._sized_pre.get(hw)
-        if pre is not None:
-            return pre
+            return None
         if not self.info.dynamic_hw:
+            if hw == self.info.imgsz:
+                return None
             raise ModelError(f"model {self.name}: input {hw} asked of a fixed-shape export ({self.info.imgsz}); "
                              "export with --dynamic to run crops at another size")
         if any(side % self.info.stride or side < self.info.stride for side in hw):
             raise ModelError(f"model {self.name}: input {hw} is not a multiple of the stride {self.info.stride}")
-        with self._stats_lock:
-            if len(self._sized_pre) >= 32:
-                raise ModelError(f"model {self.name}: too many crop input sizes ({sorted(self._sized_pre)} and {hw})")
-            return self._sized_pre.setdefault(hw, Preprocessor(hw, self.info.stride, rect=False, dtype=self._dtype))
+        return hw
 
     def _predict(
-        self, images: Sequence[NDArray[np.uint8]], pre: Preprocessor | None = None,
+        self, images: Sequence[NDArray[np.uint8]], input_hw: tuple[int, int] | None = None,
     ) -> tuple[list[Detections], tuple[float, float, float, int]]:
         """Results plus (preprocess s, inference s, postprocess s, inference runs)."""
         results: list[Detections] = []
@@ -269,7 +264,10 @@ class YoloModel:
         for start in range(0, len(images), chunk):
             part = images[start : start + chunk]
             t0 = time.perf_counter()
-            tensor, boxes = (pre or self._preprocess)(part, rows=self.info.static_batch)
+            if input_hw is None:
+                tensor, boxes = self._preprocess(part, rows=self.info.static_batch)
+            else:
+                tensor, boxes = self._crop_preprocess(part, rows=self.info.static_batch, imgsz=input_hw)
             t1 = time.perf_counter()
             output = self.run_tensor(tensor)
             t2 = time.perf_counter()

@@ -189,11 +189,9 @@ def test_a_fixed_shape_model_runs_crops_at_its_own_size() -> None:
 
 def test_a_large_crop_is_never_seen_coarser_than_the_whole_frame() -> None:
     crops = np.array([[0, 0, 72, 72], [100, 0, 300, 100], [0, 0, 500, 360]], np.int32)
-    assert GEOMETRY.crop_inputs(crops, (360, 640), 320) == ((320, 320), (160, 320), (480, 640))
+    assert GEOMETRY.crop_inputs(crops, (360, 640), 320) == ((320, 320), (160, 320), (384, 512))
     hd = GEOMETRY.crop_inputs(np.array([[0, 0, 600, 280], [0, 0, 900, 700]], np.int32), (720, 1280), 320)
-    assert hd == ((160, 320), (640, 640)), "a 1280x720 frame runs at half scale: 600 px -> 300 <= 320; 900 -> 640"
-    many = np.array([[0, 0, w, h] for w in range(20, 640, 7) for h in range(20, 360, 11)], np.int32)
-    assert len(set(GEOMETRY.crop_inputs(many, (360, 640), 320))) <= 14, "a short ladder of shapes"
+    assert hd == ((160, 320), (384, 480)), "a 1280x720 frame runs at half scale: 600 -> 300 (320); 900 -> 450 (480)"
     cfg = GatingConfig(sweep_every_s=3600)
     gate, t = settled_gate(cfg)
     plan = gate.plan(street(7), t, np.array([[150, 40, 450, 300]], np.float32), cfg)
