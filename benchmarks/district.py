@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from benchmarks import plots
 from benchmarks.district_score import Start, score_camera, summarise
 from benchmarks.report import environment, markdown_table, write_report
+from benchmarks.scenarios.district_mix import FPS as MIX_FPS
 from benchmarks.scenarios.district_mix import CameraFiles, district, write_district
 from benchmarks.scenarios.fire_street_score import load_fire_config
 from detectors.event import Event, Phase
@@ -65,6 +66,8 @@ TUNING_SEEDS = (1,)
 GRIDWATCH_GATED = "gridwatch gated"
 GRIDWATCH_UNGATED = "gridwatch ungated"
 ULTRALYTICS = "Ultralytics predict"
+STREAM_FPS = MIX_FPS
+"""Frame rate of every generated clip (a sub-stream's)."""
 
 
 def cache_root() -> Path:
@@ -96,7 +99,7 @@ class DistrictSpec:
 
     @property
     def stream_fps(self) -> float:
-        return 25.0
+        return STREAM_FPS
 
     @property
     def analysis_fps(self) -> float:

@@ -16,7 +16,10 @@ pipeline images per second / (analysed fps x gated model share)).
 
 A requested provider that is missing is an error (exit 2) naming what this build offers, unless
 `--allow-cpu` is given: then it runs on the CPU instead and says so in every report, which is how the
-script is exercised on a machine without a GPU. `--dry-run` prints the plan and runs nothing.
+script is exercised on a machine without a GPU. "Missing" includes a provider this build lists but that
+cannot start a session (onnxruntime-gpu on a node without a usable driver or CUDA libraries): ONNX Runtime
+would quietly run that session on the CPU, so each GPU provider is probed on the model first and one that
+lands on the CPU counts as missing. `--dry-run` prints the plan (after the probe) and runs nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -34,8 +37,9 @@ import onnxruntime as ort
 
 from benchmarks import district, plots, suites
 from benchmarks.report import environment, gpu_name, markdown_table, write_report
-from models.config import Provider
-from models.providers import ORT_NAMES
+from foundation.errors import ModelError
+from models.config import ModelConfig, Provider
+from models.providers import ORT_NAMES, create_session
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,38 @@ def plan(requested: Sequence[Provider], available: Sequence[str], batches: Seque
     return Plan(runs, missing, sorted(set(batches)), gpu)
 
 
+Probe = Callable[[Provider], Provider]
+"""Starts a session on one provider and returns the provider it actually runs on."""
+
+
+def startable(available: Sequence[str], requested: Sequence[Provider], probe: Probe) -> list[str]:
+    """`available` less the requested GPU providers whose session does not start on them: ONNX Runtime
+    lists CUDA and TensorRT whenever onnxruntime-gpu is installed, GPU or not, and falls back to the CPU."""
+    failed = {ORT_NAMES[p] for p in requested if p != "cpu" and ORT_NAMES[p] in available and probe(p) != p}
+    return [name for name in available if name not in failed]
+
+
+def session_probe(model: Path) -> Probe:
+    """A probe that starts a real session of `model` on the provider (what `create_session` falls back to)."""
+    def probe(provider: Provider) -> Provider:
+        cfg = ModelConfig(name="gpu-check-probe", path=model, providers=[provider])
+        try:
+            _, used = create_session(model, cfg)
+        except ModelError as exc:
+            log.warning("gpu_check: %s did not start a session: %s", provider, exc)
+            return "cpu"
+        return cast(Provider, used) if used in ORT_NAMES else "cpu"
+    return probe
+
+
+def cameras_per_gpu(pipeline_img_s: float | None, analysis_fps: float, model_input_share: float | None) -> float | None:
+    """Cameras one GPU serves if it only ran this model: its best pipeline images/s over what each
+    camera asks of it (analysed frames/s x the share of model input gating leaves)."""
+    if not pipeline_img_s or not model_input_share or analysis_fps <= 0:
+        return None
+    return round(pipeline_img_s / (analysis_fps * model_input_share), 1)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gpu_check", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", type=Path, help="ONNX model (default: the cached yolov8n test model)")
@@ -99,11 +135,15 @@ def _infer(args: argparse.Namespace, used: Provider, out: Path, trt_cache: Path)
     return result.raw
 
 
-def _district(args: argparse.Namespace, used: Provider, out: Path, trt_cache: Path) -> dict[str, Any]:
+def _model_path(args: argparse.Namespace) -> Path:
     from benchmarks.infer import default_model  # noqa: PLC0415
 
+    return Path(args.model) if args.model else default_model()
+
+
+def _district(args: argparse.Namespace, used: Provider, out: Path, trt_cache: Path) -> dict[str, Any]:
     spec = district.DistrictSpec(
-        model=args.model or default_model(), manifest=args.manifest, cameras=args.cameras,
+        model=_model_path(args), manifest=args.manifest, cameras=args.cameras,
         max_batch=max(args.batches), threads=args.threads, providers=(used,),
         trt_cache_dir=trt_cache if used == "tensorrt" else None,
         clips_dir=district.cache_root() / "bench" / "district",
@@ -120,17 +160,24 @@ def _pipeline_img_s(rows: Sequence[dict[str, Any]]) -> dict[int, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the plan; 0 when every run finished, 2 when a requested provider is missing (no --allow-cpu)."""
-    chosen = plan(args.providers, ort.get_available_providers(), args.batches, allow_cpu=args.allow_cpu,
-                  gpu=gpu_name())
+    available = ort.get_available_providers()
+    if any(p != "cpu" and ORT_NAMES[p] in available for p in args.providers):
+        available = startable(available, args.providers, session_probe(_model_path(args)))
+    chosen = plan(args.providers, available, args.batches, allow_cpu=args.allow_cpu, gpu=gpu_name())
     print(f"GPU: {chosen.gpu or 'none found (nvidia-smi)'}; ONNX Runtime {ort.__version__} providers: "
           f"{', '.join(ort.get_available_providers())}")
     for req, used in chosen.runs:
         print(f"  run: requested {req} -> runs on {used}" + ("  (CPU stand-in: figures are not GPU figures)"
                                                               if used == "cpu" and req != "cpu" else ""))
     if chosen.missing and not args.allow_cpu:
-        print(f"gpu_check: provider(s) {', '.join(chosen.missing)} not in this ONNX Runtime build "
-              f"({', '.join(ort.get_available_providers())}); install onnxruntime-gpu with CUDA 12/cuDNN 9 "
-              "(and TensorRT 10 for tensorrt), or pass --allow-cpu to exercise the script", file=sys.stderr)
+        listed = [p for p in chosen.missing if ORT_NAMES[p] in ort.get_available_providers()]
+        print(f"gpu_check: provider(s) {', '.join(chosen.missing)} not usable: "
+              + (f"{', '.join(listed)} listed by this ONNX Runtime build but its session ran on the CPU "
+                 "(no usable GPU, driver or CUDA/cuDNN/TensorRT libraries); " if listed else "")
+              + f"this ONNX Runtime build has {', '.join(ort.get_available_providers())}; GPU: "
+              f"{chosen.gpu or 'none found (nvidia-smi)'}. Install onnxruntime-gpu with CUDA 12/cuDNN 9 "
+              "(and TensorRT 10 for tensorrt) on a GPU node, or pass --allow-cpu to exercise the script",
+              file=sys.stderr)
         return 2
     if args.dry_run or not chosen.runs:
         return 0
@@ -155,10 +202,10 @@ def run(args: argparse.Namespace) -> int:
             files += [f for f in res["files"] if f.suffix == ".json"]
             best = max((v for k, v in row.items() if k.startswith("pipeline_img_s_b")), default=None)
             share = gated.get("model_input_share")
-            if best and share:
-                fps = res["environment"]["spec"].get("vid_stride")
-                analysis_fps = 25.0 / float(fps) if fps else 2.0
-                row["cameras_per_gpu_derived"] = round(float(best) / (analysis_fps * float(share)), 1)
+            stride = float(res["environment"]["spec"]["vid_stride"])
+            derived = cameras_per_gpu(best, district.STREAM_FPS / stride, share)
+            if derived is not None:
+                row["cameras_per_gpu_derived"] = derived
         rows.append(row)
     env = environment(args.model)
     env.update(gpu=chosen.gpu, providers_available=ort.get_available_providers(), plan=[list(r) for r in chosen.runs])

@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks import suites
 from benchmarks.alerts_bench import kafka_broker, parse_security
 from benchmarks.deployment import load_deployment
-from benchmarks.district import DistrictSpec, cache_root
+from benchmarks.district import TUNING_SEEDS, DistrictSpec, cache_root
 from benchmarks.infer import default_model
 from benchmarks.measured import find_reports
 from benchmarks.pipeline import PipelineSpec
@@ -178,6 +178,20 @@ def _run_measuring(suite: str, args: argparse.Namespace, out: Path, progress: bo
 
 
 def _district_spec(args: argparse.Namespace) -> DistrictSpec:
+    """The spec from the options, refusing what would give meaningless figures before any clip is made."""
+    for name in ("cameras", "vid_stride", "max_batch", "threads"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"gridwatch bench district: --{name.replace('_', '-')} must be at least 1, "
+                              f"not {getattr(args, name)}")
+    if args.imgsz < 32 or args.imgsz % 32:
+        raise ConfigError(f"gridwatch bench district: --imgsz must be a multiple of 32 (the model's stride), "
+                          f"not {args.imgsz}")
+    if args.seed in TUNING_SEEDS:
+        raise ConfigError(f"gridwatch bench district: seed {args.seed} is one the gate's defaults were tuned "
+                          f"on ({', '.join(map(str, TUNING_SEEDS))}); bench on another seed")
+    for flag, path in (("--model", args.model), ("--manifest", args.manifest)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"gridwatch bench district: {flag} {path} is not a file")
     model, manifest = (args.model, args.manifest) if args.model else (default_model(), None)
     clips = args.clips_dir or cache_root() / "bench" / "district"
     return DistrictSpec(model=model, manifest=manifest, cameras=args.cameras, seed=args.seed,

@@ -9,6 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.district import (
+    GRIDWATCH_GATED,
+    GRIDWATCH_UNGATED,
+    TUNING_SEEDS,
+    ULTRALYTICS,
+    DistrictSpec,
+    _summary,
+    fire_config,
+)
 from benchmarks.district_score import Start, score_camera, summarise
 from benchmarks.scenarios.district_mix import district, kinds_for, make_camera
 from gridwatch.cli import main
@@ -47,6 +56,56 @@ def test_the_scorer_counts_found_fires_time_to_alert_and_false_alerts(tmp_path: 
     s = summarise([row, quiet, missed])
     assert s["fires"] == 2 and s["fires_found"] == 1 and s["recall"] == 0.5
     assert s["time_to_alert_median_s"] == 2.0 and s["false_alerts"] == 2 and s["cameras_with_false_alerts"] == 2
+
+
+def cam_row(system: str, camera: str, tta: float | None) -> dict[str, object]:
+    return {"system": system, "camera": camera, "fire": True, "time_to_alert_s": tta}
+
+
+def system_row(system: str, cameras_per_core: float, found: int, **extra: float) -> dict[str, object]:
+    return {"system": system, "cameras_per_core": cameras_per_core, "recall": found / 2, "fires_found": found,
+            "fires": 2, "false_alerts": 0, **extra}
+
+
+def test_the_summary_compares_gated_with_ungated_and_ultralytics_on_the_same_cameras() -> None:
+    rows = [system_row(GRIDWATCH_GATED, 6.0, 2), system_row(GRIDWATCH_UNGATED, 2.0, 2),
+            system_row(ULTRALYTICS, 1.5, 1, cameras_per_core_predict_only=2.0)]
+    cams = [cam_row(GRIDWATCH_GATED, "a", 3.0), cam_row(GRIDWATCH_UNGATED, "a", 2.0),
+            cam_row(GRIDWATCH_GATED, "b", 1.0), cam_row(GRIDWATCH_UNGATED, "b", None)]
+    s = _summary(rows, cams)
+    assert s["cameras_per_core_gated_over_ultralytics"] == 4.0
+    assert s["cameras_per_core_gated_over_ultralytics_predict_only"] == 3.0
+    assert s["cameras_per_core_gated_over_ungated"] == 3.0
+    assert s["recall_gated_minus_ultralytics"] == 0.5
+    assert s["time_to_alert_gated_minus_ungated_s"] == {"a": 1.0, "b": None}, "no difference when one missed"
+    assert s["time_to_alert_gated_minus_ungated_worst_s"] == 1.0
+    assert s["gridwatch gated: recall"] == "2/2" and s["Ultralytics predict: recall"] == "1/2"
+    alone = _summary(rows[:1], cams)
+    assert "cameras_per_core_gated_over_ungated" not in alone and "recall_gated_minus_ultralytics" not in alone
+
+
+def test_both_gridwatch_runs_use_the_shipped_fire_config_in_both_mode_differing_only_in_gating() -> None:
+    spec = DistrictSpec(model=Path("m.onnx"), vid_stride=10)
+    gated, ungated = fire_config(spec, True), fire_config(spec, False)
+    assert gated.gating.enabled and not ungated.gating.enabled
+    assert gated.mode == ungated.mode == "both" and gated.analysis_fps == 2.5
+    assert gated.model_copy(update={"gating": ungated.gating}) == ungated
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--cameras", "0"], "--cameras must be at least 1"),
+    (["--vid-stride", "0"], "--vid-stride must be at least 1"),
+    (["--imgsz", "300"], "--imgsz must be a multiple of 32"),
+    (["--seed", str(TUNING_SEEDS[0])], "tuned on"),
+    (["--model", "no/such/model.onnx"], "--model no/such/model.onnx is not a file"),
+])
+def test_bench_district_refuses_meaningless_options_before_making_clips(
+        args: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clips = tmp_path / "clips"
+    assert main(["bench", "district", "--no-progress", "--clips-dir", str(clips), "--out", str(tmp_path),
+                 *args]) == 2
+    assert says in capsys.readouterr().err
+    assert not clips.exists() and not (tmp_path / "district.json").exists()
 
 
 @pytest.mark.slow
