@@ -12,6 +12,20 @@ was already part of (a flapping detector). The alert phases then describe the me
 - a member ending while others still see it: suppressed; the last member ending: `end` (kinds with
   `emit_end: false`, e.g. construction sites, stay joinable and send no end).
 
+Lifecycle guarantees, per incident: exactly one `start`, first, with update_seq 0; update_seq counts up
+by one per alert; at most one `end`, and nothing after it. An incident that has sent its `end` is closed:
+a later event at the same place (a fire flaring up again, another camera starting to see it) opens a
+new incident with its own `start` (its detector's cooldown keeps a flapping source from doing that over
+and over). Only kinds that never send an end (construction) stay joinable after their last member ends.
+
+Kind, with fire and smoke merged (`merge_fire_smoke`, the default): an incident's kind is the most
+severe kind any of its events has shown (fire > smoke) and never goes back. Smoke that turns into fire is
+the same incident: the first event of kind fire sends an `update` of kind fire (reason `kind_changed`,
+never held back by a cooldown), and every later alert of the incident, its `end` included, says fire.
+A smoke event joining a fire incident is reported as kind fire too. Every alert carries the incident's
+kind (`Decision.kind`), so one incident never reads `start smoke` ... `end fire` without the update that
+says so. With `merge_fire_smoke: false`, smoke and fire are separate incidents and keep their own kinds.
+
 `decide()` has no side effects; `commit()` applies a decision after the alert is safely in the outbox, so a
 refused alert (outbox full) leaves the state as it was. Incident records are persisted in the outbox's
 database, so a construction site seen again after a restart still joins its incident.
@@ -70,6 +84,15 @@ class _Ctx:
     at_s: float
 
 
+KIND_SEVERITY = {EventKind.SMOKE.value: 1, EventKind.FIRE.value: 2}
+"""Within the fire family, an incident takes the most severe kind it has shown."""
+
+
+def _escalated(current: str, seen: str) -> str:
+    """The incident kind after an event of kind `seen` (never downgraded)."""
+    return seen if KIND_SEVERITY.get(seen, 0) > KIND_SEVERITY.get(current, 0) else current
+
+
 @dataclass(frozen=True)
 class Decision:
     """What to do with one event. `emit` False means suppressed for `reason` (counted by the pipeline)."""
@@ -84,6 +107,11 @@ class Decision:
     member: MemberKey | None = None
     source_id: str = ""
     at_s: float = 0.0
+
+    @property
+    def kind(self) -> EventKind | None:
+        """The incident's kind, which the alert carries (see the module docstring); None without a record."""
+        return None if self.record is None else EventKind(self.record.kind)
 
 
 class IncidentDeduper:
@@ -168,8 +196,10 @@ class IncidentDeduper:
         rec = self._seen(target.record, event, position)
         if not rejoin:
             rec = replace(rec, sources=(*rec.sources, event.source_id))
-        rec = replace(rec, ended=False)
+        rec = replace(rec, ended=False)  # only kinds without an `end` alert are joined after ending
         members = target.members | {member}
+        if rec.kind != target.record.kind:
+            return self._emit("kind_changed", Phase.UPDATE, rec, members, ctx)
         last = target.last_alert_s.get(event.source_id, -math.inf)
         if rejoin and t - last < kcfg.cooldown_s:
             return self._suppressed("cooldown", rec, members, ctx)
@@ -185,6 +215,7 @@ class IncidentDeduper:
             rec = inc.record
             if (
                 rec.family != family
+                or (rec.ended and self.config.for_kind(EventKind(rec.kind)).emit_end)
                 or t - rec.last_seen_s > kcfg.window_s
                 or rec.first_seen_s - t > kcfg.window_s
                 or (not kcfg.same_source_rejoins and event.source_id in rec.sources)
@@ -208,8 +239,12 @@ class IncidentDeduper:
 
     @staticmethod
     def _seen(rec: IncidentRecord, event: Event, position: Position | None) -> IncidentRecord:
-        """Extend the time span; keep the most accurate position seen."""
-        rec = replace(rec, last_seen_s=max(rec.last_seen_s, event.last_seen_at, event.trigger_captured_at))
+        """Extend the time span; keep the most accurate position seen; escalate the kind."""
+        rec = replace(
+            rec,
+            last_seen_s=max(rec.last_seen_s, event.last_seen_at, event.trigger_captured_at),
+            kind=_escalated(rec.kind, event.kind.value),
+        )
         if position is not None and (rec.accuracy_m is None or position.accuracy_m < rec.accuracy_m):
             rec = replace(
                 rec, lat_deg=position.lat_deg, lon_deg=position.lon_deg, accuracy_m=position.accuracy_m

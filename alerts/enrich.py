@@ -38,6 +38,7 @@ from alerts.schema import (
     ThrowInfo,
 )
 from detectors.event import Event, EventKind, GeoMethod
+from detectors.fire.details import FireDetail
 
 log = logging.getLogger(__name__)
 
@@ -222,9 +223,9 @@ def throw_info(event: Event) -> ThrowInfo:
 
 
 def fire_info(event: Event) -> FireInfo:
-    """Area (m²) and growth (`details["growth_ratio"]`, current area / start area) of a fire or smoke."""
+    """Area (m²) and growth (`FireDetail.GROWTH_RATIO`, current area / start area) of a fire or smoke."""
     area = event.area_m2 if event.area_m2 is not None and math.isfinite(event.area_m2) else None
-    growth = _number(event.details, "growth_ratio")
+    growth = _number(event.details, FireDetail.GROWTH_RATIO)
     return FireInfo(area_m2=area, growth_ratio=growth if growth is None or growth >= 0 else None)
 
 

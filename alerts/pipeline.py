@@ -181,7 +181,7 @@ class AlertPipeline:
             alert_id=alert_id,
             incident_id=decision.record.incident_id,
             source_incident_id=event.incident_id,
-            kind=event.kind,
+            kind=decision.kind or event.kind,  # the incident's kind (see alerts.dedup)
             phase=decision.phase,
             update_seq=decision.update_seq,
             source=event.source_id,

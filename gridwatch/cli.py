@@ -53,8 +53,15 @@ def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("models", help="export, inspect and quantize ONNX models")
+    p = sub.add_parser("models", help="fetch trained weights; export, inspect and quantize ONNX models")
     s = p.add_subparsers(dest="models_cmd", required=True)
+    f = s.add_parser("fetch", help="fetch trained weights from their pinned registry package into the cache, "
+                     "export fp32 and INT8 ONNX, write the manifest (idempotent)")
+    f.add_argument("name", help="weights to fetch, e.g. fire-smoke")
+    f.add_argument("--force", action="store_true", help="fetch and export again even if the cache is complete")
+    f.add_argument("--no-int8", action="store_true", help="skip the INT8 export (the runtime then uses fp32)")
+    f.add_argument("--requantize", action="store_true", help="keep the fp32 export, make the INT8 one again")
+    f.set_defaults(handler="gridwatch.models_cmd:cmd_fetch")
     e = s.add_parser("export", help="export WEIGHTS.pt or ARCH.yaml to ONNX through Ultralytics")
     e.add_argument("source")
     e.add_argument("--out", type=Path, help="output .onnx (default: next to the source name)")

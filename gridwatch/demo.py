@@ -1,9 +1,9 @@
-"""The embedded demo: media and a model generated on this machine, the demo config, nothing downloaded.
+"""The embedded demo: media generated on this machine, the trained weights fetched at set-up, the demo config.
 
 Two generated cameras: one where a fire starts beside an orange sign, one with only distractors (a red
-car passing and a blinking amber light). The model is YOLOv8n exported by Ultralytics from its
-architecture file with seeded random weights: it costs what a real model costs but finds nothing, so
-the alerts come from the weights-free fire cues. Assets are cached in the demo directory.
+car passing and a blinking amber light). The fire detector runs in `both` mode with the `fire-smoke`
+weights that `gridwatch models fetch fire-smoke` put in the cache (`make setup` runs it); nothing is
+downloaded here, and missing weights fail with that command. Media are cached in the demo directory.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import logging
 import os
 from pathlib import Path
 
-from foundation.errors import MissingExtraError, ModelError
 from gridwatch.resources import CONFIGS_DIR, DEMO_CONFIG  # package data (see gridwatch/resources.py)
+from models.weights import read_fetched
 
-__all__ = ["CONFIGS_DIR", "DEMO_CONFIG", "DEMO_MODEL_IMGSZ", "default_workdir", "prepare"]
+__all__ = ["CONFIGS_DIR", "DEMO_CONFIG", "DEMO_WEIGHTS", "default_workdir", "prepare"]
 
 log = logging.getLogger(__name__)
 
-DEMO_MODEL_IMGSZ = 320
+DEMO_WEIGHTS = "fire-smoke"
 DEMO_CLIPS = {
     "demo-fire.mp4": ("fire", 7, ("orange_sign",)),
     "demo-distractors.mp4": ("distractor", 7, ("red_car", "amber_light")),
@@ -48,17 +48,7 @@ def prepare(workdir: Path) -> dict[str, str]:
         log.info("demo: generating %s", target)
         files = write_scenario(make_scenario(category, seed, distractors), workdir / "scenes")  # type: ignore[arg-type]
         files.video.replace(target)
-    model = workdir / f"yolov8n-{DEMO_MODEL_IMGSZ}.onnx"
-    if not model.is_file():
-        log.info("demo: exporting yolov8n (random weights) to %s with Ultralytics", model)
-        try:
-            from models.export import export_onnx
-
-            export_onnx("yolov8n.yaml", model, imgsz=DEMO_MODEL_IMGSZ)
-        except MissingExtraError as exc:
-            raise MissingExtraError("export", "the demo (its model is exported by Ultralytics)", "Ultralytics") from exc
-        except ModelError as exc:
-            raise ModelError(f"demo model: {exc}") from exc
+    read_fetched(DEMO_WEIGHTS)  # ModelError naming `gridwatch models fetch` before anything starts
     return {
         "GRIDWATCH_DEMO_DIR": str(workdir.resolve()),
         "GRIDWATCH_CONFIGS_DIR": str(CONFIGS_DIR.resolve()),

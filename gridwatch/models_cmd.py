@@ -1,4 +1,4 @@
-"""`gridwatch models export|inspect|quantize`: thin commands over the models package."""
+"""`gridwatch models fetch|export|inspect|quantize`: thin commands over the models package."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from foundation.errors import ConfigError
 from models.export import export_onnx
+from models.fetch import fetch
 from models.inspect import inspect_model
 from models.quantize import quantize_int8
 
@@ -27,6 +28,25 @@ def cmd_export(args: argparse.Namespace) -> int:
                        batch=args.batch, nms=args.nms)
     print(f"exported {source} -> {path}")
     print(inspect_model(path).to_text())
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from gridwatch.calibration import CALIBRATIONS
+
+    calibration = None if args.no_int8 else CALIBRATIONS.get(args.name)
+    fetched = fetch(args.name, calibration, force=args.force, requantize=args.requantize)
+    m = fetched.manifest
+    print(f"{fetched.name}: {m['package']}=={m['version']} in {fetched.folder}")
+    print(f"  wheel sha256 {fetched.wheel_sha256} (pinned, checked); weights sha256 {fetched.weights_sha256}")
+    print(f"  fp32 {fetched.fp32.name} sha256 {fetched.fp32_sha256}")
+    a = fetched.int8_agreement
+    if fetched.int8_sha256 is not None and a is not None:
+        verdict = "passed: `precision: auto` uses INT8" if a.passed else "FAILED: `precision: auto` uses fp32"
+        print(f"  int8 {fetched.int8.name} sha256 {fetched.int8_sha256}; agreement with fp32 on {a.frames} "
+              f"held-out frames: recall {a.recall:.3f}, precision {a.precision:.3f} ({verdict})")
+    print(f"  classes {dict(fetched.class_names)}; licence stated by the package: {m['licence_stated']}")
+    print(f"  {m['licence_note']}")
     return 0
 
 

@@ -25,7 +25,8 @@ from detectors.construction.registry import Registry
 from foundation.errors import GridwatchError
 from gridwatch.config import LoadedConfig
 from ingest.srt import load_srt
-from models.runtime import check_model_file
+from models.config import ModelConfig
+from models.runtime import check_model_file, model_files
 
 
 def check_resources(loaded: LoadedConfig) -> list[str]:
@@ -33,13 +34,20 @@ def check_resources(loaded: LoadedConfig) -> list[str]:
     root = loaded.root
     problems: list[str] = []
     for i, model in enumerate(root.models):
-        problems += _attempt(f"models[{i}].path", partial(check_model_file, model.path, model.manifest))
+        key = f"models[{i}].fetched" if model.fetched is not None else f"models[{i}].path"
+        problems += _attempt(key, partial(_check_model, model))
     problems += _camera_files(loaded)
     problems += _registry_files(loaded)
     problems += _alerts_files(root.alerts)
     if root.cluster is not None and root.cluster.kafka is not None:
         problems += _kafka_files("cluster.kafka", root.cluster.kafka)
     return problems
+
+
+def _check_model(model: ModelConfig) -> None:
+    """The file a model entry resolves to (fetched weights: the cache, at its precision), opened and checked."""
+    path, manifest = model_files(model)
+    check_model_file(path, manifest)
 
 
 def _attempt(key: str, action: Callable[[], object]) -> list[str]:

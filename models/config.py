@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.weights import CATALOGUE, Precision
 
 Provider = Literal["tensorrt", "cuda", "cpu"]
 
@@ -164,7 +166,20 @@ class ModelConfig(BaseModel):
         ..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
         description="Name detectors use to refer to this model (also the `model` metric label).",
     )
-    path: Path = Field(..., description="The .onnx file (external data, if any, must sit in its folder).")
+    path: Path | None = Field(
+        default=None,
+        description="The .onnx file (external data, if any, must sit in its folder); or use `fetched`.",
+    )
+    fetched: str | None = Field(
+        default=None,
+        description="Instead of `path`: trained weights fetched at set-up by `gridwatch models fetch NAME` "
+        f"(known: {', '.join(sorted(CATALOGUE))}), read from $GRIDWATCH_CACHE; never downloaded at run time.",
+    )
+    precision: Precision = Field(
+        default="auto",
+        description="Fetched weights only: 'fp32', 'int8' (refused unless its stored agreement with fp32 "
+        "passed the gate) or 'auto' (INT8 when it passed, else fp32). INT8 runs about 2.5x faster on CPUs.",
+    )
     manifest: Path | None = Field(
         default=None,
         description="Optional YAML manifest: `version`, class-name overrides (`names`), per-class "
@@ -229,6 +244,16 @@ class ModelConfig(BaseModel):
         default_factory=BatcherConfig,
         description="Cross-camera dynamic batching in front of this model.",
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelConfig:
+        if (self.path is None) == (self.fetched is None):
+            raise ValueError("give exactly one of `path` (an .onnx file) and `fetched` (fetched weights' name)")
+        if self.fetched is not None and self.fetched not in CATALOGUE:
+            raise ValueError(f"fetched: no weights named '{self.fetched}' (known: {', '.join(sorted(CATALOGUE))})")
+        if self.path is not None and self.precision != "auto":
+            raise ValueError("precision applies to `fetched` weights; a `path` model runs as exported")
+        return self
 
     @field_validator("providers")
     @classmethod

@@ -34,6 +34,7 @@ from models.onnxfile import DetectLayout, OnnxFile, check_detect_model, read_onn
 from models.postprocess import PostprocessParams, postprocess
 from models.preprocess import Preprocessor
 from models.providers import ORT_ERRORS, create_session
+from models.weights import resolve_fetched
 
 log = logging.getLogger(__name__)
 
@@ -301,13 +302,27 @@ def check_model_file(path: str | Path, manifest: str | Path | None = None) -> Lo
     return LoadedFile(onnx_file, meta, layout, man)
 
 
+def model_files(cfg: ModelConfig) -> tuple[Path, Path | None]:
+    """(ONNX file, manifest) of a model config: its `path`, or its fetched weights at its `precision`.
+
+    Fetched weights are looked up in the cache only; ModelError names the fetch command when absent.
+    """
+    if cfg.fetched is not None:
+        path, manifest = resolve_fetched(cfg.fetched, cfg.precision)
+        return path, cfg.manifest or manifest
+    if cfg.path is None:  # the config model forbids this; kept for type narrowing
+        raise ModelError(f"model '{cfg.name}': neither `path` nor `fetched` is set")
+    return cfg.path, cfg.manifest
+
+
 def load_model(cfg: ModelConfig, *, warmup: bool = True) -> YoloModel:
     """Validate, start and (by default) warm up the model `cfg` describes."""
-    checked = check_model_file(cfg.path, cfg.manifest)
+    path, manifest = model_files(cfg)
+    checked = check_model_file(path, manifest)
     session, provider = create_session(checked.onnx.path, cfg)
     model = YoloModel(cfg, checked, session, provider)
     log.info(
-        "model %s: %s (%s, %d classes, imgsz %s, %s, batch %s, sha256 %s)", cfg.name, cfg.path,
+        "model %s: %s (%s, %d classes, imgsz %s, %s, batch %s, sha256 %s)", cfg.name, path,
         "end-to-end" if model.info.end2end else "anchor head + NMS", len(model.info.names), model.info.imgsz,
         model.info.input_dtype, model.info.static_batch or "dynamic", model.info.sha256[:12],
     )

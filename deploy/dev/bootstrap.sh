@@ -58,6 +58,17 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$uv" pip sync -q -p "$venv/bin/python" "$lock" >&2
   echo "$want" > "$stamp"
 fi
+
+# --- trained weights ----------------------------------------------------------------------
+# Fetched from their pinned registry package into $cache/weights (wheel sha256 checked), exported to
+# ONNX (fp32, and INT8 with its agreement stored), never committed: `gridwatch models fetch` is a no-op
+# once the cache is complete. GRIDWATCH_SKIP_WEIGHTS=1 skips it (the fire model then fails to load with
+# the command to run).
+if [ "${GRIDWATCH_SKIP_WEIGHTS:-0}" != "1" ]; then
+  log "trained weights: gridwatch models fetch fire-smoke (first time: a few minutes of exports)"
+  PYTHONPATH="$repo" GRIDWATCH_CACHE="$cache" "$venv/bin/python" -m gridwatch models fetch fire-smoke >&2
+fi
+
 # The repository itself is used from its checkout (PYTHONPATH), never installed into the shared venv,
 # so several checkouts can share one venv.
 echo "$venv/bin/python"

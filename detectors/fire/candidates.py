@@ -136,6 +136,17 @@ def from_model(detections: Detections, lookup: NDArray[np.int8], min_confidence:
     return Candidates.build(detections.xyxy[keep], kind[keep], conf, SOURCE_MODEL, model_conf=conf)
 
 
+def model_evidence(
+    detections: Detections | None, lookup: NDArray[np.int8], floor: float, min_confidence: float
+) -> Candidates:
+    """Every model box of a fire/smoke class at or above `min(floor, min_confidence)`: the candidates and
+    the weaker boxes below them, which only corroborate cue tracks and feed the per-track confidence
+    series (a lamp the model sees only while it is lit)."""
+    if detections is None:
+        return Candidates.empty()
+    return from_model(detections, lookup, min(floor, min_confidence))
+
+
 def overlap_min(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
     """(A,B) intersection over the smaller box's area: 1 when one box contains the other."""
     a64 = np.asarray(a, np.float64).reshape(-1, 1, 4)

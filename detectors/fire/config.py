@@ -18,6 +18,9 @@ from models.config import GatingConfig
 
 Point = tuple[float, float]
 
+HISTORY_LIMIT = 24
+"""Analysed frames of per-track history the detector keeps (`detectors.fire.tracks.HISTORY_FRAMES`)."""
+
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
@@ -327,23 +330,25 @@ class ConfirmConfig(BaseModel):
         default=0.6,
         ge=0.0,
         le=100.0,
-        description="Largest steady movement (robust trend) of a cue-only track's base point over the "
-        "window, in box sizes; fires stay put while cars and people walk away. Lowering it rejects more "
-        "movers and also fast-spreading fires.",
+        description="Largest steady movement (robust trend) of a track's base point over its history, in box "
+        "sizes (cue-only tracks, and model tracks with fusion.model_lamp_tests); fires stay put while cars "
+        "and people walk away. Lowering it rejects more movers and also fast-spreading fires.",
     )
     max_off_share: float = Field(
         default=0.3,
         ge=0.0,
         le=1.0,
-        description="Largest share of window frames in which a cue track's colour vanishes (a blinking "
-        "lamp is off half the time, a fire never); lowering it rejects more blinking lights.",
+        description="Largest share of a fire track's recent frames in which its flame colour (or, for model "
+        "tracks, the model's confidence) vanishes: a blinking lamp is off half the time, a fire never. "
+        "Lowering it rejects more blinking lights.",
     )
     max_periodicity: float = Field(
         default=0.8,
         ge=0.0,
         le=1.0,
-        description="Largest autocorrelation of a cue track's flame-area series at any lag >= 2 frames; a "
-        "regularly blinking lamp scores near 1, flames flicker irregularly. Lowering it is stricter.",
+        description="Largest autocorrelation of a fire track's flame-area (or model-confidence) series at any "
+        "lag >= 2 frames; a regularly blinking lamp scores near 1, flames flicker irregularly. Lowering it "
+        "is stricter.",
     )
     max_tracks: int = Field(
         default=32,
@@ -515,6 +520,73 @@ class ConfidenceConfig(BaseModel):
     )
 
 
+class FusionConfig(BaseModel):
+    """How model and cue evidence combine: lamp tests on model tracks, and the `both`-mode rule.
+
+    Rule in `both` mode: a track the model confirms (N of M frames with a box at or above
+    `min_model_confidence`) starts an incident on its own, after the same lamp tests cue tracks pass
+    (off-share, periodicity, drift); a fire track no flickering blob agreed with also needs a mean
+    confidence of `model_only_min_confidence`. A cue-only track (flicker, but the model never gave it a box at
+    `min_model_confidence`) starts one only when `cue_only` allows: `corroborated` (default) needs weaker
+    model evidence touching it in its window, a box of any fire/smoke class at or above
+    `corroboration_min_confidence` (smoke rising over a flame counts); `alert` lets cue-only tracks alert
+    alone (as `cues` mode does); `never` lets only the model start incidents.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    cue_only: Literal["corroborated", "alert", "never"] = Field(
+        default="corroborated",
+        description="`both` mode: what a cue-only track needs to start an incident. 'corroborated': some "
+        "model evidence near it (fewest false alarms that were measured); 'alert': nothing more (finds "
+        "flames the model never boxes, and raises the cues' false alarms too); 'never': cue-only tracks "
+        "only add confidence to model tracks.",
+    )
+    corroboration_min_confidence: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="`both` mode: model boxes at or above this (fire or smoke class, through the same size, "
+        "zone and mask gates) corroborate a cue-only track they touch, though below min_model_confidence "
+        "they start nothing. Boxes below the model's own conf_threshold never arrive. Lowering it lets more "
+        "cue tracks through (and more false ones), raising it towards min_model_confidence approaches "
+        "'never'.",
+    )
+    corroboration_margin_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=5.0,
+        description="`both` mode: a cue track's region is widened by this share of its size on each side "
+        "when looking for corroborating model boxes (smoke rises above the flame that makes it); raising "
+        "it accepts evidence farther away.",
+    )
+    model_only_min_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="`both` mode: a fire track only the model sees (no flickering flame-colour blob agreed "
+        "with it in its window) needs this mean model confidence; with agreement, min_model_confidence is "
+        "enough. The model scores steady orange things (a lit sign, a sunset glow, a lamp) at 0.35-0.5 and "
+        "flames higher; raising it trusts the model alone less, 0 turns the tier off.",
+    )
+    lamp_min_frames: int = Field(
+        default=10,
+        ge=1,
+        le=HISTORY_LIMIT,
+        description="`model` and `both` modes, with model_lamp_tests: a model-backed fire track starts an "
+        "incident only once the model has been watching it for this many analysed frames (2 s at 5 fps), "
+        "so the lamp tests have seen a blink or two; raising it rejects slower lamps and delays model "
+        "alerts by the same time.",
+    )
+    model_lamp_tests: bool = Field(
+        default=True,
+        description="`model` and `both` modes: also reject model-confirmed fire tracks that blink (off-share), "
+        "repeat (periodicity) or move (drift), judged on the model's per-frame confidence and, in `both` "
+        "mode, on the flame-colour pixels in the track. The model calls a blinking amber lamp fire; turning "
+        "this off lets such tracks alert.",
+    )
+
+
 class FireConfig(BaseModel):
     """`detectors.fire`: fire and smoke detection for fixed cameras (model, cues or both)."""
 
@@ -530,7 +602,8 @@ class FireConfig(BaseModel):
     mode: Literal["model", "cues", "both"] = Field(
         default="cues",
         description="'model': only the fire/smoke model's boxes; 'cues': only the weights-free colour, "
-        "flicker and smoke cues; 'both': either, and agreement raises confidence.",
+        "flicker and smoke cues; 'both': the model's tracks, plus cue tracks the model corroborates (see "
+        "`fusion`), and agreement raises confidence. Use 'both' with trained weights, 'cues' without.",
     )
     model: str | None = Field(
         default=None,
@@ -574,6 +647,9 @@ class FireConfig(BaseModel):
         default_factory=GatingConfig,
         description="Model modes only: run the model only on frames and regions that changed, plus a "
         "staggered full-frame sweep (see models.gating). Off: every analysed frame runs whole.",
+    )
+    fusion: FusionConfig = Field(
+        default_factory=FusionConfig, description="Lamp tests on model tracks and the `both`-mode rule."
     )
     ground_pixel_sigma_share: float = Field(
         default=0.1,

@@ -7,6 +7,21 @@ goes dark, flickers without a period, or for smoke rises/grows), starts an incid
 or a cooldown forbids it. The incident sends updates when the fire grows or a clearly better view comes,
 a heartbeat while it lasts, and ends when nothing was linked to it for `end_after_s`.
 
+Modes. `cues`: the weights-free cues alone. `model`: the model's fire/smoke boxes alone; a fire track
+must also pass the lamp tests (off-share and periodicity of the model's per-frame confidence, drift of its
+base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with trained weights), per track:
+
+- the model confirms it (N of M frames with a box >= `min_model_confidence`): it may start an incident
+  on its own, after the same lamp tests (in `both` also on its flame-colour pixels); a fire track the cues
+  never agreed with (no flickering blob joined it in the window) needs a mean model confidence of
+  `fusion.model_only_min_confidence` (the model scores lit signs, sunset glow and amber lamps lower
+  than flames);
+- only the cues see it (flicker, no model box >= `min_model_confidence`): it starts an incident only if
+  the model corroborates it, with a box of any fire/smoke class >= `fusion.corroboration_min_confidence`
+  touching its widened region in the track's recent history (`fusion.cue_only: corroborated`; the
+  alternatives `alert` and `never` were measured worse, see the README);
+- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`).
+
 Use one instance per camera (the lead builds it with that camera's merged config and calibration);
 state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
 """
@@ -34,11 +49,13 @@ from detectors.fire.candidates import (
     from_model,
     kind_lookup,
     merge_sources,
+    model_evidence,
     overlap_min,
     widen,
 )
 from detectors.fire.config import FireConfig
 from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
+from detectors.fire.details import FireDetail
 from detectors.fire.schedule import ActiveHours
 from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodicity
 from detectors.fire.tracks import Incident, Track, link
@@ -165,8 +182,12 @@ class FireDetector:
         self.stats.frames += 1
 
         model_cands = Candidates.empty()
+        evidence = Candidates.empty()
         if cfg.mode in ("model", "both") and detections is not None:
             model_cands = from_model(detections, s.lookup, cfg.min_model_confidence)
+            floor = cfg.fusion.corroboration_min_confidence
+            evidence = self._gate(model_evidence(detections, s.lookup, floor, cfg.min_model_confidence),
+                                  frame, s, count=False)
         cue_parts: list[Candidates] = []
         work: WorkFrame | None = None
         if cfg.mode in ("cues", "both"):
@@ -182,6 +203,7 @@ class FireDetector:
         st.last_candidates = cands
 
         self._update_tracks(st, frame, cands, work, cfg)
+        self._record_model_evidence(st, evidence, cfg)
         events = self._decide(st, frame, s)
         events += self._expire(frame.camera_id, st, frame.captured_at, cfg)
         self._prune(st, cfg)
@@ -229,8 +251,9 @@ class FireDetector:
         for reason, count in result.rejections().items():
             self.stats.rejected[reason] += count
 
-    def _gate(self, cands: Candidates, frame: Frame, s: _Settings) -> Candidates:
-        """Drop candidates that are too small, too wide, outside the zones or mostly inside a mask."""
+    def _gate(self, cands: Candidates, frame: Frame, s: _Settings, *, count: bool = True) -> Candidates:
+        """Drop candidates that are too small, too wide, outside the zones or mostly inside a mask
+        (`count`: add the drops to the reject counters; off for the model's corroborating evidence)."""
         if len(cands) == 0:
             return cands
         cfg = s.config
@@ -252,7 +275,7 @@ class FireDetector:
             checks.append(("masked", masked))
         for reason, bad in checks:
             newly = bad & keep
-            if newly.any():
+            if count and newly.any():
                 self.stats.rejected[reason] += int(newly.sum())
             keep &= ~bad
         return cands[keep]
@@ -306,6 +329,75 @@ class FireDetector:
             for track, px in zip(st.tracks, colour.tolist(), strict=True):
                 track.colour_series.append(px)
 
+    @staticmethod
+    def _record_model_evidence(st: _CameraState, evidence: Candidates, cfg: FireConfig) -> None:
+        """Per track: the model's best confidence of its kind over its region (for the lamp tests on model
+        tracks) and whether any model fire/smoke box touched its widened region (corroboration)."""
+        if not st.tracks:
+            return
+        if len(evidence) == 0:
+            for track in st.tracks:
+                track.record_model_evidence(0.0, False)
+            return
+        extents = np.array([t.extent() for t in st.tracks], np.float64)
+        kinds = np.array([t.kind for t in st.tracks], np.int8)
+        c = cfg.confirm
+        own = overlap_min(widen(extents, c.link_margin_share), evidence.xyxy) >= max(c.link_min_overlap, 1e-9)
+        own &= kinds[:, None] == evidence.kind[None, :]
+        conf = np.where(own, evidence.model_conf[None, :].astype(np.float64), 0.0).max(axis=1)
+        wide = widen(extents, cfg.fusion.corroboration_margin_share)
+        touching: NDArray[np.bool_] = np.any(overlap_min(wide, evidence.xyxy) > 0, axis=1)
+        near = [bool(v) for v in touching]
+        for track, value, touched in zip(st.tracks, conf.tolist(), near, strict=True):
+            track.record_model_evidence(float(value), bool(touched))
+
+    def _lamp_reject(
+        self, track: Track, cfg: FireConfig, cue_only: bool, reasons: dict[str, float | int | str | bool]
+    ) -> str | None:
+        """Blinking or periodic, judged on each series the track has: flame-colour pixels (cue tracks,
+        and model tracks when the colour is informative) and the model's confidence (model tracks)."""
+        c = cfg.confirm
+        series: list[tuple[str, NDArray[np.float64]]] = []
+        colour = np.array(track.colour_series, np.float64)
+        informative = len(colour) >= 4 and float(np.percentile(colour, 75)) >= cfg.flame.min_component_px
+        if (cue_only and len(colour) >= 4) or (not cue_only and informative):
+            series.append(("", colour))
+        if not cue_only:
+            model = track.model_series_since_first()
+            if len(model) >= 4:
+                series.append(("model_", model))
+        reject: str | None = None
+        for prefix, values in series:
+            off = off_share(values)
+            per = periodicity(values)
+            reasons[f"{prefix}off_share"] = round(off, 3)
+            reasons[f"{prefix}periodicity"] = round(per, 3)
+            if reject is None and off > c.max_off_share:
+                reject = "blinking"
+            elif reject is None and per > c.max_periodicity:
+                reject = "periodic"
+        return reject
+
+    @staticmethod
+    def _both_rule(
+        track: Track, cfg: FireConfig, mconf: NDArray[np.float64], reasons: dict[str, float | int | str | bool]
+    ) -> str | None:
+        """`both` mode (see the module docstring): a fire track only the model sees needs
+        `model_only_min_confidence`; a track only the cues see needs the model's corroboration."""
+        fusion = cfg.fusion
+        model_hits, _, both_hits = track.source_counts()
+        if track.kind == KIND_FIRE and model_hits and not both_hits:
+            mean_conf = float(mconf.mean()) if mconf.size else 0.0
+            reasons["model_confidence_mean"] = round(mean_conf, 4)
+            if mean_conf < fusion.model_only_min_confidence:
+                return "weak_model_only"
+        if model_hits == 0:
+            corroborated = any(track.corroborated)
+            reasons["model_corroborated"] = corroborated
+            if fusion.cue_only == "never" or (fusion.cue_only == "corroborated" and not corroborated):
+                return "uncorroborated"
+        return None
+
     def _assess(self, track: Track, cfg: FireConfig) -> _Assessment:
         c = cfg.confirm
         need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
@@ -327,7 +419,6 @@ class FireDetector:
         mconf = mconf[np.isfinite(mconf)]
         growth = growth_rate_per_s(times, areas)
         drift_v = drift(times, base, sizes)
-        series = np.array(track.colour_series, np.float64)
         reasons: dict[str, float | int | str | bool] = {
             "frames_confirmed": hits,
             "window_frames": track.window_frames,
@@ -344,15 +435,13 @@ class FireDetector:
         reject: str | None = None
         if cue_hits:
             reasons["flicker_disorder"] = round(disorder, 4)
-        if track.kind == KIND_FIRE and cue_only and len(series) >= 4:
-            off = off_share(series)
-            per = periodicity(series)
-            reasons["off_share"] = round(off, 3)
-            reasons["periodicity"] = round(per, 3)
-            if off > c.max_off_share:
-                reject = "blinking"
-            elif per > c.max_periodicity:
-                reject = "periodic"
+        fusion = cfg.fusion
+        lamp_tested = cue_only or fusion.model_lamp_tests
+        watched = len(track.model_series_since_first())
+        waiting = track.kind == KIND_FIRE and not cue_only and fusion.model_lamp_tests and (
+            watched < fusion.lamp_min_frames)
+        if track.kind == KIND_FIRE and lamp_tested:
+            reject = self._lamp_reject(track, cfg, cue_only, reasons)
         if track.kind == KIND_SMOKE and cue_only and len(boxes) >= 3:
             k = max(1, len(boxes) // 3)
             height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
@@ -368,8 +457,10 @@ class FireDetector:
                 reject = reject or "not_rising"
             elif blur.size and float(np.median(blur)) > cfg.smoke.max_blur_ratio:
                 reject = reject or "not_veiling"
-        if cue_only and drift_v > c.max_drift:
+        if lamp_tested and drift_v > c.max_drift:
             reject = "drift"
+        if cfg.mode == "both":
+            reject = reject or self._both_rule(track, cfg, mconf, reasons)
         conf_cfg = cfg.confidence
         confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
         if both_hits:
@@ -381,7 +472,7 @@ class FireDetector:
         confidence = min(1.0, max(0.0, confidence))
         reasons["confidence"] = round(confidence, 4)
         return _Assessment(
-            ready=hits >= need and reject is None,
+            ready=hits >= need and reject is None and not waiting,
             reject=reject if hits >= need else None,
             confidence=confidence,
             reasons=reasons,
@@ -550,15 +641,15 @@ class FireDetector:
                 area_m2 = round(area_px * mpp * mpp, 3)
         model_hits, _, _ = track.source_counts()
         details: dict[str, object] = {
-            "fire_area_px": round(area_px, 1),
-            "fire_area_share": round(area_px / max(1, fw * fh), 6),
-            "growth_rate_per_s": round(a.growth_rate_per_s, 4),
-            "area_growth_since_start": round(area_px / max(inc.start_area, 1.0), 3),
-            "frames_seen": track.frames_seen,
-            "track_id": track.track_id,
+            FireDetail.AREA_PX: round(area_px, 1),
+            FireDetail.AREA_SHARE: round(area_px / max(1, fw * fh), 6),
+            FireDetail.GROWTH_RATE_PER_S: round(a.growth_rate_per_s, 4),
+            FireDetail.GROWTH_RATIO: round(area_px / max(inc.start_area, 1.0), 3),
+            FireDetail.FRAMES_SEEN: track.frames_seen,
+            FireDetail.TRACK_ID: track.track_id,
         }
         if area_m2 is not None:
-            details["fire_area_m2_est"] = area_m2
+            details[FireDetail.AREA_M2_EST] = area_m2
         self.stats.events[_EVENT_KIND[track.kind].value] += 1
         life = cfg.lifecycle
         return Event(

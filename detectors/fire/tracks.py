@@ -14,9 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.fire.candidates import SOURCE_CUE, SOURCE_MODEL, Candidates, overlap_min, widen
+from detectors.fire.config import HISTORY_LIMIT
 from ingest.frame import Frame
 
-HISTORY_FRAMES = 24
+HISTORY_FRAMES = HISTORY_LIMIT
 """Frames of per-track history kept for growth, drift and periodicity (about 5 s at 5 fps)."""
 
 
@@ -56,6 +57,8 @@ class Track:
     model_conf: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     sources: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     colour_series: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
+    model_series: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
+    corroborated: deque[bool] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     frames_seen: int = 0
     best_score: float = -1.0
     best_frame: Frame | None = None
@@ -107,6 +110,20 @@ class Track:
 
     def record_miss(self) -> None:
         self.hits.append(False)
+
+    def record_model_evidence(self, confidence: float, corroborated: bool) -> None:
+        """Per analysed frame: the best model confidence of this track's kind over its region (0: none),
+        and whether any fire/smoke box of the model touched its widened region."""
+        self.model_series.append(confidence)
+        self.corroborated.append(corroborated)
+
+    def model_series_since_first(self) -> NDArray[np.float64]:
+        """The model-confidence series from the first frame the model saw this track: a track the cues
+        found before the model did is not 'off' in the frames before the model's first box."""
+        series = np.array(self.model_series, np.float64)
+        seen = np.flatnonzero(series > 0)
+        out: NDArray[np.float64] = series[int(seen[0]):] if len(seen) else series[:0]
+        return out
 
     def recent(self, frames: int) -> int:
         """How many history entries fall inside the last `frames` analysed frames (the hit count)."""

@@ -35,8 +35,9 @@ def run(args: list[str | Path], cwd: Path, env: dict[str, str], timeout_s: float
 def test_the_wheel_runs_demo_check_and_replay_outside_the_checkout(tmp_path: Path) -> None:
     if not UV.is_file():
         pytest.fail(f"uv not found at {UV} (deploy/dev/bootstrap.sh installs it; GRIDWATCH_UV overrides)")
-    from gridwatch.demo import DEMO_MODEL_IMGSZ
-    from tests.infra.models import cached_model
+    from tests.infra.weights import fire_smoke_weights
+
+    fire_smoke_weights()  # the demo's trained weights, as `make setup` fetches them into $HOME/.cache/gridwatch
 
     src = tmp_path / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
     src.mkdir()
@@ -57,8 +58,6 @@ def test_the_wheel_runs_demo_check_and_replay_outside_the_checkout(tmp_path: Pat
 
     work = tmp_path / "work"  # an empty folder outside the checkout, as a user's would be
     (work / "var" / "demo").mkdir(parents=True)
-    shutil.copy(cached_model("yolov8n.yaml", DEMO_MODEL_IMGSZ),
-                work / "var" / "demo" / f"yolov8n-{DEMO_MODEL_IMGSZ}.onnx")
     user_env = {k: v for k, v in env.items() if not k.startswith("UV_")}
     gridwatch = venv / "bin" / "gridwatch"
     packaged = run([venv / "bin" / "python", "-c", "from gridwatch.demo import DEMO_CONFIG; print(DEMO_CONFIG)"],
@@ -82,5 +81,6 @@ def test_the_wheel_runs_demo_check_and_replay_outside_the_checkout(tmp_path: Pat
     replay = run([gridwatch, "replay", work / "var" / "demo" / "demo-fire.mp4", "--config", packaged, "--camera",
                   "demo-fire", "--out", work / "alerts.jsonl", "--no-progress"], work, user_env, 300)
     alerts = (work / "alerts.jsonl").read_text().splitlines()
-    assert alerts and '"kind":"fire"' in alerts[0].replace(" ", ""), replay.stderr[-2000:]
+    # `both` mode may open the incident as smoke (the model sees the generated smoke) and turn it fire
+    assert any('"kind":"fire"' in a.replace(" ", "") for a in alerts), replay.stderr[-2000:]
     assert '"grid_cell"' in alerts[0]

@@ -17,6 +17,7 @@ import pytest
 from detectors.base import Detector
 from detectors.event import EventKind, GeoMethod, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
+from detectors.fire.details import FireDetail
 from detectors.geometry.geodesy import enu_to_wgs84
 from detectors.geometry.ground import GroundCalibration
 from foundation.errors import ConfigError
@@ -49,7 +50,10 @@ def _frame(seq: int, camera: str = "cam1", image: np.ndarray | None = None) -> F
 
 
 def _model_config(**override: Any) -> FireConfig:
-    return FireConfig.model_validate({"mode": "model", "model": "fire-yolo", **override})
+    """Model mode; the lamp tests' wait for history (test_fusion.py) is off so each rule here is alone."""
+    return FireConfig.model_validate(
+        {"mode": "model", "model": "fire-yolo", "fusion": {"lamp_min_frames": 1}, **override}
+    )
 
 
 def _run(
@@ -127,7 +131,7 @@ def test_update_on_growth_then_end_then_cooldown_then_new_incident() -> None:
     updates = [e for e in events if e.phase is Phase.UPDATE]
     assert len(starts) == 1 and updates
     assert updates[0].update_seq == 1 and updates[0].incident_id == starts[0].incident_id
-    assert updates[0].details["area_growth_since_start"] >= 1.5
+    assert updates[0].details[FireDetail.GROWTH_RATIO] >= 1.5
     assert updates[0].reasons["growth_rate_per_s"] > 0
     for _ in range(20):  # 4 s with nothing: the incident ends after 3 s
         events += det.process(_frame(seq), model(False))
@@ -241,7 +245,10 @@ def _flicker_frame(seq: int, rng: np.random.Generator) -> Frame:
 def test_model_and_cues_agreeing_raise_confidence() -> None:
     rng = np.random.default_rng(11)
     model = FakeFireModel(box=(145.0, 125.0, 176.0, 191.0), conf=0.6)
-    both = FireDetector(FireConfig.model_validate({"mode": "both", "model": "fire-yolo"}), class_names=CLASS_NAMES)
+    both = FireDetector(
+        FireConfig.model_validate({"mode": "both", "model": "fire-yolo", "fusion": {"lamp_min_frames": 1}}),
+        class_names=CLASS_NAMES,
+    )
     alone = FireDetector(_model_config(), class_names=CLASS_NAMES)
     ev_both, ev_alone = [], []
     for seq in range(8):

@@ -1,0 +1,644 @@
+"""Fire detector modes on real media and generated scenes: `model`, `cues`, `both` and rule variants.
+
+One decode and one model inference per analysed frame feed every variant's detector in lockstep; each
+variant's events go through a real `AlertPipeline` (dedup, enrichment, SQLite outbox), so what is scored
+is the alert stream a ticketing system would read. Scored here (ground truth is read by these scorers
+only, never by the detector):
+
+- FURG house6 (fire in every frame): alert incidents, first alert time, kinds, lifecycle, and whether
+  the first fire alert's box lies on a labelled flame;
+- intel sample videos (no fire anywhere): fire and smoke alerts, each a false alarm;
+- Roboflow fire-wrpgm stills: image-level precision/recall per mode at the operating point (single
+  images: the model's boxes, the flame-colour stage of the cues, and the `both` rule applied to them),
+  smoke-only images scored for the smoke class, every figure also per source clip;
+- generated scenes (`benchmarks.scenarios.fire`, gate or tuning seeds): latency and false alerts.
+
+CLI: `python -m benchmarks.fire_modes --real ../shared/testdata-real --out var/bench/fire-modes
+[--precision auto|fp32|int8] [--scenes gate|tuning|none] [--count N]` writes `fire-modes.json` and
+`fire-modes.md`. The model is the fetched `fire-smoke` weights (`gridwatch models fetch fire-smoke`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from alerts.config import AlertsConfig
+from alerts.pipeline import AlertPipeline
+from alerts.schema import Alert
+from benchmarks.report import environment, file_sha256, markdown_table, write_report
+from benchmarks.scenarios.fire import (
+    GATE_SEEDS,
+    TUNING_SEEDS,
+    FireScenario,
+    RunResult,
+    furg_boxes,
+    sampled_frames,
+    score_scenario,
+    suite,
+    write_scenario,
+)
+from benchmarks.scenarios.fire_street import suite as street_suite
+from benchmarks.scenarios.fire_street import write_clip
+from benchmarks.scenarios.fire_street_score import REFERENCE_CONFIG, ClipRun, load_fire_config, score_clip
+from benchmarks.scenarios.fire_street_score import summarise as street_summary
+from detectors.event import Event, ModelRef, Phase
+from detectors.fire import FireConfig, FireDetector
+from detectors.fire.blobs import blob_boxes
+from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, from_model, kind_lookup, overlap_min, widen
+from detectors.fire.colour import flame_colour_mask
+from detectors.fire.cues import WorkFrame
+from models.config import ModelConfig
+from models.detections import Detections
+from models.runtime import YoloModel, load_model
+from models.weights import Precision
+
+MODEL_NAME = "fire-smoke"
+T0 = 1.7e9
+FURG_FPS = 29.97
+
+
+def variant_configs(base: Mapping[str, Any] | None = None) -> dict[str, FireConfig]:
+    """The modes and `both` rules compared: the shipped rule, its alternatives and the old behaviour."""
+    b = dict(base or {})
+    model = {"model": MODEL_NAME}
+    return {
+        "model": FireConfig.model_validate({**b, "mode": "model", **model}),
+        "cues": FireConfig.model_validate({**b, "mode": "cues"}),
+        "both": FireConfig.model_validate({**b, "mode": "both", **model}),
+        "both-cues-alert": FireConfig.model_validate(
+            {**b, "mode": "both", **model, "fusion": {"cue_only": "alert"}}),
+        "both-model-only": FireConfig.model_validate(
+            {**b, "mode": "both", **model, "fusion": {"cue_only": "never"}}),
+        "both-no-tier": FireConfig.model_validate(
+            {**b, "mode": "both", **model, "fusion": {"model_only_min_confidence": 0.0}}),
+        "both-before": FireConfig.model_validate(
+            {**b, "mode": "both", **model, "fusion": {
+                "cue_only": "alert", "model_lamp_tests": False, "model_only_min_confidence": 0.0}}),
+    }
+
+
+MAIN_VARIANTS = ("model", "cues", "both")
+
+
+def load_fire_model(precision: Precision = "auto") -> YoloModel:
+    """The fetched fire/smoke weights (ModelError naming the fetch command when absent)."""
+    return load_model(ModelConfig(name=MODEL_NAME, fetched=MODEL_NAME, precision=precision), warmup=False)
+
+
+class DetectionStore:
+    """The model's detections for every analysed frame of a video, computed once per video and rate.
+
+    Variants and tests that run the same video share one inference pass. With `folder`, results are also
+    kept on disk, keyed by the sha256 of the video and of the model file and the model's thresholds, so a
+    re-run of the benchmark with other rules skips inference (tests keep them in memory only).
+    """
+
+    def __init__(self, model: YoloModel, folder: Path | None = None) -> None:
+        self.model = model
+        self.folder = folder
+        self._memory: dict[tuple[str, float], tuple[list[Detections], float]] = {}
+
+    def detections(self, path: str | Path, fps: float) -> tuple[list[Detections], float]:
+        """(detections per analysed frame, model CPU seconds spent computing them; 0 when reused)."""
+        key = (str(Path(path).resolve()), fps)
+        if key in self._memory:
+            return self._memory[key][0], 0.0
+        disk = self._disk_path(path, fps)
+        if disk is not None and disk.is_file():
+            dets = _load_detections(disk)
+            self._memory[key] = (dets, 0.0)
+            return dets, 0.0
+        out: list[Detections] = []
+        spent = 0.0
+        for frame in sampled_frames(path, fps, "store"):
+            start = time.process_time()
+            out.append(self.model.predict([frame.image])[0])
+            spent += time.process_time() - start
+        self._memory[key] = (out, spent)
+        if disk is not None:
+            _save_detections(disk, out)
+        return out, spent
+
+    def still(self, path: Path, image: NDArray[np.uint8]) -> Detections:
+        """The model's detections on one still image (kept like a video's)."""
+        key = (str(path.resolve()), 0.0)
+        if key in self._memory:
+            return self._memory[key][0][0]
+        disk = self._disk_path(path, 0.0)
+        if disk is not None and disk.is_file():
+            dets = _load_detections(disk)
+        else:
+            dets = self.model.predict([image])
+            if disk is not None:
+                _save_detections(disk, dets)
+        self._memory[key] = (dets, 0.0)
+        return dets[0]
+
+    def _disk_path(self, path: str | Path, fps: float) -> Path | None:
+        if self.folder is None:
+            return None
+        p = self.model.params
+        thr = "-".join(f"{v:g}" for v in p.thresholds.tolist())
+        tag = f"{file_sha256(path)[:16]}-{self.model.info.sha256[:16]}-{fps:g}fps-c{thr}-i{p.iou_threshold:g}"
+        return self.folder / f"{tag}.npz"
+
+
+def _save_detections(path: Path, dets: Sequence[Detections]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    counts = np.array([len(d) for d in dets], np.int64)
+    np.savez_compressed(
+        path, counts=counts,
+        xyxy=np.concatenate([d.xyxy for d in dets]) if dets else np.zeros((0, 4), np.float32),
+        conf=np.concatenate([d.confidence for d in dets]) if dets else np.zeros((0,), np.float32),
+        cls=np.concatenate([d.class_id for d in dets]) if dets else np.zeros((0,), np.int32),
+    )
+
+
+def _load_detections(path: Path) -> list[Detections]:
+    with np.load(path) as data:
+        ends = np.cumsum(data["counts"])
+        starts = ends - data["counts"]
+        return [Detections.from_arrays(data["xyxy"][a:b], data["conf"][a:b], data["cls"][a:b])
+                for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+@dataclass
+class VariantRun:
+    """One variant over one video: detector events, the alerts they became, detector time."""
+
+    events: list[Event] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    delivered: list[tuple[Event, Alert]] = field(default_factory=list)
+    detector_s: float = 0.0
+
+
+@dataclass
+class VideoRun:
+    frames: int
+    model_s: float
+    runs: dict[str, VariantRun]
+
+
+def run_video_variants(
+    path: str | Path,
+    variants: Mapping[str, FireConfig],
+    store: DetectionStore | None,
+    *,
+    camera_id: str = "cam",
+    t0: float = T0,
+) -> VideoRun:
+    """Decode once at the variants' analysis rate, take the model's detections of each frame from
+    `store`, feed every variant's detector and its own alert pipeline (fresh state per call)."""
+    rates = {cfg.analysis_fps for cfg in variants.values()}
+    if len(rates) != 1:
+        raise ValueError(f"variants must share analysis_fps, got {sorted(rates)}")
+    fps = rates.pop()
+    needs_model = any(cfg.mode != "cues" for cfg in variants.values())
+    if needs_model and store is None:
+        raise ValueError("a variant runs the model, but no model was given")
+    model = store.model if store is not None else None
+    names = dict(model.info.names) if model is not None else {}
+    ref = ModelRef(MODEL_NAME, model.info.version, model.info.sha256) if model is not None else None
+    detectors = {k: FireDetector(cfg, class_names=names, model_ref=ref, camera_id=camera_id)
+                 for k, cfg in variants.items()}
+    runs = {k: VariantRun() for k in variants}
+    per_frame, model_s = store.detections(path, fps) if needs_model and store is not None else ([], 0.0)
+    frames = 0
+    last = t0
+    with tempfile.TemporaryDirectory(prefix="gw-fire-modes-") as tmp:
+        pipes = {k: _pipeline(Path(tmp) / f"{k}.sqlite3", t0) for k in variants}
+        try:
+            for i, frame in enumerate(sampled_frames(path, fps, camera_id, t0)):
+                frames += 1
+                last = frame.captured_at
+                detections = per_frame[i] if needs_model else None
+                for key, det in detectors.items():
+                    start = time.process_time()
+                    events = det.process(frame, detections if det.config.mode != "cues" else None)
+                    runs[key].detector_s += time.process_time() - start
+                    _deliver(pipes[key], runs[key], events)
+            for key, det in detectors.items():
+                _deliver(pipes[key], runs[key], det.flush(last))
+        finally:
+            for pipe in pipes.values():
+                pipe.close()
+    return VideoRun(frames, model_s, runs)
+
+
+def _pipeline(outbox: Path, t0: float) -> AlertPipeline:
+    cfg = AlertsConfig.model_validate({"outbox": {"path": str(outbox)}, "evidence": {"enabled": False}})
+    return AlertPipeline(cfg, node_id="bench", config_version="bench", clock=lambda: t0)
+
+
+def _deliver(pipe: AlertPipeline, run: VariantRun, events: Iterable[Event]) -> None:
+    for ev in events:
+        run.events.append(ev)
+        alert = pipe.handle(ev)
+        if alert is not None:
+            run.alerts.append(alert)
+            run.delivered.append((ev, alert))
+
+
+# --------------------------------------------------------------------------- alert-stream scoring
+
+
+def lifecycle_problems(alerts: Sequence[Alert]) -> list[str]:
+    """Broken incident lifecycles in an alert stream: not exactly one start first and one end last,
+    sequence numbers not 0, 1, 2..., or a kind that changes other than from smoke to fire on an update."""
+    by_incident: dict[str, list[Alert]] = defaultdict(list)
+    for a in alerts:
+        by_incident[a.incident_id].append(a)
+    problems = []
+    for iid, chain in by_incident.items():
+        phases = [a.phase for a in chain]
+        if phases.count(Phase.START) != 1 or phases[0] != Phase.START:
+            problems.append(f"{iid}: phases {[p.value for p in phases]}")
+        if phases.count(Phase.END) > 1 or (Phase.END in phases and phases[-1] != Phase.END):
+            problems.append(f"{iid}: something after its end: {[p.value for p in phases]}")
+        if [a.update_seq for a in chain] != list(range(len(chain))):
+            problems.append(f"{iid}: update_seq {[a.update_seq for a in chain]}")
+        kinds = [a.kind.value for a in chain]
+        for prev, cur, a in zip(kinds, kinds[1:], chain[1:], strict=False):
+            if prev != cur and not (prev == "smoke" and cur == "fire" and a.phase == Phase.UPDATE):
+                problems.append(f"{iid}: kind {prev} -> {cur} on {a.phase.value}")
+    return problems
+
+
+def alert_summary(alerts: Sequence[Alert], t0: float = T0) -> dict[str, Any]:
+    starts = [a for a in alerts if a.phase == Phase.START]
+    first = min(starts, key=lambda a: a.triggered_at) if starts else None
+    return {
+        "incidents": len({a.incident_id for a in alerts}),
+        "starts": len(starts),
+        "fire_starts": sum(a.kind.value == "fire" for a in starts),
+        "smoke_starts": sum(a.kind.value == "smoke" for a in starts),
+        "first_alert_s": None if first is None else round(first.triggered_at.timestamp() - t0, 2),
+        "stream": [f"{a.phase.value} {a.kind.value} {round(a.triggered_at.timestamp() - t0, 1)}s"
+                   for a in alerts],
+        "lifecycle_problems": lifecycle_problems(alerts),
+    }
+
+
+def _on_flame(box: Sequence[float] | None, truth: Sequence[tuple[int, int, int, int]]) -> bool:
+    if box is None:
+        return False
+    return any(box[0] < b[2] and box[2] > b[0] and box[1] < b[3] and box[3] > b[1] for b in truth)
+
+
+def score_furg(real: Path, variants: Mapping[str, FireConfig], store: DetectionStore | None) -> list[dict[str, Any]]:
+    """FURG house6 per variant: alert summary plus whether the first fire event's box is on a flame."""
+    folder = real / "furg-fire"
+    truth = furg_boxes(folder / "house6.xml")
+    video = run_video_variants(folder / "house6.mp4", variants, store, camera_id="furg-house6")
+    rows = []
+    for key, run in video.runs.items():
+        fire_starts = [e for e in run.events if e.phase is Phase.START and e.kind.value == "fire"]
+        first_fire = fire_starts[0] if fire_starts else None
+        on_flame = None
+        if first_fire is not None:
+            frame_no = min(max(truth), round((first_fire.trigger_captured_at - T0) * FURG_FPS))
+            on_flame = _on_flame(first_fire.box_xyxy, truth[frame_no])
+        rows.append({"media": "furg-house6", "variant": key, **alert_summary(run.alerts),
+                     "first_fire_event_on_flame": on_flame,
+                     "detector_ms_per_frame": round(1000 * run.detector_s / max(video.frames, 1), 2),
+                     "model_ms_per_frame": round(1000 * video.model_s / max(video.frames, 1), 1)})
+    return rows
+
+
+NEGATIVE_VIDEOS = ("car-detection.mp4", "one-by-one-person-detection.mp4")
+
+
+def score_negative_videos(
+    real: Path, variants: Mapping[str, FireConfig], store: DetectionStore | None
+) -> list[dict[str, Any]]:
+    """The intel sample videos (no fire or smoke anywhere): every alert is false."""
+    rows = []
+    for name in NEGATIVE_VIDEOS:
+        video = run_video_variants(real / "intel-sample-videos" / name, variants, store, camera_id=Path(name).stem)
+        for key, run in video.runs.items():
+            rows.append({"media": name, "variant": key, **alert_summary(run.alerts),
+                         "detector_ms_per_frame": round(1000 * run.detector_s / max(video.frames, 1), 2),
+                         "model_ms_per_frame": round(1000 * video.model_s / max(video.frames, 1), 1)})
+    return rows
+
+
+# --------------------------------------------------------------------------- Roboflow stills
+
+
+def clip_of(image_name: str) -> str:
+    """The source clip of a Roboflow frame (`fire2_mp4-29_jpg.rf.x.jpg` -> `fire2`); stills are their own."""
+    m = re.match(r"^(.*?)_mp4-\d+", image_name)
+    return m.group(1) if m else image_name.split("_jpg", maxsplit=1)[0]
+
+
+@dataclass(frozen=True)
+class StillVerdict:
+    """What each mode says about one still image."""
+
+    model_fire: bool
+    model_fire_confident: bool
+    model_fire_agreed: bool
+    model_smoke: bool
+    cue_fire: bool
+    cue_corroborated: bool
+
+
+def still_verdict(
+    image: NDArray[np.uint8], path: Path, store: DetectionStore | None, cfg: FireConfig
+) -> StillVerdict:
+    """The single-image parts of each mode (no time, so no flicker, N-of-M or lamp tests): the model's
+    boxes at the operating point, the flame-colour blobs, and whether model evidence touches a blob."""
+    h, w = image.shape[:2]
+
+    def gated(xyxy: NDArray[np.float32]) -> NDArray[np.bool_]:
+        width = xyxy[:, 2] - xyxy[:, 0]
+        area = width * (xyxy[:, 3] - xyxy[:, 1])
+        ok: NDArray[np.bool_] = (area >= cfg.area.min_box_area_share * w * h) & (
+            width <= cfg.area.max_box_width_share * w)
+        return ok
+
+    model_fire = model_smoke = corroborated = confident = agreed = False
+    work = WorkFrame.make(image, cfg.flame.work_width_px)
+    mask = flame_colour_mask(work.image, cfg.flame, work.ycc)
+    boxes, _ = blob_boxes(mask, round(cfg.flame.merge_gap_share * work.size[0]), cfg.flame.min_component_px)
+    blobs = work.to_source(boxes)
+    blobs = blobs[gated(blobs)] if len(blobs) else blobs
+    if store is not None:
+        dets = store.still(path, image)
+        lookup = kind_lookup(store.model.info.names, cfg.class_map)
+        strong = from_model(dets, lookup, cfg.min_model_confidence)
+        strong = strong[gated(strong.xyxy)]
+        fire = strong[strong.kind == KIND_FIRE]
+        model_fire = len(fire) > 0
+        confident = bool((fire.model_conf >= cfg.fusion.model_only_min_confidence).any())
+        agreed = bool(len(fire) and len(blobs) and (overlap_min(fire.xyxy, blobs) >= 0.3).any())
+        model_smoke = bool((strong.kind == KIND_SMOKE).any())
+        weak = from_model(dets, lookup, min(cfg.fusion.corroboration_min_confidence, cfg.min_model_confidence))
+        weak = weak[gated(weak.xyxy)]
+        if len(weak) and len(blobs):
+            near = overlap_min(widen(blobs, cfg.fusion.corroboration_margin_share), weak.xyxy) > 0
+            corroborated = bool(near.any())
+    return StillVerdict(model_fire, confident, agreed, model_smoke, len(blobs) > 0, corroborated)
+
+
+def _says_fire(v: StillVerdict, variant: str, cfg: FireConfig) -> bool:
+    if cfg.mode == "model":
+        return v.model_fire
+    if cfg.mode == "cues":
+        return v.cue_fire
+    rule = cfg.fusion.cue_only
+    cue = v.cue_fire and (rule == "alert" or (rule == "corroborated" and v.cue_corroborated))
+    model = v.model_fire and (v.model_fire_confident or v.model_fire_agreed or cfg.fusion.model_only_min_confidence
+                              <= cfg.min_model_confidence)
+    return model or cue
+
+
+def score_roboflow(
+    real: Path, variants: Mapping[str, FireConfig], store: DetectionStore | None
+) -> list[dict[str, Any]]:
+    """Image-level fire and smoke precision/recall per variant, overall and macro-averaged by clip."""
+    base = real / "roboflow-fire-wrpgm"
+    images: list[tuple[str, str, bool, bool, Path]] = []  # (split, clip, has fire, has smoke, path)
+    for split in ("test", "valid"):
+        for p in sorted((base / split / "images").glob("*.jpg")):
+            label = (base / split / "labels" / f"{p.stem}.txt").read_text()
+            rows = [r.split() for r in label.splitlines() if r.strip()]
+            classes = {r[0] for r in rows}
+            images.append((split, clip_of(p.name), "0" in classes, "2" in classes, p))
+    for p in sorted((base / "train-negatives" / "images").glob("*.jpg")):
+        images.append(("negative", clip_of(p.name), False, False, p))
+    verdicts: dict[str, StillVerdict] = {}
+    any_cfg = next(iter(variants.values()))
+    for _, _, _, _, p in images:
+        img = cv2.imread(str(p))
+        if img is None:
+            raise ValueError(f"{p}: unreadable image")
+        verdicts[p.name] = still_verdict(np.asarray(img, np.uint8), p, store, any_cfg)
+    out = []
+    for key, cfg in variants.items():
+        fire_says = {p.name: _says_fire(verdicts[p.name], key, cfg) for *_, p in images}
+        smoke_says = {p.name: cfg.mode != "cues" and verdicts[p.name].model_smoke for *_, p in images}
+        out.append({"media": "roboflow", "variant": key, **_pr(images, fire_says, smoke_says)})
+    return out
+
+
+def _pr(
+    images: Sequence[tuple[str, str, bool, bool, Path]], fire: Mapping[str, bool], smoke: Mapping[str, bool]
+) -> dict[str, Any]:
+    fire_pos = [p.name for _, _, f, _, p in images if f]
+    smoke_pos = [p.name for _, _, f, s, p in images if s and not f]
+    negatives = [p.name for split, *_, p in images if split == "negative"]
+    tp = sum(fire[n] for n in fire_pos)
+    fp = sum(fire[n] for n in negatives)
+    s_tp = sum(smoke[n] for n in smoke_pos)
+    s_fp = sum(smoke[n] for n in negatives)
+    by_clip: dict[str, list[bool]] = defaultdict(list)
+    for _, clip, f, _, p in images:
+        if f:
+            by_clip[clip].append(fire[p.name])
+    smoke_clip: dict[str, list[bool]] = defaultdict(list)
+    for _, clip, f, s, p in images:
+        if s and not f:
+            smoke_clip[clip].append(smoke[p.name])
+    return {
+        "fire_images": len(fire_pos), "fire_tp": tp, "negatives": len(negatives), "fire_fp": fp,
+        "fire_recall": round(tp / max(1, len(fire_pos)), 3), "fire_precision": round(tp / max(1, tp + fp), 3),
+        "fire_recall_by_clip_macro": round(float(np.mean([np.mean(v) for v in by_clip.values()])), 3),
+        "fire_clips_found": f"{sum(any(v) for v in by_clip.values())}/{len(by_clip)}",
+        "smoke_only_called_fire": sum(fire[n] for n in smoke_pos),
+        "smoke_images": len(smoke_pos), "smoke_tp": s_tp, "smoke_fp": s_fp,
+        "smoke_recall": round(s_tp / max(1, len(smoke_pos)), 3),
+        "smoke_precision": round(s_tp / max(1, s_tp + s_fp), 3) if s_tp + s_fp else None,
+        "smoke_recall_by_clip_macro": round(float(np.mean([np.mean(v) for v in smoke_clip.values()])), 3),
+        "per_clip_fire": {c: f"{sum(v)}/{len(v)}" for c, v in sorted(by_clip.items())},
+        "per_clip_smoke": {c: f"{sum(v)}/{len(v)}" for c, v in sorted(smoke_clip.items())},
+    }
+
+
+# --------------------------------------------------------------------------- generated scenes
+
+
+def score_scenes(
+    scenarios: Sequence[FireScenario], work_dir: Path, variants: Mapping[str, FireConfig],
+    store: DetectionStore | None,
+) -> list[dict[str, Any]]:
+    """Generated scenes (ground truth from the generator, read by `score_scenario` only)."""
+    rows = []
+    for sc in scenarios:
+        files = write_scenario(sc, work_dir)
+        video = run_video_variants(files.video, variants, store)
+        for key, run in video.runs.items():
+            result = RunResult(run.events, video.frames, 1000 * run.detector_s / max(video.frames, 1), T0)
+            row = score_scenario(files, result)
+            rows.append({"variant": key, **{k: row[k] for k in (
+                "scenario", "category", "light", "alerted", "latency_s", "within_limit", "false_alerts")}})
+    return rows
+
+
+def scene_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for key in dict.fromkeys(r["variant"] for r in rows):
+        mine = [r for r in rows if r["variant"] == key]
+        fires = [r for r in mine if r["category"] == "fire"]
+        smokes = [r for r in mine if r["category"] == "smoke"]
+        lat = [r["latency_s"] for r in fires if r["latency_s"] is not None]
+        out.append({
+            "variant": key,
+            "fire_within_5s": f"{sum(r['within_limit'] for r in fires)}/{len(fires)}",
+            "fire_latency_median_s": round(float(np.median(lat)), 2) if lat else None,
+            "smoke_within_5s": f"{sum(r['within_limit'] for r in smokes)}/{len(smokes)}",
+            "distractor_false_alerts": sum(r["false_alerts"] for r in mine if r["category"] == "distractor"),
+            "distractor_clips_with_false_alert": sum(
+                r["false_alerts"] > 0 for r in mine if r["category"] == "distractor"),
+            "false_alerts_in_fire_smoke_clips": sum(r["false_alerts"] for r in fires + smokes),
+        })
+    return out
+
+
+def street_configs(reference: str | Path = REFERENCE_CONFIG) -> dict[str, FireConfig]:
+    """`model`, `cues` and `both` as a user writes them: the reference config's fire section, its mode
+    set and (for `model`/`both`) `model: fire-smoke`."""
+    section = load_fire_config(reference).model_dump(mode="json")
+    every = variant_configs(section)
+    return {k: every[k] for k in MAIN_VARIANTS}
+
+
+def score_street(
+    seeds: Sequence[int], variants: Mapping[str, FireConfig], store: DetectionStore, cache: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Every variant on the independent street clips of `seeds` (written once into `cache`), scored by
+    the street scorer (`fire_street_score.score_clip`: it alone reads their ground truth). Rows per variant."""
+    rows: dict[str, list[dict[str, Any]]] = {k: [] for k in variants}
+    for clip in street_suite(seeds):
+        files = write_clip(clip, cache)
+        video = run_video_variants(files.video, variants, store, camera_id=clip.name)
+        for key, run in video.runs.items():
+            cpu_ms = 1000.0 * run.detector_s / max(video.frames, 1)
+            rows[key].append(score_clip(files, ClipRun(run.events, video.frames, cpu_ms, {})))
+    return rows
+
+
+def precision_speed(real: Path, frames: int = 20, repeats: int = 2) -> dict[str, Any]:
+    """CPU time per FURG frame of the fp32 and INT8 fetched models on the same frames (best of repeats)."""
+    from models.quantize import read_video_frames  # noqa: PLC0415 (the quantizer pulls in ORT's tooling)
+
+    images = read_video_frames(real / "furg-fire" / "house6.mp4", frames)
+    out: dict[str, Any] = {}
+    for precision in ("fp32", "int8"):
+        model = load_fire_model(precision)
+        model.predict(images[:2])
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.process_time()
+            model.predict(images)
+            best = min(best, time.process_time() - start)
+        out[f"{precision}_cpu_ms_per_frame"] = round(1000 * best / len(images), 1)
+    out["int8_speedup_cpu"] = round(out["fp32_cpu_ms_per_frame"] / out["int8_cpu_ms_per_frame"], 2)
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+VIDEO_COLUMNS = ("media", "variant", "incidents", "starts", "fire_starts", "smoke_starts", "first_alert_s",
+                 "first_fire_event_on_flame", "stream", "detector_ms_per_frame")
+STILL_COLUMNS = ("variant", "fire_tp", "fire_images", "fire_fp", "negatives", "fire_recall", "fire_precision",
+                 "fire_recall_by_clip_macro", "fire_clips_found", "smoke_only_called_fire", "smoke_tp",
+                 "smoke_images", "smoke_fp", "smoke_recall")
+
+
+def render_markdown(
+    rows: Sequence[dict[str, Any]], scene_rows: Sequence[dict[str, Any]], summary: Mapping[str, Any],
+    env: Mapping[str, Any],
+) -> str:
+    """Three tables: real videos (alert streams), Roboflow stills, generated scenes (summary per variant)."""
+    videos = [{c: ("; ".join(r[c]) if c == "stream" else r.get(c, "")) for c in VIDEO_COLUMNS}
+              for r in rows if r["media"] != "roboflow"]
+    stills = [{c: r.get(c, "") for c in STILL_COLUMNS} for r in rows if r["media"] == "roboflow"]
+    out = ["# gridwatch bench fire-modes", "", f"Model: {summary['model']}", "",
+           "## Real videos (FURG house6: fire everywhere; intel: no fire anywhere)", "", markdown_table(videos),
+           "## Roboflow fire-wrpgm stills (image level; smoke-only images scored for smoke)", "",
+           markdown_table(stills)]
+    if scene_rows:
+        out += [f"## Generated scenes ({summary['scenes']})", "", markdown_table(list(summary["scene_summary"]))]
+    if summary.get("precision_speed_furg_640"):
+        out += ["## fp32 vs INT8, model only (CPU time per FURG frame, 640x640)", "",
+                markdown_table([dict(summary["precision_speed_furg_640"])])]
+    out += ["", "Environment: " + ", ".join(f"{k}={env[k]}" for k in ("cpu", "cores", "onnxruntime", "git_commit")
+                                           if k in env), ""]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Fire detector modes on real media and generated scenes.")
+    ap.add_argument("--real", type=Path, required=True, help="path of testdata-real (FURG, Roboflow, intel)")
+    ap.add_argument("--out", type=Path, default=Path("var/bench/fire-modes"))
+    ap.add_argument("--precision", choices=("auto", "fp32", "int8"), default="auto")
+    ap.add_argument("--scenes", choices=("gate", "tuning", "none"), default="tuning")
+    ap.add_argument("--count", type=int, default=2, help="seeds of the scene set (each makes 9 clips)")
+    ap.add_argument("--variants", default=",".join(variant_configs()), help="comma-separated variant names")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: furg,intel,roboflow,speed")
+    ap.add_argument("--street", type=int, nargs="*", default=[],
+                    help="street-clip seeds (fire_street; gate seeds 101-110) to score model/cues/both on")
+    ap.add_argument("--street-cache", type=Path, default=Path("var/street"), help="where street clips are kept")
+    ap.add_argument("--detections-cache", type=Path, default=None,
+                    help="keep the model's detections here (keyed by video and model sha256) for re-runs")
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+    model = load_fire_model(args.precision)
+    store = DetectionStore(model, args.detections_cache)
+    all_variants = variant_configs()
+    variants = {k: all_variants[k] for k in args.variants.split(",")}
+    skip = set(filter(None, args.skip.split(",")))
+    rows: list[dict[str, Any]] = []
+    if "furg" not in skip:
+        rows += score_furg(args.real, variants, store)
+    if "intel" not in skip:
+        rows += score_negative_videos(args.real, variants, store)
+    if "roboflow" not in skip:
+        rows += score_roboflow(args.real, variants, store)
+    scene_rows: list[dict[str, Any]] = []
+    seeds: tuple[int, ...] = ()
+    if args.scenes != "none":
+        seeds = (GATE_SEEDS if args.scenes == "gate" else TUNING_SEEDS)[: args.count]
+        scene_rows = score_scenes(suite(seeds), args.out / "scenes", variants, store)
+    street: dict[str, Any] = {}
+    if args.street:
+        by_variant = score_street(args.street, street_configs(), store, args.street_cache)
+        street = {k: {**street_summary(v), "latencies_s": [r["latency_s"] for r in v if r["category"] == "fire"],
+                      "false_alert_clips": [r["clip"] for r in v if r["false_alerts"]]}
+                  for k, v in by_variant.items()}
+        for k, v in street.items():
+            print(f"street seeds {args.street} {k}: {v}")
+    summary: dict[str, Any] = {
+        "street": street,
+        "model": f"{MODEL_NAME} ({model.info.path.name}, sha256 {model.info.sha256[:12]})",
+        "scenes": f"{args.scenes} seeds {list(seeds)}" if args.scenes != "none" else "none",
+        "scene_summary": scene_summary(scene_rows),
+        "precision_speed_furg_640": precision_speed(args.real) if "speed" not in skip else None,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    env = environment(model.info.path, model.info.provider)
+    jpath, mpath = write_report(args.out, "fire-modes", env, rows + scene_rows, summary)
+    mpath.write_text(render_markdown(rows, scene_rows, summary, env), encoding="utf-8")
+    print(mpath.read_text(encoding="utf-8"))
+    print(f"wrote {jpath} and {mpath}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

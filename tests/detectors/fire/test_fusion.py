@@ -1,0 +1,106 @@
+"""`both` mode and the lamp tests on model tracks, with a fake model at the model seam (unit tests).
+
+The scripted boxes stand in for the model (`FakeFireModel` of test_detector.py); the cue side is the
+real flame cue on drawn flickering flames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from detectors.event import Phase
+from detectors.fire import FireConfig, FireDetector
+from models.detections import Detections
+from tests.detectors.fire.test_detector import CLASS_NAMES, FakeFireModel, _flicker_frame, _frame
+
+FLAME_BOX = (145.0, 125.0, 176.0, 191.0)
+
+
+def _both(**override: Any) -> FireConfig:
+    return FireConfig.model_validate({"mode": "both", "model": "fire-yolo", **override})
+
+
+def _lamp_pattern(frames: int, on: int = 3, off: int = 2) -> list[bool]:
+    """A lamp blinking at 1 Hz with 60 % duty, sampled at 5 fps: 5 of any 7 frames can be lit."""
+    return [(i % (on + off)) < on for i in range(frames)]
+
+
+def _lamp_tested(**override: Any) -> FireConfig:
+    return FireConfig.model_validate({"mode": "model", "model": "fire-yolo", **override})
+
+
+def test_a_blinking_light_the_model_calls_fire_is_rejected_unless_lamp_tests_are_off() -> None:
+    lamp = FakeFireModel(conf=0.4)
+    pattern = _lamp_pattern(60)
+    det = FireDetector(_lamp_tested(), class_names=CLASS_NAMES)
+    events = [e for i, vis in enumerate(pattern) for e in det.process(_frame(i), lamp(vis))]
+    assert events == [] and det.stats.rejected["blinking"] + det.stats.rejected["periodic"] > 0
+    off = FireDetector(_lamp_tested(fusion={"model_lamp_tests": False}), class_names=CLASS_NAMES)
+    events = [e for i, vis in enumerate(pattern) for e in off.process(_frame(i), lamp(vis))]
+    assert [e.phase for e in events][:1] == [Phase.START]
+
+
+def test_a_steady_fire_the_model_sees_alerts_once_the_lamp_tests_have_seen_enough() -> None:
+    det = FireDetector(_lamp_tested(), class_names=CLASS_NAMES)
+    model = FakeFireModel(conf=0.6)
+    wait = det.config.fusion.lamp_min_frames
+    assert det.config.confirm.frames_required < wait
+    events = [(i, e) for i in range(wait + 3) for e in det.process(_frame(i), model(True))]
+    assert [(i, e.phase) for i, e in events] == [(wait - 1, Phase.START)]
+    assert events[0][1].reasons["model_off_share"] == 0.0
+
+
+class _MovingFire:
+    """Fake model output: a 'fire' box sliding right by 6 px per frame (a red car the model calls fire)."""
+
+    def __call__(self, i: int) -> Detections:
+        x = 20.0 + 6.0 * i
+        return Detections.from_arrays([[x, 150.0, x + 40.0, 190.0]], [0.6], [0])
+
+
+def test_a_model_track_that_drives_away_is_rejected_as_drift() -> None:
+    car = _MovingFire()
+    det = FireDetector(_lamp_tested(), class_names=CLASS_NAMES)
+    assert [e for i in range(30) for e in det.process(_frame(i), car(i))] == []
+    assert det.stats.rejected["drift"] > 0
+
+
+def _run_both(cfg: FireConfig, model_boxes: Detections | None) -> tuple[list[Any], FireDetector]:
+    rng = np.random.default_rng(11)
+    det = FireDetector(cfg, class_names=CLASS_NAMES)
+    events = []
+    for seq in range(12):
+        events += det.process(_flicker_frame(seq, rng), model_boxes if model_boxes is not None else Detections.empty())
+    return events, det
+
+
+def test_a_cue_only_flame_needs_model_corroboration_in_both_mode() -> None:
+    uncorroborated, det = _run_both(_both(), None)
+    assert uncorroborated == [] and det.stats.rejected["uncorroborated"] > 0
+    # weak smoke rising over the flame: below min_model_confidence (0.35) it starts nothing, but it corroborates
+    smoke = Detections.from_arrays([[140.0, 60.0, 185.0, 130.0]], [0.28], [2])
+    corroborated, _ = _run_both(_both(), smoke)
+    assert [e.phase for e in corroborated] == [Phase.START]
+    assert corroborated[0].kind.value == "fire" and corroborated[0].reasons["model_corroborated"] is True
+    assert corroborated[0].reasons["source"] == "cues"
+    far = Detections.from_arrays([[10.0, 10.0, 40.0, 40.0]], [0.28], [2])  # nowhere near the flame
+    assert _run_both(_both(), far)[0] == []
+
+
+def test_the_alternative_rules_alert_or_stay_silent_as_configured() -> None:
+    alert, _ = _run_both(_both(fusion={"cue_only": "alert"}), None)
+    assert [e.phase for e in alert] == [Phase.START]
+    smoke = Detections.from_arrays([[140.0, 60.0, 185.0, 130.0]], [0.28], [2])
+    never, det = _run_both(_both(fusion={"cue_only": "never"}), smoke)
+    assert never == [] and det.stats.rejected["uncorroborated"] > 0
+    cues_mode, _ = _run_both(FireConfig(), None)  # `cues` mode is unchanged: the cues alone alert
+    assert [e.phase for e in cues_mode] == [Phase.START]
+
+
+def test_a_model_box_on_the_flame_confirms_in_both_mode_with_agreement() -> None:
+    box = Detections.from_arrays([list(FLAME_BOX)], [0.6], [0])
+    events, _ = _run_both(_both(), box)
+    assert [e.phase for e in events] == [Phase.START]
+    assert events[0].reasons["source"] == "both" and events[0].reasons["model_off_share"] == 0.0
