@@ -27,6 +27,7 @@ from benchmarks.progress import wanted
 from benchmarks.sizing import MissingFiguresError, missing_suites, size
 from benchmarks.sizing_report import render_text, write
 from foundation.errors import ConfigError
+from models.weights import resolve_fetched
 
 BENCH_ROOT = Path("var/bench")
 DISTRICT_EXAMPLE = Path("configs/deployments/district-example.yaml")
@@ -143,6 +144,10 @@ def _measuring_parser(suite: str) -> argparse.ArgumentParser:
                        "(default $GRIDWATCH_CACHE/bench/district)")
         p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
         p.add_argument("--no-ungated", action="store_true", help="skip the ungated gridwatch run")
+        p.add_argument("--fetched", metavar="NAME", help="instead of --model: trained weights fetched at set-up "
+                       "(`gridwatch models fetch NAME`, e.g. fire-smoke), read from the cache")
+        p.add_argument("--precision", choices=["auto", "fp32", "int8"], default="auto",
+                       help="with --fetched: auto (INT8 when its stored agreement with fp32 passed), fp32 or int8")
     else:
         p = _parser(suite, "throw detector frames/s per core and the small-object cost of shrinking")
         p.add_argument("--seconds", type=float, default=20.0, help="speed clip length")
@@ -189,10 +194,16 @@ def _district_spec(args: argparse.Namespace) -> DistrictSpec:
     if args.seed in TUNING_SEEDS:
         raise ConfigError(f"gridwatch bench district: seed {args.seed} is one the gate's defaults were tuned "
                           f"on ({', '.join(map(str, TUNING_SEEDS))}); bench on another seed")
+    if args.fetched is not None and args.model is not None:
+        raise ConfigError("gridwatch bench district: give --model or --fetched, not both")
     for flag, path in (("--model", args.model), ("--manifest", args.manifest)):
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"gridwatch bench district: {flag} {path} is not a file")
-    model, manifest = (args.model, args.manifest) if args.model else (default_model(), None)
+    if args.fetched is not None:
+        model, fetched_manifest = resolve_fetched(args.fetched, args.precision)
+        manifest = args.manifest or fetched_manifest
+    else:
+        model, manifest = (args.model, args.manifest) if args.model else (default_model(), None)
     clips = args.clips_dir or cache_root() / "bench" / "district"
     return DistrictSpec(model=model, manifest=manifest, cameras=args.cameras, seed=args.seed,
                         vid_stride=args.vid_stride, imgsz=args.imgsz, max_batch=args.max_batch, threads=args.threads,

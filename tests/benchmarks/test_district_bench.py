@@ -98,6 +98,7 @@ def test_both_gridwatch_runs_use_the_shipped_fire_config_in_both_mode_differing_
     (["--imgsz", "300"], "--imgsz must be a multiple of 32"),
     (["--seed", str(TUNING_SEEDS[0])], "tuned on"),
     (["--model", "no/such/model.onnx"], "--model no/such/model.onnx is not a file"),
+    (["--fetched", "fire-smoke", "--model", "m.onnx"], "give --model or --fetched, not both"),
 ])
 def test_bench_district_refuses_meaningless_options_before_making_clips(
         args: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,6 +107,17 @@ def test_bench_district_refuses_meaningless_options_before_making_clips(
                  *args]) == 2
     assert says in capsys.readouterr().err
     assert not clips.exists() and not (tmp_path / "district.json").exists()
+
+
+def test_bench_district_names_the_fetch_command_when_the_weights_were_not_fetched(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDWATCH_CACHE", str(tmp_path / "empty-cache"))
+    clips = tmp_path / "clips"
+    assert main(["bench", "district", "--no-progress", "--fetched", "fire-smoke", "--clips-dir", str(clips),
+                 "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "fetched weights 'fire-smoke'" in err and "gridwatch models fetch fire-smoke" in err
+    assert not clips.exists()
 
 
 @pytest.mark.slow
