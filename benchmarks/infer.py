@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.video import write_h264
-from models.config import BatcherConfig, ModelConfig
+from models.config import BatcherConfig, ModelConfig, Provider
 from models.export import export_cached, synthetic_scene
 from models.quantize import quantize_int8
 from models.runtime import YoloModel, load_model
@@ -106,9 +106,10 @@ def measure(cases: Sequence[Case], seconds: float, min_calls: int = 5) -> None:
         log.info("batch %d: %d calls per case", batch, len(group[0].wall_s))
 
 
-def _model(path: Path, name: str, threads: int, max_batch: int, spin: bool, rect: bool = False) -> YoloModel:
+def _model(path: Path, name: str, threads: int, max_batch: int, spin: bool, rect: bool = False,
+           providers: Sequence[Provider] = ("cpu",), trt_cache_dir: Path | None = None) -> YoloModel:
     cfg = ModelConfig(name=name, path=path, intra_op_threads=threads, rect=rect, warmup_runs=1, spin_wait=spin,
-                      batch=BatcherConfig(max_batch=max_batch))
+                      batch=BatcherConfig(max_batch=max_batch), providers=list(providers), trt_cache_dir=trt_cache_dir)
     return load_model(cfg)
 
 
@@ -177,12 +178,18 @@ def run(
     ultralytics: bool = True,
     calibration_video: Path | None = None,
     out_dir: Path | None = Path("out/bench"),
+    providers: Sequence[Provider] = ("cpu",),
+    trt_cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the suite; returns {"rows", "summary", "environment", "quantize"} and writes infer.json/.md."""
+    """Run the suite; returns {"rows", "summary", "environment", "quantize"} and writes infer.json/.md.
+
+    `providers` (e.g. ["tensorrt", "cuda"] on a GPU node; I/O binding is used there) run every gridwatch
+    case; the provider actually used is in the environment.
+    """
     path = Path(model) if model is not None else default_model()
     images = make_frames(frames)
     max_b = max(batches)
-    fp32 = _model(path, "fp32", threads, max_b, spin)
+    fp32 = _model(path, "fp32", threads, max_b, spin, providers=providers, trt_cache_dir=trt_cache_dir)
     cases: list[Case] = []
 
     def add_pair(variant: str, model: YoloModel) -> None:
@@ -193,7 +200,8 @@ def run(
     add_pair("fp32 640x640", fp32)
     square_and_rect = [("fp32 640x640", False)]
     if rect and fp32.info.dynamic_hw:
-        add_pair("fp32 rect 640x384", _model(path, "fp32-rect", threads, max_b, spin, rect=True))
+        add_pair("fp32 rect 640x384", _model(path, "fp32-rect", threads, max_b, spin, rect=True, providers=providers,
+                                             trt_cache_dir=trt_cache_dir))
         square_and_rect.append(("fp32 rect 640x384", True))
     if ultralytics:
         for variant, ul_rect in square_and_rect:
@@ -205,7 +213,8 @@ def run(
         work = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="gw-bench-"))
         work.mkdir(parents=True, exist_ok=True)
         q_path, quant = _int8_model(path, work, calibration_video, 4 * frames)
-        add_pair("int8 640x640", _model(q_path, "int8", threads, max_b, spin))
+        add_pair("int8 640x640", _model(q_path, "int8", threads, max_b, spin, providers=providers,
+                                        trt_cache_dir=trt_cache_dir))
     measure(cases, seconds)
     rows = [c.result() for c in cases]
     summary = _summary(rows, max_b)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-KNOWN_SUITES = ("decode", "infer", "compare", "pipeline", "throw", "alerts")
+KNOWN_SUITES = ("decode", "infer", "compare", "pipeline", "throw", "alerts", "district")
 
 
 @dataclass(frozen=True)

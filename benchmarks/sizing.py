@@ -9,7 +9,10 @@ A camera costs CPU in three places, each taken from a report of an earlier run (
   pipeline, scaled by the model input's pixel count; on a GPU node only the pre/post-processing stays on
   the CPU (pipeline minus model-only) and the GPU's stated throughput bounds the frames per node;
 - detectors: the throw detector's CPU per frame (`throw` suite), and for fire the rest of the service
-  measured end to end (`pipeline` suite: its CPU per analysed frame minus its decode and inference).
+  measured end to end (`pipeline` suite: its CPU per analysed frame minus its decode and inference);
+- gating (`district` suite, optional): the share of model input a gated fire camera spends on the
+  district mix and the change signal's CPU per analysed frame. With it, fire groups' inference (and GPU
+  load) is scaled by that share and the sizing is given with and without gating.
 
 Memory is a model (frames buffered per camera x frame size + a per-camera and per-node base) calibrated
 up when the `pipeline` run measured more. Every assumption is returned with the figures, so the sizing
@@ -177,6 +180,31 @@ class InferenceCosts:
         raise MissingFiguresError(["compare"])
 
 
+@dataclass(frozen=True)
+class GatingFigures:
+    """What gated inference saves, measured by `gridwatch bench district` on its mix of cameras."""
+
+    model_share: float
+    """Model input spent with gating over what every analysed frame run whole costs."""
+    change_ms: float
+    """CPU ms per analysed frame for the change signal and region planning."""
+    source: str
+
+    @classmethod
+    def from_reports(cls, reports: dict[str, Report]) -> GatingFigures | None:
+        report = reports.get("district")
+        if report is None:
+            return None
+        rows = [r for r in report.rows if r.get("system") == "gridwatch gated" and r.get("model_input_share")]
+        if not rows:
+            return None
+        row = rows[0]
+        mix = report.environment.get("mix", {})
+        return cls(float(row["model_input_share"]), float(row.get("change_ms_per_frame") or 0.0),
+                   f"district: gated model input share {float(row['model_input_share']):.3f} on a mix of "
+                   + ", ".join(f"{n} {k}" for k, n in sorted(mix.items())))
+
+
 @dataclass
 class GroupSizing:
     """The cost of one camera of a group, and how many fit a node if the node ran only this group."""
@@ -230,6 +258,9 @@ class Sizing:
     assumptions: list[str]
     sources: dict[str, str]
     warnings: list[str]
+    gating: GatingFigures | None = None
+    without_gating: Sizing | None = None
+    """The same deployment with every analysed frame run whole (when gating figures were used)."""
 
     @property
     def nodes(self) -> int:
@@ -253,6 +284,11 @@ class Sizing:
             "core_demand_total": round(total, 1),
             "usable_cores_per_node": round(self.usable_cores, 2),
             "usable_memory_gib_per_node": round(self.usable_memory_mib / 1024, 1),
+            "gating": "measured (district)" if self.gating else "not measured: every analysed frame runs whole",
+            **({"gated_model_input_share": self.gating.model_share,
+                "nodes_needed_without_gating": self.without_gating.nodes if self.without_gating else None,
+                "cameras_per_node_without_gating": round(self.without_gating.cameras_per_node, 1)
+                if self.without_gating else None} if self.gating else {}),
         }
 
 
@@ -305,6 +341,7 @@ def _camera_mib(stream: StreamSpec) -> float:
 def _group(
     g: CameraGroup, dep: Deployment, decode: DecodeCosts, infer: InferenceCosts | None, fire: FireCosts | None,
     throw: Report | None, mem_scale: float, usable_cores: float, usable_mib: float,
+    gating: GatingFigures | None = None,
 ) -> GroupSizing:
     node = dep.node
     speed = node.cpu_speed_vs_measured
@@ -321,6 +358,11 @@ def _group(
         per_img = infer.prepost_cpu_ms if node.gpu else infer.cpu_ms
         inf_cores = g.model_fps * per_img * px / infer.input_pixels / 1000.0
         gpu_img_s = g.model_fps if node.gpu else 0.0
+        if gating is not None and "fire" in g.detectors:
+            inf_cores = inf_cores * gating.model_share + g.model_fps * gating.change_ms / 1000.0
+            gpu_img_s *= gating.model_share
+            notes.append(f"gated: model input x{gating.model_share:.3f} + change signal {gating.change_ms:.2f} ms "
+                         "per analysed frame")
     det_cores = 0.0
     for name, use in g.detectors.items():
         rate = min(use.fps, fps)
@@ -346,11 +388,23 @@ def _group(
                        max(0, limits[limited_by]), limited_by, notes)
 
 
-def size(dep: Deployment, reports: dict[str, Report]) -> Sizing:
-    """Size `dep` from `reports` (suite -> newest report); raises MissingFiguresError when some are missing."""
+def size(dep: Deployment, reports: dict[str, Report], *, gated: bool = True) -> Sizing:
+    """Size `dep` from `reports` (suite -> newest report); raises MissingFiguresError when some are missing.
+
+    With a `district` report (and `gated`), fire cameras are sized gated, and `without_gating` holds the
+    same sizing with every analysed frame run whole.
+    """
     missing = missing_suites(dep, reports)
     if missing:
         raise MissingFiguresError(missing)
+    gating = GatingFigures.from_reports(reports) if gated else None
+    sizing = _size(dep, reports, gating)
+    if gating is not None:
+        sizing.without_gating = _size(dep, reports, None)
+    return sizing
+
+
+def _size(dep: Deployment, reports: dict[str, Report], gating: GatingFigures | None) -> Sizing:
     node = dep.node
     decode = DecodeCosts(reports["decode"])
     infer = InferenceCosts.from_reports(reports) if any(g.model_fps > 0 for g in dep.groups) else None
@@ -358,7 +412,7 @@ def size(dep: Deployment, reports: dict[str, Report]) -> Sizing:
     mem_scale = max(1.0, fire.measured_rss_mib / fire.modelled_rss_mib) if fire and fire.modelled_rss_mib else 1.0
     usable_cores = (node.cores - node.reserved_cores) * node.target_utilisation
     usable_mib = (node.memory_gib - node.reserved_memory_gib) * 1024 - PER_NODE_BASE_MIB
-    groups = [_group(g, dep, decode, infer, fire, reports.get("throw"), mem_scale, usable_cores, usable_mib)
+    groups = [_group(g, dep, decode, infer, fire, reports.get("throw"), mem_scale, usable_cores, usable_mib, gating)
               for g in dep.groups if g.count > 0]
     cores = sum(g.cores_per_camera * g.group.count for g in groups)
     mem = sum(g.memory_mib * g.group.count for g in groups)
@@ -366,11 +420,15 @@ def size(dep: Deployment, reports: dict[str, Report]) -> Sizing:
     by_gpu = math.ceil(gpu_load / (node.gpu.inference_img_per_s * node.target_utilisation)) if node.gpu else 0
     dedicated = sum(math.ceil(g.group.count / g.cameras_per_node) if g.cameras_per_node else 10**6 for g in groups)
     sources = {name: r.provenance() for name, r in sorted(reports.items())
-               if name in ("decode", "compare", "infer", "pipeline", "throw")}
+               if name in ("decode", "compare", "infer", "pipeline", "throw") or (name == "district" and gating)}
     assumptions = _assumptions(dep, infer, fire, mem_scale, usable_cores, usable_mib)
+    if gating is not None:
+        assumptions.append(f"gating: {gating.source}; fire cameras of this deployment are assumed as restless as "
+                           "that mix (its static, traffic, lamp-lit and burning streets), and crops are priced "
+                           "by their model input pixels")
     warnings = [f"{g.group.role}: {n}" for g in groups for n in g.notes if "cannot keep up" in n]
     return Sizing(dep, groups, usable_cores, usable_mib, math.ceil(cores / usable_cores),
-                  math.ceil(mem / usable_mib), by_gpu, dedicated, assumptions, sources, warnings)
+                  math.ceil(mem / usable_mib), by_gpu, dedicated, assumptions, sources, warnings, gating)
 
 
 def _assumptions(

@@ -29,6 +29,11 @@ def render_text(s: Sizing) -> str:
         + (f", by GPU {s.nodes_by_gpu}" if node.gpu else "") + ")",
         f"  cameras per node:      {s.cameras_per_node:.0f} on average, groups mixed on every node",
         f"  with dedicated nodes:  {s.nodes_dedicated} nodes (each group on nodes of its own)",
+        *([f"  without gating:        {s.without_gating.nodes} nodes ({s.without_gating.cameras_per_node:.0f} "
+           f"cameras per node); gated fire cameras spend x{s.gating.model_share:.3f} of the model input"]
+          if s.gating and s.without_gating else
+          ["  gating:                not measured (no `gridwatch bench district` report): every analysed "
+           "frame is sized to run whole"]),
         "",
         "Per camera (cores of the benchmark machine / node speed factor) and per node if it ran one group:",
         "",

@@ -1,7 +1,7 @@
 """The suites behind `gridwatch bench`, with one shape: run, write JSON + markdown + PNG, return a result.
 
 Each suite's measuring code lives in its own module (`decode`, `infer`, `compare`, `pipeline`,
-`alerts_bench`, `throw_bench`); this module gives them a uniform entry (output directory, quick size
+`alerts_bench`, `throw_bench`, `district`); this module gives them a uniform entry (output directory, quick size
 for CI smoke runs, progress bars on a terminal) and adds the plots the reports share. `QUICK` sizes
 finish in seconds and only prove that a suite runs and writes its files: their figures mean nothing.
 """
@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import alerts_bench, compare, decode, infer, pipeline, plots, throw_bench
+from benchmarks import alerts_bench, compare, decode, district, infer, pipeline, plots, throw_bench
 from benchmarks.progress import Ticker, steps
 from benchmarks.report import environment, markdown_table, write_report
+from models.config import Provider
 
 
 @dataclass
@@ -30,6 +31,8 @@ class SuiteResult:
     summary: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The suite's own result (rows, environment), for callers that combine suites."""
 
 
 def _written(out: Path, suite: str, pngs: Sequence[Path]) -> list[Path]:
@@ -85,7 +88,8 @@ def _infer_plots(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
 
 def run_infer(out: Path, *, model: Path | None = None, batches: Sequence[int] = (1, 2, 4, 8),
               seconds: float = 10.0, threads: int = 2, int8: bool = True, rect: bool = True,
-              ultralytics: bool = True, quick: bool = False, progress: bool = False) -> SuiteResult:
+              ultralytics: bool = True, quick: bool = False, progress: bool = False,
+              providers: Sequence[Provider] = ("cpu",), trt_cache_dir: Path | None = None) -> SuiteResult:
     """Model-only and pipeline throughput per batch size (the models engineer's `benchmarks.infer`);
     `seconds` of paired calls per batch size."""
     frames = 8
@@ -93,13 +97,14 @@ def run_infer(out: Path, *, model: Path | None = None, batches: Sequence[int] = 
         batches, seconds, frames, int8, rect, ultralytics = (1,), 0.3, 2, False, False, False
     expected = 20.0 + (seconds + 5.0) * len(batches) + (40.0 if int8 else 0.0) + (15.0 if ultralytics else 0.0)
     with Ticker("infer", expected, enabled=progress):
-        result = infer.run(model, batches=batches, seconds=seconds, threads=threads, frames=frames,
-                           int8=int8, rect=rect, ultralytics=ultralytics, out_dir=out)
+        result = infer.run(model, batches=batches, seconds=seconds, threads=threads, frames=max(frames, *batches),
+                           int8=int8, rect=rect, ultralytics=ultralytics, out_dir=out, providers=providers,
+                           trt_cache_dir=trt_cache_dir)
     pngs = _infer_plots(result["rows"], out)
     plots.link_plots(out / "infer.md", pngs)
     cols = ["variant", "stage", "batch", "img_s", "img_s_median", "img_s_peak", "cpu_ms_per_img", "calls"]
     return SuiteResult("infer", out, markdown_table(result["rows"], cols), result["summary"], [],
-                       _written(out, "infer", pngs))
+                       _written(out, "infer", pngs), result)
 
 
 # --------------------------------------------------------------------------- compare
@@ -188,3 +193,16 @@ def run_throw(out: Path, *, seconds: float = 20.0, small_seconds: float = 40.0, 
     summary = {"best_fps_with_decode": round(max(fps, default=0.0), 1),
                "median_detector_ms": round(statistics.median(det_ms), 2) if det_ms else None}
     return SuiteResult("throw", out, table, summary, [], _written(out, "throw", [png]))
+
+
+# --------------------------------------------------------------------------- district
+
+def run_district(out: Path, *, spec: district.DistrictSpec, quick: bool = False,
+                 progress: bool = False) -> SuiteResult:
+    """Cameras per core gated, ungated and with Ultralytics on a district's mix of cameras (`district`)."""
+    if quick:
+        spec = replace(spec, cameras=2, duration_s=8.0, imgsz=320, clips_dir=out / "clips")
+    expected = 60.0 + spec.cameras * spec.duration_s * 1.5
+    with Ticker("district", expected, enabled=progress):
+        result = district.run(spec, out_dir=out)
+    return SuiteResult("district", out, district.table(result), result["summary"], result["notes"], result["files"])

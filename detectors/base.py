@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from detectors.event import Event
 from ingest.frame import Frame
+from models.config import GatingConfig
 from models.detections import Detections
 
 
@@ -67,4 +68,22 @@ class Detector(Protocol):
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """Draw the detector's current state (boxes, tracks, counters, reasons) on a BGR copy for replay."""
+        ...
+
+
+@runtime_checkable
+class RegionSource(Protocol):
+    """A model-using detector that lets its model be gated (`models.gating`): it says how, and where to look.
+
+    Optional: a detector with a model that does not offer it gets the whole frame on every analysed frame.
+    """
+
+    @property
+    def gating(self) -> GatingConfig:
+        """This camera's gating settings (read on every frame, so a hot reload applies at once)."""
+        ...
+
+    def inference_regions(self, camera_id: str) -> NDArray[np.float32]:
+        """Boxes (N, 4, source pixels) the model must look at on this camera's next frame even if nothing
+        changed there: the detector's current candidates, tracks and open incidents."""
         ...

@@ -1,8 +1,8 @@
 """`gridwatch bench SUITE [options]`: run a benchmark suite, print its table, write its reports.
 
-Suites: decode, infer, compare, pipeline, alerts, throw (measure); size (cameras per node and nodes for
-a deployment, from the reports of earlier runs); all (every measuring suite, then size of the district
-example). Each suite parses its own options (`gridwatch bench SUITE --help`) and writes JSON, markdown
+Suites: decode, infer, compare, pipeline, alerts, throw, district (measure); size (cameras per node and
+nodes for a deployment, from the reports of earlier runs); all (every measuring suite, then size of the
+district example). Each suite parses its own options (`gridwatch bench SUITE --help`) and writes JSON, markdown
 and PNG plots into `--out` (default var/bench/SUITE). `--quick` runs a tiny size that only proves the
 suite works (the CI smoke runs); its figures mean nothing. Progress bars appear on a terminal only.
 """
@@ -19,16 +19,19 @@ from pathlib import Path
 from benchmarks import suites
 from benchmarks.alerts_bench import kafka_broker, parse_security
 from benchmarks.deployment import load_deployment
+from benchmarks.district import TUNING_SEEDS, DistrictSpec, cache_root
+from benchmarks.infer import default_model
 from benchmarks.measured import find_reports
 from benchmarks.pipeline import PipelineSpec
 from benchmarks.progress import wanted
 from benchmarks.sizing import MissingFiguresError, missing_suites, size
 from benchmarks.sizing_report import render_text, write
 from foundation.errors import ConfigError
+from models.weights import resolve_fetched
 
 BENCH_ROOT = Path("var/bench")
 DISTRICT_EXAMPLE = Path("configs/deployments/district-example.yaml")
-MEASURING = ("decode", "infer", "compare", "pipeline", "alerts", "throw")
+MEASURING = ("decode", "infer", "compare", "pipeline", "alerts", "throw", "district")
 SUITES = (*MEASURING, "size", "all")
 
 Runner = Callable[[argparse.Namespace], int]
@@ -126,6 +129,25 @@ def _measuring_parser(suite: str) -> argparse.ArgumentParser:
                        help="listeners to measure, comma-separated: PLAINTEXT, SASL_SSL (SCRAM-SHA-512), MTLS, "
                             "or all (secured ones on the benchmark's own broker)")
         p.add_argument("--repeats", type=int, default=1, help="throughput runs per listener, interleaved (median)")
+    elif suite == "district":
+        p = _parser(suite, "cameras per core gated, ungated and with Ultralytics on a district's mix of cameras")
+        p.add_argument("--model", type=Path, help="ONNX fire/smoke model (default: the cached yolov8n test model, "
+                       "random weights: its recall figures mean nothing)")
+        p.add_argument("--manifest", type=Path, help="the model's manifest (class names, version)")
+        p.add_argument("--cameras", type=int, default=30, help="cameras in the mix (default 30)")
+        p.add_argument("--seed", type=int, default=2026, help="seed of the mix (default 2026; never a tuning seed)")
+        p.add_argument("--vid-stride", type=int, default=12, help="analyse every k-th frame (default 12: ~2 fps)")
+        p.add_argument("--imgsz", type=int, default=640)
+        p.add_argument("--max-batch", type=int, default=8)
+        p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+        p.add_argument("--clips-dir", type=Path, default=None, help="where clips are made and reused "
+                       "(default $GRIDWATCH_CACHE/bench/district)")
+        p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
+        p.add_argument("--no-ungated", action="store_true", help="skip the ungated gridwatch run")
+        p.add_argument("--fetched", metavar="NAME", help="instead of --model: trained weights fetched at set-up "
+                       "(`gridwatch models fetch NAME`, e.g. fire-smoke), read from the cache")
+        p.add_argument("--precision", choices=["auto", "fp32", "int8"], default="auto",
+                       help="with --fetched: auto (INT8 when its stored agreement with fp32 passed), fp32 or int8")
     else:
         p = _parser(suite, "throw detector frames/s per core and the small-object cost of shrinking")
         p.add_argument("--seconds", type=float, default=20.0, help="speed clip length")
@@ -154,8 +176,38 @@ def _run_measuring(suite: str, args: argparse.Namespace, out: Path, progress: bo
                                  duration_s=args.duration, quick=quick, progress=progress,
                                  security=parse_security(getattr(args, "security", "PLAINTEXT")),
                                  repeats=getattr(args, "repeats", 1))
+    if suite == "district":
+        return suites.run_district(out, spec=_district_spec(args), quick=quick, progress=progress)
     return suites.run_throw(out, seconds=args.seconds, small_seconds=args.small_seconds, quick=quick,
                             progress=progress)
+
+
+def _district_spec(args: argparse.Namespace) -> DistrictSpec:
+    """The spec from the options, refusing what would give meaningless figures before any clip is made."""
+    for name in ("cameras", "vid_stride", "max_batch", "threads"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"gridwatch bench district: --{name.replace('_', '-')} must be at least 1, "
+                              f"not {getattr(args, name)}")
+    if args.imgsz < 32 or args.imgsz % 32:
+        raise ConfigError(f"gridwatch bench district: --imgsz must be a multiple of 32 (the model's stride), "
+                          f"not {args.imgsz}")
+    if args.seed in TUNING_SEEDS:
+        raise ConfigError(f"gridwatch bench district: seed {args.seed} is one the gate's defaults were tuned "
+                          f"on ({', '.join(map(str, TUNING_SEEDS))}); bench on another seed")
+    if args.fetched is not None and args.model is not None:
+        raise ConfigError("gridwatch bench district: give --model or --fetched, not both")
+    for flag, path in (("--model", args.model), ("--manifest", args.manifest)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"gridwatch bench district: {flag} {path} is not a file")
+    if args.fetched is not None:
+        model, fetched_manifest = resolve_fetched(args.fetched, args.precision)
+        manifest = args.manifest or fetched_manifest
+    else:
+        model, manifest = (args.model, args.manifest) if args.model else (default_model(), None)
+    clips = args.clips_dir or cache_root() / "bench" / "district"
+    return DistrictSpec(model=model, manifest=manifest, cameras=args.cameras, seed=args.seed,
+                        vid_stride=args.vid_stride, imgsz=args.imgsz, max_batch=args.max_batch, threads=args.threads,
+                        clips_dir=clips, ultralytics=not args.no_ultralytics, ungated=not args.no_ungated)
 
 
 def _cmd_measuring(suite: str, rest: list[str]) -> int:

@@ -49,9 +49,25 @@ METRICS: tuple[MetricSpec, ...] = (
                "Time a frame waited in the batcher before inference.", ("model",)),
     MetricSpec("gridwatch_model_frames_dropped_total", "counter",
                "Frames the batcher dropped, by reason.", ("model", "reason")),
+    # gated inference (models.gating)
+    MetricSpec("gridwatch_gate_frames_total", "counter",
+               "Analysed frames by the path they took to the model (skipped, regions, full, sweep, ungated) and "
+               "why.", ("camera_id", "model", "path", "reason")),
+    MetricSpec("gridwatch_gate_regions_total", "counter", "Crops sent to the model by gated inference.",
+               ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_rechecks_deferred_total", "counter",
+               "Changed blobs not sent to the model because it saw them empty less than recheck_after_s ago.",
+               ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_input_pixels_total", "counter",
+               "Model input pixels spent on the camera's analysed frames (crops or whole frames).",
+               ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_ungated_input_pixels_total", "counter",
+               "Model input pixels the same frames would have cost with every frame run whole (the saving's "
+               "reference).", ("camera_id", "model")),
     # pipeline stages
     MetricSpec("gridwatch_stage_seconds", "histogram",
-               "Time per frame (per batch for inference) in each pipeline stage.", ("stage",)),
+               "Time per frame (per batch for inference) in each pipeline stage (inference_wait, detector, "
+               "change: the gate's change signal and region planning).", ("stage",)),
     # detectors
     MetricSpec("gridwatch_detector_candidates_total", "counter",
                "Candidates found before confirmation.", ("detector", "camera_id")),

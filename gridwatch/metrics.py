@@ -88,7 +88,8 @@ class GridwatchCollector(Collector):
             while rt.runner.frame_to_event_s:
                 self.frame_to_event.observe(rt.runner.frame_to_event_s.popleft())
             inference, detector = rt.runner.analysis.times.drain()
-            for stage, samples in (("inference_wait", inference), ("detector", detector)):
+            change = rt.runner.analysis.times.drain_change()
+            for stage, samples in (("inference_wait", inference), ("detector", detector), ("change", change)):
                 hist = self.stage.setdefault(stage, Histogram(FAST_BUCKETS_S))
                 for s in samples:
                     hist.observe(s)
@@ -105,6 +106,7 @@ class GridwatchCollector(Collector):
     def _families(self) -> Iterator[Metric]:
         yield from self._camera_families()
         yield from self._model_families()
+        yield from self._gate_families()
         yield from self._detector_families()
         yield from self._alert_families()
         yield from self._ops_families()
@@ -171,6 +173,22 @@ class GridwatchCollector(Collector):
         for name, hist in sorted(self.stage.items()):
             _hist(stage, [name], hist)
         yield from (ready, batch, infer, delay, dropped, stage)
+
+    def _gate_families(self) -> Iterator[Metric]:
+        frames = _counter("gridwatch_gate_frames_total")
+        regions = _counter("gridwatch_gate_regions_total")
+        deferred = _counter("gridwatch_gate_rechecks_deferred_total")
+        spent = _counter("gridwatch_gate_input_pixels_total")
+        ungated = _counter("gridwatch_gate_ungated_input_pixels_total")
+        for cid, rt in sorted(self.ops.service.cameras.items()):
+            for model, st in sorted(rt.runner.analysis.gate_stats().items()):
+                for (path, reason), n in sorted(st.frames.items()):
+                    frames.add_metric([cid, model, path, reason], float(n))
+                regions.add_metric([cid, model], float(st.regions))
+                deferred.add_metric([cid, model], float(st.deferred))
+                spent.add_metric([cid, model], float(st.input_px))
+                ungated.add_metric([cid, model], float(st.full_frame_input_px))
+        yield from (frames, regions, deferred, spent, ungated)
 
     def _detector_families(self) -> Iterator[Metric]:
         service = self.ops.service

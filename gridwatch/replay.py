@@ -1,7 +1,8 @@
 """`gridwatch replay VIDEO --config FILE --camera ID`: one camera's detectors over a recording, offline.
 
 Operators tune thresholds with it: alerts come out as JSON lines in exactly the Kafka schema, and
-`--annotate` writes a video with each detector's boxes, tracks, counters and reasons drawn. Nothing is
+`--annotate` writes a video with each detector's boxes, tracks, counters and reasons drawn, and for a
+gated model the path each frame took (skipped, crops, full frame, sweep) and why. Nothing is
 published and the service's outbox is not touched: a scratch outbox holds the run's alerts, so dedup and
 cooldowns behave as in the service. Drone footage takes its poses from `--telemetry` (DJI .SRT), and
 construction flights also write their flight summary (GeoJSON, text, PNG map) next to the output.
@@ -15,11 +16,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
 import av
+import numpy as np
+from numpy.typing import NDArray
 
 from alerts.clips import FileClipSource
 from alerts.config import AlertsConfig
@@ -30,12 +34,13 @@ from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
 from detectors.event import Event
 from foundation.errors import ConfigError
-from gridwatch.analysis import CameraAnalysis
+from gridwatch.analysis import CameraAnalysis, GatedInference
 from gridwatch.config import LoadedConfig, ResolvedCamera, load_config
 from gridwatch.detector_factory import build_detectors, models_needed
 from ingest.files import iter_file_frames
 from ingest.frame import Frame
 from models.detections import Detections
+from models.gating import ModelGeometry
 from models.runtime import YoloModel, load_model
 
 log = logging.getLogger(__name__)
@@ -72,8 +77,6 @@ class AnnotatedWriter:
         self._stream: av.video.stream.VideoStream | None = None
 
     def write(self, image: object) -> None:
-        import numpy as np
-
         img = np.ascontiguousarray(image)
         if self._container is None:
             from fractions import Fraction
@@ -137,7 +140,13 @@ def replay(
     def infer(model_name: str, frame: Frame) -> Detections:
         return models[model_name].predict([frame.image])[0]
 
-    analysis = CameraAnalysis(cam.id, detectors, infer)
+    def submit(model_name: str, image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+        done: Future[Detections] = Future()
+        done.set_result(models[model_name].predict([image], input_hw=input_hw)[0])
+        return done
+
+    geometry = {name: ModelGeometry.of(m.info) for name, m in models.items()}
+    analysis = CameraAnalysis(cam.id, detectors, infer, GatedInference(submit, geometry))
     fps = analysis.max_fps or None
     alerts: list[Alert] = []
     with ExitStack() as stack:
@@ -171,7 +180,7 @@ def replay(
                 image = frame.image.copy()
                 for det in detectors:
                     image = det.annotate(image)
-                writer.write(image)
+                writer.write(analysis.annotate_gates(image))
         emit(analysis.flush(last_at))
         if writer is not None:
             writer.close()

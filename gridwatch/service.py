@@ -16,10 +16,14 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
 
 from alerts.runtime import AlertsRuntime
 from alerts.survey_store import EvidenceSurveyStore, survey_store
@@ -27,7 +31,7 @@ from detectors.base import Detector
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
 from foundation.errors import ModelError, SourceError
-from gridwatch.analysis import CameraAnalysis
+from gridwatch.analysis import CameraAnalysis, GatedInference
 from gridwatch.cameras import CameraClips, CameraRunner
 from gridwatch.config import LoadedConfig, ResolvedCamera
 from gridwatch.detector_factory import build_detectors, models_needed
@@ -39,6 +43,7 @@ from ingest.sources import FrameSource, open_frame_source
 from ingest.stats import CameraState, CameraStatsSnapshot
 from models.batcher import DynamicBatcher, FrameDroppedError
 from models.detections import Detections
+from models.gating import ModelGeometry
 from models.runtime import YoloModel, load_model
 
 log = logging.getLogger(__name__)
@@ -111,7 +116,9 @@ class Service:
     def _build_runtime(self, cam: ResolvedCamera) -> CameraRuntime:
         assert self.alerts is not None
         detectors = build_detectors(cam, self.models, self._survey_store())
-        analysis = CameraAnalysis(cam.id, detectors, self._infer_for(cam.id))
+        infer = self._infer_for(cam.id)
+        gated = GatedInference(infer.submit, {name: ModelGeometry.of(m.info) for name, m in self.models.items()})
+        analysis = CameraAnalysis(cam.id, detectors, infer, gated)
         source = cam.source
         if source.analysis_fps is None and analysis.max_fps > 0:
             source = source.model_copy(update={"analysis_fps": analysis.max_fps})
@@ -314,9 +321,14 @@ class CameraAnalysisInfer:
         self.timeout_s = timeout_s
         self.dropped = 0
 
+    def submit(
+        self, model_name: str, image: NDArray[np.uint8], input_hw: tuple[int, int] | None = None,
+    ) -> Future[Detections]:
+        """Queue a frame or a gated crop in the model's batcher, under this camera's share."""
+        return self.batchers[model_name].submit(self.camera_id, image, input_hw=input_hw)
+
     def __call__(self, model_name: str, frame: Frame) -> Detections:
-        batcher = self.batchers[model_name]
-        future = batcher.submit(self.camera_id, frame.image)
+        future = self.submit(model_name, frame.image)
         try:
             return future.result(timeout=self.timeout_s)
         except FrameDroppedError:

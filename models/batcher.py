@@ -12,6 +12,11 @@ dispatcher thread per model forms batches:
   is full the oldest frame fails with `QueueOverflowError` (reason `overflow`): fresh frames beat old ones;
 - `stop()` refuses new frames, runs what is queued, and fails anything left at its timeout.
 
+Gated inference submits crops as well as whole frames (`input_hw`: the model input size a crop runs at).
+A crop is one request like a frame, so every rule above holds for crops: they count towards their
+camera's share, they have deadlines, and they are dropped oldest first. A batch mixing sizes runs one
+inference call per input size, in submission order.
+
 Several batchers (one per model) run side by side; each has its own thread and stats.
 """
 
@@ -122,6 +127,7 @@ class _Request:
     future: Future[Detections]
     enqueued_s: float
     deadline_s: float
+    input_hw: tuple[int, int] | None = None
 
 
 class DynamicBatcher:
@@ -155,11 +161,13 @@ class DynamicBatcher:
 
     def submit(
         self, camera_id: str, image: NDArray[np.uint8], *, deadline_s: float | None = None,
+        input_hw: tuple[int, int] | None = None,
     ) -> Future[Detections]:
-        """Queue one frame; never blocks. The future gives its Detections or a FrameDroppedError.
+        """Queue one frame (or crop); never blocks. The future gives its Detections or a FrameDroppedError.
 
         `deadline_s` is the time budget in seconds from now (default `request_timeout_ms`): a frame
-        not taken into a batch by then is stale.
+        not taken into a batch by then is stale. `input_hw` runs the image at that model input size
+        (crops of gated inference) instead of the model's own.
         """
         fut: Future[Detections] = Future()
         now = time.monotonic()
@@ -172,7 +180,7 @@ class DynamicBatcher:
                     f"camera {camera_id}: batcher for model {self.name} is not running", camera_id))
                 return fut
             self._stats.submitted += 1
-            self._pending.append(_Request(camera_id, image, fut, now, now + budget_s))
+            self._pending.append(_Request(camera_id, image, fut, now, now + budget_s, input_hw))
             if len(self._pending) > self.cfg.queue_size:
                 victim = self._pending.popleft()
                 self._stats.drop(victim.camera_id, QueueOverflowError.reason)
@@ -288,7 +296,7 @@ class DynamicBatcher:
             return
         t0 = time.perf_counter()
         try:
-            results = self.model.predict([r.image for r in live])
+            results = self._predict(live)
         except ModelError as exc:
             with self._cond:
                 for req in live:
@@ -307,6 +315,20 @@ class DynamicBatcher:
                 self._stats.queue_delay_s.observe(start - req.enqueued_s)
         for req, det in zip(live, results, strict=True):
             req.future.set_result(det)
+
+    def _predict(self, live: list[_Request]) -> list[Detections]:
+        """One inference call per input size in the batch; results in the batch's order."""
+        sizes = list(dict.fromkeys(r.input_hw for r in live))
+        if sizes == [None]:
+            return self.model.predict([r.image for r in live])
+        results: list[Detections | None] = [None] * len(live)
+        for hw in sizes:
+            idx = [i for i, r in enumerate(live) if r.input_hw == hw]
+            images = [live[i].image for i in idx]
+            part = self.model.predict(images) if hw is None else self.model.predict(images, input_hw=hw)
+            for i, det in zip(idx, part, strict=True):
+                results[i] = det
+        return [r if r is not None else Detections.empty() for r in results]
 
     def _run(self) -> None:
         while True:

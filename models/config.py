@@ -82,6 +82,81 @@ class TilingConfig(BaseModel):
     )
 
 
+class GatingConfig(BaseModel):
+    """Gated inference for one camera's model-using detector: analyse only what changed.
+
+    Each analysed frame either skips the model (nothing changed and nothing is being watched), runs it on
+    a few crops around what changed and what the detector watches (changed blobs, its candidates, open
+    incidents), or runs the full frame: on a staggered schedule (`sweep_every_s`, for steady fires that
+    cause no change), or when crops would cost more than the frame. See `models.gating`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=True,
+        description="Gate the model with the change signal and regions. Off: every analysed frame runs the "
+        "whole frame through the model (the costliest setting, as before gating existed).",
+    )
+    sweep_every_s: float = Field(
+        default=15.0, ge=1.0, le=3600.0,
+        description="A full-frame look at least this often (in capture time), staggered across cameras. "
+        "Lowering it finds a fire that causes no change sooner and costs more model time.",
+    )
+    change_width_px: int = Field(
+        default=320, ge=64, le=1920,
+        description="Width the change signal works at (a sub-stream size). Raising it notices smaller "
+        "changes and costs CPU in proportion to the pixel count.",
+    )
+    change_threshold: int = Field(
+        default=14, ge=1, le=255,
+        description="Grey-level difference from the background model that counts as change (after the "
+        "frame-wide brightness shift is removed). Lowering it reacts to fainter changes and to more noise.",
+    )
+    min_blob_px: int = Field(
+        default=3, ge=1, le=10_000,
+        description="Smallest changed blob kept (its box area, in pixels at `change_width_px`). Raising it "
+        "ignores small flickers (leaves, noise) and may miss a tiny distant flame until it grows.",
+    )
+    background_alpha: float = Field(
+        default=0.15, gt=0.0, le=1.0,
+        description="How fast the background model follows the picture, per analysed frame. Higher forgets "
+        "a parked car sooner; lower keeps a slow change (spreading smoke) visible longer.",
+    )
+    context_share: float = Field(
+        default=0.6, ge=0.0, le=5.0,
+        description="Context added around each region on every side, as a share of its shorter side, so "
+        "the model sees what surrounds a flame. Raising it gives bigger crops (less magnification).",
+    )
+    min_crop_share: float = Field(
+        default=0.2, gt=0.0, le=1.0,
+        description="Smallest crop side as a share of the frame's shorter side. Lowering it magnifies small "
+        "regions more (a distant flame gets more model pixels) with less context.",
+    )
+    crop_input_px: int = Field(
+        default=320, ge=32, le=2048,
+        description="Model input for a crop's longer side (rounded down to the stride; a large crop gets "
+        "more, so it is never seen coarser than the whole frame; dynamic-shape models only, fixed-shape "
+        "models use their own size). Raising it magnifies small regions more and costs more per crop.",
+    )
+    max_regions: int = Field(
+        default=4, ge=1, le=64,
+        description="More crops than this in one frame (after merging overlaps) run the full frame instead.",
+    )
+    recheck_after_s: float = Field(
+        default=2.0, ge=0.0, le=60.0,
+        description="A changed blob inside a crop the model saw with nothing in it less than this long ago "
+        "is not looked at again yet (a blinking lamp, a swaying sign); what the detector watches always is. "
+        "Raising it saves model time on restless scenes and can delay a fire starting right there by up "
+        "to this long; 0 looks at every change every time.",
+    )
+    max_changed_share: float = Field(
+        default=0.35, gt=0.0, le=1.0,
+        description="When more of the picture than this changed at once (lights switched, the camera "
+        "moved), the full frame runs instead of crops.",
+    )
+
+
 class ModelConfig(BaseModel):
     """One ONNX model exported by Ultralytics, how it runs, and how its outputs are filtered."""
 

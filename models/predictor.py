@@ -21,4 +21,9 @@ class Predictor(Protocol):
     @property
     def name(self) -> str: ...
 
-    def predict(self, images: Sequence[NDArray[np.uint8]]) -> list[Detections]: ...
+    def predict(
+        self, images: Sequence[NDArray[np.uint8]], input_hw: tuple[int, int] | None = None,
+    ) -> list[Detections]:
+        """Detections per image; `input_hw` (gated crops) runs them at that model input size instead of the
+        model's own."""
+        ...

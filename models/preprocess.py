@@ -130,16 +130,18 @@ class Preprocessor:
         return bufs
 
     def __call__(
-        self, images: Sequence[NDArray[np.uint8]], rows: int | None = None,
+        self, images: Sequence[NDArray[np.uint8]], rows: int | None = None, imgsz: tuple[int, int] | None = None,
     ) -> tuple[NDArray[np.floating], list[Letterbox]]:
-        """(tensor, placements). `rows` > len(images) pads the batch with blank rows (static-batch models).
+        """(tensor, placements). `rows` > len(images) pads the batch with blank rows (static-batch models);
+        `imgsz` letterboxes to that size instead of this preprocessor's (gated crops of many sizes share
+        one preprocessor, so the per-thread buffers stay bounded).
 
         The tensor is a buffer reused by this thread's next call: run inference on it before calling again.
         """
         check_images(images)
         n = len(images)
         rows = max(rows or n, n)
-        hw, boxes = plan_batch([im.shape[:2] for im in images], self.imgsz, self.stride, rect=self.rect)
+        hw, boxes = plan_batch([im.shape[:2] for im in images], imgsz or self.imgsz, self.stride, rect=self.rect)
         canvas, tensor = self._buffers(rows, hw)
         for i, (im, box) in enumerate(zip(images, boxes, strict=True)):
             letterbox_into(im, box, canvas[i])

@@ -177,6 +177,8 @@ class YoloModel:
             agnostic=cfg.agnostic_nms,
         )
         self._preprocess = Preprocessor(imgsz, meta.stride, rect=cfg.rect, dtype=dtype)
+        # Gated crops: letterboxed to the size each call asks for, never padded beyond it (see predict).
+        self._crop_preprocess = Preprocessor(imgsz, meta.stride, rect=False, dtype=dtype)
         on_gpu = provider in ("cuda", "tensorrt")
         self._binding = _IoBinding(session, "cuda", cfg.device_id) if on_gpu else None
         self._stats = ModelStats(model=cfg.name)
@@ -218,9 +220,17 @@ class YoloModel:
                 self._stats = replace(self._stats, errors=self._stats.errors + 1)
             raise ModelError(f"model {self.name}: inference failed on input {tensor.shape}: {exc}") from exc
 
-    def predict(self, images: Sequence[NDArray[np.uint8]]) -> list[Detections]:
-        """Detections for each BGR image (any sizes), boxes in that image's pixels, in input order."""
-        results, (t_pre, t_inf, t_post, runs) = self._predict(images)
+    def predict(
+        self, images: Sequence[NDArray[np.uint8]], input_hw: tuple[int, int] | None = None,
+    ) -> list[Detections]:
+        """Detections for each BGR image (any sizes), boxes in that image's pixels, in input order.
+
+        `input_hw` letterboxes every image to that (height, width) instead of the model's `imgsz` (gated
+        inference runs small crops at a small input); it needs a dynamic-shape export and multiples of
+        the stride, and equals `imgsz` for a fixed-shape export.
+        """
+        size = None if input_hw is None else self._check_input(input_hw)
+        results, (t_pre, t_inf, t_post, runs) = self._predict(images, size)
         with self._stats_lock:
             s = self._stats
             self._stats = replace(
@@ -230,8 +240,22 @@ class YoloModel:
             )
         return results
 
+    def _check_input(self, input_hw: tuple[int, int]) -> tuple[int, int] | None:
+        """`input_hw` validated for this export; None when it is the model's own (square) input."""
+        hw = (int(input_hw[0]), int(input_hw[1]))
+        if hw == self.info.imgsz and not self.info.rect:
+            return None
+        if not self.info.dynamic_hw:
+            if hw == self.info.imgsz:
+                return None
+            raise ModelError(f"model {self.name}: input {hw} asked of a fixed-shape export ({self.info.imgsz}); "
+                             "export with --dynamic to run crops at another size")
+        if any(side % self.info.stride or side < self.info.stride for side in hw):
+            raise ModelError(f"model {self.name}: input {hw} is not a multiple of the stride {self.info.stride}")
+        return hw
+
     def _predict(
-        self, images: Sequence[NDArray[np.uint8]],
+        self, images: Sequence[NDArray[np.uint8]], input_hw: tuple[int, int] | None = None,
     ) -> tuple[list[Detections], tuple[float, float, float, int]]:
         """Results plus (preprocess s, inference s, postprocess s, inference runs)."""
         results: list[Detections] = []
@@ -241,7 +265,10 @@ class YoloModel:
         for start in range(0, len(images), chunk):
             part = images[start : start + chunk]
             t0 = time.perf_counter()
-            tensor, boxes = self._preprocess(part, rows=self.info.static_batch)
+            if input_hw is None:
+                tensor, boxes = self._preprocess(part, rows=self.info.static_batch)
+            else:
+                tensor, boxes = self._crop_preprocess(part, rows=self.info.static_batch, imgsz=input_hw)
             t1 = time.perf_counter()
             output = self.run_tensor(tensor)
             t2 = time.perf_counter()

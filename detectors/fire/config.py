@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detectors.zones import check_polygons
+from models.config import GatingConfig
 
 Point = tuple[float, float]
 
@@ -642,6 +643,11 @@ class FireConfig(BaseModel):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="Active hours.")
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig, description="Incident lifecycle.")
     confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig, description="Confidence scoring.")
+    gating: GatingConfig = Field(
+        default_factory=GatingConfig,
+        description="Model modes only: run the model only on frames and regions that changed, plus a "
+        "staggered full-frame sweep (see models.gating). Off: every analysed frame runs whole.",
+    )
     fusion: FusionConfig = Field(
         default_factory=FusionConfig, description="Lamp tests on model tracks and the `both`-mode rule."
     )

@@ -63,6 +63,7 @@ from detectors.geometry.ground import GroundCalibration, GroundMapper
 from detectors.zones import RegionMask
 from foundation.errors import ConfigError
 from ingest.frame import Frame
+from models.config import GatingConfig
 from models.detections import Detections
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,20 @@ class FireDetector:
     def model_name(self) -> str | None:
         cfg = self._settings.config
         return cfg.model if cfg.mode in ("model", "both") else None
+
+    @property
+    def gating(self) -> GatingConfig:
+        return self._settings.config.gating
+
+    def inference_regions(self, camera_id: str) -> NDArray[np.float32]:
+        """Where the model must look on the next frame (`detectors.base.RegionSource`): the candidates of
+        the last frame and the recent extent of every track, open incidents included, in source pixels."""
+        st = self._states.get(camera_id)
+        if st is None:
+            return np.zeros((0, 4), np.float32)
+        boxes = [st.last_candidates.xyxy.astype(np.float32).reshape(-1, 4)]
+        boxes += [np.asarray(t.extent(), np.float32).reshape(1, 4) for t in st.tracks]
+        return np.concatenate(boxes)
 
     def reconfigure(self, config: BaseModel) -> None:
         """Swap thresholds, zones, masks and schedule; tracks, open incidents and cooldowns are kept."""

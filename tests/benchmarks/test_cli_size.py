@@ -41,7 +41,7 @@ def test_size_without_reports_says_which_suites_to_run(tmp_path: Path, capsys: p
 
 def test_an_unknown_suite_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "speed"]) == 2
-    assert "choose one of: decode, infer, compare, pipeline, alerts, throw, size, all" in capsys.readouterr().err
+    assert "choose one of: decode, infer, compare, pipeline, alerts, throw, district, size, all" in capsys.readouterr().err
 
 
 def test_suite_options_are_the_suites_own(capsys: pytest.CaptureFixture[str]) -> None:

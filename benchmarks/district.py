@@ -1,0 +1,421 @@
+"""`gridwatch bench district`: how many cameras a core serves, gated, ungated, and with Ultralytics.
+
+N cameras from a realistic mix (`benchmarks.scenarios.district_mix`: mostly quiet streets, some traffic
+and people, night streets with blinking lamps, a few fires igniting at known times), as 640x360 sub-streams
+at 25 fps, are analysed at the same rate (every `vid_stride`-th frame) three times, with one model file:
+
+- gridwatch, gated: the service's analysis path (PyAV decode and sampling as `ingest` does it,
+  `gridwatch.analysis.CameraAnalysis` with its per-model `Gate`, the cross-camera `DynamicBatcher`, the
+  fire detector as configured in `configs/reference/fire.yaml` in `both` mode), one thread per camera, all
+  cameras at once, files read as fast as they decode;
+- gridwatch, ungated: the same with `gating.enabled: false` (every analysed frame runs whole);
+- Ultralytics: `YOLO(model).predict(source, stream=True, vid_stride=k)` per camera, its ONNX Runtime
+  session replaced by one with the same options as ours (threads, no spinning), OpenCV decoding with one
+  FFmpeg thread as ours; its boxes are fed to the same fire detector so recall, time to alert and false
+  alerts are judged alike. Its CPU is reported for predict alone (what Ultralytics costs) and with the
+  detector.
+
+Cameras per core come from CPU time (process CPU seconds over camera-seconds of video analysed), so they
+hold on a shared machine where wall time does not; a system keeps up with that many cameras per core when
+its CPU is all theirs. The machine's load is recorded with the figures. Alerts, the outbox and Kafka are
+left out of all three (`gridwatch bench alerts` measures them; they cost little per camera).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from benchmarks import plots
+from benchmarks.district_score import Start, score_camera, summarise
+from benchmarks.report import environment, markdown_table, write_report
+from benchmarks.scenarios.district_mix import FPS as MIX_FPS
+from benchmarks.scenarios.district_mix import CameraFiles, district, write_district
+from benchmarks.scenarios.fire_street_score import load_fire_config
+from detectors.event import Event, Phase
+from detectors.fire import FireConfig, FireDetector
+from gridwatch.analysis import CameraAnalysis, GatedInference
+from ingest.files import iter_file_frames
+from ingest.frame import Frame
+from models.batcher import DynamicBatcher
+from models.config import BatcherConfig, ModelConfig, Provider
+from models.detections import Detections
+from models.gating import GateStats, ModelGeometry
+from models.providers import create_session
+from models.runtime import YoloModel, check_model_file, load_model
+
+log = logging.getLogger(__name__)
+
+SUITE = "district"
+T0 = 1.7e9
+"""Capture time of every clip's first frame (UTC epoch seconds); any fixed value works."""
+TUNING_SEEDS = (1,)
+"""Seeds of the mix the gate's defaults were tuned on (change threshold, crop sizes); never benched."""
+GRIDWATCH_GATED = "gridwatch gated"
+GRIDWATCH_UNGATED = "gridwatch ungated"
+ULTRALYTICS = "Ultralytics predict"
+STREAM_FPS = MIX_FPS
+"""Frame rate of every generated clip (a sub-stream's)."""
+
+
+def cache_root() -> Path:
+    """`$GRIDWATCH_CACHE`, default `~/.cache/gridwatch`: generated clips are kept there between runs."""
+    return Path(os.environ.get("GRIDWATCH_CACHE") or Path.home() / ".cache" / "gridwatch")
+
+
+@dataclass(frozen=True)
+class DistrictSpec:
+    """What one bench run measures."""
+
+    model: Path
+    manifest: Path | None = None
+    cameras: int = 30
+    seed: int = 2026
+    duration_s: float = 30.0
+    width: int = 640
+    height: int = 360
+    vid_stride: int = 12
+    imgsz: int = 640
+    max_batch: int = 8
+    threads: int = 2
+    clips_dir: Path = Path("var/bench/district/clips")
+    ultralytics: bool = True
+    ungated: bool = True
+    fire_config: Path | None = None
+    providers: tuple[Provider, ...] = ("cpu",)
+    trt_cache_dir: Path | None = None
+
+    @property
+    def stream_fps(self) -> float:
+        return STREAM_FPS
+
+    @property
+    def analysis_fps(self) -> float:
+        return self.stream_fps / self.vid_stride
+
+
+@dataclass
+class SystemRun:
+    """What one system did on all cameras: incident starts, CPU, wall time and its own counters."""
+
+    system: str
+    starts: dict[str, list[Start]]
+    cpu_s: float
+    wall_s: float
+    frames: int
+    video_s: float
+    detector_cpu_s: float = 0.0
+    gate: GateStats = field(default_factory=GateStats)
+    camera_gates: dict[str, GateStats] = field(default_factory=dict)
+    change_ms_per_frame: float | None = None
+    load_avg: tuple[float, float] = (0.0, 0.0)
+
+
+def _starts(events: Sequence[Event], camera: str) -> list[Start]:
+    return [Start(camera, e.kind.value, e.trigger_captured_at - T0) for e in events if e.phase is Phase.START]
+
+
+def fire_config(spec: DistrictSpec, gated: bool) -> FireConfig:
+    """The shipped fire defaults (configs/reference/fire.yaml), in `both` mode with the bench's model."""
+    cfg = load_fire_config(spec.fire_config) if spec.fire_config else load_fire_config()
+    gating = cfg.gating.model_copy(update={"enabled": gated})
+    return cfg.model_copy(update={"mode": "both", "model": "fire", "analysis_fps": spec.analysis_fps,
+                                  "gating": gating})
+
+
+def _model(spec: DistrictSpec) -> YoloModel:
+    return load_model(ModelConfig(
+        name="fire", path=spec.model, manifest=spec.manifest, imgsz=(spec.imgsz, spec.imgsz), rect=True,
+        intra_op_threads=spec.threads, spin_wait=False, warmup_runs=1, providers=list(spec.providers),
+        trt_cache_dir=spec.trt_cache_dir,
+        batch=BatcherConfig(max_batch=spec.max_batch, max_delay_ms=10.0, max_share=0.5, request_timeout_ms=600_000,
+                            queue_size=4096),
+    ))
+
+
+def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bool) -> SystemRun:
+    """Every camera at once through CameraAnalysis and one shared batcher (see the module docstring)."""
+    model = _model(spec)
+    batcher = DynamicBatcher(model, model.cfg.batch).start()
+    geometry = {"fire": ModelGeometry.of(model.info)}
+    config = fire_config(spec, gated)
+    starts: dict[str, list[Start]] = {}
+    frames = Counter[str]()
+    gates: dict[str, GateStats] = {}
+    change_s: list[float] = []
+    errors: list[Exception] = []
+    lock = threading.Lock()
+
+    def camera(cf: CameraFiles) -> None:
+        cam = cf.camera.name
+
+        def infer(_model: str, frame: Frame) -> Detections:
+            return batcher.submit(cam, frame.image).result()
+
+        def submit(_model: str, image: NDArray[np.uint8], hw: tuple[int, int] | None) -> Future[Detections]:
+            return batcher.submit(cam, image, input_hw=hw)
+
+        det = FireDetector(config, class_names=dict(model.info.names), camera_id=cam)
+        analysis = CameraAnalysis(cam, [det], infer, GatedInference(submit, geometry))
+        events: list[Event] = []
+        last = T0
+        try:
+            for frame in iter_file_frames(cf.video, cam, analysis_fps=spec.analysis_fps, decode_threads=1,
+                                          start_utc_s=T0):
+                events += analysis.analyse(frame)
+                last = frame.captured_at
+            events += analysis.flush(last)
+        except Exception as exc:  # noqa: BLE001 - raised after the join; one camera never stops the others
+            with lock:
+                errors.append(exc)
+            return
+        with lock:
+            starts[cam] = _starts(events, cam)
+            frames[cam] = analysis.frames_analysed
+            gates[cam] = analysis.gate_stats()["fire"]
+            change_s.extend(analysis.times.drain_change())
+
+    load0 = os.getloadavg()[0]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    threads = [threading.Thread(target=camera, args=(cf,), name=f"bench-{cf.camera.name}") for cf in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    batcher.stop(10.0)
+    if errors:
+        raise RuntimeError(f"district bench: {len(errors)} camera(s) failed: {errors[0]!r}") from errors[0]
+    total = GateStats()
+    for g in gates.values():
+        total.frames.update(g.frames)
+        total.regions += g.regions
+        total.input_px += g.input_px
+        total.full_frame_input_px += g.full_frame_input_px
+    return SystemRun(GRIDWATCH_GATED if gated else GRIDWATCH_UNGATED, starts, cpu, wall, sum(frames.values()),
+                     sum(cf.camera.clip.duration_s for cf in files), gate=total, camera_gates=gates,
+                     change_ms_per_frame=round(1000.0 * sum(change_s) / len(change_s), 3) if change_s else None,
+                     load_avg=(load0, os.getloadavg()[0]))
+
+
+def _ultralytics_predictor(spec: DistrictSpec) -> Any:
+    """Ultralytics' YOLO on the bench model with our session options swapped in (as `bench compare`)."""
+    from ultralytics.models.yolo.model import YOLO  # noqa: PLC0415 (optional `export` extra)
+
+    yolo = YOLO(str(spec.model), task="detect")
+    yolo.predict(np.zeros((64, 64, 3), np.uint8), imgsz=spec.imgsz, verbose=False)  # builds the predictor
+    backend = getattr(getattr(getattr(yolo, "predictor", None), "model", None), "backend", None)
+    cfg = ModelConfig(name="ul", path=spec.model, intra_op_threads=spec.threads, spin_wait=False,
+                      providers=list(spec.providers), trt_cache_dir=spec.trt_cache_dir)
+    session, _ = create_session(spec.model, cfg)
+    if backend is not None and hasattr(backend, "session"):
+        backend.session = session
+    else:
+        log.warning("Ultralytics' ONNX Runtime session could not be swapped; it keeps its own options")
+    return yolo
+
+
+def run_ultralytics(files: Sequence[CameraFiles], spec: DistrictSpec) -> SystemRun:
+    """Each camera through `YOLO.predict(stream=True, vid_stride=k)`, then the same fire detector."""
+    os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "threads;1")
+    yolo = _ultralytics_predictor(spec)
+    names = {int(k): str(v) for k, v in yolo.names.items()}
+    config = fire_config(spec, gated=False)
+    starts: dict[str, list[Start]] = {}
+    frames = 0
+    det_cpu = 0.0
+    load0 = os.getloadavg()[0]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for cf in files:
+        cam = cf.camera.name
+        det = FireDetector(config, class_names=names, camera_id=cam)
+        events: list[Event] = []
+        fps = cf.camera.clip.fps
+        results = yolo.predict(source=str(cf.video), stream=True, vid_stride=spec.vid_stride, imgsz=spec.imgsz,
+                               conf=0.25, iou=0.7, verbose=False)
+        last = T0
+        for i, r in enumerate(results):
+            pts = ((i + 1) * spec.vid_stride - 1) / fps  # Ultralytics grabs k frames, then returns the k-th
+            boxes = r.boxes
+            dets = Detections.from_arrays(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy())
+            t0 = time.process_time()
+            frame = Frame(cam, i, T0 + pts, pts, np.ascontiguousarray(r.orig_img))
+            events += det.process(frame, dets)
+            det_cpu += time.process_time() - t0
+            last = frame.captured_at
+            frames += 1
+        events += det.flush(last)
+        starts[cam] = _starts(events, cam)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return SystemRun(ULTRALYTICS, starts, cpu, wall, frames, sum(cf.camera.clip.duration_s for cf in files),
+                     detector_cpu_s=det_cpu, load_avg=(load0, os.getloadavg()[0]))
+
+
+def _row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    cams = [score_camera(cf.truth, run.starts.get(cf.camera.name, [])) for cf in files]
+    for c in cams:
+        g = run.camera_gates.get(str(c["camera"]))
+        if g is not None:
+            c["paths"] = _paths(g)
+            c["model_input_share"] = round(g.input_px / max(g.full_frame_input_px, 1), 3)
+    s = summarise(cams)
+    per_cam_s = run.cpu_s / run.video_s
+    row: dict[str, Any] = {
+        "system": run.system,
+        "cpu_s": round(run.cpu_s, 1),
+        "wall_s": round(run.wall_s, 1),
+        "frames_analysed": run.frames,
+        "cpu_ms_per_camera_s": round(1000.0 * per_cam_s, 2),
+        "cameras_per_core": round(1.0 / per_cam_s, 2),
+        **s,
+    }
+    if run.system == ULTRALYTICS:
+        alone = (run.cpu_s - run.detector_cpu_s) / run.video_s
+        row["cameras_per_core_predict_only"] = round(1.0 / alone, 2)
+    if run.gate.full_frame_input_px:
+        row["model_input_share"] = round(run.gate.input_px / run.gate.full_frame_input_px, 3)
+        row["change_ms_per_frame"] = run.change_ms_per_frame
+        row["paths"] = _paths(run.gate)
+    row["load_avg_1m"] = f"{run.load_avg[0]:.1f} -> {run.load_avg[1]:.1f}"
+    return row, [{"system": run.system, **c} for c in cams]
+
+
+def _paths(g: GateStats) -> dict[str, int]:
+    paths = Counter[str]()
+    for (path, _), n in g.frames.items():
+        paths[path] += n
+    return dict(sorted(paths.items()))
+
+
+def _summary(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    by = {r["system"]: r for r in rows}
+    out: dict[str, Any] = {}
+    g, u, ul = by.get(GRIDWATCH_GATED), by.get(GRIDWATCH_UNGATED), by.get(ULTRALYTICS)
+    if g and ul:
+        out["cameras_per_core_gated_over_ultralytics"] = round(g["cameras_per_core"] / ul["cameras_per_core"], 2)
+        out["cameras_per_core_gated_over_ultralytics_predict_only"] = round(
+            g["cameras_per_core"] / ul["cameras_per_core_predict_only"], 2)
+        out["recall_gated_minus_ultralytics"] = round((g["recall"] or 0.0) - (ul["recall"] or 0.0), 3)
+    if g and u:
+        out["cameras_per_core_gated_over_ungated"] = round(g["cameras_per_core"] / u["cameras_per_core"], 2)
+        diffs = _tta_diffs(per_camera, GRIDWATCH_GATED, GRIDWATCH_UNGATED)
+        out["time_to_alert_gated_minus_ungated_s"] = diffs
+        found = [d for d in diffs.values() if d is not None]
+        out["time_to_alert_gated_minus_ungated_worst_s"] = max(found) if found else None
+    for r in rows:
+        out[f"{r['system']}: cameras per core"] = r["cameras_per_core"]
+        out[f"{r['system']}: recall"] = f"{r['fires_found']}/{r['fires']}"
+        out[f"{r['system']}: false alerts"] = r["false_alerts"]
+    return out
+
+
+def _tta_diffs(per_camera: Sequence[dict[str, Any]], a: str, b: str) -> dict[str, float | None]:
+    ta = {r["camera"]: r["time_to_alert_s"] for r in per_camera if r["system"] == a and r["fire"]}
+    tb = {r["camera"]: r["time_to_alert_s"] for r in per_camera if r["system"] == b and r["fire"]}
+    return {cam: (round(ta[cam] - tb[cam], 2) if ta.get(cam) is not None and tb.get(cam) is not None else None)
+            for cam in sorted(ta)}
+
+
+def _plots(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]], out: Path) -> list[Path]:
+    cams = {str(r["system"]): float(r["cameras_per_core"]) for r in rows}
+    for r in rows:
+        if "cameras_per_core_predict_only" in r:
+            cams[f"{r['system']} (predict only, no detector)"] = float(r["cameras_per_core_predict_only"])
+    tta: dict[str, dict[str, float]] = {}
+    for r in per_camera:
+        if r["fire"]:
+            tta.setdefault(str(r["camera"]).rsplit("-", 2)[-2], {})[str(r["system"])] = (
+                float(r["time_to_alert_s"]) if r["time_to_alert_s"] is not None else 0.0)
+    return [
+        plots.hbars(cams, out / "district_cameras_per_core.png", xlabel="cameras per core (CPU time)",
+                    title="Cameras one core keeps up with, same clips, model and analysed rate"),
+        plots.grouped_bars(tta, out / "district_time_to_alert.png", ylabel="seconds after ignition (0: missed)",
+                           title="Time to alert per fire camera"),
+    ]
+
+
+def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district"),
+        progress: bool = False) -> dict[str, Any]:
+    """Make (or reuse) the clips, run each system, score, and write district.json/.md/.png."""
+    cameras = district(spec.cameras, spec.seed, spec.width, spec.height, spec.duration_s)
+    files = write_district(cameras, spec.clips_dir)
+    runs = [run_gridwatch(files, spec, gated=True)]
+    if spec.ungated:
+        runs.append(run_gridwatch(files, spec, gated=False))
+    if spec.ultralytics:
+        runs.append(run_ultralytics(files, spec))
+    rows: list[dict[str, Any]] = []
+    per_camera: list[dict[str, Any]] = []
+    for r in runs:
+        row, cams = _row(r, files)
+        rows.append(row)
+        per_camera += cams
+    summary = _summary(rows, per_camera)
+    kinds = Counter(c.kind for c in cameras)
+    env = environment(spec.model)
+    env.update(spec={k: str(v) for k, v in asdict(spec).items()}, mix=dict(kinds), tuning_seeds=list(TUNING_SEEDS),
+               load_avg_1m_end=os.getloadavg()[0])
+    notes = [
+        f"{len(cameras)} cameras ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), seed {spec.seed} "
+        f"(gate defaults tuned on seeds {', '.join(map(str, TUNING_SEEDS))}), {spec.width}x{spec.height} at "
+        f"{spec.stream_fps:g} fps, {cameras[0].clip.duration_s:g} s each, analysed every {spec.vid_stride}th "
+        f"frame ({spec.analysis_fps:.3g} fps) by every system",
+        "cameras_per_core = camera-seconds of video / process CPU seconds (all threads: decode, change signal, "
+        "inference, detector); a system keeps up with that many cameras on a core that is all theirs",
+        "Ultralytics: YOLO.predict(source, stream=True, vid_stride=k), same ONNX file, its session swapped for "
+        f"ours ({spec.threads} intra-op threads, no spinning), OpenCV decoding with one FFmpeg thread; its "
+        "boxes go to the same fire detector (cameras_per_core counts predict and detector, "
+        "cameras_per_core_predict_only predict alone)",
+        "found = a fire or smoke start at or after ignition on a fire camera; false = any other start",
+        "model_input_share = model input pixels spent / what every analysed frame run whole would cost",
+        f"machine load (1 min) {rows[0]['load_avg_1m']} during the first run, {os.getloadavg()[0]:.1f} at the end "
+        f"on {os.cpu_count()} cores: CPU time, not wall time, carries the figures",
+    ]
+    names = {str(v).lower() for v in check_model_file(spec.model, spec.manifest).meta.names.values()}
+    if not names & {"fire", "flame", "smoke"}:
+        notes.insert(0, f"the model ({spec.model.name}) has no fire or smoke class: every alert comes from the "
+                     "weights-free cues, so recall and time to alert say nothing about gating; use trained "
+                     "fire/smoke weights (--model) for those figures")
+    files_out: list[Path] = []
+    if out_dir is not None:
+        cols = [k for k in rows[0] if k != "paths"] + ["paths"]
+        all_rows = [{c: r.get(c, "") for c in cols} for r in rows]
+        jpath, mpath = write_report(out_dir, SUITE, env, all_rows, summary=summary, notes=notes)
+        _append_cameras(mpath, per_camera)
+        pngs = _plots(rows, per_camera, out_dir)
+        plots.link_plots(mpath, pngs)
+        files_out = [jpath, mpath, *pngs]
+        _add_cameras_json(jpath, per_camera)
+    return {"rows": rows, "cameras": per_camera, "summary": summary, "environment": env, "notes": notes,
+            "files": files_out}
+
+
+def _append_cameras(mpath: Path, per_camera: Sequence[dict[str, Any]]) -> None:
+    fires = [r for r in per_camera if r["fire"] or r["false_alerts"]]
+    with mpath.open("a", encoding="utf-8") as fh:
+        fh.write("\nFire cameras and cameras with false alerts:\n\n" + markdown_table(fires))
+
+
+def _add_cameras_json(jpath: Path, per_camera: Sequence[dict[str, Any]]) -> None:
+    payload = json.loads(jpath.read_text(encoding="utf-8"))
+    payload["cameras"] = list(per_camera)
+    jpath.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+
+
+def table(result: dict[str, Any]) -> str:
+    cols = ["system", "cameras_per_core", "cpu_ms_per_camera_s", "recall", "fires_found", "fires",
+            "time_to_alert_median_s", "time_to_alert_worst_s", "false_alerts", "model_input_share", "load_avg_1m"]
+    return markdown_table(result["rows"], cols)
+

@@ -1,0 +1,324 @@
+"""Gated inference: run the model only where, and only when, something may have changed.
+
+One `Gate` per camera and model. For every frame a detector analyses, `plan()` picks one path:
+
+- `sweep`: the whole frame, on a schedule. Every camera gets a full-frame look at least every
+  `sweep_every_s` of capture time (and on its first frame), staggered across cameras by a fixed phase
+  drawn from the camera id, so a node's cameras do not sweep together. This catches a steady fire that
+  changes nothing between frames.
+- `skipped`: nothing changed (see `models.change`) and the detector watches nothing: the model does not
+  run, and the detector gets empty detections, exactly what the model would have added there: nothing new.
+- `regions`: crops around the changed blobs and the regions the detector watches (its candidates, its
+  tracks and open incidents; `detectors.base.RegionSource`), with context, merged where they overlap
+  (see `models.regions`), each run through the cross-camera batcher at `crop_input_px`, or larger for a
+  large crop so that no region is seen coarser than in the whole frame, boxes mapped back to source
+  pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
+  A changed blob lying inside a crop that the model saw empty less than `recheck_after_s` ago is left out
+  (a blinking lamp is looked at every couple of seconds, not on every frame); watched regions never are.
+- `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
+  the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
+  the picture changed at once (`changed_share`: lights switched, the camera moved).
+
+With gating off every analysed frame takes path `ungated` (the whole frame). Each (path, reason) is
+counted in `GateStats`, exported as `gridwatch_gate_frames_total`, and drawn by `annotate` in
+`gridwatch replay --annotate`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from foundation.errors import ModelError
+from models.batcher import FrameDroppedError
+from models.change import Change, ChangeSignal
+from models.config import GatingConfig
+from models.detections import Detections
+from models.preprocess import plan_batch
+from models.regions import cut, plan_crops, to_source
+
+if TYPE_CHECKING:
+    from models.runtime import ModelInfo
+
+Submit = Callable[[NDArray[np.uint8], tuple[int, int] | None], Future[Detections]]
+"""(image, model input size or None for the model's own) -> its detections, in the image's pixels."""
+
+
+class InferencePath(StrEnum):
+    """How one analysed frame reached the model (the `path` metric label)."""
+
+    SKIPPED = "skipped"
+    REGIONS = "regions"
+    FULL = "full"
+    SWEEP = "sweep"
+    UNGATED = "ungated"
+
+
+class PathReason(StrEnum):
+    """Why a path was taken (the `reason` metric label)."""
+
+    NO_CHANGE = "no_change"
+    CHANGE = "change"
+    WATCHED = "watched"
+    FIRST = "first"
+    SCHEDULE = "schedule"
+    CROPS_COST = "crops_cost"
+    TOO_MANY_REGIONS = "too_many_regions"
+    CHANGED_SHARE = "changed_share"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class ModelGeometry:
+    """What the gate needs to know of a model to price a frame against crops."""
+
+    imgsz: tuple[int, int]
+    stride: int
+    dynamic: bool
+    rect: bool
+
+    def full_input_px(self, frame_hw: tuple[int, int]) -> int:
+        """Model input pixels of one whole frame (rect letterboxing when the model uses it)."""
+        (h, w), _ = plan_batch([frame_hw], self.imgsz, self.stride, rect=self.rect)
+        return h * w
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> ModelGeometry:
+        """The geometry of a loaded model."""
+        return cls(imgsz=info.imgsz, stride=info.stride, dynamic=info.dynamic_hw, rect=info.rect)
+
+    def crop_input_hw(self, crop_input_px: int) -> tuple[int, int]:
+        """Input size of a small crop: `crop_input_px` rounded down to the stride, or the fixed export's size."""
+        if not self.dynamic:
+            return self.imgsz
+        side = max(self.stride, crop_input_px // self.stride * self.stride)
+        return side, side
+
+    def crop_inputs(
+        self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
+    ) -> tuple[tuple[int, int], ...]:
+        """Each crop's model input (height, width): the longer side at least `crop_input_px` (a small region
+        is magnified) and at least what the whole frame's scale gives (a large region is never seen
+        coarser than in a sweep), at most the model's own size; the shorter side in proportion. Multiples
+        of the stride. A fixed-shape export runs every crop at its own size."""
+        base = self.crop_input_hw(crop_input_px)[0]
+        if not self.dynamic:
+            return tuple(self.imgsz for _ in range(len(crops)))
+        scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
+        top = max(self.imgsz)
+        s = self.stride
+        out = []
+        for x1, y1, x2, y2 in crops.tolist():
+            cw, ch = x2 - x1, y2 - y1
+            long_in = min(top, max(base, math.ceil(max(cw, ch) * scale / s) * s))
+            short_in = min(long_in, max(s, math.ceil(min(cw, ch) * long_in / max(cw, ch) / s) * s))
+            out.append((long_in, short_in) if ch >= cw else (short_in, long_in))
+        return tuple(out)
+
+
+def stagger_share(camera_id: str) -> float:
+    """A camera's fixed sweep phase in [0, 1), from its id (the same on every node and after restarts)."""
+    return zlib.crc32(camera_id.encode("utf-8")) / 2**32
+
+
+@dataclass(frozen=True)
+class GatePlan:
+    """The path chosen for one frame, with what it was chosen from (for annotation and tests)."""
+
+    path: InferencePath
+    reason: PathReason
+    crops: NDArray[np.int32]
+    change: Change
+    watched: NDArray[np.float32]
+    crop_inputs: tuple[tuple[int, int], ...] = ()
+    """The model input (height, width) of each crop (regions path)."""
+    next_sweep_in_s: float = 0.0
+    captured_at: float = 0.0
+    rechecks_deferred: int = 0
+
+    @property
+    def runs_model(self) -> bool:
+        return self.path is not InferencePath.SKIPPED
+
+
+@dataclass
+class GateStats:
+    """Counters of one gate: frames by (path, reason), crops sent, and model input pixels spent."""
+
+    frames: Counter[tuple[str, str]] = field(default_factory=Counter)
+    regions: int = 0
+    deferred: int = 0
+    """Changed blobs left out because the model saw them empty less than `recheck_after_s` ago."""
+    input_px: int = 0
+    full_frame_input_px: int = 0
+    """What the same frames would have cost ungated (for the saving ratio)."""
+
+    def snapshot(self) -> GateStats:
+        return GateStats(Counter(self.frames), self.regions, self.deferred, self.input_px, self.full_frame_input_px)
+
+
+class Gate:
+    """Decides, per analysed frame of one camera, whether and where one model runs (module docstring)."""
+
+    def __init__(self, camera_id: str, model_name: str, geometry: ModelGeometry) -> None:
+        self.camera_id = camera_id
+        self.model_name = model_name
+        self.geometry = geometry
+        self.change = ChangeSignal()
+        self.stats = GateStats()
+        self._stats_lock = threading.Lock()
+        self.last_plan: GatePlan | None = None
+        self._phase = stagger_share(camera_id)
+        self._last_slot: int | None = None
+        self._seen_empty: list[tuple[NDArray[np.int32], float]] = []
+        """Crops the model ran on and found nothing in, with their capture time (for `recheck_after_s`)."""
+
+    def _slot(self, captured_at: float, period_s: float) -> int:
+        return math.floor(captured_at / period_s + self._phase)
+
+    def _next_sweep_in_s(self, captured_at: float, period_s: float) -> float:
+        slot = self._slot(captured_at, period_s)
+        return (slot + 1 - self._phase) * period_s - captured_at
+
+    def plan(
+        self, image: NDArray[np.uint8], captured_at: float, watched: NDArray[np.float32], cfg: GatingConfig,
+    ) -> GatePlan:
+        """The path for this frame; updates the change signal and the sweep schedule."""
+        h, w = image.shape[:2]
+        empty = np.zeros((0, 4), np.int32)
+        if not cfg.enabled:
+            return self._record(GatePlan(InferencePath.UNGATED, PathReason.OFF, empty, Change.unknown(), watched),
+                                (h, w))
+        change = self.change.update(image, cfg)
+        period = cfg.sweep_every_s
+        slot = self._slot(captured_at, period)
+        due: PathReason | None = None
+        if self._last_slot is None or change.started:
+            due = PathReason.FIRST
+        elif slot != self._last_slot:
+            due = PathReason.SCHEDULE
+        if due is not None:
+            self._last_slot = slot
+            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched,
+                                         next_sweep_in_s=self._next_sweep_in_s(captured_at, period)), (h, w))
+        nxt = self._next_sweep_in_s(captured_at, period)
+        changed, deferred = self._not_recently_seen(change.boxes, captured_at, cfg.recheck_after_s)
+        regions = np.concatenate([changed, np.asarray(watched, np.float32).reshape(-1, 4)])
+        if len(regions) == 0:
+            return self._record(GatePlan(InferencePath.SKIPPED, PathReason.NO_CHANGE, empty, change, watched,
+                                         next_sweep_in_s=nxt, captured_at=captured_at,
+                                         rechecks_deferred=deferred), (h, w))
+        min_side = max(1, round(cfg.min_crop_share * min(h, w)))
+        crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
+        inputs = self.geometry.crop_inputs(crops, (h, w), cfg.crop_input_px)
+        full: PathReason | None = None
+        if change.changed_share > cfg.max_changed_share:
+            full = PathReason.CHANGED_SHARE
+        elif len(crops) > cfg.max_regions:
+            full = PathReason.TOO_MANY_REGIONS
+        elif sum(a * b for a, b in inputs) >= self.geometry.full_input_px((h, w)):
+            full = PathReason.CROPS_COST
+        if full is not None:
+            return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt,
+                                         captured_at=captured_at, rechecks_deferred=deferred), (h, w))
+        reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
+        return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, inputs, nxt,
+                                     captured_at, deferred), (h, w))
+
+    def _not_recently_seen(
+        self, boxes: NDArray[np.float32], now: float, recheck_after_s: float,
+    ) -> tuple[NDArray[np.float32], int]:
+        """The changed blobs not inside a crop the model saw empty within `recheck_after_s`, and how many
+        were left out."""
+        self._seen_empty = [(c, t) for c, t in self._seen_empty if 0.0 <= now - t < recheck_after_s]
+        if not self._seen_empty or len(boxes) == 0:
+            return boxes, 0
+        seen = np.stack([c for c, _ in self._seen_empty]).astype(np.float32)
+        inside = ((boxes[:, None, 0] >= seen[None, :, 0]) & (boxes[:, None, 1] >= seen[None, :, 1])
+                  & (boxes[:, None, 2] <= seen[None, :, 2]) & (boxes[:, None, 3] <= seen[None, :, 3])).any(axis=1)
+        return boxes[~inside], int(inside.sum())
+
+    def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
+        full_px = self.geometry.full_input_px(frame_hw)
+        with self._stats_lock:
+            s = self.stats
+            s.frames[(plan.path.value, plan.reason.value)] += 1
+            s.full_frame_input_px += full_px
+            s.deferred += plan.rechecks_deferred
+            if plan.path is InferencePath.REGIONS:
+                s.regions += len(plan.crops)
+                s.input_px += sum(a * b for a, b in plan.crop_inputs)
+            elif plan.runs_model:
+                s.input_px += full_px
+        self.last_plan = plan
+        return plan
+
+    def snapshot(self) -> GateStats:
+        """A consistent copy of the counters (metrics read it from another thread)."""
+        with self._stats_lock:
+            return self.stats.snapshot()
+
+    def run(self, image: NDArray[np.uint8], plan: GatePlan, submit: Submit, timeout_s: float = 30.0) -> Detections:
+        """The frame's detections (source pixels) along `plan`; FrameDroppedError if any part was shed."""
+        if plan.path is InferencePath.SKIPPED:
+            return Detections.empty()
+        if plan.path is not InferencePath.REGIONS:
+            return _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+        futures = [submit(crop, hw) for crop, hw in zip(cut(image, plan.crops), plan.crop_inputs, strict=True)]
+        results: list[Detections] = []
+        try:
+            for fut in futures:
+                results.append(_wait(fut, self.camera_id, self.model_name, timeout_s))
+        except (FrameDroppedError, ModelError):
+            for fut in futures:
+                fut.cancel()  # a frame with a missing crop is dropped whole: its other crops need not run
+            raise
+        self._seen_empty += [(crop, plan.captured_at) for crop, det in zip(plan.crops, results, strict=True)
+                             if len(det) == 0]
+        return to_source(results, plan.crops)
+
+    def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The last plan on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), and
+        a line saying which path the frame took and why."""
+        out = image.copy()
+        plan = self.last_plan
+        if plan is None:
+            return out
+        for box, colour, thick in (
+            *((b, (255, 255, 0), 1) for b in plan.change.boxes.tolist()),
+            *((b, (255, 0, 255), 1) for b in np.asarray(plan.watched).reshape(-1, 4).tolist()),
+            *((b, (0, 255, 255), 2) for b in plan.crops.tolist()),
+        ):
+            x1, y1, x2, y2 = (round(v) for v in box)
+            cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
+        if plan.path is InferencePath.SWEEP or plan.path is InferencePath.FULL:
+            cv2.rectangle(out, (1, 1), (out.shape[1] - 2, out.shape[0] - 2), (0, 255, 255), 2)
+        text = (f"gate {self.model_name}: {plan.path.value} ({plan.reason.value})"
+                + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
+                   if plan.path is InferencePath.REGIONS else "")
+                + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s")
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+        y = out.shape[0] - 10
+        cv2.rectangle(out, (4, y - th - 4), (12 + tw, y + base + 2), (0, 0, 0), -1)
+        cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
+        return out
+
+
+def _wait(fut: Future[Detections], camera_id: str, model_name: str, timeout_s: float) -> Detections:
+    try:
+        return fut.result(timeout=timeout_s)
+    except FutureTimeout as exc:
+        raise ModelError(f"camera {camera_id}: model {model_name} gave no result in {timeout_s} s",
+                         retryable=True) from exc

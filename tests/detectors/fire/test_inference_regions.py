@@ -1,0 +1,48 @@
+"""What the fire detector asks a gated model to keep looking at (`detectors.base.RegionSource`): its
+candidates and the extent of every live track, per camera (unit tests, a scripted fake model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.base import RegionSource
+from detectors.fire import FireConfig, FireDetector
+from ingest.frame import Frame
+from models.detections import Detections
+
+T0 = 1_760_000_000.0
+NAMES = {0: "fire", 1: "smoke"}
+
+
+def frame(seq: int, camera: str = "cam1") -> Frame:
+    return Frame(camera_id=camera, seq=seq, captured_at=T0 + seq * 0.5, pts_s=seq * 0.5,
+                 image=np.full((240, 320, 3), 90, np.uint8))
+
+
+def fake_model_boxes(*boxes: tuple[float, float, float, float]) -> Detections:
+    """Fake of the model stage: fire boxes at 0.8 confidence."""
+    return Detections.from_arrays([list(b) for b in boxes], [0.8] * len(boxes), [0] * len(boxes))
+
+
+def test_the_detector_offers_gating_and_its_settings_follow_reconfigure() -> None:
+    det = FireDetector(FireConfig.model_validate({"mode": "both", "model": "m"}), class_names=NAMES)
+    assert isinstance(det, RegionSource)
+    assert det.gating.enabled and det.gating.sweep_every_s == 15.0
+    det.reconfigure(FireConfig.model_validate({"mode": "both", "model": "m", "gating": {"sweep_every_s": 30}}))
+    assert det.gating.sweep_every_s == 30.0, "a hot reload reaches the gate on the next frame"
+
+
+def test_regions_are_the_candidates_and_the_live_tracks_of_that_camera() -> None:
+    det = FireDetector(FireConfig.model_validate({"mode": "model", "model": "m"}), class_names=NAMES)
+    assert det.inference_regions("cam1").shape == (0, 4), "a camera never seen asks for nothing"
+    det.process(frame(0), fake_model_boxes((100, 100, 120, 140)))
+    regions = det.inference_regions("cam1")
+    assert regions.dtype == np.float32
+    assert [100, 100, 120, 140] in regions.tolist(), "this frame's candidate"
+    det.process(frame(1), fake_model_boxes((104, 98, 126, 142)))
+    regions = det.inference_regions("cam1")
+    assert [100, 98, 126, 142] in regions.tolist(), "the track's extent over its window"
+    assert det.inference_regions("cam2").shape == (0, 4), "cameras never mix"
+    for seq in range(2, 40):
+        det.process(frame(seq), Detections.empty())
+    assert det.inference_regions("cam1").shape == (0, 4), "a track that faded out is no longer watched"

@@ -1,0 +1,296 @@
+"""Gated inference, unit level: the change signal, the path a frame takes, staggered sweeps, crops and the
+exact way back to source pixels. Named fakes stand at the model seam (`FakeCropModel`, `fake_submit`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from models.batcher import FrameDroppedError, StaleFrameError
+from models.change import ChangeSignal
+from models.config import GatingConfig
+from models.detections import Detections
+from models.gating import Gate, InferencePath, ModelGeometry, PathReason, stagger_share
+from models.regions import context_crops, merge_overlapping, plan_crops, to_source
+
+H, W = 360, 640
+GEOMETRY = ModelGeometry(imgsz=(640, 640), stride=32, dynamic=True, rect=True)
+NONE = np.zeros((0, 4), np.float32)
+
+
+def street(seed: int = 0, noise: float = 3.0) -> NDArray[np.uint8]:
+    """A textured still picture with sensor noise, different per `seed`."""
+    base = np.zeros((H, W, 3), np.float32)
+    base[:] = np.linspace(60, 180, W, dtype=np.float32)[None, :, None]
+    base[100:200:20, :, :] = 30.0  # window rows: strong edges
+    noisy = base + np.random.default_rng(1000 + seed).normal(0.0, noise, (H, W, 1)).astype(np.float32)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def with_patch(image: NDArray[np.uint8], box: tuple[int, int, int, int], value: int = 250) -> NDArray[np.uint8]:
+    out = image.copy()
+    x1, y1, x2, y2 = box
+    out[y1:y2, x1:x2] = value
+    return out
+
+
+# --------------------------------------------------------------------------- change signal
+
+
+def test_a_still_noisy_picture_is_no_change_and_a_brightness_shift_neither() -> None:
+    cfg = GatingConfig()
+    sig = ChangeSignal()
+    assert sig.update(street(0), cfg).started
+    for i in range(1, 12):
+        ch = sig.update(street(i), cfg)
+        assert len(ch.boxes) == 0 and ch.changed_share == 0.0, f"frame {i}: sensor noise counted as change"
+    brighter = np.clip(street(20).astype(np.int16) + 12, 0, 255).astype(np.uint8)
+    assert len(sig.update(brighter, cfg).boxes) == 0, "a frame-wide exposure shift is not local change"
+
+
+def test_a_small_new_object_is_one_box_in_source_pixels() -> None:
+    cfg = GatingConfig()
+    sig = ChangeSignal()
+    for i in range(5):
+        sig.update(street(i), cfg)
+    ch = sig.update(with_patch(street(9), (300, 250, 308, 266)), cfg)  # 8x16 px, like a young distant flame
+    assert len(ch.boxes) == 1
+    x1, y1, x2, y2 = ch.boxes[0].tolist()
+    assert x1 <= 300 and y1 <= 250 and x2 >= 308 and y2 >= 266, "the box covers the change"
+    assert x2 - x1 < 24 and y2 - y1 < 32, "and not much more"
+
+
+def test_the_change_threshold_decides() -> None:
+    sig_low, sig_high = ChangeSignal(), ChangeSignal()
+    low, high = GatingConfig(change_threshold=10), GatingConfig(change_threshold=60)
+    for i in range(4):
+        sig_low.update(street(i), low)
+        sig_high.update(street(i), high)
+    frame = with_patch(street(5), (100, 250, 140, 290), value=120)  # a faint change (34-41 grey levels)
+    assert len(sig_low.update(frame, low).boxes) == 1
+    assert len(sig_high.update(frame, high).boxes) == 0
+
+
+# --------------------------------------------------------------------------- crops and the way back
+
+
+def test_crops_have_context_a_minimum_side_and_stay_inside() -> None:
+    crops = context_crops(np.array([[100, 100, 110, 120], [630, 350, 640, 360]], np.float32), (H, W),
+                          context_share=0.5, min_side_px=72)
+    (a, b) = crops.tolist()
+    assert a[2] - a[0] == a[3] - a[1] == 72, "the minimum side wins over 20 + 2 x 0.5 x 10 = 30 px"
+    assert a[0] <= 100 and a[2] >= 110 and a[1] <= 100 and a[3] >= 120
+    assert b == [640 - 72, 360 - 72, 640, 360], "a crop at the corner is shifted in, not cut"
+    thin = context_crops(np.array([[100, 10, 400, 60]], np.float32), (H, W), 0.5, 72).tolist()
+    assert thin == [[75, 0, 425, 100]], "a long thin region gets context from its short side: 350 x 100, not a square"
+    big = context_crops(np.array([[0, 0, 600, 300]], np.float32), (H, W), 0.5, 72)
+    assert big.tolist() == [[0, 0, 640, 360]], "a crop larger than the frame spans it"
+
+
+def test_overlapping_crops_merge_until_none_overlap() -> None:
+    merged = merge_overlapping(np.array([[0, 0, 50, 50], [40, 40, 90, 90], [85, 0, 120, 30], [300, 300, 320, 320]],
+                                        np.int32))
+    assert sorted(merged.tolist()) == [[0, 0, 120, 90], [300, 300, 320, 320]]
+    assert len(plan_crops(np.zeros((0, 4), np.float32), (H, W), 0.5, 72)) == 0
+
+
+def test_detections_in_crops_map_back_to_source_pixels_exactly() -> None:
+    crops = np.array([[200, 100, 296, 196], [10, 20, 106, 116]], np.int32)
+    per_crop = [
+        Detections.from_arrays([[5.5, 7.25, 30.0, 40.75]], [0.9], [1]),
+        Detections.from_arrays([[0.0, 0.0, 96.0, 96.0], [1.0, 2.0, 3.0, 4.0]], [0.5, 0.4], [0, 1]),
+    ]
+    out = to_source(per_crop, crops)
+    rows = sorted(map(tuple, np.column_stack([out.xyxy, out.confidence, out.class_id]).tolist()))
+    assert rows == sorted([
+        (205.5, 107.25, 230.0, 140.75, pytest.approx(0.9), 1.0),
+        (10.0, 20.0, 106.0, 116.0, 0.5, 0.0),
+        (11.0, 22.0, 13.0, 24.0, pytest.approx(0.4), 1.0),
+    ])
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+class FakeCropModel:
+    """Test double for the batcher + model: answers one box per image at a fixed place in that image's own
+    pixels (what a real model returns), and records each call's image shape and input size."""
+
+    def __init__(self, box: tuple[float, float, float, float] = (10.0, 12.0, 20.0, 30.0)) -> None:
+        self.box = box
+        self.calls: list[tuple[tuple[int, ...], tuple[int, int] | None]] = []
+
+    def submit(self, image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+        self.calls.append((image.shape, input_hw))
+        fut: Future[Detections] = Future()
+        fut.set_result(Detections.from_arrays([list(self.box)], [0.8], [1]))
+        return fut
+
+
+def settled_gate(cfg: GatingConfig, camera: str = "cam-1") -> tuple[Gate, float]:
+    """A gate past its first-frame sweep on a still scene; returns it and the capture time to go on from."""
+    gate = Gate(camera, "fire", GEOMETRY)
+    t = 1000.0
+    for i in range(4):
+        gate.plan(street(i), t, NONE, cfg)
+        t += 0.5
+    return gate, t
+
+
+def test_paths_skipped_regions_watched_and_first_sweep() -> None:
+    cfg = GatingConfig(sweep_every_s=3600)
+    gate = Gate("cam-1", "fire", GEOMETRY)
+    first = gate.plan(street(0), 1000.0, NONE, cfg)
+    assert (first.path, first.reason) == (InferencePath.SWEEP, PathReason.FIRST)
+    quiet = gate.plan(street(1), 1000.5, NONE, cfg)
+    assert (quiet.path, quiet.reason) == (InferencePath.SKIPPED, PathReason.NO_CHANGE) and not quiet.runs_model
+    changed = gate.plan(with_patch(street(2), (300, 250, 308, 266)), 1001.0, NONE, cfg)
+    assert (changed.path, changed.reason) == (InferencePath.REGIONS, PathReason.CHANGE)
+    (x1, y1, x2, y2), = changed.crops.tolist()
+    assert x1 <= 300 and x2 >= 308 and y1 <= 250 and y2 >= 266
+    assert changed.crop_inputs == ((320, 320),)
+    gate.plan(street(3), 1001.5, NONE, cfg)  # the patch leaves: let the background settle
+    for i in range(4, 12):
+        gate.plan(street(i), 1000.0 + i * 0.5, NONE, cfg)
+    watched = gate.plan(street(20), 1010.0, np.array([[50, 60, 70, 90]], np.float32), cfg)
+    assert (watched.path, watched.reason) == (InferencePath.REGIONS, PathReason.WATCHED), \
+        "a region the detector watches is looked at although nothing changed"
+    counts = gate.snapshot().frames
+    assert counts[("skipped", "no_change")] >= 1 and counts[("sweep", "first")] == 1
+
+
+def test_whole_frame_when_crops_cost_more_too_many_or_much_changed() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, max_regions=2)
+    gate, t = settled_gate(cfg)
+    three = np.array([[10, 10, 20, 20], [300, 10, 310, 20], [600, 300, 610, 310]], np.float32)
+    plan = gate.plan(street(7), t, three, cfg)
+    assert (plan.path, plan.reason) == (InferencePath.FULL, PathReason.TOO_MANY_REGIONS)
+    costly = GatingConfig(sweep_every_s=3600, crop_input_px=640)  # one 640x640 crop > a 640x384 frame
+    gate, t = settled_gate(costly)
+    plan = gate.plan(street(7), t, three[:1], costly)
+    assert (plan.path, plan.reason) == (InferencePath.FULL, PathReason.CROPS_COST)
+    gate, t = settled_gate(cfg)
+    plan = gate.plan(with_patch(street(7), (0, 0, 640, 200), value=255), t, NONE, cfg)
+    assert (plan.path, plan.reason) == (InferencePath.FULL, PathReason.CHANGED_SHARE)
+    off = GatingConfig(enabled=False)
+    assert Gate("c", "fire", GEOMETRY).plan(street(0), t, NONE, off).path is InferencePath.UNGATED
+
+
+def test_a_fixed_shape_model_runs_crops_at_its_own_size() -> None:
+    fixed = ModelGeometry(imgsz=(640, 640), stride=32, dynamic=False, rect=False)
+    assert fixed.crop_input_hw(320) == (640, 640)
+    assert GEOMETRY.crop_input_hw(300) == (288, 288), "rounded down to the stride"
+    assert GEOMETRY.full_input_px((360, 640)) == 640 * 384
+
+
+def test_a_large_crop_is_never_seen_coarser_than_the_whole_frame() -> None:
+    crops = np.array([[0, 0, 72, 72], [100, 0, 300, 100], [0, 0, 500, 360]], np.int32)
+    assert GEOMETRY.crop_inputs(crops, (360, 640), 320) == ((320, 320), (160, 320), (384, 512))
+    hd = GEOMETRY.crop_inputs(np.array([[0, 0, 600, 280], [0, 0, 900, 700]], np.int32), (720, 1280), 320)
+    assert hd == ((160, 320), (384, 480)), "a 1280x720 frame runs at half scale: 600 -> 300 (320); 900 -> 450 (480)"
+    cfg = GatingConfig(sweep_every_s=3600)
+    gate, t = settled_gate(cfg)
+    plan = gate.plan(street(7), t, np.array([[150, 40, 450, 300]], np.float32), cfg)
+    assert (plan.path, plan.reason) == (InferencePath.FULL, PathReason.CROPS_COST), \
+        "a crop nearly the frame's size costs more than the frame: the frame runs"
+
+
+def test_gate_runs_crops_and_returns_boxes_in_source_pixels() -> None:
+    cfg = GatingConfig(sweep_every_s=3600)
+    gate, t = settled_gate(cfg)
+    model = FakeCropModel()
+    plan = gate.plan(with_patch(street(7), (400, 200, 410, 220)), t, NONE, cfg)
+    image = street(7)
+    dets = gate.run(image, plan, model.submit)
+    (x1, y1, _, _), = plan.crops.tolist()
+    assert dets.xyxy.tolist() == [[x1 + 10.0, y1 + 12.0, x1 + 20.0, y1 + 30.0]]
+    assert model.calls == [((plan.crops[0, 3] - y1, plan.crops[0, 2] - x1, 3), (320, 320))]
+    gate, t = settled_gate(cfg, "cam-2")
+    skipped = gate.plan(street(8), t, NONE, cfg)
+    calls = len(model.calls)
+    assert skipped.path is InferencePath.SKIPPED and len(gate.run(street(8), skipped, model.submit)) == 0
+    assert len(model.calls) == calls, "a skipped frame never reaches the model"
+
+
+def test_a_frame_with_a_dropped_crop_is_dropped_whole_and_its_other_crops_cancelled() -> None:
+    cfg = GatingConfig(sweep_every_s=3600)
+    gate, t = settled_gate(cfg)
+    futures: list[Future[Detections]] = []
+
+    def fake_submit(image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+        fut: Future[Detections] = Future()
+        if not futures:
+            fut.set_exception(StaleFrameError("stale", "cam-1"))
+        futures.append(fut)
+        return fut
+
+    plan = gate.plan(street(7), t, np.array([[10, 10, 20, 20], [500, 300, 510, 310]], np.float32), cfg)
+    assert len(plan.crops) == 2
+    with pytest.raises(FrameDroppedError):
+        gate.run(street(7), plan, fake_submit)
+    assert futures[1].cancelled()
+
+
+def test_a_change_the_model_just_saw_empty_waits_for_its_recheck_but_a_watched_region_never_does() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    gate, t = settled_gate(cfg)
+    empty = FakeCropModel()
+
+    def nothing(image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+        empty.calls.append((image.shape, input_hw))
+        fut: Future[Detections] = Future()
+        fut.set_result(Detections.empty())
+        return fut
+
+    blink = (300, 250, 308, 266)
+    lamp_on = [with_patch(street(10 + i), blink) if i % 2 == 0 else street(10 + i) for i in range(8)]
+    paths = []
+    for i, image in enumerate(lamp_on):
+        plan = gate.plan(image, t + 0.5 * i, NONE, cfg)
+        gate.run(image, plan, nothing)
+        paths.append(plan.path.value)
+    assert paths[0] == "regions", "the first blink is looked at"
+    assert paths[1:4] == ["skipped"] * 3, "then left alone while the model's empty look is fresh"
+    assert "regions" in paths[4:], "and looked at again after recheck_after_s"
+    assert gate.snapshot().deferred >= 3
+    watched = gate.plan(lamp_on[2], t + 4.2, np.array([blink], np.float32), cfg)
+    assert watched.path is InferencePath.REGIONS, "what the detector watches is never deferred"
+    never = GatingConfig(sweep_every_s=3600, recheck_after_s=0.0)
+    gate, t = settled_gate(never)
+    for i, image in enumerate(lamp_on[:4]):
+        plan = gate.plan(image, t + 0.5 * i, NONE, never)
+        gate.run(image, plan, nothing)
+        assert plan.path is InferencePath.REGIONS, "0 looks at every change every time"
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def sweep_times(camera: str, cfg: GatingConfig, seconds: float, fps: float = 2.0) -> list[float]:
+    gate = Gate(camera, "fire", GEOMETRY)
+    out = []
+    img = street(0)
+    for i in range(int(seconds * fps)):
+        t = 5000.0 + i / fps
+        if gate.plan(img, t, NONE, cfg).path is InferencePath.SWEEP:
+            out.append(t)
+    return out
+
+
+def test_each_camera_sweeps_once_per_period_and_cameras_are_staggered() -> None:
+    cfg = GatingConfig(sweep_every_s=10.0)
+    one = sweep_times("cam-007", cfg, 60.0)
+    assert len(one) in (6, 7), "the first frame plus one sweep per 10 s slot"
+    gaps = np.diff(one[1:])
+    assert np.allclose(gaps, 10.0, atol=0.51), f"scheduled sweeps every period, got gaps {gaps}"
+    phases = [stagger_share(f"cam-{i:03d}") for i in range(200)]
+    counts = Counter(int(p * 10) for p in phases)
+    assert len(counts) == 10 and max(counts.values()) <= 35, "200 cameras spread over the period's tenths"
+    firsts = {round(sweep_times(f"cam-{i:03d}", cfg, 12.0)[1] % 10.0, 1) for i in range(20)}
+    assert len(firsts) >= 10, "scheduled sweeps of 20 cameras fall at different moments"
+    assert stagger_share("cam-007") == stagger_share("cam-007"), "the phase is fixed by the camera id"
+
