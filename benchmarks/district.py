@@ -5,7 +5,7 @@ and people, night streets with blinking lamps, a few fires igniting at known tim
 at 25 fps, are analysed at the same rate (every `vid_stride`-th frame) three times, with one model file:
 
 - gridwatch, gated: the service's analysis path (PyAV decode and sampling as `ingest` does it,
-  `gridwatch.analysis.CameraAnalysis` with its per-model `Gate`, the cross-camera `DynamicBatcher`, the
+  `detectors.analysis.CameraAnalysis` with its per-model `Gate`, the cross-camera `DynamicBatcher`, the
   fire detector as configured in `configs/reference/fire.yaml` in `both` mode), one thread per camera, all
   cameras at once, files read as fast as they decode;
 - gridwatch, ungated: the same with `gating.enabled: false` (every analysed frame runs whole);
@@ -44,9 +44,9 @@ from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.district_mix import FPS as MIX_FPS
 from benchmarks.scenarios.district_mix import CameraFiles, district, write_district
 from benchmarks.scenarios.fire_street_score import load_fire_config
+from detectors.analysis import CameraAnalysis, GatedInference
 from detectors.event import Event, Phase
 from detectors.fire import FireConfig, FireDetector
-from gridwatch.analysis import CameraAnalysis, GatedInference
 from ingest.files import iter_file_frames
 from ingest.frame import Frame
 from models.batcher import DynamicBatcher

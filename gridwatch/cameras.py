@@ -19,9 +19,9 @@ from alerts.clips import ClipSource
 from alerts.config import SiteConfig
 from alerts.outbox import OutboxFullError
 from alerts.pipeline import AlertPipeline
+from detectors.analysis import CameraAnalysis
 from detectors.event import Event
 from foundation.errors import SourceError
-from gridwatch.analysis import CameraAnalysis
 from gridwatch.config import ResolvedCamera
 from ingest.frame import Frame
 from ingest.queues import DropOldestQueue

@@ -30,11 +30,11 @@ from alerts.config import AlertsConfig
 from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
 from alerts.survey_store import EvidenceSurveyStore, survey_store
+from detectors.analysis import CameraAnalysis, GatedInference
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
 from detectors.event import Event
 from foundation.errors import ConfigError
-from gridwatch.analysis import CameraAnalysis, GatedInference
 from gridwatch.config import LoadedConfig, ResolvedCamera, load_config
 from gridwatch.detector_factory import build_detectors, models_needed
 from ingest.files import iter_file_frames

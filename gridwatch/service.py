@@ -27,11 +27,11 @@ from numpy.typing import NDArray
 
 from alerts.runtime import AlertsRuntime
 from alerts.survey_store import EvidenceSurveyStore, survey_store
+from detectors.analysis import CameraAnalysis, GatedInference
 from detectors.base import Detector
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector
 from foundation.errors import ModelError, SourceError
-from gridwatch.analysis import CameraAnalysis, GatedInference
 from gridwatch.cameras import CameraClips, CameraRunner
 from gridwatch.config import LoadedConfig, ResolvedCamera
 from gridwatch.detector_factory import build_detectors, models_needed

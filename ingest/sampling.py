@@ -1,7 +1,7 @@
 """The one frame sampler: which decoded frames are analysed, by presentation time (pts).
 
 Used twice on purpose with the same rule: by the decoder (`ingest/decode.py`, at the camera's analysis
-rate, so skipped frames cost no colour conversion) and by each detector's gate (`gridwatch/analysis.py`,
+rate, so skipped frames cost no colour conversion) and by each detector's gate (`detectors/analysis.py`,
 at that detector's rate). Because a rejected frame never changes the sampler's state, a second sampler at
 the same rate passes every frame the first one passed: the two stages cannot disagree and drop a frame
 (they did when they were two near-copies with different tolerances).

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel
 
+from detectors.analysis import CameraAnalysis, RateGate
 from detectors.base import DetectorStats
 from detectors.event import Event
-from gridwatch.analysis import CameraAnalysis, RateGate
 from ingest.frame import Frame
 from models.batcher import StaleFrameError
 from models.detections import Detections

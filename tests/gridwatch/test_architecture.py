@@ -128,7 +128,7 @@ def test_the_graph_sees_what_is_there() -> None:
     graph = import_graph()
     assert len(graph) > 200
     assert "foundation.errors" in graph["ingest.decode"]  # a top-level import
-    assert "ingest.sampling" in graph["gridwatch.analysis"]
+    assert "ingest.sampling" in graph["detectors.analysis"]
     assert "gridwatch.ops_view" in graph["gridwatch.metrics"]  # under TYPE_CHECKING
     assert "alerts.evidence_spool" in graph["alerts.evidence_store"]  # inside a function
     assert "gridwatch.demo" in graph["gridwatch.demo_config"]  # `from package import module`

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gridwatch.analysis import CameraAnalysis
+from detectors.analysis import CameraAnalysis
 from gridwatch.config import load_config_text
 from gridwatch.reload import apply_reload
 from gridwatch.service import Service
