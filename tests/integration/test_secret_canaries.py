@@ -45,9 +45,10 @@ def files_containing(root: Path, *needles: str) -> list[str]:
 @pytest.mark.slow
 def test_drone_replay_alerts_evidence_and_flight_summary_carry_no_secret(tmp_path: Path) -> None:
     from benchmarks.scenarios.drone import FlightPlan, build_scene, write_flight
+    from benchmarks.scenarios.sim_camera import SimCamera
 
-    flight = write_flight(tmp_path / "media", build_scene(12, size_m=120.0), FlightPlan(fps=1.0, width_px=640,
-                                                                                     height_px=360))
+    small_camera = SimCamera(640, 360, 444.0)  # a 24 mm (35 mm equivalent) lens at 640x360
+    flight = write_flight(tmp_path / "media", build_scene(12, size_m=120.0), FlightPlan(camera=small_camera, fps=1.0))
     config = tmp_path / "drone.yaml"
     config.write_text("""
 cameras:
