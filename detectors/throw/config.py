@@ -237,6 +237,23 @@ class TrackingConfig(BaseModel):
         description="Frames a track survives without a blob (occlusion, rejected frames, low contrast). "
         "Higher bridges longer gaps but keeps dead tracks longer.",
     )
+    falling_max_missed_frames: int = Field(
+        default=6,
+        ge=0,
+        le=25,
+        description="Frames a track that is falling (downwards faster than falling_speed_m_s) survives "
+        "without a blob. A falling object vanishes for 3-5 frames each time it crosses a band of the "
+        "facade of its own brightness (a white bag over a white spandrel), and its gravity prediction "
+        "stays good while it is unseen; slow tracks (laundry, people) keep max_missed_frames, since a long "
+        "coast lets them reach an unrelated blob.",
+    )
+    falling_speed_m_s: float = Field(
+        default=3.0,
+        gt=0.0,
+        le=50.0,
+        description="Downward speed (m/s along the facade's vertical) from which a track counts as falling "
+        "for falling_max_missed_frames; a dropped object reaches 3 m/s 0.3 s after release.",
+    )
     max_tracks: int = Field(
         default=1024,
         ge=4,

@@ -57,6 +57,8 @@ _SETTLED_REASONS = frozenset({"incoherent", "accel_too_low", "not_downward", "to
 """Rejections that more positions rarely overturn: such tracks are refitted after 50% growth."""
 _WINGBEAT_BAND_HZ = (3.0, 15.0)
 """Wingbeat frequencies looked for (pigeons ~5-8 Hz, sparrows and swifts faster, crows slower)."""
+_REST_PX = 1.5
+"""A track's first positions within this many pixels of its first one are its resting start (not fall)."""
 _SAME_FALL_S = 0.5
 """Two fits whose releases are this close in time (and place) describe one fall."""
 _SAME_FALL_ALONG_M = 2.5
@@ -277,7 +279,7 @@ class ThrowDetector:
             slot, tid = int(s), int(tr.track_id[s])
             if tid in self._vetoed or tid in self._absorbed:
                 continue
-            pts = _without_stopped_tail(tr.points(slot))
+            head, pts = _moving_part(tr.points(slot))
             inc = self._incidents.get(tid)
             if inc is not None:
                 self._extend(inc, pts)
@@ -288,7 +290,7 @@ class ThrowDetector:
                     self._extend(inc, pts)
                     events.append(self._event(inc, Phase.UPDATE, frame.captured_at))
                     continue
-            event = self._judge_candidate(tid, slot, pts, frame)
+            event = self._judge_candidate(tid, slot, head, pts, frame)
             if event is not None:
                 events.append(event)
         return events
@@ -315,14 +317,15 @@ class ThrowDetector:
         grown = n >= fitted_at + np.maximum(1, fitted_at // _REFIT_GROWTH)
         return np.asarray(special | ((n >= cfg.min_points) & moved & grown), bool)
 
-    def _judge_candidate(self, tid: int, slot: int, pts: NDArray[np.float64], frame: Frame) -> Event | None:
-        """Fit a candidate track; start an incident (or join the one it duplicates) when it passes."""
+    def _judge_candidate(self, tid: int, slot: int, head: int, pts: NDArray[np.float64], frame: Frame) -> Event | None:
+        """Fit a candidate track (its moving part, from position `head`); start an incident (or join the
+        one it duplicates) when it passes."""
         tr = self._tracker
         if tid not in self._candidates:
             self._candidates.add(tid)
             self.stats.candidates += 1
         n = int(tr.n[slot])
-        fit = self._fit(pts, tr.sizes[slot, :n], tr.contrast[slot, :n])
+        fit = self._fit(pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n])
         if not fit.accepted:
             # a long track that is plainly no fall (drifting, wandering) is looked at again much later
             settled = fit.reason in _SETTLED_REASONS and n >= 2 * self.config.trajectory.min_points
@@ -337,7 +340,7 @@ class ThrowDetector:
             self._vetoed.add(tid)
             self._recent.append(JudgedTrack(pts.copy(), replace(fit, accepted=False, reason=veto), frame.pts_s))
             return None
-        return self._start(tid, tr.sizes[slot, :n], fit, pts, frame)
+        return self._start(tid, tr.sizes[slot, head:n], fit, pts, frame)
 
     def _fit(
         self, pts: NDArray[np.float64], sizes: NDArray[np.float32], contrast: NDArray[np.float32]
@@ -514,12 +517,13 @@ class ThrowDetector:
             return None
         if not was_candidate:
             return None
-        pts = _without_stopped_tail(ended.points)
-        fit = self._fit(pts, ended.sizes_px, ended.contrast)
+        head, pts = _moving_part(ended.points)
+        sizes, contrast = ended.sizes_px[head:], ended.contrast[head:]
+        fit = self._fit(pts, sizes, contrast)
         if fit.accepted and self._same_fall(fit) is None:
-            veto = self._veto(frame, pts[-1, 1:3], float(ended.sizes_px[-1]))
+            veto = self._veto(frame, pts[-1, 1:3], float(sizes[len(pts) - 1]))
             if veto is None:
-                event = self._start(tid, ended.sizes_px, fit, pts, frame)
+                event = self._start(tid, sizes, fit, pts, frame)
                 late = self._incidents.pop(tid)
                 late.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
                 self._closing.append(late)
@@ -549,6 +553,30 @@ class ThrowDetector:
             facade=self._facade,
             evidence=self.config.evidence,
         )
+
+
+def _moving_part(pts: NDArray[np.float64]) -> tuple[int, NDArray[np.float64]]:
+    """(index of the first kept position, the positions) of a track without its resting head and tail."""
+    head = _resting_head(pts)
+    return head, _without_stopped_tail(pts[head:])
+
+
+def _resting_head(pts: NDArray[np.float64], rest_px: float = _REST_PX) -> int:
+    """Index of the last position of the track's resting start (0 when it moved from the first).
+
+    An object put on a sill or held out before the throw is tracked while it rests; a parabola fitted
+    over rest and fall together reads a smaller acceleration (on generator B's development seeds
+    2002-2005, a box held 0.5 s before its throw was rejected as `accel_too_low`). The fall begins at
+    the last position within `rest_px` of the first before the track first lies 3 x `rest_px` away
+    (centroid noise may step outside `rest_px` for a frame; a throw upwards that falls back past its
+    start is not at rest again)."""
+    if len(pts) < 3:
+        return 0
+    dist = np.linalg.norm(pts[:, 1:3] - pts[0, 1:3], axis=1)
+    far = np.flatnonzero(dist > 3 * rest_px)
+    lead = dist[: int(far[0])] if len(far) else dist
+    still = np.flatnonzero(lead <= rest_px)
+    return int(still[-1]) if len(still) else 0
 
 
 def _without_stopped_tail(pts: NDArray[np.float64], min_step_px: float = 0.75) -> NDArray[np.float64]:

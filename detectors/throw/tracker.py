@@ -36,6 +36,9 @@ _MAX_SIZE_RATIO = 2.5
 """Largest size change (either way) between a track's last blob and the next one."""
 _SIZE_SLACK_PX = 4.0
 """Sizes are whole processing pixels; this slack keeps 1-2 px objects from failing the ratio."""
+_FALL_COAST_MIN_POINTS = 8
+"""Positions a falling track needs before it may coast for `falling_max_missed_frames`: with fewer, a long
+coast in heavy rain chained unrelated blobs (a car, a person, laundry) into a 'fall' (generator B seed 2002)."""
 _STREAK_COST = 1.0
 """Added to a streak's cost (distance / gate, 0-1): any other blob in the gate is preferred."""
 _YOUNG_COST = 10.0
@@ -296,7 +299,16 @@ class GravityTracker:
     def _end_lost(self, frame_wh: tuple[int, int]) -> list[EndedTrack]:
         w, h = frame_wh
         # a track of one or two blobs has proven nothing: it ends at its first miss (rain fills the table)
-        patience = np.where(self.n < _YOUNG, 0, self.config.max_missed_frames)
+        cfg = self.config
+        patience = np.where(self.n < _YOUNG, 0, cfg.max_missed_frames)
+        # a falling track keeps its gravity prediction while the object crosses a band of its own colour
+        long_coast = np.flatnonzero(
+            self.alive & (self.n >= _FALL_COAST_MIN_POINTS) & (self.missed > cfg.max_missed_frames)
+        )
+        if len(long_coast) and cfg.falling_max_missed_frames > cfg.max_missed_frames:
+            d = self.down(self.pos[long_coast])
+            down_m_s = np.einsum("ij,ij->i", self.vel[long_coast], d) / np.maximum(np.einsum("ij,ij->i", d, d), 1e-9)
+            patience[long_coast[down_m_s >= cfg.falling_speed_m_s]] = cfg.falling_max_missed_frames
         lost = self.alive & (self.missed > patience)
         full = self.alive & (self.n >= self.max_points)
         out = (

@@ -86,7 +86,8 @@ def test_missed_and_rejected_frames_are_bridged() -> None:
 def test_a_gap_longer_than_allowed_ends_the_track() -> None:
     path = falling(40)
     frames = [p[None, :] if not 15 <= i < 20 else np.zeros((0, 2)) for i, p in enumerate(path)]
-    ended = feed(GravityTracker(TrackingConfig(max_missed_frames=2), 200, down, G_M_S2), frames)
+    cfg = TrackingConfig(max_missed_frames=2, falling_max_missed_frames=2)
+    ended = feed(GravityTracker(cfg, 200, down, G_M_S2), frames)
     long_ones = sorted(len(e.points) for e in ended if len(e.points) > 3)
     assert long_ones == [15, 20]
     assert any(e.why == "lost" for e in ended)
@@ -146,3 +147,24 @@ def test_a_fall_blurred_into_a_streak_keeps_its_track_but_prefers_a_plain_blob()
     assert len(best.points) == 30
     np.testing.assert_allclose(best.points[16::2, 1:3], path[16::2])
     np.testing.assert_allclose(best.points[15::2, 1:3], path[15::2] + off)
+
+
+def test_by_default_a_fall_survives_crossing_a_band_of_its_own_brightness() -> None:
+    # a white bag over a white spandrel: gone for 5 frames every storey (generator B's missed throws)
+    path = falling(60)
+    seen = [i for i in range(60) if i < 10 or (i - 10) % 12 >= 5]
+    frames = [p[None, :] if i in seen else np.zeros((0, 2)) for i, p in enumerate(path)]
+    best = longest(feed(GravityTracker(TrackingConfig(), 200, down, G_M_S2), frames))
+    assert len(best.points) == len(seen)
+    np.testing.assert_allclose(best.points[:, 1:3], path[seen])
+    short_coast = TrackingConfig(falling_max_missed_frames=3)
+    assert len(longest(feed(GravityTracker(short_coast, 200, down, G_M_S2), frames)).points) == 10
+
+
+def test_a_slow_track_does_not_get_the_falling_coast() -> None:
+    # laundry or a person: 1 m/s sideways, unseen for 5 frames, then a blob where it would be
+    t = np.arange(30) / FPS
+    path = np.stack([500.0 + PX_PER_M * t, 300.0 + 0 * t], 1)
+    frames = [p[None, :] if not 10 <= i < 15 else np.zeros((0, 2)) for i, p in enumerate(path)]
+    ended = feed(GravityTracker(TrackingConfig(), 200, down, G_M_S2), frames)
+    assert sorted(len(e.points) for e in ended if len(e.points) > 3) == [10, 15]

@@ -9,7 +9,8 @@ throw, every other alert false, no facade position no match.
 
 Seeds (never gate on a tuning seed):
 - generator A 1000-1999: tuning (this round's weather work used 1101-1107);
-- generator B 2000-2099: development (renders looked at, the detector run on 2001-2003);
+- generator B 2000-2099: development (renders looked at, the detector run on 2001-2003; the missed-throw
+  diagnosis behind EXPECTED_AT ran on 2001-2005, clear, and 2002/2004 in heavy rain and snow);
 - generator B 2101-2107: the figures reported by `python -m benchmarks.throw_weather` (1280x720);
 - generator B 2200-2299: these gates; 2900-2917: the 3 h soak; 2950-2951: the 20-minute soak here.
 
@@ -46,18 +47,22 @@ from benchmarks.throw_weather import (
 GATE_SIZE = (960, 540)
 RECALL_MARGIN_THROWS = 1
 FLOOR_MARGIN_THROWS = 1
-EXPECTED_AT = "46c05cb"
-"""The detector code the EXPECTED figures were measured with (unchanged since; re-measure when it changes)."""
+EXPECTED_AT = "5ce83ce"
+"""The detector code the EXPECTED weather and habit figures were measured with (re-measure when it changes).
+At 46c05cb they were clear 6, light rain 4, heavy rain 4, snow 6 (+1 false alert), night 5 of 8; habits
+3,3,2,4,4,2,3,3,3 of 5. 5ce83ce (falling tracks coast over 6 unseen frames, the resting head is cut before
+the fit; diagnosed on development seeds 2002-2005) raised clear, night and the habit rows and removed
+snow's false alert; the rain rows did not move (their misses are not diagnosed yet)."""
 
 WEATHER_SEEDS = {name: 2201 + k for k, name in enumerate(CONDITIONS)}
 WEATHER_SECONDS, WEATHER_THROWS = 60.0, 8
 EXPECTED_WEATHER: dict[str, tuple[int, int, int, int]] = {
     # condition: (throws from floor >= 3, detected, floor within 1 among detected, false alerts)
-    "clear": (8, 6, 6, 0),
+    "clear": (8, 7, 7, 0),
     "rain_light": (8, 4, 4, 0),
     "rain_heavy": (8, 4, 4, 0),
-    "snow": (8, 6, 6, 1),  # the false alert: a track over laundry and a person, named in the scorer
-    "night_ir": (8, 5, 5, 0),
+    "snow": (8, 6, 6, 0),
+    "night_ir": (8, 7, 7, 0),
 }
 
 HABIT_NAMES = list(HABITS)
@@ -66,24 +71,25 @@ HABIT_SECONDS, HABIT_THROWS = 40.0, 5
 EXPECTED_HABITS: dict[str, tuple[int, int, int, int]] = {
     # habit: as EXPECTED_WEATHER; one seed for all, so each row reads against the baseline (the fps rows
     # render the same throws at another frame rate)
-    "baseline (raw frames)": (5, 3, 3, 0),
+    "baseline (raw frames)": (5, 4, 4, 0),
     "H.264 800 kbps": (5, 3, 3, 0),
     "H.265 400 kbps": (5, 2, 2, 0),
-    "15 fps": (5, 4, 4, 0),
+    "15 fps": (5, 5, 5, 0),
     "30 fps": (5, 4, 4, 0),
-    "variable frame timing (±35 %, 8 % dropped)": (5, 2, 2, 0),
-    "interlaced fields": (5, 3, 3, 0),
-    "OSD not masked": (5, 3, 3, 0),
-    "auto-exposure pumping ±12 %": (5, 3, 3, 0),
+    "variable frame timing (±35 %, 8 % dropped)": (5, 4, 4, 0),
+    "interlaced fields": (5, 4, 4, 0),
+    "OSD not masked": (5, 4, 4, 0),
+    "auto-exposure pumping ±12 %": (5, 4, 4, 0),
 }
 
 SOAK_SEEDS = (2950, 2951)
 SOAK_CONDITIONS = ("rain_heavy", "night_ir")
 SOAK_CHUNK_S = 600.0
 EXPECTED_SOAK_FALSE_ALERTS = 1
-"""As measured at EXPECTED_AT: one false alert (a track over laundry, a leaf and a person) in the 20 minutes,
+"""As measured at 46c05cb (NOT re-measured at EXPECTED_AT: its 40-minute first run did not fit that round):
+one false alert (a track over laundry, a leaf and a person) in the 20 minutes,
 3 per hour. The issue's target, under 1 per distractor-hour, would be 0 here: NOT met yet. Lower this to 0
-when the laundry false alerts (also the one in the snow gate) are fixed."""
+when the laundry false alerts are fixed."""
 
 
 def _check(s: ThrowScore, expected: tuple[int, int, int, int]) -> None:
