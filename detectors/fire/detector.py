@@ -442,14 +442,15 @@ class FireDetector:
             watched < fusion.lamp_min_frames)
         if track.kind == KIND_FIRE and lamp_tested:
             reject = self._lamp_reject(track, cfg, cue_only, reasons)
-        if track.kind == KIND_SMOKE and cue_only and len(boxes) >= 3:
+        smoke_rise_tested = cue_only or (cfg.mode == "both" and fusion.model_smoke_must_rise)
+        if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
             k = max(1, len(boxes) // 3)
             height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
             rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
             grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
             reasons["rise_box_heights"] = round(rise, 3)
             reasons["area_growth_share"] = round(grow, 3)
-            blur = np.array(list(track.blur)[-n:], np.float64)
+            blur = np.array(list(track.blur)[-n:] if cue_only else [], np.float64)
             blur = blur[np.isfinite(blur)]
             if blur.size:
                 reasons["blur_ratio"] = round(float(np.median(blur)), 3)
