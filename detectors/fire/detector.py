@@ -20,7 +20,10 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
   the model corroborates it, with a box of any fire/smoke class >= `fusion.corroboration_min_confidence`
   touching its widened region in the track's recent history (`fusion.cue_only: corroborated`; the
   alternatives `alert` and `never` were measured worse, see the README);
-- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`).
+- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). With
+  `fusion.model_smoke_must_rise` (off by default) a smoke track only the model sees must also rise or
+  grow like a cue smoke track: it removed the street look-alike alerts (the model calls a still band of
+  sky smoke) but delayed FURG's first alert past 3 s, see the README.
 
 Use one instance per camera (the lead builds it with that camera's merged config and calibration);
 state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
