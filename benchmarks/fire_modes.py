@@ -77,6 +77,8 @@ def variant_configs(base: Mapping[str, Any] | None = None) -> dict[str, FireConf
         "model": FireConfig.model_validate({**b, "mode": "model", **model}),
         "cues": FireConfig.model_validate({**b, "mode": "cues"}),
         "both": FireConfig.model_validate({**b, "mode": "both", **model}),
+        "both-smoke-rises": FireConfig.model_validate(
+            {**b, "mode": "both", **model, "fusion": {**b.get("fusion", {}), "model_smoke_must_rise": True}}),
         "both-cues-alert": FireConfig.model_validate(
             {**b, "mode": "both", **model, "fusion": {"cue_only": "alert"}}),
         "both-model-only": FireConfig.model_validate(
@@ -507,12 +509,14 @@ def scene_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def street_configs(reference: str | Path = REFERENCE_CONFIG) -> dict[str, FireConfig]:
-    """`model`, `cues` and `both` as a user writes them: the reference config's fire section, its mode
-    set and (for `model`/`both`) `model: fire-smoke`."""
+def street_configs(
+    reference: str | Path = REFERENCE_CONFIG, names: Sequence[str] = MAIN_VARIANTS
+) -> dict[str, FireConfig]:
+    """`model`, `cues` and `both` (or the variants `names`) as a user writes them: the reference config's
+    fire section, its mode set and (for `model`/`both`) `model: fire-smoke`."""
     section = load_fire_config(reference).model_dump(mode="json")
     every = variant_configs(section)
-    return {k: every[k] for k in MAIN_VARIANTS}
+    return {k: every[k] for k in names}
 
 
 def score_street(
@@ -618,7 +622,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scene_rows = score_scenes(suite(seeds), args.out / "scenes", variants, store)
     street: dict[str, Any] = {}
     if args.street:
-        by_variant = score_street(args.street, street_configs(), store, args.street_cache)
+        by_variant = score_street(args.street, street_configs(names=list(variants)), store, args.street_cache)
         street = {k: {**street_summary(v), "latencies_s": [r["latency_s"] for r in v if r["category"] == "fire"],
                       "false_alert_clips": [r["clip"] for r in v if r["false_alerts"]]}
                   for k, v in by_variant.items()}

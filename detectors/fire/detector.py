@@ -20,7 +20,10 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
   the model corroborates it, with a box of any fire/smoke class >= `fusion.corroboration_min_confidence`
   touching its widened region in the track's recent history (`fusion.cue_only: corroborated`; the
   alternatives `alert` and `never` were measured worse, see the README);
-- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`).
+- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). With
+  `fusion.model_smoke_must_rise` (off by default) a smoke track only the model sees must also rise or
+  grow like a cue smoke track: it removed the street look-alike alerts (the model calls a still band of
+  sky smoke) but delayed FURG's first alert past 3 s, see the README.
 
 Use one instance per camera (the lead builds it with that camera's merged config and calibration);
 state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
@@ -442,14 +445,15 @@ class FireDetector:
             watched < fusion.lamp_min_frames)
         if track.kind == KIND_FIRE and lamp_tested:
             reject = self._lamp_reject(track, cfg, cue_only, reasons)
-        if track.kind == KIND_SMOKE and cue_only and len(boxes) >= 3:
+        smoke_rise_tested = cue_only or (cfg.mode == "both" and fusion.model_smoke_must_rise)
+        if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
             k = max(1, len(boxes) // 3)
             height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
             rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
             grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
             reasons["rise_box_heights"] = round(rise, 3)
             reasons["area_growth_share"] = round(grow, 3)
-            blur = np.array(list(track.blur)[-n:], np.float64)
+            blur = np.array(list(track.blur)[-n:] if cue_only else [], np.float64)
             blur = blur[np.isfinite(blur)]
             if blur.size:
                 reasons["blur_ratio"] = round(float(np.median(blur)), 3)

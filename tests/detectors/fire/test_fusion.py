@@ -16,6 +16,8 @@ from models.detections import Detections
 from tests.detectors.fire.test_detector import CLASS_NAMES, FakeFireModel, _flicker_frame, _frame
 
 FLAME_BOX = (145.0, 125.0, 176.0, 191.0)
+SMOKE_CLASS = 2
+"""Index of "smoke" in CLASS_NAMES."""
 
 
 def _both(**override: Any) -> FireConfig:
@@ -104,3 +106,24 @@ def test_a_model_box_on_the_flame_confirms_in_both_mode_with_agreement() -> None
     events, _ = _run_both(_both(), box)
     assert [e.phase for e in events] == [Phase.START]
     assert events[0].reasons["source"] == "both" and events[0].reasons["model_off_share"] == 0.0
+
+
+def _smoke_box(i: int, growth_per_frame: float) -> Detections:
+    """Fake model output: one 'smoke' box whose top rises and which widens by `growth_per_frame` of its
+    starting size each frame (0: a still band the model calls smoke, like sky or haze)."""
+    grow = growth_per_frame * i
+    return Detections.from_arrays(
+        [[100.0 - 20.0 * grow, 120.0 - 40.0 * grow, 140.0 + 20.0 * grow, 160.0]], [0.6], [SMOKE_CLASS])
+
+
+def test_model_smoke_that_never_rises_alerts_unless_model_smoke_must_rise() -> None:
+    shipped = FireDetector(_both(), class_names=CLASS_NAMES)
+    still = [e for i in range(30) for e in shipped.process(_frame(i), _smoke_box(i, 0.0))]
+    assert [e.phase for e in still][:1] == [Phase.START]
+    det = FireDetector(_both(fusion={"model_smoke_must_rise": True}), class_names=CLASS_NAMES)
+    assert [e for i in range(30) for e in det.process(_frame(i), _smoke_box(i, 0.0))] == []
+    assert det.stats.rejected["not_rising"] > 0
+    rising = FireDetector(_both(fusion={"model_smoke_must_rise": True}), class_names=CLASS_NAMES)
+    events = [e for i in range(30) for e in rising.process(_frame(i), _smoke_box(i, 0.05))]
+    assert [e.phase for e in events][:1] == [Phase.START] and events[0].kind.value == "smoke"
+    assert float(events[0].reasons["area_growth_share"]) >= rising.config.smoke.min_rise_share
