@@ -267,4 +267,7 @@ def kind_fields(event: Event) -> dict[str, Any]:
         return {"throw": throw_info(event)}
     if event.kind in (EventKind.FIRE, EventKind.SMOKE):
         return {"fire": fire_info(event)}
-    return {"construction": construction_info(event)}
+    if event.kind == EventKind.CONSTRUCTION:
+        return {"construction": construction_info(event)}
+    # A kind added to EventKind without its alert fields must fail here, not pass as a construction alert.
+    raise ValueError(f"event kind {event.kind!r} has no alert fields in alerts/enrich.py (kind_fields)")
