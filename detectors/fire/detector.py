@@ -401,7 +401,20 @@ class FireDetector:
                 return "uncorroborated"
         return None
 
-    def _assess(self, track: Track, cfg: FireConfig) -> _Assessment:
+    @staticmethod
+    def _smoke_at_top_edge(
+        boxes: NDArray[np.float64], top_edge_share: float, frame_height_px: int,
+        reasons: dict[str, float | int | str | bool],
+    ) -> bool:
+        """`fusion.model_smoke_top_edge_share`: every kept box's top lies in the band along the frame's top
+        edge. The model calls a still band of sky there smoke; such a track must then rise or grow."""
+        if top_edge_share <= 0.0 or len(boxes) == 0:
+            return False
+        at_top = float(boxes[:, 1].max()) <= top_edge_share * frame_height_px
+        reasons["smoke_at_top_edge"] = at_top
+        return at_top
+
+    def _assess(self, track: Track, cfg: FireConfig, frame_height_px: int) -> _Assessment:
         c = cfg.confirm
         need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
         hits = track.hit_count
@@ -445,7 +458,9 @@ class FireDetector:
             watched < fusion.lamp_min_frames)
         if track.kind == KIND_FIRE and lamp_tested:
             reject = self._lamp_reject(track, cfg, cue_only, reasons)
-        smoke_rise_tested = cue_only or (cfg.mode == "both" and fusion.model_smoke_must_rise)
+        smoke_rise_tested = cue_only or (cfg.mode == "both" and (
+            fusion.model_smoke_must_rise or self._smoke_at_top_edge(boxes, fusion.model_smoke_top_edge_share,
+                                                                    frame_height_px, reasons)))
         if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
             k = max(1, len(boxes) // 3)
             height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
@@ -491,7 +506,7 @@ class FireDetector:
         for track in st.tracks:
             if track.last_seen_at != now or track in absorbed:
                 continue
-            a = self._assess(track, cfg)
+            a = self._assess(track, cfg, frame.image.shape[0])
             if track.incident is None:
                 if not a.ready:
                     if a.reject:
