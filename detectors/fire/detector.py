@@ -23,7 +23,8 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
 - smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). With
   `fusion.model_smoke_must_rise` (off by default) a smoke track only the model sees must also rise or
   grow like a cue smoke track: it removed the street look-alike alerts (the model calls a still band of
-  sky smoke) but delayed FURG's first alert past 3 s, see the README.
+  sky smoke) but delayed FURG's first alert past 3 s, see the README. `fusion.model_smoke_top_edge_share`
+  (0, off) applies that test only to smoke boxes along the frame's top edge; measured, it did the same.
 
 Use one instance per camera (the lead builds it with that camera's merged config and calibration);
 state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
