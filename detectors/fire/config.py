@@ -595,6 +595,19 @@ class FusionConfig(BaseModel):
         "alerted from 3/10 to 0/10 with the same fires and latencies, but delayed FURG's first alert from "
         "1.4 s (smoke) to 4.6 s (fire), past the 3 s gate, so it stays off by default.",
     )
+    model_smoke_top_edge_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=0.5,
+        description="`both` mode: a model-seen smoke track whose box tops all stay within this share of the "
+        "frame height from the top edge over its kept history (a band of sky or haze along the top of the "
+        "frame) must grow or rise by smoke.min_rise_share before it alerts, as with model_smoke_must_rise but "
+        "only for such boxes; smoke rising from a fire lower in the frame alerts at once. The model scores "
+        "still sky at the top of the frame as smoke at 0.55-0.75 (tuning street clips: box tops at 6-8 px "
+        "of 720). Raising it tests boxes that start lower; 0 turns the test off. Measured (README) at 0.03: "
+        "street look-alike clips alerted 0/10 instead of 3/10, same fires and latencies, but FURG's first "
+        "alert came at 4.6 s instead of 1.4 s (its early smoke is held too), so it is off by default.",
+    )
 
 
 class FireConfig(BaseModel):

@@ -23,7 +23,8 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
 - smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). With
   `fusion.model_smoke_must_rise` (off by default) a smoke track only the model sees must also rise or
   grow like a cue smoke track: it removed the street look-alike alerts (the model calls a still band of
-  sky smoke) but delayed FURG's first alert past 3 s, see the README.
+  sky smoke) but delayed FURG's first alert past 3 s, see the README. `fusion.model_smoke_top_edge_share`
+  (0, off) applies that test only to smoke boxes along the frame's top edge; measured, it did the same.
 
 Use one instance per camera (the lead builds it with that camera's merged config and calibration);
 state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
@@ -401,7 +402,20 @@ class FireDetector:
                 return "uncorroborated"
         return None
 
-    def _assess(self, track: Track, cfg: FireConfig) -> _Assessment:
+    @staticmethod
+    def _smoke_at_top_edge(
+        boxes: NDArray[np.float64], top_edge_share: float, frame_height_px: int,
+        reasons: dict[str, float | int | str | bool],
+    ) -> bool:
+        """`fusion.model_smoke_top_edge_share`: every kept box's top lies in the band along the frame's top
+        edge. The model calls a still band of sky there smoke; such a track must then rise or grow."""
+        if top_edge_share <= 0.0 or len(boxes) == 0:
+            return False
+        at_top = float(boxes[:, 1].max()) <= top_edge_share * frame_height_px
+        reasons["smoke_at_top_edge"] = at_top
+        return at_top
+
+    def _assess(self, track: Track, cfg: FireConfig, frame_height_px: int) -> _Assessment:
         c = cfg.confirm
         need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
         hits = track.hit_count
@@ -445,7 +459,9 @@ class FireDetector:
             watched < fusion.lamp_min_frames)
         if track.kind == KIND_FIRE and lamp_tested:
             reject = self._lamp_reject(track, cfg, cue_only, reasons)
-        smoke_rise_tested = cue_only or (cfg.mode == "both" and fusion.model_smoke_must_rise)
+        smoke_rise_tested = cue_only or (cfg.mode == "both" and (
+            fusion.model_smoke_must_rise or self._smoke_at_top_edge(boxes, fusion.model_smoke_top_edge_share,
+                                                                    frame_height_px, reasons)))
         if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
             k = max(1, len(boxes) // 3)
             height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
@@ -491,7 +507,7 @@ class FireDetector:
         for track in st.tracks:
             if track.last_seen_at != now or track in absorbed:
                 continue
-            a = self._assess(track, cfg)
+            a = self._assess(track, cfg, frame.image.shape[0])
             if track.incident is None:
                 if not a.ready:
                     if a.reject:

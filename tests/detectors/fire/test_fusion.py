@@ -127,3 +127,31 @@ def test_model_smoke_that_never_rises_alerts_unless_model_smoke_must_rise() -> N
     events = [e for i in range(30) for e in rising.process(_frame(i), _smoke_box(i, 0.05))]
     assert [e.phase for e in events][:1] == [Phase.START] and events[0].kind.value == "smoke"
     assert float(events[0].reasons["area_growth_share"]) >= rising.config.smoke.min_rise_share
+
+
+def _fake_sky_smoke_box(i: int, growth_per_frame: float) -> Detections:
+    """Fake model output: a 'smoke' box along the top edge of the 240 px test frame (top at 3 px), like
+    the still band of sky the trained model calls smoke; it widens by `growth_per_frame` per frame."""
+    grow = growth_per_frame * i
+    return Detections.from_arrays([[100.0 - 40.0 * grow, 3.0, 180.0 + 40.0 * grow, 40.0 + 10.0 * grow]],
+                                  [0.65], [SMOKE_CLASS])
+
+
+def test_still_smoke_at_the_top_edge_waits_for_growth_but_smoke_lower_alerts_at_once() -> None:
+    sky_rule = {"model_smoke_top_edge_share": 0.03}  # 7.2 px of the 240 px test frame
+    shipped = FireDetector(_both(), class_names=CLASS_NAMES)
+    assert [e.phase for i in range(30) for e in shipped.process(_frame(i), _fake_sky_smoke_box(i, 0.0))][:1] == [
+        Phase.START]
+    sky = FireDetector(_both(fusion=sky_rule), class_names=CLASS_NAMES)
+    assert [e for i in range(30) for e in sky.process(_frame(i), _fake_sky_smoke_box(i, 0.0))] == []
+    assert sky.stats.rejected["not_rising"] > 0
+    spreading = FireDetector(_both(fusion=sky_rule), class_names=CLASS_NAMES)
+    events = [e for i in range(30) for e in spreading.process(_frame(i), _fake_sky_smoke_box(i, 0.05))]
+    assert [e.phase for e in events][:1] == [Phase.START] and events[0].reasons["smoke_at_top_edge"] is True
+    # a still smoke box lower in the frame (top at 120 px) is not tested: it alerts as soon as without the rule
+    lower = FireDetector(_both(fusion=sky_rule), class_names=CLASS_NAMES)
+    at_once = [(i, e) for i in range(30) for e in lower.process(_frame(i), _smoke_box(i, 0.0))]
+    shipped_low = FireDetector(_both(), class_names=CLASS_NAMES)
+    reference = [(i, e) for i in range(30) for e in shipped_low.process(_frame(i), _smoke_box(i, 0.0))]
+    assert at_once and reference and at_once[0][0] == reference[0][0]
+    assert at_once[0][1].reasons["smoke_at_top_edge"] is False
