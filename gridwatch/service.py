@@ -246,13 +246,16 @@ class Service:
                 rt.queue.close()
             if self.loaded.root.ingest.workers > 0:
                 self._stop_sources(list(self._sources))
+            # Logged once these cameras neither decode nor analyse here (before the worker pool reopens for
+            # the others): a cluster peer may start them from now on, and the hand-over checks read this line.
+            log.info("stopped %d camera(s): %s", len(ids), ", ".join(ids))
+            if self.loaded.root.ingest.workers > 0:
                 remaining = {cid: rt.source_config for cid, rt in self.cameras.items()}
                 if remaining:
                     pool = open_frame_source(remaining, self.loaded.root.ingest, self._route)
                     pool.start()
                     self._sources = {"pool": pool}
                     self._source_of = dict.fromkeys(remaining, pool)
-            log.info("stopped %d camera(s): %s", len(ids), ", ".join(ids))
 
     def start_cameras(self, camera_ids: Iterable[str]) -> None:
         """Start configured cameras that are not running (hot reload added them, or a bucket arrived)."""

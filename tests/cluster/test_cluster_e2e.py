@@ -102,6 +102,8 @@ alerts:
                 for n, p in self.live().items()}
 
     def write_district(self, cameras: list[str]) -> None:
+        # open_timeout_s below revoke_wait_s (2.5): a camera revoked while it is still connecting stops only
+        # when its open gives up, and a revocation that outlasts revoke_wait_s lets the next node start it.
         lines = [f"cluster:\n  kafka: {{bootstrap_servers: [\"{self.bootstrap}\"]}}\n"
                  f"  registry_topic: {self.registry}\n  assignment_topic: {self.assignment}\n"
                  "detectors:\n  fire: {analysis_fps: 1, mode: cues}\ncameras:\n"]
@@ -109,7 +111,7 @@ alerts:
             mount = "/cam" + cid.split("-")[1]
             lines.append(f"  - id: {cid}\n"
                          f"    source: {{url: 'rtsp://viewer:${{CAM_PW}}@127.0.0.1:{self.rtsp.port}{mount}',"
-                         f" decode: keyframes, analysis_fps: 1}}\n"
+                         f" decode: keyframes, analysis_fps: 1, open_timeout_s: 2}}\n"
                          f"    detectors: {{fire: {{}}}}\n"
                          f"    site: {{lat_deg: 34.8102, lon_deg: 113.2745}}\n")
         self.district.write_text("".join(lines), encoding="utf-8")
