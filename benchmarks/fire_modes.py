@@ -38,17 +38,8 @@ from alerts.config import AlertsConfig
 from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
 from benchmarks.report import environment, file_sha256, markdown_table, write_report
-from benchmarks.scenarios.fire import (
-    GATE_SEEDS,
-    TUNING_SEEDS,
-    FireScenario,
-    RunResult,
-    furg_boxes,
-    sampled_frames,
-    score_scenario,
-    suite,
-    write_scenario,
-)
+from benchmarks.scenarios.fire import GATE_SEEDS, TUNING_SEEDS, FireScenario, suite, write_scenario
+from benchmarks.scenarios.fire_score import RunResult, furg_boxes, sampled_frames, score_scenario
 from benchmarks.scenarios.fire_street import suite as street_suite
 from benchmarks.scenarios.fire_street import write_clip
 from benchmarks.scenarios.fire_street_score import REFERENCE_CONFIG, ClipRun, load_fire_config, score_clip

@@ -15,10 +15,10 @@ from benchmarks.scenarios.fire import (
     TUNING_SEEDS,
     make_scenario,
     render,
-    sampled_frames,
     suite,
     write_scenario,
 )
+from benchmarks.scenarios.fire_score import sampled_frames
 
 
 def _digest(frames: list[np.ndarray]) -> str:
