@@ -87,6 +87,7 @@ class ClusterNode:
         self._applied = threading.Condition()
         self._reconcile_lock = threading.Lock()
         self._last_rejoin_request = -float("inf")
+        self._warned_slow_open: set[str] = set()
         self._applier = threading.Thread(target=self._apply_loop, name="gw-cluster-apply", daemon=True)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -237,6 +238,7 @@ class ClusterNode:
     def _start(self, camera_ids: list[str]) -> None:
         if not camera_ids:
             return
+        self._warn_slow_open(camera_ids)
         try:
             self.service.start_cameras(camera_ids)
             return
@@ -251,6 +253,20 @@ class ClusterNode:
                 log.exception("cluster: camera %s failed to start; skipped until its definition changes", cid)
                 if cid in entries:
                     self._failed[cid] = (entries[cid].definition, str(exc))
+
+    def _warn_slow_open(self, camera_ids: list[str]) -> None:
+        """Warn once per camera whose RTSP open may outlast `revoke_wait_s`: revoked while connecting, it stops
+        only when its open gives up, so the next owner can run it alongside for the difference."""
+        cameras = self.service.loaded.cameras
+        slow = [cid for cid in cameras_opening_longer_than(
+            [cameras[cid] for cid in camera_ids if cid in cameras], self.cluster.revoke_wait_s)
+            if cid not in self._warned_slow_open]
+        if slow:
+            self._warned_slow_open.update(slow)
+            log.warning("cluster: %d camera(s) (%s) have source.open_timeout_s above cluster.revoke_wait_s (%.1f s): "
+                        "a camera revoked while still connecting may run on two nodes until its open gives up; "
+                        "lower open_timeout_s or raise revoke_wait_s", len(slow), ", ".join(slow[:5]) +
+                        (", ..." if len(slow) > 5 else ""), self.cluster.revoke_wait_s)
 
     # -- hot reload --------------------------------------------------------------------------------
 
@@ -332,6 +348,11 @@ class ClusterNode:
             out["last_placement_as_leader"] = {"unassigned_buckets": sorted(p.unassigned),
                                                "moving_buckets": sorted(p.withheld)}
         return out
+
+
+def cameras_opening_longer_than(cameras: list[ResolvedCamera], wait_s: float) -> list[str]:
+    """Ids of the cameras whose source may take longer than `wait_s` to give up opening."""
+    return [cam.id for cam in cameras if cam.source.open_timeout_s > wait_s]
 
 
 def _by_bucket(camera_ids: list[str], buckets: int) -> dict[str, list[str]]:

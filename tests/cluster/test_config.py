@@ -8,7 +8,7 @@ import pytest
 
 from foundation.errors import ConfigError
 from gridwatch.cluster.kafka_io import connection, group_consumer_settings
-from gridwatch.cluster.node import read_node_config
+from gridwatch.cluster.node import cameras_opening_longer_than, read_node_config
 from gridwatch.config import load_config_text
 
 
@@ -81,3 +81,12 @@ def test_cli_resolves_only_the_kafka_settings_of_a_camera_file(tmp_path: Path, m
     path.write_text("cameras: []\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no `cluster:` section"):
         cluster_settings(path)
+
+
+def test_cameras_whose_open_may_outlast_the_revoke_wait_are_named() -> None:
+    loaded = load_config_text(
+        "cameras:\n"
+        "  - {id: quick, source: {url: 'rtsp://a/x', open_timeout_s: 2}}\n"
+        "  - {id: slow, source: {url: 'rtsp://a/y', open_timeout_s: 10}}\n")
+    assert cameras_opening_longer_than(list(loaded.cameras.values()), 4.0) == ["slow"]
+    assert cameras_opening_longer_than(list(loaded.cameras.values()), 10.0) == []
