@@ -31,7 +31,8 @@ from kafka.errors import KafkaError
 
 from alerts.config import KafkaConfig
 from alerts.kafka_producer import Producer, ProducerFactory, RecordFuture, kafka_producer
-from alerts.outbox import Ack, Outbox, OutboxHealth, OutboxRow
+from alerts.outbox import Outbox
+from alerts.outbox_rows import Ack, OutboxHealth, OutboxRow
 from foundation.errors import PublishError
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from alerts.config import AlertsConfig, KafkaConfig
 from alerts.kafka_producer import ProducerFactory, kafka_producer
-from alerts.outbox import OutboxHealth
+from alerts.outbox_rows import OutboxHealth
 from alerts.pipeline import AlertPipeline
 from alerts.relay import KafkaRelay, RelayHealth
 from foundation.errors import PublishError
