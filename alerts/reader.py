@@ -17,8 +17,9 @@ from typing import Any, Literal
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
+from alerts.config import AlertsConfig, OutboxConfig
 from alerts.grid import GridLevel
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import connection_error
 from alerts.kafka_producer import ProducerFactory, kafka_producer
 from alerts.kafka_settings import security_settings

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from kafka.errors import KafkaError
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_producer import Producer, ProducerFactory, RecordFuture, kafka_producer
 from alerts.outbox import Outbox
 from alerts.outbox_rows import Ack, OutboxHealth, OutboxRow

@@ -18,7 +18,7 @@ from typing import Any
 from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import connection_error
 from foundation.errors import ConfigError, PublishError
 from gridwatch.cluster.buckets import bucket_loads
