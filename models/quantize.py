@@ -126,6 +126,23 @@ def float_head_nodes(model: onnx.ModelProto) -> list[str]:
     shape-only inputs (`Shape`) are not followed, since they carry no values into the output. Then
     everything downstream of those layers is added.
     """
+    heads = _head_layers(model)
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    found = [n.name for n in heads]
+    tensors = [out for n in heads for out in n.output]
+    while tensors:
+        for node in consumers.get(tensors.pop(), []):
+            if node.name not in found:
+                found.append(node.name)
+                tensors.extend(node.output)
+    return found
+
+
+def _head_layers(model: onnx.ModelProto) -> list[onnx.NodeProto]:
+    """The weighted layers met walking back from the first output (see `float_head_nodes`)."""
     producer = {out: node for node in model.graph.node for out in node.output}
     heads: list[onnx.NodeProto] = []
     seen: set[str] = set()
@@ -142,18 +159,7 @@ def float_head_nodes(model: onnx.ModelProto) -> list[str]:
             if not (node.op_type == "Conv" and len(node.input) < 3):
                 continue
         stack.extend(node.input)
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-    found = [n.name for n in heads]
-    tensors = [out for n in heads for out in n.output]
-    while tensors:
-        for node in consumers.get(tensors.pop(), []):
-            if node.name not in found:
-                found.append(node.name)
-                tensors.extend(node.output)
-    return found
+    return heads
 
 
 def detect_module_nodes(model: onnx.ModelProto) -> list[str]:
