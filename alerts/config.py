@@ -1,5 +1,7 @@
 """Configuration of the alerts package: the root `alerts:` section and a camera's `site:` section.
 
+The Kafka client settings live in `alerts.kafka_config`, the evidence settings in `alerts.evidence_config`.
+
 Every model forbids unknown keys and has defaults that make an empty section valid: alerts go to a local
 SQLite outbox (the destination when no Kafka is configured), evidence to a local directory, no grid
 lookup, and incident dedup with per-kind radii and windows. Secrets are `SecretStr` and come from
@@ -8,23 +10,15 @@ lookup, and incident dedup with per-kind radii and windows. Secrets are `SecretS
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from detectors.event import EventKind, Phase
+from alerts.evidence_config import EvidenceConfig
+from alerts.kafka_config import KafkaConfig
+from detectors.event import EventKind
 
-_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
-
-
-def check_topic_name(value: str) -> str:
-    """A legal Kafka topic name, or ValueError saying what is allowed (for config validators)."""
-    if not _TOPIC.match(value) or value in {".", ".."}:
-        raise ValueError("topic must be 1-249 characters of [A-Za-z0-9._-]")
-    return value
-_HOSTPORT = re.compile(r"^[^\s:/,]+(:\d{1,5})?$")
 _DAY_S = 86400.0
 
 
@@ -61,253 +55,6 @@ class OutboxConfig(BaseModel):
         gt=0.0,
         le=300.0,
         description="How long a writer waits for another process (e.g. the CLI) holding the database lock.",
-    )
-
-
-class KafkaConfig(BaseModel):
-    """Where and how the relay publishes: brokers, topic, TLS/SASL, and the producer's timeouts."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    bootstrap_servers: list[str] = Field(
-        default_factory=lambda: ["127.0.0.1:9092"],
-        min_length=1,
-        description="Broker host:port list (a comma-separated string is accepted too).",
-    )
-    topic: str = Field(default="gridwatch.alerts", description="Topic the alerts are published to.")
-    client_id: str = Field(
-        default="gridwatch-alerts", min_length=1, max_length=200, description="Kafka client id."
-    )
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        default="PLAINTEXT", description="Transport security; SSL with certfile/keyfile is mutual TLS."
-    )
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
-        default=None, description="SASL mechanism; required with SASL_PLAINTEXT and SASL_SSL."
-    )
-    username: str | None = Field(default=None, description="SASL user name.")
-    password: SecretStr | None = Field(
-        default=None, description="SASL password (from ${ENV} or ${file:...})."
-    )
-    ssl_cafile: Path | None = Field(default=None, description="CA bundle (PEM) to verify the brokers.")
-    ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
-    ssl_keyfile: Path | None = Field(default=None, description="Client private key (PEM) for mutual TLS.")
-    ssl_key_password: SecretStr | None = Field(
-        default=None, description="Password of the client private key."
-    )
-    ssl_check_hostname: bool = Field(
-        default=True, description="Verify that broker certificates match host names."
-    )
-    linger_ms: int = Field(default=5, ge=0, le=10_000, description="Producer batching delay.")
-    request_timeout_ms: int = Field(
-        default=15_000, ge=1_000, le=300_000, description="Per-request broker timeout."
-    )
-    delivery_timeout_ms: int = Field(
-        default=120_000,
-        ge=5_000,
-        le=3_600_000,
-        description="How long the producer keeps retrying one record before the relay takes it back "
-        "and re-sends it from the outbox.",
-    )
-    max_block_ms: int = Field(
-        default=10_000, ge=100, le=300_000, description="Longest a send may block waiting for topic metadata."
-    )
-    bootstrap_timeout_ms: int = Field(
-        default=10_000,
-        ge=500,
-        le=300_000,
-        description="Longest the relay waits to reach a broker when (re)connecting.",
-    )
-    batch_size_bytes: int = Field(
-        default=262_144,
-        ge=1024,
-        le=8_388_608,
-        description="Producer batch size per partition; large batches drain a backlog about 3x faster than "
-        "kafka-python's 16 KiB default.",
-    )
-    batch_max_rows: int = Field(
-        default=500,
-        ge=1,
-        le=100_000,
-        description="Outbox rows the relay sends per window before waiting for acks.",
-    )
-    retry_backoff_initial_s: float = Field(
-        default=0.5,
-        gt=0.0,
-        le=60.0,
-        description="First wait after a failed window; doubles per failure, with jitter.",
-    )
-    retry_backoff_max_s: float = Field(
-        default=30.0, gt=0.0, le=600.0, description="Cap of the retry backoff."
-    )
-    unreachable_red_after_s: float = Field(
-        default=60.0,
-        gt=0.0,
-        le=3600.0,
-        description="Health turns red when unsent rows wait and no broker answered for this long.",
-    )
-
-    @field_validator("bootstrap_servers", mode="before")
-    @classmethod
-    def _split_servers(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [s.strip() for s in value.split(",") if s.strip()]
-        return value
-
-    @field_validator("bootstrap_servers")
-    @classmethod
-    def _check_servers(cls, value: list[str]) -> list[str]:
-        bad = [s for s in value if not _HOSTPORT.match(s)]
-        if bad:
-            raise ValueError(f"bootstrap servers must be host or host:port, got {bad}")
-        return value
-
-    @field_validator("topic")
-    @classmethod
-    def _check_topic(cls, value: str) -> str:
-        return check_topic_name(value)
-
-    @model_validator(mode="after")
-    def _check_security(self) -> KafkaConfig:
-        sasl = self.security_protocol.startswith("SASL")
-        if sasl and (self.sasl_mechanism is None or not self.username or self.password is None):
-            raise ValueError(f"{self.security_protocol} needs sasl_mechanism, username and password")
-        if not sasl and self.sasl_mechanism is not None:
-            raise ValueError(f"sasl_mechanism is set but security_protocol is {self.security_protocol}")
-        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
-            raise ValueError("mutual TLS needs both ssl_certfile and ssl_keyfile")
-        if self.retry_backoff_max_s < self.retry_backoff_initial_s:
-            raise ValueError("retry_backoff_max_s must be >= retry_backoff_initial_s")
-        if self.delivery_timeout_ms < self.request_timeout_ms + self.linger_ms:
-            raise ValueError("delivery_timeout_ms must be >= request_timeout_ms + linger_ms")
-        return self
-
-
-class LocalStoreConfig(BaseModel):
-    """Evidence files in a local directory (served to the ticketing system by a web server, if any)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["local"] = Field(default="local", description="Store kind.")
-    dir: Path = Field(default=Path("var/evidence"), description="Directory evidence files are written to.")
-    public_base_url: str | None = Field(
-        default=None, description="URL prefix under which `dir` is served; without it URIs are file:// paths."
-    )
-
-
-class S3StoreConfig(BaseModel):
-    """Evidence objects in an S3-compatible store (MinIO, Ceph, OSS/COS S3 APIs) through boto3 (the `s3`
-    extra). Evidence is spooled locally first and uploaded in the background, so a store that is down
-    never delays an alert; the spool catches up when the store is back."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["s3"] = Field(default="s3", description="Store kind.")
-    endpoint_url: str = Field(description="http(s)://host[:port] of the S3 API.")
-    bucket: str = Field(min_length=3, max_length=63, description="Bucket name.")
-    region: str = Field(default="us-east-1", min_length=1, description="Signing region.")
-    access_key_id: SecretStr = Field(description="Access key id (from ${ENV}).")
-    secret_access_key: SecretStr = Field(description="Secret access key (from ${ENV}).")
-    session_token: SecretStr | None = Field(default=None, description="Temporary-credential session token.")
-    prefix: str = Field(default="", description="Key prefix inside the bucket, e.g. `gridwatch/`.")
-    public_base_url: str | None = Field(
-        default=None,
-        description="URL prefix that serves the bucket's keys; without it URIs are s3://bucket/key.",
-    )
-    timeout_s: float = Field(default=10.0, gt=0.0, le=300.0, description="HTTP timeout per request.")
-    ca_bundle: Path | None = Field(
-        default=None, description="CA bundle (PEM) that verifies an https endpoint; None: the system CAs."
-    )
-    max_attempts: int = Field(
-        default=3, ge=1, le=20,
-        description="Attempts per request inside boto3 (standard retry mode: backoff with jitter).",
-    )
-    spool_dir: Path = Field(
-        default=Path("var/evidence-spool"),
-        description="Local directory of evidence waiting for upload; keep it on persistent storage so "
-        "evidence survives a restart.",
-    )
-    spool_max_mb: float = Field(
-        default=2048.0, gt=0.0, le=1e7,
-        description="Largest spool; beyond it the oldest waiting evidence is dropped and counted.",
-    )
-    retry_backoff_initial_s: float = Field(
-        default=1.0, gt=0.0, le=600.0, description="First wait after a failed upload; doubles per failure."
-    )
-    retry_backoff_max_s: float = Field(
-        default=60.0, gt=0.0, le=3600.0, description="Cap of the upload retry backoff."
-    )
-
-    @model_validator(mode="after")
-    def _check_backoff(self) -> S3StoreConfig:
-        if self.retry_backoff_max_s < self.retry_backoff_initial_s:
-            raise ValueError("retry_backoff_max_s must be >= retry_backoff_initial_s")
-        return self
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _check_endpoint(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+/?$", value):
-            raise ValueError("endpoint_url must be http(s)://host[:port] without a path")
-        return value.rstrip("/")
-
-
-class EvidenceConfig(BaseModel):
-    """Snapshots (clean and annotated JPEGs) and short clips attached to alerts, and their retention."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(default=True, description="Write evidence at all.")
-    store: Annotated[LocalStoreConfig | S3StoreConfig, Field(discriminator="type")] = Field(
-        default_factory=LocalStoreConfig, description="Where evidence goes: `type: local` or `type: s3`."
-    )
-    scratch_dir: Path = Field(
-        default=Path("var/evidence-tmp"), description="Local directory for clips before they are stored."
-    )
-    jpeg_quality: int = Field(default=85, ge=1, le=100, description="JPEG quality of snapshots.")
-    snapshot_max_width_px: int | None = Field(
-        default=None,
-        ge=64,
-        le=16384,
-        description="Downscale snapshots wider than this; None keeps full size.",
-    )
-    clip_kinds: list[EventKind] = Field(
-        default_factory=lambda: [EventKind.FIRE, EventKind.SMOKE, EventKind.THROW],
-        description="Kinds whose alerts get a clip (taken from the source's packet ring buffer).",
-    )
-    clip_phases: list[Phase] = Field(
-        default_factory=lambda: [Phase.START], description="Event phases whose alerts get a clip."
-    )
-    clip_pre_roll_s: float = Field(
-        default=3.0, ge=0.0, le=120.0, description="Seconds before the event window."
-    )
-    clip_post_roll_s: float = Field(
-        default=3.0, ge=0.0, le=120.0, description="Seconds after the event window."
-    )
-    clip_wait_margin_s: float = Field(
-        default=1.0, ge=0.0, le=60.0, description="Extra wait after the post-roll before the clip is cut."
-    )
-    queue_max_jobs: int = Field(
-        default=64,
-        ge=1,
-        le=10_000,
-        description="Pending evidence jobs; beyond it new evidence is skipped and counted, alerts still go.",
-    )
-    retention_max_age_s: float = Field(
-        default=30 * _DAY_S, gt=0.0, le=3650 * _DAY_S, description="Evidence older than this is deleted."
-    )
-    retention_max_total_mb: float = Field(
-        default=20_480.0,
-        gt=0.0,
-        le=1e9,
-        description="Oldest evidence is deleted while the store holds more than this.",
-    )
-    retention_sweep_interval_s: float = Field(
-        default=600.0, ge=1.0, le=_DAY_S, description="How often the retention sweep runs."
-    )
-    retention_keep_prefixes: list[str] = Field(
-        default_factory=lambda: ["surveys/"],
-        description="Key prefixes the retention sweep never deletes nor counts: survey mosaics are the "
-        "baseline the next survey of the same ground is compared with (see detectors.construction.survey).",
     )
 
 

@@ -157,16 +157,7 @@ class IncidentDeduper:
         known = self._incidents.get(known_id) if known_id is not None else None
 
         if event.phase == Phase.END:
-            if known is None:
-                return Decision(False, "unknown_incident")
-            members = known.members - {member}
-            rec = replace(known.record, last_seen_s=max(known.record.last_seen_s, event.last_seen_at))
-            if members:
-                return self._suppressed("member_end", rec, members, ctx)
-            rec = replace(rec, ended=True)
-            if not kcfg.emit_end:
-                return self._suppressed("end_not_emitted", rec, members, ctx)
-            return self._emit("end", Phase.END, rec, members, ctx)
+            return self._decide_end(event, known, ctx, emit_end=kcfg.emit_end)
 
         if known is not None:  # an update from a known member
             rec = self._seen(known.record, event, position)
@@ -176,6 +167,27 @@ class IncidentDeduper:
             return self._emit("update", Phase.UPDATE, rec, known.members, ctx)
 
         # A start (or an update whose start we never saw): join a nearby incident or open a new one.
+        return self._decide_start(event, position, ctx, new_incident_id=new_incident_id, cooldown_s=kcfg.cooldown_s)
+
+    def _decide_end(self, event: Event, known: _Incident | None, ctx: _Ctx, *, emit_end: bool) -> Decision:
+        """An `end` of one member: the incident ends when its last member ends."""
+        if known is None:
+            return Decision(False, "unknown_incident")
+        members = known.members - {ctx.member}
+        rec = replace(known.record, last_seen_s=max(known.record.last_seen_s, event.last_seen_at))
+        if members:
+            return self._suppressed("member_end", rec, members, ctx)
+        rec = replace(rec, ended=True)
+        if not emit_end:
+            return self._suppressed("end_not_emitted", rec, members, ctx)
+        return self._emit("end", Phase.END, rec, members, ctx)
+
+    def _decide_start(
+        self, event: Event, position: Position | None, ctx: _Ctx, *, new_incident_id: str, cooldown_s: float
+    ) -> Decision:
+        """A new member: it joins a nearby incident of its family, or opens a new one."""
+        t = ctx.at_s
+        member = ctx.member
         target = self._match(event, position) if self.config.enabled else None
         if target is None:
             rec = IncidentRecord(
@@ -201,7 +213,7 @@ class IncidentDeduper:
         if rec.kind != target.record.kind:
             return self._emit("kind_changed", Phase.UPDATE, rec, members, ctx)
         last = target.last_alert_s.get(event.source_id, -math.inf)
-        if rejoin and t - last < kcfg.cooldown_s:
+        if rejoin and t - last < cooldown_s:
             return self._suppressed("cooldown", rec, members, ctx)
         return self._emit("rejoined" if rejoin else "merged", Phase.UPDATE, rec, members, ctx)
 

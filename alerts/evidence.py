@@ -32,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.clips import ClipSource
-from alerts.config import EvidenceConfig
 from alerts.enrich import trajectory_array
+from alerts.evidence_config import EvidenceConfig
 from alerts.evidence_store import EvidenceStore, SweepResult, make_store, sweep
 from alerts.schema import Evidence
 from detectors.event import Event, EventKind

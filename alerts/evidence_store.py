@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
-from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
+from alerts.evidence_config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
 from alerts.evidence_keys import StoredObject, check_key
 from foundation.errors import ConfigError, PublishError
 

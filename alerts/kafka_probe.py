@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_settings import listener_name, split_server, uses_sasl, uses_tls
 from alerts.kafka_wire import KafkaWire, SaslAnswer, WireError, scram_client
 from foundation.errors import PublishError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 
 RETRY_BACKOFF_MS = 200
 RECONNECT_BACKOFF_MS = 200

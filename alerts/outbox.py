@@ -11,142 +11,43 @@ Bounded, and never silently lossy:
   `rejected_full`: the caller learns the alert was not accepted;
 - health turns red at `high_water_ratio * max_rows` unsent rows, well before that point.
 
-The same database keeps the incident records of the deduper (alerts/incident_store.py), written in the
-same transaction as the alert, so dedup state and alerts never disagree after a crash.
+The table's schema and row types live in `alerts.outbox_rows`. The same database keeps the incident records of
+the deduper (alerts/incident_store.py), written in the same transaction as the alert, so dedup state and alerts
+never disagree after a crash.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alerts.config import OutboxConfig
 from alerts.dedup import IncidentRecord
 from alerts.incident_store import INCIDENTS_DDL, delete_incidents_before, load_incidents, upsert_incident
+from alerts.outbox_rows import (
+    ALERTS_DDL,
+    COLUMNS,
+    FILE_VERSION,
+    PENDING,
+    SENT,
+    STORED,
+    Ack,
+    JsonMatch,
+    OutboxFullError,
+    OutboxHealth,
+    OutboxRow,
+    OutboxStats,
+    list_query,
+)
 from alerts.schema import Alert
 from foundation.errors import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
-
-PENDING = "pending"
-SENT = "sent"
-STORED = "stored"
-STATUSES = (PENDING, SENT, STORED)
-_FILE_VERSION = 1
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS alerts (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    alert_id TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    incident_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    trigger_captured_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    sent_at REAL,
-    kafka_partition INTEGER,
-    kafka_offset INTEGER,
-    payload BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_status_seq ON alerts(status, seq);
-"""
-
-
-class OutboxFullError(PublishError):
-    """The outbox holds `max_rows` unsent alerts; the new alert was not accepted (retry after the relay
-    catches up)."""
-
-    retryable = True
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    """One outbox row; `payload` is the exact JSON published."""
-
-    seq: int
-    alert_id: str
-    source: str
-    kind: str
-    phase: str
-    incident_id: str
-    status: str
-    created_at: float
-    trigger_captured_at: float
-    attempts: int
-    last_error: str | None
-    sent_at: float | None
-    kafka_partition: int | None
-    kafka_offset: int | None
-    payload: bytes
-
-    def alert(self) -> dict[str, Any]:
-        """The alert as a JSON object."""
-        data: dict[str, Any] = json.loads(self.payload)
-        return data
-
-
-@dataclass(frozen=True)
-class JsonMatch:
-    """Selects rows whose alert JSON holds `value` at any of `paths` (SQLite JSON paths, e.g.
-    `$.grid_levels.community.id`)."""
-
-    paths: tuple[str, ...]
-    value: str
-
-
-@dataclass(frozen=True)
-class Ack:
-    """A broker acknowledgement for one row."""
-
-    seq: int
-    partition: int
-    offset: int
-    acked_at: float
-
-
-@dataclass(frozen=True)
-class OutboxStats:
-    """Snapshot for the metrics registry (gauges and counters; no labels needed)."""
-
-    pending: int
-    total: int
-    max_rows: int
-    high_water_rows: int
-    over_high_water: bool
-    oldest_pending_age_s: float
-    inserted: int
-    duplicates: int
-    rejected_full: int
-    evicted: int
-    marked_sent: int
-    pruned: int
-
-
-@dataclass(frozen=True)
-class OutboxHealth:
-    ok: bool
-    pending: int
-    high_water_rows: int
-    max_rows: int
-    reason: str
-
-
-_COLUMNS = (
-    "seq, alert_id, source, kind, phase, incident_id, status, created_at, trigger_captured_at, attempts, "
-    "last_error, sent_at, kafka_partition, kafka_offset, payload"
-)
-
 
 class Outbox:
     """SQLite outbox shared by the pipeline (writes), the relay (reads, marks) and the CLI (list, requeue)."""
@@ -175,13 +76,13 @@ class Outbox:
             if str(mode).lower() != "wal":
                 raise ConfigError(f"outbox {self.path}: the file system does not support WAL (got {mode})")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_DDL + INCIDENTS_DDL)
+            self._db.executescript(ALERTS_DDL + INCIDENTS_DDL)
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
-                self._db.execute(f"PRAGMA user_version={_FILE_VERSION}")
-            elif version != _FILE_VERSION:
+                self._db.execute(f"PRAGMA user_version={FILE_VERSION}")
+            elif version != FILE_VERSION:
                 raise ConfigError(
-                    f"outbox {self.path}: file format {version}, this version reads {_FILE_VERSION}"
+                    f"outbox {self.path}: file format {version}, this version reads {FILE_VERSION}"
                 )
         except sqlite3.Error as exc:
             raise ConfigError(f"alerts.outbox.path: cannot open the SQLite outbox {self.path}: {exc}") from exc
@@ -390,7 +291,7 @@ class Outbox:
         """The oldest unsent rows, in seq order (per-source order)."""
         with self._lock:
             cur = self._db.execute(
-                f"SELECT {_COLUMNS} FROM alerts WHERE status = ? ORDER BY seq LIMIT ?",  # noqa: S608
+                f"SELECT {COLUMNS} FROM alerts WHERE status = ? ORDER BY seq LIMIT ?",  # noqa: S608
                 (PENDING, int(limit)),
             )
             return [OutboxRow(*r) for r in cur.fetchall()]
@@ -407,36 +308,16 @@ class Outbox:
     ) -> list[OutboxRow]:
         """Rows for `gridwatch alerts list`: optionally one status or source, created at or after since_s,
         and whose alert JSON satisfies every match; limit None returns them all."""
-        if status is not None and status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-        where: list[str] = []
-        args: list[Any] = []
-        if status is not None:
-            where.append("status = ?")
-            args.append(status)
-        if source is not None:
-            where.append("source = ?")
-            args.append(source)
-        if since_s is not None:
-            where.append("created_at >= ?")
-            args.append(since_s)
-        for m in matches:
-            if not m.paths:
-                raise ValueError("a JsonMatch needs at least one path")
-            where.append("(" + " OR ".join(["json_extract(CAST(payload AS TEXT), ?) = ?"] * len(m.paths)) + ")")
-            for path in m.paths:
-                args += [path, m.value]
-        sql = f"SELECT {_COLUMNS} FROM alerts"  # noqa: S608 - fixed fragments, values bound
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
+        sql, args = list_query(
+            status=status, source=source, since_s=since_s, matches=matches, limit=limit, newest_first=newest_first
+        )
         with self._lock:
-            found = self._db.execute(sql, [*args, -1 if limit is None else int(limit)]).fetchall()
+            found = self._db.execute(sql, args).fetchall()
         return [OutboxRow(*r) for r in found]
 
     def get(self, alert_id: str) -> OutboxRow | None:
         with self._lock:
-            r = self._db.execute(f"SELECT {_COLUMNS} FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()  # noqa: S608
+            r = self._db.execute(f"SELECT {COLUMNS} FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()  # noqa: S608
         return OutboxRow(*r) if r else None
 
     def load_incidents(self, since_s: float) -> list[IncidentRecord]:

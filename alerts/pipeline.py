@@ -32,7 +32,8 @@ from alerts.enrich import (
 from alerts.evidence import EvidencePlan, EvidenceWriter
 from alerts.evidence_store import EvidenceStore
 from alerts.grid import GridIndex
-from alerts.outbox import Outbox, OutboxFullError
+from alerts.outbox import Outbox
+from alerts.outbox_rows import OutboxFullError
 from alerts.schema import Alert, Evidence, ModelInfo, alert_id_for, incident_id_for, utc
 from detectors.event import Event, EventKind, Phase
 

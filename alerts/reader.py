@@ -17,12 +17,14 @@ from typing import Any, Literal
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from alerts.config import AlertsConfig, KafkaConfig, OutboxConfig
+from alerts.config import AlertsConfig, OutboxConfig
 from alerts.grid import GridLevel
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import connection_error
 from alerts.kafka_producer import ProducerFactory, kafka_producer
 from alerts.kafka_settings import security_settings
-from alerts.outbox import JsonMatch, Outbox, OutboxRow
+from alerts.outbox import Outbox
+from alerts.outbox_rows import JsonMatch, OutboxRow
 from alerts.relay import KafkaRelay
 from foundation.errors import ConfigError
 

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 
 from kafka.errors import KafkaError
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_producer import Producer, ProducerFactory, RecordFuture, kafka_producer
-from alerts.outbox import Ack, Outbox, OutboxHealth, OutboxRow
+from alerts.outbox import Outbox
+from alerts.outbox_rows import Ack, OutboxHealth, OutboxRow
 from foundation.errors import PublishError
 
 log = logging.getLogger(__name__)
@@ -273,21 +274,7 @@ class KafkaRelay:
             return False
         self.stats.windows += 1
         self._acked_at = {}
-        sent: list[tuple[OutboxRow, RecordFuture]] = []
-        send_error: str | None = None
-        for row in rows:
-            try:
-                fut = producer.send(
-                    self.config.topic,
-                    value=row.payload,
-                    key=row.source.encode("utf-8"),
-                    headers=[("alert_id", row.alert_id.encode("ascii"))],
-                )
-            except (KafkaError, OSError) as exc:
-                send_error = f"send failed: {type(exc).__name__}: {exc}"
-                break
-            fut.add_callback(self._on_ack, row.seq)
-            sent.append((row, fut))
+        sent, send_error = self._send_rows(producer, rows)
         self._wait(producer, [f for _, f in sent])
         now = self._wall()
         acks: list[Ack] = []
@@ -334,6 +321,25 @@ class KafkaRelay:
         # A producer whose records expired may hold stale sequence state: start a fresh one.
         self._close_producer(0.0)
         return False
+
+    def _send_rows(
+        self, producer: Producer, rows: list[OutboxRow]
+    ) -> tuple[list[tuple[OutboxRow, RecordFuture]], str | None]:
+        """Hand rows to the producer in order until one send fails; the sent rows and that failure."""
+        sent: list[tuple[OutboxRow, RecordFuture]] = []
+        for row in rows:
+            try:
+                fut = producer.send(
+                    self.config.topic,
+                    value=row.payload,
+                    key=row.source.encode("utf-8"),
+                    headers=[("alert_id", row.alert_id.encode("ascii"))],
+                )
+            except (KafkaError, OSError) as exc:
+                return sent, f"send failed: {type(exc).__name__}: {exc}"
+            fut.add_callback(self._on_ack, row.seq)
+            sent.append((row, fut))
+        return sent, None
 
     def _on_ack(self, seq: int, _metadata: object) -> None:
         self._acked_at[seq] = self._wall()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from alerts.config import AlertsConfig, KafkaConfig
+from alerts.config import AlertsConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_producer import ProducerFactory, kafka_producer
-from alerts.outbox import OutboxHealth
+from alerts.outbox_rows import OutboxHealth
 from alerts.pipeline import AlertPipeline
 from alerts.relay import KafkaRelay, RelayHealth
 from foundation.errors import PublishError

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from alerts.config import S3StoreConfig
+from alerts.evidence_config import S3StoreConfig
 from alerts.evidence_keys import StoredObject, check_key
 from foundation.errors import MissingExtraError, PublishError
 

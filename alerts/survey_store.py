@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from alerts.config import EvidenceConfig, S3StoreConfig
+from alerts.evidence_config import EvidenceConfig, S3StoreConfig
 from alerts.evidence_keys import check_key
 from alerts.evidence_store import EvidenceStore, LocalEvidenceStore
 from foundation.errors import PublishError

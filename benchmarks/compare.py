@@ -137,6 +137,34 @@ def _model(path: Path, imgsz: int, threads: int, batch: int, rect: bool) -> Yolo
     return load_model(cfg)
 
 
+def _model_only_cases(
+    model: YoloModel, pre: Preprocessor, images: Sequence[Image], batch: int, shape: str
+) -> list[Case]:
+    """The model alone on a ready tensor, at batch 1 and `batch` (where a static batch allows it)."""
+    cases: list[Case] = []
+    for b in sorted({1, batch}):
+        if model.info.static_batch and b > model.info.static_batch:
+            continue
+        ready = np.array(pre(images[:b])[0])
+
+        def only(_i: int, t: NDArray[np.float32] = ready) -> None:
+            model.run_tensor(t)
+
+        cases.append(Case({"method": MODEL_ONLY, "input": shape}, b, only))
+    return cases
+
+
+def _each_batch(method: str, shape: str, batch: int, predict: Callable[[int, int], object]) -> list[Case]:
+    """One case per batch size (1 and `batch`) calling `predict(batch_size, call_index)`."""
+    cases: list[Case] = []
+    for b in sorted({1, batch}):
+        def call(i: int, b: int = b) -> None:
+            predict(b, i)
+
+        cases.append(Case({"method": method, "input": shape}, b, call))
+    return cases
+
+
 def _cases(
     model: YoloModel, path: Path, images: Sequence[Image], batch: int, ultralytics: bool,
 ) -> tuple[list[Case], dict[str, float], DynamicBatcher]:
@@ -148,26 +176,8 @@ def _cases(
     pre = Preprocessor(model.info.imgsz, model.info.stride, rect=rect, dtype=np.float32)
     probe = list(images[:batch])
     boxes: dict[str, float] = {}
-    cases: list[Case] = []
-
-    def add(method: str, b: int, call: Call) -> None:
-        cases.append(Case({"method": method, "input": shape}, b, call))
-
-    for b in sorted({1, batch}):
-        if model.info.static_batch and b > model.info.static_batch:
-            continue
-        ready = np.array(pre(images[:b])[0])
-
-        def only(_i: int, t: NDArray[np.float32] = ready) -> None:
-            model.run_tensor(t)
-
-        add(MODEL_ONLY, b, only)
-
-    for b in sorted({1, batch}):
-        def gw(i: int, b: int = b) -> None:
-            model.predict(_cycle(images, b, i))
-
-        add(GW_PREDICT, b, gw)
+    cases = _model_only_cases(model, pre, images, batch, shape)
+    cases += _each_batch(GW_PREDICT, shape, batch, lambda b, i: model.predict(_cycle(images, b, i)))
     boxes[GW_PREDICT] = sum(len(d) for d in model.predict(probe)) / len(probe)
 
     batcher = DynamicBatcher(model, model.cfg.batch).start()
@@ -177,15 +187,11 @@ def _cases(
         for fut in futures:
             fut.result(timeout=600)
 
-    add(GW_BATCHER, batch, via_batcher)
+    cases.append(Case({"method": GW_BATCHER, "input": shape}, batch, via_batcher))
 
     if ultralytics:
         ul = _ultralytics(path, imgsz, rect, model.session)
-        for b in sorted({1, batch}):
-            def ulc(i: int, b: int = b) -> None:
-                ul(_cycle(images, b, i))
-
-            add(UL_PREDICT, b, ulc)
+        cases += _each_batch(UL_PREDICT, shape, batch, lambda b, i: ul(_cycle(images, b, i)))
         boxes[UL_PREDICT] = ul(probe) / len(probe)
 
     if not model.info.end2end:
@@ -194,7 +200,7 @@ def _cases(
         def nv(i: int) -> None:
             naive(images[i % len(images)])
 
-        add(NAIVE, 1, nv)
+        cases.append(Case({"method": NAIVE, "input": shape}, 1, nv))
         boxes[NAIVE] = sum(len(naive(im)) for im in probe) / len(probe)
     return cases, boxes, batcher
 

@@ -255,37 +255,13 @@ def score_flight(truth_path: Path, summary_geojson: Path, start_events: int, cas
         if p.get("layer") != "site" or p["status"] not in ("new", "known"):
             continue
         e, n = _to_local(p["lat"], p["lon"], lat0, lon0)
-        where = Point(e, n)
-        best, best_d = None, math.inf
-        for s in structures:
-            compatible = s["kind"] == p["kind"] or s["status"] == "distractor" or s["needs_model"]
-            d = where.distance(Polygon(s["ring_m"]).centroid)
-            if compatible and (shapes[s["id"]].buffer(MATCH_GROW_M).contains(where) or d <= 8.0) and d < best_d:
-                best, best_d = s, d
+        best, best_d = _nearest_structure(Point(e, n), p["kind"], structures, shapes)
         new = p["status"] == "new"
         score.new_sites += int(new)
         if best is None:
             score.nothing_alerted += int(new)
             continue
-        if best["status"] != "distractor" and not best["needs_model"]:
-            score.placed += 1
-            score.inside += int(best_d <= p["accuracy_m"])
-            score.stated_m.append(float(p["accuracy_m"]))
-            score.actual_m.append(best_d)
-        if best["needs_model"]:
-            score.needs_model_found += int(new)
-        elif best["status"] == "distractor":
-            if new:
-                score.distractor_alerted.append(f"{best['id']}:{best['kind']}")
-        elif best["status"] == "registered":
-            if new:
-                score.registered_alerted.append(best["id"])
-                if best["kind"] != "building":
-                    score.permitted_alerted.append(best["id"])
-            else:
-                score.known_seen += 1
-        elif new:
-            hits[best["id"]].append(best_d)
+        _score_site(score, hits, best, best_d, float(p["accuracy_m"]), new)
     for s in findable:
         got = hits[s["id"]]
         score.areas[s["id"]] = float(s["area_m2"])
@@ -295,6 +271,45 @@ def score_flight(truth_path: Path, summary_geojson: Path, start_events: int, cas
         score.duplicates += len(got) - 1
         score.found[s["id"]] = min(got)
     return score
+
+
+def _nearest_structure(
+    where: Point, kind: str, structures: Sequence[dict[str, Any]], shapes: dict[str, Polygon]
+) -> tuple[dict[str, Any] | None, float]:
+    """The structure a site names: the closest compatible one it lies in (grown) or within 8 m of."""
+    best, best_d = None, math.inf
+    for s in structures:
+        compatible = s["kind"] == kind or s["status"] == "distractor" or s["needs_model"]
+        d = where.distance(Polygon(s["ring_m"]).centroid)
+        if compatible and (shapes[s["id"]].buffer(MATCH_GROW_M).contains(where) or d <= 8.0) and d < best_d:
+            best, best_d = s, d
+    return best, best_d
+
+
+def _score_site(
+    score: FlightScore, hits: dict[str, list[float]], best: dict[str, Any], best_d: float, accuracy_m: float,
+    new: bool,
+) -> None:
+    """Count one site matched to structure `best` at `best_d` metres from its centre."""
+    if best["status"] != "distractor" and not best["needs_model"]:
+        score.placed += 1
+        score.inside += int(best_d <= accuracy_m)
+        score.stated_m.append(accuracy_m)
+        score.actual_m.append(best_d)
+    if best["needs_model"]:
+        score.needs_model_found += int(new)
+    elif best["status"] == "distractor":
+        if new:
+            score.distractor_alerted.append(f"{best['id']}:{best['kind']}")
+    elif best["status"] == "registered":
+        if new:
+            score.registered_alerted.append(best["id"])
+            if best["kind"] != "building":
+                score.permitted_alerted.append(best["id"])
+        else:
+            score.known_seen += 1
+    elif new:
+        hits[best["id"]].append(best_d)
 
 
 def run_and_score(

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.geometry.drone import DroneGeometryConfig, Intrinsics, unusable_reason
-from detectors.geometry.selfcal import SelfCalibrationConfig
+from detectors.geometry.drone import unusable_reason
+from detectors.geometry.drone_camera import Intrinsics
+from detectors.geometry.drone_config import DroneGeometryConfig
+from detectors.geometry.selfcal_config import SelfCalibrationConfig
 from foundation.errors import SourceError
 from ingest.srt import load_srt
 

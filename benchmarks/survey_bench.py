@@ -35,7 +35,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from alerts.config import EvidenceConfig
+from alerts.evidence_config import EvidenceConfig
 from alerts.survey_store import survey_store
 from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.survey import GATE_SEEDS, TUNING_SEEDS, FlightPlan, SurveyPair, TruthStructure, make_pair

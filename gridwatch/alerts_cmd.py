@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from alerts.config import AlertsConfig
 from alerts.grid import GridLevel
-from alerts.outbox import OutboxRow
+from alerts.outbox_rows import OutboxRow
 from alerts.reader import AlertGroup, GroupBy, group_alerts, list_alerts, replay, tail_topic
 from detectors.event import EventKind
 from foundation.errors import ConfigError

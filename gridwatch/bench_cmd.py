@@ -78,81 +78,124 @@ def _pipeline_spec(args: argparse.Namespace) -> PipelineSpec:
 
 
 def _measuring_parser(suite: str) -> argparse.ArgumentParser:
-    """The option parser of one measuring suite."""
-    if suite == "decode":
-        p = _parser(suite, "CPU cost of decoding camera streams: resolution x decode mode x analysis rate")
-        p.add_argument("--seconds", type=float, default=6.0, help="clip length (default 6)")
-        p.add_argument("--repeats", type=int, default=3, help="runs per case, median reported (default 3)")
-    elif suite == "infer":
-        p = _parser(suite, "inference throughput per batch size: model only, pipeline, Ultralytics, INT8, rect")
-        p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
-        p.add_argument("--batches", type=int, nargs="+", default=[1, 2, 4, 8])
-        p.add_argument("--seconds", type=float, default=10.0, help="paired calls per batch size (default 10)")
-        p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
-        p.add_argument("--no-int8", action="store_true")
-        p.add_argument("--no-rect", action="store_true")
-        p.add_argument("--no-ultralytics", action="store_true")
-    elif suite == "compare":
-        p = _parser(suite, "gridwatch vs Ultralytics predict vs a naive OpenCV+ORT loop, same model and frames")
-        p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
-        p.add_argument("--imgsz", type=int, default=640, help="model input size (default 640)")
-        p.add_argument("--batch", type=int, default=4, help="gridwatch's batch size (default 4)")
-        p.add_argument("--frames", type=int, default=8, help="distinct 1080p frames cycled (default 8)")
-        p.add_argument("--seconds", type=float, default=20.0, help="paired calls per batch size (default 20)")
-        p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default 2)")
-        p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
-    elif suite == "pipeline":
-        p = _parser(suite, "N simulated cameras end to end through `gridwatch run`, measured from outside")
-        p.add_argument("--cameras", type=int, default=4)
-        p.add_argument("--seconds", type=float, default=30.0, help="measuring window (default 30)")
-        p.add_argument("--warmup", type=float, default=10.0, help="seconds before the window (default 10)")
-        p.add_argument("--resolution", default="640x360", help="stream size WxH (default 640x360, a sub-stream)")
-        p.add_argument("--stream-fps", type=float, default=25.0)
-        p.add_argument("--fps", type=float, default=2.0, help="fire detector analysis fps (default 2)")
-        p.add_argument("--decode", choices=["full", "keyframes", "skip_nonref"], default="full")
-        p.add_argument("--source", choices=["rtsp", "file"], default="rtsp", help="RTSP server or files")
-        p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
-        p.add_argument("--imgsz", type=int, default=640)
-        p.add_argument("--max-batch", type=int, default=4)
-        p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
-        p.add_argument("--workers", type=int, default=0, help="ingest worker processes (0: threads)")
-        p.add_argument("--no-kafka", action="store_true", help="outbox only: no frame -> ack latency")
-        p.add_argument("--bootstrap", help="use this Kafka broker instead of starting one")
-        p.add_argument("--scrape-every", type=float, default=2.0, help="seconds between /metrics scrapes")
-    elif suite == "alerts":
-        p = _parser(suite, "outbox -> Kafka throughput and Event -> broker ack latency")
-        p.add_argument("--bootstrap", help="use this Kafka broker instead of starting one")
-        p.add_argument("--backlog", type=int, default=10_000)
-        p.add_argument("--rates", default="20,100", help="comma-separated event rates of the latency runs")
-        p.add_argument("--duration", type=float, default=15.0, help="seconds per latency run")
-        p.add_argument("--security", default="PLAINTEXT",
-                       help="listeners to measure, comma-separated: PLAINTEXT, SASL_SSL (SCRAM-SHA-512), MTLS, "
-                            "or all (secured ones on the benchmark's own broker)")
-        p.add_argument("--repeats", type=int, default=1, help="throughput runs per listener, interleaved (median)")
-    elif suite == "district":
-        p = _parser(suite, "cameras per core gated, ungated and with Ultralytics on a district's mix of cameras")
-        p.add_argument("--model", type=Path, help="ONNX fire/smoke model (default: the cached yolov8n test model, "
-                       "random weights: its recall figures mean nothing)")
-        p.add_argument("--manifest", type=Path, help="the model's manifest (class names, version)")
-        p.add_argument("--cameras", type=int, default=30, help="cameras in the mix (default 30)")
-        p.add_argument("--seed", type=int, default=2026, help="seed of the mix (default 2026; never a tuning seed)")
-        p.add_argument("--vid-stride", type=int, default=12, help="analyse every k-th frame (default 12: ~2 fps)")
-        p.add_argument("--imgsz", type=int, default=640)
-        p.add_argument("--max-batch", type=int, default=8)
-        p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
-        p.add_argument("--clips-dir", type=Path, default=None, help="where clips are made and reused "
-                       "(default $GRIDWATCH_CACHE/bench/district)")
-        p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
-        p.add_argument("--no-ungated", action="store_true", help="skip the ungated gridwatch run")
-        p.add_argument("--fetched", metavar="NAME", help="instead of --model: trained weights fetched at set-up "
-                       "(`gridwatch models fetch NAME`, e.g. fire-smoke), read from the cache")
-        p.add_argument("--precision", choices=["auto", "fp32", "int8"], default="auto",
-                       help="with --fetched: auto (INT8 when its stored agreement with fp32 passed), fp32 or int8")
-    else:
-        p = _parser(suite, "throw detector frames/s per core and the small-object cost of shrinking")
-        p.add_argument("--seconds", type=float, default=20.0, help="speed clip length")
-        p.add_argument("--small-seconds", type=float, default=40.0, help="small-object clip length")
+    """The option parser of one measuring suite (any other name gets the throw suite's, as before)."""
+    description, add_options = _SUITE_OPTIONS.get(suite, _SUITE_OPTIONS["throw"])
+    p = _parser(suite, description)
+    add_options(p)
     return p
+
+
+def _decode_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=6.0, help="clip length (default 6)")
+    p.add_argument("--repeats", type=int, default=3, help="runs per case, median reported (default 3)")
+
+
+def _infer_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
+    p.add_argument("--batches", type=int, nargs="+", default=[1, 2, 4, 8])
+    p.add_argument("--seconds", type=float, default=10.0, help="paired calls per batch size (default 10)")
+    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    p.add_argument("--no-int8", action="store_true")
+    p.add_argument("--no-rect", action="store_true")
+    p.add_argument("--no-ultralytics", action="store_true")
+
+
+def _compare_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
+    p.add_argument("--imgsz", type=int, default=640, help="model input size (default 640)")
+    p.add_argument("--batch", type=int, default=4, help="gridwatch's batch size (default 4)")
+    p.add_argument("--frames", type=int, default=8, help="distinct 1080p frames cycled (default 8)")
+    p.add_argument("--seconds", type=float, default=20.0, help="paired calls per batch size (default 20)")
+    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default 2)")
+    p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
+
+
+def _pipeline_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cameras", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=30.0, help="measuring window (default 30)")
+    p.add_argument("--warmup", type=float, default=10.0, help="seconds before the window (default 10)")
+    p.add_argument("--resolution", default="640x360", help="stream size WxH (default 640x360, a sub-stream)")
+    p.add_argument("--stream-fps", type=float, default=25.0)
+    p.add_argument("--fps", type=float, default=2.0, help="fire detector analysis fps (default 2)")
+    p.add_argument("--decode", choices=["full", "keyframes", "skip_nonref"], default="full")
+    p.add_argument("--source", choices=["rtsp", "file"], default="rtsp", help="RTSP server or files")
+    p.add_argument("--model", type=Path, help="ONNX model (default: cached yolov8n, dynamic shapes)")
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--max-batch", type=int, default=4)
+    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    p.add_argument("--workers", type=int, default=0, help="ingest worker processes (0: threads)")
+    p.add_argument("--no-kafka", action="store_true", help="outbox only: no frame -> ack latency")
+    p.add_argument("--bootstrap", help="use this Kafka broker instead of starting one")
+    p.add_argument("--scrape-every", type=float, default=2.0, help="seconds between /metrics scrapes")
+
+
+def _alerts_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap", help="use this Kafka broker instead of starting one")
+    p.add_argument("--backlog", type=int, default=10_000)
+    p.add_argument("--rates", default="20,100", help="comma-separated event rates of the latency runs")
+    p.add_argument("--duration", type=float, default=15.0, help="seconds per latency run")
+    p.add_argument("--security", default="PLAINTEXT",
+                   help="listeners to measure, comma-separated: PLAINTEXT, SASL_SSL (SCRAM-SHA-512), MTLS, "
+                        "or all (secured ones on the benchmark's own broker)")
+    p.add_argument("--repeats", type=int, default=1, help="throughput runs per listener, interleaved (median)")
+
+
+def _district_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="ONNX fire/smoke model (default: the cached yolov8n test model, "
+                   "random weights: its recall figures mean nothing)")
+    p.add_argument("--manifest", type=Path, help="the model's manifest (class names, version)")
+    p.add_argument("--cameras", type=int, default=30, help="cameras in the mix (default 30)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the mix (default 2026; never a tuning seed)")
+    p.add_argument("--vid-stride", type=int, default=12, help="analyse every k-th frame (default 12: ~2 fps)")
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--max-batch", type=int, default=8)
+    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    p.add_argument("--clips-dir", type=Path, default=None, help="where clips are made and reused "
+                   "(default $GRIDWATCH_CACHE/bench/district)")
+    p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
+    p.add_argument("--no-ungated", action="store_true", help="skip the ungated gridwatch run")
+    p.add_argument("--fetched", metavar="NAME", help="instead of --model: trained weights fetched at set-up "
+                   "(`gridwatch models fetch NAME`, e.g. fire-smoke), read from the cache")
+    p.add_argument("--precision", choices=["auto", "fp32", "int8"], default="auto",
+                   help="with --fetched: auto (INT8 when its stored agreement with fp32 passed), fp32 or int8")
+
+
+def _throw_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=20.0, help="speed clip length")
+    p.add_argument("--small-seconds", type=float, default=40.0, help="small-object clip length")
+
+
+_SUITE_OPTIONS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "decode": (
+        "CPU cost of decoding camera streams: resolution x decode mode x analysis rate",
+        _decode_options,
+    ),
+    "infer": (
+        "inference throughput per batch size: model only, pipeline, Ultralytics, INT8, rect",
+        _infer_options,
+    ),
+    "compare": (
+        "gridwatch vs Ultralytics predict vs a naive OpenCV+ORT loop, same model and frames",
+        _compare_options,
+    ),
+    "pipeline": (
+        "N simulated cameras end to end through `gridwatch run`, measured from outside",
+        _pipeline_options,
+    ),
+    "alerts": (
+        "outbox -> Kafka throughput and Event -> broker ack latency",
+        _alerts_options,
+    ),
+    "district": (
+        "cameras per core gated, ungated and with Ultralytics on a district's mix of cameras",
+        _district_options,
+    ),
+    "throw": (
+        "throw detector frames/s per core and the small-object cost of shrinking",
+        _throw_options,
+    ),
+}
+"""Each measuring suite's description and options."""
 
 
 def _run_measuring(suite: str, args: argparse.Namespace, out: Path, progress: bool) -> suites.SuiteResult:

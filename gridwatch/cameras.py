@@ -17,7 +17,7 @@ from pathlib import Path
 
 from alerts.clips import ClipSource
 from alerts.config import SiteConfig
-from alerts.outbox import OutboxFullError
+from alerts.outbox_rows import OutboxFullError
 from alerts.pipeline import AlertPipeline
 from detectors.analysis import CameraAnalysis
 from detectors.event import Event

@@ -26,7 +26,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import connection_error
 from foundation.errors import ConfigError, GridwatchError, PublishError
 from foundation.yamlsafe import YamlDocument, load_yaml, read_text, substitute_data

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from foundation.errors import ConfigError
 from foundation.yamlsafe import KeyPath, YamlDocument, format_path
@@ -92,14 +93,7 @@ def describe_errors(
     `fallback_doc` under `fallback_prefix`.
     """
     problems: list[str] = []
-    root: Any = doc.data
-    for p in prefix:
-        if isinstance(root, Mapping):
-            root = root.get(p)
-        elif isinstance(root, list) and isinstance(p, int) and 0 <= p < len(root):
-            root = root[p]
-        else:
-            root = None
+    root = _data_at(doc.data, prefix)
     for err in exc.errors(include_url=False, include_input=False):
         loc = tuple(err["loc"])
         rel = _data_path(root, loc) if root is not None else tuple(loc)
@@ -113,21 +107,37 @@ def describe_errors(
         if line is None:
             line = doc.line_of(full)
         where = f"{source}:{line}" if line else source
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            parent = _model_at(model, rel[:-1])
-            allowed = ", ".join(sorted(parent.model_fields)) if parent else ""
-            what = f"unknown key '{rel[-1] if rel else loc[-1]}'" + (f"; allowed here: {allowed}" if allowed else "")
-            problems.append(f"{where}: {format_path(full[:-1]) if len(full) > 1 else '(top level)'}: {what}")
-            continue
-        if kind == "missing":
-            problems.append(f"{where}: {format_path(full)}: required key is missing")
-            continue
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        problems.append(f"{where}: {format_path(full)}: {msg}")
+        problems.append(f"{where}: {_what(err, model, loc, rel, full)}")
     return problems
+
+
+def _data_at(data: Any, prefix: KeyPath) -> Any:
+    """The part of a document's data under `prefix`, or None where the path leaves it."""
+    root: Any = data
+    for p in prefix:
+        if isinstance(root, Mapping):
+            root = root.get(p)
+        elif isinstance(root, list) and isinstance(p, int) and 0 <= p < len(root):
+            root = root[p]
+        else:
+            root = None
+    return root
+
+
+def _what(err: ErrorDetails, model: type[BaseModel], loc: KeyPath, rel: KeyPath, full: KeyPath) -> str:
+    """`key.path: what was expected` for one validation error."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(model, rel[:-1])
+        allowed = ", ".join(sorted(parent.model_fields)) if parent else ""
+        what = f"unknown key '{rel[-1] if rel else loc[-1]}'" + (f"; allowed here: {allowed}" if allowed else "")
+        return f"{format_path(full[:-1]) if len(full) > 1 else '(top level)'}: {what}"
+    if kind == "missing":
+        return f"{format_path(full)}: required key is missing"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{format_path(full)}: {msg}"
 
 
 def validate(model: type[M], doc: YamlDocument) -> M:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -122,10 +122,10 @@ class GridwatchCollector(Collector):
         reconnects = _counter("gridwatch_camera_reconnects_total")
         stall = _counter("gridwatch_camera_stall_seconds_total")
         age = _gauge("gridwatch_camera_last_frame_age_seconds")
-        batcher_drops: Counter[tuple[str, str]] = Counter()
+        batcher_drops: dict[str, Counter[str]] = defaultdict(Counter)
         for batcher in service.batchers.values():
             for (cam, reason), n in batcher.stats().dropped.items():
-                batcher_drops[(cam, f"model_{reason}")] += n
+                batcher_drops[cam][f"model_{reason}"] += n
         for cid, rt in sorted(service.cameras.items()):
             snap = stats.get(cid)
             current = snap.state.value if snap is not None else "connecting"
@@ -145,9 +145,7 @@ class GridwatchCollector(Collector):
                     age.add_metric([cid], frame_age)
             queue_stats = rt.queue.stats()
             drops["analysis_lag"] += queue_stats.dropped.get("queue_full", 0)
-            for (cam, reason), n in batcher_drops.items():
-                if cam == cid:
-                    drops[reason] += n
+            drops.update(batcher_drops.get(cid, Counter()))
             for reason, n in sorted(drops.items()):
                 dropped.add_metric([cid, reason], float(n))
         yield from (up, state, decoded, analysed, dropped, reconnects, stall, age)

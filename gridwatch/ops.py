@@ -208,41 +208,47 @@ def _read(path: Path | None) -> str | None:
         return None
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """The endpoints: /metrics, /healthz, /readyz, /status."""
+
+    server_version = "gridwatch"
+    ops: Operations
+    """Set per server by `_handler_for`."""
+
+    def do_GET(self) -> None:
+        try:
+            self._route(self.path.split("?", 1)[0])
+        except Exception:  # one bad scrape must not kill the endpoint
+            log.exception("http: %s failed", self.path.split("?", 1)[0])
+            self._json(500, {"error": "internal error; see the service log"})
+
+    def _route(self, path: str) -> None:
+        if path == "/metrics":
+            self._send(200, render(self.ops.registry), "text/plain; version=0.0.4; charset=utf-8")
+        elif path == "/healthz":
+            self._json(200, {"alive": True})
+        elif path == "/readyz":
+            ok, checks = self.ops.readiness()
+            self._json(200 if ok else 503, {"ready": ok, **checks})
+        elif path == "/status":
+            self._json(200, self.ops.status())
+        else:
+            self._json(404, {"error": "not found", "endpoints": ["/metrics", "/healthz", "/readyz", "/status"]})
+
+    def _json(self, code: int, body: dict[str, Any]) -> None:
+        self._send(code, json.dumps(body, default=str).encode("utf-8"), "application/json")
+
+    def _send(self, code: int, body: bytes, ctype: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: " + format, *args)
+
+
 def _handler_for(ops: Operations) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "gridwatch"
-
-        def do_GET(self) -> None:
-            try:
-                self._route(self.path.split("?", 1)[0])
-            except Exception:  # one bad scrape must not kill the endpoint
-                log.exception("http: %s failed", self.path.split("?", 1)[0])
-                self._json(500, {"error": "internal error; see the service log"})
-
-        def _route(self, path: str) -> None:
-            if path == "/metrics":
-                self._send(200, render(ops.registry), "text/plain; version=0.0.4; charset=utf-8")
-            elif path == "/healthz":
-                self._json(200, {"alive": True})
-            elif path == "/readyz":
-                ok, checks = ops.readiness()
-                self._json(200 if ok else 503, {"ready": ok, **checks})
-            elif path == "/status":
-                self._json(200, ops.status())
-            else:
-                self._json(404, {"error": "not found", "endpoints": ["/metrics", "/healthz", "/readyz", "/status"]})
-
-        def _json(self, code: int, body: dict[str, Any]) -> None:
-            self._send(code, json.dumps(body, default=str).encode("utf-8"), "application/json")
-
-        def _send(self, code: int, body: bytes, ctype: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("http: " + format, *args)
-
-    return Handler
+    """A handler class bound to `ops` (the HTTP server makes one handler per request)."""
+    return type("Handler", (_Handler,), {"ops": ops})

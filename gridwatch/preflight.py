@@ -17,8 +17,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from alerts.config import AlertsConfig, KafkaConfig, S3StoreConfig
+from alerts.config import AlertsConfig
 from alerts.enrich import grid_index_from_config
+from alerts.evidence_config import S3StoreConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import check_client_files
 from alerts.s3_store import require_boto3
 from detectors.construction.registry import Registry

@@ -150,18 +150,7 @@ class IngestPool:
                 with contextlib.suppress(OSError, EOFError, ValueError):
                     w.conn.send(("stop",))
         for w in self._workers:
-            if w.proc is None:
-                continue
-            w.proc.join(max(0.1, deadline - time.monotonic()))
-            if w.proc.is_alive():
-                log.warning("ingest worker %d did not stop in time; terminating", w.index)
-                w.proc.terminate()
-                w.proc.join(2.0)
-            if w.proc.is_alive():
-                w.proc.kill()
-                w.proc.join(2.0)
-            if w.conn is not None:
-                w.conn.close()
+            self._end_worker(w, deadline)
         if self._log_queue is not None:
             self._log_queue.put(None)
         for t in self._threads:
@@ -175,6 +164,22 @@ class IngestPool:
             self._log_queue.close()
             self._log_queue.join_thread()
             self._log_queue = None
+
+    @staticmethod
+    def _end_worker(w: _Worker, deadline: float) -> None:
+        """Wait for an asked worker until `deadline`, then terminate it, then kill it; close its pipe."""
+        if w.proc is None:
+            return
+        w.proc.join(max(0.1, deadline - time.monotonic()))
+        if w.proc.is_alive():
+            log.warning("ingest worker %d did not stop in time; terminating", w.index)
+            w.proc.terminate()
+            w.proc.join(2.0)
+        if w.proc.is_alive():
+            w.proc.kill()
+            w.proc.join(2.0)
+        if w.conn is not None:
+            w.conn.close()
 
     # -- status ----------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from ingest.clips import PacketRing
 from ingest.config import SourceConfig, TelemetryDefaults
 from ingest.credentials import redact
 from ingest.decode import FreezeDetector, OpenError, PacketPacer, StreamDecoder, open_input, to_bgr
+from ingest.failurelog import FailureLog
 from ingest.frame import Frame
+from ingest.mainstream import MainStreamRecorder
 from ingest.srt import TelemetryTrack, load_srt
 from ingest.stats import CameraState, CameraStats, CameraStatsSnapshot
 
@@ -32,46 +35,16 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[Frame], None]
 
-_REPEAT_LOG_S = 60.0
+@dataclass
+class _Pass:
+    """What one pass over a connection (or a file) has seen so far."""
 
-
-class _FailureLog:
-    """Logs the first failure of a streak, then at most one summary a minute; logs the recovery."""
-
-    def __init__(self, camera_id: str, what: str) -> None:
-        self.camera_id = camera_id
-        self.what = what
-        self.streak = 0
-        self.since = 0.0
-        self._last_log = 0.0
-
-    def failed(self, kind: str, message: str, retry_in_s: float) -> None:
-        """Record one failed attempt; `message` is already redacted."""
-        now = time.monotonic()
-        if self.streak == 0:
-            self.since = now
-        self.streak += 1
-        prefix = f"camera {self.camera_id}:"
-        text = message if message.startswith(prefix) else f"{prefix} {message}"
-        if self.streak == 1 or now - self._last_log >= _REPEAT_LOG_S:
-            self._last_log = now
-            log.warning(
-                "%s [%s %s, %d failed attempt(s)]; retrying in %.1f s",
-                text, self.what, kind, self.streak, retry_in_s,
-            )
-        else:
-            log.debug("%s [%s %s, attempt %d]", text, self.what, kind, self.streak)
-
-    def recovered(self) -> None:
-        if self.streak:
-            log.info(
-                "camera %s: %s back after %d failed attempt(s) and %.1f s",
-                self.camera_id,
-                self.what,
-                self.streak,
-                time.monotonic() - self.since,
-            )
-        self.streak = 0
+    live: bool
+    start_wall: float
+    last_decode_m: float
+    got_frame: bool = False
+    pts0: float | None = None
+    last_rel_s: float = 0.0
 
 
 class CameraReader:
@@ -102,9 +75,9 @@ class CameraReader:
         self._seq = first_seq
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._recorder: _MainStreamRecorder | None = None
+        self._recorder: MainStreamRecorder | None = None
         self._backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s, cfg.backoff_jitter, rand)
-        self._failures = _FailureLog(camera_id, "stream" if cfg.is_stream else "file")
+        self._failures = FailureLog(camera_id, "stream" if cfg.is_stream else "file")
         self._freeze = FreezeDetector(cfg.frozen_after_s, cfg.frozen_max_diff)
         self._loop_offset_s = 0.0
         self._attempts = 0
@@ -124,7 +97,7 @@ class CameraReader:
         self._thread = threading.Thread(target=self._run, name=f"cam-{self.camera_id}", daemon=True)
         self._thread.start()
         if self.ring is not None and self.cfg.sub_url is not None:
-            self._recorder = _MainStreamRecorder(self.camera_id, self.cfg, self.ring, self._stop)
+            self._recorder = MainStreamRecorder(self.camera_id, self.cfg, self.ring, self._stop)
             self._recorder.start()
 
     def request_stop(self) -> None:
@@ -192,22 +165,10 @@ class CameraReader:
                     log.exception("camera %s: reader error; reconnecting", self.camera_id)
                     outcome = "retry"
                 if outcome in ("stop", "ended", "failed"):
-                    if outcome == "ended":
-                        self.stats.set_state(CameraState.ENDED)
-                        log.info("camera %s: file ended after %d frame(s)", self.camera_id, self._seq)
-                    elif outcome == "failed":
-                        self.stats.set_state(CameraState.FAILED)
+                    self._finish(outcome)
                     break
-                if outcome == "loop":
-                    continue
-                wait_s = self._backoff.next_s()
-                if self.stats.state in (
-                    CameraState.CANNOT_CONNECT,
-                    CameraState.NO_PACKETS,
-                    CameraState.NO_DECODE,
-                ):
-                    self._failures.failed(self.stats.state.value, self.last_error, wait_s)
-                self._stop.wait(wait_s)
+                if outcome != "loop":
+                    self._wait_before_retry()
         except SourceError as exc:  # telemetry unusable: this camera cannot run, the others can
             self.last_error = f"camera {self.camera_id}: {redact(str(exc), self._urls)}"
             log.error("%s", self.last_error)
@@ -218,6 +179,20 @@ class CameraReader:
         finally:
             if self._stop.is_set():
                 self.stats.set_state(CameraState.STOPPED)
+
+    def _finish(self, outcome: str) -> None:
+        """Record how the reader ended: a file played out, or a failure retrying cannot fix."""
+        if outcome == "ended":
+            self.stats.set_state(CameraState.ENDED)
+            log.info("camera %s: file ended after %d frame(s)", self.camera_id, self._seq)
+        elif outcome == "failed":
+            self.stats.set_state(CameraState.FAILED)
+
+    def _wait_before_retry(self) -> None:
+        wait_s = self._backoff.next_s()
+        if self.stats.state in (CameraState.CANNOT_CONNECT, CameraState.NO_PACKETS, CameraState.NO_DECODE):
+            self._failures.failed(self.stats.state.value, self.last_error, wait_s)
+        self._stop.wait(wait_s)
 
     def _session(self) -> str:
         """One connection (or one pass over a file). Returns stop | retry | loop | ended | failed."""
@@ -254,112 +229,130 @@ class CameraReader:
                 log.debug("camera %s: close failed: %s", self.camera_id, redact(str(exc), self._urls))
 
     def _stream(self, container: Any) -> str:
+        """Read one connection (or one pass over a file) to its end. Returns stop | retry | loop | ended | failed."""
         cfg = self.cfg
-        stats = self.stats
-        live = cfg.is_stream
         stream = container.streams.video[0]
-        decoder = StreamDecoder(stream, cfg.decode, cfg.decode_threads, cfg.analysis_fps, live=live)
+        decoder = StreamDecoder(stream, cfg.decode, cfg.decode_threads, cfg.analysis_fps, live=cfg.is_stream)
         ring = self.ring if (self.ring is not None and cfg.sub_url is None) else None
         if ring is not None:
             ring.new_segment(stream)
-        stats.add("connects")
+        self.stats.add("connects")
         self._freeze.reset()
-        last_decode_m = time.monotonic()
-        got_frame = False
-        pts0: float | None = None
-        last_rel_s = 0.0
-        start_wall = time.time()
-        pacer = PacketPacer() if (not live and cfg.realtime) else None
+        read = _Pass(live=cfg.is_stream, start_wall=time.time(), last_decode_m=time.monotonic())
+        pacer = PacketPacer() if (not cfg.is_stream and cfg.realtime) else None
         try:
             for packet in container.demux(stream):
-                if pacer is not None:
-                    delay = pacer.delay_s(packet)
-                    if delay > 0 and self._stop.wait(delay):
-                        return "stop"
-                if self._stop.is_set():
+                if self._stopped_before(packet, pacer):
                     return "stop"
-                now_m = time.monotonic()
-                if packet.size:
-                    stats.add("packets")
-                    stats.add("bytes_in", packet.size)
-                    stats.set("last_packet_at", time.time())
-                results = decoder.decode(packet)
-                counts = decoder.take_counters()
-                if counts.decoded:
-                    stats.add("frames_decoded", counts.decoded)
-                    last_decode_m = now_m
-                if counts.skipped:
-                    stats.add("frames_skipped", counts.skipped)
-                if counts.errors:
-                    stats.add("decode_errors", counts.errors)
-                if ring is not None and packet.size:
-                    ring.append(packet, self._packet_time(packet, live, start_wall, pts0, last_rel_s))
-                if not counts.decoded and packet.size and now_m - last_decode_m > cfg.no_decode_timeout_s:
-                    if stats.set_state(CameraState.NO_DECODE):
-                        self.last_error = (
-                            f"camera {self.camera_id}: packets arrive but nothing decoded for "
-                            f"{now_m - last_decode_m:.1f} s ({stats.get('decode_errors'):.0f} decode errors)"
-                        )
-                    if live:
-                        return "retry"
-                for frame, pts_s in results:
-                    if pts0 is None:
-                        pts0 = pts_s
-                    rel_s = pts_s - pts0
-                    last_rel_s = rel_s
-                    self._deliver(
-                        frame,
-                        pts_s + self._loop_offset_s,
-                        rel_s + self._loop_offset_s,
-                        time.time() if live else start_wall + self._loop_offset_s + rel_s,
-                    )
-                    if not got_frame:
-                        got_frame = True
-                        self._backoff.reset()
-                        self._failures.recovered()
+                outcome = self._packet(packet, decoder, ring, read)
+                if outcome is not None:
+                    return outcome
         except (av.FFmpegError, OSError) as exc:
-            if self._stop.is_set():
-                return "stop"
-            msg = redact(str(exc), self._urls)
-            if isinstance(exc, av.ExitError | TimeoutError) or "timed out" in msg.lower() or not live:
-                if live:
-                    stats.set_state(CameraState.NO_PACKETS)
-                    self.last_error = (
-                        f"camera {self.camera_id}: no packet for {cfg.read_timeout_s:.1f} s ({msg})"
-                    )
-                    return "retry"
-                self.last_error = f"camera {self.camera_id}: reading file failed: {msg}"
-                log.error("%s", self.last_error)
-                return "failed"
-            self.last_error = f"camera {self.camera_id}: stream read error: {msg}"
-            stats.set_state(CameraState.CONNECTING)
-            return "retry"
+            return self._read_error(exc, read.live)
+        return self._end_of_pass(read, decoder)
+
+    def _stopped_before(self, packet: Any, pacer: PacketPacer | None) -> bool:
+        """Wait out a real-time file's pacing; True when a stop was asked meanwhile."""
+        if pacer is not None:
+            delay = pacer.delay_s(packet)
+            if delay > 0 and self._stop.wait(delay):
+                return True
+        return self._stop.is_set()
+
+    def _packet(self, packet: Any, decoder: StreamDecoder, ring: PacketRing | None, read: _Pass) -> str | None:
+        """Count, buffer and decode one packet, deliver its frames; an outcome when the pass must end."""
+        stats = self.stats
+        now_m = time.monotonic()
+        if packet.size:
+            stats.add("packets")
+            stats.add("bytes_in", packet.size)
+            stats.set("last_packet_at", time.time())
+        results = decoder.decode(packet)
+        decoded = self._count_decoded(decoder)
+        if decoded:
+            read.last_decode_m = now_m
+        if ring is not None and packet.size:
+            ring.append(packet, self._packet_time(packet, read))
+        if not decoded and packet.size and now_m - read.last_decode_m > self.cfg.no_decode_timeout_s:
+            if stats.set_state(CameraState.NO_DECODE):
+                self.last_error = (
+                    f"camera {self.camera_id}: packets arrive but nothing decoded for "
+                    f"{now_m - read.last_decode_m:.1f} s ({stats.get('decode_errors'):.0f} decode errors)"
+                )
+            if read.live:
+                return "retry"
+        for frame, pts_s in results:
+            self._deliver_decoded(frame, pts_s, read)
+        return None
+
+    def _count_decoded(self, decoder: StreamDecoder) -> int:
+        counts = decoder.take_counters()
+        if counts.decoded:
+            self.stats.add("frames_decoded", counts.decoded)
+        if counts.skipped:
+            self.stats.add("frames_skipped", counts.skipped)
+        if counts.errors:
+            self.stats.add("decode_errors", counts.errors)
+        return counts.decoded
+
+    def _deliver_decoded(self, frame: Any, pts_s: float, read: _Pass) -> None:
+        """Time one decoded frame (pts relative to the pass, offset by earlier loops) and deliver it."""
+        if read.pts0 is None:
+            read.pts0 = pts_s
+        rel_s = pts_s - read.pts0
+        read.last_rel_s = rel_s
+        offset_s = self._loop_offset_s
+        captured_at = time.time() if read.live else read.start_wall + offset_s + rel_s
+        self._deliver(frame, pts_s + offset_s, rel_s + offset_s, captured_at)
+        if not read.got_frame:
+            read.got_frame = True
+            self._backoff.reset()
+            self._failures.recovered()
+
+    def _read_error(self, exc: av.FFmpegError | OSError, live: bool) -> str:
+        """Classify a failed read: a live stream that timed out or errored retries; a broken file fails."""
         if self._stop.is_set():
             return "stop"
-        if live:
+        msg = redact(str(exc), self._urls)
+        if isinstance(exc, av.ExitError | TimeoutError) or "timed out" in msg.lower() or not live:
+            if live:
+                self.stats.set_state(CameraState.NO_PACKETS)
+                self.last_error = f"camera {self.camera_id}: no packet for {self.cfg.read_timeout_s:.1f} s ({msg})"
+                return "retry"
+            self.last_error = f"camera {self.camera_id}: reading file failed: {msg}"
+            log.error("%s", self.last_error)
+            return "failed"
+        self.last_error = f"camera {self.camera_id}: stream read error: {msg}"
+        self.stats.set_state(CameraState.CONNECTING)
+        return "retry"
+
+    def _end_of_pass(self, read: _Pass, decoder: StreamDecoder) -> str:
+        """The demuxer ran out: a live stream reconnects, a file ends, fails (nothing decodable) or loops."""
+        if self._stop.is_set():
+            return "stop"
+        if read.live:
             self.last_error = f"camera {self.camera_id}: server ended the stream"
             log.info("%s; reconnecting", self.last_error)
-            stats.set_state(CameraState.CONNECTING)
+            self.stats.set_state(CameraState.CONNECTING)
             return "retry"
-        if not got_frame and pts0 is None:
+        if not read.got_frame and read.pts0 is None:
             self.last_error = f"camera {self.camera_id}: file has no decodable frame"
             log.error("%s", self.last_error)
             return "failed"
-        if cfg.loop:
-            self._loop_offset_s += last_rel_s + decoder.frame_period_s
+        if self.cfg.loop:
+            self._loop_offset_s += read.last_rel_s + decoder.frame_period_s
             decoder.sampler.reset()
             return "loop"
         return "ended"
 
-    def _packet_time(
-        self, packet: Any, live: bool, start_wall: float, pts0: float | None, last_rel_s: float
-    ) -> float:
+    def _packet_time(self, packet: Any, read: _Pass) -> float:
         """UTC time of a packet in the clip ring: arrival for live streams, derived from pts for files."""
-        if live:
+        if read.live:
             return time.time()
-        if packet.pts is not None and packet.time_base and pts0 is not None:
-            return start_wall + self._loop_offset_s + float(packet.pts * packet.time_base) - pts0
-        return start_wall + self._loop_offset_s + last_rel_s
+        base = read.start_wall + self._loop_offset_s
+        if packet.pts is not None and packet.time_base and read.pts0 is not None:
+            return base + float(packet.pts * packet.time_base) - read.pts0
+        return base + read.last_rel_s
 
     def _deliver(self, frame: Any, pts_s: float, rel_s: float, captured_at: float) -> None:
         cfg = self.cfg
@@ -385,57 +378,3 @@ class CameraReader:
         s.set("last_seq", out.seq)
         s.set("width", out.width)
         s.set("height", out.height)
-
-
-class _MainStreamRecorder:
-    """With a sub-stream for analysis, records the main stream's packets (no decode) for evidence clips."""
-
-    def __init__(self, camera_id: str, cfg: SourceConfig, ring: PacketRing, stop: threading.Event) -> None:
-        self.camera_id = camera_id
-        self.cfg = cfg
-        self.ring = ring
-        self._stop = stop
-        self._backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s, cfg.backoff_jitter)
-        self._failures = _FailureLog(camera_id, "main stream (clips)")
-        self.thread = threading.Thread(target=self._run, name=f"rec-{camera_id}", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        url = self.cfg.url_text()
-        while not self._stop.is_set():
-            try:
-                self._record(url)
-            except OpenError as exc:
-                self._failures.failed(exc.reason, redact(str(exc), [url]), self._backoff.initial_s)
-            except (av.FFmpegError, OSError) as exc:
-                self._failures.failed("read error", redact(str(exc), [url]), self._backoff.initial_s)
-            except Exception:
-                log.exception("camera %s: main-stream recorder error", self.camera_id)
-            self._stop.wait(self._backoff.next_s())
-
-    def _record(self, url: str) -> None:
-        cfg = self.cfg
-        container = open_input(
-            url,
-            camera_id=self.camera_id,
-            is_stream=True,
-            transport=cfg.transport,
-            open_timeout_s=cfg.open_timeout_s,
-            read_timeout_s=cfg.read_timeout_s,
-        )
-        try:
-            stream = container.streams.video[0]
-            self.ring.new_segment(stream)
-            first = True
-            for packet in container.demux(stream):
-                if self._stop.is_set():
-                    return
-                self.ring.append(packet, time.time())
-                if first:
-                    first = False
-                    self._backoff.reset()
-                    self._failures.recovered()
-        finally:
-            container.close()

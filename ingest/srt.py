@@ -1,31 +1,15 @@
-"""DJI `.SRT` flight telemetry: parse every common layout, then look up the drone's pose at a video time.
+"""DJI `.SRT` flight telemetry: a time-sorted track of the drone's pose, looked up at a video time.
 
-DJI writes one subtitle block per frame (or per second on older models). The layouts seen in the field:
-
-- `bracket`: Mavic 2/3, Air 2/2S/3S, Mini 3/4/5, Avata, Neo: `FrameCnt`/`SrtCnt` header, a clock line and
-  `[key: value]` fields: `[latitude: ..] [longitude: ..]` (Mavic 2 spells it `longtitude`),
-  `[rel_alt: .. abs_alt: ..]` or `[altitude: ..]` (above sea level), `[focal_len: ..]`, `[fnum: ..]` and on
-  recent models `[gb_yaw: .. gb_pitch: .. gb_roll: ..]`. Old firmware writes `fnum : 280` for f/2.8 and
-  `focal_len : 240` for 24 mm.
-- `comma`: Phantom 4 / Mavic Mini: `F/2.8, SS .., ISO .., EV .., GPS (lon, lat, sats), D ..m, H ..m`, and on
-  the P4 RTK `F.PRY (pitch°, roll°, yaw°)` (aircraft) and `G.PRY (..)` (gimbal). Longitude comes first.
-- `gps_barometer`: Mavic Pro / Phantom 3-4: `HOME(lon,lat) date` / `GPS(lon,lat,sats) BAROMETER:h` (or
-  `Hb:h Hs:h`). Longitude first; 1 Hz; `N/A` before GPS lock.
-- `matrice`: Matrice 300: `YYYY.MM.DD hh:mm:ss` / `GPS(lat,lon,altM) BAROMETER:hM`. Latitude first (the
-  third value carries an `M`, where the older layout has a satellite count).
-
-Blocks are timed by their `-->` line, or by their clock relative to the first block when there is none.
-Lines that fit no layout are counted as garbage and skipped; a block without a usable position (no GPS
-lock: `N/A` or 0,0) is counted and skipped. A file with no usable block raises `SourceError`.
+The layouts (bracket, comma, gps_barometer, matrice) are parsed in `ingest.srt_layouts`. Blocks are timed by
+their `-->` line, or by their clock relative to the first block when there is none. A block without a usable
+position (no GPS lock: `N/A` or 0,0) is counted and skipped. A file with no usable block raises `SourceError`.
 """
 
 from __future__ import annotations
 
-import calendar
 import logging
 import math
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,220 +18,11 @@ from numpy.typing import NDArray
 from foundation.errors import SourceError
 from ingest.config import TelemetryDefaults
 from ingest.frame import Pose
+from ingest.srt_layouts import SrtReport, split_blocks
 
 log = logging.getLogger(__name__)
 
-_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
-_TIME_LINE = re.compile(
-    r"^\s*(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*$"
-)
-_INDEX_LINE = re.compile(r"^\s*\d+\s*$")
-_CLOCK = re.compile(
-    r"(?P<y>\d{4})[-./](?P<mo>\d{1,2})[-./](?P<d>\d{1,2})[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})"
-    r"(?:[.,](?P<ms>\d{1,3})(?:[.,](?P<us>\d{1,3}))?)?"
-)
-_KV = re.compile(r"([A-Za-z_][A-Za-z_0-9.]*)\s*:\s*(" + _NUM + r")")
-_GPS_PAREN = re.compile(
-    r"GPS\s*\(\s*(?P<a>"
-    + _NUM
-    + r"|N/A)\s*,\s*(?P<b>"
-    + _NUM
-    + r"|N/A)\s*(?:,\s*(?P<c>"
-    + _NUM
-    + r")\s*(?P<cu>[Mm])?)?\s*\)"
-)
-_TRIPLE = r"\(\s*(" + _NUM + r")\s*°?\s*,\s*(" + _NUM + r")\s*°?\s*,\s*(" + _NUM + r")\s*°?\s*\)"
-_F_PRY = re.compile(r"F\.PRY\s*" + _TRIPLE)
-_G_PRY = re.compile(r"G\.PRY\s*" + _TRIPLE)
-_H_COMMA = re.compile(r"(?:^|,)\s*H\s+(" + _NUM + r")\s*m", re.IGNORECASE)
-_F_NUMBER = re.compile(r"(?:^|[\s,])F/?(" + _NUM + r")")
-_BARO = re.compile(r"(?:BAROMETER|Hb)\s*:\s*(" + _NUM + r")")
-_KNOWN_LINE = re.compile(
-    r"FrameCnt|SrtCnt|DiffTime|\[|HOME|GPS|BAROMETER|ISO|Shutter|Fnum|F/|SS\s|</font>|<font", re.IGNORECASE
-)
-
-FAMILIES: tuple[str, ...] = ("bracket", "comma", "gps_barometer", "matrice")
 _ANGLE_FIELDS = ("gimbal_yaw_deg", "aircraft_yaw_deg")
-
-
-@dataclass
-class SrtReport:
-    """What parsing found: usable samples, skipped blocks and garbage lines, per family."""
-
-    source: str
-    blocks: int = 0
-    samples: int = 0
-    blocks_without_position: int = 0
-    blocks_without_time: int = 0
-    duplicate_times: int = 0
-    garbage_lines: int = 0
-    families: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Block:
-    t_s: float | None = None
-    clock_s: float | None = None
-    values: dict[str, float] = field(default_factory=dict)
-    family: str = ""
-    bad_position: bool = False
-    lines: int = 0
-
-
-def _clock_seconds(m: re.Match[str]) -> float | None:
-    try:
-        y, mo, d = int(m["y"]), int(m["mo"]), int(m["d"])
-        h, mi, s = int(m["h"]), int(m["mi"]), int(m["s"])
-        if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61 and 1970 <= y <= 2200):
-            return None
-        ms = int(m["ms"].ljust(3, "0")) if m["ms"] else 0
-        us = int(m["us"].ljust(3, "0")) if m["us"] else 0
-        return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) + ms / 1e3 + us / 1e6
-    except (ValueError, OverflowError):
-        return None
-
-
-def _finite(*xs: float) -> bool:
-    return all(math.isfinite(x) for x in xs)
-
-
-def _scaled(raw: str, value: float, threshold: float) -> float:
-    """Old firmware writes `fnum : 280` (f/2.8) and `focal_len : 240` (24 mm): integers x10 or x100."""
-    if "." not in raw and value >= threshold:
-        return value / (100.0 if value >= threshold * 10 else 10.0)
-    return value
-
-
-def _parse_bracket(line: str, block: _Block) -> bool:
-    pairs = _KV.findall(line)
-    if not pairs:
-        return False
-    got = False
-    for key, raw in pairs:
-        k = key.lower()
-        try:
-            v = float(raw)
-        except ValueError:
-            continue
-        if not math.isfinite(v):
-            continue
-        got = True
-        if k == "latitude":
-            block.values["lat"] = v
-        elif k in ("longitude", "longtitude"):
-            block.values["lon"] = v
-        elif k == "rel_alt":
-            block.values["rel_alt_m"] = v
-        elif k in {"abs_alt", "altitude"}:
-            block.values["abs_alt_m"] = v
-        elif k == "gb_yaw":
-            block.values["gimbal_yaw_deg"] = v
-        elif k == "gb_pitch":
-            block.values["gimbal_pitch_deg"] = v
-        elif k == "gb_roll":
-            block.values["gimbal_roll_deg"] = v
-        elif k == "focal_len":
-            block.values["focal_len_35mm"] = _scaled(raw, v, 100.0)
-    if got:
-        block.family = block.family or "bracket"
-    return got
-
-
-def _parse_gps_line(line: str, block: _Block) -> bool:
-    """`GPS(..)` in the comma, gps_barometer and matrice layouts; True if the line was understood."""
-    m = _GPS_PAREN.search(line)
-    if m is None:
-        return False
-    a, b, c_unit = m["a"], m["b"], m["cu"]
-    lat_first = c_unit is not None  # Matrice: GPS(lat,lon,altM); others: GPS(lon,lat,sats)
-    comma = "," in line[: m.start()] or "D " in line or _F_PRY.search(line) is not None
-    block.family = "matrice" if lat_first else ("comma" if comma else "gps_barometer")
-    if a == "N/A" or b == "N/A":
-        block.bad_position = True
-        return True
-    x, y = float(a), float(b)
-    lat, lon = (x, y) if lat_first else (y, x)
-    block.values["lat"], block.values["lon"] = lat, lon
-    if lat_first and m["c"] is not None:
-        alt = float(m["c"])
-        if alt != 0.0 and math.isfinite(alt):  # the Matrice writes 0.0M when it has no GPS altitude
-            block.values["abs_alt_m"] = alt
-    baro = _BARO.search(line)
-    if baro:
-        block.values["rel_alt_m"] = float(baro.group(1))
-    h = _H_COMMA.search(line)
-    if h:
-        block.values["rel_alt_m"] = float(h.group(1))
-    f = _F_PRY.search(line)
-    if f:
-        block.values["aircraft_pitch_deg"] = float(f.group(1))
-        block.values["aircraft_roll_deg"] = float(f.group(2))
-        block.values["aircraft_yaw_deg"] = float(f.group(3))
-    g = _G_PRY.search(line)
-    if g:
-        block.values["gimbal_pitch_deg"] = float(g.group(1))
-        block.values["gimbal_roll_deg"] = float(g.group(2))
-        block.values["gimbal_yaw_deg"] = float(g.group(3))
-    return True
-
-
-def _parse_line(line: str, block: _Block) -> bool:
-    """Fold one content line into `block`; False when the line fits no known layout (garbage)."""
-    understood = False
-    if ("GPS" in line and _parse_gps_line(line, block)) or ("[" in line and _parse_bracket(line, block)):
-        understood = True
-    elif line.lstrip().startswith(("HOME", "ISO", "F/")) or "BAROMETER" in line or "Hb:" in line:
-        understood = True
-        baro = _BARO.search(line)
-        if baro:
-            block.values["rel_alt_m"] = float(baro.group(1))
-    clock = _CLOCK.search(line)
-    if clock:
-        secs = _clock_seconds(clock)
-        if secs is not None:
-            block.clock_s = secs
-            understood = True
-    if not understood and _KNOWN_LINE.search(line):
-        understood = True  # camera-only lines (`FrameCnt ..`, `[iso: ..]` without GPS) are fine, not garbage
-    return understood
-
-
-def _blocks(text: str, report: SrtReport) -> list[_Block]:
-    out: list[_Block] = []
-    cur = _Block()
-
-    def flush() -> None:
-        nonlocal cur
-        if cur.lines:
-            out.append(cur)
-        cur = _Block()
-
-    for raw in text.splitlines():
-        line = raw.replace("\ufeff", "").strip()
-        if not line:
-            flush()
-            continue
-        tm = _TIME_LINE.match(line)
-        if tm:
-            if cur.t_s is not None or cur.values or cur.clock_s is not None:
-                flush()
-            g = [int(x) for x in tm.groups()]
-            cur.t_s = g[0] * 3600 + g[1] * 60 + g[2] + int(tm.group(4).ljust(3, "0")) / 1000.0
-            cur.lines += 1
-            continue
-        if _INDEX_LINE.match(line):
-            if cur.values or cur.t_s is not None:
-                flush()
-            continue
-        clock = _CLOCK.search(line)
-        if clock and cur.clock_s is not None and cur.values and cur.t_s is None:
-            flush()  # a second clock line with no `-->` or blank line between: a new block began
-        if not _parse_line(line, cur):
-            report.garbage_lines += 1
-            continue
-        cur.lines += 1
-    flush()
-    return out
 
 
 @dataclass(frozen=True)
@@ -367,7 +142,7 @@ def parse_srt(text: str, source: str = "<srt>", defaults: TelemetryDefaults | No
     """Parse DJI SRT text into a `TelemetryTrack`; `SourceError` when no block has a usable position."""
     defaults = defaults or TelemetryDefaults()
     report = SrtReport(source=source)
-    blocks = _blocks(text, report)
+    blocks = split_blocks(text, report)
     report.blocks = len(blocks)
     first_clock = next((b.clock_s for b in blocks if b.clock_s is not None), None)
     rows: list[tuple[float, dict[str, float], str]] = []
@@ -377,7 +152,7 @@ def parse_srt(text: str, source: str = "<srt>", defaults: TelemetryDefaults | No
             b.bad_position
             or lat is None
             or lon is None
-            or not _finite(lat, lon)
+            or not (math.isfinite(lat) and math.isfinite(lon))
             or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0)
             or (lat == 0.0 and lon == 0.0)
         ):

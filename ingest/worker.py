@@ -63,52 +63,20 @@ class WorkerSpec:
 def worker_main(spec: WorkerSpec, conn: Connection, log_queue: Any) -> None:
     """Run until a `stop` message, a closed control pipe or the parent's death."""
     _setup_logging(log_queue, spec.log_level)
-    worker_index, parent_pid = spec.worker_index, spec.parent_pid
+    worker_index = spec.worker_index
     rings: list[SharedFrameRing] = []
     readers: dict[str, CameraReader] = {}
-    send_lock = threading.Lock()
     counters = SharedCounters.attach(spec.counters_name, spec.counters_len)
     try:
         for cam in spec.cameras:
             ring = SharedFrameRing.attach(cam.ring_name)
             ring.notify_into(counters, cam.index)
             rings.append(ring)
-            stats = CameraStats(ring.stats_view)
-            delivered = stats.get("frames_delivered") > 0
-            first_seq = int(stats.get("last_seq")) + 1 if delivered else 0
-            if stats.get("connects") > 0:
-                stats.add("reconnects")  # this worker replaces one that died: its cameras reconnect
-            stats.set_state(CameraState.CONNECTING)
-            readers[cam.camera_id] = CameraReader(
-                cam.camera_id,
-                cam.source,
-                ring.write,
-                stats=stats,
-                first_seq=first_seq,
-                telemetry_defaults=spec.telemetry_defaults,
-            )
+            readers[cam.camera_id] = _reader_on_ring(cam, ring, spec.telemetry_defaults)
         for reader in readers.values():
             reader.start()
         log.info("ingest worker %d (pid %d) serving %d camera(s)", worker_index, os.getpid(), len(readers))
-        while True:
-            now = time.time()
-            for ring in rings:
-                ring.beat(now)
-            if os.getppid() != parent_pid:
-                log.warning("ingest worker %d: service process is gone; exiting", worker_index)
-                break
-            try:
-                if not conn.poll(HEARTBEAT_S):
-                    continue
-                msg = conn.recv()
-            except (EOFError, OSError):
-                break
-            if msg[0] == "stop":
-                break
-            if msg[0] == "clip":
-                threading.Thread(
-                    target=_clip, args=(readers, msg, conn, send_lock), name=f"clip-{msg[1]}", daemon=True
-                ).start()
+        _serve(spec, conn, rings, readers)
     finally:
         for reader in readers.values():
             reader.request_stop()
@@ -120,6 +88,45 @@ def worker_main(spec: WorkerSpec, conn: Connection, log_queue: Any) -> None:
             ring.close()
         counters.close()
         log.info("ingest worker %d stopped", worker_index)
+
+
+def _reader_on_ring(cam: WorkerCamera, ring: SharedFrameRing, defaults: TelemetryDefaults) -> CameraReader:
+    """A reader writing into `ring`, carrying on the sequence and counters of a worker that died before."""
+    stats = CameraStats(ring.stats_view)
+    delivered = stats.get("frames_delivered") > 0
+    first_seq = int(stats.get("last_seq")) + 1 if delivered else 0
+    if stats.get("connects") > 0:
+        stats.add("reconnects")  # this worker replaces one that died: its cameras reconnect
+    stats.set_state(CameraState.CONNECTING)
+    return CameraReader(
+        cam.camera_id, cam.source, ring.write, stats=stats, first_seq=first_seq, telemetry_defaults=defaults
+    )
+
+
+def _serve(
+    spec: WorkerSpec, conn: Connection, rings: list[SharedFrameRing], readers: dict[str, CameraReader]
+) -> None:
+    """Heartbeat the rings and answer control messages until `stop`, a closed pipe or the parent's death."""
+    send_lock = threading.Lock()
+    while True:
+        now = time.time()
+        for ring in rings:
+            ring.beat(now)
+        if os.getppid() != spec.parent_pid:
+            log.warning("ingest worker %d: service process is gone; exiting", spec.worker_index)
+            return
+        try:
+            if not conn.poll(HEARTBEAT_S):
+                continue
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] == "stop":
+            return
+        if msg[0] == "clip":
+            threading.Thread(
+                target=_clip, args=(readers, msg, conn, send_lock), name=f"clip-{msg[1]}", daemon=True
+            ).start()
 
 
 def _clip(

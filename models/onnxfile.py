@@ -175,6 +175,24 @@ def check_detect_model(onnx_file: OnnxFile, meta: UltralyticsMetadata) -> Detect
     src = onnx_file.path
     if meta.task != "detect":
         raise ModelError(f"{src}: task is '{meta.task}', but only 'detect' models are supported")
+    inp = _image_input(onnx_file)
+    if not onnx_file.outputs:
+        raise ModelError(f"{src}: the graph has no outputs")
+    out = onnx_file.outputs[0]
+    nc = len(meta.names)
+    _check_detect_output(src, out, meta, nc)
+    batch = inp.shape[0] if isinstance(inp.shape[0], int) and inp.shape[0] > 0 else None
+    h, w = inp.shape[2], inp.shape[3]
+    static_hw = (h, w) if isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0 else None
+    for side in static_hw or ():
+        if side % meta.stride:
+            raise ModelError(f"{src}: input size {static_hw} is not a multiple of the stride {meta.stride}")
+    return DetectLayout(inp, out, batch, static_hw, nc, meta.end2end)
+
+
+def _image_input(onnx_file: OnnxFile) -> TensorSpec:
+    """The model's one image input, (N, 3, H, W) float; ModelError naming what differs."""
+    src = onnx_file.path
     if len(onnx_file.inputs) != 1:
         raise ModelError(f"{src}: expected one image input, found {len(onnx_file.inputs)}")
     inp = onnx_file.inputs[0]
@@ -187,12 +205,13 @@ def check_detect_model(onnx_file: OnnxFile, meta: UltralyticsMetadata) -> Detect
         raise ModelError(f"{src}: input '{inp.name}' has {inp.shape[1]} channels; expected 3 (N, 3, H, W)")
     if inp.dtype not in ("float32", "float16"):
         raise ModelError(f"{src}: input '{inp.name}' is {inp.dtype}; expected float32 or float16")
-    if not onnx_file.outputs:
-        raise ModelError(f"{src}: the graph has no outputs")
-    out = onnx_file.outputs[0]
+    return inp
+
+
+def _check_detect_output(src: Path, out: TensorSpec, meta: UltralyticsMetadata, nc: int) -> None:
+    """A detect head's output: (N, 4 + classes, anchors), or (N, max_det, 6) end to end."""
     if len(out.shape) != 3:
         raise ModelError(f"{src}: output '{out.name}' has rank {len(out.shape)}; a detect head gives rank 3")
-    nc = len(meta.names)
     if meta.end2end:
         if isinstance(out.shape[2], int) and out.shape[2] != 6:
             raise ModelError(
@@ -203,10 +222,3 @@ def check_detect_model(onnx_file: OnnxFile, meta: UltralyticsMetadata) -> Detect
             f"{src}: output '{out.name}' is {list(out.shape)} but the metadata names {nc} classes; "
             f"a detect head gives (N, {4 + nc}, anchors)"
         )
-    batch = inp.shape[0] if isinstance(inp.shape[0], int) and inp.shape[0] > 0 else None
-    h, w = inp.shape[2], inp.shape[3]
-    static_hw = (h, w) if isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0 else None
-    for side in static_hw or ():
-        if side % meta.stride:
-            raise ModelError(f"{src}: input size {static_hw} is not a multiple of the stride {meta.stride}")
-    return DetectLayout(inp, out, batch, static_hw, nc, meta.end2end)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alerts.config import KafkaConfig, check_topic_name
+from alerts.kafka_config import KafkaConfig, check_topic_name
 
 
 class CapacityConfig(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import connection_error
 from foundation.errors import ConfigError, PublishError
 from gridwatch.cluster.buckets import bucket_loads
@@ -72,6 +72,7 @@ class RegistryFollower:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gw-cluster-registry", daemon=True)
         self._last_error_log = 0.0
+        self._backoff_s = 1.0
 
     # -- views -------------------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class RegistryFollower:
     # -- the thread --------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        backoff = 1.0
+        self._backoff_s = 1.0
         while not self._stop.is_set():
             consumer = None
             try:
@@ -117,36 +118,44 @@ class RegistryFollower:
                     consumer = self.consumer_factory(**registry_consumer_settings(self.kafka, self.node_id))
                 except KafkaError as exc:
                     raise connection_error(self.kafka, f"registry: reading {self.topic}", exc) from exc
-                self._view.attach(consumer)
-                catching_up = True
-                while not self._stop.is_set():
-                    changed = self._view.poll(consumer, 500)
-                    if catching_up and self._view.caught_up(consumer):
-                        catching_up = False
-                        changed |= self._view.finish_catch_up()
-                    self._apply(changed)
-                    if not catching_up and not self.loaded.is_set():
-                        self.loaded.set()
-                        log.info("registry: %d camera definition(s) read from %s (%d runnable on this node)",
-                                 len(self._entries), self.topic,
-                                 sum(1 for e in self._entries.values() if e.runnable))
-                    backoff = 1.0
-            except Exception as exc:  # a broker outage must not end the thread: reconnect with backoff
-                now = time.monotonic()
-                if now - self._last_error_log >= 10.0:
-                    self._last_error_log = now
-                    if isinstance(exc, PublishError):  # cannot connect: the cause is named, no traceback
-                        log.error("%s; retrying", exc)
-                    else:
-                        log.error("registry: reading %s failed; retrying", self.topic, exc_info=True)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                self._follow(consumer)
+            except Exception as exc:  # noqa: BLE001 - a broker outage must not end the thread; logged in _log_failure
+                self._log_failure(exc)
+                self._stop.wait(self._backoff_s)
+                self._backoff_s = min(self._backoff_s * 2, 30.0)
             finally:
                 if consumer is not None:
                     try:
                         consumer.close(timeout_ms=2000)
                     except Exception:  # a broken client's close must not end the thread
                         log.debug("registry: closing the reader failed", exc_info=True)
+
+    def _follow(self, consumer: Any) -> None:
+        """Read the registry topic until stopped: catch up first (then `loaded` is set), then follow."""
+        self._view.attach(consumer)
+        catching_up = True
+        while not self._stop.is_set():
+            changed = self._view.poll(consumer, 500)
+            if catching_up and self._view.caught_up(consumer):
+                catching_up = False
+                changed |= self._view.finish_catch_up()
+            self._apply(changed)
+            if not catching_up and not self.loaded.is_set():
+                self.loaded.set()
+                log.info("registry: %d camera definition(s) read from %s (%d runnable on this node)",
+                         len(self._entries), self.topic,
+                         sum(1 for e in self._entries.values() if e.runnable))
+            self._backoff_s = 1.0
+
+    def _log_failure(self, exc: Exception) -> None:
+        """At most one line per 10 s while the broker is down."""
+        now = time.monotonic()
+        if now - self._last_error_log >= 10.0:
+            self._last_error_log = now
+            if isinstance(exc, PublishError):  # cannot connect: the cause is named, no traceback
+                log.error("%s; retrying", exc)
+            else:
+                log.error("registry: reading %s failed; retrying", self.topic, exc_info=True)
 
     def _apply(self, changed: Iterable[str]) -> None:
         ids = set(changed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_settings import security_settings
 from foundation.errors import ConfigError
 from gridwatch.cluster.config import ClusterConfig

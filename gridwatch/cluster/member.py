@@ -24,7 +24,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import connection_error
 from foundation.errors import PublishError
 from gridwatch.cluster.assignor import Advert, CapacityAssignor

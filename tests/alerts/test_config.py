@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from alerts.config import AlertsConfig, KafkaConfig, S3StoreConfig, SiteConfig
+from alerts.config import AlertsConfig, SiteConfig
+from alerts.evidence_config import S3StoreConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_settings import producer_settings
 from detectors.event import EventKind
 from foundation.yamlsafe import load_yaml

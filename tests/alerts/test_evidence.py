@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from alerts.clips import FileClipSource
-from alerts.config import LocalStoreConfig
+from alerts.evidence_config import LocalStoreConfig
 from alerts.evidence_store import LocalEvidenceStore, sweep
 from alerts.pipeline import AlertPipeline
 from benchmarks.scenarios.video import write_h264

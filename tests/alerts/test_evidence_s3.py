@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from alerts.config import S3StoreConfig
+from alerts.evidence_config import S3StoreConfig
 from alerts.evidence_spool import SpoolingStore
 from alerts.evidence_store import sweep
 from alerts.pipeline import AlertPipeline

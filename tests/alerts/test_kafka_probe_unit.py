@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import Layer, check_client_files, probe_server
 from alerts.kafka_settings import listener_name, security_settings, split_server
 from alerts.kafka_wire import KafkaWire, WireError

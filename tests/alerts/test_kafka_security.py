@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from alerts.config import AlertsConfig, KafkaConfig
+from alerts.config import AlertsConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_probe import Layer, probe_server
 from alerts.kafka_producer import kafka_producer
 from alerts.reader import tail_topic

@@ -8,7 +8,8 @@ import pytest
 
 from alerts.config import OutboxConfig
 from alerts.dedup import IncidentRecord
-from alerts.outbox import SENT, STORED, Ack, Outbox, OutboxFullError
+from alerts.outbox import Outbox
+from alerts.outbox_rows import SENT, STORED, Ack, OutboxFullError
 from foundation.errors import ConfigError
 from tests.alerts.factories import FakeClock, alert
 

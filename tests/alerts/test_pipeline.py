@@ -9,7 +9,7 @@ import pytest
 
 from alerts.config import SiteConfig
 from alerts.gcj02 import wgs84_to_gcj02
-from alerts.outbox import Ack, OutboxFullError
+from alerts.outbox_rows import Ack, OutboxFullError
 from alerts.pipeline import AlertPipeline
 from alerts.schema import alert_id_for, load_schema
 from detectors.event import EventKind, GeoMethod, Phase

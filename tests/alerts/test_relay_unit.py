@@ -5,7 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from alerts.config import KafkaConfig, OutboxConfig
+from alerts.config import OutboxConfig
+from alerts.kafka_config import KafkaConfig
 from alerts.kafka_producer import RecordFuture
 from alerts.outbox import Outbox
 from alerts.relay import KafkaRelay

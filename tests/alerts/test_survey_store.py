@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
+from alerts.evidence_config import EvidenceConfig, LocalStoreConfig, S3StoreConfig
 from alerts.evidence_store import LocalEvidenceStore, sweep
 from alerts.s3_store import S3EvidenceStore
 from alerts.survey_store import EvidenceSurveyStore, survey_store

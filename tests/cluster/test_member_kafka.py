@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from alerts.config import KafkaConfig
+from alerts.kafka_config import KafkaConfig
 from gridwatch.cluster.assignor import Advert
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.cluster.member import GroupMember

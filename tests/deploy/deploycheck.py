@@ -119,17 +119,10 @@ def parse_promql(expr: str) -> ParsedExpr:
             i += 1
             continue
         if kind == "ident" and text in GROUPING and nxt == "(":
-            j = i + 2
-            while j < len(toks) and toks[j][1] != ")":
-                if toks[j][0] == "ident":
-                    grouping.add(toks[j][1])
-                j += 1
-            i = j + 1
+            i = _read_grouping(toks, i + 2, grouping)
             continue
         if text == "[":  # range or subquery: durations and Grafana variables only
-            while i < len(toks) and toks[i][1] != "]":
-                i += 1
-            i += 1
+            i = _skip_past(toks, i, "]")
             continue
         if kind == "ident" and nxt == "(":
             pending_func.append(text)
@@ -142,23 +135,41 @@ def parse_promql(expr: str) -> ParsedExpr:
             if pending_func:
                 pending_func.pop()
         elif kind == "ident" and text.lower() not in KEYWORDS:
-            enclosing = pending_func[-1] if pending_func else None
-            sel = Selector(text, function=enclosing)
-            i += 1
-            if i < len(toks) and toks[i][1] == "{":
-                i += 1
-                while i < len(toks) and toks[i][1] != "}":
-                    if toks[i][0] == "ident" and i + 2 < len(toks) and toks[i + 2][0] == "string":
-                        value = toks[i + 2][1][1:-1]
-                        sel.matchers.append(Matcher(toks[i][1], toks[i + 1][1], value))
-                        i += 3
-                    else:
-                        i += 1
-                i += 1
+            sel = Selector(text, function=pending_func[-1] if pending_func else None)
+            i = _read_matchers(toks, i + 1, sel)
             selectors.append(sel)
             continue
         i += 1
     return ParsedExpr(selectors, grouping, errors)
+
+
+def _read_grouping(toks: list[tuple[str, str]], i: int, grouping: set[str]) -> int:
+    """Add the labels of `by (...)`/`without (...)` from token `i` on; the index past its `)`."""
+    while i < len(toks) and toks[i][1] != ")":
+        if toks[i][0] == "ident":
+            grouping.add(toks[i][1])
+        i += 1
+    return i + 1
+
+
+def _skip_past(toks: list[tuple[str, str]], i: int, closing: str) -> int:
+    while i < len(toks) and toks[i][1] != closing:
+        i += 1
+    return i + 1
+
+
+def _read_matchers(toks: list[tuple[str, str]], i: int, sel: Selector) -> int:
+    """Read a selector's `{label op "value", ...}` from token `i` (if there is one); the index after it."""
+    if i >= len(toks) or toks[i][1] != "{":
+        return i
+    i += 1
+    while i < len(toks) and toks[i][1] != "}":
+        if toks[i][0] == "ident" and i + 2 < len(toks) and toks[i + 2][0] == "string":
+            sel.matchers.append(Matcher(toks[i][1], toks[i + 1][1], toks[i + 2][1][1:-1]))
+            i += 3
+        else:
+            i += 1
+    return i + 1
 
 
 def _spec_for(name: str, specs: Mapping[str, MetricSpec]) -> tuple[MetricSpec | None, str]:
@@ -189,15 +200,7 @@ def promql_problems(expr: str, where: str, metrics: Sequence[MetricSpec] = METRI
             continue
         allowed = set(spec.labels) | TARGET_LABELS | ({"le"} if suffix == "_bucket" else set())
         labels_in_expr |= allowed
-        for m in sel.matchers:
-            if m.label not in allowed:
-                problems.append(f"{where}: {sel.metric} has no label {m.label!r} "
-                                f"(labels: {sorted(spec.labels)})")
-            if m.label == "state" and m.op in ("=", "=~", "!=", "!~"):
-                values = m.value.split("|") if "~" in m.op else [m.value]
-                unknown = [v for v in values if re.fullmatch(r"[a-z_]+", v) and v not in CAMERA_STATES]
-                if unknown:
-                    problems.append(f"{where}: camera state(s) {unknown} not in CAMERA_STATES")
+        problems += _matcher_problems(sel, spec, allowed, where)
         is_counter_like = spec.type == "counter" or suffix in HISTOGRAM_SUFFIXES
         if sel.function in COUNTER_FUNCS and not is_counter_like:
             problems.append(f"{where}: {sel.function}() over {sel.metric}, a {spec.type}")
@@ -207,6 +210,21 @@ def promql_problems(expr: str, where: str, metrics: Sequence[MetricSpec] = METRI
             problems.append(f"{where}: histogram {sel.metric} used without _bucket/_sum/_count")
     for label in sorted(parsed.grouping_labels - labels_in_expr):
         problems.append(f"{where}: grouping label {label!r} is on none of the expression's series")
+    return problems
+
+
+def _matcher_problems(sel: Selector, spec: MetricSpec, allowed: set[str], where: str) -> list[str]:
+    """Labels a selector matches on that its series lacks, and camera states that do not exist."""
+    problems: list[str] = []
+    for m in sel.matchers:
+        if m.label not in allowed:
+            problems.append(f"{where}: {sel.metric} has no label {m.label!r} "
+                            f"(labels: {sorted(spec.labels)})")
+        if m.label == "state" and m.op in ("=", "=~", "!=", "!~"):
+            values = m.value.split("|") if "~" in m.op else [m.value]
+            unknown = [v for v in values if re.fullmatch(r"[a-z_]+", v) and v not in CAMERA_STATES]
+            if unknown:
+                problems.append(f"{where}: camera state(s) {unknown} not in CAMERA_STATES")
     return problems
 
 
@@ -331,31 +349,37 @@ def pod_security_problems(obj: Mapping[str, Any]) -> list[str]:
     if pod_sc.get("runAsUser") == 0:
         problems.append(f"{name}: pod runAsUser is 0")
     for c in _containers(spec):
-        cname = f"{name} container {c.get('name')}"
-        sc = c.get("securityContext", {})
+        problems += _container_security_problems(f"{name} container {c.get('name')}", c, pod_sc)
+    return problems
 
-        def eff(key: str, sc: Mapping[str, Any] = sc) -> Any:
-            return sc.get(key, pod_sc.get(key))
 
-        if eff("runAsNonRoot") is not True:
-            problems.append(f"{cname}: runAsNonRoot is not true")
-        uid = eff("runAsUser")
-        if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
-            problems.append(f"{cname}: runAsUser must be a fixed non-zero UID, got {uid!r}")
-        seccomp = (eff("seccompProfile") or {}).get("type")
-        if seccomp not in ("RuntimeDefault", "Localhost"):
-            problems.append(f"{cname}: seccompProfile.type is {seccomp!r}, not RuntimeDefault")
-        if sc.get("allowPrivilegeEscalation") is not False:
-            problems.append(f"{cname}: allowPrivilegeEscalation is not false")
-        if sc.get("privileged"):
-            problems.append(f"{cname}: privileged")
-        caps = sc.get("capabilities", {})
-        if "ALL" not in caps.get("drop", []):
-            problems.append(f"{cname}: capabilities do not drop ALL")
-        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
-            problems.append(f"{cname}: adds capabilities {caps.get('add')}")
-        if sc.get("readOnlyRootFilesystem") is not True:
-            problems.append(f"{cname}: readOnlyRootFilesystem is not true")
+def _container_security_problems(cname: str, c: Mapping[str, Any], pod_sc: Mapping[str, Any]) -> list[str]:
+    """One container against the restricted profile (its own securityContext over the pod's)."""
+    problems: list[str] = []
+    sc = c.get("securityContext", {})
+
+    def eff(key: str) -> Any:
+        return sc.get(key, pod_sc.get(key))
+
+    if eff("runAsNonRoot") is not True:
+        problems.append(f"{cname}: runAsNonRoot is not true")
+    uid = eff("runAsUser")
+    if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+        problems.append(f"{cname}: runAsUser must be a fixed non-zero UID, got {uid!r}")
+    seccomp = (eff("seccompProfile") or {}).get("type")
+    if seccomp not in ("RuntimeDefault", "Localhost"):
+        problems.append(f"{cname}: seccompProfile.type is {seccomp!r}, not RuntimeDefault")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{cname}: allowPrivilegeEscalation is not false")
+    if sc.get("privileged"):
+        problems.append(f"{cname}: privileged")
+    caps = sc.get("capabilities", {})
+    if "ALL" not in caps.get("drop", []):
+        problems.append(f"{cname}: capabilities do not drop ALL")
+    if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+        problems.append(f"{cname}: adds capabilities {caps.get('add')}")
+    if sc.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{cname}: readOnlyRootFilesystem is not true")
     return problems
 
 
@@ -435,6 +459,17 @@ def dockerfile_problems(text: str) -> list[str]:
     stages = df.stages()
     if not stages:
         return ["no FROM"]
+    problems += _base_image_problems(df, args)
+    problems += _user_problems(stages[-1])
+    if not any(ins == "HEALTHCHECK" and "NONE" not in a.upper() for ins, a in stages[-1]):
+        problems.append("final stage has no HEALTHCHECK")
+    problems += _pip_problems(df)
+    return problems
+
+
+def _base_image_problems(df: Dockerfile, args: Mapping[str, str]) -> list[str]:
+    """Every FROM image (ARGs expanded, earlier stages skipped) pinned by tag or digest."""
+    problems: list[str] = []
     stage_names: set[str] = set()
     for ins, a in df.instructions:
         if ins != "FROM":
@@ -445,18 +480,26 @@ def dockerfile_problems(text: str) -> list[str]:
             problems += _image_problems(image, "FROM")
         if len(words) >= 3 and words[1].upper() == "AS":
             stage_names.add(words[2])
-    final = stages[-1]
+    return problems
+
+
+def _user_problems(final: list[tuple[str, str]]) -> list[str]:
+    """The final stage runs as a numeric non-root user (and group)."""
     users = [a for ins, a in final if ins == "USER"]
     if not users:
-        problems.append("final stage has no USER (runs as root)")
-    else:
-        uid, _, gid = users[-1].partition(":")
-        if not uid.isdigit() or int(uid) == 0:
-            problems.append(f"USER {users[-1]!r} is not a numeric non-root UID")
-        if gid and (not gid.isdigit() or int(gid) == 0):
-            problems.append(f"USER {users[-1]!r}: group is not a numeric non-root GID")
-    if not any(ins == "HEALTHCHECK" and "NONE" not in a.upper() for ins, a in final):
-        problems.append("final stage has no HEALTHCHECK")
+        return ["final stage has no USER (runs as root)"]
+    problems: list[str] = []
+    uid, _, gid = users[-1].partition(":")
+    if not uid.isdigit() or int(uid) == 0:
+        problems.append(f"USER {users[-1]!r} is not a numeric non-root UID")
+    if gid and (not gid.isdigit() or int(gid) == 0):
+        problems.append(f"USER {users[-1]!r}: group is not a numeric non-root GID")
+    return problems
+
+
+def _pip_problems(df: Dockerfile) -> list[str]:
+    """Every pip install comes from a hashed lock (or is a single --no-deps package), the GPU lock included."""
+    problems: list[str] = []
     runs = " ; ".join(df.all("RUN"))
     installs = [seg for seg in re.split(r"&&|;|\|\|", runs) if re.search(r"\bpip\b.*\binstall\b", seg)]
     if not installs:

@@ -7,18 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from detectors.geometry.drone import (
-    CameraCorrection,
-    DroneCameraSpec,
-    DroneGeometryConfig,
-    Intrinsics,
-    PoseUncertaintyConfig,
-    build_view,
-    confidence_factor,
-    heading_turn,
-    rotation_world_from_camera,
-    unusable_reason,
-)
+from detectors.geometry.drone import build_view, confidence_factor, unusable_reason
+from detectors.geometry.drone_camera import CameraCorrection, Intrinsics, heading_turn, rotation_world_from_camera
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig, PoseUncertaintyConfig
 from detectors.geometry.geodesy import haversine_m, wgs84_to_enu
 from ingest.frame import Pose
 

@@ -15,20 +15,12 @@ import numpy as np
 import pytest
 
 from benchmarks.scenarios.sim_camera import SimCamera, SimPose, project, ray_hits_plane
-from detectors.geometry.drone import (
-    CameraCorrection,
-    DroneCameraSpec,
-    DroneGeometryConfig,
-    build_view,
-)
+from detectors.geometry.drone import build_view
+from detectors.geometry.drone_camera import CameraCorrection
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
 from detectors.geometry.geodesy import enu_to_wgs84
-from detectors.geometry.selfcal import (
-    CalibrationStatus,
-    FramePair,
-    FramePose,
-    SelfCalibrationConfig,
-    fit_camera,
-)
+from detectors.geometry.selfcal_config import SelfCalibrationConfig
+from detectors.geometry.selfcal_fit import CalibrationStatus, FramePair, FramePose, fit_camera
 from ingest.frame import Pose
 
 W, H = 1920, 1080

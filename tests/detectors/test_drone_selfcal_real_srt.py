@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.real_srt_calibration import SrtCalibrationRow, study
-from detectors.geometry.selfcal import SelfCalibrationConfig
+from detectors.geometry.selfcal_config import SelfCalibrationConfig
 
 JUAN = "juanirache-dji_srt_parser"
 MARCUS = "callmarcus-dji-drone-metadata-embedder"

@@ -11,7 +11,8 @@ import pytest
 from foundation.errors import ModelError
 from models.config import ModelConfig
 from models.detections import Detections
-from models.quantize import box_agreement, float_head_nodes, quantize_int8, read_video_frames
+from models.quantize import box_agreement, quantize_int8, read_video_frames
+from models.quantize_head import float_head_nodes
 from models.runtime import load_model
 from tests.models.scenes import scenes
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
-from benchmarks.scenarios import drone, drone_scene, sim_camera
+from benchmarks.scenarios import drone
 from benchmarks.scenarios.drone import (
     GATE_SEEDS,
     TUNING_SEEDS,
@@ -32,7 +32,7 @@ from detectors.construction import ConstructionConfig, Registry
 from foundation.yamlsafe import load_yaml_file
 from ingest.srt import parse_srt
 
-GENERATOR = [Path(m.__file__) for m in (drone, drone_scene, sim_camera)]  # type: ignore[arg-type]
+GENERATOR = [Path(drone.__file__).parent / name for name in drone.GENERATOR_FILES]
 
 
 def test_tuning_and_gate_seeds_are_disjoint() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alerts.config import EvidenceConfig
+from alerts.evidence_config import EvidenceConfig
 from alerts.survey_store import EvidenceSurveyStore, survey_store
 from detectors.construction.survey.archive import MosaicArchive, SurveyRecord
 from detectors.construction.survey.grid import Lattice, Window

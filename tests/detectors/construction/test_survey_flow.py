@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.config import EvidenceConfig
+from alerts.evidence_config import EvidenceConfig
 from alerts.survey_store import survey_store
 from benchmarks.scenarios.survey import GATE_SEEDS, make_pair
 from detectors.construction import ConstructionConfig, ConstructionDetector, FlightProcessor
