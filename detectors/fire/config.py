@@ -530,7 +530,8 @@ class FusionConfig(BaseModel):
     `min_model_confidence`) starts one only when `cue_only` allows: `corroborated` (default) needs weaker
     model evidence touching it in its window, a box of any fire/smoke class at or above
     `corroboration_min_confidence` (smoke rising over a flame counts); `alert` lets cue-only tracks alert
-    alone (as `cues` mode does); `never` lets only the model start incidents.
+    alone (as `cues` mode does); `never` lets only the model start incidents. A smoke track only the model
+    sees must also show its inside changing more than its surroundings (`model_smoke_min_change`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -584,6 +585,18 @@ class FusionConfig(BaseModel):
         "repeat (periodicity) or move (drift), judged on the model's per-frame confidence and, in `both` "
         "mode, on the flame-colour pixels in the track. The model calls a blinking amber lamp fire; turning "
         "this off lets such tracks alert.",
+    )
+    model_smoke_min_change: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=50.0,
+        description="`both` mode: a smoke track only the model sees (no cue agreed with it) starts or updates "
+        "an incident only while the median, over its confirmation window, of the frame-to-frame brightness "
+        "change inside its box minus the median change in a ring around it is at least this many grey levels "
+        "(0-255). A plume churns and drifts inside its box; a still band of sky or haze the model calls smoke "
+        "changes no more than its surroundings (tuning street clips: -0.6 to 1.1; FURG house6's real smoke "
+        "4.4-4.9). Raising it holds back thin or slow smoke, lowering it towards 0 lets still 'smoke' "
+        "through; 0 turns the test off.",
     )
     model_smoke_must_rise: bool = Field(
         default=False,

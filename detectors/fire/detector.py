@@ -20,7 +20,11 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
   the model corroborates it, with a box of any fire/smoke class >= `fusion.corroboration_min_confidence`
   touching its widened region in the track's recent history (`fusion.cue_only: corroborated`; the
   alternatives `alert` and `never` were measured worse, see the README);
-- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). With
+- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). A smoke track
+  only the model sees must show its inside changing (`fusion.model_smoke_min_change`, default 2 grey
+  levels): the median, over the confirmation window, of the frame-to-frame brightness change inside its
+  box above the median change in a ring around it (`smoke_change`). A plume churns and drifts; the still
+  band of sky the model calls smoke (street look-alike clips) changes no more than its surroundings. With
   `fusion.model_smoke_must_rise` (off by default) a smoke track only the model sees must also rise or
   grow like a cue smoke track: it removed the street look-alike alerts (the model calls a still band of
   sky smoke) but delayed FURG's first alert past 3 s, see the README. `fusion.model_smoke_top_edge_share`
@@ -61,6 +65,7 @@ from detectors.fire.config import FireConfig
 from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
 from detectors.fire.details import FireDetail
 from detectors.fire.schedule import ActiveHours
+from detectors.fire.smoke_change import change_above_surround, luma_change
 from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodicity
 from detectors.fire.tracks import Incident, Track, link
 from detectors.geometry.ground import GroundCalibration, GroundMapper
@@ -73,6 +78,8 @@ from models.detections import Detections
 log = logging.getLogger(__name__)
 
 _EVENT_KIND = {KIND_FIRE: EventKind.FIRE, KIND_SMOKE: EventKind.SMOKE}
+MIN_CHANGE_SAMPLES = 3
+"""`fusion.model_smoke_min_change` judges a median of at least this many frame-to-frame changes."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ class _CameraState:
     cooldowns: list[tuple[int, NDArray[np.float64], float]] = field(default_factory=list)
     last_candidates: Candidates = field(default_factory=Candidates.empty)
     frame_size: tuple[int, int] = (0, 0)
+    previous_luma: NDArray[np.int16] | None = None
 
 
 class FireDetector:
@@ -207,6 +215,8 @@ class FireDetector:
         st.last_candidates = cands
 
         self._update_tracks(st, frame, cands, work, cfg)
+        if work is not None:
+            self._record_smoke_change(st, frame, work)
         self._record_model_evidence(st, evidence, cfg)
         events = self._decide(st, frame, s)
         events += self._expire(frame.camera_id, st, frame.captured_at, cfg)
@@ -334,6 +344,20 @@ class FireDetector:
                 track.colour_series.append(px)
 
     @staticmethod
+    def _record_smoke_change(st: _CameraState, frame: Frame, work: WorkFrame) -> None:
+        """For each smoke track linked this frame: how much its box's brightness changed since the last
+        analysed frame, above the change around it (`smoke_change`; for `fusion.model_smoke_min_change`)."""
+        luma = work.ycc[:, :, 0]
+        change = luma_change(luma, st.previous_luma)
+        st.previous_luma = luma
+        if change is None:
+            return
+        for track in st.tracks:
+            if track.kind == KIND_SMOKE and track.last_seen_at == frame.captured_at and track.inner_change:
+                box_work = np.round(track.box / work.scale).astype(np.int64)
+                track.inner_change[-1] = change_above_surround(change, box_work)
+
+    @staticmethod
     def _record_model_evidence(st: _CameraState, evidence: Candidates, cfg: FireConfig) -> None:
         """Per track: the model's best confidence of its kind over its region (for the lamp tests on model
         tracks) and whether any model fire/smoke box touched its widened region (corroboration)."""
@@ -389,7 +413,13 @@ class FireDetector:
         """`both` mode (see the module docstring): a fire track only the model sees needs
         `model_only_min_confidence`; a track only the cues see needs the model's corroboration."""
         fusion = cfg.fusion
-        model_hits, _, both_hits = track.source_counts()
+        model_hits, cue_hits, both_hits = track.source_counts()
+        if track.kind == KIND_SMOKE and model_hits and not cue_hits and fusion.model_smoke_min_change > 0:
+            change = track.window_inner_change()
+            median = float(np.median(change)) if change.size else 0.0
+            reasons["smoke_inner_change"] = round(median, 3)
+            if change.size < MIN_CHANGE_SAMPLES or median < fusion.model_smoke_min_change:
+                return "still_smoke"
         if track.kind == KIND_FIRE and model_hits and not both_hits:
             mean_conf = float(mconf.mean()) if mconf.size else 0.0
             reasons["model_confidence_mean"] = round(mean_conf, 4)
