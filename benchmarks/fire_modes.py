@@ -9,7 +9,8 @@ only, never by the detector):
   the first fire alert's box lies on a labelled flame;
 - intel sample videos (no fire anywhere): fire and smoke alerts, each a false alarm;
 - Roboflow fire-wrpgm stills: image-level precision/recall per mode at the operating point (single
-  images: the model's boxes, the flame-colour stage of the cues, and the `both` rule applied to them),
+  images: the model's boxes, the cues' still stage as `roboflow_colour` scores it (colour, blobs, hot
+  core), and the `both` rule applied to them),
   smoke-only images scored for the smoke class, every figure also per source clip;
 - generated scenes (`benchmarks.scenarios.fire`, gate or tuning seeds): latency and false alerts.
 
@@ -44,12 +45,10 @@ from benchmarks.scenarios.fire_street import suite as street_suite
 from benchmarks.scenarios.fire_street import write_clip
 from benchmarks.scenarios.fire_street_score import REFERENCE_CONFIG, ClipRun, load_fire_config, score_clip
 from benchmarks.scenarios.fire_street_score import summarise as street_summary
+from benchmarks.scenarios.roboflow_colour import still_stage_boxes
 from detectors.event import Event, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
-from detectors.fire.blobs import blob_boxes
 from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, from_model, kind_lookup, overlap_min, widen
-from detectors.fire.colour import flame_colour_mask
-from detectors.fire.cues import WorkFrame
 from models.config import ModelConfig
 from models.detections import Detections
 from models.runtime import YoloModel, load_model
@@ -67,15 +66,18 @@ def variant_configs(base: Mapping[str, Any] | None = None) -> dict[str, FireConf
     """The modes and `both` rules compared: the shipped rule, its alternatives and the old behaviour."""
     b = dict(base or {})
     model = {"model": MODEL_NAME}
+    # The alternatives to the still-smoke test run without it, so each is compared alone.
+    no_change = {**b.get("fusion", {}), "model_smoke_min_change": 0.0}
     return {
         "model": FireConfig.model_validate({**b, "mode": "model", **model}),
         "cues": FireConfig.model_validate({**b, "mode": "cues"}),
         "both": FireConfig.model_validate({**b, "mode": "both", **model}),
+        "both-any-smoke": FireConfig.model_validate({**b, "mode": "both", **model, "fusion": no_change}),
         "both-smoke-rises": FireConfig.model_validate(
-            {**b, "mode": "both", **model, "fusion": {**b.get("fusion", {}), "model_smoke_must_rise": True}}),
+            {**b, "mode": "both", **model, "fusion": {**no_change, "model_smoke_must_rise": True}}),
         "both-sky-grows": FireConfig.model_validate(
             {**b, "mode": "both", **model,
-             "fusion": {**b.get("fusion", {}), "model_smoke_top_edge_share": SKY_TOP_EDGE_SHARE}}),
+             "fusion": {**no_change, "model_smoke_top_edge_share": SKY_TOP_EDGE_SHARE}}),
         "both-cues-alert": FireConfig.model_validate(
             {**b, "mode": "both", **model, "fusion": {"cue_only": "alert"}}),
         "both-model-only": FireConfig.model_validate(
@@ -358,7 +360,8 @@ def still_verdict(
     image: NDArray[np.uint8], path: Path, store: DetectionStore | None, cfg: FireConfig
 ) -> StillVerdict:
     """The single-image parts of each mode (no time, so no flicker, N-of-M or lamp tests): the model's
-    boxes at the operating point, the flame-colour blobs, and whether model evidence touches a blob."""
+    boxes at the operating point, the cues' still stage (`roboflow_colour.still_stage_boxes`: colour,
+    blobs, hot core, size gates), and whether model evidence touches one of its boxes."""
     h, w = image.shape[:2]
 
     def gated(xyxy: NDArray[np.float32]) -> NDArray[np.bool_]:
@@ -369,11 +372,7 @@ def still_verdict(
         return ok
 
     model_fire = model_smoke = corroborated = confident = agreed = False
-    work = WorkFrame.make(image, cfg.flame.work_width_px)
-    mask = flame_colour_mask(work.image, cfg.flame, work.ycc)
-    boxes, _ = blob_boxes(mask, round(cfg.flame.merge_gap_share * work.size[0]), cfg.flame.min_component_px)
-    blobs = work.to_source(boxes)
-    blobs = blobs[gated(blobs)] if len(blobs) else blobs
+    blobs = still_stage_boxes(image, cfg)
     if store is not None:
         dets = store.still(path, image)
         lookup = kind_lookup(store.model.info.names, cfg.class_map)
