@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from detectors.fire.blobs import blob_boxes, box_sums, group_boxes, integral
 from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, SOURCE_CUE, Candidates
 from detectors.fire.colour import Means, chroma, flame_colour_mask, frame_means, ycrcb
-from detectors.fire.config import FlameCueConfig, SmokeCueConfig
+from detectors.fire.cue_config import FlameCueConfig, SmokeCueConfig
 from detectors.fire.inner import change_maps, hot_pixels, inner_change
 
 _SHIFT_SIZE = 256

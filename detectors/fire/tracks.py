@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.fire.candidates import SOURCE_CUE, SOURCE_MODEL, Candidates, overlap_min, widen
-from detectors.fire.config import HISTORY_LIMIT
+from detectors.fire.incident_config import HISTORY_LIMIT
 from ingest.frame import Frame
 
 HISTORY_FRAMES = HISTORY_LIMIT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from detectors.fire.config import FlameCueConfig, SmokeCueConfig
+from detectors.fire.cue_config import FlameCueConfig, SmokeCueConfig
 from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
 
 ORANGE = (20, 130, 250)
