@@ -62,10 +62,11 @@ from detectors.fire.candidates import (
     widen,
 )
 from detectors.fire.config import FireConfig
-from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
+from detectors.fire.cues import CueResult, FlameCue, WorkFrame
 from detectors.fire.details import FireDetail
 from detectors.fire.schedule import ActiveHours
 from detectors.fire.smoke_change import change_above_surround, luma_change
+from detectors.fire.smoke_cue import SmokeCue
 from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodicity
 from detectors.fire.tracks import Incident, Track, link
 from detectors.geometry.ground import GroundCalibration, GroundMapper

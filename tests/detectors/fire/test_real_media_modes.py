@@ -32,7 +32,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks.fire_modes import T0, DetectionStore, VideoRun, furg_boxes, lifecycle_problems, score_roboflow
+from benchmarks.fire_detections import DetectionStore
+from benchmarks.fire_modes import T0, VideoRun, furg_boxes, lifecycle_problems
+from benchmarks.fire_stills import score_roboflow
 from detectors.event import Phase
 from detectors.fire import FireConfig
 from detectors.fire.details import FireDetail
