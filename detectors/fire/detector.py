@@ -48,6 +48,7 @@ from pydantic import BaseModel
 from detectors.base import DetectorStats
 from detectors.event import Event, EventKind, GeoPoint, ModelRef, Phase
 from detectors.fire.annotate import draw_state
+from detectors.fire.assessment import Assessment, assess
 from detectors.fire.blobs import box_areas, box_sums, integral
 from detectors.fire.candidates import (
     KIND_FIRE,
@@ -67,7 +68,7 @@ from detectors.fire.details import FireDetail
 from detectors.fire.schedule import ActiveHours
 from detectors.fire.smoke_change import change_above_surround, luma_change
 from detectors.fire.smoke_cue import SmokeCue
-from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodicity
+from detectors.fire.temporal import growth_rate_per_s
 from detectors.fire.tracks import Incident, Track, link
 from detectors.geometry.ground import GroundCalibration, GroundMapper
 from detectors.zones import RegionMask
@@ -79,8 +80,6 @@ from models.detections import Detections
 log = logging.getLogger(__name__)
 
 _EVENT_KIND = {KIND_FIRE: EventKind.FIRE, KIND_SMOKE: EventKind.SMOKE}
-MIN_CHANGE_SAMPLES = 3
-"""`fusion.model_smoke_min_change` judges a median of at least this many frame-to-frame changes."""
 
 
 @dataclass(frozen=True)
@@ -100,17 +99,6 @@ class _Settings:
         if table is None:
             table = self.mask_tables[(width, height)] = integral(self.masks.raster(width, height))
         return table
-
-
-@dataclass
-class _Assessment:
-    """Whether a track may start (or update) an incident now, and the numbers behind that."""
-
-    ready: bool
-    reject: str | None
-    confidence: float
-    reasons: dict[str, float | int | str | bool]
-    growth_rate_per_s: float
 
 
 @dataclass
@@ -380,156 +368,6 @@ class FireDetector:
         for track, value, touched in zip(st.tracks, conf.tolist(), near, strict=True):
             track.record_model_evidence(float(value), bool(touched))
 
-    def _lamp_reject(
-        self, track: Track, cfg: FireConfig, cue_only: bool, reasons: dict[str, float | int | str | bool]
-    ) -> str | None:
-        """Blinking or periodic, judged on each series the track has: flame-colour pixels (cue tracks,
-        and model tracks when the colour is informative) and the model's confidence (model tracks)."""
-        c = cfg.confirm
-        series: list[tuple[str, NDArray[np.float64]]] = []
-        colour = np.array(track.colour_series, np.float64)
-        informative = len(colour) >= 4 and float(np.percentile(colour, 75)) >= cfg.flame.min_component_px
-        if (cue_only and len(colour) >= 4) or (not cue_only and informative):
-            series.append(("", colour))
-        if not cue_only:
-            model = track.model_series_since_first()
-            if len(model) >= 4:
-                series.append(("model_", model))
-        reject: str | None = None
-        for prefix, values in series:
-            off = off_share(values)
-            per = periodicity(values)
-            reasons[f"{prefix}off_share"] = round(off, 3)
-            reasons[f"{prefix}periodicity"] = round(per, 3)
-            if reject is None and off > c.max_off_share:
-                reject = "blinking"
-            elif reject is None and per > c.max_periodicity:
-                reject = "periodic"
-        return reject
-
-    @staticmethod
-    def _both_rule(
-        track: Track, cfg: FireConfig, mconf: NDArray[np.float64], reasons: dict[str, float | int | str | bool]
-    ) -> str | None:
-        """`both` mode (see the module docstring): a fire track only the model sees needs
-        `model_only_min_confidence`; a track only the cues see needs the model's corroboration."""
-        fusion = cfg.fusion
-        model_hits, cue_hits, both_hits = track.source_counts()
-        if track.kind == KIND_SMOKE and model_hits and not cue_hits and fusion.model_smoke_min_change > 0:
-            change = track.window_inner_change()
-            median = float(np.median(change)) if change.size else 0.0
-            reasons["smoke_inner_change"] = round(median, 3)
-            if change.size < MIN_CHANGE_SAMPLES or median < fusion.model_smoke_min_change:
-                return "still_smoke"
-        if track.kind == KIND_FIRE and model_hits and not both_hits:
-            mean_conf = float(mconf.mean()) if mconf.size else 0.0
-            reasons["model_confidence_mean"] = round(mean_conf, 4)
-            if mean_conf < fusion.model_only_min_confidence:
-                return "weak_model_only"
-        if model_hits == 0:
-            corroborated = any(track.corroborated)
-            reasons["model_corroborated"] = corroborated
-            if fusion.cue_only == "never" or (fusion.cue_only == "corroborated" and not corroborated):
-                return "uncorroborated"
-        return None
-
-    @staticmethod
-    def _smoke_at_top_edge(
-        boxes: NDArray[np.float64], top_edge_share: float, frame_height_px: int,
-        reasons: dict[str, float | int | str | bool],
-    ) -> bool:
-        """`fusion.model_smoke_top_edge_share`: every kept box's top lies in the band along the frame's top
-        edge. The model calls a still band of sky there smoke; such a track must then rise or grow."""
-        if top_edge_share <= 0.0 or len(boxes) == 0:
-            return False
-        at_top = float(boxes[:, 1].max()) <= top_edge_share * frame_height_px
-        reasons["smoke_at_top_edge"] = at_top
-        return at_top
-
-    def _assess(self, track: Track, cfg: FireConfig, frame_height_px: int) -> _Assessment:
-        c = cfg.confirm
-        need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
-        hits = track.hit_count
-        n = track.recent(track.window_frames)
-        # Movement and growth are judged over the whole kept history (about 5 s of hits), not only the
-        # confirmation window: a slow walker's path is longer than its jitter only over time.
-        boxes = np.array(list(track.boxes), np.float64).reshape(-1, 4)
-        times = np.array(list(track.times), np.float64)
-        areas = box_areas(boxes)
-        sizes = np.sqrt(np.maximum(areas, 1.0))
-        base = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
-        model_hits, cue_hits, both_hits = track.source_counts()
-        cue_only = model_hits == 0
-        dis = np.array(list(track.disorder)[-n:], np.float64)
-        dis = dis[np.isfinite(dis)]
-        disorder = float(np.median(dis)) if len(dis) else 0.0
-        mconf = np.array(list(track.model_conf)[-n:], np.float64)
-        mconf = mconf[np.isfinite(mconf)]
-        growth = growth_rate_per_s(times, areas)
-        drift_v = drift(times, base, sizes)
-        reasons: dict[str, float | int | str | bool] = {
-            "frames_confirmed": hits,
-            "window_frames": track.window_frames,
-            "frames_required": need,
-            "source": "both" if both_hits else ("cues" if cue_only else "model"),
-            "model_frames": model_hits,
-            "cue_frames": cue_hits,
-            "agreement_frames": both_hits,
-            "growth_rate_per_s": round(growth, 4),
-            "drift_box_sizes": round(drift_v, 3),
-        }
-        if mconf.size:
-            reasons["model_confidence_max"] = round(float(mconf.max()), 4)
-        reject: str | None = None
-        if cue_hits:
-            reasons["flicker_disorder"] = round(disorder, 4)
-        fusion = cfg.fusion
-        lamp_tested = cue_only or fusion.model_lamp_tests
-        watched = len(track.model_series_since_first())
-        waiting = track.kind == KIND_FIRE and not cue_only and fusion.model_lamp_tests and (
-            watched < fusion.lamp_min_frames)
-        if track.kind == KIND_FIRE and lamp_tested:
-            reject = self._lamp_reject(track, cfg, cue_only, reasons)
-        smoke_rise_tested = cue_only or (cfg.mode == "both" and (
-            fusion.model_smoke_must_rise or self._smoke_at_top_edge(boxes, fusion.model_smoke_top_edge_share,
-                                                                    frame_height_px, reasons)))
-        if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
-            k = max(1, len(boxes) // 3)
-            height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
-            rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
-            grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
-            reasons["rise_box_heights"] = round(rise, 3)
-            reasons["area_growth_share"] = round(grow, 3)
-            blur = np.array(list(track.blur)[-n:] if cue_only else [], np.float64)
-            blur = blur[np.isfinite(blur)]
-            if blur.size:
-                reasons["blur_ratio"] = round(float(np.median(blur)), 3)
-            if max(rise, grow) < cfg.smoke.min_rise_share:
-                reject = reject or "not_rising"
-            elif blur.size and float(np.median(blur)) > cfg.smoke.max_blur_ratio:
-                reject = reject or "not_veiling"
-        if lamp_tested and drift_v > c.max_drift:
-            reject = "drift"
-        if cfg.mode == "both":
-            reject = reject or self._both_rule(track, cfg, mconf, reasons)
-        conf_cfg = cfg.confidence
-        confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
-        if both_hits:
-            confidence += conf_cfg.agreement_bonus
-        confidence += conf_cfg.growth_bonus * min(1.0, max(0.0, growth / conf_cfg.growth_ref_per_s))
-        if cue_hits and track.kind == KIND_FIRE:
-            ref = max(cfg.flame.min_disorder, 1e-3)
-            confidence += conf_cfg.flicker_bonus * min(1.0, max(0.0, (disorder - ref) / ref))
-        confidence = min(1.0, max(0.0, confidence))
-        reasons["confidence"] = round(confidence, 4)
-        return _Assessment(
-            ready=hits >= need and reject is None and not waiting,
-            reject=reject if hits >= need else None,
-            confidence=confidence,
-            reasons=reasons,
-            growth_rate_per_s=growth,
-        )
-
     def _decide(self, st: _CameraState, frame: Frame, s: _Settings) -> list[Event]:
         cfg = s.config
         now = frame.captured_at
@@ -538,7 +376,7 @@ class FireDetector:
         for track in st.tracks:
             if track.last_seen_at != now or track in absorbed:
                 continue
-            a = self._assess(track, cfg, frame.image.shape[0])
+            a = assess(track, cfg, frame.image.shape[0])
             if track.incident is None:
                 if not a.ready:
                     if a.reject:
@@ -579,7 +417,7 @@ class FireDetector:
         ext = widen(track.extent(), 0.25)
         return any(k == track.kind and overlap_min(ext, box)[0, 0] > 0 for k, box, _ in st.cooldowns)
 
-    def _start(self, frame: Frame, st: _CameraState, track: Track, a: _Assessment) -> Event:
+    def _start(self, frame: Frame, st: _CameraState, track: Track, a: Assessment) -> Event:
         kind = KIND_NAMES[track.kind]
         area = float(box_areas(track.extent()[None])[0])
         inc = Incident(
@@ -608,7 +446,7 @@ class FireDetector:
         return self._event(frame.camera_id, st, track, Phase.START, now=frame.captured_at, pts_s=frame.pts_s, a=a)
 
     def _maybe_update(
-        self, frame: Frame, st: _CameraState, track: Track, a: _Assessment, cfg: FireConfig
+        self, frame: Frame, st: _CameraState, track: Track, a: Assessment, cfg: FireConfig
     ) -> Event | None:
         inc = track.incident
         if inc is None:
@@ -651,7 +489,7 @@ class FireDetector:
         log.info("camera %s: %s incident %s ended", camera_id, KIND_NAMES[track.kind], inc.incident_id)
         times = np.array(list(track.times), np.float64)
         growth = growth_rate_per_s(times, box_areas(np.array(list(track.boxes), np.float64).reshape(-1, 4)))
-        a = _Assessment(True, None, inc.confidence, dict(inc.reasons), growth)
+        a = Assessment(True, None, inc.confidence, dict(inc.reasons), growth)
         return self._event(camera_id, st, track, Phase.END, now=now, pts_s=track.last_seen_pts_s, a=a)
 
     def _prune(self, st: _CameraState, cfg: FireConfig) -> None:
@@ -671,7 +509,7 @@ class FireDetector:
         *,
         now: float,
         pts_s: float,
-        a: _Assessment,
+        a: Assessment,
     ) -> Event:
         inc = track.incident
         assert inc is not None
