@@ -204,7 +204,7 @@ class FireDetector:
         st.last_candidates = cands
 
         self._update_tracks(st, frame, cands, work, cfg)
-        if work is not None:
+        if work is not None and cfg.mode == "both":
             self._record_smoke_change(st, frame, work)
         self._record_model_evidence(st, evidence, cfg)
         events = self._decide(st, frame, s)
@@ -336,7 +336,7 @@ class FireDetector:
     def _record_smoke_change(st: _CameraState, frame: Frame, work: WorkFrame) -> None:
         """For each smoke track linked this frame: how much its box's brightness changed since the last
         analysed frame, above the change around it (`smoke_change`; for `fusion.model_smoke_min_change`)."""
-        luma = work.ycc[:, :, 0]
+        luma = np.ascontiguousarray(work.ycc[:, :, 0])  # not a view: the whole work frame is not kept
         change = luma_change(luma, st.previous_luma)
         st.previous_luma = luma
         if change is None:
