@@ -8,20 +8,20 @@ only, never by the detector):
 - FURG house6 (fire in every frame): alert incidents, first alert time, kinds, lifecycle, and whether
   the first fire alert's box lies on a labelled flame;
 - intel sample videos (no fire anywhere): fire and smoke alerts, each a false alarm;
-- Roboflow fire-wrpgm stills: image-level precision/recall per mode at the operating point (single
-  images: the model's boxes, the flame-colour stage of the cues, and the `both` rule applied to them),
-  smoke-only images scored for the smoke class, every figure also per source clip;
+- Roboflow fire-wrpgm stills (`benchmarks.fire_stills`): image-level precision/recall per mode at the
+  operating point (the model's boxes, the cues' still stage as `roboflow_colour` scores it, the `both`
+  rule applied to them), smoke-only images scored for the smoke class, every figure also per clip;
 - generated scenes (`benchmarks.scenarios.fire`, gate or tuning seeds): latency and false alerts.
 
 CLI: `python -m benchmarks.fire_modes --real ../shared/testdata-real --out var/bench/fire-modes
 [--precision auto|fp32|int8] [--scenes gate|tuning|none] [--count N]` writes `fire-modes.json` and
-`fire-modes.md`. The model is the fetched `fire-smoke` weights (`gridwatch models fetch fire-smoke`).
+`fire-modes.md`. The model is the fetched `fire-smoke` weights (`gridwatch models fetch fire-smoke`),
+its detections shared through `benchmarks.fire_detections.DetectionStore`.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 import time
 from collections import defaultdict
@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from alerts.config import AlertsConfig
 from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
-from benchmarks.report import environment, file_sha256, markdown_table, write_report
+from benchmarks.fire_detections import MODEL_NAME, DetectionStore, load_fire_model
+from benchmarks.fire_stills import score_roboflow
+from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.fire import GATE_SEEDS, TUNING_SEEDS, FireScenario, suite, write_scenario
 from benchmarks.scenarios.fire_score import RunResult, furg_boxes, sampled_frames, score_scenario
 from benchmarks.scenarios.fire_street import suite as street_suite
@@ -46,16 +46,7 @@ from benchmarks.scenarios.fire_street_score import REFERENCE_CONFIG, ClipRun, lo
 from benchmarks.scenarios.fire_street_score import summarise as street_summary
 from detectors.event import Event, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
-from detectors.fire.blobs import blob_boxes
-from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, from_model, kind_lookup, overlap_min, widen
-from detectors.fire.colour import flame_colour_mask
-from detectors.fire.cues import WorkFrame
-from models.config import ModelConfig
-from models.detections import Detections
-from models.runtime import YoloModel, load_model
-from models.weights import Precision
 
-MODEL_NAME = "fire-smoke"
 T0 = 1.7e9
 FURG_FPS = 29.97
 SKY_TOP_EDGE_SHARE = 0.03
@@ -67,15 +58,18 @@ def variant_configs(base: Mapping[str, Any] | None = None) -> dict[str, FireConf
     """The modes and `both` rules compared: the shipped rule, its alternatives and the old behaviour."""
     b = dict(base or {})
     model = {"model": MODEL_NAME}
+    # The alternatives to the still-smoke test run without it, so each is compared alone.
+    no_change = {**b.get("fusion", {}), "model_smoke_min_change": 0.0}
     return {
         "model": FireConfig.model_validate({**b, "mode": "model", **model}),
         "cues": FireConfig.model_validate({**b, "mode": "cues"}),
         "both": FireConfig.model_validate({**b, "mode": "both", **model}),
+        "both-any-smoke": FireConfig.model_validate({**b, "mode": "both", **model, "fusion": no_change}),
         "both-smoke-rises": FireConfig.model_validate(
-            {**b, "mode": "both", **model, "fusion": {**b.get("fusion", {}), "model_smoke_must_rise": True}}),
+            {**b, "mode": "both", **model, "fusion": {**no_change, "model_smoke_must_rise": True}}),
         "both-sky-grows": FireConfig.model_validate(
             {**b, "mode": "both", **model,
-             "fusion": {**b.get("fusion", {}), "model_smoke_top_edge_share": SKY_TOP_EDGE_SHARE}}),
+             "fusion": {**no_change, "model_smoke_top_edge_share": SKY_TOP_EDGE_SHARE}}),
         "both-cues-alert": FireConfig.model_validate(
             {**b, "mode": "both", **model, "fusion": {"cue_only": "alert"}}),
         "both-model-only": FireConfig.model_validate(
@@ -89,88 +83,6 @@ def variant_configs(base: Mapping[str, Any] | None = None) -> dict[str, FireConf
 
 
 MAIN_VARIANTS = ("model", "cues", "both")
-
-
-def load_fire_model(precision: Precision = "auto") -> YoloModel:
-    """The fetched fire/smoke weights (ModelError naming the fetch command when absent)."""
-    return load_model(ModelConfig(name=MODEL_NAME, fetched=MODEL_NAME, precision=precision), warmup=False)
-
-
-class DetectionStore:
-    """The model's detections for every analysed frame of a video, computed once per video and rate.
-
-    Variants and tests that run the same video share one inference pass. With `folder`, results are also
-    kept on disk, keyed by the sha256 of the video and of the model file and the model's thresholds, so a
-    re-run of the benchmark with other rules skips inference (tests keep them in memory only).
-    """
-
-    def __init__(self, model: YoloModel, folder: Path | None = None) -> None:
-        self.model = model
-        self.folder = folder
-        self._memory: dict[tuple[str, float], tuple[list[Detections], float]] = {}
-
-    def detections(self, path: str | Path, fps: float) -> tuple[list[Detections], float]:
-        """(detections per analysed frame, model CPU seconds spent computing them; 0 when reused)."""
-        key = (str(Path(path).resolve()), fps)
-        if key in self._memory:
-            return self._memory[key][0], 0.0
-        disk = self._disk_path(path, fps)
-        if disk is not None and disk.is_file():
-            dets = _load_detections(disk)
-            self._memory[key] = (dets, 0.0)
-            return dets, 0.0
-        out: list[Detections] = []
-        spent = 0.0
-        for frame in sampled_frames(path, fps, "store"):
-            start = time.process_time()
-            out.append(self.model.predict([frame.image])[0])
-            spent += time.process_time() - start
-        self._memory[key] = (out, spent)
-        if disk is not None:
-            _save_detections(disk, out)
-        return out, spent
-
-    def still(self, path: Path, image: NDArray[np.uint8]) -> Detections:
-        """The model's detections on one still image (kept like a video's)."""
-        key = (str(path.resolve()), 0.0)
-        if key in self._memory:
-            return self._memory[key][0][0]
-        disk = self._disk_path(path, 0.0)
-        if disk is not None and disk.is_file():
-            dets = _load_detections(disk)
-        else:
-            dets = self.model.predict([image])
-            if disk is not None:
-                _save_detections(disk, dets)
-        self._memory[key] = (dets, 0.0)
-        return dets[0]
-
-    def _disk_path(self, path: str | Path, fps: float) -> Path | None:
-        if self.folder is None:
-            return None
-        p = self.model.params
-        thr = "-".join(f"{v:g}" for v in p.thresholds.tolist())
-        tag = f"{file_sha256(path)[:16]}-{self.model.info.sha256[:16]}-{fps:g}fps-c{thr}-i{p.iou_threshold:g}"
-        return self.folder / f"{tag}.npz"
-
-
-def _save_detections(path: Path, dets: Sequence[Detections]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    counts = np.array([len(d) for d in dets], np.int64)
-    np.savez_compressed(
-        path, counts=counts,
-        xyxy=np.concatenate([d.xyxy for d in dets]) if dets else np.zeros((0, 4), np.float32),
-        conf=np.concatenate([d.confidence for d in dets]) if dets else np.zeros((0,), np.float32),
-        cls=np.concatenate([d.class_id for d in dets]) if dets else np.zeros((0,), np.int32),
-    )
-
-
-def _load_detections(path: Path) -> list[Detections]:
-    with np.load(path) as data:
-        ends = np.cumsum(data["counts"])
-        starts = ends - data["counts"]
-        return [Detections.from_arrays(data["xyxy"][a:b], data["conf"][a:b], data["cls"][a:b])
-                for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 @dataclass
@@ -334,136 +246,6 @@ def score_negative_videos(
 
 
 # --------------------------------------------------------------------------- Roboflow stills
-
-
-def clip_of(image_name: str) -> str:
-    """The source clip of a Roboflow frame (`fire2_mp4-29_jpg.rf.x.jpg` -> `fire2`); stills are their own."""
-    m = re.match(r"^(.*?)_mp4-\d+", image_name)
-    return m.group(1) if m else image_name.split("_jpg", maxsplit=1)[0]
-
-
-@dataclass(frozen=True)
-class StillVerdict:
-    """What each mode says about one still image."""
-
-    model_fire: bool
-    model_fire_confident: bool
-    model_fire_agreed: bool
-    model_smoke: bool
-    cue_fire: bool
-    cue_corroborated: bool
-
-
-def still_verdict(
-    image: NDArray[np.uint8], path: Path, store: DetectionStore | None, cfg: FireConfig
-) -> StillVerdict:
-    """The single-image parts of each mode (no time, so no flicker, N-of-M or lamp tests): the model's
-    boxes at the operating point, the flame-colour blobs, and whether model evidence touches a blob."""
-    h, w = image.shape[:2]
-
-    def gated(xyxy: NDArray[np.float32]) -> NDArray[np.bool_]:
-        width = xyxy[:, 2] - xyxy[:, 0]
-        area = width * (xyxy[:, 3] - xyxy[:, 1])
-        ok: NDArray[np.bool_] = (area >= cfg.area.min_box_area_share * w * h) & (
-            width <= cfg.area.max_box_width_share * w)
-        return ok
-
-    model_fire = model_smoke = corroborated = confident = agreed = False
-    work = WorkFrame.make(image, cfg.flame.work_width_px)
-    mask = flame_colour_mask(work.image, cfg.flame, work.ycc)
-    boxes, _ = blob_boxes(mask, round(cfg.flame.merge_gap_share * work.size[0]), cfg.flame.min_component_px)
-    blobs = work.to_source(boxes)
-    blobs = blobs[gated(blobs)] if len(blobs) else blobs
-    if store is not None:
-        dets = store.still(path, image)
-        lookup = kind_lookup(store.model.info.names, cfg.class_map)
-        strong = from_model(dets, lookup, cfg.min_model_confidence)
-        strong = strong[gated(strong.xyxy)]
-        fire = strong[strong.kind == KIND_FIRE]
-        model_fire = len(fire) > 0
-        confident = bool((fire.model_conf >= cfg.fusion.model_only_min_confidence).any())
-        agreed = bool(len(fire) and len(blobs) and (overlap_min(fire.xyxy, blobs) >= 0.3).any())
-        model_smoke = bool((strong.kind == KIND_SMOKE).any())
-        weak = from_model(dets, lookup, min(cfg.fusion.corroboration_min_confidence, cfg.min_model_confidence))
-        weak = weak[gated(weak.xyxy)]
-        if len(weak) and len(blobs):
-            near = overlap_min(widen(blobs, cfg.fusion.corroboration_margin_share), weak.xyxy) > 0
-            corroborated = bool(near.any())
-    return StillVerdict(model_fire, confident, agreed, model_smoke, len(blobs) > 0, corroborated)
-
-
-def _says_fire(v: StillVerdict, variant: str, cfg: FireConfig) -> bool:
-    if cfg.mode == "model":
-        return v.model_fire
-    if cfg.mode == "cues":
-        return v.cue_fire
-    rule = cfg.fusion.cue_only
-    cue = v.cue_fire and (rule == "alert" or (rule == "corroborated" and v.cue_corroborated))
-    model = v.model_fire and (v.model_fire_confident or v.model_fire_agreed or cfg.fusion.model_only_min_confidence
-                              <= cfg.min_model_confidence)
-    return model or cue
-
-
-def score_roboflow(
-    real: Path, variants: Mapping[str, FireConfig], store: DetectionStore | None
-) -> list[dict[str, Any]]:
-    """Image-level fire and smoke precision/recall per variant, overall and macro-averaged by clip."""
-    base = real / "roboflow-fire-wrpgm"
-    images: list[tuple[str, str, bool, bool, Path]] = []  # (split, clip, has fire, has smoke, path)
-    for split in ("test", "valid"):
-        for p in sorted((base / split / "images").glob("*.jpg")):
-            label = (base / split / "labels" / f"{p.stem}.txt").read_text()
-            rows = [r.split() for r in label.splitlines() if r.strip()]
-            classes = {r[0] for r in rows}
-            images.append((split, clip_of(p.name), "0" in classes, "2" in classes, p))
-    for p in sorted((base / "train-negatives" / "images").glob("*.jpg")):
-        images.append(("negative", clip_of(p.name), False, False, p))
-    verdicts: dict[str, StillVerdict] = {}
-    any_cfg = next(iter(variants.values()))
-    for _, _, _, _, p in images:
-        img = cv2.imread(str(p))
-        if img is None:
-            raise ValueError(f"{p}: unreadable image")
-        verdicts[p.name] = still_verdict(np.asarray(img, np.uint8), p, store, any_cfg)
-    out = []
-    for key, cfg in variants.items():
-        fire_says = {p.name: _says_fire(verdicts[p.name], key, cfg) for *_, p in images}
-        smoke_says = {p.name: cfg.mode != "cues" and verdicts[p.name].model_smoke for *_, p in images}
-        out.append({"media": "roboflow", "variant": key, **_pr(images, fire_says, smoke_says)})
-    return out
-
-
-def _pr(
-    images: Sequence[tuple[str, str, bool, bool, Path]], fire: Mapping[str, bool], smoke: Mapping[str, bool]
-) -> dict[str, Any]:
-    fire_pos = [p.name for _, _, f, _, p in images if f]
-    smoke_pos = [p.name for _, _, f, s, p in images if s and not f]
-    negatives = [p.name for split, *_, p in images if split == "negative"]
-    tp = sum(fire[n] for n in fire_pos)
-    fp = sum(fire[n] for n in negatives)
-    s_tp = sum(smoke[n] for n in smoke_pos)
-    s_fp = sum(smoke[n] for n in negatives)
-    by_clip: dict[str, list[bool]] = defaultdict(list)
-    for _, clip, f, _, p in images:
-        if f:
-            by_clip[clip].append(fire[p.name])
-    smoke_clip: dict[str, list[bool]] = defaultdict(list)
-    for _, clip, f, s, p in images:
-        if s and not f:
-            smoke_clip[clip].append(smoke[p.name])
-    return {
-        "fire_images": len(fire_pos), "fire_tp": tp, "negatives": len(negatives), "fire_fp": fp,
-        "fire_recall": round(tp / max(1, len(fire_pos)), 3), "fire_precision": round(tp / max(1, tp + fp), 3),
-        "fire_recall_by_clip_macro": round(float(np.mean([np.mean(v) for v in by_clip.values()])), 3),
-        "fire_clips_found": f"{sum(any(v) for v in by_clip.values())}/{len(by_clip)}",
-        "smoke_only_called_fire": sum(fire[n] for n in smoke_pos),
-        "smoke_images": len(smoke_pos), "smoke_tp": s_tp, "smoke_fp": s_fp,
-        "smoke_recall": round(s_tp / max(1, len(smoke_pos)), 3),
-        "smoke_precision": round(s_tp / max(1, s_tp + s_fp), 3) if s_tp + s_fp else None,
-        "smoke_recall_by_clip_macro": round(float(np.mean([np.mean(v) for v in smoke_clip.values()])), 3),
-        "per_clip_fire": {c: f"{sum(v)}/{len(v)}" for c, v in sorted(by_clip.items())},
-        "per_clip_smoke": {c: f"{sum(v)}/{len(v)}" for c, v in sorted(smoke_clip.items())},
-    }
 
 
 # --------------------------------------------------------------------------- generated scenes

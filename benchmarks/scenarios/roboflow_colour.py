@@ -1,7 +1,8 @@
 """The flame cue's single-image stage on the Roboflow fire frames: image-level precision and recall, by clip.
 
 A still image has no time, so only the part of the flame cue that needs one frame applies: flame colour,
-blobs, and the hot-core test (`detectors.fire.cues.still_candidates`), then the detector's size gate.
+blobs, and the hot-core test (`detectors.fire.cues.still_candidates`), then the detector's size gates
+(`still_stage_boxes`, also what `benchmarks.fire_modes` scores as the cues on stills).
 An image is flagged when any box survives.
 
 - fire images (a `Fire` box, class 0): found when flagged; found *on the fire* when a box overlaps a
@@ -65,11 +66,16 @@ def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
     return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
 
 
-def _boxes(image: NDArray[np.uint8], config: FireConfig) -> NDArray[np.float32]:
+def still_stage_boxes(image: NDArray[np.uint8], config: FireConfig) -> NDArray[np.float32]:
+    """The flame cue's still stage on one image (colour, blobs, hot core: `still_candidates`), through the
+    detector's size gates (`area.min_box_area_share`, `area.max_box_width_share`). The one scorer of the
+    cues on stills: `benchmarks.fire_modes` (its `cues` and `both` rows) uses it too."""
     boxes = still_candidates(image, config.flame)
     h, w = image.shape[:2]
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    out: NDArray[np.float32] = boxes[area >= config.area.min_box_area_share * w * h]
+    width = boxes[:, 2] - boxes[:, 0]
+    area = width * (boxes[:, 3] - boxes[:, 1])
+    keep = (area >= config.area.min_box_area_share * w * h) & (width <= config.area.max_box_width_share * w)
+    out: NDArray[np.float32] = boxes[keep]
     return out
 
 
@@ -84,7 +90,7 @@ def score_images(root: str | Path, config: FireConfig | None = None) -> list[Ima
             fire = [r[1:] for r in rows if int(r[0]) == 0]
             smoke = any(int(r[0]) == 2 for r in rows)
             image = _read(img_path)
-            boxes = _boxes(image, cfg).tolist()
+            boxes = still_stage_boxes(image, cfg).tolist()
             h, w = image.shape[:2]
             truth = [((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
                      for cx, cy, bw, bh in fire]
@@ -102,7 +108,7 @@ def score_images(root: str | Path, config: FireConfig | None = None) -> list[Ima
         if n - last > NEGATIVE_RUN_GAP:
             run += 1
         last = n
-        flagged = bool(len(_boxes(_read(img_path), cfg)))
+        flagged = bool(len(still_stage_boxes(_read(img_path), cfg)))
         out.append(ImageScore(img_path.name, f"negatives-{run:02d}", "negative", flagged, False))
     return out
 

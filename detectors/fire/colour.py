@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.fire.config import FlameCueConfig
+from detectors.fire.cue_config import FlameCueConfig
 
 
 def ycrcb(image_bgr: NDArray[np.uint8]) -> NDArray[np.int16]:

@@ -1,7 +1,7 @@
-"""Weights-free cues: flame (colour + flicker) and smoke (grey, translucent, blurring change), per camera.
+"""Weights-free flame cue (colour + flicker), per camera, and the shrunk frame both cues work on.
 
-Both work on a shrunk copy of the frame (`work_width_px`), keep only the previous frame's state they
-need, and return `Candidates` in source pixels.
+Both cues (this and `detectors.fire.smoke_cue`) work on a shrunk copy of the frame (`WorkFrame`,
+`work_width_px`), keep only the previous frame's state they need, and return `Candidates` in source pixels.
 
 Flame: flame-coloured blobs that are hot and alive. A flame emits light, so it has bright, not bluish
 pixels in or around it (a sign, a coat or a wooden floor has none); and it changes between analysed
@@ -9,10 +9,6 @@ frames, either inside (bright and dark streaks rise through it while its outline
 `detectors.fire.inner`) or in its outline (`disorder`, the Jaccard distance of this and the previous
 colour mask after the best rigid shift: a sign or a parked car scores near 0, flames 0.2-0.7). Each blob
 is judged on its own before blobs are grouped into fires (see `FlameCue`).
-
-Smoke (experimental): pixels that differ from a slow background model, are grey (low chroma), and are no
-more colourful than the background there; boxes carry a blur ratio (edge energy now over edge energy of
-the background), which is below 1 where smoke veils texture.
 """
 
 from __future__ import annotations
@@ -24,9 +20,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.fire.blobs import blob_boxes, box_sums, group_boxes, integral
-from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, SOURCE_CUE, Candidates
-from detectors.fire.colour import Means, chroma, flame_colour_mask, frame_means, ycrcb
-from detectors.fire.config import FlameCueConfig, SmokeCueConfig
+from detectors.fire.candidates import KIND_FIRE, SOURCE_CUE, Candidates
+from detectors.fire.colour import Means, flame_colour_mask, frame_means, ycrcb
+from detectors.fire.cue_config import FlameCueConfig
+from detectors.fire.disorder import aligned_disorder, grow_mask, mask_disorder
 from detectors.fire.inner import change_maps, hot_pixels, inner_change
 
 _SHIFT_SIZE = 256
@@ -207,7 +204,7 @@ class FlameCue:
         # (3) Its inside changes both ways (turbulence), or its outline changes even after the best
         # rigid shift; both are checked again at fine resolution, where a small flame is more than a
         # few pixels wide.
-        raw = _disorder(2 * both_px, now_px + box_sums(integral(prev_mask), boxes))
+        raw = mask_disorder(2 * both_px, now_px + box_sums(integral(prev_mask), boxes))
         max_shift = max(0, round(cfg.max_shift_share * work.size[0]))
         inner = np.zeros((len(boxes),), np.float64)
         disorder = np.zeros((len(boxes),), np.float64)
@@ -354,10 +351,10 @@ def fine_disorder(view: FineView, cfg: FlameCueConfig) -> float:
     if total <= 0:
         return 0.0
     tol = cfg.edge_tolerance_px
-    kept = float((a & _grow(b, tol)).sum() + (b & _grow(a, tol)).sum())
+    kept = float((a & grow_mask(b, tol)).sum() + (b & grow_mask(a, tol)).sum())
     if total - kept < cfg.min_fine_changed_px:
         return 0.0
-    return float(_disorder(np.array([kept]), np.array([total]))[0])
+    return float(mask_disorder(np.array([kept]), np.array([total]))[0])
 
 
 def fine_inner_change(view: FineView, cfg: FlameCueConfig) -> float:
@@ -403,120 +400,3 @@ def still_candidates(image_bgr: NDArray[np.uint8], cfg: FlameCueConfig) -> NDArr
         return np.zeros((0, 4), np.float32)
     groups, _ = group_boxes(boxes, round(cfg.merge_gap_share * work.size[0]), work.size)
     return work.to_source(groups)
-
-
-class SmokeCue:
-    """Grey, translucent change against a slow background model of one camera (experimental)."""
-
-    def __init__(self) -> None:
-        self._bg: NDArray[np.float32] | None = None
-        self._bg_chroma: NDArray[np.float32] | None = None
-        self.last_mask: NDArray[np.bool_] | None = None
-
-    def step(self, work: WorkFrame, cfg: SmokeCueConfig, merge_gap_share: float) -> CueResult:
-        k = min(1.0, cfg.work_width_px / work.size[0])
-        size = (max(8, round(work.size[0] * k)), max(8, round(work.size[1] * k)))
-        small = (
-            work.image if k >= 1.0 else np.asarray(cv2.resize(work.image, size, interpolation=cv2.INTER_AREA), np.uint8)
-        )
-        allowed = (
-            work.allowed
-            if k >= 1.0
-            else np.asarray(cv2.resize(work.allowed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST), bool)
-        )
-        ycc = ycrcb(small)
-        gray = ycc[..., 0].astype(np.float32)
-        chroma_now = chroma(ycc).astype(np.float32)
-        bg, bg_chroma = self._bg, self._bg_chroma
-        if bg is None or bg_chroma is None or bg.shape != gray.shape:
-            self._bg, self._bg_chroma = gray, chroma_now
-            return CueResult(Candidates.empty())
-        # Follow global exposure changes (auto-iris, a cloud) so they do not read as smoke everywhere.
-        gain = float(np.clip(np.median(bg) / max(float(np.median(gray)), 1.0), 0.7, 1.4))
-        gray = gray * np.float32(gain)
-        # Change beyond the background's own 3x3 range, so a swaying camera's edges are not change.
-        kernel = np.ones((3, 3), np.uint8)
-        above = gray - np.asarray(cv2.dilate(bg, kernel), np.float32)
-        below = np.asarray(cv2.erode(bg, kernel), np.float32) - gray
-        diff = np.maximum(np.maximum(above, below), 0.0)
-        smoke = (diff >= cfg.min_change) & (chroma_now <= cfg.max_chroma) & (chroma_now <= bg_chroma + 4.0) & allowed
-        self.last_mask = smoke
-        # Learn the background everywhere except where smoke is, so a slow plume is not absorbed.
-        alpha = np.float32(cfg.background_alpha)
-        learn = ~cv2.dilate(smoke.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        self._bg = np.where(learn, bg + alpha * (gray - bg), bg).astype(np.float32)
-        self._bg_chroma = np.where(learn, bg_chroma + alpha * (chroma_now - bg_chroma), bg_chroma).astype(np.float32)
-        gap = round(merge_gap_share * size[0])
-        boxes, counts = blob_boxes(smoke, gap, cfg.min_component_px)
-        if len(boxes) == 0:
-            return CueResult(Candidates.empty())
-        area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1).astype(np.float64)
-        # Edge energy now over edge energy of the background, with a floor so a flat sky does not divide
-        # by zero: below 1 where smoke veils texture, above 1 where a solid object brings new edges.
-        floor = _EDGE_FLOOR * area
-        blur = (box_sums(integral(_edge_energy(gray)), boxes) + floor) / (
-            box_sums(integral(_edge_energy(bg)), boxes) + floor
-        )
-        fill = counts / area
-        score = np.clip(0.3 + 0.4 * fill + 0.3 * np.clip(1.0 - blur, 0.0, 1.0), 0.0, 1.0)
-        to_source = boxes.astype(np.float32) * np.float32(work.scale / k)
-        return CueResult(Candidates.build(to_source, KIND_SMOKE, score, SOURCE_CUE, blur_ratio=blur))
-
-
-_EDGE_FLOOR = 8.0
-"""Edge energy per pixel added to both sides of the smoke blur ratio (about a faint texture)."""
-
-
-def _grow(mask: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:
-    if px <= 0:
-        return mask
-    kernel = np.ones((2 * px + 1, 2 * px + 1), np.uint8)
-    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
-
-
-def aligned_disorder(
-    now: NDArray[np.bool_], prev: NDArray[np.bool_], box: NDArray[np.integer], max_shift_px: int
-) -> float:
-    """Disorder (Jaccard distance) of a blob after the best rigid shift (±max_shift_px) of the previous mask.
-
-    A car or a person sliding across the view keeps its shape, so some shift makes the masks agree and
-    the disorder falls near 0; flames change shape, so no shift explains them. One template match per
-    term covers every shift.
-    """
-    x1, y1, x2, y2 = (int(v) for v in box)
-    template = now[y1:y2, x1:x2].astype(np.float32)
-    if float(template.sum()) <= 0:
-        return 1.0
-    h, w = prev.shape
-    m = max(0, max_shift_px)
-
-    def pad(a: NDArray[np.bool_] | None) -> NDArray[np.float32]:
-        out = np.zeros((h + 2 * m, w + 2 * m), np.float32)
-        out[m : m + h, m : m + w] = 1.0 if a is None else a
-        return out[y1 : y2 + 2 * m, x1 : x2 + 2 * m]
-
-    prev_r = pad(prev)
-    both = cv2.matchTemplate(prev_r, template, cv2.TM_CCORR)
-    prev_in_box = cv2.matchTemplate(prev_r, np.ones_like(template), cv2.TM_CCORR)
-    # Pixels that came from outside the frame under a shift (an object sliding in) cannot be compared.
-    now_seen = cv2.matchTemplate(pad(None), template, cv2.TM_CCORR)
-    kept = 2 * np.asarray(both, np.float64)
-    return float(_disorder(kept, np.asarray(now_seen, np.float64) + np.asarray(prev_in_box, np.float64)).min())
-
-
-def _disorder(kept: NDArray[np.floating], total: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Unmatched pixels over unmatched + matched pairs: the Jaccard distance when tolerance is 0.
-
-    `kept` counts pixels of either frame within tolerance of the other frame's mask (a shared pixel
-    twice), `total` all pixels of both frames.
-    """
-    unmatched = np.maximum(np.asarray(total, np.float64) - kept, 0.0)
-    out: NDArray[np.float64] = unmatched / np.maximum(unmatched + np.asarray(kept, np.float64) / 2.0, 1.0)
-    return out
-
-
-def _edge_energy(gray: NDArray[np.float32]) -> NDArray[np.float32]:
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    out: NDArray[np.float32] = np.abs(gx) + np.abs(gy)
-    return out

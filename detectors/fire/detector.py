@@ -20,7 +20,11 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
   the model corroborates it, with a box of any fire/smoke class >= `fusion.corroboration_min_confidence`
   touching its widened region in the track's recent history (`fusion.cue_only: corroborated`; the
   alternatives `alert` and `never` were measured worse, see the README);
-- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). With
+- smoke comes from the model's smoke class; the smoke cue stays opt-in (`smoke.enabled`). A smoke track
+  only the model sees must show its inside changing (`fusion.model_smoke_min_change`, default 2 grey
+  levels): the median, over the confirmation window, of the frame-to-frame brightness change inside its
+  box above the median change in a ring around it (`smoke_change`). A plume churns and drifts; the still
+  band of sky the model calls smoke (street look-alike clips) changes no more than its surroundings. With
   `fusion.model_smoke_must_rise` (off by default) a smoke track only the model sees must also rise or
   grow like a cue smoke track: it removed the street look-alike alerts (the model calls a still band of
   sky smoke) but delayed FURG's first alert past 3 s, see the README. `fusion.model_smoke_top_edge_share`
@@ -44,6 +48,7 @@ from pydantic import BaseModel
 from detectors.base import DetectorStats
 from detectors.event import Event, EventKind, GeoPoint, ModelRef, Phase
 from detectors.fire.annotate import draw_state
+from detectors.fire.assessment import Assessment, assess
 from detectors.fire.blobs import box_areas, box_sums, integral
 from detectors.fire.candidates import (
     KIND_FIRE,
@@ -58,10 +63,12 @@ from detectors.fire.candidates import (
     widen,
 )
 from detectors.fire.config import FireConfig
-from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
+from detectors.fire.cues import CueResult, FlameCue, WorkFrame
 from detectors.fire.details import FireDetail
 from detectors.fire.schedule import ActiveHours
-from detectors.fire.temporal import drift, growth_rate_per_s, off_share, periodicity
+from detectors.fire.smoke_change import change_above_surround, luma_change
+from detectors.fire.smoke_cue import SmokeCue
+from detectors.fire.temporal import growth_rate_per_s
 from detectors.fire.tracks import Incident, Track, link
 from detectors.geometry.ground import GroundCalibration, GroundMapper
 from detectors.zones import RegionMask
@@ -95,17 +102,6 @@ class _Settings:
 
 
 @dataclass
-class _Assessment:
-    """Whether a track may start (or update) an incident now, and the numbers behind that."""
-
-    ready: bool
-    reject: str | None
-    confidence: float
-    reasons: dict[str, float | int | str | bool]
-    growth_rate_per_s: float
-
-
-@dataclass
 class _CameraState:
     flame: FlameCue = field(default_factory=FlameCue)
     smoke: SmokeCue = field(default_factory=SmokeCue)
@@ -114,6 +110,7 @@ class _CameraState:
     cooldowns: list[tuple[int, NDArray[np.float64], float]] = field(default_factory=list)
     last_candidates: Candidates = field(default_factory=Candidates.empty)
     frame_size: tuple[int, int] = (0, 0)
+    previous_luma: NDArray[np.int16] | None = None
 
 
 class FireDetector:
@@ -207,6 +204,8 @@ class FireDetector:
         st.last_candidates = cands
 
         self._update_tracks(st, frame, cands, work, cfg)
+        if work is not None and cfg.mode == "both":
+            self._record_smoke_change(st, frame, work)
         self._record_model_evidence(st, evidence, cfg)
         events = self._decide(st, frame, s)
         events += self._expire(frame.camera_id, st, frame.captured_at, cfg)
@@ -334,6 +333,20 @@ class FireDetector:
                 track.colour_series.append(px)
 
     @staticmethod
+    def _record_smoke_change(st: _CameraState, frame: Frame, work: WorkFrame) -> None:
+        """For each smoke track linked this frame: how much its box's brightness changed since the last
+        analysed frame, above the change around it (`smoke_change`; for `fusion.model_smoke_min_change`)."""
+        luma = np.ascontiguousarray(work.ycc[:, :, 0])  # not a view: the whole work frame is not kept
+        change = luma_change(luma, st.previous_luma)
+        st.previous_luma = luma
+        if change is None:
+            return
+        for track in st.tracks:
+            if track.kind == KIND_SMOKE and track.last_seen_at == frame.captured_at and track.inner_change:
+                box_work = np.round(track.box / work.scale).astype(np.int64)
+                track.inner_change[-1] = change_above_surround(change, box_work)
+
+    @staticmethod
     def _record_model_evidence(st: _CameraState, evidence: Candidates, cfg: FireConfig) -> None:
         """Per track: the model's best confidence of its kind over its region (for the lamp tests on model
         tracks) and whether any model fire/smoke box touched its widened region (corroboration)."""
@@ -355,150 +368,6 @@ class FireDetector:
         for track, value, touched in zip(st.tracks, conf.tolist(), near, strict=True):
             track.record_model_evidence(float(value), bool(touched))
 
-    def _lamp_reject(
-        self, track: Track, cfg: FireConfig, cue_only: bool, reasons: dict[str, float | int | str | bool]
-    ) -> str | None:
-        """Blinking or periodic, judged on each series the track has: flame-colour pixels (cue tracks,
-        and model tracks when the colour is informative) and the model's confidence (model tracks)."""
-        c = cfg.confirm
-        series: list[tuple[str, NDArray[np.float64]]] = []
-        colour = np.array(track.colour_series, np.float64)
-        informative = len(colour) >= 4 and float(np.percentile(colour, 75)) >= cfg.flame.min_component_px
-        if (cue_only and len(colour) >= 4) or (not cue_only and informative):
-            series.append(("", colour))
-        if not cue_only:
-            model = track.model_series_since_first()
-            if len(model) >= 4:
-                series.append(("model_", model))
-        reject: str | None = None
-        for prefix, values in series:
-            off = off_share(values)
-            per = periodicity(values)
-            reasons[f"{prefix}off_share"] = round(off, 3)
-            reasons[f"{prefix}periodicity"] = round(per, 3)
-            if reject is None and off > c.max_off_share:
-                reject = "blinking"
-            elif reject is None and per > c.max_periodicity:
-                reject = "periodic"
-        return reject
-
-    @staticmethod
-    def _both_rule(
-        track: Track, cfg: FireConfig, mconf: NDArray[np.float64], reasons: dict[str, float | int | str | bool]
-    ) -> str | None:
-        """`both` mode (see the module docstring): a fire track only the model sees needs
-        `model_only_min_confidence`; a track only the cues see needs the model's corroboration."""
-        fusion = cfg.fusion
-        model_hits, _, both_hits = track.source_counts()
-        if track.kind == KIND_FIRE and model_hits and not both_hits:
-            mean_conf = float(mconf.mean()) if mconf.size else 0.0
-            reasons["model_confidence_mean"] = round(mean_conf, 4)
-            if mean_conf < fusion.model_only_min_confidence:
-                return "weak_model_only"
-        if model_hits == 0:
-            corroborated = any(track.corroborated)
-            reasons["model_corroborated"] = corroborated
-            if fusion.cue_only == "never" or (fusion.cue_only == "corroborated" and not corroborated):
-                return "uncorroborated"
-        return None
-
-    @staticmethod
-    def _smoke_at_top_edge(
-        boxes: NDArray[np.float64], top_edge_share: float, frame_height_px: int,
-        reasons: dict[str, float | int | str | bool],
-    ) -> bool:
-        """`fusion.model_smoke_top_edge_share`: every kept box's top lies in the band along the frame's top
-        edge. The model calls a still band of sky there smoke; such a track must then rise or grow."""
-        if top_edge_share <= 0.0 or len(boxes) == 0:
-            return False
-        at_top = float(boxes[:, 1].max()) <= top_edge_share * frame_height_px
-        reasons["smoke_at_top_edge"] = at_top
-        return at_top
-
-    def _assess(self, track: Track, cfg: FireConfig, frame_height_px: int) -> _Assessment:
-        c = cfg.confirm
-        need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
-        hits = track.hit_count
-        n = track.recent(track.window_frames)
-        # Movement and growth are judged over the whole kept history (about 5 s of hits), not only the
-        # confirmation window: a slow walker's path is longer than its jitter only over time.
-        boxes = np.array(list(track.boxes), np.float64).reshape(-1, 4)
-        times = np.array(list(track.times), np.float64)
-        areas = box_areas(boxes)
-        sizes = np.sqrt(np.maximum(areas, 1.0))
-        base = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
-        model_hits, cue_hits, both_hits = track.source_counts()
-        cue_only = model_hits == 0
-        dis = np.array(list(track.disorder)[-n:], np.float64)
-        dis = dis[np.isfinite(dis)]
-        disorder = float(np.median(dis)) if len(dis) else 0.0
-        mconf = np.array(list(track.model_conf)[-n:], np.float64)
-        mconf = mconf[np.isfinite(mconf)]
-        growth = growth_rate_per_s(times, areas)
-        drift_v = drift(times, base, sizes)
-        reasons: dict[str, float | int | str | bool] = {
-            "frames_confirmed": hits,
-            "window_frames": track.window_frames,
-            "frames_required": need,
-            "source": "both" if both_hits else ("cues" if cue_only else "model"),
-            "model_frames": model_hits,
-            "cue_frames": cue_hits,
-            "agreement_frames": both_hits,
-            "growth_rate_per_s": round(growth, 4),
-            "drift_box_sizes": round(drift_v, 3),
-        }
-        if mconf.size:
-            reasons["model_confidence_max"] = round(float(mconf.max()), 4)
-        reject: str | None = None
-        if cue_hits:
-            reasons["flicker_disorder"] = round(disorder, 4)
-        fusion = cfg.fusion
-        lamp_tested = cue_only or fusion.model_lamp_tests
-        watched = len(track.model_series_since_first())
-        waiting = track.kind == KIND_FIRE and not cue_only and fusion.model_lamp_tests and (
-            watched < fusion.lamp_min_frames)
-        if track.kind == KIND_FIRE and lamp_tested:
-            reject = self._lamp_reject(track, cfg, cue_only, reasons)
-        smoke_rise_tested = cue_only or (cfg.mode == "both" and (
-            fusion.model_smoke_must_rise or self._smoke_at_top_edge(boxes, fusion.model_smoke_top_edge_share,
-                                                                    frame_height_px, reasons)))
-        if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
-            k = max(1, len(boxes) // 3)
-            height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
-            rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
-            grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
-            reasons["rise_box_heights"] = round(rise, 3)
-            reasons["area_growth_share"] = round(grow, 3)
-            blur = np.array(list(track.blur)[-n:] if cue_only else [], np.float64)
-            blur = blur[np.isfinite(blur)]
-            if blur.size:
-                reasons["blur_ratio"] = round(float(np.median(blur)), 3)
-            if max(rise, grow) < cfg.smoke.min_rise_share:
-                reject = reject or "not_rising"
-            elif blur.size and float(np.median(blur)) > cfg.smoke.max_blur_ratio:
-                reject = reject or "not_veiling"
-        if lamp_tested and drift_v > c.max_drift:
-            reject = "drift"
-        if cfg.mode == "both":
-            reject = reject or self._both_rule(track, cfg, mconf, reasons)
-        conf_cfg = cfg.confidence
-        confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
-        if both_hits:
-            confidence += conf_cfg.agreement_bonus
-        confidence += conf_cfg.growth_bonus * min(1.0, max(0.0, growth / conf_cfg.growth_ref_per_s))
-        if cue_hits and track.kind == KIND_FIRE:
-            ref = max(cfg.flame.min_disorder, 1e-3)
-            confidence += conf_cfg.flicker_bonus * min(1.0, max(0.0, (disorder - ref) / ref))
-        confidence = min(1.0, max(0.0, confidence))
-        reasons["confidence"] = round(confidence, 4)
-        return _Assessment(
-            ready=hits >= need and reject is None and not waiting,
-            reject=reject if hits >= need else None,
-            confidence=confidence,
-            reasons=reasons,
-            growth_rate_per_s=growth,
-        )
-
     def _decide(self, st: _CameraState, frame: Frame, s: _Settings) -> list[Event]:
         cfg = s.config
         now = frame.captured_at
@@ -507,7 +376,7 @@ class FireDetector:
         for track in st.tracks:
             if track.last_seen_at != now or track in absorbed:
                 continue
-            a = self._assess(track, cfg, frame.image.shape[0])
+            a = assess(track, cfg, frame.image.shape[0])
             if track.incident is None:
                 if not a.ready:
                     if a.reject:
@@ -548,7 +417,7 @@ class FireDetector:
         ext = widen(track.extent(), 0.25)
         return any(k == track.kind and overlap_min(ext, box)[0, 0] > 0 for k, box, _ in st.cooldowns)
 
-    def _start(self, frame: Frame, st: _CameraState, track: Track, a: _Assessment) -> Event:
+    def _start(self, frame: Frame, st: _CameraState, track: Track, a: Assessment) -> Event:
         kind = KIND_NAMES[track.kind]
         area = float(box_areas(track.extent()[None])[0])
         inc = Incident(
@@ -577,7 +446,7 @@ class FireDetector:
         return self._event(frame.camera_id, st, track, Phase.START, now=frame.captured_at, pts_s=frame.pts_s, a=a)
 
     def _maybe_update(
-        self, frame: Frame, st: _CameraState, track: Track, a: _Assessment, cfg: FireConfig
+        self, frame: Frame, st: _CameraState, track: Track, a: Assessment, cfg: FireConfig
     ) -> Event | None:
         inc = track.incident
         if inc is None:
@@ -620,7 +489,7 @@ class FireDetector:
         log.info("camera %s: %s incident %s ended", camera_id, KIND_NAMES[track.kind], inc.incident_id)
         times = np.array(list(track.times), np.float64)
         growth = growth_rate_per_s(times, box_areas(np.array(list(track.boxes), np.float64).reshape(-1, 4)))
-        a = _Assessment(True, None, inc.confidence, dict(inc.reasons), growth)
+        a = Assessment(True, None, inc.confidence, dict(inc.reasons), growth)
         return self._event(camera_id, st, track, Phase.END, now=now, pts_s=track.last_seen_pts_s, a=a)
 
     def _prune(self, st: _CameraState, cfg: FireConfig) -> None:
@@ -640,7 +509,7 @@ class FireDetector:
         *,
         now: float,
         pts_s: float,
-        a: _Assessment,
+        a: Assessment,
     ) -> Event:
         inc = track.incident
         assert inc is not None

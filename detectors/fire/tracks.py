@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.fire.candidates import SOURCE_CUE, SOURCE_MODEL, Candidates, overlap_min, widen
-from detectors.fire.config import HISTORY_LIMIT
+from detectors.fire.incident_config import HISTORY_LIMIT
 from ingest.frame import Frame
 
 HISTORY_FRAMES = HISTORY_LIMIT
@@ -59,6 +59,7 @@ class Track:
     colour_series: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     model_series: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     corroborated: deque[bool] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
+    inner_change: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_FRAMES))
     frames_seen: int = 0
     best_score: float = -1.0
     best_frame: Frame | None = None
@@ -91,6 +92,7 @@ class Track:
         self.blur.append(float(cands.blur_ratio[index]))
         self.model_conf.append(float(cands.model_conf[index]))
         self.sources.append(int(cands.source[index]))
+        self.inner_change.append(float("nan"))
         score = float(cands.score[index])
         if score >= self.best_score:
             self.best_score = score
@@ -137,6 +139,13 @@ class Track:
         """Union of the boxes of the hits in the confirmation window: the region the fire occupies."""
         boxes = self.window_boxes()
         out: NDArray[np.float64] = np.concatenate([boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)])
+        return out
+
+    def window_inner_change(self) -> NDArray[np.float64]:
+        """The finite per-hit inside-change values (smoke tracks in `both` mode) of the confirmation window."""
+        n = self.recent(self.window_frames)
+        values = np.array(list(self.inner_change)[-n:] if n else [], np.float64)
+        out: NDArray[np.float64] = values[np.isfinite(values)]
         return out
 
     def source_counts(self) -> tuple[int, int, int]:

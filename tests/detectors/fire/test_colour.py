@@ -6,7 +6,7 @@ import numpy as np
 
 from detectors.fire.blobs import blob_boxes, box_sums, group_boxes, integral
 from detectors.fire.colour import flame_colour_mask
-from detectors.fire.config import FlameCueConfig
+from detectors.fire.cue_config import FlameCueConfig
 
 
 def _frame(bgr: tuple[int, int, int], background: tuple[int, int, int] = (90, 90, 90)) -> np.ndarray:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from detectors.fire.config import FlameCueConfig, SmokeCueConfig
-from detectors.fire.cues import CueResult, FlameCue, SmokeCue, WorkFrame
+from detectors.fire.cue_config import FlameCueConfig, SmokeCueConfig
+from detectors.fire.cues import CueResult, FlameCue, WorkFrame
+from detectors.fire.smoke_cue import SmokeCue
 
 ORANGE = (20, 130, 250)
 """A dull orange (Y about 150): flame-coloured, but no hot core."""

@@ -116,14 +116,50 @@ def _smoke_box(i: int, growth_per_frame: float) -> Detections:
         [[100.0 - 20.0 * grow, 120.0 - 40.0 * grow, 140.0 + 20.0 * grow, 160.0]], [0.6], [SMOKE_CLASS])
 
 
+NO_CHANGE_TEST = {"model_smoke_min_change": 0.0}
+"""The still-smoke test off, so the alternative smoke rules below are compared alone on flat test frames."""
+
+
+def _noisy_frame(i: int, *, churn_box: tuple[int, int, int, int] | None = None, step: int = 0) -> np.ndarray:
+    """A 320x240 grey frame with camera-like noise (+-2 grey levels, new each frame); `churn_box`: a region
+    whose texture changes every frame by tens of grey levels (a plume); `step`: the whole frame brightens by
+    this much per frame (exposure)."""
+    rng = np.random.default_rng(i)
+    img = (100 + step * i + rng.integers(-2, 3, (240, 320))).astype(np.int16)
+    if churn_box is not None:
+        x1, y1, x2, y2 = churn_box
+        img[y1:y2, x1:x2] += rng.integers(-30, 31, (y2 - y1, x2 - x1)).astype(np.int16)
+    return np.repeat(np.clip(img, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def test_model_smoke_alerts_only_where_its_inside_changes_more_than_around_it() -> None:
+    """`fusion.model_smoke_min_change` (on by default): a still band the model calls smoke never alerts,
+    under camera noise or an exposure ramp; the same box over churning texture alerts as smoke."""
+    still = FireDetector(_both(), class_names=CLASS_NAMES)
+    assert [e for i in range(30) for e in still.process(_frame(i, image=_noisy_frame(i)), _smoke_box(i, 0.0))] == []
+    assert still.stats.rejected["still_smoke"] > 0
+    ramp = FireDetector(_both(), class_names=CLASS_NAMES)
+    assert [e for i in range(30)
+            for e in ramp.process(_frame(i, image=_noisy_frame(i, step=3)), _smoke_box(i, 0.0))] == []
+    plume = FireDetector(_both(), class_names=CLASS_NAMES)
+    events = [e for i in range(30)
+              for e in plume.process(_frame(i, image=_noisy_frame(i, churn_box=(100, 120, 140, 160))),
+                                     _smoke_box(i, 0.0))]
+    assert [e.phase for e in events][:1] == [Phase.START] and events[0].kind.value == "smoke"
+    assert float(events[0].reasons["smoke_inner_change"]) >= plume.config.fusion.model_smoke_min_change
+    off = FireDetector(_both(fusion=NO_CHANGE_TEST), class_names=CLASS_NAMES)
+    alerts = [e for i in range(30) for e in off.process(_frame(i, image=_noisy_frame(i)), _smoke_box(i, 0.0))]
+    assert [e.phase for e in alerts][:1] == [Phase.START]
+
+
 def test_model_smoke_that_never_rises_alerts_unless_model_smoke_must_rise() -> None:
-    shipped = FireDetector(_both(), class_names=CLASS_NAMES)
+    shipped = FireDetector(_both(fusion=NO_CHANGE_TEST), class_names=CLASS_NAMES)
     still = [e for i in range(30) for e in shipped.process(_frame(i), _smoke_box(i, 0.0))]
     assert [e.phase for e in still][:1] == [Phase.START]
-    det = FireDetector(_both(fusion={"model_smoke_must_rise": True}), class_names=CLASS_NAMES)
+    det = FireDetector(_both(fusion={**NO_CHANGE_TEST, "model_smoke_must_rise": True}), class_names=CLASS_NAMES)
     assert [e for i in range(30) for e in det.process(_frame(i), _smoke_box(i, 0.0))] == []
     assert det.stats.rejected["not_rising"] > 0
-    rising = FireDetector(_both(fusion={"model_smoke_must_rise": True}), class_names=CLASS_NAMES)
+    rising = FireDetector(_both(fusion={**NO_CHANGE_TEST, "model_smoke_must_rise": True}), class_names=CLASS_NAMES)
     events = [e for i in range(30) for e in rising.process(_frame(i), _smoke_box(i, 0.05))]
     assert [e.phase for e in events][:1] == [Phase.START] and events[0].kind.value == "smoke"
     assert float(events[0].reasons["area_growth_share"]) >= rising.config.smoke.min_rise_share
@@ -138,8 +174,8 @@ def _fake_sky_smoke_box(i: int, growth_per_frame: float) -> Detections:
 
 
 def test_still_smoke_at_the_top_edge_waits_for_growth_but_smoke_lower_alerts_at_once() -> None:
-    sky_rule = {"model_smoke_top_edge_share": 0.03}  # 7.2 px of the 240 px test frame
-    shipped = FireDetector(_both(), class_names=CLASS_NAMES)
+    sky_rule = {**NO_CHANGE_TEST, "model_smoke_top_edge_share": 0.03}  # 7.2 px of the 240 px test frame
+    shipped = FireDetector(_both(fusion=NO_CHANGE_TEST), class_names=CLASS_NAMES)
     assert [e.phase for i in range(30) for e in shipped.process(_frame(i), _fake_sky_smoke_box(i, 0.0))][:1] == [
         Phase.START]
     sky = FireDetector(_both(fusion=sky_rule), class_names=CLASS_NAMES)
@@ -151,7 +187,7 @@ def test_still_smoke_at_the_top_edge_waits_for_growth_but_smoke_lower_alerts_at_
     # a still smoke box lower in the frame (top at 120 px) is not tested: it alerts as soon as without the rule
     lower = FireDetector(_both(fusion=sky_rule), class_names=CLASS_NAMES)
     at_once = [(i, e) for i in range(30) for e in lower.process(_frame(i), _smoke_box(i, 0.0))]
-    shipped_low = FireDetector(_both(), class_names=CLASS_NAMES)
+    shipped_low = FireDetector(_both(fusion=NO_CHANGE_TEST), class_names=CLASS_NAMES)
     reference = [(i, e) for i in range(30) for e in shipped_low.process(_frame(i), _smoke_box(i, 0.0))]
     assert at_once and reference and at_once[0][0] == reference[0][0]
     assert at_once[0][1].reasons["smoke_at_top_edge"] is False

@@ -14,17 +14,23 @@ Measured on GATE_SEEDS (INT8, `python -m benchmarks.fire_modes --real ../shared/
          clips (street-distractor-106, -107, -108), 0 in fire clips;
   cues:  fires 10/10, median 2.60 s, worst 4.44 s; 0/10 look-alike clips; 1 false alert in fire clips
          (street-fire-108, the hi-vis jacket of test_street_gate.py);
-  both:  fires 10/10, median 2.30 s, worst 3.88 s; false alerts in 3/10 look-alike clips (the same three
-         as `model`: the model's own tracks there pass the lamp tests), 0 in fire clips.
-`both` finds every fire sooner at the worst than either mode alone, but does not yet remove the model's
-false alerts on these look-alikes.
-  both-smoke-rises (`both` with `fusion.model_smoke_must_rise: true`, the alternative rule; chosen on
+  both (the shipped rule, with the still-smoke test `fusion.model_smoke_min_change: 2.0`; measured
+         2026-12-06 beside both-any-smoke, `--variants both,both-any-smoke --skip speed,roboflow
+         --precision int8 --street 101 ... 110`): fires 10/10, median 2.30 s, worst 3.88 s, 0/10 look-alike
+         clips, 0 in fire clips. The threshold was chosen on TUNING_SEEDS 1-10 only: there every smoke
+         track the model alone kept was a still band of sky at the top of the frame, its inside change
+         above its ring -0.6 to 1.1 grey levels; FURG house6's real smoke read 4.4-4.9 (not tuned to it:
+         2.0 is about twice the highest still value);
+  both-any-smoke (the rule before, `model_smoke_min_change: 0`; same run): fires 10/10, median 2.30 s,
+         worst 3.88 s; false alerts in 3/10 look-alike clips (-106, -107, -108: the model's smoke on a
+         still band of sky), 0 in fire clips.
+  both-smoke-rises (`both-any-smoke` with `fusion.model_smoke_must_rise: true`, an alternative rule; chosen on
          TUNING_SEEDS 1, 6, 7, 8, where every look-alike alert was a model-only smoke start on a still band
          of sky; measured once here, same command with `--variants model,cues,both,both-smoke-rises`):
          fires 10/10, median 2.30 s, worst 3.88 s, 0/10 look-alike clips, 0 in fire clips. It is not the
          default: on FURG house6 its first alert came at 4.6 s instead of 1.4 s (README "Measured").
-  both-sky-grows (`both` with `fusion.model_smoke_top_edge_share: 0.03`: only smoke boxes along the top edge
-         must grow or rise; band chosen on TUNING_SEEDS 1, 6, 7, 8; measured once here with
+  both-sky-grows (`both-any-smoke` with `fusion.model_smoke_top_edge_share: 0.03`: only smoke boxes along the top
+         edge must grow or rise; band chosen on TUNING_SEEDS 1, 6, 7, 8; measured once here with
          `--variants both,both-smoke-rises,both-sky-grows`): fires 10/10, median 2.30 s, worst 3.88 s,
          0/10 look-alike clips, 0 in fire clips. Not the default either: FURG's first alert 4.6 s.
 Asserted per mode: fires alerted at most one clip fewer, median and
@@ -39,7 +45,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.fire_modes import MAIN_VARIANTS, DetectionStore, score_street, street_configs
+from benchmarks.fire_detections import DetectionStore
+from benchmarks.fire_modes import MAIN_VARIANTS, score_street, street_configs
 from benchmarks.scenarios.fire_street_score import summarise
 from tests.detectors.fire.test_street_gate import GATE_SEEDS, TUNING_SEEDS
 
@@ -49,7 +56,9 @@ MEASURED: dict[str, dict[str, Any]] = {
     "cues": {"fires_alerted": 10, "latency_median_s": 2.60, "latency_worst_s": 4.44,
              "distractor_clips_with_false_alert": 0, "false_alerts_in_fire_clips": 1},
     "both": {"fires_alerted": 10, "latency_median_s": 2.30, "latency_worst_s": 3.88,
-             "distractor_clips_with_false_alert": 3, "false_alerts_in_fire_clips": 0},
+             "distractor_clips_with_false_alert": 0, "false_alerts_in_fire_clips": 0},
+    "both-any-smoke": {"fires_alerted": 10, "latency_median_s": 2.30, "latency_worst_s": 3.88,
+                       "distractor_clips_with_false_alert": 3, "false_alerts_in_fire_clips": 0},
     "both-smoke-rises": {"fires_alerted": 10, "latency_median_s": 2.30, "latency_worst_s": 3.88,
                          "distractor_clips_with_false_alert": 0, "false_alerts_in_fire_clips": 0},
     "both-sky-grows": {"fires_alerted": 10, "latency_median_s": 2.30, "latency_worst_s": 3.88,
@@ -68,7 +77,8 @@ def _cache_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def street(fire_store: DetectionStore) -> dict[str, dict[str, Any]]:
-    rows = score_street(GATE_SEEDS, street_configs(names=(*MAIN_VARIANTS, "both-smoke-rises", "both-sky-grows")), fire_store,
+    rows = score_street(GATE_SEEDS, street_configs(names=(*MAIN_VARIANTS, "both-any-smoke", "both-smoke-rises",
+                                                         "both-sky-grows")), fire_store,
                         _cache_dir())
     return {mode: {**summarise(r), "rows": r} for mode, r in rows.items()}
 
@@ -80,7 +90,7 @@ def test_gate_seeds_were_not_tuned_on() -> None:
 @pytest.mark.soak  # the model over 20 clips: 15-20 min on 2 cores, so outside `make test` (`pytest -m soak`);
 # the cue mode on the same clips is gated in `make test` by test_street_gate.py
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("mode", ["model", "cues", "both", "both-smoke-rises", "both-sky-grows"])
+@pytest.mark.parametrize("mode", ["model", "cues", "both", "both-any-smoke", "both-smoke-rises", "both-sky-grows"])
 def test_street_fires_alerted_latency_and_false_alerts_per_mode(street: dict[str, dict[str, Any]], mode: str) -> None:
     s, want = street[mode], MEASURED[mode]
     detail = [(r["clip"], r["latency_s"], r["false_alerts"]) for r in s["rows"]]
