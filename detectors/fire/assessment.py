@@ -98,7 +98,45 @@ def _smoke_at_top_edge(
     reasons["smoke_at_top_edge"] = at_top
     return at_top
 
+def _smoke_rise_reject(
+    track: Track, cfg: FireConfig, boxes: NDArray[np.float64], n: int, cue_only: bool,
+    reasons: dict[str, float | int | str | bool],
+) -> str | None:
+    """Smoke rises or spreads, and veils what is behind it (cue smoke): `not_rising` or `not_veiling`."""
+    areas = box_areas(boxes)
+    k = max(1, len(boxes) // 3)
+    height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
+    rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
+    grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
+    reasons["rise_box_heights"] = round(rise, 3)
+    reasons["area_growth_share"] = round(grow, 3)
+    blur = np.array(list(track.blur)[-n:] if cue_only else [], np.float64)
+    blur = blur[np.isfinite(blur)]
+    if blur.size:
+        reasons["blur_ratio"] = round(float(np.median(blur)), 3)
+    if max(rise, grow) < cfg.smoke.min_rise_share:
+        return "not_rising"
+    if blur.size and float(np.median(blur)) > cfg.smoke.max_blur_ratio:
+        return "not_veiling"
+    return None
+
+def _confidence(
+    cfg: FireConfig, mconf: NDArray[np.float64], growth: float, disorder: float, flickering_cue_fire: bool,
+    agreed: bool,
+) -> float:
+    """The model's mean confidence (or the cue base), plus bonuses for agreement, growth and flicker."""
+    conf_cfg = cfg.confidence
+    confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
+    if agreed:
+        confidence += conf_cfg.agreement_bonus
+    confidence += conf_cfg.growth_bonus * min(1.0, max(0.0, growth / conf_cfg.growth_ref_per_s))
+    if flickering_cue_fire:
+        ref = max(cfg.flame.min_disorder, 1e-3)
+        confidence += conf_cfg.flicker_bonus * min(1.0, max(0.0, (disorder - ref) / ref))
+    return min(1.0, max(0.0, confidence))
+
 def assess(track: Track, cfg: FireConfig, frame_height_px: int) -> Assessment:
+    """The verdict on `track` now under `cfg`: ready or rejected (and why), its confidence and the numbers."""
     c = cfg.confirm
     need = c.frames_required if track.kind == KIND_FIRE else c.smoke_frames_required
     hits = track.hit_count
@@ -146,33 +184,13 @@ def assess(track: Track, cfg: FireConfig, frame_height_px: int) -> Assessment:
         fusion.model_smoke_must_rise or _smoke_at_top_edge(boxes, fusion.model_smoke_top_edge_share,
                                                                 frame_height_px, reasons)))
     if track.kind == KIND_SMOKE and smoke_rise_tested and len(boxes) >= 3:
-        k = max(1, len(boxes) // 3)
-        height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
-        rise = (float(boxes[:k, 1].mean()) - float(boxes[-k:, 1].mean())) / height
-        grow = float(areas[-k:].mean()) / max(float(areas[:k].mean()), 1.0) - 1.0
-        reasons["rise_box_heights"] = round(rise, 3)
-        reasons["area_growth_share"] = round(grow, 3)
-        blur = np.array(list(track.blur)[-n:] if cue_only else [], np.float64)
-        blur = blur[np.isfinite(blur)]
-        if blur.size:
-            reasons["blur_ratio"] = round(float(np.median(blur)), 3)
-        if max(rise, grow) < cfg.smoke.min_rise_share:
-            reject = reject or "not_rising"
-        elif blur.size and float(np.median(blur)) > cfg.smoke.max_blur_ratio:
-            reject = reject or "not_veiling"
+        reject = reject or _smoke_rise_reject(track, cfg, boxes, n, cue_only, reasons)
     if lamp_tested and drift_v > c.max_drift:
         reject = "drift"
     if cfg.mode == "both":
         reject = reject or _both_rule(track, cfg, mconf, reasons)
-    conf_cfg = cfg.confidence
-    confidence = float(mconf.mean()) if mconf.size else conf_cfg.cue_base
-    if both_hits:
-        confidence += conf_cfg.agreement_bonus
-    confidence += conf_cfg.growth_bonus * min(1.0, max(0.0, growth / conf_cfg.growth_ref_per_s))
-    if cue_hits and track.kind == KIND_FIRE:
-        ref = max(cfg.flame.min_disorder, 1e-3)
-        confidence += conf_cfg.flicker_bonus * min(1.0, max(0.0, (disorder - ref) / ref))
-    confidence = min(1.0, max(0.0, confidence))
+    confidence = _confidence(cfg, mconf, growth, disorder, track.kind == KIND_FIRE and cue_hits > 0,
+                             both_hits > 0)
     reasons["confidence"] = round(confidence, 4)
     return Assessment(
         ready=hits >= need and reject is None and not waiting,
