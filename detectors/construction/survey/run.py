@@ -334,7 +334,7 @@ class SurveyRecorder:
             cv2.fillPoly(foot, [px.astype(np.int32)], 1)
             x0, y0, x1, y1 = max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k)
             disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-            out[y0:y1, x0:x1] |= cv2.dilate(foot[y0:y1, x0:x1], disc)
+            out[y0:y1, x0:x1] |= np.asarray(cv2.dilate(foot[y0:y1, x0:x1], disc), np.uint8)
         return out > 0
 
     def _previous(self, lattice: Lattice, window: Window, first_at: float) -> tuple[Canvas | None, list[str]]:

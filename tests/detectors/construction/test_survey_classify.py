@@ -13,7 +13,7 @@ SIZE_PX = 48
 
 
 def _name(bgr: NDArray[np.uint8]) -> ChangeKind:
-    lab = cv2.cvtColor(bgr.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+    lab = np.asarray(cv2.cvtColor(bgr.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab), np.float32)
     inside = np.zeros(bgr.shape[:2], bool)
     inside[4:-4, 4:-4] = True
     return classify(bgr, lab, inside).kind
