@@ -39,11 +39,11 @@ from alerts.evidence_config import EvidenceConfig
 from alerts.survey_store import survey_store
 from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.survey import GATE_SEEDS, TUNING_SEEDS, FlightPlan, SurveyPair, TruthStructure, make_pair
+from benchmarks.scenarios.survey_camera import LocalTangentPlane
 from detectors.construction import ConstructionConfig, ConstructionDetector, FlightProcessor, Registry
 from detectors.construction.survey.run import SurveyRecorder, SurveyResult
 from detectors.construction.survey.summary import ChangeReport
 from detectors.event import Event
-from detectors.geometry.geodesy import haversine_m
 from ingest.frame import Frame
 
 MATCH_REACH_M = 4.0
@@ -168,7 +168,7 @@ def score(run: PairRun) -> Score:
             ring = _metres(c.ring_lonlat, t.lat_deg, t.lon_deg)
             gap = shapely.distance(Polygon(ring).buffer(0), polys[t.id])
             if gap <= MATCH_REACH_M:
-                hits.append((gap, haversine_m(c.lat_deg, c.lon_deg, t.lat_deg, t.lon_deg), t))
+                hits.append((gap, _distance_m(c.lat_deg, c.lon_deg, t.lat_deg, t.lon_deg), t))
         if not hits:
             out.false_changes.append(c)
             continue
@@ -184,10 +184,16 @@ def score(run: PairRun) -> Score:
 
 
 def _metres(ring_lonlat: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    from detectors.geometry.geodesy import wgs84_to_enu  # noqa: PLC0415 - scorer-local
-
-    e, n = wgs84_to_enu(lat0, lon0, ring_lonlat[:, 1], ring_lonlat[:, 0])
+    """A lon/lat ring in metres on the generator's own tangent plane at (lat0, lon0): the scorer measures in
+    the truth's frame, never with the detector's geodesy it is grading."""
+    e, n = LocalTangentPlane(lat0, lon0).from_lat_lon(ring_lonlat[:, 1], ring_lonlat[:, 0])
     return np.column_stack([e, n])
+
+
+def _distance_m(lat_deg: float, lon_deg: float, lat0_deg: float, lon0_deg: float) -> float:
+    """Ground distance between two points, on the generator's tangent plane at the second (truth) point."""
+    e, n = LocalTangentPlane(lat0_deg, lon0_deg).from_lat_lon(np.array(lat_deg), np.array(lon_deg))
+    return float(math.hypot(float(e), float(n)))
 
 
 @dataclass

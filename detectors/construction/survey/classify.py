@@ -4,8 +4,8 @@ No weights: a few measurements of the region in the later survey, and rules in t
 reliability. These are not colour rules for finding change (change is found by comparison, whatever
 the colour); they only name what was found, so an alert says "new roof" rather than "change".
 
-- scaffold: a grid. Pipes and planks give strong brightness edges in two perpendicular directions over
-  much of the region (roof ribs run one way only).
+- scaffold: a grey grid. Pipes and planks give strong brightness edges in two perpendicular directions over
+  much of the region (roof ribs run one way only), in unsaturated colours (steel, planks, netting).
 - bare soil: earth colours (yellow-brown of moderate saturation and lightness). A brown roof is called
   bare soil too; the registry kind differs, the alert does not.
 - dust net: green cloth over heaps (防尘网): green with a yellow cast (a teal roof is green with a blue one).
@@ -42,16 +42,24 @@ STRUCTURE_OF: dict[ChangeKind, StructureKind] = {
 }
 """The registry kind a change is matched against (a dust net covers earthworks)."""
 
-GRID_BALANCE_MIN = 0.4
-"""Scaffold: edge energy across the strongest direction at least this share of the energy along it."""
-GRID_EDGE_DENSITY = 0.3
-"""Scaffold: share of pixels on a strong edge (pipes every ~1.5 m at 0.25 m per pixel)."""
+GRID_BALANCE_MIN = 0.45
+"""Scaffold: edge energy across the strongest direction at least this share of the energy along it, inside the
+region (scaffolds on the tuning seeds measured 0.56-1.02, ribbed, white and grey roofs 0.00)."""
+GRID_EDGE_DENSITY = 0.1
+"""Scaffold: share of interior pixels on a strong edge (pipes ~0.1 m thick every ~1.5 m, blurred at 0.25 m per
+pixel: 0.14-0.36 on the tuning seeds)."""
+GRID_CHROMA_MAX = 20.0
+"""Scaffold: CIELAB chroma at most this (steel pipes, planks and netting over a slab are greyish; a blue steel
+roof whose ribs and edges balance is far more saturated)."""
 EDGE_STRENGTH = 60.0
 """Sobel magnitude (grey levels) of a strong edge."""
-EARTH_A = (3.0, 22.0)
+INTERIOR_PX = 4
+"""Edges are measured this many pixels (1 m at 0.25 m) inside the region's outline."""
+EARTH_A = (0.0, 22.0)
 EARTH_B = (8.0, 35.0)
 EARTH_L = (20.0, 65.0)
-"""Bare soil: CIELAB a*, b* and L* ranges of earth (yellow-brown, not saturated, neither dark nor bright)."""
+"""Bare soil: CIELAB a*, b* and L* ranges of earth (yellow-brown, not saturated, neither dark nor bright). a* down
+to 0: soil seen under a cool white balance measured a* 2 on the tuning seeds."""
 GREEN_A_MAX = -15.0
 GREEN_B_MIN = 5.0
 """Dust net: CIELAB a* at most (green) and b* at least (a yellow, not a blue, green)."""
@@ -77,18 +85,9 @@ def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[n
         return KindEvidence(ChangeKind.BARE_SOIL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     med = np.median(pix, axis=0)
     spread = float(np.median(np.linalg.norm(pix - med, axis=1))) * 1.4826
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    mag = np.hypot(gx, gy)
-    core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    if not core.any():
-        core = inside
-    strong = mag[core] > EDGE_STRENGTH
-    edge_density = float(strong.mean())
-    balance = _grid_balance(gx[core], gy[core], mag[core])
+    edge_density, balance = grid_edges(bgr, inside)
     lightness, a_star, b_star = (float(v) for v in med)
-    if edge_density >= GRID_EDGE_DENSITY and balance >= GRID_BALANCE_MIN:
+    if is_grid(edge_density, balance) and math.hypot(a_star, b_star) <= GRID_CHROMA_MAX:
         kind = ChangeKind.SCAFFOLD
     elif (
         EARTH_A[0] <= a_star <= EARTH_A[1]
@@ -103,10 +102,31 @@ def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[n
     return KindEvidence(kind, spread, edge_density, balance, a_star, b_star, lightness)
 
 
-def _grid_balance(gx: NDArray[np.float32], gy: NDArray[np.float32], mag: NDArray[np.float32]) -> float:
-    """How evenly strong edges run in two perpendicular directions (1: a square grid; 0: one direction
-    only, like roof ribs, or none)."""
-    sel = mag > EDGE_STRENGTH
+def grid_edges(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> tuple[float, float]:
+    """(share of interior pixels on a strong edge, `grid_balance` of those edges) of one region's pixels."""
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    # The interior only: a plain roof's outline and leaning walls are edges too, a scaffold's grid fills it.
+    core = cv2.erode(inside.astype(np.uint8), np.ones((2 * INTERIOR_PX + 1,) * 2, np.uint8)).astype(bool)
+    if core.sum() < 50:
+        core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if not core.any():
+        return 0.0, 0.0
+    density = float((mag[core] > EDGE_STRENGTH).mean())
+    return density, grid_balance(gx[core], gy[core], mag[core], EDGE_STRENGTH)
+
+
+def is_grid(edge_density: float, balance: float) -> bool:
+    """Edges dense enough and running both ways: a scaffold's pipes and planks."""
+    return edge_density >= GRID_EDGE_DENSITY and balance >= GRID_BALANCE_MIN
+
+
+def grid_balance(gx: NDArray[np.float32], gy: NDArray[np.float32], mag: NDArray[np.float32], strength: float) -> float:
+    """How evenly edges above `strength` run in two perpendicular directions (1: a square grid; 0: one
+    direction only, like roof ribs, or none)."""
+    sel = mag > strength
     if sel.sum() < 20:
         return 0.0
     angle = np.mod(np.arctan2(gy[sel], gx[sel]), math.pi)  # edge normal, 0..pi

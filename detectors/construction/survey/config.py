@@ -131,7 +131,8 @@ class ChangeConfig(BaseModel):
         le=300,
         description="Height of the tallest things whose lean may differ between the two surveys. A later "
         "pixel is matched against the earlier mosaic along its lean direction up to the shift this height "
-        "gives. Raising it tolerates taller buildings and can hide a new structure beside a similar one.",
+        "gives (around registered structures with a height when the registry has any; elsewhere only as far as a 3 m "
+        "thing leans). Raising it tolerates taller buildings and can hide a new structure beside a similar one.",
     )
     border_m: float = Field(
         default=10.0,

@@ -20,19 +20,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.change import ChangeMap
+from detectors.construction.survey.classify import grid_edges, is_grid
 from detectors.construction.survey.config import ChangeConfig
 
 CLOSE_M = 0.5
 """Gaps up to about twice this inside one structure are closed (kept below the 0.7 m between parked cars)."""
 SHADE_HUE = 6.0
 """Darker than the ground with a hue this close to it is the ground in shade (a car's shadow between cars)."""
+SHADE_DARKER_L = 10.0
+"""... and darker by at least this much CIELAB lightness (a shadow takes a third or more of the light; a white
+roof beside brighter pavement is only a little darker than it)."""
 GROUP_M = 3.0
 GRID_MIN_AREA_SHARE = 2.4
 """A new grid counts as a whole only for regions this many times min_area_m2 (60 m2: larger than the
 rows of parked cars seen, 20-53 m2, whose edges look like a grid too)."""
-GRID_EDGES_AFTER = 0.3
-GRID_EDGES_BEFORE = 0.15
-EDGE_STRENGTH = 60.0
+GRID_EDGES_BEFORE_SHARE = 0.5
+"""A new grid (`classify.is_grid` in the later view) had at most this share of its strong edges before."""
 """Changed parts closer than this are one region."""
 RING_MODES = 3
 MODE_SHARE = 0.2
@@ -208,7 +211,7 @@ def _solid_area(
         diff = lab - mode
         hue_shift = np.hypot(diff[..., 1], diff[..., 2])
         ground_like |= np.linalg.norm(diff, axis=2) < config.min_contrast
-        ground_like |= (diff[..., 0] < 0) & (hue_shift < SHADE_HUE)
+        ground_like |= (diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE)
     solid = (inside & ~ground_like).astype(np.uint8)
     solid = np.asarray(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m)), np.uint8)
     return float(solid.sum()) * cell_m * cell_m
@@ -222,16 +225,9 @@ def _new_grid_area(
     if area_m2 < GRID_MIN_AREA_SHARE * config.min_area_m2:
         return 0.0
     x0, y0, x1, y1 = box
-    after = _edge_share(change.after_bgr[y0:y1, x0:x1], inside)
-    before = _edge_share(change.before_bgr[y0:y1, x0:x1], inside)
-    return area_m2 if after >= GRID_EDGES_AFTER and before <= GRID_EDGES_BEFORE else 0.0
-
-
-def _edge_share(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> float:
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    mag = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
-    core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return float((mag[core] > EDGE_STRENGTH).mean()) if core.any() else 0.0
+    after, balance = grid_edges(change.after_bgr[y0:y1, x0:x1], inside)
+    before, _ = grid_edges(change.before_bgr[y0:y1, x0:x1], inside)
+    return area_m2 if is_grid(after, balance) and before <= GRID_EDGES_BEFORE_SHARE * after else 0.0
 
 
 def _contrast(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_]) -> float:

@@ -51,6 +51,11 @@ KEEP_RESULTS = 16
 CUT_REACH_M = 70.0
 """Distance from the nadir point of the farthest ground a keyframe shows (half its diagonal at 100 m)."""
 ONE_VIEW_SHARE = 0.95
+OPEN_GROUND_RELIEF_M = 3.0
+"""Away from registered structures, relief is searched only as far as this height leans (cars, vans, sheds:
+a parked car leans 1-3 m differently between two flights a survey line apart)."""
+RELIEF_MARGIN_M = 2.0
+"""Added to a registered structure's lean reach where relief is searched (footprints are drawn by hand)."""
 TALL_M = 4.0
 """Registered structures at least this tall are composited whole from one keyframe."""
 CROP_QUALITY = 88
@@ -293,6 +298,45 @@ class SurveyRecorder:
             out |= cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
         return out
 
+    def _relief_zone(self, origin: tuple[float, float], after: Canvas) -> np.ndarray | None:
+        """Where the comparison searches along relief for things up to `max_relief_height_m`: around
+        registered structures with a height, as far as their lean reaches (elsewhere only up to
+        OPEN_GROUND_RELIEF_M). None (search everywhere) when the registry knows no heights.
+
+        Searching everywhere lets a new structure on open ground match like-coloured ground metres away
+        (a white roof the pavement, soil a sandy lot), and two flights' nadir points can lie a survey
+        line apart. The price: an unregistered tall thing (a tree, an unrecorded building) that leans
+        differently in the two flights is compared pixel with pixel and can show up as change."""
+        if not self.registry.entries:
+            return None
+        local = self.registry.local(origin[0], origin[1], self.search_radius_m)
+        raised = [
+            (ring, float(e.height_m))
+            for e, ring in zip(local.entries, local.rings, strict=True)
+            if e.height_m is not None and e.height_m > 0
+        ]
+        if not raised:
+            return None
+        to_lattice = after.lattice.enu_to_lattice(*origin)
+        h, w = after.window.shape
+        out = np.zeros((h, w), np.uint8)
+        height_m = after.height_m() if math.isfinite(after.height_m()) else 100.0
+        for ring, building_h in raised:
+            px = np.round(to_pixels(after.window, np.asarray(ring) @ to_lattice[:, :2].T + to_lattice[:, 2]))
+            x, y, bw, bh = cv2.boundingRect(px.astype(np.int32))
+            reach_px = (building_h / max(height_m - building_h, 1.0) * CUT_REACH_M + RELIEF_MARGIN_M) / (
+                after.lattice.resolution_m
+            )
+            k = max(1, math.ceil(reach_px))
+            if x >= w + k or y >= h + k or x + bw <= -k or y + bh <= -k:
+                continue
+            foot = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(foot, [px.astype(np.int32)], 1)
+            x0, y0, x1, y1 = max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k)
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+            out[y0:y1, x0:x1] |= np.asarray(cv2.dilate(foot[y0:y1, x0:x1], disc), np.uint8)
+        return out > 0
+
     def _previous(self, lattice: Lattice, window: Window, first_at: float) -> tuple[Canvas | None, list[str]]:
         if self.archive is None:
             return None, []
@@ -323,6 +367,10 @@ class SurveyRecorder:
         cfg = self.config
         both = previous.valid & after.valid & ~self._cut_buildings(origin, previous, after)
         shift = relief_shift_px(after.nadir_px(), previous.nadir_px(), after.height_m(), cfg.change.max_relief_height_m)
+        zone = self._relief_zone(origin, after)
+        if zone is not None:
+            low = min(1.0, OPEN_GROUND_RELIEF_M / max(cfg.change.max_relief_height_m, 1e-6))
+            shift[~zone] *= low
         change_map = compare(previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift)
         regions = extract(change_map, cfg.change)
         registry: LocalRegistry | None = (

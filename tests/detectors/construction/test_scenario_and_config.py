@@ -196,3 +196,12 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
         {"drone_model": "dji_phantom_4_rtk", "geometry": {"ground_offset_m": 12, "accuracy_confidence": 0.95}}
     )
     assert ok.camera.sensor_width_mm == 13.2 and ok.geometry.ground_offset_m == 12
+
+
+def test_the_demo_registry_is_the_demo_drone_scenes(repo_root: Path) -> None:
+    """configs/registry/demo-district.geojson is what `python -m benchmarks.scenarios.drone` writes for the
+    demo scene (seed 7): it must follow the scene when the generator changes."""
+    shipped = json.loads((repo_root / "configs/registry/demo-district.geojson").read_text(encoding="utf-8"))
+    scene = registry_geojson(build_scene(drone.DEMO_SEED))
+    assert shipped["features"] == scene["features"]
+    assert len(Registry.from_geojson(shipped, source="demo").entries) == len(scene["features"]) > 0
