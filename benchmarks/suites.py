@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import alerts_bench, compare, decode, district, infer, pipeline, plots, throw_bench
+from benchmarks import alerts_bench, compare, decode, district, district_report, infer, pipeline, plots, throw_bench
 from benchmarks.progress import Ticker, steps
 from benchmarks.report import environment, markdown_table, write_report
 from models.config import Provider
@@ -205,4 +205,5 @@ def run_district(out: Path, *, spec: district.DistrictSpec, quick: bool = False,
     expected = 60.0 + spec.cameras * spec.duration_s * 1.5
     with Ticker("district", expected, enabled=progress):
         result = district.run(spec, out_dir=out)
-    return SuiteResult("district", out, district.table(result), result["summary"], result["notes"], result["files"])
+    return SuiteResult("district", out, district_report.table(result), result["summary"], result["notes"],
+                       result["files"])
