@@ -290,7 +290,8 @@ def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district")
                      "fire/smoke weights (--model) for those figures")
     files_out: list[Path] = []
     if out_dir is not None:
-        cols = [k for k in rows[0] if k != "paths"] + ["paths"]
+        keys = list(dict.fromkeys(k for r in rows for k in r))  # every system's columns (predict-only is Ultralytics')
+        cols = [k for k in keys if k != "paths"] + ["paths"]
         all_rows = [{c: r.get(c, "") for c in cols} for r in rows]
         jpath, mpath = write_report(out_dir, SUITE, env, all_rows, summary=summary, notes=notes)
         district_report.append_cameras(mpath, per_camera)
