@@ -144,7 +144,7 @@ class GatingConfig(BaseModel):
         description="More crops than this in one frame (after merging overlaps) run the full frame instead.",
     )
     recheck_after_s: float = Field(
-        default=2.0, ge=0.0, le=60.0,
+        default=1.0, ge=0.0, le=60.0,
         description="A changed blob inside a crop the model saw with nothing in it less than this long ago "
         "is not looked at again yet (a blinking lamp, a swaying sign); a region the detector watches inside "
         "a crop the model saw less than this long ago, with no change there since, gets that look's "

@@ -14,7 +14,7 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   large crop so that no region is seen coarser than in the whole frame, boxes mapped back to source
   pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
   A changed blob lying inside a crop that the model saw empty less than `recheck_after_s` ago is left out
-  (a blinking lamp is looked at every couple of seconds, not on every frame); watched regions never are.
+  (a blinking lamp is looked at about once a second, not on every frame); watched regions never are.
   A watched region lying inside a crop the model ran on less than `recheck_after_s` ago, where nothing has
   changed since (no change blob touches that crop), is not run again: the detector gets the model's
   detections from that look once more (what the model would say again on the same pixels). A still
