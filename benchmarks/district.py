@@ -19,11 +19,12 @@ Cameras per core come from CPU time (process CPU seconds over camera-seconds of 
 hold on a shared machine where wall time does not; a system keeps up with that many cameras per core when
 its CPU is all theirs. The machine's load is recorded with the figures. Alerts, the outbox and Kafka are
 left out of all three (`gridwatch bench alerts` measures them; they cost little per camera).
+
+This module runs the systems; `benchmarks.district_report` turns their runs into the report.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -31,16 +32,17 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmarks import plots
-from benchmarks.district_score import Start, score_camera, summarise
-from benchmarks.report import environment, markdown_table, write_report
+from benchmarks import district_report, plots
+from benchmarks.district_report import GRIDWATCH_GATED, GRIDWATCH_UNGATED, ULTRALYTICS, SystemRun
+from benchmarks.district_score import Start
+from benchmarks.report import environment, write_report
 from benchmarks.scenarios.district_mix import FPS as MIX_FPS
 from benchmarks.scenarios.district_mix import CameraFiles, district, write_district
 from benchmarks.scenarios.fire_street_score import load_fire_config
@@ -63,9 +65,6 @@ T0 = 1.7e9
 """Capture time of every clip's first frame (UTC epoch seconds); any fixed value works."""
 TUNING_SEEDS = (1,)
 """Seeds of the mix the gate's defaults were tuned on (change threshold, crop sizes); never benched."""
-GRIDWATCH_GATED = "gridwatch gated"
-GRIDWATCH_UNGATED = "gridwatch ungated"
-ULTRALYTICS = "Ultralytics predict"
 STREAM_FPS = MIX_FPS
 """Frame rate of every generated clip (a sub-stream's)."""
 
@@ -106,22 +105,6 @@ class DistrictSpec:
         return self.stream_fps / self.vid_stride
 
 
-@dataclass
-class SystemRun:
-    """What one system did on all cameras: incident starts, CPU, wall time and its own counters."""
-
-    system: str
-    starts: dict[str, list[Start]]
-    cpu_s: float
-    wall_s: float
-    frames: int
-    video_s: float
-    detector_cpu_s: float = 0.0
-    gate: GateStats = field(default_factory=GateStats)
-    camera_gates: dict[str, GateStats] = field(default_factory=dict)
-    change_ms_per_frame: float | None = None
-    load_avg: tuple[float, float] = (0.0, 0.0)
-
 
 def _starts(events: Sequence[Event], camera: str) -> list[Start]:
     return [Start(camera, e.kind.value, e.trigger_captured_at - T0) for e in events if e.phase is Phase.START]
@@ -154,11 +137,13 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
     starts: dict[str, list[Start]] = {}
     frames = Counter[str]()
     gates: dict[str, GateStats] = {}
-    change_s: list[float] = []
+    change_cpu_s = 0.0
+    change_frames = 0
     errors: list[Exception] = []
     lock = threading.Lock()
 
     def camera(cf: CameraFiles) -> None:
+        nonlocal change_cpu_s, change_frames
         cam = cf.camera.name
 
         def infer(_model: str, frame: Frame) -> Detections:
@@ -185,7 +170,8 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
             starts[cam] = _starts(events, cam)
             frames[cam] = analysis.frames_analysed
             gates[cam] = analysis.gate_stats()["fire"]
-            change_s.extend(analysis.times.drain_change())
+            change_cpu_s += analysis.times.change_cpu_total_s  # CPU: wall time grows with the machine's load
+            change_frames += len(analysis.times.drain_change())
 
     load0 = os.getloadavg()[0]
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -206,7 +192,7 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
         total.full_frame_input_px += g.full_frame_input_px
     return SystemRun(GRIDWATCH_GATED if gated else GRIDWATCH_UNGATED, starts, cpu, wall, sum(frames.values()),
                      sum(cf.camera.clip.duration_s for cf in files), gate=total, camera_gates=gates,
-                     change_ms_per_frame=round(1000.0 * sum(change_s) / len(change_s), 3) if change_s else None,
+                     change_ms_per_frame=round(1000.0 * change_cpu_s / change_frames, 3) if change_frames else None,
                      load_avg=(load0, os.getloadavg()[0]))
 
 
@@ -263,89 +249,6 @@ def run_ultralytics(files: Sequence[CameraFiles], spec: DistrictSpec) -> SystemR
                      detector_cpu_s=det_cpu, load_avg=(load0, os.getloadavg()[0]))
 
 
-def _row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    cams = [score_camera(cf.truth, run.starts.get(cf.camera.name, [])) for cf in files]
-    for c in cams:
-        g = run.camera_gates.get(str(c["camera"]))
-        if g is not None:
-            c["paths"] = _paths(g)
-            c["model_input_share"] = round(g.input_px / max(g.full_frame_input_px, 1), 3)
-    s = summarise(cams)
-    per_cam_s = run.cpu_s / run.video_s
-    row: dict[str, Any] = {
-        "system": run.system,
-        "cpu_s": round(run.cpu_s, 1),
-        "wall_s": round(run.wall_s, 1),
-        "frames_analysed": run.frames,
-        "cpu_ms_per_camera_s": round(1000.0 * per_cam_s, 2),
-        "cameras_per_core": round(1.0 / per_cam_s, 2),
-        **s,
-    }
-    if run.system == ULTRALYTICS:
-        alone = (run.cpu_s - run.detector_cpu_s) / run.video_s
-        row["cameras_per_core_predict_only"] = round(1.0 / alone, 2)
-    if run.gate.full_frame_input_px:
-        row["model_input_share"] = round(run.gate.input_px / run.gate.full_frame_input_px, 3)
-        row["change_ms_per_frame"] = run.change_ms_per_frame
-        row["paths"] = _paths(run.gate)
-    row["load_avg_1m"] = f"{run.load_avg[0]:.1f} -> {run.load_avg[1]:.1f}"
-    return row, [{"system": run.system, **c} for c in cams]
-
-
-def _paths(g: GateStats) -> dict[str, int]:
-    paths = Counter[str]()
-    for (path, _), n in g.frames.items():
-        paths[path] += n
-    return dict(sorted(paths.items()))
-
-
-def _summary(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    by = {r["system"]: r for r in rows}
-    out: dict[str, Any] = {}
-    g, u, ul = by.get(GRIDWATCH_GATED), by.get(GRIDWATCH_UNGATED), by.get(ULTRALYTICS)
-    if g and ul:
-        out["cameras_per_core_gated_over_ultralytics"] = round(g["cameras_per_core"] / ul["cameras_per_core"], 2)
-        out["cameras_per_core_gated_over_ultralytics_predict_only"] = round(
-            g["cameras_per_core"] / ul["cameras_per_core_predict_only"], 2)
-        out["recall_gated_minus_ultralytics"] = round((g["recall"] or 0.0) - (ul["recall"] or 0.0), 3)
-    if g and u:
-        out["cameras_per_core_gated_over_ungated"] = round(g["cameras_per_core"] / u["cameras_per_core"], 2)
-        diffs = _tta_diffs(per_camera, GRIDWATCH_GATED, GRIDWATCH_UNGATED)
-        out["time_to_alert_gated_minus_ungated_s"] = diffs
-        found = [d for d in diffs.values() if d is not None]
-        out["time_to_alert_gated_minus_ungated_worst_s"] = max(found) if found else None
-    for r in rows:
-        out[f"{r['system']}: cameras per core"] = r["cameras_per_core"]
-        out[f"{r['system']}: recall"] = f"{r['fires_found']}/{r['fires']}"
-        out[f"{r['system']}: false alerts"] = r["false_alerts"]
-    return out
-
-
-def _tta_diffs(per_camera: Sequence[dict[str, Any]], a: str, b: str) -> dict[str, float | None]:
-    ta = {r["camera"]: r["time_to_alert_s"] for r in per_camera if r["system"] == a and r["fire"]}
-    tb = {r["camera"]: r["time_to_alert_s"] for r in per_camera if r["system"] == b and r["fire"]}
-    return {cam: (round(ta[cam] - tb[cam], 2) if ta.get(cam) is not None and tb.get(cam) is not None else None)
-            for cam in sorted(ta)}
-
-
-def _plots(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]], out: Path) -> list[Path]:
-    cams = {str(r["system"]): float(r["cameras_per_core"]) for r in rows}
-    for r in rows:
-        if "cameras_per_core_predict_only" in r:
-            cams[f"{r['system']} (predict only, no detector)"] = float(r["cameras_per_core_predict_only"])
-    tta: dict[str, dict[str, float]] = {}
-    for r in per_camera:
-        if r["fire"]:
-            tta.setdefault(str(r["camera"]).rsplit("-", 2)[-2], {})[str(r["system"])] = (
-                float(r["time_to_alert_s"]) if r["time_to_alert_s"] is not None else 0.0)
-    return [
-        plots.hbars(cams, out / "district_cameras_per_core.png", xlabel="cameras per core (CPU time)",
-                    title="Cameras one core keeps up with, same clips, model and analysed rate"),
-        plots.grouped_bars(tta, out / "district_time_to_alert.png", ylabel="seconds after ignition (0: missed)",
-                           title="Time to alert per fire camera"),
-    ]
-
-
 def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district"),
         progress: bool = False) -> dict[str, Any]:
     """Make (or reuse) the clips, run each system, score, and write district.json/.md/.png."""
@@ -359,10 +262,10 @@ def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district")
     rows: list[dict[str, Any]] = []
     per_camera: list[dict[str, Any]] = []
     for r in runs:
-        row, cams = _row(r, files)
+        row, cams = district_report.row(r, files)
         rows.append(row)
         per_camera += cams
-    summary = _summary(rows, per_camera)
+    summary = district_report.summary(rows, per_camera)
     kinds = Counter(c.kind for c in cameras)
     env = environment(spec.model)
     env.update(spec={k: str(v) for k, v in asdict(spec).items()}, mix=dict(kinds), tuning_seeds=list(TUNING_SEEDS),
@@ -390,32 +293,14 @@ def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district")
                      "fire/smoke weights (--model) for those figures")
     files_out: list[Path] = []
     if out_dir is not None:
-        cols = [k for k in rows[0] if k != "paths"] + ["paths"]
+        keys = list(dict.fromkeys(k for r in rows for k in r))  # every system's columns (predict-only is Ultralytics')
+        cols = [k for k in keys if k != "paths"] + ["paths"]
         all_rows = [{c: r.get(c, "") for c in cols} for r in rows]
         jpath, mpath = write_report(out_dir, SUITE, env, all_rows, summary=summary, notes=notes)
-        _append_cameras(mpath, per_camera)
-        pngs = _plots(rows, per_camera, out_dir)
+        district_report.append_cameras(mpath, per_camera)
+        pngs = district_report.plot(rows, per_camera, out_dir)
         plots.link_plots(mpath, pngs)
         files_out = [jpath, mpath, *pngs]
-        _add_cameras_json(jpath, per_camera)
+        district_report.add_cameras_json(jpath, per_camera)
     return {"rows": rows, "cameras": per_camera, "summary": summary, "environment": env, "notes": notes,
             "files": files_out}
-
-
-def _append_cameras(mpath: Path, per_camera: Sequence[dict[str, Any]]) -> None:
-    fires = [r for r in per_camera if r["fire"] or r["false_alerts"]]
-    with mpath.open("a", encoding="utf-8") as fh:
-        fh.write("\nFire cameras and cameras with false alerts:\n\n" + markdown_table(fires))
-
-
-def _add_cameras_json(jpath: Path, per_camera: Sequence[dict[str, Any]]) -> None:
-    payload = json.loads(jpath.read_text(encoding="utf-8"))
-    payload["cameras"] = list(per_camera)
-    jpath.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-
-
-def table(result: dict[str, Any]) -> str:
-    cols = ["system", "cameras_per_core", "cpu_ms_per_camera_s", "recall", "fires_found", "fires",
-            "time_to_alert_median_s", "time_to_alert_worst_s", "false_alerts", "model_input_share", "load_avg_1m"]
-    return markdown_table(result["rows"], cols)
-

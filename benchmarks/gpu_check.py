@@ -35,7 +35,7 @@ from typing import Any, cast
 
 import onnxruntime as ort
 
-from benchmarks import district, plots, suites
+from benchmarks import district, district_report, plots, suites
 from benchmarks.report import environment, gpu_name, markdown_table, write_report
 from foundation.errors import ModelError
 from models.config import ModelConfig, Provider
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.skip_district:
             res = _district(args, used, args.out / f"district-{used}", trt_cache)
             by = {r["system"]: r for r in res["rows"]}
-            gated = by.get(district.GRIDWATCH_GATED, {})
+            gated = by.get(district_report.GRIDWATCH_GATED, {})
             row.update(cameras_per_core_gated=gated.get("cameras_per_core"),
                        model_input_share=gated.get("model_input_share"),
                        recall_gated=gated.get("recall"))

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import alerts_bench, compare, decode, district, infer, pipeline, plots, throw_bench
+from benchmarks import (
+    alerts_bench,
+    compare,
+    decode,
+    district,
+    district_report,
+    infer,
+    pipeline,
+    pipeline_report,
+    plots,
+    throw_bench,
+)
 from benchmarks.progress import Ticker, steps
 from benchmarks.report import environment, markdown_table, write_report
 from models.config import Provider
@@ -129,7 +140,8 @@ def run_pipeline(out: Path, *, spec: pipeline.PipelineSpec | None = None, quick:
     if quick:
         spec = replace(spec, cameras=1, seconds=4.0, warmup_s=3.0, imgsz=320, scrape_every_s=1.0)
     result = pipeline.run(spec, out_dir=out, progress=progress)
-    return SuiteResult("pipeline", out, pipeline.table(result), result["summary"], result["notes"], result["files"])
+    return SuiteResult("pipeline", out, pipeline_report.table(result), result["summary"], result["notes"],
+                       result["files"])
 
 
 # --------------------------------------------------------------------------- alerts
@@ -205,4 +217,5 @@ def run_district(out: Path, *, spec: district.DistrictSpec, quick: bool = False,
     expected = 60.0 + spec.cameras * spec.duration_s * 1.5
     with Ticker("district", expected, enabled=progress):
         result = district.run(spec, out_dir=out)
-    return SuiteResult("district", out, district.table(result), result["summary"], result["notes"], result["files"])
+    return SuiteResult("district", out, district_report.table(result), result["summary"], result["notes"],
+                       result["files"])

@@ -65,7 +65,9 @@ class StageTimes:
     inference_s: deque[float] = field(default_factory=lambda: deque(maxlen=_STAGE_SAMPLES))
     detector_s: deque[float] = field(default_factory=lambda: deque(maxlen=_STAGE_SAMPLES))
     change_s: deque[float] = field(default_factory=lambda: deque(maxlen=_STAGE_SAMPLES))
-    """The gate's change signal and region planning (CPU, before any inference)."""
+    """The gate's change signal and region planning (wall time, before any inference)."""
+    change_cpu_total_s: float = 0.0
+    """The same step's CPU time on its thread, summed (what it costs, whatever else the machine runs)."""
 
     def drain(self) -> tuple[list[float], list[float]]:
         """Take the samples so far (one consumer; the analysis thread may append meanwhile)."""
@@ -154,11 +156,12 @@ class CameraAnalysis:
             detections = self.infer(model, frame)
             self.times.inference_s.append(time.perf_counter() - t0)
             return detections
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         watched = [w.inference_regions(self.camera_id) for w in self._watchers[model]]
         plan = gate.plan(frame.image, frame.captured_at, np.concatenate(watched), self._gate_config[model].gating)
         t1 = time.perf_counter()
         self.times.change_s.append(t1 - t0)
+        self.times.change_cpu_total_s += time.thread_time() - c0
         submit = self.gated.submit
 
         def one(image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:

@@ -24,7 +24,8 @@ from benchmarks.infer import default_model
 from benchmarks.measured import find_reports
 from benchmarks.pipeline import PipelineSpec
 from benchmarks.progress import wanted
-from benchmarks.sizing import MissingFiguresError, missing_suites, size
+from benchmarks.sizing import missing_suites, size
+from benchmarks.sizing_costs import MissingFiguresError
 from benchmarks.sizing_report import render_text, write
 from foundation.errors import ConfigError
 from models.weights import resolve_fetched

@@ -51,13 +51,16 @@ METRICS: tuple[MetricSpec, ...] = (
                "Frames the batcher dropped, by reason.", ("model", "reason")),
     # gated inference (models.gating)
     MetricSpec("gridwatch_gate_frames_total", "counter",
-               "Analysed frames by the path they took to the model (skipped, regions, full, sweep, ungated) and "
-               "why.", ("camera_id", "model", "path", "reason")),
+               "Analysed frames by the path they took to the model (skipped, regions, full, sweep, reused, "
+               "ungated) and why.", ("camera_id", "model", "path", "reason")),
     MetricSpec("gridwatch_gate_regions_total", "counter", "Crops sent to the model by gated inference.",
                ("camera_id", "model")),
     MetricSpec("gridwatch_gate_rechecks_deferred_total", "counter",
                "Changed blobs not sent to the model because it saw them empty less than recheck_after_s ago.",
                ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_regions_reused_total", "counter",
+               "Watched regions given the model's detections of a look less than recheck_after_s old, nothing "
+               "having changed there since.", ("camera_id", "model")),
     MetricSpec("gridwatch_gate_input_pixels_total", "counter",
                "Model input pixels spent on the camera's analysed frames (crops or whole frames).",
                ("camera_id", "model")),

@@ -144,11 +144,13 @@ class GatingConfig(BaseModel):
         description="More crops than this in one frame (after merging overlaps) run the full frame instead.",
     )
     recheck_after_s: float = Field(
-        default=2.0, ge=0.0, le=60.0,
+        default=1.0, ge=0.0, le=60.0,
         description="A changed blob inside a crop the model saw with nothing in it less than this long ago "
-        "is not looked at again yet (a blinking lamp, a swaying sign); what the detector watches always is. "
-        "Raising it saves model time on restless scenes and can delay a fire starting right there by up "
-        "to this long; 0 looks at every change every time.",
+        "is not looked at again yet (a blinking lamp, a swaying sign); a region the detector watches inside "
+        "a crop the model saw less than this long ago, with no change there since, gets that look's "
+        "detections again instead of a new run. Raising it saves model time on restless scenes and on still "
+        "look-alikes, and can delay a fire starting right there, or slow smoke too faint to count as "
+        "change, by up to this long; 0 runs the model on every change and watched region every time.",
     )
     max_changed_share: float = Field(
         default=0.35, gt=0.0, le=1.0,

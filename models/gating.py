@@ -14,7 +14,13 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   large crop so that no region is seen coarser than in the whole frame, boxes mapped back to source
   pixels. A small distant flame gets more model pixels in a crop than in the letterboxed frame.
   A changed blob lying inside a crop that the model saw empty less than `recheck_after_s` ago is left out
-  (a blinking lamp is looked at every couple of seconds, not on every frame); watched regions never are.
+  (a blinking lamp is looked at about once a second, not on every frame); watched regions never are.
+  A watched region lying inside a crop the model ran on less than `recheck_after_s` ago, where nothing has
+  changed since (no change blob touches that crop), is not run again: the detector gets the model's
+  detections from that look once more (what the model would say again on the same pixels). A still
+  false look-alike or a steady incident therefore costs one crop every `recheck_after_s`, not one per
+  frame, while anything that moves in it is looked at on the next frame.
+- `reused`: every region was such an unchanged watched region; the model does not run.
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
   the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
   the picture changed at once (`changed_share`: lights switched, the camera moved).
@@ -47,7 +53,7 @@ from models.change import Change, ChangeSignal
 from models.config import GatingConfig
 from models.detections import Detections
 from models.preprocess import plan_batch
-from models.regions import cut, plan_crops, to_source
+from models.regions import cut, merge_source, plan_crops, shift
 
 if TYPE_CHECKING:
     from models.runtime import ModelInfo
@@ -63,6 +69,7 @@ class InferencePath(StrEnum):
     REGIONS = "regions"
     FULL = "full"
     SWEEP = "sweep"
+    REUSED = "reused"
     UNGATED = "ungated"
 
 
@@ -77,6 +84,7 @@ class PathReason(StrEnum):
     CROPS_COST = "crops_cost"
     TOO_MANY_REGIONS = "too_many_regions"
     CHANGED_SHARE = "changed_share"
+    UNCHANGED = "unchanged"
     OFF = "off"
 
 
@@ -147,10 +155,13 @@ class GatePlan:
     next_sweep_in_s: float = 0.0
     captured_at: float = 0.0
     rechecks_deferred: int = 0
+    reused: Detections = field(default_factory=Detections.empty)
+    """Detections (source pixels) of earlier looks given again for unchanged watched regions."""
+    regions_reused: int = 0
 
     @property
     def runs_model(self) -> bool:
-        return self.path is not InferencePath.SKIPPED
+        return self.path not in (InferencePath.SKIPPED, InferencePath.REUSED)
 
 
 @dataclass
@@ -161,12 +172,15 @@ class GateStats:
     regions: int = 0
     deferred: int = 0
     """Changed blobs left out because the model saw them empty less than `recheck_after_s` ago."""
+    reused: int = 0
+    """Watched regions given the model's detections of an earlier look (nothing changed there since)."""
     input_px: int = 0
     full_frame_input_px: int = 0
     """What the same frames would have cost ungated (for the saving ratio)."""
 
     def snapshot(self) -> GateStats:
-        return GateStats(Counter(self.frames), self.regions, self.deferred, self.input_px, self.full_frame_input_px)
+        return GateStats(Counter(self.frames), self.regions, self.deferred, self.reused, self.input_px,
+                         self.full_frame_input_px)
 
 
 class Gate:
@@ -182,8 +196,8 @@ class Gate:
         self.last_plan: GatePlan | None = None
         self._phase = stagger_share(camera_id)
         self._last_slot: int | None = None
-        self._seen_empty: list[tuple[NDArray[np.int32], float]] = []
-        """Crops the model ran on and found nothing in, with their capture time (for `recheck_after_s`)."""
+        self._looks: list[_Look] = []
+        """Crops the model ran on, with their capture time and detections (for `recheck_after_s`)."""
 
     def _slot(self, captured_at: float, period_s: float) -> int:
         return math.floor(captured_at / period_s + self._phase)
@@ -214,12 +228,17 @@ class Gate:
             return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched,
                                          next_sweep_in_s=self._next_sweep_in_s(captured_at, period)), (h, w))
         nxt = self._next_sweep_in_s(captured_at, period)
-        changed, deferred = self._not_recently_seen(change.boxes, captured_at, cfg.recheck_after_s)
-        regions = np.concatenate([changed, np.asarray(watched, np.float32).reshape(-1, 4)])
+        self._looks = [k for k in self._looks if 0.0 <= captured_at - k.captured_at < cfg.recheck_after_s]
+        changed, deferred = self._not_recently_seen(change.boxes)
+        to_look, reused, n_reused = self._unchanged_watched(np.asarray(watched, np.float32).reshape(-1, 4),
+                                                            change.boxes)
+        regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
-            return self._record(GatePlan(InferencePath.SKIPPED, PathReason.NO_CHANGE, empty, change, watched,
-                                         next_sweep_in_s=nxt, captured_at=captured_at,
-                                         rechecks_deferred=deferred), (h, w))
+            path, why = ((InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
+                         else (InferencePath.SKIPPED, PathReason.NO_CHANGE))
+            return self._record(GatePlan(path, why, empty, change, watched, next_sweep_in_s=nxt,
+                                         captured_at=captured_at, rechecks_deferred=deferred, reused=reused,
+                                         regions_reused=n_reused), (h, w))
         min_side = max(1, round(cfg.min_crop_share * min(h, w)))
         crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
         inputs = self.geometry.crop_inputs(crops, (h, w), cfg.crop_input_px)
@@ -235,20 +254,35 @@ class Gate:
                                          captured_at=captured_at, rechecks_deferred=deferred), (h, w))
         reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
         return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, inputs, nxt,
-                                     captured_at, deferred), (h, w))
+                                     captured_at, deferred, reused, n_reused), (h, w))
 
-    def _not_recently_seen(
-        self, boxes: NDArray[np.float32], now: float, recheck_after_s: float,
-    ) -> tuple[NDArray[np.float32], int]:
-        """The changed blobs not inside a crop the model saw empty within `recheck_after_s`, and how many
-        were left out."""
-        self._seen_empty = [(c, t) for c, t in self._seen_empty if 0.0 <= now - t < recheck_after_s]
-        if not self._seen_empty or len(boxes) == 0:
+    def _not_recently_seen(self, boxes: NDArray[np.float32]) -> tuple[NDArray[np.float32], int]:
+        """The changed blobs not inside a fresh look that found nothing, and how many were left out."""
+        seen = [k.crop for k in self._looks if len(k.detections) == 0]
+        if not seen or len(boxes) == 0:
             return boxes, 0
-        seen = np.stack([c for c, _ in self._seen_empty]).astype(np.float32)
-        inside = ((boxes[:, None, 0] >= seen[None, :, 0]) & (boxes[:, None, 1] >= seen[None, :, 1])
-                  & (boxes[:, None, 2] <= seen[None, :, 2]) & (boxes[:, None, 3] <= seen[None, :, 3])).any(axis=1)
+        inside = _inside(boxes, np.stack(seen)).any(axis=1)
         return boxes[~inside], int(inside.sum())
+
+    def _unchanged_watched(
+        self, watched: NDArray[np.float32], change_boxes: NDArray[np.float32],
+    ) -> tuple[NDArray[np.float32], Detections, int]:
+        """(watched regions the model must look at, detections of fresh looks reused for the others, how
+        many regions reused). A region is reused when it lies inside a fresh look that no change blob
+        touches; each look's detections are given once however many regions it covers."""
+        if len(watched) == 0 or not self._looks:
+            return watched, Detections.empty(), 0
+        crops = np.stack([k.crop for k in self._looks]).astype(np.float32)
+        still: NDArray[np.bool_] = np.ones(len(crops), bool)
+        if len(change_boxes):
+            still = np.asarray(~_overlaps(crops, change_boxes).any(axis=1), bool)
+        inside = _inside(watched, crops) & still[None, :]
+        covered = inside.any(axis=1)
+        if not covered.any():
+            return watched, Detections.empty(), 0
+        used = sorted({int(np.argmax(row)) for row in inside[covered]})
+        reused = Detections.concat([self._looks[i].detections for i in used])
+        return watched[~covered], reused, int(covered.sum())
 
     def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
         full_px = self.geometry.full_input_px(frame_hw)
@@ -257,6 +291,7 @@ class Gate:
             s.frames[(plan.path.value, plan.reason.value)] += 1
             s.full_frame_input_px += full_px
             s.deferred += plan.rechecks_deferred
+            s.reused += plan.regions_reused
             if plan.path is InferencePath.REGIONS:
                 s.regions += len(plan.crops)
                 s.input_px += sum(a * b for a, b in plan.crop_inputs)
@@ -274,6 +309,8 @@ class Gate:
         """The frame's detections (source pixels) along `plan`; FrameDroppedError if any part was shed."""
         if plan.path is InferencePath.SKIPPED:
             return Detections.empty()
+        if plan.path is InferencePath.REUSED:
+            return plan.reused
         if plan.path is not InferencePath.REGIONS:
             return _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
         futures = [submit(crop, hw) for crop, hw in zip(cut(image, plan.crops), plan.crop_inputs, strict=True)]
@@ -285,9 +322,11 @@ class Gate:
             for fut in futures:
                 fut.cancel()  # a frame with a missing crop is dropped whole: its other crops need not run
             raise
-        self._seen_empty += [(crop, plan.captured_at) for crop, det in zip(plan.crops, results, strict=True)
-                             if len(det) == 0]
-        return to_source(results, plan.crops)
+        per_crop = [shift(det, crop) for crop, det in zip(plan.crops, results, strict=True)]
+        self._looks += [_Look(crop, plan.captured_at, det) for crop, det in zip(plan.crops, per_crop, strict=True)]
+        if len(plan.reused):
+            per_crop.append(plan.reused)
+        return merge_source(per_crop)
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """The last plan on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), and
@@ -314,6 +353,27 @@ class Gate:
         cv2.rectangle(out, (4, y - th - 4), (12 + tw, y + base + 2), (0, 0, 0), -1)
         cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
         return out
+
+
+@dataclass(frozen=True)
+class _Look:
+    """One crop the model ran on: where (source pixels), when (capture time) and what it found there."""
+
+    crop: NDArray[np.int32]
+    captured_at: float
+    detections: Detections
+
+
+def _inside(boxes: NDArray[np.floating], crops: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """(N, M): box n lies wholly inside crop m."""
+    return ((boxes[:, None, 0] >= crops[None, :, 0]) & (boxes[:, None, 1] >= crops[None, :, 1])
+            & (boxes[:, None, 2] <= crops[None, :, 2]) & (boxes[:, None, 3] <= crops[None, :, 3]))
+
+
+def _overlaps(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """(N, M): box a[n] and box b[m] share some area."""
+    return ((a[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < a[:, None, 2])
+            & (a[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < a[:, None, 3]))
 
 
 def _wait(fut: Future[Detections], camera_id: str, model_name: str, timeout_s: float) -> Detections:

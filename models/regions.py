@@ -82,11 +82,21 @@ def to_source(per_crop: list[Detections], crops: NDArray[np.int32], iou_threshol
     Crops do not overlap, so duplicates are rare (an object cut by two crop edges); class-aware NMS at
     `iou_threshold` removes those.
     """
-    shifted: list[Detections] = []
-    for (x1, y1, _, _), det in zip(crops.tolist(), per_crop, strict=True):
-        if len(det):
-            offset = np.asarray([x1, y1, x1, y1], np.float32)
-            shifted.append(Detections(det.xyxy + offset, det.confidence, det.class_id))
-    if not shifted:
+    return merge_source([shift(det, crop) for crop, det in zip(crops, per_crop, strict=True)], iou_threshold)
+
+
+def shift(det: Detections, crop: NDArray[np.int32]) -> Detections:
+    """One crop's detections moved from crop pixels into source pixels (exact: the corner is an integer)."""
+    if not len(det):
+        return det
+    x1, y1 = int(crop[0]), int(crop[1])
+    return Detections(det.xyxy + np.asarray([x1, y1, x1, y1], np.float32), det.confidence, det.class_id)
+
+
+def merge_source(parts: list[Detections], iou_threshold: float = 0.7) -> Detections:
+    """Detections of several crops, already in source pixels, as one; class-aware NMS at `iou_threshold`
+    removes an object found twice (cut by two crop edges, or given again from an earlier look)."""
+    found = [d for d in parts if len(d)]
+    if not found:
         return Detections.empty()
-    return merge_detections(Detections.concat(shifted), "iou", iou_threshold)
+    return merge_detections(Detections.concat(found), "iou", iou_threshold)

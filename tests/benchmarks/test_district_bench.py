@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.district import (
-    GRIDWATCH_GATED,
-    GRIDWATCH_UNGATED,
-    TUNING_SEEDS,
-    ULTRALYTICS,
-    DistrictSpec,
-    _summary,
-    fire_config,
-)
+from benchmarks.district import TUNING_SEEDS, DistrictSpec, fire_config
+from benchmarks.district_report import GRIDWATCH_GATED, GRIDWATCH_UNGATED, ULTRALYTICS, summary
 from benchmarks.district_score import Start, score_camera, summarise
 from benchmarks.scenarios.district_mix import district, kinds_for, make_camera
 from gridwatch.cli import main
@@ -72,7 +65,7 @@ def test_the_summary_compares_gated_with_ungated_and_ultralytics_on_the_same_cam
             system_row(ULTRALYTICS, 1.5, 1, cameras_per_core_predict_only=2.0)]
     cams = [cam_row(GRIDWATCH_GATED, "a", 3.0), cam_row(GRIDWATCH_UNGATED, "a", 2.0),
             cam_row(GRIDWATCH_GATED, "b", 1.0), cam_row(GRIDWATCH_UNGATED, "b", None)]
-    s = _summary(rows, cams)
+    s = summary(rows, cams)
     assert s["cameras_per_core_gated_over_ultralytics"] == 4.0
     assert s["cameras_per_core_gated_over_ultralytics_predict_only"] == 3.0
     assert s["cameras_per_core_gated_over_ungated"] == 3.0
@@ -80,7 +73,7 @@ def test_the_summary_compares_gated_with_ungated_and_ultralytics_on_the_same_cam
     assert s["time_to_alert_gated_minus_ungated_s"] == {"a": 1.0, "b": None}, "no difference when one missed"
     assert s["time_to_alert_gated_minus_ungated_worst_s"] == 1.0
     assert s["gridwatch gated: recall"] == "2/2" and s["Ultralytics predict: recall"] == "1/2"
-    alone = _summary(rows[:1], cams)
+    alone = summary(rows[:1], cams)
     assert "cameras_per_core_gated_over_ungated" not in alone and "recall_gated_minus_ultralytics" not in alone
 
 

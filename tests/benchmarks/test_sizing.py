@@ -9,7 +9,8 @@ import pytest
 
 from benchmarks.deployment import Deployment, load_deployment
 from benchmarks.measured import find_reports
-from benchmarks.sizing import MissingFiguresError, missing_suites, rect_pixels, size
+from benchmarks.sizing import missing_suites, size
+from benchmarks.sizing_costs import MissingFiguresError, rect_pixels
 from foundation.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

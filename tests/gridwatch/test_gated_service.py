@@ -132,13 +132,15 @@ def test_the_service_gates_its_model_and_counts_every_path(tmp_path: Path, clip:
     frames = sample(text, "gridwatch_camera_frames_analysed_total", camera_id="cam-g")
     assert frames == 40, "8 s at 5 fps"
     gate = {p: sample(text, "gridwatch_gate_frames_total", camera_id="cam-g", model="v8", path=p)
-            for p in ("sweep", "skipped", "regions", "full")}
+            for p in ("sweep", "skipped", "regions", "full", "reused")}
     assert sum(gate.values()) == frames, gate
     assert sample(text, "gridwatch_gate_frames_total", path="sweep", reason="first") == 1
     assert 2 <= gate["sweep"] <= 4, "first frame plus one per 3 s slot over 8 s"
     assert gate["skipped"] >= 5, "the still first seconds skip the model"
     assert gate["regions"] >= 10, "the moving square is looked at in crops"
     assert sample(text, "gridwatch_gate_regions_total", camera_id="cam-g") >= gate["regions"]
+    assert 'gridwatch_gate_regions_reused_total{camera_id="cam-g",model="v8"} 0.0' in text and gate["reused"] == 0, \
+        "recheck_after_s 0 never gives a look again"
     spent = sample(text, "gridwatch_gate_input_pixels_total", camera_id="cam-g")
     whole = sample(text, "gridwatch_gate_ungated_input_pixels_total", camera_id="cam-g")
     assert whole == frames * 640 * 384 and 0 < spent < 0.6 * whole

@@ -267,6 +267,49 @@ def test_a_change_the_model_just_saw_empty_waits_for_its_recheck_but_a_watched_r
         assert plan.path is InferencePath.REGIONS, "0 looks at every change every time"
 
 
+def test_an_unchanged_watched_region_gets_the_models_last_look_until_its_recheck_or_a_change() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    gate, t = settled_gate(cfg)
+    model = FakeCropModel()
+    region = np.array([[300, 250, 330, 280]], np.float32)  # a track on a still scene (a steady look-alike)
+    paths, found = [], []
+    for i in range(6):
+        image = street(20 + i)
+        plan = gate.plan(image, t + 0.5 * i, region, cfg)
+        found.append(gate.run(image, plan, model.submit).xyxy.tolist())
+        paths.append((plan.path.value, plan.reason.value))
+    assert paths[0] == ("regions", "watched"), "the model looks at a watched region"
+    assert paths[1:4] == [("reused", "unchanged")] * 3, "then its look is given again while fresh and unchanged"
+    assert paths[4] == ("regions", "watched"), "and the model looks again once recheck_after_s has passed"
+    assert len(model.calls) == 2 and found[1:4] == [found[0]] * 3 and len(found[0]) == 1, \
+        "a reused look gives the detector the same boxes, in source pixels, without a model call"
+    assert paths[5] == ("reused", "unchanged") and gate.snapshot().reused == 4, "and that new look is reused in turn"
+    moved = gate.plan(with_patch(street(40), (305, 255, 315, 265)), t + 3.0, region, cfg)
+    assert moved.path is InferencePath.REGIONS and len(moved.crops) >= 1, \
+        "a change inside the looked-at crop makes the model look again at once"
+    never = GatingConfig(sweep_every_s=3600, recheck_after_s=0.0)
+    gate, t = settled_gate(never)
+    for i in range(3):
+        plan = gate.plan(street(20 + i), t + 0.5 * i, region, never)
+        gate.run(street(20 + i), plan, model.submit)
+        assert plan.path is InferencePath.REGIONS, "0 looks at every watched region every time"
+
+
+def test_a_frame_with_new_and_reused_regions_merges_both_in_source_pixels() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    gate, t = settled_gate(cfg)
+    model = FakeCropModel()
+    still = np.array([[40, 40, 60, 60]], np.float32)
+    gate.run(street(20), gate.plan(street(20), t, still, cfg), model.submit)
+    image = with_patch(street(21), (500, 250, 510, 270))
+    plan = gate.plan(image, t + 0.5, still, cfg)
+    assert plan.path is InferencePath.REGIONS and plan.regions_reused == 1 and len(plan.crops) == 1
+    dets = gate.run(image, plan, model.submit)
+    (x1, y1, _, _), = plan.crops.tolist()
+    assert len(dets) == 2 and [x1 + 10.0, y1 + 12.0, x1 + 20.0, y1 + 30.0] in dets.xyxy.tolist(), \
+        "the new crop's box and the reused one, both in source pixels"
+
+
 # --------------------------------------------------------------------------- sweeps
 
 
