@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from benchmarks.camclips import SCENE_SEEDS, camera_clip
 from benchmarks.infer import default_model
 from benchmarks.kafka_readback import create_topic, read_alerts
 from benchmarks.pipeline_report import Run, Snapshot
+from benchmarks.pipeline_spec import PipelineSpec
 from benchmarks.ports import free_port
 from benchmarks.procstat import machine_cpu_s, sample_tree
 from benchmarks.progress import steps
@@ -63,29 +64,6 @@ def site(i: int) -> dict[str, float]:
     enriched (grid cell, GCJ-02) and cameras do not all stand on one spot."""
     return {"lat_deg": round(34.8030 + 0.0015 * ((i // 6) % 5), 6),
             "lon_deg": round(113.2750 + 0.0025 * (i % 6), 6), "accuracy_m": 25}
-
-
-@dataclass(frozen=True)
-class PipelineSpec:
-    """What is simulated: cameras, their streams, the analysis they get, the model and the run length."""
-
-    cameras: int = 4
-    seconds: float = 30.0
-    warmup_s: float = 10.0
-    width: int = 640
-    height: int = 360
-    stream_fps: float = 25.0
-    analysis_fps: float = 2.0
-    decode: str = "full"
-    source: str = "rtsp"
-    model: Path | None = None
-    imgsz: int = 640
-    max_batch: int = 4
-    threads: int = 2
-    workers: int = 0
-    kafka: bool = True
-    bootstrap: str | None = None
-    scrape_every_s: float = 2.0
 
 
 def _config(spec: PipelineSpec, urls: Sequence[str], model: Path, work: Path, port: int,
@@ -178,9 +156,10 @@ def _measure(spec: PipelineSpec, proc: GridwatchProcess, rtsp: RtspServer | None
     return run
 
 
-def run(spec: PipelineSpec = PipelineSpec(), out_dir: Path | None = Path("var/bench/pipeline"),
+def run(spec: PipelineSpec | None = None, out_dir: Path | None = Path("var/bench/pipeline"),
         progress: bool = False, keep_workdir: bool = False) -> dict[str, Any]:
     """Run the simulated node; returns {"rows", "summary", "timeline", "environment", "files"}."""
+    spec = spec or PipelineSpec()
     if spec.source not in ("rtsp", "file"):
         raise ConfigError(f"pipeline source must be rtsp or file, not {spec.source!r}")
     if spec.source == "rtsp" and not rtsp_server_available():

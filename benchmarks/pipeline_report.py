@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from benchmarks import plots
 from benchmarks.kafka_readback import ReadAlert
+from benchmarks.pipeline_spec import PipelineSpec
 from benchmarks.procstat import TreeSample
 from benchmarks.promtext import Scrape, bucket_delta, quantile
 from benchmarks.report import markdown_table
-
-if TYPE_CHECKING:
-    from benchmarks.pipeline import PipelineSpec
 
 
 @dataclass

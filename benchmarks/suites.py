@@ -27,6 +27,7 @@ from benchmarks import (
     plots,
     throw_bench,
 )
+from benchmarks.pipeline_spec import PipelineSpec
 from benchmarks.progress import Ticker, steps
 from benchmarks.report import environment, markdown_table, write_report
 from models.config import Provider
@@ -133,10 +134,10 @@ def run_compare(out: Path, *, model: Path | None = None, imgsz: int = 640, batch
 
 # --------------------------------------------------------------------------- pipeline
 
-def run_pipeline(out: Path, *, spec: pipeline.PipelineSpec | None = None, quick: bool = False,
+def run_pipeline(out: Path, *, spec: PipelineSpec | None = None, quick: bool = False,
                  progress: bool = False) -> SuiteResult:
     """N simulated cameras end to end through the real service."""
-    spec = spec or pipeline.PipelineSpec()
+    spec = spec or PipelineSpec()
     if quick:
         spec = replace(spec, cameras=1, seconds=4.0, warmup_s=3.0, imgsz=320, scrape_every_s=1.0)
     result = pipeline.run(spec, out_dir=out, progress=progress)

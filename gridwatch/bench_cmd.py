@@ -22,7 +22,7 @@ from benchmarks.deployment import load_deployment
 from benchmarks.district import TUNING_SEEDS, DistrictSpec, cache_root
 from benchmarks.infer import default_model
 from benchmarks.measured import find_reports
-from benchmarks.pipeline import PipelineSpec
+from benchmarks.pipeline_spec import PipelineSpec
 from benchmarks.progress import wanted
 from benchmarks.sizing import missing_suites, size
 from benchmarks.sizing_costs import MissingFiguresError

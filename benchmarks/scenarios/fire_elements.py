@@ -7,16 +7,31 @@ smoke. They share no code or constant with the detector (see `benchmarks.scenari
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from benchmarks.scenarios.fire import FireScenario
-
 Float = NDArray[np.float32]
+
+
+class FireScenario(Protocol):
+    """What an element reads of its scene (`benchmarks.scenarios.fire.FireScenario` has it); a protocol, so this
+    module does not import the scene module that imports it."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def fps(self) -> float: ...
+    @property
+    def lighting(self) -> str: ...
+    @property
+    def ignition_s(self) -> float | None: ...
+    @property
+    def params(self) -> dict[str, Any]: ...
 
 
 class Element(Protocol):
