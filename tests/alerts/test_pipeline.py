@@ -13,7 +13,16 @@ from alerts.outbox import Ack, OutboxFullError
 from alerts.pipeline import AlertPipeline
 from alerts.schema import alert_id_for, load_schema
 from detectors.event import EventKind, GeoMethod, Phase
-from tests.alerts.factories import MG_A_LAT, MG_A_LON, MG_B_LAT, MG_B_LON, alerts_config, event, fire_details, throw_event
+from tests.alerts.factories import (
+    MG_A_LAT,
+    MG_A_LON,
+    MG_B_LAT,
+    MG_B_LON,
+    alerts_config,
+    event,
+    fire_details,
+    throw_event,
+)
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
 
