@@ -19,7 +19,7 @@ from detectors.construction import ConstructionConfig, ConstructionDetector, Fli
 from detectors.construction.events import ConstructionDetails, SurveyChangeDetails
 from detectors.event import Event
 from gridwatch.cli import main
-from gridwatch.detector_factory import survey_recorder
+from gridwatch.registered.construction import survey_recorder
 
 pytest.importorskip("rasterio")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # three flights: ~3-5 minutes on 2 shared cores
