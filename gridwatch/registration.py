@@ -118,9 +118,6 @@ class Registrations:
             raise ValueError(f"detector(s) registered twice: {', '.join(twice)}")
         object.__setattr__(self, "alert_kinds", AlertKinds(r.alerts for r in self.items))
 
-    def __add__(self, more: Iterable[DetectorRegistration]) -> Registrations:
-        return Registrations((*self.items, *more))
-
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(r.name for r in self.items)
