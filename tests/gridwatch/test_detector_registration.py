@@ -184,3 +184,16 @@ alerts:
     peak = alerts[0]["reasons"]["peak_brightness"]
     assert peak > 1 and alerts[0]["fire"]["growth_ratio"] == pytest.approx(peak / 100.0)
     assert alerts[0]["evidence"]["snapshot_uri"] and alerts[0]["grid_cell"] is None
+
+
+@pytest.mark.parametrize("module", ["gridwatch/service.py", "gridwatch/replay.py", "gridwatch/config.py"])
+def test_the_service_replay_and_config_know_detectors_only_through_registrations(module: str) -> None:
+    import ast
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / module).read_text(encoding="utf-8"))
+    folders = {p.name for p in (Path(__file__).resolve().parents[2] / "detectors").iterdir() if p.is_dir()
+               and (p / "__init__.py").exists() and p.name != "geometry"}
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert {m for m in imported if m.split(".")[:2][-1] in folders and m.startswith("detectors.")} == set()
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id.endswith("Detector")
+                and n.id != "Detector"]
