@@ -1,6 +1,6 @@
 """Enrichment: where an event is (WGS-84 + GCJ-02, method, accuracy), where in the district's grid
-(every level, the officer team, the routing key), the platform's event class, and the kind-specific
-fields of the alert.
+(every level, the officer team, the routing key) and the platform's event class. The kind-specific
+fields of the alert come from the event's typed details (`alerts/kinds.py`).
 
 Position precedence: the event's own ground position (homography, facade or drone ray) if it has one,
 else the camera's configured site (method `camera_position`, the site's accuracy radius), else none.
@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import Literal
 
 from alerts.config import CaseCategoriesConfig, GridConfig, SiteConfig
 from alerts.dedup import Position
@@ -28,19 +23,13 @@ from alerts.gcj02 import wgs84_to_gcj02
 from alerts.grid import FeatureProperties, GridCell, GridIndex, GridLevel
 from alerts.schema import (
     CaseCategory,
-    ConstructionInfo,
-    FireInfo,
     GcjPoint,
-    GeoJsonPolygon,
     GridArea,
     GridCellRef,
     GridLevels,
     Location,
-    SurveyChange,
-    ThrowInfo,
 )
 from detectors.event import Event, EventKind, GeoMethod
-from detectors.fire.details import FireDetail
 
 log = logging.getLogger(__name__)
 
@@ -188,86 +177,3 @@ def routing_of(placement: Placement | None, kind: EventKind, categories: CaseCat
         routing_key=f"{placement.finest_area_id()}/{kind.value}" if placement else None,
         case_category=CaseCategory(**category.model_dump()) if category is not None else None,
     )
-
-
-def _number(details: Mapping[str, Any], key: str) -> float | None:
-    value = details.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def trajectory_array(details: Mapping[str, Any]) -> NDArray[np.float64] | None:
-    """`details["trajectory_px"]` ((t_s, x, y) triples) as an (N, 3) array; None when absent or malformed."""
-    raw = details.get("trajectory_px")
-    if raw is None:
-        return None
-    try:
-        arr = np.asarray(raw, np.float64).reshape(-1, 3)
-    except (TypeError, ValueError):
-        return None
-    return arr if len(arr) and np.isfinite(arr).all() else None
-
-
-def throw_info(event: Event) -> ThrowInfo:
-    """Facade hit and trajectory (`details["trajectory_px"]`) of a throw."""
-    arr = trajectory_array(event.details)
-    traj = None if arr is None else [(float(t), float(x), float(y)) for t, x, y in arr]
-    f = event.facade
-    return ThrowInfo(
-        floor=f.floor if f else None,
-        floor_uncertainty=f.floor_uncertainty if f else None,
-        facade_column=f.column if f else None,
-        along_m=f.along_m if f else None,
-        height_m=f.height_m if f else None,
-        trajectory_px=traj,
-    )
-
-
-def fire_info(event: Event) -> FireInfo:
-    """Area (m²) and growth (`FireDetail.GROWTH_RATIO`, current area / start area) of a fire or smoke."""
-    area = event.area_m2 if event.area_m2 is not None and math.isfinite(event.area_m2) else None
-    growth = _number(event.details, FireDetail.GROWTH_RATIO)
-    return FireInfo(area_m2=area, growth_ratio=growth if growth is None or growth >= 0 else None)
-
-
-def construction_info(event: Event) -> ConstructionInfo:
-    """Footprint polygon (closed GeoJSON ring of [lon, lat]) and area of a construction site."""
-    footprint = None
-    if event.footprint_lonlat and len(event.footprint_lonlat) >= 3:
-        ring = [(float(lon), float(lat)) for lon, lat in event.footprint_lonlat]
-        if ring[0] != ring[-1]:
-            ring.append(ring[0])
-        footprint = GeoJsonPolygon(coordinates=[ring])
-    return ConstructionInfo(footprint=footprint, area_m2=event.area_m2, change=survey_change(event.details))
-
-
-def survey_change(details: Mapping[str, Any]) -> SurveyChange | None:
-    """`details["change"]` of a change-between-surveys event as its wire object; None when absent or malformed."""
-    raw = details.get("change")
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("change_kind"), str) or not isinstance(
-        raw.get("survey_id"), str
-    ):
-        return None
-    previous_at = _number(raw, "previous_captured_at")
-    ids = raw.get("previous_survey_ids")
-    return SurveyChange(
-        change_kind=raw["change_kind"],
-        survey_id=raw["survey_id"],
-        previous_survey_ids=[str(i) for i in ids] if isinstance(ids, list | tuple) else [],
-        previous_captured_at=datetime.fromtimestamp(previous_at, tz=UTC) if previous_at is not None else None,
-        before_crop_uri=raw.get("before_crop_uri") if isinstance(raw.get("before_crop_uri"), str) else None,
-        after_crop_uri=raw.get("after_crop_uri") if isinstance(raw.get("after_crop_uri"), str) else None,
-    )
-
-
-def kind_fields(event: Event) -> dict[str, Any]:
-    """The kind-specific sub-object of the alert, keyed by its field name."""
-    if event.kind == EventKind.THROW:
-        return {"throw": throw_info(event)}
-    if event.kind in (EventKind.FIRE, EventKind.SMOKE):
-        return {"fire": fire_info(event)}
-    if event.kind == EventKind.CONSTRUCTION:
-        return {"construction": construction_info(event)}
-    # A kind added to EventKind without its alert fields must fail here, not pass as a construction alert.
-    raise ValueError(f"event kind {event.kind!r} has no alert fields in alerts/enrich.py (kind_fields)")

@@ -32,25 +32,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.clips import ClipSource
-from alerts.enrich import trajectory_array
 from alerts.evidence_config import EvidenceConfig
 from alerts.evidence_store import EvidenceStore, SweepResult, make_store, sweep
+from alerts.kinds import BUILTIN, AlertKinds
 from alerts.schema import Evidence
-from detectors.event import Event, EventKind
+from detectors.event import Event
 from foundation.errors import ConfigError, GridwatchError, PublishError
 from ingest.frame import Frame
 
 log = logging.getLogger(__name__)
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-# BGR colours per kind, chosen to stay readable on both day and night footage.
-KIND_COLOURS: dict[str, tuple[int, int, int]] = {
-    EventKind.FIRE: (0, 0, 255),
-    EventKind.SMOKE: (160, 160, 160),
-    EventKind.THROW: (255, 0, 255),
-    EventKind.CONSTRUCTION: (0, 215, 255),
-}
 
 
 @dataclass
@@ -159,8 +151,10 @@ class EvidenceWriter:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        kinds: AlertKinds = BUILTIN,
     ) -> None:
         self.config = config
+        self.kinds = kinds
         self.store = store if store is not None else make_store(config)
         self.stats = EvidenceStats()
         self._mono = monotonic
@@ -204,8 +198,8 @@ class EvidenceWriter:
                 annotated_key=f"{base}-annotated.jpg",
                 box_xyxy=event.box_xyxy,
                 label=f"{event.kind.value} {event.confidence:.2f}",
-                colour=KIND_COLOURS.get(event.kind, (0, 255, 0)),
-                trajectory_px=trajectory_array(event.details) if event.kind == EventKind.THROW else None,
+                colour=self.kinds.colour_bgr(event),
+                trajectory_px=self.kinds.overlay(event),
                 drawn_by_detector=event.evidence_image,
             )
             jobs.append((now, snap))

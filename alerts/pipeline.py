@@ -24,7 +24,6 @@ from alerts.enrich import (
     GridLookup,
     Placement,
     grid_index_from_config,
-    kind_fields,
     location_of,
     resolve_geotag,
     routing_of,
@@ -32,6 +31,7 @@ from alerts.enrich import (
 from alerts.evidence import EvidencePlan, EvidenceWriter
 from alerts.evidence_store import EvidenceStore
 from alerts.grid import GridIndex
+from alerts.kinds import BUILTIN, AlertKinds
 from alerts.outbox import Outbox
 from alerts.outbox_rows import OutboxFullError
 from alerts.schema import Alert, Evidence, ModelInfo, alert_id_for, incident_id_for, utc
@@ -66,8 +66,10 @@ class AlertPipeline:
         grid: GridIndex | None = None,
         evidence_store: EvidenceStore | None = None,
         clock: Callable[[], float] = time.time,
+        kinds: AlertKinds = BUILTIN,
     ) -> None:
         self.config = config
+        self.kinds = kinds
         self.node_id = node_id
         self.config_version = config_version
         self._clock = clock
@@ -78,7 +80,9 @@ class AlertPipeline:
         if grid is None:
             grid = grid_index_from_config(config.grid)
         self.grid = GridLookup(grid, config.grid.coordinates)
-        self.evidence = EvidenceWriter(config.evidence, evidence_store) if config.evidence.enabled else None
+        self.evidence = (
+            EvidenceWriter(config.evidence, evidence_store, kinds=kinds) if config.evidence.enabled else None
+        )
         self.deduper = IncidentDeduper(config.dedup)
         self.stats = PipelineStats()
         self._lock = threading.Lock()
@@ -205,7 +209,7 @@ class AlertPipeline:
             node_id=self.node_id,
             config_version=self.config_version,
             reasons=dict(event.reasons),
-            **kind_fields(event),
+            **self.kinds.fields(event),
         )
 
 

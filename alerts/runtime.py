@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from alerts.config import AlertsConfig
 from alerts.kafka_config import KafkaConfig
 from alerts.kafka_producer import ProducerFactory, kafka_producer
+from alerts.kinds import BUILTIN, AlertKinds
 from alerts.outbox_rows import OutboxHealth
 from alerts.pipeline import AlertPipeline
 from alerts.relay import KafkaRelay, RelayHealth
@@ -39,9 +40,10 @@ class AlertsRuntime:
         node_id: str,
         config_version: str,
         producer_factory: ProducerFactory = kafka_producer,
+        kinds: AlertKinds = BUILTIN,
     ) -> None:
         self.config = config
-        self.pipeline = AlertPipeline(config, node_id=node_id, config_version=config_version)
+        self.pipeline = AlertPipeline(config, node_id=node_id, config_version=config_version, kinds=kinds)
         self.outbox = self.pipeline.outbox
         self.relay = (
             KafkaRelay(self.outbox, config.kafka, producer_factory=producer_factory) if config.kafka else None

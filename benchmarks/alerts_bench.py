@@ -48,6 +48,7 @@ from benchmarks.grid_bench import bench_district_grid, bench_gcj02, bench_grid
 from benchmarks.ports import free_port
 from benchmarks.report import environment, markdown_table, write_report
 from detectors.event import Event, EventKind, GeoMethod, GeoPoint, Phase
+from detectors.fire.events import FireDetails
 from foundation.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,6 +134,9 @@ def _event(i: int, sources: int, now: float) -> Event:
             30.20 + 0.001 * (i % 997), 120.10 + 0.001 * (i // 997), 8.0, GeoMethod.GROUND_HOMOGRAPHY
         ),
         reasons={"frames_confirmed": 5, "mean_score": 0.9},
+        details=FireDetails(
+            area_px=19_600.0, area_share=0.01, growth_rate_per_s=0.05, growth_ratio=1.2, frames_seen=5, track_id=i
+        ),
     )
 
 

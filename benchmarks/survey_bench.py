@@ -41,6 +41,7 @@ from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.survey import GATE_SEEDS, TUNING_SEEDS, FlightPlan, SurveyPair, TruthStructure, make_pair
 from benchmarks.scenarios.survey_camera import LocalTangentPlane
 from detectors.construction import ConstructionConfig, ConstructionDetector, FlightProcessor, Registry
+from detectors.construction.events import ConstructionDetails
 from detectors.construction.survey.run import SurveyRecorder, SurveyResult
 from detectors.construction.survey.summary import ChangeReport
 from detectors.event import Event
@@ -137,7 +138,8 @@ def run_pair(pair: SurveyPair, store_dir: Path, config: ConstructionConfig | Non
         proc = FlightProcessor(detector, analysis_fps=0)
         for frame in flight.frames():
             proc.feed(frame)
-        events += [e for e in proc.finish().events if "change" in e.details]
+        events += [e for e in proc.finish().events
+                   if isinstance(e.details, ConstructionDetails) and e.details.change is not None]
         flight.texture = None
     result = recorder.results[pair.after.flight_id]
     return PairRun(

@@ -36,6 +36,7 @@ from benchmarks.scenarios.throw_score import AlertSummary, ThrowScore, score
 from benchmarks.scenarios.video import write_h264
 from detectors.event import Event
 from detectors.throw import ThrowConfig, ThrowDetector
+from detectors.throw.events import ThrowDetails
 from ingest.frame import Frame
 
 EPOCH_S = 1_700_000_000.0
@@ -127,14 +128,15 @@ def alerts(events: Sequence[Event]) -> list[AlertSummary]:
         first.setdefault(e.incident_id, e)
     out = []
     for e in last.values():
-        traj = e.details["trajectory_px"]
+        assert isinstance(e.details, ThrowDetails)
+        traj = e.details.trajectory_px
         out.append(
             AlertSummary(
                 first_t_s=float(traj[0][0]),
                 last_t_s=float(traj[-1][0]),
                 floor=e.facade.floor if e.facade else None,
                 along_m=e.facade.along_m if e.facade else None,
-                release_t_s=float(e.details["release_pts_s"]),
+                release_t_s=e.details.release_pts_s,
                 alert_t_s=first[e.incident_id].trigger_captured_at - EPOCH_S,
             )
         )

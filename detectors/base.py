@@ -37,7 +37,7 @@ class Detector(Protocol):
     """The interface the service, `replay` and the benchmarks drive."""
 
     name: str
-    """Detector name as in config: `fire`, `throw`, `construction`."""
+    """Detector name as in config and in its registration (`gridwatch/registered/`): `fire`, `throw`, ..."""
 
     @property
     def stats(self) -> DetectorStats:

@@ -1,7 +1,7 @@
 """The `detectors:` section (defaults of each detector) and a camera's `calibration:` section.
 
-Each detector owns its model (detectors/<name>/config.py); this module only composes them and names
-them for the root config, which merges a camera's overrides over these defaults.
+Each detector owns its model (detectors/<name>/config.py); this module only composes the defaults
+section. Which model validates a camera's `detectors.<name>` is its registration's (gridwatch/registered/).
 """
 
 from __future__ import annotations
@@ -36,9 +36,3 @@ class CameraCalibration(BaseModel):
         description="Image-to-ground homography from >= 4 surveyed points; alerts then carry a ground position.",
     )
 
-
-DETECTOR_MODELS: dict[str, type[BaseModel]] = {
-    "fire": FireConfig,
-    "throw": ThrowConfig,
-    "construction": ConstructionConfig,
-}

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,6 +72,13 @@ Reasons = Mapping[str, float | int | str | bool]
 
 
 @dataclass(frozen=True, slots=True)
+class EventDetails:
+    """Base of the kind-specific details of an event: each detector declares its own frozen subclass
+    (`detectors/<name>/events.py`) and the alerts package reads its typed fields, so a renamed field is a
+    type error at every reader instead of a silently empty alert field (it once was: `growth_ratio`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One step in an incident's lifecycle (start, update, end) as seen by one detector on one source.
 
@@ -80,8 +86,9 @@ class Event:
     the events of the incident from 0 (the start). `trigger_captured_at` is the capture time of the frame
     that caused this event, for the frame-to-alert latency SLO. `box_xyxy` is in source pixels.
     `evidence_window_s` is a (start, end) window of stream presentation time for the evidence clip.
-    `details` holds kind-specific fields (throw trajectory, fire growth, construction site) and
-    `reasons` the numbers behind the decision, so operators can tune thresholds.
+    `details` holds the kind-specific fields as the producing detector's `EventDetails` subclass (throw
+    trajectory, fire growth, construction site) and `reasons` the numbers behind the decision, so
+    operators can tune thresholds.
     """
 
     kind: EventKind
@@ -102,7 +109,7 @@ class Event:
     evidence_window_s: tuple[float, float] | None = None
     model: ModelRef | None = None
     reasons: Reasons = field(default_factory=dict)
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: EventDetails | None = None
     evidence_image: NDArray[np.uint8] | None = None
     """The detector's own annotated snapshot (throw: the trajectory over the facade's floor grid); when
     set, evidence stores it as the annotated JPEG instead of the generic box drawing."""

@@ -21,16 +21,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from alerts.config import AlertsConfig, SiteConfig
-from detectors.config import DETECTOR_MODELS, CameraCalibration, DetectorsConfig
+from detectors.config import CameraCalibration, DetectorsConfig
 from foundation.errors import ConfigError
 from foundation.yamlsafe import YamlDocument, load_yaml, read_text
 from gridwatch.cluster.config import ClusterConfig
 from gridwatch.configload import deep_merge, describe_errors, validate
+from gridwatch.registered import BUILTIN
+from gridwatch.registration import Registrations
 from gridwatch.resources import config_environment
 from ingest.config import IngestConfig, SourceConfig
 from models.config import ModelConfig
-
-DetectorName = Literal["fire", "throw", "construction"]
 
 
 class MetricsConfig(BaseModel):
@@ -123,9 +123,10 @@ class CameraConfig(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Stable camera id (Kafka key).")
     enabled: bool = Field(default=True, description="A disabled camera is validated but not started.")
     source: SourceConfig = Field(description="Stream or file, sampling and reconnect settings.")
-    detectors: dict[DetectorName, dict[str, Any]] = Field(
+    detectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Detectors to run here; each value overrides keys of `detectors.<name>` for this camera.",
+        description="Detectors to run here (a registered name: fire, throw, construction); each value overrides "
+        "keys of `detectors.<name>` for this camera.",
     )
     calibration: CameraCalibration = Field(
         default_factory=CameraCalibration, description="Image-to-ground calibration (facades: detectors.throw)."
@@ -185,6 +186,8 @@ class LoadedConfig:
     version: str
     source: str
     warnings: tuple[str, ...] = field(default=())
+    registrations: Registrations = BUILTIN
+    """The detectors this config was resolved against (the service and `replay` build from them)."""
 
     def model(self, name: str) -> ModelConfig:
         for m in self.root.models:
@@ -198,7 +201,9 @@ def config_version(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str, ResolvedCamera], list[str]]:
+def resolve_cameras(
+    doc: YamlDocument, root: GridwatchConfig, registrations: Registrations = BUILTIN
+) -> tuple[dict[str, ResolvedCamera], list[str]]:
     """Merge each camera's detector overrides over `doc`'s raw `detectors:` defaults and validate them.
 
     Returns the resolved cameras and one problem line per failure (a camera with a problem is still
@@ -212,7 +217,15 @@ def resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str,
     for index, cam in enumerate(root.cameras):
         resolved: dict[str, BaseModel] = {}
         for name, override in cam.detectors.items():
-            model_cls = DETECTOR_MODELS[name]
+            registration = registrations.get(name)
+            if registration is None:
+                line = doc.line_of(("cameras", index, "detectors", name))
+                problems.append(
+                    f"{doc.source}:{line}: cameras[{index}].detectors.{name}: no detector named '{name}' "
+                    f"(known: {', '.join(registrations.names)})"
+                )
+                continue
+            model_cls = registration.config_model
             merged = deep_merge(defaults_raw.get(name) or {}, override or {})
             try:
                 det_cfg = model_cls.model_validate(merged)
@@ -237,14 +250,23 @@ def resolve_cameras(doc: YamlDocument, root: GridwatchConfig) -> tuple[dict[str,
     return cameras, problems
 
 
-def load_config_text(text: str, source: str = "<string>", env: Mapping[str, str] | None = None) -> LoadedConfig:
-    """Parse, validate and resolve a config; ConfigError lists every problem with file, line and key."""
+def load_config_text(
+    text: str,
+    source: str = "<string>",
+    env: Mapping[str, str] | None = None,
+    registrations: Registrations = BUILTIN,
+) -> LoadedConfig:
+    """Parse, validate and resolve a config; ConfigError lists every problem with file, line and key.
+
+    `registrations`: the detectors a camera may name (the shipped ones unless a test adds its own)."""
     doc = load_yaml(text, source=source, env=config_environment(env))
     root = validate(GridwatchConfig, doc)
-    cameras, problems = resolve_cameras(doc, root)
+    cameras, problems = resolve_cameras(doc, root, registrations)
     if problems:
         raise ConfigError(f"{source}: {len(problems)} problem(s)", problems)
-    return LoadedConfig(root=root, cameras=cameras, version=config_version(text), source=source)
+    return LoadedConfig(
+        root=root, cameras=cameras, version=config_version(text), source=source, registrations=registrations
+    )
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> LoadedConfig:

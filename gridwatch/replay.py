@@ -5,7 +5,8 @@ Operators tune thresholds with it: alerts come out as JSON lines in exactly the 
 gated model the path each frame took (skipped, crops, full frame, sweep, reused look) and why. Nothing is
 published and the service's outbox is not touched: a scratch outbox holds the run's alerts, so dedup and
 cooldowns behave as in the service. Drone footage takes its poses from `--telemetry` (DJI .SRT), and
-construction flights also write their flight summary (GeoJSON, text, PNG map) next to the output.
+detectors that keep summaries (construction: each flight's sites, each survey's changes) write them
+(GeoJSON, text, PNG map) next to the output.
 """
 
 from __future__ import annotations
@@ -31,12 +32,9 @@ from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
 from alerts.survey_store import EvidenceSurveyStore, survey_store
 from detectors.analysis import CameraAnalysis, GatedInference
-from detectors.construction.config import ConstructionConfig
-from detectors.construction.detector import ConstructionDetector
 from detectors.event import Event
 from foundation.errors import ConfigError
 from gridwatch.config import LoadedConfig, ResolvedCamera, load_config
-from gridwatch.detector_factory import build_detectors, models_needed
 from ingest.files import iter_file_frames
 from ingest.frame import Frame
 from models.detections import Detections
@@ -119,8 +117,7 @@ def _progress(frames: Iterator[Frame], video: Path, fps: float, enabled: bool) -
 def _survey_store(loaded: LoadedConfig, cam: ResolvedCamera, evidence_dir: Path | None) -> EvidenceSurveyStore | None:
     """Where a replayed flight's survey mosaic goes and earlier ones come from: `--evidence-dir` when given,
     else the configured evidence store (a replay is how an uploaded flight joins the archive)."""
-    con = cam.detectors.get("construction")
-    if not isinstance(con, ConstructionConfig) or not con.survey.enabled:
+    if not loaded.registrations.keeps_surveys(cam.detectors):
         return None
     evidence = loaded.root.alerts.evidence
     if evidence_dir is not None and evidence.store.type == "local":
@@ -134,8 +131,11 @@ def replay(
 ) -> list[Alert]:
     """Run the camera's detectors over `video`; write each alert as a JSON line to `out`; return them."""
     cam = _camera(loaded, camera_id)
-    models: dict[str, YoloModel] = {name: load_model(loaded.model(name)) for name in models_needed({cam.id: cam})}
-    detectors = build_detectors(cam, models, _survey_store(loaded, cam, evidence_dir))
+    regs = loaded.registrations
+    models: dict[str, YoloModel] = {name: load_model(loaded.model(name)) for name in regs.models_used(cam.detectors)}
+    detectors = regs.build_detectors(
+        cam.id, cam.detectors, cam.config.calibration, models, _survey_store(loaded, cam, evidence_dir)
+    )
 
     def infer(model_name: str, frame: Frame) -> Detections:
         return models[model_name].predict([frame.image])[0]
@@ -153,7 +153,7 @@ def replay(
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gw-replay-")))
         pipeline = AlertPipeline(
             _replay_alerts_config(loaded.root.alerts, scratch, evidence_dir),
-            node_id=loaded.root.service.node_id, config_version=loaded.version,
+            node_id=loaded.root.service.node_id, config_version=loaded.version, kinds=regs.alert_kinds,
         )
         pipeline.start()
         stack.callback(pipeline.close)
@@ -185,14 +185,9 @@ def replay(
         if writer is not None:
             writer.close()
         summary_dir = (annotate.parent if annotate else None) or evidence_dir or Path.cwd()
-        for det in detectors:
-            if isinstance(det, ConstructionDetector):
-                for flight_id, summary in det.summaries.items():
-                    written = summary.write(summary_dir)
-                    log.info("flight %s summary: %s", flight_id, ", ".join(str(p) for p in written.values()))
-                for flight_id, surveyed in (det.survey.results.items() if det.survey is not None else ()):
-                    written = surveyed.summary.write(summary_dir)
-                    log.info("flight %s survey: %s", flight_id, ", ".join(str(p) for p in written.values()))
+        for named in regs.summaries(detectors):
+            written = named.summary.write(summary_dir)
+            log.info("flight %s %s: %s", named.flight_id, named.label, ", ".join(str(p) for p in written.values()))
     return alerts
 
 

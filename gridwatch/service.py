@@ -29,12 +29,9 @@ from alerts.runtime import AlertsRuntime
 from alerts.survey_store import EvidenceSurveyStore, survey_store
 from detectors.analysis import CameraAnalysis, GatedInference
 from detectors.base import Detector
-from detectors.construction.config import ConstructionConfig
-from detectors.construction.detector import ConstructionDetector
 from foundation.errors import ModelError, SourceError
 from gridwatch.cameras import CameraClips, CameraRunner
 from gridwatch.config import LoadedConfig, ResolvedCamera
-from gridwatch.detector_factory import build_detectors, models_needed
 from ingest.config import SourceConfig
 from ingest.frame import Frame
 from ingest.queues import DropOldestQueue
@@ -86,7 +83,10 @@ class Service:
         """Start alerts, models and the given cameras (default: every enabled camera of the config)."""
         with self.lock:
             root = self.loaded.root
-            self.alerts = AlertsRuntime(root.alerts, node_id=self.node_id, config_version=self.loaded.version)
+            self.alerts = AlertsRuntime(
+                root.alerts, node_id=self.node_id, config_version=self.loaded.version,
+                kinds=self.loaded.registrations.alert_kinds,
+            )
             self.alerts.start()
             wanted = self._enabled(cameras)
             self._ensure_models(wanted)
@@ -103,7 +103,9 @@ class Service:
         }
 
     def _ensure_models(self, cameras: Mapping[str, ResolvedCamera]) -> None:
-        for name in sorted(models_needed(cameras) - set(self.models)):
+        regs = self.loaded.registrations
+        needed = {m for cam in cameras.values() if cam.config.enabled for m in regs.models_used(cam.detectors)}
+        for name in sorted(needed - set(self.models)):
             cfg = self.loaded.model(name)
             model = load_model(cfg)
             self.models[name] = model
@@ -115,7 +117,9 @@ class Service:
 
     def _build_runtime(self, cam: ResolvedCamera) -> CameraRuntime:
         assert self.alerts is not None
-        detectors = build_detectors(cam, self.models, self._survey_store())
+        detectors = self.loaded.registrations.build_detectors(
+            cam.id, cam.detectors, cam.config.calibration, self.models, self._survey_store()
+        )
         infer = self._infer_for(cam.id)
         gated = GatedInference(infer.submit, {name: ModelGeometry.of(m.info) for name, m in self.models.items()})
         analysis = CameraAnalysis(cam.id, detectors, infer, gated)
@@ -131,29 +135,22 @@ class Service:
 
     def _survey_store(self) -> EvidenceSurveyStore | None:
         """The evidence store as the survey archive (mosaics of drone flights), when a flight surveys."""
-        if not any(isinstance(c, ConstructionConfig) and c.survey.enabled
-                   for cam in self.loaded.cameras.values() for c in cam.detectors.values()):
+        if not any(self.loaded.registrations.keeps_surveys(cam.detectors) for cam in self.loaded.cameras.values()):
             return None
         if self._surveys is None:
             self._surveys = survey_store(self.loaded.root.alerts.evidence)
         return self._surveys
 
     def _write_flight_summaries(self, runner: CameraRunner) -> None:
-        """Drone flights that ended: their summary (GeoJSON, text, PNG map) next to the evidence."""
+        """Recordings that ended (drone flights): their detectors' summaries (GeoJSON, text, PNG map) are
+        logged and written next to the evidence."""
         store = self.loaded.root.alerts.evidence.store
-        for det in runner.analysis.detectors:
-            if not isinstance(det, ConstructionDetector):
-                continue
-            for flight_id, summary in det.summaries.items():
-                log.info("flight %s ended:\n%s", flight_id, summary.text_report())
-                if store.type == "local":
-                    written = summary.write(Path(store.dir) / "flights" / flight_id)
-                    log.info("flight %s summary written: %s", flight_id, ", ".join(map(str, written.values())))
-            if det.survey is not None:  # change between surveys: also kept in the store beside the mosaic
-                for flight_id, result in det.survey.results.items():
-                    log.info("flight %s survey:\n%s", flight_id, result.summary.text_report())
-                    if store.type == "local":
-                        result.summary.write(Path(store.dir) / "flights" / flight_id)
+        for named in self.loaded.registrations.summaries(runner.analysis.detectors):
+            log.info("flight %s %s:\n%s", named.flight_id, named.label, named.summary.text_report())
+            if store.type == "local":
+                written = named.summary.write(Path(store.dir) / "flights" / named.flight_id)
+                paths = ", ".join(map(str, written.values()))
+                log.info("flight %s %s written: %s", named.flight_id, named.label, paths)
 
     def _start_cameras(self, cameras: Mapping[str, ResolvedCamera]) -> None:
         if not cameras:

@@ -41,6 +41,7 @@ from detectors.construction.candidates import (
 )
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.cue import find_blue_roofs
+from detectors.construction.events import ConstructionDetails
 from detectors.construction.polygons import mask_outlines, quad_widths_m, rasterise_union
 from detectors.construction.registry import LocalRegistry, Registry, StructureKind
 from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
@@ -493,21 +494,21 @@ class ConstructionDetector:
         }
         if flight.calibration is not None and flight.calibration.correction is not None:
             reasons["calibrated_focal_px"] = round(flight.calibration.focal_px, 1)
-        details = {
-            "flight_id": flight.flight_id,
-            "site_id": site.site_id,
-            "structure_kind": site.kind.value,
-            "first_seen_at": site.first_seen_at,
-            "last_seen_at": site.last_seen_at,
-            "frames": site.frames,
-            "passes": site.passes,
-            "best_frame_seq": best.frame.seq,
-            "best_pts_s": best.frame.pts_s,
-            "registry_nearest_same_kind": match.same_kind_id if match else None,
-            "on_registered_id": match.on_id if match else None,
-            "on_registered_kind": match.on_kind.value if match and match.on_kind else None,
-            "rooftop_addition": bool(match and match.on_kind == StructureKind.BUILDING and match.on_overlap >= 0.5),
-        }
+        details = ConstructionDetails(
+            flight_id=flight.flight_id,
+            site_id=site.site_id,
+            structure_kind=site.kind.value,
+            first_seen_at=site.first_seen_at,
+            last_seen_at=site.last_seen_at,
+            frames=site.frames,
+            passes=site.passes,
+            best_frame_seq=best.frame.seq,
+            best_pts_s=best.frame.pts_s,
+            registry_nearest_same_kind=match.same_kind_id if match else None,
+            on_registered_id=match.on_id if match else None,
+            on_registered_kind=match.on_kind.value if match and match.on_kind else None,
+            rooftop_addition=bool(match and match.on_kind == StructureKind.BUILDING and match.on_overlap >= 0.5),
+        )
         return Event(
             kind=EventKind.CONSTRUCTION,
             source_id=flight.flight_id,

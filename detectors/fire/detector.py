@@ -64,7 +64,7 @@ from detectors.fire.candidates import (
 )
 from detectors.fire.config import FireConfig
 from detectors.fire.cues import CueResult, FlameCue, WorkFrame
-from detectors.fire.details import FireDetail
+from detectors.fire.events import FireDetails
 from detectors.fire.schedule import ActiveHours
 from detectors.fire.smoke_change import change_above_surround, luma_change
 from detectors.fire.smoke_cue import SmokeCue
@@ -529,16 +529,15 @@ class FireDetector:
             if ground is not None and math.isfinite(mpp):
                 area_m2 = round(area_px * mpp * mpp, 3)
         model_hits, _, _ = track.source_counts()
-        details: dict[str, object] = {
-            FireDetail.AREA_PX: round(area_px, 1),
-            FireDetail.AREA_SHARE: round(area_px / max(1, fw * fh), 6),
-            FireDetail.GROWTH_RATE_PER_S: round(a.growth_rate_per_s, 4),
-            FireDetail.GROWTH_RATIO: round(area_px / max(inc.start_area, 1.0), 3),
-            FireDetail.FRAMES_SEEN: track.frames_seen,
-            FireDetail.TRACK_ID: track.track_id,
-        }
-        if area_m2 is not None:
-            details[FireDetail.AREA_M2_EST] = area_m2
+        details = FireDetails(
+            area_px=round(area_px, 1),
+            area_share=round(area_px / max(1, fw * fh), 6),
+            growth_rate_per_s=round(a.growth_rate_per_s, 4),
+            growth_ratio=round(area_px / max(inc.start_area, 1.0), 3),
+            frames_seen=track.frames_seen,
+            track_id=track.track_id,
+            area_m2_est=area_m2,
+        )
         self.stats.events[_EVENT_KIND[track.kind].value] += 1
         life = cfg.lifecycle
         return Event(

@@ -9,7 +9,6 @@ source pixels (for the snapshot drawing), the floor, the clip window and the num
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +16,7 @@ from numpy.typing import NDArray
 from detectors.event import Event, EventKind, FacadeHit, GeoPoint, Phase
 from detectors.geometry.facade import FacadeMapper
 from detectors.throw.config import EvidenceConfig
+from detectors.throw.events import ThrowDetails
 from detectors.throw.evidence import draw_evidence
 from detectors.throw.trajectory import FacadeMap, TrajectoryFit
 from ingest.frame import Frame
@@ -74,28 +74,26 @@ def throw_event(
     xs, ys = pts[:, 1], pts[:, 2]
     box = (float(xs.min() - m), float(ys.min() - m), float(xs.max() + m), float(ys.max() + m))
     curve = fit.curve_px(facade, fit.release_t_s, last_t, 32)
-    details: dict[str, Any] = {
-        "trajectory_px": [(round(float(t), 3), round(float(x), 1), round(float(y), 1)) for t, x, y in pts],
-        "fitted_curve_px": [(round(float(x), 1), round(float(y), 1)) for x, y in curve],
-        "accel_m_s2": round(fit.accel_m_s2, 3),
-        "accel_px_s2": round(fit.accel_px_s2, 2),
-        "expected_accel_px_s2": round(fit.expected_accel_px_s2, 2),
-        "accel_ratio": round(fit.accel_ratio, 3),
-        "release_pts_s": round(fit.release_t_s, 3),
-        "release_captured_at": round(fit.release_t_s + offset, 3),
-        "release_height_m": round(fit.release_height_m, 2),
-        "release_height_sigma_m": round(fit.release_height_sigma_m, 2),
-        "release_along_m": round(fit.release_along_m, 2),
-        "landing_pts_s": round(fit.landing_t_s, 3),
-        "px_per_m": round(fit.px_per_m, 2),
-        "drop_m": round(fit.drop_m, 2),
-        "end_speed_m_s": round(fit.end_speed_m_s, 2),
-        "object_size_px": round(inc.size_px, 1),
-        "rejoined_tracks": bool(len(inc.prefix)),
-        "calibrated": hit is not None,
-    }
-    if hit is not None:
-        details.update(floor=hit.floor, floor_uncertainty=hit.floor_uncertainty, column=hit.column)
+    details = ThrowDetails(
+        trajectory_px=tuple((round(float(t), 3), round(float(x), 1), round(float(y), 1)) for t, x, y in pts),
+        fitted_curve_px=tuple((round(float(x), 1), round(float(y), 1)) for x, y in curve),
+        accel_m_s2=round(fit.accel_m_s2, 3),
+        accel_px_s2=round(fit.accel_px_s2, 2),
+        expected_accel_px_s2=round(fit.expected_accel_px_s2, 2),
+        accel_ratio=round(fit.accel_ratio, 3),
+        release_pts_s=round(fit.release_t_s, 3),
+        release_captured_at=round(fit.release_t_s + offset, 3),
+        release_height_m=round(fit.release_height_m, 2),
+        release_height_sigma_m=round(fit.release_height_sigma_m, 2),
+        release_along_m=round(fit.release_along_m, 2),
+        landing_pts_s=round(fit.landing_t_s, 3),
+        px_per_m=round(fit.px_per_m, 2),
+        drop_m=round(fit.drop_m, 2),
+        end_speed_m_s=round(fit.end_speed_m_s, 2),
+        object_size_px=round(inc.size_px, 1),
+        rejoined_tracks=bool(len(inc.prefix)),
+        calibrated=hit is not None,
+    )
     picture = draw_evidence(
         snapshot.image, facade=facade, fit=fit, points=pts, hit=hit, clock_offset_s=offset, camera_id=camera_id
     )

@@ -10,7 +10,10 @@ import numpy as np
 
 from alerts.config import AlertsConfig
 from alerts.schema import Alert, alert_id_for, utc
-from detectors.event import Event, EventKind, FacadeHit, GeoMethod, GeoPoint, ModelRef, Phase
+from detectors.construction.events import ConstructionDetails
+from detectors.event import Event, EventDetails, EventKind, FacadeHit, GeoMethod, GeoPoint, ModelRef, Phase
+from detectors.fire.events import FireDetails
+from detectors.throw.events import ThrowDetails
 from ingest.frame import Frame
 
 # Points well inside two micro-grids of the made-up sample district (configs/grid/sample-district.geojson):
@@ -36,6 +39,32 @@ def frame(
     return Frame(source_id, next(_seq), t, pts_s, img)
 
 
+def fire_details(growth_ratio: float = 1.0, area_m2_est: float | None = None) -> FireDetails:
+    """Fire/smoke details as the fire detector fills them."""
+    return FireDetails(area_px=12_000.0, area_share=0.04, growth_rate_per_s=0.05, growth_ratio=growth_ratio,
+                       frames_seen=6, track_id=1, area_m2_est=area_m2_est)
+
+
+def throw_details(trajectory_px: tuple[tuple[float, float, float], ...] = ((0.0, 100.0, 20.0),)) -> ThrowDetails:
+    """Throw details as the throw detector fills them (only the trajectory matters to alerts)."""
+    return ThrowDetails(
+        trajectory_px=trajectory_px, fitted_curve_px=tuple((x, y) for _, x, y in trajectory_px), accel_m_s2=9.6,
+        accel_px_s2=480.0, expected_accel_px_s2=490.0, accel_ratio=0.98, release_pts_s=0.0,
+        release_captured_at=1_700_000_000.0, release_height_m=31.0, release_height_sigma_m=1.5, release_along_m=12.5,
+        landing_pts_s=2.5, px_per_m=50.0, drop_m=3.0, end_speed_m_s=7.7, object_size_px=6.0, rejoined_tracks=False,
+        calibrated=True,
+    )
+
+
+DEFAULT_DETAILS: dict[EventKind, EventDetails] = {
+    EventKind.FIRE: fire_details(),
+    EventKind.SMOKE: fire_details(),
+    EventKind.THROW: throw_details(),
+    EventKind.CONSTRUCTION: ConstructionDetails(flight_id="F1", site_id="S1", structure_kind="steel_roof"),
+}
+"""Each kind's details as its detector declares them (`detectors/<name>/events.py`)."""
+
+
 def event(
     kind: EventKind = EventKind.FIRE,
     *,
@@ -57,6 +86,7 @@ def event(
         "box_xyxy": (20.0, 30.0, 120.0, 150.0),
         "model": ModelRef("fire-yolov8n", "1", "ab" * 32),
         "reasons": {"frames_confirmed": 5, "mean_score": 0.81},
+        "details": DEFAULT_DETAILS[kind],
     }
     fields.update(extra)
     return Event(
@@ -101,7 +131,7 @@ def throw_event(**kw: Any) -> Event:
     return event(
         EventKind.THROW,
         facade=FacadeHit(along_m=12.5, height_m=31.0, floor=11, floor_uncertainty=1, column="B"),
-        details={"trajectory_px": [(0.0, 100.0, 20.0), (0.1, 101.0, 40.0), (0.2, 102.0, 80.0)]},
+        details=throw_details(((0.0, 100.0, 20.0), (0.1, 101.0, 40.0), (0.2, 102.0, 80.0))),
         method=GeoMethod.FACADE_HOMOGRAPHY,
         **kw,
     )

@@ -13,7 +13,16 @@ from alerts.outbox_rows import Ack, OutboxFullError
 from alerts.pipeline import AlertPipeline
 from alerts.schema import alert_id_for, load_schema
 from detectors.event import EventKind, GeoMethod, Phase
-from tests.alerts.factories import MG_A_LAT, MG_A_LON, MG_B_LAT, MG_B_LON, alerts_config, event, throw_event
+from tests.alerts.factories import (
+    MG_A_LAT,
+    MG_A_LON,
+    MG_B_LAT,
+    MG_B_LON,
+    alerts_config,
+    event,
+    fire_details,
+    throw_event,
+)
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
 
@@ -33,7 +42,7 @@ def pipeline(tmp_path: Path, grid_path: str | None = None, **sections: object) -
 def test_fire_event_becomes_a_geotagged_valid_alert_in_the_outbox(tmp_path: Path, grid_path: str) -> None:
     p = pipeline(tmp_path, grid_path)
     ev = event(
-        EventKind.FIRE, source_id="cam-12", incident_id="f-1", area_m2=4.5, details={"growth_ratio": 1.8}
+        EventKind.FIRE, source_id="cam-12", incident_id="f-1", area_m2=4.5, details=fire_details(growth_ratio=1.8)
     )
     alert = p.handle(ev)
     assert alert is not None

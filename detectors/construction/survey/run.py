@@ -30,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from detectors.construction.events import ConstructionDetails, SurveyChangeDetails
 from detectors.construction.registry import LocalRegistry, Registry
 from detectors.construction.survey.archive import MosaicArchive, SurveyRecord, SurveyStore
 from detectors.construction.survey.change import compare, relief_shift_px
@@ -471,21 +472,21 @@ class SurveyRecorder:
                 "relief_corrected_m": round(change.relief_corrected_m, 2),
                 "registry_same_kind_overlap": round(m.same_kind_overlap, 3) if m else 0.0,
             },
-            details={
-                "flight_id": flight_id,
-                "site_id": change.change_id,
-                "structure_kind": change.structure_kind.value,
-                "on_registered_id": m.on_id if m else None,
-                "on_registered_kind": m.on_kind.value if m and m.on_kind else None,
-                "change": {
-                    "change_kind": change.kind.value,
-                    "survey_id": survey_id,
-                    "previous_survey_ids": list(used),
-                    "previous_captured_at": previous_at,
-                    "before_crop_uri": change.crops.get("before"),
-                    "after_crop_uri": change.crops.get("after"),
-                },
-            },
+            details=ConstructionDetails(
+                flight_id=flight_id,
+                site_id=change.change_id,
+                structure_kind=change.structure_kind.value,
+                on_registered_id=m.on_id if m else None,
+                on_registered_kind=m.on_kind.value if m and m.on_kind else None,
+                change=SurveyChangeDetails(
+                    change_kind=change.kind.value,
+                    survey_id=survey_id,
+                    previous_survey_ids=tuple(used),
+                    previous_captured_at=previous_at,
+                    before_crop_uri=change.crops.get("before"),
+                    after_crop_uri=change.crops.get("after"),
+                ),
+            ),
         )
 
     def _store_summary(self, summary: SurveySummary) -> None:

@@ -34,10 +34,11 @@ import jsonschema
 import numpy as np
 import pytest
 
-from alerts.enrich import survey_change
+from alerts.kinds import construction_fields, survey_change
 from alerts.schema import json_schema
 from benchmarks.scenarios.survey import GATE_SEEDS, TUNING_SEEDS, make_pair
 from benchmarks.survey_bench import PairRun, Score, run_pair, score
+from detectors.construction.events import ConstructionDetails
 
 pytest.importorskip("rasterio")
 pytestmark = pytest.mark.timeout(900)  # the first test builds both pairs (1.5-3 minutes each on 2 shared cores)
@@ -172,8 +173,6 @@ def test_all_six_gate_seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.mark.slow
 def test_alerts_carry_before_and_after_crops_and_validate(runs: list[tuple[PairRun, Score]]) -> None:
-    from alerts.enrich import construction_info
-
     validator = jsonschema.Draft202012Validator(
         json_schema()["$defs"]["ConstructionInfo"] | {"$defs": json_schema()["$defs"]}
     )
@@ -181,12 +180,13 @@ def test_alerts_carry_before_and_after_crops_and_validate(runs: list[tuple[PairR
     new = [c for c in run.result.summary.changes if c.status == "new"]
     assert len(run.events) == len(new) > 0
     for event in run.events:
-        change = survey_change(event.details)
+        assert isinstance(event.details, ConstructionDetails)
+        change = survey_change(event.details.change)
         assert change is not None and change.survey_id == run.result.summary.survey_id
         assert change.previous_survey_ids == [run.result.summary.previous_ids[0]]
         for uri in (change.before_crop_uri, change.after_crop_uri):
             assert uri is not None and Path(uri.removeprefix("file://")).stat().st_size > 1000
-        info = construction_info(event)
+        info = construction_fields(event)["construction"]
         validator.validate(json.loads(info.model_dump_json()))
         assert event.snapshot is not None and event.snapshot.image.shape[1] > event.snapshot.image.shape[0]
         assert event.ground is not None and math.isfinite(event.ground.accuracy_m)

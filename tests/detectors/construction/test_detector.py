@@ -18,7 +18,8 @@ from detectors.construction import (
     Registry,
     process_flight,
 )
-from detectors.event import EventKind, GeoMethod, Phase
+from detectors.construction.events import ConstructionDetails
+from detectors.event import Event, EventKind, GeoMethod, Phase
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 from foundation.errors import ConfigError
 from ingest.frame import Frame
@@ -35,6 +36,11 @@ from tests.detectors.construction.synth import (
     grass,
     roof_frame,
 )
+
+
+def _details(event: Event) -> ConstructionDetails:
+    assert isinstance(event.details, ConstructionDetails)
+    return event.details
 
 
 def registry_with(kind: str, e0: float, n0: float, e1: float, n1: float, **props: object) -> Registry:
@@ -89,7 +95,8 @@ def test_one_start_per_site_with_its_geometry_then_one_end() -> None:
     )
     assert start.snapshot is not None and start.box_xyxy is not None
     assert start.reasons["frames"] >= 2 and start.reasons["sources"] == "cue"
-    assert start.details["flight_id"] == "F1" and start.details["structure_kind"] == "steel_roof"
+    assert isinstance(start.details, ConstructionDetails)
+    assert start.details.flight_id == "F1" and start.details.structure_kind == "steel_roof"
     assert start.evidence_window_s is not None and start.evidence_window_s[0] <= start.evidence_window_s[1]
 
     ends = det.flush(now=1.78e9 + 100)
@@ -112,8 +119,9 @@ def test_new_shed_on_a_registered_building_is_new() -> None:
     det = ConstructionDetector(config(), registry=registry_with("building", 5, 35, 35, 65))
     events = run(flight(), det)
     assert len(events) == 1
-    assert events[0].details["on_registered_id"] == "REG-1"
-    assert events[0].details["rooftop_addition"] is True
+    assert isinstance(events[0].details, ConstructionDetails)
+    assert events[0].details.on_registered_id == "REG-1"
+    assert events[0].details.rooftop_addition is True
 
 
 def test_unusable_frames_are_skipped_and_counted() -> None:
@@ -152,7 +160,7 @@ def test_tiled_model_candidates_with_class_names() -> None:
     det = ConstructionDetector(cfg, infer=infer, class_names={0: "scaffolding", 1: "person"})
     events = run(flight(), det)
     assert infer.calls == 9
-    assert len(events) == 1 and events[0].details["structure_kind"] == "scaffold"
+    assert len(events) == 1 and _details(events[0]).structure_kind == "scaffold"
     assert events[0].reasons["sources"] == "model"
     assert det.stats.rejected["unmapped_class"] == 9
 
@@ -164,7 +172,7 @@ def test_service_detections_are_used_when_not_tiled() -> None:
     events = []
     for f in flight():
         events += det.process(f, fake(f.image))
-    assert len(events) == 1 and events[0].details["structure_kind"] == "steel_roof"
+    assert len(events) == 1 and _details(events[0]).structure_kind == "steel_roof"
 
 
 def test_reconfigure_keeps_sites_and_rejects_a_bad_registry(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 from detectors.base import Detector
 from detectors.event import EventKind, GeoMethod, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
-from detectors.fire.details import FireDetail
+from detectors.fire.events import FireDetails
 from detectors.geometry.geodesy import enu_to_wgs84
 from detectors.geometry.ground import GroundCalibration
 from foundation.errors import ConfigError
@@ -97,7 +97,7 @@ def test_incident_starts_after_n_of_m_frames_with_full_event() -> None:
     assert ev.reasons["frames_confirmed"] == n and ev.reasons["source"] == "model"
     assert ev.evidence_window_s == pytest.approx((0.0, (n - 1) * STEP_S + 5.0))
     assert ev.snapshot is not None and ev.model == ref
-    assert ev.details["fire_area_px"] == pytest.approx(40 * 70)
+    assert isinstance(ev.details, FireDetails) and ev.details.area_px == pytest.approx(40 * 70)
     assert ev.ground is None  # no calibration: alerts fall back to the camera site
     assert det.stats.confirmations == 1 and det.stats.events["fire"] == 1
 
@@ -131,7 +131,7 @@ def test_update_on_growth_then_end_then_cooldown_then_new_incident() -> None:
     updates = [e for e in events if e.phase is Phase.UPDATE]
     assert len(starts) == 1 and updates
     assert updates[0].update_seq == 1 and updates[0].incident_id == starts[0].incident_id
-    assert updates[0].details[FireDetail.GROWTH_RATIO] >= 1.5
+    assert isinstance(updates[0].details, FireDetails) and updates[0].details.growth_ratio >= 1.5
     assert updates[0].reasons["growth_rate_per_s"] > 0
     for _ in range(20):  # 4 s with nothing: the incident ends after 3 s
         events += det.process(_frame(seq), model(False))
@@ -229,7 +229,7 @@ def test_ground_calibration_gives_a_ground_point_and_area() -> None:
     e_lat, e_lon = enu_to_wgs84(origin[0], origin[1], 8.0, 12.5)
     assert abs(ev.ground.lat_deg - float(e_lat)) < 2e-5 and abs(ev.ground.lon_deg - float(e_lon)) < 2e-5
     assert ev.area_m2 is not None and ev.area_m2 > 0
-    assert ev.details["fire_area_m2_est"] == ev.area_m2
+    assert isinstance(ev.details, FireDetails) and ev.details.area_m2_est == ev.area_m2
 
 
 def _flicker_frame(seq: int, rng: np.random.Generator) -> Frame:

@@ -37,7 +37,7 @@ from benchmarks.fire_modes import T0, VideoRun, furg_boxes, lifecycle_problems
 from benchmarks.fire_stills import score_roboflow
 from detectors.event import Phase
 from detectors.fire import FireConfig
-from detectors.fire.details import FireDetail
+from detectors.fire.events import FireDetails
 from tests.detectors.fire.test_cue_real_media import STILL_STAGE_MEASURED
 
 FURG_FPS = 29.97
@@ -99,7 +99,7 @@ def test_growth_ratio_of_every_alert_is_the_detectors_own(furg_run: VideoRun) ->
     assert delivered
     for event, alert in delivered:
         assert alert.fire is not None and alert.fire.growth_ratio is not None
-        assert alert.fire.growth_ratio == event.details[FireDetail.GROWTH_RATIO]
+        assert isinstance(event.details, FireDetails) and alert.fire.growth_ratio == event.details.growth_ratio
     assert max(a.fire.growth_ratio for _, a in delivered if a.fire and a.fire.growth_ratio) > 1.0
 
 

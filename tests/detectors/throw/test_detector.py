@@ -12,6 +12,7 @@ from benchmarks.throw_bench import EPOCH_S, detector_for, run_detector
 from detectors.base import Detector
 from detectors.event import Event, EventKind, GeoMethod, Phase
 from detectors.throw import ThrowConfig, ThrowDetector
+from detectors.throw.events import ThrowDetails
 from foundation.errors import ConfigError, GridwatchError, ModelError
 from ingest.frame import Frame
 from models.detections import Detections
@@ -33,6 +34,12 @@ def played() -> Played:
     det = detector_for(scene)
     run = run_detector(det, scene.frames(), SPEC.fps)
     return Played(scene, det, run.events)
+
+
+def _throw(event: Event) -> ThrowDetails:
+    """The throw details the detector declared for this event."""
+    assert isinstance(event.details, ThrowDetails)
+    return event.details
 
 
 def by_incident(events: list[Event]) -> dict[str, list[Event]]:
@@ -61,7 +68,7 @@ def test_each_throw_is_one_incident_from_start_to_end(played: Played) -> None:
         assert end.kind is EventKind.THROW and end.source_id == played.detector.camera_id
         assert end.facade is not None and abs(end.facade.floor - truth.floor) <= 1
         assert end.facade.column == truth.column
-        assert end.started_at == pytest.approx(EPOCH_S + end.details["trajectory_px"][0][0])
+        assert end.started_at == pytest.approx(EPOCH_S + _throw(end).trajectory_px[0][0])
         assert end.started_at <= end.last_seen_at <= end.trigger_captured_at
         assert 0.5 <= end.confidence <= 1.0
 
@@ -70,16 +77,16 @@ def test_events_carry_trajectory_window_geo_and_reasons(played: Played) -> None:
     cfg = played.detector.config
     for evs, truth in zip(by_incident(played.events).values(), played.scene.throws, strict=True):
         start, end = evs
-        traj = end.details["trajectory_px"]
+        traj = _throw(end).trajectory_px
         assert len(traj) >= cfg.trajectory.min_points and all(len(p) == 3 for p in traj)
-        assert traj == sorted(traj)
-        assert len(end.details["fitted_curve_px"]) > 10
+        assert list(traj) == sorted(traj)
+        assert len(_throw(end).fitted_curve_px) > 10
         lo, hi = end.evidence_window_s
         assert lo <= max(0.0, truth.release_t_s - cfg.evidence.pre_roll_s + 0.3)
         assert hi >= traj[-1][0] + cfg.evidence.post_roll_s - 1e-6
         assert start.evidence_window_s[1] >= truth.landing_t_s  # the start already asks for the whole fall
-        assert end.details["release_pts_s"] == pytest.approx(truth.release_t_s, abs=0.25)
-        assert end.details["accel_m_s2"] == pytest.approx(9.8, rel=0.3)
+        assert _throw(end).release_pts_s == pytest.approx(truth.release_t_s, abs=0.25)
+        assert _throw(end).accel_m_s2 == pytest.approx(9.8, rel=0.3)
         assert end.reasons["verdict"] == "accepted"
         for key in ("accel_m_s2", "accel_ratio", "drop_m", "residual_px", "release_height_m"):
             assert key in end.reasons
@@ -176,7 +183,7 @@ def test_uncalibrated_camera_still_alerts_without_a_floor() -> None:
     incidents = by_incident(events)
     assert len(incidents) == 2
     end = next(iter(incidents.values()))[-1]
-    assert end.facade is None and end.ground is None and end.details["calibrated"] is False
+    assert end.facade is None and end.ground is None and _throw(end).calibrated is False
 
 
 def test_annotate_draws_on_a_copy(played: Played) -> None:
@@ -220,7 +227,7 @@ def test_evidence_shows_the_fall_over_the_facade_grid_and_the_clip_spans_release
         assert pic.shape[1:] == snap.shape[1:] and pic.shape[0] > snap.shape[0]  # a caption band below
         assert pic[snap.shape[0] :].std() > 10  # the band holds text
         changed = np.any(pic[: snap.shape[0]] != snap, axis=2)
-        traj = np.asarray(end.details["trajectory_px"])
+        traj = np.asarray(_throw(end).trajectory_px)
         for _, x, y in traj[:: max(1, len(traj) // 6)]:
             assert changed[int(y) - 2 : int(y) + 3, int(x) - 2 : int(x) + 3].any()  # every stretch drawn
         # the release window is shaded where the object really left the building
