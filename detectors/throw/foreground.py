@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.throw.config import ForegroundConfig, Polygon
+from detectors.throw.config_image import ForegroundConfig, Polygon
 from detectors.throw.weather import BlobShape, blob_shapes
 from detectors.zones import RegionMask, polygon_px
 
