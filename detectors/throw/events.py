@@ -32,6 +32,9 @@ class ThrowDetails(EventDetails):
     """When the object left the facade, stream presentation time (s)."""
     release_captured_at: float
     """The same instant on the capture clock (epoch s)."""
+    release_window_pts_s: tuple[float, float]
+    """Where the release may lie, stream presentation time (s): from the fit at g (drag only slows a fall, so
+    the latest release) back to the whole parabola's apex (drag read as less than g: the earliest)."""
     release_height_m: float
     """Release height above the facade's ground line, m."""
     release_height_sigma_m: float

@@ -14,7 +14,6 @@ Without a calibration, the trajectory and the caption (without a floor) are draw
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 import cv2
@@ -157,10 +156,8 @@ def _with_caption(
     thick: int,
 ) -> NDArray[np.uint8]:
     """The picture over a dark band holding the figures an officer reads first."""
-    rel = fit.release_t_s + offset_s
-    # the release time is known to about the time the parabola needs to move one sigma in height
-    spread_s = min(2.0, math.sqrt(2 * max(fit.release_height_sigma_m, 0.05) / 9.81))
-    day = datetime.fromtimestamp(rel, tz=UTC).strftime("%Y-%m-%d")
+    lo, hi = (t + offset_s for t in fit.release_window_s)
+    day = datetime.fromtimestamp(fit.release_t_s + offset_s, tz=UTC).strftime("%Y-%m-%d")
     where = (
         f"floor {hit.floor} +/-{hit.floor_uncertainty}" + (f", unit {hit.column}" if hit.column else "")
         if hit is not None
@@ -168,7 +165,7 @@ def _with_caption(
     )
     lines = [
         f"THROW  {where}   camera {camera_id}",
-        f"released {day} {_clock(rel - spread_s)}-{_clock(rel + spread_s)} UTC, "
+        f"released {day} {_clock(lo)}-{_clock(hi)} UTC, "
         f"landed ~{_clock(fit.landing_t_s + offset_s)}",
         f"fall: a = {fit.accel_m_s2:.1f} m/s2 ({fit.accel_ratio:.2f} g), drop {fit.drop_m:.1f} m, "
         f"{fit.n_points} positions",

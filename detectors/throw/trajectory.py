@@ -27,6 +27,8 @@ _MIN_PIECE_POINTS = 5
 """Positions each piece of the two-steady-speeds model needs."""
 _STEP_NOISE_FLOOR_PX = 0.3
 """Centroid noise (source px) below which the step test does not look for structure."""
+_RELEASE_HEAD_POINTS = 12
+"""First positions the release is read from with g fixed (about half a second at 25 fps)."""
 
 
 class FacadeMap(Protocol):
@@ -85,6 +87,10 @@ class TrajectoryFit:
     unseen_s: float
     """Seconds from the estimated release to the first tracked point."""
     release_t_s: float
+    release_window_s: tuple[float, float]
+    """Stream seconds the release lies in: from the whole parabola's apex (drag read as a < g: early) to
+    the first positions' apex at g (drag only slows a fall: the latest), each widened by the time the fall
+    needs to move one sigma of the release height."""
     release_along_m: float
     release_height_m: float
     release_height_sigma_m: float
@@ -204,10 +210,16 @@ def fit_trajectory(
         reason = "accepted"
     accepted = reason == "accepted"
 
-    # release: where vertical speed was zero, with the fitted parabola when it is physical, else with g
-    a_use = accel if cfg.accel_min_ratio <= ratio <= cfg.accel_max_ratio else g_m_s2
-    v_first = c1 + 2 * c2 * float(tk[0])  # upward speed at the first kept point
-    t_apex = float(tk[0]) + v_first / a_use  # v(t) = v_first - a (t - t_first)
+    # release: where the vertical speed was zero, read from the first positions as a fall at g (only the
+    # start's height and speed free). The whole track's parabola has drag in it on a long fall (a < g, the
+    # curve flattened late), and its apex lands early: on generator B's development seeds 2011 and 2013 it
+    # put the release 0.25 s before the truth for falls first seen 0.4-0.5 s after their release, outside
+    # the evidence's window; the head read at g was within 0.12 s.
+    # Drag only slows a fall, so the head read at g gives the latest release the track allows; the whole
+    # parabola, when it reads a < g, gives an earlier one, and the release window spans both.
+    h_head, v_first = _head_at_g(tk, q[keep, 1], g_m_s2)
+    a_use = g_m_s2
+    t_apex = float(tk[0]) + v_first / a_use  # v(t) = v_first - g (t - t_first)
     backtrack_excess = 0.0
     if t_apex > float(tk[0]):
         t_rel = float(tk[0])  # seen rising: released at or just before the first point
@@ -216,7 +228,11 @@ def fit_trajectory(
         backtrack_excess = (float(tk[0]) - t_apex) - cfg.max_backtrack_s
     else:
         t_rel = t_apex
-    h_rel = h_first + v_first * (t_rel - float(tk[0])) - 0.5 * a_use * (t_rel - float(tk[0])) ** 2
+    h_rel = h_head + v_first * (t_rel - float(tk[0])) - 0.5 * a_use * (t_rel - float(tk[0])) ** 2
+    t_early = t_rel
+    if cfg.accel_min_ratio <= ratio < 1.0 and t_rel < float(tk[0]):
+        apex_fit = float(tk[0]) + (c1 + 2 * c2 * float(tk[0])) / accel
+        t_early = min(t_rel, max(apex_fit, float(tk[0]) - cfg.max_backtrack_s))
     along_rel = float(along_c[0] + along_c[1] * t_rel)
 
     # uncertainty: the fit's covariance at the release time, the unknown speed at release, over-extrapolation
@@ -225,6 +241,8 @@ def fit_trajectory(
     v_term = cfg.release_speed_sigma_m_s**2 / (2 * g_m_s2)
     excess_term = 0.5 * g_m_s2 * backtrack_excess**2
     h_sigma = math.sqrt(h_sigma_fit**2 + v_term**2 + excess_term**2)
+    # the time the parabola needs to move one sigma in height, on either side of the two estimates
+    spread_s = min(2.0, math.sqrt(2 * max(h_sigma, 0.05) / g_m_s2))
 
     landing = _landing_time(c0, c1, c2, float(tk[-1]))
     expected_px = g_m_s2 * px_per_m
@@ -253,6 +271,7 @@ def fit_trajectory(
         sideways_ratio=sideways,
         unseen_s=float(tk[0]) - t_rel,
         release_t_s=t0 + t_rel,
+        release_window_s=(t0 + t_early - spread_s, t0 + t_rel + spread_s),
         release_along_m=along_rel,
         release_height_m=float(h_rel),
         release_height_sigma_m=h_sigma,
@@ -332,7 +351,7 @@ class FallStart:
 
 
 def fall_start(
-    points: NDArray[np.float64], facade: FacadeMap, head: int = 12, g_m_s2: float = G_M_S2
+    points: NDArray[np.float64], facade: FacadeMap, head: int = _RELEASE_HEAD_POINTS, g_m_s2: float = G_M_S2
 ) -> FallStart:
     """Fit the first `head` positions with g fixed: only the start's speed is free, so a short head pins
     it down, and drag (which bends the whole track's parabola late in a long fall) does not enter."""
@@ -343,6 +362,15 @@ def fall_start(
     along = _solve(design, q[:, 0])
     height = _solve(design, q[:, 1] + 0.5 * g_m_s2 * t * t)
     return FallStart(float(pts[0, 0]), float(along[0]), float(along[1]), float(height[0]), float(height[1]))
+
+
+def _head_at_g(t: NDArray[np.float64], height_m: NDArray[np.float64], g_m_s2: float) -> tuple[float, float]:
+    """(height m, upward speed m/s) at the first of the first `_RELEASE_HEAD_POINTS` positions, fitted as
+    a fall at g: two free numbers pin down on a short head, and drag has not built up there yet."""
+    k = min(len(t), _RELEASE_HEAD_POINTS)
+    dt = t[:k] - t[0]
+    c = _solve(np.stack([np.ones_like(dt), dt], 1), height_m[:k] + 0.5 * g_m_s2 * dt * dt)
+    return float(c[0]), float(c[1])
 
 
 def _lower_share(heights_m: NDArray[np.float64], h_first_m: float, drop_m: float) -> float:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.throw.config import WeatherConfig
+from detectors.throw.config_image import WeatherConfig
 
 _ANGLE_MEMORY = 0.2
 """Share of a frame's streak direction blended into the remembered one."""

@@ -220,3 +220,32 @@ def test_fall_start_reads_the_release_from_the_first_positions() -> None:
     assert start.unseen_s() == pytest.approx(8 / FPS, abs=0.06)
     h0, a0 = fall(30.0, 20, v0_up=1.5)  # thrown up: still rising when first seen
     assert fall_start(track(h0, a0, noise_px=0.3), SCALE).unseen_s() == 0.0
+
+
+def dragged_fall(h0: float, n: int, skip: int, terminal_m_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Heights and along-positions of a fall with quadratic drag (fine Euler steps), seen from frame `skip`."""
+    k = G_M_S2 / terminal_m_s**2
+    dt = 1e-4
+    steps_per_frame = round(1 / (FPS * dt))
+    h, v, heights = h0, 0.0, []
+    for i in range((n + skip) * steps_per_frame):
+        if i % steps_per_frame == 0:
+            heights.append(h)
+        v += (G_M_S2 - k * v * v) * dt
+        h -= v * dt
+    hs = np.array(heights[skip:])
+    return hs, 20.0 + 0.3 * np.arange(n) / FPS
+
+
+@pytest.mark.parametrize("skip_frames", [5, 10, 15])
+def test_release_window_holds_the_release_of_a_long_fall_with_drag(skip_frames: int) -> None:
+    # a light object (terminal speed 25 m/s) from 45 m, first seen 0.2-0.6 s after its release, tracked
+    # for 2.4 s: the whole track's parabola reads drag as a < g and its apex alone put the release early
+    h, a = dragged_fall(45.0, 60, skip_frames, terminal_m_s=25.0)
+    t_release = 100.0 - skip_frames / FPS
+    fit = fit_trajectory(track(h, a, t0=100.0, noise_px=0.3), SCALE, CFG)
+    assert fit.accepted, fit.reasons()
+    lo, hi = fit.release_window_s
+    assert lo <= t_release <= hi, (lo, t_release, hi)
+    assert hi - lo <= 1.5  # a window an officer can still use
+    assert lo <= fit.release_t_s <= hi

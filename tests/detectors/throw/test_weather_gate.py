@@ -10,7 +10,9 @@ throw, every other alert false, no facade position no match.
 Seeds (never gate on a tuning seed):
 - generator A 1000-1999: tuning (this round's weather work used 1101-1107);
 - generator B 2000-2099: development (renders looked at, the detector run on 2001-2003; the missed-throw
-  diagnosis behind EXPECTED_AT ran on 2001-2005, clear, and 2002/2004 in heavy rain and snow);
+  diagnosis behind 5ce83ce ran on 2001-2005, clear, and 2002/2004 in heavy rain and snow; the rain
+  diagnosis and the release window of EXPECTED_AT ran on 2011-2015: heavy rain 2011-2013, light rain
+  2014-2015, clear 2011-2014);
 - generator B 2101-2107: the figures reported by `python -m benchmarks.throw_weather` (1280x720);
 - generator B 2200-2299: these gates; 2900-2917: the 3 h soak; 2950-2951: the 20-minute soak here.
 
@@ -18,6 +20,15 @@ The gates assert the figures measured on these seeds (commit noted in EXPECTED_A
 one throw for recall and for floor accuracy per scene, no extra false alert. Scenes render at 960x540,
 the size the detector analyses a 1080p camera at, to keep the suite cheap; the reported figures use
 1280x720.
+
+Each weather row has its own seed, so rows differ by their throws as well as by their weather. Read the
+rain rows with that in mind: on the same throws rain costs little (measured at b7a7b8a, 60 s, 8 throws
+from floor 3 up): seed 2201 gives 7/8 clear, 7/8 light rain, 7/8 heavy rain; seed 2202 gives 4/8 clear
+and 4/8 light rain; seed 2203 gives 6/8 clear and 4/8 heavy rain. Every rain miss on the development
+seeds 2011-2015 (7 of 30 throws) was missed in clear weather too (2015, which missed none, was not run
+clear): objects within a few grey levels of the wall behind them (seed 2012's throw from floor 14:
+|frame - background| 5-17 grey levels at most frames against a threshold of 14-36), not streak handling. Heavy rain on 2203 loses two throws that clear weather finds; not diagnosed
+(a gate seed).
 """
 
 from __future__ import annotations
@@ -47,12 +58,16 @@ from benchmarks.throw_weather import (
 GATE_SIZE = (960, 540)
 RECALL_MARGIN_THROWS = 1
 FLOOR_MARGIN_THROWS = 1
-EXPECTED_AT = "5ce83ce"
+EXPECTED_AT = "e946758"
 """The detector code the EXPECTED weather and habit figures were measured with (re-measure when it changes).
 At 46c05cb they were clear 6, light rain 4, heavy rain 4, snow 6 (+1 false alert), night 5 of 8; habits
 3,3,2,4,4,2,3,3,3 of 5. 5ce83ce (falling tracks coast over 6 unseen frames, the resting head is cut before
 the fit; diagnosed on development seeds 2002-2005) raised clear, night and the habit rows and removed
-snow's false alert; the rain rows did not move (their misses are not diagnosed yet)."""
+snow's false alert. e946758 (the release read from the first positions at g, and a release window) moved
+release heights and times: every weather and habit row re-measured there gave the same throws found, the
+same floors within 1 and no false alert (one floor error of -1 under interlacing, still within 1). The
+H.265 row ran past this test's 600 s limit on the shared 2-core machine at load ~13 (libx265); measured
+through the same `play_encoded` without the limit it gave 2 of 5, as before."""
 
 WEATHER_SEEDS = {name: 2201 + k for k, name in enumerate(CONDITIONS)}
 WEATHER_SECONDS, WEATHER_THROWS = 60.0, 8
@@ -85,11 +100,12 @@ EXPECTED_HABITS: dict[str, tuple[int, int, int, int]] = {
 SOAK_SEEDS = (2950, 2951)
 SOAK_CONDITIONS = ("rain_heavy", "night_ir")
 SOAK_CHUNK_S = 600.0
-EXPECTED_SOAK_FALSE_ALERTS = 1
-"""As measured at 46c05cb (NOT re-measured at EXPECTED_AT: its 40-minute first run did not fit that round):
-one false alert (a track over laundry, a leaf and a person) in the 20 minutes,
-3 per hour. The issue's target, under 1 per distractor-hour, would be 0 here: NOT met yet. Lower this to 0
-when the laundry false alerts are fixed."""
+EXPECTED_SOAK_FALSE_ALERTS = 0
+"""Measured at EXPECTED_AT (e946758): no false alert in the 20 minutes (at 46c05cb there was one, a track
+over laundry, a leaf and a person: 3 per hour; not re-measured in between, so which change removed it is
+not known). No margin: the input is the same cached video every run, and one false alert here is already
+3 per hour, three times the issue's target of under 1 per distractor-hour. This is 20 minutes, not the
+3 h soak the issue asks for (not run yet)."""
 
 
 def _check(s: ThrowScore, expected: tuple[int, int, int, int]) -> None:
@@ -132,7 +148,7 @@ def _soak_chunk(spec: WeatherSceneSpec) -> ThrowScore:
     return score_scene(scene, run_timed(detector_for_scene(scene), decoded_with_pts(video)))
 
 
-@pytest.mark.soak  # about 6 min from the cache, 40 min on a first run: outside `make test` (`pytest -m soak`)
+@pytest.mark.soak  # ~6 CPU-min from the cache (25 min wall at load ~13), 40 on a first run: `pytest -m soak`
 @pytest.mark.timeout(2400)
 def test_twenty_minutes_of_distractors_false_alerts_as_measured() -> None:
     """The 3 h soak's CI version: 2 x 10 min (heavy rain, infrared night), rendered once and cached.
