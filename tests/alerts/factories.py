@@ -50,7 +50,7 @@ def throw_details(trajectory_px: tuple[tuple[float, float, float], ...] = ((0.0,
     return ThrowDetails(
         trajectory_px=trajectory_px, fitted_curve_px=tuple((x, y) for _, x, y in trajectory_px), accel_m_s2=9.6,
         accel_px_s2=480.0, expected_accel_px_s2=490.0, accel_ratio=0.98, release_pts_s=0.0,
-        release_captured_at=1_700_000_000.0, release_height_m=31.0, release_height_sigma_m=1.5, release_along_m=12.5,
+        release_captured_at=1_700_000_000.0, release_window_pts_s=(-0.3, 0.0), release_height_m=31.0, release_height_sigma_m=1.5, release_along_m=12.5,
         landing_pts_s=2.5, px_per_m=50.0, drop_m=3.0, end_speed_m_s=7.7, object_size_px=6.0, rejoined_tracks=False,
         calibrated=True,
     )
