@@ -113,12 +113,12 @@ class FacadeWeatherScene:
         pts = np.asarray(along_height, np.float64).reshape(-1, 1, 2)
         return np.asarray(cv2.perspectiveTransform(pts, self.plane_to_image), np.float64).reshape(-1, 2)
 
-    def _local_px_per_m(self, along_m: float, height_m: float) -> float:
+    def local_px_per_m(self, along_m: float, height_m: float) -> float:
         a = self.to_image(np.array([[along_m, height_m - 0.5], [along_m, height_m + 0.5]]))
         return float(np.hypot(*(a[0] - a[1])))
 
     def _facade_px_per_m(self) -> float:
-        return self._local_px_per_m(self.bld.width_m / 2, self.bld.height_m / 2)
+        return self.local_px_per_m(self.bld.width_m / 2, self.bld.height_m / 2)
 
     # ------------------------------------------------------------------ static picture
     def _draw_backdrop(self) -> NDArray[np.uint8]:
@@ -369,7 +369,7 @@ class FacadeWeatherScene:
         """A polygon (relative coordinates) over the sky above the roofline, with a margin of a storey."""
         s = self.spec
         tl, tr = self.corners_px[3], self.corners_px[2]
-        margin = 1.2 * self._local_px_per_m(self.bld.width_m / 2, self.bld.height_m) * self.bld.storey_m
+        margin = 1.2 * self.local_px_per_m(self.bld.width_m / 2, self.bld.height_m) * self.bld.storey_m
         y = max(0.0, min(tl[1], tr[1]) - margin) / s.height_px
         return [[0.0, 0.0], [1.0, 0.0], [1.0, y], [0.0, y]]
 

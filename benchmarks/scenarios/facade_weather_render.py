@@ -8,21 +8,37 @@ detector or with generator A.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmarks.scenarios.facade_weather_world import GRAVITY, Actor, ReleasedObject
-
-if TYPE_CHECKING:
-    from benchmarks.scenarios.facade_weather import FacadeWeatherScene
+from benchmarks.scenarios.facade_weather_world import GRAVITY, Actor, Building, ReleasedObject, WeatherSceneSpec
 
 _SUBEXPOSURES = 4
 _SHUTTER_S = 0.016
 _RAIN_VEIL = 0.12
 """Share of the picture replaced by the grey of falling water in a shower."""
+
+
+class FacadeWeatherScene(Protocol):
+    """What drawing reads of its scene (`benchmarks.scenarios.facade_weather.FacadeWeatherScene` has it); a
+    protocol, so this module does not import the scene module that imports it."""
+
+    spec: WeatherSceneSpec
+    bld: Building
+    static: NDArray[np.uint8]
+    actors: list[Actor]
+    throws: list[ReleasedObject]
+    corners_px: NDArray[np.float64]
+    distance_m: float
+    focal_px: float
+    noise_bank: list[tuple[NDArray[np.uint8], NDArray[np.uint8]]]
+
+    def to_image(self, along_height: NDArray[np.float64]) -> NDArray[np.float64]: ...
+    def compose_static(self, texture: NDArray[np.uint8]) -> NDArray[np.uint8]: ...
+    def local_px_per_m(self, along_m: float, height_m: float) -> float: ...
 
 
 class FrameState:
@@ -186,7 +202,7 @@ def _draw_object(img: NDArray[np.float32], sc: FacadeWeatherScene, obj: Released
         height = float(np.interp(tt, path[:, 0], path[:, 2]))
         out_m = float(np.interp(tt, path[:, 0], path[:, 3]))
         xy = sc.to_image(np.array([[along, height]]))[0]
-        px = sc._local_px_per_m(along, height) * (1 + out_m / sc.distance_m)
+        px = sc.local_px_per_m(along, height) * (1 + out_m / sc.distance_m)
         long_px = obj.size_m * px
         short_px = long_px * ({"ball": 1.0, "bottle": 0.3, "bag": 0.7, "box": 0.8}[obj.kind])
         angle = 360.0 * obj.tumble_hz * max(0.0, tt)
@@ -244,7 +260,7 @@ def _draw_actor(
     if a.kind == "bird":
         along, height = _bird_position(p, rel)
         xy = sc.to_image(np.array([[along, height]]))[0]
-        px = sc._local_px_per_m(min(max(along, 0.0), sc.bld.width_m), min(max(height, 0.5), sc.bld.height_m))
+        px = sc.local_px_per_m(min(max(along, 0.0), sc.bld.width_m), min(max(height, 0.5), sc.bld.height_m))
         beat = math.sin(2 * math.pi * p["beat_hz"] * rel)
         span = p["span_m"] * px * (0.55 + 0.45 * abs(beat))
         g = p["grey"]
@@ -266,7 +282,7 @@ def _draw_actor(
         height = p["h0"] - p["vt"] * rel
         if height > 0:
             xy = sc.to_image(np.array([[along, height]]))[0]
-            px = sc._local_px_per_m(min(max(along, 0), sc.bld.width_m), max(height, 0.5))
+            px = sc.local_px_per_m(min(max(along, 0), sc.bld.width_m), max(height, 0.5))
             g = p["grey"]
             _soft_ellipse(
                 img, xy, p["size_m"] * px, 0.4 * p["size_m"] * px, 90 * math.sin(3 * rel), (g // 2, g, g // 2), 1.0
