@@ -365,17 +365,21 @@ class FacadeWeatherScene:
             ],
         }
 
-    def sky_mask(self) -> list[list[float]]:
-        """A polygon (relative coordinates) over the sky above the roofline, with a margin of a storey."""
+    def sky_mask(self) -> list[list[float]] | None:
+        """A polygon (relative coordinates) over the sky above the roofline, with a margin of a storey; None
+        when the facade (with that margin) reaches the top of the picture and no sky is seen."""
         s = self.spec
         tl, tr = self.corners_px[3], self.corners_px[2]
         margin = 1.2 * self.local_px_per_m(self.bld.width_m / 2, self.bld.height_m) * self.bld.storey_m
         y = max(0.0, min(tl[1], tr[1]) - margin) / s.height_px
+        if y * s.height_px < 1.0:
+            return None
         return [[0.0, 0.0], [1.0, 0.0], [1.0, y], [0.0, y]]
 
     def detector_overrides(self) -> dict[str, Any]:
         """What an operator writes for this camera: the facade calibration and a sky mask."""
-        return {"facade": self.calibration(), "foreground": {"sky_masks": [self.sky_mask()]}}
+        sky = self.sky_mask()
+        return {"facade": self.calibration(), "foreground": {"sky_masks": [sky] if sky else []}}
 
     def truth(self) -> dict[str, Any]:
         return {
