@@ -65,13 +65,13 @@ from detectors.fire.candidates import (
     widen,
 )
 from detectors.fire.config import FireConfig
-from detectors.fire.cues import CueResult, WorkFrame
 from detectors.fire.event_build import build_event
 from detectors.fire.gates import allowed_pixels, gate
 from detectors.fire.schedule import ActiveHours
 from detectors.fire.temporal import growth_rate_per_s
 from detectors.fire.tracking import prune, record_model_evidence, record_smoke_change, update_tracks
 from detectors.fire.tracks import Incident, Track
+from detectors.fire.work_frame import CueResult, WorkFrame
 from detectors.geometry.ground import GroundCalibration, GroundMapper
 from detectors.zones import RegionMask
 from foundation.errors import ConfigError

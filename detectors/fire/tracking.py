@@ -11,9 +11,9 @@ from numpy.typing import NDArray
 from detectors.fire.camera_state import CameraState
 from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, Candidates, overlap_min, widen
 from detectors.fire.config import FireConfig
-from detectors.fire.cues import WorkFrame
 from detectors.fire.smoke_change import change_above_surround, luma_change
 from detectors.fire.tracks import Track, link
+from detectors.fire.work_frame import WorkFrame
 from ingest.frame import Frame
 
 
