@@ -34,15 +34,8 @@ import yaml
 from shapely.geometry import Point, Polygon
 
 from benchmarks.report import environment, write_report
-from benchmarks.scenarios.drone import (
-    GATE_SEEDS,
-    TUNING_SEEDS,
-    FlightFiles,
-    FlightPlan,
-    cached_flight,
-    nadir_plan,
-    oblique_plan,
-)
+from benchmarks.scenarios.drone import GATE_SEEDS, TUNING_SEEDS, FlightFiles, cached_flight
+from benchmarks.scenarios.drone_flight import FlightPlan, nadir_plan, oblique_plan
 from detectors.construction import ConstructionConfig, ConstructionDetector, FlightProcessor, FlightResult
 from detectors.event import Phase
 from ingest.files import iter_file_frames

@@ -39,9 +39,9 @@ from typing import Any
 import yaml
 
 from benchmarks import pipeline_report, plots
-from benchmarks.alerts_bench import kafka_broker
 from benchmarks.camclips import SCENE_SEEDS, camera_clip
 from benchmarks.infer import default_model
+from benchmarks.kafka_broker import kafka_broker
 from benchmarks.kafka_readback import create_topic, read_alerts
 from benchmarks.pipeline_report import Run, Snapshot
 from benchmarks.pipeline_spec import PipelineSpec

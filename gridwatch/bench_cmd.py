@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import suites
-from benchmarks.alerts_bench import kafka_broker, parse_security
 from benchmarks.deployment import load_deployment
 from benchmarks.district import TUNING_SEEDS, DistrictSpec, cache_root
 from benchmarks.infer import default_model
+from benchmarks.kafka_broker import kafka_broker, parse_security
 from benchmarks.measured import find_reports
 from benchmarks.pipeline_spec import PipelineSpec
 from benchmarks.progress import wanted

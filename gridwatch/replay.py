@@ -32,6 +32,7 @@ from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
 from alerts.survey_store import EvidenceSurveyStore, survey_store
 from detectors.analysis import CameraAnalysis, GatedInference
+from detectors.base import Detector
 from detectors.event import Event
 from foundation.errors import ConfigError
 from gridwatch.config import LoadedConfig, ResolvedCamera, load_config
@@ -137,16 +138,7 @@ def replay(
         cam.id, cam.detectors, cam.config.calibration, models, _survey_store(loaded, cam, evidence_dir)
     )
 
-    def infer(model_name: str, frame: Frame) -> Detections:
-        return models[model_name].predict([frame.image])[0]
-
-    def submit(model_name: str, image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
-        done: Future[Detections] = Future()
-        done.set_result(models[model_name].predict([image], input_hw=input_hw)[0])
-        return done
-
-    geometry = {name: ModelGeometry.of(m.info) for name, m in models.items()}
-    analysis = CameraAnalysis(cam.id, detectors, infer, GatedInference(submit, geometry))
+    analysis = _inline_analysis(cam.id, detectors, models)
     fps = analysis.max_fps or None
     alerts: list[Alert] = []
     with ExitStack() as stack:
@@ -177,18 +169,45 @@ def replay(
             emit(analysis.analyse(frame))
             last_at = frame.captured_at
             if writer is not None:
-                image = frame.image.copy()
-                for det in detectors:
-                    image = det.annotate(image)
-                writer.write(analysis.annotate_gates(image))
+                _write_annotated(writer, frame, detectors, analysis)
         emit(analysis.flush(last_at))
         if writer is not None:
             writer.close()
-        summary_dir = (annotate.parent if annotate else None) or evidence_dir or Path.cwd()
-        for named in regs.summaries(detectors):
-            written = named.summary.write(summary_dir)
-            log.info("flight %s %s: %s", named.flight_id, named.label, ", ".join(str(p) for p in written.values()))
+        _write_summaries(loaded, detectors, (annotate.parent if annotate else None) or evidence_dir or Path.cwd())
     return alerts
+
+
+def _inline_analysis(camera_id: str, detectors: list[Detector], models: dict[str, YoloModel]) -> CameraAnalysis:
+    """The camera's analysis with the models run inline on this thread: a replay is one video, so the
+    service's shared batcher would only add threads; results are handed back as already-done futures."""
+
+    def infer(model_name: str, frame: Frame) -> Detections:
+        return models[model_name].predict([frame.image])[0]
+
+    def submit(model_name: str, image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+        done: Future[Detections] = Future()
+        done.set_result(models[model_name].predict([image], input_hw=input_hw)[0])
+        return done
+
+    geometry = {name: ModelGeometry.of(m.info) for name, m in models.items()}
+    return CameraAnalysis(camera_id, detectors, infer, GatedInference(submit, geometry))
+
+
+def _write_annotated(
+    writer: AnnotatedWriter, frame: Frame, detectors: list[Detector], analysis: CameraAnalysis
+) -> None:
+    """One frame of the `--annotate` video: every detector's own overlay, then the inference gates'."""
+    image = frame.image.copy()
+    for det in detectors:
+        image = det.annotate(image)
+    writer.write(analysis.annotate_gates(image))
+
+
+def _write_summaries(loaded: LoadedConfig, detectors: list[Detector], summary_dir: Path) -> None:
+    """Write the per-flight summaries some detectors keep (drone surveys) next to the replay's output."""
+    for named in loaded.registrations.summaries(detectors):
+        written = named.summary.write(summary_dir)
+        log.info("flight %s %s: %s", named.flight_id, named.label, ", ".join(str(p) for p in written.values()))
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -30,17 +30,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmarks.scenarios.fire_elements import (
-    AmberLight,
-    Car,
-    Clouds,
-    Element,
-    Flame,
-    Person,
-    Sign,
-    Smoke,
-    add_glow,
-)
+from benchmarks.scenarios.fire_elements import Element, Flame, Smoke, add_glow
+from benchmarks.scenarios.fire_lookalikes import AmberLight, Car, Clouds, Person, Sign
 from benchmarks.scenarios.video import write_h264
 
 TUNING_SEEDS: tuple[int, ...] = (*range(11, 23), 9101, 9102, 9103, 9104)

@@ -35,7 +35,7 @@ from detectors.event import Event, Phase
 from detectors.fire import FireConfig, FireDetector
 from detectors.fire.blobs import blob_boxes
 from detectors.fire.colour import flame_colour_mask
-from detectors.fire.cues import WorkFrame
+from detectors.fire.work_frame import WorkFrame
 from ingest.frame import Frame
 
 # --------------------------------------------------------------------------- running the detector

@@ -1,7 +1,8 @@
-"""Weights-free flame cue (colour + flicker), per camera, and the shrunk frame both cues work on.
+"""Weights-free flame cue (colour + flicker), per camera.
 
 Both cues (this and `detectors.fire.smoke_cue`) work on a shrunk copy of the frame (`WorkFrame`,
-`work_width_px`), keep only the previous frame's state they need, and return `Candidates` in source pixels.
+`work_width_px`, in `detectors.fire.work_frame`), keep only the previous frame's state they need, and return
+`Candidates` in source pixels.
 
 Flame: flame-coloured blobs that are hot and alive. A flame emits light, so it has bright, not bluish
 pixels in or around it (a sign, a coat or a wooden floor has none); and it changes between analysed
@@ -25,63 +26,10 @@ from detectors.fire.colour import Means, flame_colour_mask, frame_means, ycrcb
 from detectors.fire.cue_config import FlameCueConfig
 from detectors.fire.disorder import aligned_disorder, grow_mask, mask_disorder
 from detectors.fire.inner import change_maps, hot_pixels, inner_change
+from detectors.fire.work_frame import CueResult, WorkFrame
 
 _SHIFT_SIZE = 256
 """Longest side (pixels) of the image the camera's sway is measured on."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkFrame:
-    """The frame shrunk for the cues, with the planes both cues use and the source/work scale."""
-
-    source: NDArray[np.uint8]
-    image: NDArray[np.uint8]
-    ycc: NDArray[np.int16]
-    scale: float
-    allowed: NDArray[np.bool_]
-
-    @classmethod
-    def make(
-        cls, image_bgr: NDArray[np.uint8], work_width_px: int, allowed: NDArray[np.bool_] | None = None
-    ) -> WorkFrame:
-        """Shrink (never enlarge) to `work_width_px`; `allowed` is a work-size mask of zones minus masks."""
-        h, w = image_bgr.shape[:2]
-        if w > work_width_px:
-            scale = w / work_width_px
-            size = (work_width_px, max(1, round(h / scale)))
-            small = np.asarray(cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA), np.uint8)
-        else:
-            scale = 1.0
-            small = np.ascontiguousarray(image_bgr)
-        if allowed is None:
-            allowed = np.ones(small.shape[:2], bool)
-        return cls(source=image_bgr, image=small, ycc=ycrcb(small), scale=scale, allowed=allowed)
-
-    def with_allowed(self, allowed: NDArray[np.bool_]) -> WorkFrame:
-        return WorkFrame(self.source, self.image, self.ycc, self.scale, allowed)
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return int(self.image.shape[1]), int(self.image.shape[0])
-
-    def to_source(self, boxes: NDArray[np.integer]) -> NDArray[np.float32]:
-        out: NDArray[np.float32] = (boxes.astype(np.float32) * np.float32(self.scale)).astype(np.float32)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class CueResult:
-    """What a cue found in one frame: accepted candidates and how many blobs it rejected, and why."""
-
-    candidates: Candidates
-    rejected_static: int = 0
-    rejected_onset: int = 0
-    rejected_dim: int = 0
-
-    def rejections(self) -> dict[str, int]:
-        """Blobs rejected in this frame by reason (`onset`, `dim`, `static`), each blob counted once."""
-        counts = {"onset": self.rejected_onset, "dim": self.rejected_dim, "static": self.rejected_static}
-        return {reason: n for reason, n in counts.items() if n}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,24 +32,26 @@ base) once the model has watched it for `fusion.lamp_min_frames`. `both` (with t
 
 Use one instance per camera (the lead builds it with that camera's merged config and calibration);
 state is still kept per `Frame.camera_id`, so frames of two cameras never mix.
+
+This module holds the per-frame loop and the incident lifecycle (start, update, end); the gates are in
+`gates`, the track bookkeeping in `tracking`, the state in `camera_state`, event building in `event_build`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from detectors.base import DetectorStats
-from detectors.event import Event, EventKind, GeoPoint, ModelRef, Phase
+from detectors.event import Event, ModelRef, Phase
 from detectors.fire.annotate import draw_state
 from detectors.fire.assessment import Assessment, assess
-from detectors.fire.blobs import box_areas, box_sums, integral
+from detectors.fire.blobs import box_areas
+from detectors.fire.camera_state import CameraState, DetectorSettings
 from detectors.fire.candidates import (
     KIND_FIRE,
     KIND_NAMES,
@@ -63,13 +65,13 @@ from detectors.fire.candidates import (
     widen,
 )
 from detectors.fire.config import FireConfig
-from detectors.fire.cues import CueResult, FlameCue, WorkFrame
-from detectors.fire.events import FireDetails
+from detectors.fire.event_build import build_event
+from detectors.fire.gates import allowed_pixels, gate
 from detectors.fire.schedule import ActiveHours
-from detectors.fire.smoke_change import change_above_surround, luma_change
-from detectors.fire.smoke_cue import SmokeCue
 from detectors.fire.temporal import growth_rate_per_s
-from detectors.fire.tracks import Incident, Track, link
+from detectors.fire.tracking import prune, record_model_evidence, record_smoke_change, update_tracks
+from detectors.fire.tracks import Incident, Track
+from detectors.fire.work_frame import CueResult, WorkFrame
 from detectors.geometry.ground import GroundCalibration, GroundMapper
 from detectors.zones import RegionMask
 from foundation.errors import ConfigError
@@ -78,39 +80,6 @@ from models.config import GatingConfig
 from models.detections import Detections
 
 log = logging.getLogger(__name__)
-
-_EVENT_KIND = {KIND_FIRE: EventKind.FIRE, KIND_SMOKE: EventKind.SMOKE}
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """Everything derived from one config, swapped as a single reference on hot reload."""
-
-    config: FireConfig
-    lookup: NDArray[np.int8]
-    zones: RegionMask
-    masks: RegionMask
-    hours: ActiveHours
-    mask_tables: dict[tuple[int, int], NDArray[np.float64]] = field(default_factory=dict)
-
-    def mask_table(self, width: int, height: int) -> NDArray[np.float64]:
-        """Summed-area table of the static masks at a frame size (built once per size)."""
-        table = self.mask_tables.get((width, height))
-        if table is None:
-            table = self.mask_tables[(width, height)] = integral(self.masks.raster(width, height))
-        return table
-
-
-@dataclass
-class _CameraState:
-    flame: FlameCue = field(default_factory=FlameCue)
-    smoke: SmokeCue = field(default_factory=SmokeCue)
-    tracks: list[Track] = field(default_factory=list)
-    next_track_id: int = 1
-    cooldowns: list[tuple[int, NDArray[np.float64], float]] = field(default_factory=list)
-    last_candidates: Candidates = field(default_factory=Candidates.empty)
-    frame_size: tuple[int, int] = (0, 0)
-    previous_luma: NDArray[np.int16] | None = None
 
 
 class FireDetector:
@@ -134,7 +103,7 @@ class FireDetector:
         self._model_ref = model_ref
         where = f"camera {camera_id} ground calibration" if camera_id else "ground calibration"
         self._ground = GroundMapper(ground, where) if isinstance(ground, GroundCalibration) else ground
-        self._states: dict[str, _CameraState] = {}
+        self._states: dict[str, CameraState] = {}
         self._last_camera: str | None = None
         self._settings = self._build(config)
 
@@ -177,7 +146,7 @@ class FireDetector:
         cfg = s.config
         st = self._states.get(frame.camera_id)
         if st is None:
-            st = self._states[frame.camera_id] = _CameraState()
+            st = self._states[frame.camera_id] = CameraState()
         self._last_camera = frame.camera_id
         st.frame_size = (frame.width, frame.height)
         self.stats.frames += 1
@@ -187,29 +156,29 @@ class FireDetector:
         if cfg.mode in ("model", "both") and detections is not None:
             model_cands = from_model(detections, s.lookup, cfg.min_model_confidence)
             floor = cfg.fusion.corroboration_min_confidence
-            evidence = self._gate(model_evidence(detections, s.lookup, floor, cfg.min_model_confidence),
-                                  frame, s, count=False)
+            evidence = gate(model_evidence(detections, s.lookup, floor, cfg.min_model_confidence),
+                            frame, s, None)
         cue_parts: list[Candidates] = []
         work: WorkFrame | None = None
         if cfg.mode in ("cues", "both"):
             work = WorkFrame.make(frame.image, cfg.flame.work_width_px)
-            work = work.with_allowed(self._allowed(s, work.size))
+            work = work.with_allowed(allowed_pixels(s, work.size))
             flame = st.flame.step(work, cfg.flame)
             self._count_cue_rejects(flame)
             cue_parts.append(flame.candidates)
             if cfg.smoke.enabled:
                 cue_parts.append(st.smoke.step(work, cfg.smoke, cfg.flame.merge_gap_share).candidates)
-        cands = self._gate(merge_sources(model_cands, Candidates.concat(cue_parts)), frame, s)
+        cands = gate(merge_sources(model_cands, Candidates.concat(cue_parts)), frame, s, self.stats.rejected)
         self.stats.candidates += len(cands)
         st.last_candidates = cands
 
-        self._update_tracks(st, frame, cands, work, cfg)
+        update_tracks(st, frame, cands, work, cfg)
         if work is not None and cfg.mode == "both":
-            self._record_smoke_change(st, frame, work)
-        self._record_model_evidence(st, evidence, cfg)
+            record_smoke_change(st, frame, work)
+        record_model_evidence(st, evidence, cfg)
         events = self._decide(st, frame, s)
         events += self._expire(frame.camera_id, st, frame.captured_at, cfg)
-        self._prune(st, cfg)
+        prune(st, cfg)
         return events
 
     def flush(self, now: float) -> list[Event]:
@@ -233,8 +202,8 @@ class FireDetector:
         return draw_state(image, st.last_candidates, st.tracks, windows, st.frame_size)
 
     # ----------------------------------------------------------------- stages
-    def _build(self, config: FireConfig) -> _Settings:
-        return _Settings(
+    def _build(self, config: FireConfig) -> DetectorSettings:
+        return DetectorSettings(
             config=config,
             lookup=kind_lookup(self._class_names, config.class_map),
             zones=RegionMask(config.zones),
@@ -242,133 +211,13 @@ class FireDetector:
             hours=ActiveHours(config.schedule),
         )
 
-    @staticmethod
-    def _allowed(s: _Settings, size: tuple[int, int]) -> NDArray[np.bool_]:
-        w, h = size
-        allowed = s.zones.raster(w, h).copy() if s.zones else np.ones((h, w), bool)
-        if s.masks:
-            allowed &= ~s.masks.raster(w, h)
-        return allowed
-
     def _count_cue_rejects(self, result: CueResult) -> None:
         for reason, count in result.rejections().items():
             self.stats.rejected[reason] += count
 
-    def _gate(self, cands: Candidates, frame: Frame, s: _Settings, *, count: bool = True) -> Candidates:
-        """Drop candidates that are too small, too wide, outside the zones or mostly inside a mask
-        (`count`: add the drops to the reject counters; off for the model's corroborating evidence)."""
-        if len(cands) == 0:
-            return cands
-        cfg = s.config
-        w, h = frame.width, frame.height
-        area = box_areas(cands.xyxy)
-        width = cands.xyxy[:, 2] - cands.xyxy[:, 0]
-        keep = np.ones((len(cands),), bool)
-        checks: list[tuple[str, NDArray[np.bool_]]] = [
-            ("too_small", area < cfg.area.min_box_area_share * w * h),
-            ("too_wide", width > cfg.area.max_box_width_share * w),
-        ]
-        if s.zones:
-            xy = cands.xyxy
-            centre = np.column_stack([(xy[:, 0] + xy[:, 2]) / 2, (xy[:, 1] + xy[:, 3]) / 2])
-            checks.append(("outside_zone", ~s.zones.covers_points(centre, w, h)))
-        if s.masks:
-            inside = box_sums(s.mask_table(w, h), np.round(cands.xyxy).astype(np.int64))
-            masked = inside > cfg.mask_max_overlap * np.maximum(area, 1.0)
-            checks.append(("masked", masked))
-        for reason, bad in checks:
-            newly = bad & keep
-            if count and newly.any():
-                self.stats.rejected[reason] += int(newly.sum())
-            keep &= ~bad
-        return cands[keep]
-
-    def _update_tracks(
-        self, st: _CameraState, frame: Frame, cands: Candidates, work: WorkFrame | None, cfg: FireConfig
-    ) -> None:
-        windows = {KIND_FIRE: cfg.confirm.window_frames, KIND_SMOKE: cfg.confirm.smoke_window_frames}
-        for track in st.tracks:
-            track.resize_window(windows[track.kind])
-        pairs, unmatched = link(st.tracks, cands, cfg.confirm.link_min_overlap, cfg.confirm.link_margin_share)
-        hit = set()
-        for ti, ci in pairs:
-            st.tracks[ti].record_hit(frame, cands, ci)
-            hit.add(ti)
-        for ti, track in enumerate(st.tracks):
-            if ti not in hit:
-                track.record_miss()
-        if pairs and unmatched.any():
-            # A second blob of a fire already linked this frame joins that hit instead of a new track.
-            matched = [st.tracks[ti] for ti, _ in pairs]
-            regions = widen(np.array([t.extent() for t in matched]), cfg.confirm.link_margin_share)
-            kinds = np.array([t.kind for t in matched], np.int8)
-            idx = np.flatnonzero(unmatched)
-            ov = overlap_min(regions, cands.xyxy[idx])
-            ov = np.where(kinds[:, None] == cands.kind[idx][None, :], ov, 0.0)
-            best = ov.argmax(axis=0)
-            for j, ci in enumerate(idx.tolist()):
-                if ov[best[j], j] >= max(cfg.confirm.link_min_overlap, 1e-9):
-                    matched[best[j]].absorb(cands, ci)
-                    unmatched[ci] = False
-        for ci in np.flatnonzero(unmatched).tolist():
-            kind = int(cands.kind[ci])
-            track = Track(
-                track_id=st.next_track_id,
-                kind=kind,
-                box=cands.xyxy[ci].astype(np.float64),
-                first_seen_at=frame.captured_at,
-                first_seen_pts_s=frame.pts_s,
-                last_seen_at=frame.captured_at,
-                last_seen_pts_s=frame.pts_s,
-                window_frames=windows[kind],
-            )
-            st.next_track_id += 1
-            track.record_hit(frame, cands, ci)
-            st.tracks.append(track)
-        if work is not None and st.tracks:
-            # Measured over each track's recent extent, a region that does not jump with the flames.
-            boxes_work = np.round(np.array([t.extent() for t in st.tracks]) / work.scale).astype(np.int64)
-            colour = st.flame.colour_pixels(boxes_work)
-            for track, px in zip(st.tracks, colour.tolist(), strict=True):
-                track.colour_series.append(px)
-
-    @staticmethod
-    def _record_smoke_change(st: _CameraState, frame: Frame, work: WorkFrame) -> None:
-        """For each smoke track linked this frame: how much its box's brightness changed since the last
-        analysed frame, above the change around it (`smoke_change`; for `fusion.model_smoke_min_change`)."""
-        luma = np.ascontiguousarray(work.ycc[:, :, 0])  # not a view: the whole work frame is not kept
-        change = luma_change(luma, st.previous_luma)
-        st.previous_luma = luma
-        if change is None:
-            return
-        for track in st.tracks:
-            if track.kind == KIND_SMOKE and track.last_seen_at == frame.captured_at and track.inner_change:
-                box_work = np.round(track.box / work.scale).astype(np.int64)
-                track.inner_change[-1] = change_above_surround(change, box_work)
-
-    @staticmethod
-    def _record_model_evidence(st: _CameraState, evidence: Candidates, cfg: FireConfig) -> None:
-        """Per track: the model's best confidence of its kind over its region (for the lamp tests on model
-        tracks) and whether any model fire/smoke box touched its widened region (corroboration)."""
-        if not st.tracks:
-            return
-        if len(evidence) == 0:
-            for track in st.tracks:
-                track.record_model_evidence(0.0, False)
-            return
-        extents = np.array([t.extent() for t in st.tracks], np.float64)
-        kinds = np.array([t.kind for t in st.tracks], np.int8)
-        c = cfg.confirm
-        own = overlap_min(widen(extents, c.link_margin_share), evidence.xyxy) >= max(c.link_min_overlap, 1e-9)
-        own &= kinds[:, None] == evidence.kind[None, :]
-        conf = np.where(own, evidence.model_conf[None, :].astype(np.float64), 0.0).max(axis=1)
-        wide = widen(extents, cfg.fusion.corroboration_margin_share)
-        touching: NDArray[np.bool_] = np.any(overlap_min(wide, evidence.xyxy) > 0, axis=1)
-        near = [bool(v) for v in touching]
-        for track, value, touched in zip(st.tracks, conf.tolist(), near, strict=True):
-            track.record_model_evidence(float(value), bool(touched))
-
-    def _decide(self, st: _CameraState, frame: Frame, s: _Settings) -> list[Event]:
+    def _decide(self, st: CameraState, frame: Frame, s: DetectorSettings) -> list[Event]:
+        """Start or update incidents on the tracks linked this frame; a confirmed track next to an open
+        incident of its kind joins it instead (dropped from the tracks) rather than starting a second one."""
         cfg = s.config
         now = frame.captured_at
         events: list[Event] = []
@@ -378,32 +227,43 @@ class FireDetector:
                 continue
             a = assess(track, cfg, frame.image.shape[0])
             if track.incident is None:
-                if not a.ready:
-                    if a.reject:
-                        self.stats.rejected[a.reject] += 1
-                    continue
-                host = self._open_incident_near(st, track)
-                if host is not None:
-                    host.last_seen_at = max(host.last_seen_at, track.last_seen_at)
-                    host.last_seen_pts_s = max(host.last_seen_pts_s, track.last_seen_pts_s)
-                    absorbed.append(track)
-                    continue
-                if not s.hours.active(now):
-                    self.stats.rejected["schedule"] += 1
-                    continue
-                if self._cooling(st, track, now, cfg):
-                    self.stats.rejected["cooldown"] += 1
-                    continue
-                events.append(self._start(frame, st, track, a))
+                ev = self._maybe_start(st, frame, s, track, a, absorbed)
             elif a.reject is None:
                 ev = self._maybe_update(frame, st, track, a, cfg)
-                if ev is not None:
-                    events.append(ev)
+            else:
+                ev = None
+            if ev is not None:
+                events.append(ev)
         if absorbed:
             st.tracks = [t for t in st.tracks if t not in absorbed]
         return events
 
-    def _open_incident_near(self, st: _CameraState, track: Track) -> Track | None:
+    def _maybe_start(
+        self, st: CameraState, frame: Frame, s: DetectorSettings, track: Track, a: Assessment, absorbed: list[Track]
+    ) -> Event | None:
+        """The start event of a track with no incident, or None (each refusal counted by reason): not yet
+        confirmed, joined to an open incident nearby (appended to `absorbed`), outside the schedule, or
+        inside the cooldown of an incident that ended there."""
+        now = frame.captured_at
+        if not a.ready:
+            if a.reject:
+                self.stats.rejected[a.reject] += 1
+            return None
+        host = self._open_incident_near(st, track)
+        if host is not None:
+            host.last_seen_at = max(host.last_seen_at, track.last_seen_at)
+            host.last_seen_pts_s = max(host.last_seen_pts_s, track.last_seen_pts_s)
+            absorbed.append(track)
+            return None
+        if not s.hours.active(now):
+            self.stats.rejected["schedule"] += 1
+            return None
+        if self._cooling(st, track, now, s.config):
+            self.stats.rejected["cooldown"] += 1
+            return None
+        return self._start(frame, st, track, a)
+
+    def _open_incident_near(self, st: CameraState, track: Track) -> Track | None:
         ext = widen(track.extent(), 0.25)
         for other in st.tracks:
             if other is track or other.incident is None or other.kind != track.kind:
@@ -412,12 +272,12 @@ class FireDetector:
                 return other
         return None
 
-    def _cooling(self, st: _CameraState, track: Track, now: float, cfg: FireConfig) -> bool:
+    def _cooling(self, st: CameraState, track: Track, now: float, cfg: FireConfig) -> bool:
         st.cooldowns = [c for c in st.cooldowns if now - c[2] < cfg.lifecycle.cooldown_s]
         ext = widen(track.extent(), 0.25)
         return any(k == track.kind and overlap_min(ext, box)[0, 0] > 0 for k, box, _ in st.cooldowns)
 
-    def _start(self, frame: Frame, st: _CameraState, track: Track, a: Assessment) -> Event:
+    def _start(self, frame: Frame, st: CameraState, track: Track, a: Assessment) -> Event:
         kind = KIND_NAMES[track.kind]
         area = float(box_areas(track.extent()[None])[0])
         inc = Incident(
@@ -446,7 +306,7 @@ class FireDetector:
         return self._event(frame.camera_id, st, track, Phase.START, now=frame.captured_at, pts_s=frame.pts_s, a=a)
 
     def _maybe_update(
-        self, frame: Frame, st: _CameraState, track: Track, a: Assessment, cfg: FireConfig
+        self, frame: Frame, st: CameraState, track: Track, a: Assessment, cfg: FireConfig
     ) -> Event | None:
         inc = track.incident
         if inc is None:
@@ -470,7 +330,7 @@ class FireDetector:
         inc.last_event_confidence = a.confidence
         return self._event(frame.camera_id, st, track, Phase.UPDATE, now=now, pts_s=frame.pts_s, a=a)
 
-    def _expire(self, camera_id: str, st: _CameraState, now: float, cfg: FireConfig) -> list[Event]:
+    def _expire(self, camera_id: str, st: CameraState, now: float, cfg: FireConfig) -> list[Event]:
         events: list[Event] = []
         keep: list[Track] = []
         for track in st.tracks:
@@ -481,7 +341,7 @@ class FireDetector:
         st.tracks = keep
         return events
 
-    def _end(self, camera_id: str, st: _CameraState, track: Track, now: float, cfg: FireConfig) -> Event:
+    def _end(self, camera_id: str, st: CameraState, track: Track, now: float, cfg: FireConfig) -> Event:
         inc = track.incident
         assert inc is not None
         inc.update_seq += 1
@@ -492,18 +352,10 @@ class FireDetector:
         a = Assessment(True, None, inc.confidence, dict(inc.reasons), growth)
         return self._event(camera_id, st, track, Phase.END, now=now, pts_s=track.last_seen_pts_s, a=a)
 
-    def _prune(self, st: _CameraState, cfg: FireConfig) -> None:
-        st.tracks = [t for t in st.tracks if t.incident is not None or len(t.hits) < t.window_frames or any(t.hits)]
-        extra = len(st.tracks) - cfg.confirm.max_tracks
-        if extra > 0:
-            idle = sorted((t for t in st.tracks if t.incident is None), key=lambda t: t.hit_count)[:extra]
-            st.tracks = [t for t in st.tracks if t not in idle]
-
-    # ----------------------------------------------------------------- event building
     def _event(
         self,
         camera_id: str,
-        st: _CameraState,
+        st: CameraState,
         track: Track,
         phase: Phase,
         *,
@@ -511,51 +363,7 @@ class FireDetector:
         pts_s: float,
         a: Assessment,
     ) -> Event:
-        inc = track.incident
-        assert inc is not None
-        cfg = self._settings.config
-        box = track.extent()
-        x1, y1, x2, y2 = (float(v) for v in box)
-        fw, fh = st.frame_size
-        area_px = max(0.0, (x2 - x1) * (y2 - y1))
-        ground: GeoPoint | None = None
-        area_m2: float | None = None
-        if self._ground is not None and fw > 0:
-            base_x, base_y = (x1 + x2) / 2, y2
-            ground = self._ground.locate(
-                base_x, base_y, (fw, fh), pixel_sigma_px=max(1.0, cfg.ground_pixel_sigma_share * (y2 - y1))
-            )
-            mpp = self._ground.metres_per_px(base_x, base_y, (fw, fh))
-            if ground is not None and math.isfinite(mpp):
-                area_m2 = round(area_px * mpp * mpp, 3)
-        model_hits, _, _ = track.source_counts()
-        details = FireDetails(
-            area_px=round(area_px, 1),
-            area_share=round(area_px / max(1, fw * fh), 6),
-            growth_rate_per_s=round(a.growth_rate_per_s, 4),
-            growth_ratio=round(area_px / max(inc.start_area, 1.0), 3),
-            frames_seen=track.frames_seen,
-            track_id=track.track_id,
-            area_m2_est=area_m2,
-        )
-        self.stats.events[_EVENT_KIND[track.kind].value] += 1
-        life = cfg.lifecycle
-        return Event(
-            kind=_EVENT_KIND[track.kind],
-            source_id=camera_id,
-            incident_id=inc.incident_id,
-            phase=phase,
-            update_seq=inc.update_seq,
-            started_at=inc.started_at,
-            last_seen_at=track.last_seen_at,
-            trigger_captured_at=now,
-            confidence=round(max(inc.confidence, a.confidence) if phase is Phase.END else a.confidence, 4),
-            box_xyxy=(x1, y1, x2, y2),
-            ground=ground,
-            area_m2=area_m2,
-            snapshot=track.best_frame,
-            evidence_window_s=(max(0.0, inc.start_pts_s - life.pre_roll_s), pts_s + life.post_roll_s),
-            model=self._model_ref if model_hits else None,
-            reasons=dict(a.reasons),
-            details=details,
+        return build_event(
+            camera_id, st, track, phase, now=now, pts_s=pts_s, a=a, cfg=self._settings.config,
+            ground_mapper=self._ground, model_ref=self._model_ref, stats=self.stats,
         )

@@ -15,7 +15,7 @@ from detectors.fire.blobs import blob_boxes, box_sums, integral
 from detectors.fire.candidates import KIND_SMOKE, SOURCE_CUE, Candidates
 from detectors.fire.colour import chroma, ycrcb
 from detectors.fire.cue_config import SmokeCueConfig
-from detectors.fire.cues import CueResult, WorkFrame
+from detectors.fire.work_frame import CueResult, WorkFrame
 
 
 class SmokeCue:

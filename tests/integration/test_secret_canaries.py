@@ -44,7 +44,9 @@ def files_containing(root: Path, *needles: str) -> list[str]:
 
 @pytest.mark.slow
 def test_drone_replay_alerts_evidence_and_flight_summary_carry_no_secret(tmp_path: Path) -> None:
-    from benchmarks.scenarios.drone import FlightPlan, build_scene, write_flight
+    from benchmarks.scenarios.drone import write_flight
+    from benchmarks.scenarios.drone_flight import FlightPlan
+    from benchmarks.scenarios.drone_scene import build_scene
     from benchmarks.scenarios.sim_camera import SimCamera
 
     small_camera = SimCamera(640, 360, 444.0)  # a 24 mm (35 mm equivalent) lens at 640x360

@@ -15,18 +15,10 @@ import pytest
 from pydantic import BaseModel
 
 from benchmarks.scenarios import drone
-from benchmarks.scenarios.drone import (
-    GATE_SEEDS,
-    TUNING_SEEDS,
-    FlightPlan,
-    cached_flight,
-    nadir_plan,
-    oblique_plan,
-    plan_flight,
-    registry_geojson,
-    srt_text,
-)
+from benchmarks.scenarios.drone import GATE_SEEDS, TUNING_SEEDS, cached_flight, registry_geojson
+from benchmarks.scenarios.drone_flight import FlightPlan, nadir_plan, oblique_plan, plan_flight
 from benchmarks.scenarios.drone_scene import SHANGJIE_LAT_DEG, SHANGJIE_LON_DEG, build_scene
+from benchmarks.scenarios.drone_srt import srt_text
 from benchmarks.scenarios.sim_camera import SimCamera, SimPose, project, ray_hits_plane
 from detectors.construction import ConstructionConfig, Registry
 from foundation.yamlsafe import load_yaml_file

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.fire_detections import DetectionStore, load_fire_model
-from benchmarks.fire_modes import MAIN_VARIANTS, NEGATIVE_VIDEOS, VideoRun, run_video_variants, variant_configs
+from benchmarks.fire_modes import NEGATIVE_VIDEOS
+from benchmarks.fire_variants import MAIN_VARIANTS, VideoRun, run_video_variants, variant_configs
 from detectors.fire import FireConfig
 
 

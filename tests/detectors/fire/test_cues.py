@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 
 from detectors.fire.cue_config import FlameCueConfig, SmokeCueConfig
-from detectors.fire.cues import CueResult, FlameCue, WorkFrame
+from detectors.fire.cues import FlameCue
 from detectors.fire.smoke_cue import SmokeCue
+from detectors.fire.work_frame import CueResult, WorkFrame
 
 ORANGE = (20, 130, 250)
 """A dull orange (Y about 150): flame-coloured, but no hot core."""
