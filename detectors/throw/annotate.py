@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 
 from detectors.geometry.facade import FacadeMapper
 from detectors.throw.config import ThrowConfig
-from detectors.throw.trajectory import FacadeMap, TrajectoryFit
+from detectors.throw.facade_map import FacadeMap
+from detectors.throw.trajectory import TrajectoryFit
 from detectors.zones import polygon_px
 
 if TYPE_CHECKING:

@@ -25,17 +25,12 @@ from detectors.event import Event, Phase
 from detectors.geometry.facade import FacadeMapper
 from detectors.throw.annotate import draw_state
 from detectors.throw.config import ThrowConfig
+from detectors.throw.facade_map import FacadeMap, FlatScale
 from detectors.throw.foreground import ForegroundExtractor
+from detectors.throw.free_fall import G_M_S2, fall_start
 from detectors.throw.incident import Incident, locate, throw_event
 from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
-from detectors.throw.trajectory import (
-    G_M_S2,
-    FacadeMap,
-    FlatScale,
-    TrajectoryFit,
-    fall_start,
-    fit_trajectory,
-)
+from detectors.throw.trajectory import TrajectoryFit, fit_trajectory
 from detectors.throw.weather import StreakPopulation
 from detectors.throw.wingbeat import wingbeat
 from foundation.errors import ConfigError, GridwatchError, ModelError

@@ -6,7 +6,9 @@ import numpy as np
 
 from detectors.throw.config import TrajectoryConfig
 from detectors.throw.detector import _moving_part
-from detectors.throw.trajectory import G_M_S2, FlatScale, fit_trajectory
+from detectors.throw.facade_map import FlatScale
+from detectors.throw.free_fall import G_M_S2
+from detectors.throw.trajectory import fit_trajectory
 
 FPS = 25.0
 PX_PER_M = 8.0
