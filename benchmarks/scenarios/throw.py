@@ -117,6 +117,21 @@ class _Mover:
     params: dict[str, Any]
 
 
+@dataclass
+class _Playback:
+    """What carries from frame to frame while the video plays: the movers in time order, the static layer
+    and its shifted copies, the wind jitter and the auto-gain."""
+
+    movers: list[_Mover]
+    layer: NDArray[np.uint8]
+    shifted: dict[tuple[int, int], NDArray[np.uint8]] = field(default_factory=dict)
+    active: list[_Mover] = field(default_factory=list)
+    nxt: int = 0
+    jitter: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
+    gain_level: float = 1.0
+    gain_target: float = 1.0
+
+
 class Camera:
     """Pinhole camera in front of the facade plane Y=0 (X along, Z up); the camera is at Y = -distance."""
 
@@ -372,62 +387,90 @@ class ThrowScene:
             t += float(self.rng.exponential(1 / rate_per_s))
 
     def _params(self, kind: str, t0: float, life: float) -> dict[str, Any]:
-        s, rng = self.spec, self.rng
-        w_m, h_m = self.facade_w_m, self.facade_h_m
+        """The random look and motion of one distractor; each kind draws from the scene's generator in its
+        own fixed order, so a seed always gives the same video."""
         if kind == "bird":
-            style = str(rng.choice(["level", "wander", "glide", "climb"]))
-            y = float(rng.uniform(-50, -2))
-            speed = float(rng.uniform(6, 14)) * (1 if rng.random() < 0.5 else -1)
-            vz = {
-                "level": 0.0,
-                "wander": 0.0,
-                "glide": -float(rng.uniform(1, 4)),
-                "climb": float(rng.uniform(1, 3)),
-            }
-            x0 = -10.0 if speed > 0 else w_m + 10.0
-            x0 += float(rng.uniform(-5, 5))
-            return {
-                "p0": np.array([x0, y, float(rng.uniform(4, h_m + 8))]),
-                "v": np.array([speed, 0.0, vz[style]]),
-                "amp": float(rng.uniform(0.2, 1.5)) if style == "wander" else 0.15,
-                "period": float(rng.uniform(0.6, 2.0)),
-                "span": float(rng.uniform(0.25, 0.6)),
-                "flap_hz": float(rng.uniform(3, 8)),
-                "grey": int(rng.integers(25, 80)),
-                "style": style,
-            }
+            return self._bird_params()
         if kind == "insect":
-            return {
-                "p": np.array([rng.uniform(0, s.width_px), rng.uniform(0, s.height_px)]),
-                "v": rng.normal(0, 4 * s.scale * 2, 2),
-                "size": float(rng.uniform(1.0, 3.0)) * s.scale * 2,
-                "grey": int(rng.choice([30, 220])),
-            }
+            return self._insect_params()
         if kind == "leaf":
-            return {
-                "p0": np.array([rng.uniform(0, w_m), -rng.uniform(0.5, 8), rng.uniform(5, h_m)]),
-                "vt": float(rng.uniform(0.5, 2.5)),
-                "amp": float(rng.uniform(0.3, 1.5)),
-                "period": float(rng.uniform(0.8, 2.2)),
-                "drift": float(rng.uniform(-1, 1)),
-                "size": float(rng.uniform(0.08, 0.3)),
-                "bgr": tuple(int(v) for v in rng.choice([[40, 120, 60], [40, 80, 120], [235, 235, 235]])),
-            }
+            return self._leaf_params()
         if kind in ("person", "car"):
-            speed = float(rng.uniform(0.8, 1.8) if kind == "person" else rng.uniform(4, 12))
-            direction = 1 if rng.random() < 0.5 else -1
-            y = float(-rng.uniform(1.5, 3.0) if kind == "person" else -rng.uniform(6, 10))
-            span = w_m + 40
-            x0 = float(rng.uniform(-20, w_m + 20))
-            life_x = speed * life
-            if direction < 0:
-                x0 = min(x0 + life_x, span)
-            return {
-                "x0": x0,
-                "y": y,
-                "v": speed * direction,
-                "bgr": tuple(int(v) for v in rng.integers(20, 230, 3)),
-            }
+            return self._street_params(kind, life)
+        return self._event_params(kind)
+
+    def _bird_params(self) -> dict[str, Any]:
+        """A bird crossing the facade: level, wandering, gliding down or climbing."""
+        rng = self.rng
+        w_m, h_m = self.facade_w_m, self.facade_h_m
+        style = str(rng.choice(["level", "wander", "glide", "climb"]))
+        y = float(rng.uniform(-50, -2))
+        speed = float(rng.uniform(6, 14)) * (1 if rng.random() < 0.5 else -1)
+        vz = {
+            "level": 0.0,
+            "wander": 0.0,
+            "glide": -float(rng.uniform(1, 4)),
+            "climb": float(rng.uniform(1, 3)),
+        }
+        x0 = -10.0 if speed > 0 else w_m + 10.0
+        x0 += float(rng.uniform(-5, 5))
+        return {
+            "p0": np.array([x0, y, float(rng.uniform(4, h_m + 8))]),
+            "v": np.array([speed, 0.0, vz[style]]),
+            "amp": float(rng.uniform(0.2, 1.5)) if style == "wander" else 0.15,
+            "period": float(rng.uniform(0.6, 2.0)),
+            "span": float(rng.uniform(0.25, 0.6)),
+            "flap_hz": float(rng.uniform(3, 8)),
+            "grey": int(rng.integers(25, 80)),
+            "style": style,
+        }
+
+    def _insect_params(self) -> dict[str, Any]:
+        """An insect close to the lens: image coordinates, not facade metres."""
+        s, rng = self.spec, self.rng
+        return {
+            "p": np.array([rng.uniform(0, s.width_px), rng.uniform(0, s.height_px)]),
+            "v": rng.normal(0, 4 * s.scale * 2, 2),
+            "size": float(rng.uniform(1.0, 3.0)) * s.scale * 2,
+            "grey": int(rng.choice([30, 220])),
+        }
+
+    def _leaf_params(self) -> dict[str, Any]:
+        """A leaf or sheet of paper fluttering down at a slow steady speed."""
+        rng = self.rng
+        w_m, h_m = self.facade_w_m, self.facade_h_m
+        return {
+            "p0": np.array([rng.uniform(0, w_m), -rng.uniform(0.5, 8), rng.uniform(5, h_m)]),
+            "vt": float(rng.uniform(0.5, 2.5)),
+            "amp": float(rng.uniform(0.3, 1.5)),
+            "period": float(rng.uniform(0.8, 2.2)),
+            "drift": float(rng.uniform(-1, 1)),
+            "size": float(rng.uniform(0.08, 0.3)),
+            "bgr": tuple(int(v) for v in rng.choice([[40, 120, 60], [40, 80, 120], [235, 235, 235]])),
+        }
+
+    def _street_params(self, kind: str, life: float) -> dict[str, Any]:
+        """A person or car passing in front of the building, kept inside the street for its whole life."""
+        rng = self.rng
+        w_m = self.facade_w_m
+        speed = float(rng.uniform(0.8, 1.8) if kind == "person" else rng.uniform(4, 12))
+        direction = 1 if rng.random() < 0.5 else -1
+        y = float(-rng.uniform(1.5, 3.0) if kind == "person" else -rng.uniform(6, 10))
+        span = w_m + 40
+        x0 = float(rng.uniform(-20, w_m + 20))
+        life_x = speed * life
+        if direction < 0:
+            x0 = min(x0 + life_x, span)
+        return {
+            "x0": x0,
+            "y": y,
+            "v": speed * direction,
+            "bgr": tuple(int(v) for v in rng.integers(20, 230, 3)),
+        }
+
+    def _event_params(self, kind: str) -> dict[str, Any]:
+        """Window lights and curtains, flashes, exposure steps, gusts, rain bursts and headlights."""
+        s, rng = self.spec, self.rng
         if kind == "light":
             return {"window": int(rng.integers(0, s.floors * s.columns))}
         if kind == "curtain":
@@ -512,97 +555,126 @@ class ThrowScene:
         """Every frame of the video (BGR uint8), rendered on demand."""
         s, rng = self.spec, np.random.default_rng(self.spec.seed + 1_000_003)
         self.lit, self.curtain = self._lit0.copy(), self._curtain0.copy()
-        movers = [_Mover(m.kind, m.t0, m.t1, dict(m.params)) for m in self.movers]
-        layer = self._layer.copy()
-        shifted: dict[tuple[int, int], NDArray[np.uint8]] = {}
-        active: list[_Mover] = []
-        nxt = 0
-        jitter = np.zeros(2)
-        gain_level = 1.0
-        gain_target = 1.0
-        scale = s.scale
+        play = _Playback([_Mover(m.kind, m.t0, m.t1, dict(m.params)) for m in self.movers], self._layer.copy())
         flakes = self._new_flakes(rng, s.snow_flakes)
         lamp = self._ir_lamp() if s.night_ir else None
         for i in range(s.n_frames):
             t = i / s.fps
-            while nxt < len(movers) and movers[nxt].t0 <= t:
-                m = movers[nxt]
-                nxt += 1
-                if m.kind == "light":
-                    w = m.params["window"]
-                    self.lit[w] = not self.lit[w]
-                    self._draw_window(layer, w)
-                    shifted.clear()
-                elif m.kind == "exposure":
-                    gain_target *= 1 + m.params["factor"]
-                    gain_target = float(np.clip(gain_target, 0.75, 1.3))
-                else:
-                    if m.kind == "curtain":
-                        m.params["start"] = float(self.curtain[m.params["window"]])
-                    active.append(m)
-            for m in active:
-                if m.kind == "curtain" and m.t1 <= t:  # drawn; commit the curtain to the static layer
-                    self.curtain[m.params["window"]] = m.params["to"]
-                    self._draw_window(layer, m.params["window"])
-                    shifted.clear()
-            active = [m for m in active if m.t1 > t]
-            sigma = max([s.jitter_px] + [m.params["sigma"] for m in active if m.kind == "gust"])
-            # wind jitter: Ornstein-Uhlenbeck around the mount, stronger in gusts; 1/8 px steps so the
-            # shifted static layer can be cached
-            sig = sigma * scale
-            jitter = jitter * 0.85 + rng.normal(0, sig * math.sqrt(1 - 0.85**2), 2)
-            key = (round(float(jitter[0]) * 8), round(float(jitter[1]) * 8))
-            base = shifted.get(key)
-            if base is None:
-                if len(shifted) > 48:
-                    shifted.clear()
-                mat = np.array([[1, 0, key[0] / 8], [0, 1, key[1] / 8]], np.float32)
-                base = shifted[key] = np.asarray(
-                    cv2.warpAffine(layer, mat, (s.width_px, s.height_px), borderMode=cv2.BORDER_REPLICATE),
-                    np.uint8,
-                )
-            frame = base.copy()
-            self.cam.offset = np.array([key[0] / 8, key[1] / 8])
-            flash = 1.0
-            rain_n = 0
-            for m in active:
-                if m.kind == "curtain":
-                    w = m.params["window"]
-                    u = min(1.0, (t - m.t0) / (m.t1 - m.t0))
-                    self.curtain[w] = m.params["start"] + (m.params["to"] - m.params["start"]) * u
-                    self._draw_window(frame, w)
-                elif m.kind == "flash":
-                    flash = m.params["gain"]
-                elif m.kind in ("rain", "heavy_rain"):
-                    rain_n += m.params["n"]
-            for m in sorted((m for m in active if m.kind in ("person", "car")), key=lambda m: -m.params["y"]):
-                self._draw_ground(frame, m, t)
-            for m in active:
-                if m.kind == "throw":
-                    self._draw_throw(frame, m, t)
-                elif m.kind == "leaf":
-                    self._draw_leaf(frame, m, t)
-                elif m.kind == "bird":
-                    self._draw_bird(frame, m, t)
-            for m in active:
-                if m.kind == "insect":
-                    self._draw_insect(frame, m, rng)
+            self._start_due(play, t)
+            self._retire_ended(play, t)
+            frame = self._shaken_base(play, rng).copy()
+            flash, rain_n = self._play_window_events(frame, play.active, t)
+            self._draw_movers(frame, play.active, t, rng)
             rain_n += s.steady_rain_streaks
             if rain_n:
                 self._draw_rain(frame, rain_n, rng)
             if len(flakes):
                 self._draw_snow(frame, flakes, t, rng)
             self.cam.offset = np.zeros(2)
-            if lamp is not None:
-                frame = self._to_night(frame, lamp, [m for m in active if m.kind == "headlight"], t)
-            gain_level += (gain_target - gain_level) * 0.3
-            gain = gain_level * flash
-            if abs(gain - 1) > 0.003:
-                frame = np.asarray(cv2.convertScaleAbs(frame, alpha=gain), np.uint8)
-            pos, neg = self._noise_bank[int(rng.integers(0, len(self._noise_bank)))]
-            cv2.add(frame, pos, dst=frame)
-            cv2.subtract(frame, neg, dst=frame)
-            yield frame
+            yield self._expose(frame, play, flash, lamp, t, rng)
+
+    def _start_due(self, play: _Playback, t: float) -> None:
+        """Start the movers whose time has come; lights and exposure steps act at once on the static layer
+        or the gain, the rest become active until they end."""
+        movers = play.movers
+        while play.nxt < len(movers) and movers[play.nxt].t0 <= t:
+            m = movers[play.nxt]
+            play.nxt += 1
+            if m.kind == "light":
+                w = m.params["window"]
+                self.lit[w] = not self.lit[w]
+                self._draw_window(play.layer, w)
+                play.shifted.clear()
+            elif m.kind == "exposure":
+                play.gain_target *= 1 + m.params["factor"]
+                play.gain_target = float(np.clip(play.gain_target, 0.75, 1.3))
+            else:
+                if m.kind == "curtain":
+                    m.params["start"] = float(self.curtain[m.params["window"]])
+                play.active.append(m)
+
+    def _retire_ended(self, play: _Playback, t: float) -> None:
+        """Drop the movers that have ended; a finished curtain is committed to the static layer first."""
+        for m in play.active:
+            if m.kind == "curtain" and m.t1 <= t:  # drawn; commit the curtain to the static layer
+                self.curtain[m.params["window"]] = m.params["to"]
+                self._draw_window(play.layer, m.params["window"])
+                play.shifted.clear()
+        play.active = [m for m in play.active if m.t1 > t]
+
+    def _shaken_base(self, play: _Playback, rng: np.random.Generator) -> NDArray[np.uint8]:
+        """The static layer shifted by this frame's wind jitter (cached per 1/8 px step); sets the camera's
+        offset so movers are drawn shaken with it."""
+        s = self.spec
+        sigma = max([s.jitter_px] + [m.params["sigma"] for m in play.active if m.kind == "gust"])
+        # wind jitter: Ornstein-Uhlenbeck around the mount, stronger in gusts; 1/8 px steps so the
+        # shifted static layer can be cached
+        sig = sigma * s.scale
+        play.jitter = play.jitter * 0.85 + rng.normal(0, sig * math.sqrt(1 - 0.85**2), 2)
+        key = (round(float(play.jitter[0]) * 8), round(float(play.jitter[1]) * 8))
+        base = play.shifted.get(key)
+        if base is None:
+            if len(play.shifted) > 48:
+                play.shifted.clear()
+            mat = np.array([[1, 0, key[0] / 8], [0, 1, key[1] / 8]], np.float32)
+            base = play.shifted[key] = np.asarray(
+                cv2.warpAffine(play.layer, mat, (s.width_px, s.height_px), borderMode=cv2.BORDER_REPLICATE),
+                np.uint8,
+            )
+        self.cam.offset = np.array([key[0] / 8, key[1] / 8])
+        return base
+
+    def _play_window_events(self, frame: NDArray[np.uint8], active: list[_Mover], t: float) -> tuple[float, int]:
+        """Draw the curtains moving now; return this frame's flash gain and rain streak count."""
+        flash = 1.0
+        rain_n = 0
+        for m in active:
+            if m.kind == "curtain":
+                w = m.params["window"]
+                u = min(1.0, (t - m.t0) / (m.t1 - m.t0))
+                self.curtain[w] = m.params["start"] + (m.params["to"] - m.params["start"]) * u
+                self._draw_window(frame, w)
+            elif m.kind == "flash":
+                flash = m.params["gain"]
+            elif m.kind in ("rain", "heavy_rain"):
+                rain_n += m.params["n"]
+        return flash, rain_n
+
+    def _draw_movers(self, frame: NDArray[np.uint8], active: list[_Mover], t: float, rng: np.random.Generator) -> None:
+        """Street movers far to near, then falls, leaves and birds, then insects in front of everything."""
+        for m in sorted((m for m in active if m.kind in ("person", "car")), key=lambda m: -m.params["y"]):
+            self._draw_ground(frame, m, t)
+        for m in active:
+            if m.kind == "throw":
+                self._draw_throw(frame, m, t)
+            elif m.kind == "leaf":
+                self._draw_leaf(frame, m, t)
+            elif m.kind == "bird":
+                self._draw_bird(frame, m, t)
+        for m in active:
+            if m.kind == "insect":
+                self._draw_insect(frame, m, rng)
+
+    def _expose(
+        self,
+        frame: NDArray[np.uint8],
+        play: _Playback,
+        flash: float,
+        lamp: NDArray[np.float32] | None,
+        t: float,
+        rng: np.random.Generator,
+    ) -> NDArray[np.uint8]:
+        """What the sensor makes of the scene: night under the lamp, the slow auto-gain, flashes, noise."""
+        if lamp is not None:
+            frame = self._to_night(frame, lamp, [m for m in play.active if m.kind == "headlight"], t)
+        play.gain_level += (play.gain_target - play.gain_level) * 0.3
+        gain = play.gain_level * flash
+        if abs(gain - 1) > 0.003:
+            frame = np.asarray(cv2.convertScaleAbs(frame, alpha=gain), np.uint8)
+        pos, neg = self._noise_bank[int(rng.integers(0, len(self._noise_bank)))]
+        cv2.add(frame, pos, dst=frame)
+        cv2.subtract(frame, neg, dst=frame)
+        return frame
 
     def _draw_throw(self, frame: NDArray[np.uint8], m: _Mover, t: float) -> None:
         p = m.params
