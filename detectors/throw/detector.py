@@ -14,33 +14,32 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
-from detectors.base import DetectorStats
 from detectors.event import Event, Phase
 from detectors.geometry.facade import FacadeMapper
 from detectors.throw.annotate import draw_state
 from detectors.throw.config import ThrowConfig
+from detectors.throw.crop_veto import CropClassifier, crop_veto
 from detectors.throw.facade_map import FacadeMap, FlatScale
+from detectors.throw.fall_checks import judge_fall
 from detectors.throw.foreground import ForegroundExtractor
-from detectors.throw.free_fall import G_M_S2, fall_start
+from detectors.throw.free_fall import G_M_S2
 from detectors.throw.incident import Incident, locate, throw_event
+from detectors.throw.stats import ThrowStats
+from detectors.throw.track_shape import moving_part
 from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
 from detectors.throw.trajectory import TrajectoryFit, fit_trajectory
 from detectors.throw.weather import StreakPopulation
-from detectors.throw.wingbeat import wingbeat
-from foundation.errors import ConfigError, GridwatchError, ModelError
+from foundation.errors import ConfigError, GridwatchError
 from ingest.frame import Frame
 from models.detections import Detections
 
 log = logging.getLogger(__name__)
-
-CropClassifier = Callable[[NDArray[np.uint8]], Detections]
-"""A crop (BGR) -> detections in crop pixels; the service binds the configured model's function."""
 
 _RECENT_S = 3.0
 """How long (stream seconds) judged tracks stay drawn by `annotate`."""
@@ -50,31 +49,10 @@ _REFIT_GROWTH = 8
 """A rejected candidate is refitted once it has grown by 1/_REFIT_GROWTH of its length (at least 1)."""
 _SETTLED_REASONS = frozenset({"incoherent", "accel_too_low", "not_downward", "too_slow", "sideways_path"})
 """Rejections that more positions rarely overturn: such tracks are refitted after 50% growth."""
-_WINGBEAT_BAND_HZ = (3.0, 15.0)
-"""Wingbeat frequencies looked for (pigeons ~5-8 Hz, sparrows and swifts faster, crows slower)."""
-_REST_PX = 1.5
-"""A track's first positions within this many pixels of its first one are its resting start (not fall)."""
 _SAME_FALL_S = 0.5
 """Two fits whose releases are this close in time (and place) describe one fall."""
 _SAME_FALL_ALONG_M = 2.5
 _SAME_FALL_HEIGHT_M = 4.0
-
-
-@dataclass
-class ThrowStats(DetectorStats):
-    """DetectorStats plus gauges for the metrics registry (labels: camera_id, stage, reason)."""
-
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Cumulative seconds per stage: prepare, stabilise, subtract, blobs, track, judge."""
-    tracks_active: int = 0
-    foreground_fraction: float = 0.0
-    jitter_px: float = 0.0
-    rejoined: int = 0
-    classifier_errors: int = 0
-    streak_blobs: int = 0
-    """Blobs taken for rain streaks (kept from starting tracks), cumulative."""
-    raining: bool = False
-    """Whether a streak population is present now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +252,7 @@ class ThrowDetector:
             slot, tid = int(s), int(tr.track_id[s])
             if tid in self._vetoed or tid in self._absorbed:
                 continue
-            head, pts = _moving_part(tr.points(slot))
+            head, pts = moving_part(tr.points(slot))
             inc = self._incidents.get(tid)
             if inc is not None:
                 self._extend(inc, pts)
@@ -340,36 +318,8 @@ class ThrowDetector:
     def _fit(
         self, pts: NDArray[np.float64], sizes: NDArray[np.float32], contrast: NDArray[np.float32]
     ) -> TrajectoryFit:
-        """The physics test plus the checks that need this camera: a seen beginning, no wingbeat."""
-        cfg = self.config.trajectory
-        fit = fit_trajectory(pts, self._facade, cfg)
-        if not fit.accepted:
-            return fit
-        if self._unseen_watched_s(pts) > cfg.max_unseen_fall_s:
-            return replace(fit, accepted=False, reason="unseen_start")
-        k = len(pts)
-        beat = wingbeat(pts[:, 0], sizes[:k], contrast[:k], _WINGBEAT_BAND_HZ)
-        if beat.share >= cfg.wingbeat_min_share and beat.amplitude >= cfg.wingbeat_min_amplitude:
-            textbook = (
-                abs(fit.accel_ratio - 1.0) <= cfg.wingbeat_accel_tolerance
-                and fit.sideways_ratio <= 0.5 * cfg.max_sideways_ratio
-            )
-            if not textbook:
-                return replace(fit, accepted=False, reason="wingbeat")
-        return fit
-
-    def _unseen_watched_s(self, pts: NDArray[np.float64]) -> float:
-        """Seconds between the release and the first tracked point that the fall spent inside the watched
-        view (in frame, not masked): time the object should have been seen. The release is where the
-        track's first positions, read as a fall at g, were at rest."""
-        start = fall_start(pts, self._facade)
-        unseen = min(start.unseen_s(), self.config.trajectory.max_backtrack_s)
-        if unseen <= 0:
-            return 0.0
-        step = 1.0 / self.config.analysis_fps
-        ts = np.arange(start.t_s - unseen, start.t_s, step)
-        xy = self._facade.to_image(start.position_at(ts))
-        return float(np.count_nonzero(self._extractor.watched(xy))) * step
+        """The physics test plus this camera's checks (`judge_fall`), in this camera's view."""
+        return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched)
 
     def _same_fall(self, fit: TrajectoryFit) -> Incident | None:
         """An open or closing incident this accepted fit describes again (a track broken in rain)."""
@@ -464,31 +414,17 @@ class ThrowDetector:
 
     def _veto(self, frame: Frame, xy: NDArray[np.float64], size_px: float) -> str | None:
         """Run the crop classifier if there is one; return 'classifier' when it sees a reject class."""
-        if self._classifier is None:
-            return None
-        ccfg = self.config.classifier
-        half = max(ccfg.crop_size_px, int(size_px * 3)) // 2
-        # tracks are in the stabilised (reference) view; the frame is shifted by the jitter
-        cx, cy = int(xy[0] + self._last_shift[0]), int(xy[1] + self._last_shift[1])
-        x1, y1 = max(0, cx - half), max(0, cy - half)
-        crop = np.ascontiguousarray(frame.image[y1 : cy + half, x1 : cx + half])
-        if crop.size == 0:
-            return None
-        try:
-            dets = self._classifier(crop)
-        except ModelError:
-            self.stats.classifier_errors += 1
-            log.warning(
-                "camera %s: throw crop classifier failed; judging by motion alone",
-                self.camera_id,
-                exc_info=True,
-            )
-            return None
-        reject = set(ccfg.reject_classes)
-        for cls, conf in zip(dets.class_id, dets.confidence, strict=True):
-            if self._class_names.get(int(cls), str(int(cls))) in reject and float(conf) >= ccfg.min_confidence:
-                return "classifier"
-        return None
+        return crop_veto(
+            self._classifier,
+            self._class_names,
+            self.config.classifier,
+            frame,
+            xy,
+            size_px,
+            self._last_shift,
+            self.stats,
+            self.camera_id,
+        )
 
     # ------------------------------------------------------------------ endings
     def _finish(self, ended: EndedTrack, frame: Frame) -> Event | None:
@@ -512,7 +448,7 @@ class ThrowDetector:
             return None
         if not was_candidate:
             return None
-        head, pts = _moving_part(ended.points)
+        head, pts = moving_part(ended.points)
         sizes, contrast = ended.sizes_px[head:], ended.contrast[head:]
         fit = self._fit(pts, sizes, contrast)
         if fit.accepted and self._same_fall(fit) is None:
@@ -548,38 +484,3 @@ class ThrowDetector:
             facade=self._facade,
             evidence=self.config.evidence,
         )
-
-
-def _moving_part(pts: NDArray[np.float64]) -> tuple[int, NDArray[np.float64]]:
-    """(index of the first kept position, the positions) of a track without its resting head and tail."""
-    head = _resting_head(pts)
-    return head, _without_stopped_tail(pts[head:])
-
-
-def _resting_head(pts: NDArray[np.float64], rest_px: float = _REST_PX) -> int:
-    """Index of the last position of the track's resting start (0 when it moved from the first).
-
-    An object put on a sill or held out before the throw is tracked while it rests; a parabola fitted
-    over rest and fall together reads a smaller acceleration (on generator B's development seeds
-    2002-2005, a box held 0.5 s before its throw was rejected as `accel_too_low`). The fall begins at
-    the last position within `rest_px` of the first before the track first lies 3 x `rest_px` away
-    (centroid noise may step outside `rest_px` for a frame; a throw upwards that falls back past its
-    start is not at rest again)."""
-    if len(pts) < 3:
-        return 0
-    dist = np.linalg.norm(pts[:, 1:3] - pts[0, 1:3], axis=1)
-    far = np.flatnonzero(dist > 3 * rest_px)
-    lead = dist[: int(far[0])] if len(far) else dist
-    still = np.flatnonzero(lead <= rest_px)
-    return int(still[-1]) if len(still) else 0
-
-
-def _without_stopped_tail(pts: NDArray[np.float64], min_step_px: float = 0.75) -> NDArray[np.float64]:
-    """The track without trailing positions where the object stood still (landed on the ground or a ledge)."""
-    if len(pts) < 3:
-        return pts
-    step = np.linalg.norm(np.diff(pts[:, 1:3], axis=0), axis=1)
-    moving = np.flatnonzero(step >= min_step_px)
-    if len(moving) == 0:
-        return pts
-    return pts[: int(moving[-1]) + 2]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.throw.config import TrajectoryConfig
-from detectors.throw.detector import _moving_part
 from detectors.throw.facade_map import FlatScale
 from detectors.throw.free_fall import G_M_S2
+from detectors.throw.track_shape import moving_part as _moving_part
 from detectors.throw.trajectory import fit_trajectory
 
 FPS = 25.0
