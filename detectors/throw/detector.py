@@ -30,10 +30,11 @@ from detectors.throw.fall_checks import judge_fall
 from detectors.throw.foreground import ForegroundExtractor
 from detectors.throw.free_fall import G_M_S2
 from detectors.throw.incident import Incident, locate, throw_event
+from detectors.throw.incident_book import IncidentBook, extend_incident
 from detectors.throw.stats import ThrowStats
 from detectors.throw.track_shape import moving_part
 from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
-from detectors.throw.trajectory import TrajectoryFit, fit_trajectory
+from detectors.throw.trajectory import TrajectoryFit
 from detectors.throw.weather import StreakPopulation
 from foundation.errors import ConfigError, GridwatchError
 from ingest.frame import Frame
@@ -49,10 +50,6 @@ _REFIT_GROWTH = 8
 """A rejected candidate is refitted once it has grown by 1/_REFIT_GROWTH of its length (at least 1)."""
 _SETTLED_REASONS = frozenset({"incoherent", "accel_too_low", "not_downward", "too_slow", "sideways_path"})
 """Rejections that more positions rarely overturn: such tracks are refitted after 50% growth."""
-_SAME_FALL_S = 0.5
-"""Two fits whose releases are this close in time (and place) describe one fall."""
-_SAME_FALL_ALONG_M = 2.5
-_SAME_FALL_HEIGHT_M = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +87,7 @@ class ThrowDetector:
         self._frame_wh: tuple[int, int] | None = None
         self._facade: FacadeMap = FlatScale(self.config.fallback_px_per_m, 1080.0)
         self._tracker = GravityTracker(self.config.tracking, self._max_points(), self._down, G_M_S2)
-        self._incidents: dict[int, Incident] = {}
-        self._closing: list[Incident] = []
+        self._book = IncidentBook()
         self._vetoed: set[int] = set()
         self._absorbed: set[int] = set()
         """Tracks found to follow a fall an incident already follows (a duplicate track)."""
@@ -157,11 +153,11 @@ class ThrowDetector:
     def flush(self, now: float) -> list[Event]:
         """End every open incident (shutdown, camera removed); tracks are closed as they stand."""
         for tr in self._tracker.end_all():
-            inc = self._incidents.pop(tr.track_id, None)
+            inc = self._book.open.pop(tr.track_id, None)
             if inc is not None:
-                self._closing.append(inc)
-        events = [self._event(inc, Phase.END, now) for inc in self._closing]
-        self._closing.clear()
+                self._book.closing.append(inc)
+        events = [self._event(inc, Phase.END, now) for inc in self._book.closing]
+        self._book.closing.clear()
         self._candidates.clear()
         self._vetoed.clear()
         self._absorbed.clear()
@@ -189,7 +185,7 @@ class ThrowDetector:
         """Masks, floor lines, live tracks, recent fitted curves with acceleration and verdict, counters."""
         tr = self._tracker
         live = [
-            (tr.points(int(s)).copy(), int(tr.track_id[s]) in self._incidents)
+            (tr.points(int(s)).copy(), int(tr.track_id[s]) in self._book.open)
             for s in np.flatnonzero(tr.alive)
             if tr.n[s] >= 2
         ]
@@ -253,14 +249,15 @@ class ThrowDetector:
             if tid in self._vetoed or tid in self._absorbed:
                 continue
             head, pts = moving_part(tr.points(slot))
-            inc = self._incidents.get(tid)
+            inc = self._book.open.get(tid)
             if inc is not None:
-                self._extend(inc, pts)
+                extend_incident(inc, pts, self._facade, self.config)
                 continue
-            if self._closing:
-                inc = self._rejoin(tid, pts)
+            if self._book.closing:
+                inc = self._book.rejoin(tid, pts, self._facade, self.config)
                 if inc is not None:
-                    self._extend(inc, pts)
+                    self.stats.rejoined += 1
+                    extend_incident(inc, pts, self._facade, self.config)
                     events.append(self._event(inc, Phase.UPDATE, frame.captured_at))
                     continue
             event = self._judge_candidate(tid, slot, head, pts, frame)
@@ -277,8 +274,8 @@ class ThrowDetector:
             return np.zeros(0, bool)
         ids = tr.track_id[slots]
         n = tr.n[slots]
-        special = np.fromiter((int(i) in self._incidents for i in ids), bool, count=len(ids))
-        if self._closing:
+        special = np.fromiter((int(i) in self._book.open for i in ids), bool, count=len(ids))
+        if self._book.closing:
             special |= n < cfg.min_points
         first = tr.hist[slots, 0, 1:3]
         last = tr.hist[slots, n - 1, 1:3]
@@ -305,7 +302,7 @@ class ThrowDetector:
             self._fitted_n[tid] = n + (n // 2 if settled else 0)
             return None
         self._fitted_n[tid] = n
-        same = self._same_fall(fit)
+        same = self._book.same_fall(fit)
         if same is not None:
             return self._merge(tid, same, pts, frame)
         veto = self._veto(frame, pts[-1, 1:3], float(tr.sizes[slot, tr.n[slot] - 1]))
@@ -321,32 +318,15 @@ class ThrowDetector:
         """The physics test plus this camera's checks (`judge_fall`), in this camera's view."""
         return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched)
 
-    def _same_fall(self, fit: TrajectoryFit) -> Incident | None:
-        """An open or closing incident this accepted fit describes again (a track broken in rain)."""
-        for inc in [*self._incidents.values(), *self._closing]:
-            f = inc.fit
-            sigma = math.hypot(fit.release_height_sigma_m, f.release_height_sigma_m)
-            if (
-                abs(fit.release_t_s - f.release_t_s) <= _SAME_FALL_S
-                and abs(fit.release_along_m - f.release_along_m) <= _SAME_FALL_ALONG_M
-                and abs(fit.release_height_m - f.release_height_m) <= max(_SAME_FALL_HEIGHT_M, 2 * sigma)
-            ):
-                return inc
-        return None
-
     def _merge(self, tid: int, inc: Incident, pts: NDArray[np.float64], frame: Frame) -> Event | None:
         """A second track of a known fall: absorb it (the fall is followed already) or rejoin it."""
-        if inc not in self._closing:
+        if inc not in self._book.closing:
             self._absorbed.add(tid)
             self.stats.rejoined += 1
             return None
-        self._closing.remove(inc)
-        inc.prefix = inc.points
-        inc.closing_until_s = None
-        inc.frozen = False
-        self._incidents[tid] = inc
+        self._book.reopen(tid, inc)
         self.stats.rejoined += 1
-        self._extend(inc, pts)
+        extend_incident(inc, pts, self._facade, self.config)
         return self._event(inc, Phase.UPDATE, frame.captured_at)
 
     def _start(
@@ -363,7 +343,7 @@ class ThrowDetector:
             size_px=float(np.median(sizes)),
             prefix=np.zeros((0, 3)),
         )
-        self._incidents[tid] = inc
+        self._book.open[tid] = inc
         self._recent.append(JudgedTrack(inc.points, fit, frame.pts_s))
         hit, _ = locate(self._facade, fit)
         log.info(
@@ -375,42 +355,6 @@ class ThrowDetector:
             fit.n_points,
         )
         return self._event(inc, Phase.START, frame.captured_at)
-
-    def _extend(self, inc: Incident, track_pts: NDArray[np.float64]) -> None:
-        """Refit an incident with its track's new positions, until the object leaves the curve."""
-        if inc.frozen:
-            return
-        pts = np.concatenate([inc.prefix, track_pts]) if len(inc.prefix) else track_pts
-        if len(pts) <= len(inc.points):
-            return
-        if self._off_curve(inc.fit, pts[-1]):
-            inc.frozen = True  # landed, or the track took another blob: keep the fall as it was
-            return
-        fit = fit_trajectory(pts, self._facade, self.config.trajectory)
-        if fit.accepted:
-            inc.fit, inc.points = fit, pts.copy()
-
-    def _rejoin(self, tid: int, pts: NDArray[np.float64]) -> Incident | None:
-        """Join a new track to an ended fall it continues (both ends on that fall's curve)."""
-        for inc in self._closing:
-            if pts[0, 0] <= inc.points[-1, 0]:
-                continue
-            if self._off_curve(inc.fit, pts[0], slack=2.0) or self._off_curve(inc.fit, pts[-1], slack=2.0):
-                continue
-            self._closing.remove(inc)
-            inc.prefix = inc.points
-            inc.closing_until_s = None
-            inc.frozen = False
-            self._incidents[tid] = inc
-            self.stats.rejoined += 1
-            return inc
-        return None
-
-    def _off_curve(self, fit: TrajectoryFit, point: NDArray[np.float64], slack: float = 1.0) -> bool:
-        t = float(point[0])
-        predicted = self._facade.to_image(np.array([[fit.along_at(t), fit.height_at(t)]], np.float64))[0]
-        limit = slack * (2 * self.config.trajectory.max_residual_px) + (slack - 1) * self.config.tracking.gate_px
-        return float(np.linalg.norm(predicted - point[1:3])) > limit
 
     def _veto(self, frame: Frame, xy: NDArray[np.float64], size_px: float) -> str | None:
         """Run the crop classifier if there is one; return 'classifier' when it sees a reject class."""
@@ -431,7 +375,7 @@ class ThrowDetector:
         """A track ended: its incident waits for a continuation, or it is judged one last time (a track that
         ended between refits may pass now: a late alert), or we count why it never was one."""
         tid = ended.track_id
-        inc = self._incidents.pop(tid, None)
+        inc = self._book.open.pop(tid, None)
         was_candidate = tid in self._candidates
         self._candidates.discard(tid)
         self._fitted_n.pop(tid, None)
@@ -440,7 +384,7 @@ class ThrowDetector:
             return None
         if inc is not None:
             inc.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
-            self._closing.append(inc)
+            self._book.closing.append(inc)
             return None
         if tid in self._vetoed:
             self._vetoed.discard(tid)
@@ -451,13 +395,13 @@ class ThrowDetector:
         head, pts = moving_part(ended.points)
         sizes, contrast = ended.sizes_px[head:], ended.contrast[head:]
         fit = self._fit(pts, sizes, contrast)
-        if fit.accepted and self._same_fall(fit) is None:
+        if fit.accepted and self._book.same_fall(fit) is None:
             veto = self._veto(frame, pts[-1, 1:3], float(sizes[len(pts) - 1]))
             if veto is None:
                 event = self._start(tid, sizes, fit, pts, frame)
-                late = self._incidents.pop(tid)
+                late = self._book.open.pop(tid)
                 late.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
-                self._closing.append(late)
+                self._book.closing.append(late)
                 return event
             fit = replace(fit, accepted=False, reason=veto)
         reason = fit.reason if not fit.accepted else "same_fall"
@@ -467,9 +411,8 @@ class ThrowDetector:
         return None
 
     def _close_due(self, t_s: float, now: float) -> list[Event]:
-        due = [inc for inc in self._closing if inc.closing_until_s is not None and inc.closing_until_s <= t_s]
+        due = self._book.close_due(t_s)
         for inc in due:
-            self._closing.remove(inc)
             self._recent.append(JudgedTrack(inc.points, inc.fit, t_s))
         return [self._event(inc, Phase.END, now) for inc in due]
 
