@@ -8,6 +8,7 @@ verdict; counters sit in the top-left corner. Everything is drawn on a copy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
@@ -22,6 +23,16 @@ from detectors.zones import polygon_px
 
 if TYPE_CHECKING:
     from detectors.base import DetectorStats
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedTrack:
+    """A recent decision kept for drawing: the positions, the fit, and when it was made (stream s)."""
+
+    points: NDArray[np.float64]
+    fit: TrajectoryFit
+    at_s: float
+
 
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 230)

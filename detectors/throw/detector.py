@@ -14,7 +14,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,7 +22,8 @@ from pydantic import BaseModel
 
 from detectors.event import Event, Phase
 from detectors.geometry.facade import FacadeMapper
-from detectors.throw.annotate import draw_state
+from detectors.throw.annotate import JudgedTrack, draw_state
+from detectors.throw.candidates import refit_at, worth_judging
 from detectors.throw.config import ThrowConfig
 from detectors.throw.crop_veto import CropClassifier, crop_veto
 from detectors.throw.facade_map import FacadeMap, FlatScale
@@ -46,19 +47,6 @@ _RECENT_S = 3.0
 """How long (stream seconds) judged tracks stay drawn by `annotate`."""
 _REJOIN_MIN_POINTS = 3
 """Positions a new track needs before it may be joined to an ended fall."""
-_REFIT_GROWTH = 8
-"""A rejected candidate is refitted once it has grown by 1/_REFIT_GROWTH of its length (at least 1)."""
-_SETTLED_REASONS = frozenset({"incoherent", "accel_too_low", "not_downward", "too_slow", "sideways_path"})
-"""Rejections that more positions rarely overturn: such tracks are refitted after 50% growth."""
-
-
-@dataclass(frozen=True, slots=True)
-class JudgedTrack:
-    """A recent decision kept for drawing: the positions, the fit, and when it was made (stream s)."""
-
-    points: NDArray[np.float64]
-    fit: TrajectoryFit
-    at_s: float
 
 
 class ThrowDetector:
@@ -244,7 +232,11 @@ class ThrowDetector:
         tr = self._tracker
         events: list[Event] = []
         live = np.flatnonzero(tr.alive & tr.matched & (tr.n >= _REJOIN_MIN_POINTS))
-        for s in live[self._worth_judging(live)]:
+        book = self._book
+        worth = worth_judging(
+            tr, live, self.config.trajectory, book.open, bool(book.closing), self._fitted_n, self._down
+        )
+        for s in live[worth]:
             slot, tid = int(s), int(tr.track_id[s])
             if tid in self._vetoed or tid in self._absorbed:
                 continue
@@ -265,28 +257,6 @@ class ThrowDetector:
                 events.append(event)
         return events
 
-    def _worth_judging(self, slots: NDArray[np.int64]) -> NDArray[np.bool_]:
-        """Vectorised pre-check over live tracks: incident tracks, rejoin hopefuls, and candidates that are
-        long enough, have moved down at least half the minimum drop, and grew since their last fit."""
-        tr = self._tracker
-        cfg = self.config.trajectory
-        if len(slots) == 0:
-            return np.zeros(0, bool)
-        ids = tr.track_id[slots]
-        n = tr.n[slots]
-        special = np.fromiter((int(i) in self._book.open for i in ids), bool, count=len(ids))
-        if self._book.closing:
-            special |= n < cfg.min_points
-        first = tr.hist[slots, 0, 1:3]
-        last = tr.hist[slots, n - 1, 1:3]
-        down = self._down(first)
-        scale = np.linalg.norm(down, axis=1)
-        along_down = np.einsum("ij,ij->i", last - first, down) / np.maximum(scale, 1e-9)
-        moved = along_down >= 0.5 * cfg.min_drop_m * scale
-        fitted_at = np.fromiter((self._fitted_n.get(int(i), 0) for i in ids), np.int64, count=len(ids))
-        grown = n >= fitted_at + np.maximum(1, fitted_at // _REFIT_GROWTH)
-        return np.asarray(special | ((n >= cfg.min_points) & moved & grown), bool)
-
     def _judge_candidate(self, tid: int, slot: int, head: int, pts: NDArray[np.float64], frame: Frame) -> Event | None:
         """Fit a candidate track (its moving part, from position `head`); start an incident (or join the
         one it duplicates) when it passes."""
@@ -297,9 +267,7 @@ class ThrowDetector:
         n = int(tr.n[slot])
         fit = self._fit(pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n])
         if not fit.accepted:
-            # a long track that is plainly no fall (drifting, wandering) is looked at again much later
-            settled = fit.reason in _SETTLED_REASONS and n >= 2 * self.config.trajectory.min_points
-            self._fitted_n[tid] = n + (n // 2 if settled else 0)
+            self._fitted_n[tid] = refit_at(n, fit.reason, self.config.trajectory.min_points)
             return None
         self._fitted_n[tid] = n
         same = self._book.same_fall(fit)
