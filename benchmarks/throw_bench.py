@@ -31,8 +31,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benchmarks.report import environment, markdown_table, write_report
-from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene
+from benchmarks.scenarios.throw import ThrowScene
 from benchmarks.scenarios.throw_score import AlertSummary, ThrowScore, score
+from benchmarks.scenarios.throw_spec import ThrowScenarioSpec
 from benchmarks.scenarios.video import write_h264
 from detectors.event import Event
 from detectors.throw import ThrowConfig, ThrowDetector

@@ -14,81 +14,39 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
-from detectors.base import DetectorStats
 from detectors.event import Event, Phase
 from detectors.geometry.facade import FacadeMapper
-from detectors.throw.annotate import draw_state
+from detectors.throw.annotate import JudgedTrack, draw_state
+from detectors.throw.candidates import refit_at, worth_judging
 from detectors.throw.config import ThrowConfig
+from detectors.throw.crop_veto import CropClassifier, crop_veto
+from detectors.throw.facade_map import FacadeMap, FlatScale
+from detectors.throw.fall_checks import judge_fall
 from detectors.throw.foreground import ForegroundExtractor
+from detectors.throw.free_fall import G_M_S2
 from detectors.throw.incident import Incident, locate, throw_event
+from detectors.throw.incident_book import IncidentBook, extend_incident
+from detectors.throw.stats import ThrowStats
+from detectors.throw.track_shape import moving_part
 from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
-from detectors.throw.trajectory import (
-    G_M_S2,
-    FacadeMap,
-    FlatScale,
-    TrajectoryFit,
-    fall_start,
-    fit_trajectory,
-)
+from detectors.throw.trajectory import TrajectoryFit
 from detectors.throw.weather import StreakPopulation
-from detectors.throw.wingbeat import wingbeat
-from foundation.errors import ConfigError, GridwatchError, ModelError
+from foundation.errors import ConfigError, GridwatchError
 from ingest.frame import Frame
 from models.detections import Detections
 
 log = logging.getLogger(__name__)
 
-CropClassifier = Callable[[NDArray[np.uint8]], Detections]
-"""A crop (BGR) -> detections in crop pixels; the service binds the configured model's function."""
-
 _RECENT_S = 3.0
 """How long (stream seconds) judged tracks stay drawn by `annotate`."""
 _REJOIN_MIN_POINTS = 3
 """Positions a new track needs before it may be joined to an ended fall."""
-_REFIT_GROWTH = 8
-"""A rejected candidate is refitted once it has grown by 1/_REFIT_GROWTH of its length (at least 1)."""
-_SETTLED_REASONS = frozenset({"incoherent", "accel_too_low", "not_downward", "too_slow", "sideways_path"})
-"""Rejections that more positions rarely overturn: such tracks are refitted after 50% growth."""
-_WINGBEAT_BAND_HZ = (3.0, 15.0)
-"""Wingbeat frequencies looked for (pigeons ~5-8 Hz, sparrows and swifts faster, crows slower)."""
-_REST_PX = 1.5
-"""A track's first positions within this many pixels of its first one are its resting start (not fall)."""
-_SAME_FALL_S = 0.5
-"""Two fits whose releases are this close in time (and place) describe one fall."""
-_SAME_FALL_ALONG_M = 2.5
-_SAME_FALL_HEIGHT_M = 4.0
-
-
-@dataclass
-class ThrowStats(DetectorStats):
-    """DetectorStats plus gauges for the metrics registry (labels: camera_id, stage, reason)."""
-
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Cumulative seconds per stage: prepare, stabilise, subtract, blobs, track, judge."""
-    tracks_active: int = 0
-    foreground_fraction: float = 0.0
-    jitter_px: float = 0.0
-    rejoined: int = 0
-    classifier_errors: int = 0
-    streak_blobs: int = 0
-    """Blobs taken for rain streaks (kept from starting tracks), cumulative."""
-    raining: bool = False
-    """Whether a streak population is present now."""
-
-
-@dataclass(frozen=True, slots=True)
-class JudgedTrack:
-    """A recent decision kept for drawing: the positions, the fit, and when it was made (stream s)."""
-
-    points: NDArray[np.float64]
-    fit: TrajectoryFit
-    at_s: float
 
 
 class ThrowDetector:
@@ -117,8 +75,7 @@ class ThrowDetector:
         self._frame_wh: tuple[int, int] | None = None
         self._facade: FacadeMap = FlatScale(self.config.fallback_px_per_m, 1080.0)
         self._tracker = GravityTracker(self.config.tracking, self._max_points(), self._down, G_M_S2)
-        self._incidents: dict[int, Incident] = {}
-        self._closing: list[Incident] = []
+        self._book = IncidentBook()
         self._vetoed: set[int] = set()
         self._absorbed: set[int] = set()
         """Tracks found to follow a fall an incident already follows (a duplicate track)."""
@@ -184,11 +141,11 @@ class ThrowDetector:
     def flush(self, now: float) -> list[Event]:
         """End every open incident (shutdown, camera removed); tracks are closed as they stand."""
         for tr in self._tracker.end_all():
-            inc = self._incidents.pop(tr.track_id, None)
+            inc = self._book.open.pop(tr.track_id, None)
             if inc is not None:
-                self._closing.append(inc)
-        events = [self._event(inc, Phase.END, now) for inc in self._closing]
-        self._closing.clear()
+                self._book.closing.append(inc)
+        events = [self._event(inc, Phase.END, now) for inc in self._book.closing]
+        self._book.closing.clear()
         self._candidates.clear()
         self._vetoed.clear()
         self._absorbed.clear()
@@ -216,7 +173,7 @@ class ThrowDetector:
         """Masks, floor lines, live tracks, recent fitted curves with acceleration and verdict, counters."""
         tr = self._tracker
         live = [
-            (tr.points(int(s)).copy(), int(tr.track_id[s]) in self._incidents)
+            (tr.points(int(s)).copy(), int(tr.track_id[s]) in self._book.open)
             for s in np.flatnonzero(tr.alive)
             if tr.n[s] >= 2
         ]
@@ -275,47 +232,30 @@ class ThrowDetector:
         tr = self._tracker
         events: list[Event] = []
         live = np.flatnonzero(tr.alive & tr.matched & (tr.n >= _REJOIN_MIN_POINTS))
-        for s in live[self._worth_judging(live)]:
+        book = self._book
+        worth = worth_judging(
+            tr, live, self.config.trajectory, book.open, bool(book.closing), self._fitted_n, self._down
+        )
+        for s in live[worth]:
             slot, tid = int(s), int(tr.track_id[s])
             if tid in self._vetoed or tid in self._absorbed:
                 continue
-            head, pts = _moving_part(tr.points(slot))
-            inc = self._incidents.get(tid)
+            head, pts = moving_part(tr.points(slot))
+            inc = self._book.open.get(tid)
             if inc is not None:
-                self._extend(inc, pts)
+                extend_incident(inc, pts, self._facade, self.config)
                 continue
-            if self._closing:
-                inc = self._rejoin(tid, pts)
+            if self._book.closing:
+                inc = self._book.rejoin(tid, pts, self._facade, self.config)
                 if inc is not None:
-                    self._extend(inc, pts)
+                    self.stats.rejoined += 1
+                    extend_incident(inc, pts, self._facade, self.config)
                     events.append(self._event(inc, Phase.UPDATE, frame.captured_at))
                     continue
             event = self._judge_candidate(tid, slot, head, pts, frame)
             if event is not None:
                 events.append(event)
         return events
-
-    def _worth_judging(self, slots: NDArray[np.int64]) -> NDArray[np.bool_]:
-        """Vectorised pre-check over live tracks: incident tracks, rejoin hopefuls, and candidates that are
-        long enough, have moved down at least half the minimum drop, and grew since their last fit."""
-        tr = self._tracker
-        cfg = self.config.trajectory
-        if len(slots) == 0:
-            return np.zeros(0, bool)
-        ids = tr.track_id[slots]
-        n = tr.n[slots]
-        special = np.fromiter((int(i) in self._incidents for i in ids), bool, count=len(ids))
-        if self._closing:
-            special |= n < cfg.min_points
-        first = tr.hist[slots, 0, 1:3]
-        last = tr.hist[slots, n - 1, 1:3]
-        down = self._down(first)
-        scale = np.linalg.norm(down, axis=1)
-        along_down = np.einsum("ij,ij->i", last - first, down) / np.maximum(scale, 1e-9)
-        moved = along_down >= 0.5 * cfg.min_drop_m * scale
-        fitted_at = np.fromiter((self._fitted_n.get(int(i), 0) for i in ids), np.int64, count=len(ids))
-        grown = n >= fitted_at + np.maximum(1, fitted_at // _REFIT_GROWTH)
-        return np.asarray(special | ((n >= cfg.min_points) & moved & grown), bool)
 
     def _judge_candidate(self, tid: int, slot: int, head: int, pts: NDArray[np.float64], frame: Frame) -> Event | None:
         """Fit a candidate track (its moving part, from position `head`); start an incident (or join the
@@ -327,12 +267,10 @@ class ThrowDetector:
         n = int(tr.n[slot])
         fit = self._fit(pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n])
         if not fit.accepted:
-            # a long track that is plainly no fall (drifting, wandering) is looked at again much later
-            settled = fit.reason in _SETTLED_REASONS and n >= 2 * self.config.trajectory.min_points
-            self._fitted_n[tid] = n + (n // 2 if settled else 0)
+            self._fitted_n[tid] = refit_at(n, fit.reason, self.config.trajectory.min_points)
             return None
         self._fitted_n[tid] = n
-        same = self._same_fall(fit)
+        same = self._book.same_fall(fit)
         if same is not None:
             return self._merge(tid, same, pts, frame)
         veto = self._veto(frame, pts[-1, 1:3], float(tr.sizes[slot, tr.n[slot] - 1]))
@@ -345,63 +283,18 @@ class ThrowDetector:
     def _fit(
         self, pts: NDArray[np.float64], sizes: NDArray[np.float32], contrast: NDArray[np.float32]
     ) -> TrajectoryFit:
-        """The physics test plus the checks that need this camera: a seen beginning, no wingbeat."""
-        cfg = self.config.trajectory
-        fit = fit_trajectory(pts, self._facade, cfg)
-        if not fit.accepted:
-            return fit
-        if self._unseen_watched_s(pts) > cfg.max_unseen_fall_s:
-            return replace(fit, accepted=False, reason="unseen_start")
-        k = len(pts)
-        beat = wingbeat(pts[:, 0], sizes[:k], contrast[:k], _WINGBEAT_BAND_HZ)
-        if beat.share >= cfg.wingbeat_min_share and beat.amplitude >= cfg.wingbeat_min_amplitude:
-            textbook = (
-                abs(fit.accel_ratio - 1.0) <= cfg.wingbeat_accel_tolerance
-                and fit.sideways_ratio <= 0.5 * cfg.max_sideways_ratio
-            )
-            if not textbook:
-                return replace(fit, accepted=False, reason="wingbeat")
-        return fit
-
-    def _unseen_watched_s(self, pts: NDArray[np.float64]) -> float:
-        """Seconds between the release and the first tracked point that the fall spent inside the watched
-        view (in frame, not masked): time the object should have been seen. The release is where the
-        track's first positions, read as a fall at g, were at rest."""
-        start = fall_start(pts, self._facade)
-        unseen = min(start.unseen_s(), self.config.trajectory.max_backtrack_s)
-        if unseen <= 0:
-            return 0.0
-        step = 1.0 / self.config.analysis_fps
-        ts = np.arange(start.t_s - unseen, start.t_s, step)
-        xy = self._facade.to_image(start.position_at(ts))
-        return float(np.count_nonzero(self._extractor.watched(xy))) * step
-
-    def _same_fall(self, fit: TrajectoryFit) -> Incident | None:
-        """An open or closing incident this accepted fit describes again (a track broken in rain)."""
-        for inc in [*self._incidents.values(), *self._closing]:
-            f = inc.fit
-            sigma = math.hypot(fit.release_height_sigma_m, f.release_height_sigma_m)
-            if (
-                abs(fit.release_t_s - f.release_t_s) <= _SAME_FALL_S
-                and abs(fit.release_along_m - f.release_along_m) <= _SAME_FALL_ALONG_M
-                and abs(fit.release_height_m - f.release_height_m) <= max(_SAME_FALL_HEIGHT_M, 2 * sigma)
-            ):
-                return inc
-        return None
+        """The physics test plus this camera's checks (`judge_fall`), in this camera's view."""
+        return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched)
 
     def _merge(self, tid: int, inc: Incident, pts: NDArray[np.float64], frame: Frame) -> Event | None:
         """A second track of a known fall: absorb it (the fall is followed already) or rejoin it."""
-        if inc not in self._closing:
+        if inc not in self._book.closing:
             self._absorbed.add(tid)
             self.stats.rejoined += 1
             return None
-        self._closing.remove(inc)
-        inc.prefix = inc.points
-        inc.closing_until_s = None
-        inc.frozen = False
-        self._incidents[tid] = inc
+        self._book.reopen(tid, inc)
         self.stats.rejoined += 1
-        self._extend(inc, pts)
+        extend_incident(inc, pts, self._facade, self.config)
         return self._event(inc, Phase.UPDATE, frame.captured_at)
 
     def _start(
@@ -418,7 +311,7 @@ class ThrowDetector:
             size_px=float(np.median(sizes)),
             prefix=np.zeros((0, 3)),
         )
-        self._incidents[tid] = inc
+        self._book.open[tid] = inc
         self._recent.append(JudgedTrack(inc.points, fit, frame.pts_s))
         hit, _ = locate(self._facade, fit)
         log.info(
@@ -431,76 +324,26 @@ class ThrowDetector:
         )
         return self._event(inc, Phase.START, frame.captured_at)
 
-    def _extend(self, inc: Incident, track_pts: NDArray[np.float64]) -> None:
-        """Refit an incident with its track's new positions, until the object leaves the curve."""
-        if inc.frozen:
-            return
-        pts = np.concatenate([inc.prefix, track_pts]) if len(inc.prefix) else track_pts
-        if len(pts) <= len(inc.points):
-            return
-        if self._off_curve(inc.fit, pts[-1]):
-            inc.frozen = True  # landed, or the track took another blob: keep the fall as it was
-            return
-        fit = fit_trajectory(pts, self._facade, self.config.trajectory)
-        if fit.accepted:
-            inc.fit, inc.points = fit, pts.copy()
-
-    def _rejoin(self, tid: int, pts: NDArray[np.float64]) -> Incident | None:
-        """Join a new track to an ended fall it continues (both ends on that fall's curve)."""
-        for inc in self._closing:
-            if pts[0, 0] <= inc.points[-1, 0]:
-                continue
-            if self._off_curve(inc.fit, pts[0], slack=2.0) or self._off_curve(inc.fit, pts[-1], slack=2.0):
-                continue
-            self._closing.remove(inc)
-            inc.prefix = inc.points
-            inc.closing_until_s = None
-            inc.frozen = False
-            self._incidents[tid] = inc
-            self.stats.rejoined += 1
-            return inc
-        return None
-
-    def _off_curve(self, fit: TrajectoryFit, point: NDArray[np.float64], slack: float = 1.0) -> bool:
-        t = float(point[0])
-        predicted = self._facade.to_image(np.array([[fit.along_at(t), fit.height_at(t)]], np.float64))[0]
-        limit = slack * (2 * self.config.trajectory.max_residual_px) + (slack - 1) * self.config.tracking.gate_px
-        return float(np.linalg.norm(predicted - point[1:3])) > limit
-
     def _veto(self, frame: Frame, xy: NDArray[np.float64], size_px: float) -> str | None:
         """Run the crop classifier if there is one; return 'classifier' when it sees a reject class."""
-        if self._classifier is None:
-            return None
-        ccfg = self.config.classifier
-        half = max(ccfg.crop_size_px, int(size_px * 3)) // 2
-        # tracks are in the stabilised (reference) view; the frame is shifted by the jitter
-        cx, cy = int(xy[0] + self._last_shift[0]), int(xy[1] + self._last_shift[1])
-        x1, y1 = max(0, cx - half), max(0, cy - half)
-        crop = np.ascontiguousarray(frame.image[y1 : cy + half, x1 : cx + half])
-        if crop.size == 0:
-            return None
-        try:
-            dets = self._classifier(crop)
-        except ModelError:
-            self.stats.classifier_errors += 1
-            log.warning(
-                "camera %s: throw crop classifier failed; judging by motion alone",
-                self.camera_id,
-                exc_info=True,
-            )
-            return None
-        reject = set(ccfg.reject_classes)
-        for cls, conf in zip(dets.class_id, dets.confidence, strict=True):
-            if self._class_names.get(int(cls), str(int(cls))) in reject and float(conf) >= ccfg.min_confidence:
-                return "classifier"
-        return None
+        return crop_veto(
+            self._classifier,
+            self._class_names,
+            self.config.classifier,
+            frame,
+            xy,
+            size_px,
+            self._last_shift,
+            self.stats,
+            self.camera_id,
+        )
 
     # ------------------------------------------------------------------ endings
     def _finish(self, ended: EndedTrack, frame: Frame) -> Event | None:
         """A track ended: its incident waits for a continuation, or it is judged one last time (a track that
         ended between refits may pass now: a late alert), or we count why it never was one."""
         tid = ended.track_id
-        inc = self._incidents.pop(tid, None)
+        inc = self._book.open.pop(tid, None)
         was_candidate = tid in self._candidates
         self._candidates.discard(tid)
         self._fitted_n.pop(tid, None)
@@ -509,7 +352,7 @@ class ThrowDetector:
             return None
         if inc is not None:
             inc.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
-            self._closing.append(inc)
+            self._book.closing.append(inc)
             return None
         if tid in self._vetoed:
             self._vetoed.discard(tid)
@@ -517,16 +360,16 @@ class ThrowDetector:
             return None
         if not was_candidate:
             return None
-        head, pts = _moving_part(ended.points)
+        head, pts = moving_part(ended.points)
         sizes, contrast = ended.sizes_px[head:], ended.contrast[head:]
         fit = self._fit(pts, sizes, contrast)
-        if fit.accepted and self._same_fall(fit) is None:
+        if fit.accepted and self._book.same_fall(fit) is None:
             veto = self._veto(frame, pts[-1, 1:3], float(sizes[len(pts) - 1]))
             if veto is None:
                 event = self._start(tid, sizes, fit, pts, frame)
-                late = self._incidents.pop(tid)
+                late = self._book.open.pop(tid)
                 late.closing_until_s = frame.pts_s + self.config.tracking.rejoin_s
-                self._closing.append(late)
+                self._book.closing.append(late)
                 return event
             fit = replace(fit, accepted=False, reason=veto)
         reason = fit.reason if not fit.accepted else "same_fall"
@@ -536,9 +379,8 @@ class ThrowDetector:
         return None
 
     def _close_due(self, t_s: float, now: float) -> list[Event]:
-        due = [inc for inc in self._closing if inc.closing_until_s is not None and inc.closing_until_s <= t_s]
+        due = self._book.close_due(t_s)
         for inc in due:
-            self._closing.remove(inc)
             self._recent.append(JudgedTrack(inc.points, inc.fit, t_s))
         return [self._event(inc, Phase.END, now) for inc in due]
 
@@ -553,38 +395,3 @@ class ThrowDetector:
             facade=self._facade,
             evidence=self.config.evidence,
         )
-
-
-def _moving_part(pts: NDArray[np.float64]) -> tuple[int, NDArray[np.float64]]:
-    """(index of the first kept position, the positions) of a track without its resting head and tail."""
-    head = _resting_head(pts)
-    return head, _without_stopped_tail(pts[head:])
-
-
-def _resting_head(pts: NDArray[np.float64], rest_px: float = _REST_PX) -> int:
-    """Index of the last position of the track's resting start (0 when it moved from the first).
-
-    An object put on a sill or held out before the throw is tracked while it rests; a parabola fitted
-    over rest and fall together reads a smaller acceleration (on generator B's development seeds
-    2002-2005, a box held 0.5 s before its throw was rejected as `accel_too_low`). The fall begins at
-    the last position within `rest_px` of the first before the track first lies 3 x `rest_px` away
-    (centroid noise may step outside `rest_px` for a frame; a throw upwards that falls back past its
-    start is not at rest again)."""
-    if len(pts) < 3:
-        return 0
-    dist = np.linalg.norm(pts[:, 1:3] - pts[0, 1:3], axis=1)
-    far = np.flatnonzero(dist > 3 * rest_px)
-    lead = dist[: int(far[0])] if len(far) else dist
-    still = np.flatnonzero(lead <= rest_px)
-    return int(still[-1]) if len(still) else 0
-
-
-def _without_stopped_tail(pts: NDArray[np.float64], min_step_px: float = 0.75) -> NDArray[np.float64]:
-    """The track without trailing positions where the object stood still (landed on the ground or a ledge)."""
-    if len(pts) < 3:
-        return pts
-    step = np.linalg.norm(np.diff(pts[:, 1:3], axis=0), axis=1)
-    moving = np.flatnonzero(step >= min_step_px)
-    if len(moving) == 0:
-        return pts
-    return pts[: int(moving[-1]) + 2]

@@ -22,7 +22,8 @@ from numpy.typing import NDArray
 
 from detectors.event import FacadeHit
 from detectors.geometry.facade import FacadeMapper
-from detectors.throw.trajectory import FacadeMap, TrajectoryFit
+from detectors.throw.facade_map import FacadeMap
+from detectors.throw.trajectory import TrajectoryFit
 
 _GRID = (200, 200, 200)
 _GRID_DARK = (40, 40, 40)

@@ -11,7 +11,6 @@ reference view.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,24 +21,15 @@ from numpy.typing import NDArray
 
 from detectors.throw.blobs import Blobs, find_blobs
 from detectors.throw.config_image import ForegroundConfig, Polygon
+from detectors.throw.stabiliser import Stabiliser
 from detectors.zones import RegionMask, polygon_px
 
-log = logging.getLogger(__name__)
-
-_SHAKE_RELEARN_FRAMES = 25
-"""Consecutive 'shake' frames after which the camera is taken to have moved and everything is relearned."""
 _EDGE_REFRESH_FRAMES = 25
 """How often (frames) the edge-aware threshold image follows the background."""
-_STAB_WIDTH_PX = 480
-"""Width of the image the camera's shift is measured on: ~0.7 ms per frame, good to ~0.05 px there."""
 _MIN_SHIFT_PX = 0.05
 """Shifts (processing px) smaller than this are not worth the warp."""
 _FOREGROUND_RATE_SHARE = 0.125
 """Foreground pixels blend into the background at this share of the learning rate."""
-_FEATURES = 48
-"""Reference corners followed by Lucas-Kanade; the median of their flows is the camera's shift."""
-_MIN_FEATURES = 6
-_FEATURE_REFRESH_FRAMES = 100
 _NOISE_EVERY_FRAMES = 10
 """Frames between noise measurements."""
 _NOISE_STRIDE = 4
@@ -51,8 +41,6 @@ _TILES = 4
 """The frame is cut into _TILES x _TILES tiles for the explosion test."""
 _EXPLODED_TILE_SHARE = 0.5
 """Share of watched tiles over `max_foreground_fraction` that makes a frame 'exploded'."""
-_REF_RATE = 0.05
-"""Blend rate of the stabilisation reference (slow: jitter averages out, a slow drift is followed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +72,13 @@ class ForegroundExtractor:
         self._bg: NDArray[np.float32] | None = None
         self._bg_mean = 0.0
         self._prev_mean: float | None = None
-        self._ref: NDArray[np.float32] | None = None
-        self._ref_u8: NDArray[np.uint8] | None = None
-        self._features: NDArray[np.float32] | None = None
-        self._feature_age = 0
+        self._stabiliser = Stabiliser(camera_id)
         self._thr: NDArray[np.uint8] | None = None
         self._edge_age = 0
         self._watch: NDArray[np.uint8] | None = None
         self._watched_px = 1
         self._watch_tiles = np.zeros((_TILES, _TILES), np.float32)
         self._mog: cv2.BackgroundSubtractorMOG2 | None = None
-        self._shake_run = 0
         self._warmup_left = 0
         self.noise_sigma = 0.0
         """Sensor noise measured on the frames (grey levels at processing size); 0 until measured."""
@@ -123,15 +107,12 @@ class ForegroundExtractor:
         self._bg = None
         self._bg_mean = 0.0
         self._prev_mean = None
-        self._ref = None
-        self._ref_u8 = None
-        self._features = None
+        self._stabiliser.reset()
         self._thr = None
         self._edge_age = 0
         self._watch = None
         self._watched_px = 1
         self._mog = None
-        self._shake_run = 0
 
     def watched(self, xy_src: NDArray[np.float64]) -> NDArray[np.bool_]:
         """True for source-pixel points inside the frame and outside every mask (after the first frame)."""
@@ -218,84 +199,13 @@ class ForegroundExtractor:
         return np.where(masked, 0, 255).astype(np.uint8)
 
     def _stabilise(self, grey: NDArray[np.uint8], f: int) -> tuple[tuple[float, float], float, str | None]:
-        """Shift of this frame against the reference (processing px), mean grey, and 'shake' if too big."""
-        ph, pw = grey.shape
-        s = max(1, pw // _STAB_WIDTH_PX)
-        tiny = grey
-        if s > 1:
-            tiny = _u8(
-                cv2.resize(grey[: (ph // s) * s, : (pw // s) * s], (pw // s, ph // s), interpolation=cv2.INTER_AREA)
-            )
-        mean_grey = float(cv2.mean(tiny)[0])
-        if not self.config.stabilise:
-            return (0.0, 0.0), mean_grey, None
-        if self._ref is None or self._ref.shape != tiny.shape:
-            self._set_reference(tiny)
-            return (0.0, 0.0), mean_grey, None
-        self._feature_age += 1
-        if self._features is None or self._feature_age > _FEATURE_REFRESH_FRAMES:
-            self._features = self._find_features()
-        shift = self._measure_shift(tiny, self._features)
-        if shift is None:  # too little texture to tell (night, fog): trust the mount this frame
-            return (0.0, 0.0), mean_grey, None
-        shift = (shift[0] * s, shift[1] * s)
-        if max(abs(shift[0]), abs(shift[1])) * f > self.config.max_jitter_px:
-            self._shake_run += 1
-            if self._shake_run >= _SHAKE_RELEARN_FRAMES:
-                log.warning(
-                    "camera %s: view moved by (%.1f, %.1f) px for %d frames; relearning background",
-                    self.camera_id,
-                    shift[0] * f,
-                    shift[1] * f,
-                    self._shake_run,
-                )
-                self._set_reference(tiny)
-                self._bg = None
-                self._mog = None
-                self._shake_run = 0
-            return shift, mean_grey, "shake"
-        self._shake_run = 0
-        dx, dy = shift[0] / s, shift[1] / s
-        matrix = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
-        aligned = cv2.warpAffine(
-            tiny,
-            matrix,
-            (tiny.shape[1], tiny.shape[0]),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        assert self._ref is not None
-        cv2.accumulateWeighted(aligned, self._ref, _REF_RATE)
-        self._ref_u8 = _u8(cv2.convertScaleAbs(self._ref))
-        return shift, mean_grey, None
-
-    def _set_reference(self, tiny: NDArray[np.uint8]) -> None:
-        self._ref = tiny.astype(np.float32)
-        self._ref_u8 = tiny.copy()
-        self._features = None
-
-    def _find_features(self) -> NDArray[np.float32] | None:
-        """Corners of the reference to follow (window corners, edges of roofs); None when featureless."""
-        self._feature_age = 0
-        if self._ref_u8 is None:
-            return None
-        pts = cv2.goodFeaturesToTrack(self._ref_u8, _FEATURES, 0.01, 10)
-        return None if pts is None or len(pts) < _MIN_FEATURES else np.asarray(pts, np.float32)
-
-    def _measure_shift(self, tiny: NDArray[np.uint8], feats: NDArray[np.float32] | None) -> tuple[float, float] | None:
-        """Median Lucas-Kanade flow of the reference's corners into this frame: the camera's shift."""
-        if feats is None or self._ref_u8 is None:
-            return None
-        # without OPTFLOW_USE_INITIAL_FLOW the next-points argument is output only
-        nxt, status, _err = cv2.calcOpticalFlowPyrLK(
-            self._ref_u8, tiny, feats, feats.copy(), winSize=(11, 11), maxLevel=2
-        )
-        ok = status.reshape(-1) == 1
-        if int(ok.sum()) < _MIN_FEATURES:
-            return None
-        flow = (np.asarray(nxt, np.float64) - feats).reshape(-1, 2)[ok]
-        dx, dy = np.median(flow, axis=0)
-        return float(dx), float(dy)
+        """Shift of this frame against the reference (processing px), mean grey, and 'shake' if too big; when
+        the view has moved for good the background no longer matches it and is relearned too."""
+        shift, mean_grey, reject, moved = self._stabiliser.measure(grey, f, self.config)
+        if moved:
+            self._bg = None
+            self._mog = None
+        return shift, mean_grey, reject
 
     def _relearn(self, grey: NDArray[np.uint8], mean_grey: float) -> None:
         self._bg = grey.astype(np.float32)

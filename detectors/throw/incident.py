@@ -18,7 +18,8 @@ from detectors.geometry.facade import FacadeMapper
 from detectors.throw.config import EvidenceConfig
 from detectors.throw.events import ThrowDetails
 from detectors.throw.evidence import draw_evidence
-from detectors.throw.trajectory import FacadeMap, TrajectoryFit
+from detectors.throw.facade_map import FacadeMap
+from detectors.throw.trajectory import TrajectoryFit
 from ingest.frame import Frame
 
 

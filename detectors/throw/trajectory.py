@@ -13,51 +13,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from detectors.throw.config import TrajectoryConfig
+from detectors.throw.facade_map import FacadeMap
+from detectors.throw.free_fall import G_M_S2, head_at_g
+from detectors.throw.least_squares import predict_sigma, solve_least_squares
+from detectors.throw.speed_steps import steps_explain_better
 
-G_M_S2 = 9.80665
 _MEASUREMENT_NOISE_PX = 0.7
 """Centroid noise floor (source px) used for the fit's covariance when a track fits better than that."""
-_MIN_PIECE_POINTS = 5
-"""Positions each piece of the two-steady-speeds model needs."""
 _STEP_NOISE_FLOOR_PX = 0.3
 """Centroid noise (source px) below which the step test does not look for structure."""
-_RELEASE_HEAD_POINTS = 12
-"""First positions the release is read from with g fixed (about half a second at 25 fps)."""
-
-
-class FacadeMap(Protocol):
-    """What the test needs of a calibration: pixels <-> facade metres and the local vertical scale."""
-
-    def to_facade(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]: ...
-
-    def to_image(self, facade_m: NDArray[np.floating]) -> NDArray[np.float64]: ...
-
-    def px_per_m_vertical(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]: ...
-
-
-class FlatScale:
-    """Stand-in for an uncalibrated camera: a uniform scale, image up = height up, image x = along."""
-
-    def __init__(self, px_per_m: float, frame_height_px: float) -> None:
-        self.px_per_m = px_per_m
-        self.frame_height_px = frame_height_px
-
-    def to_facade(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]:
-        p = np.asarray(image_px, np.float64).reshape(-1, 2)
-        return np.stack([p[:, 0] / self.px_per_m, (self.frame_height_px - p[:, 1]) / self.px_per_m], 1)
-
-    def to_image(self, facade_m: NDArray[np.floating]) -> NDArray[np.float64]:
-        q = np.asarray(facade_m, np.float64).reshape(-1, 2)
-        return np.stack([q[:, 0] * self.px_per_m, self.frame_height_px - q[:, 1] * self.px_per_m], 1)
-
-    def px_per_m_vertical(self, image_px: NDArray[np.floating]) -> NDArray[np.float64]:
-        return np.full(len(np.asarray(image_px).reshape(-1, 2)), self.px_per_m, np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +107,37 @@ class TrajectoryFit:
         return facade.to_image(np.stack([self.along_at(ts), self.height_at(ts)], 1))
 
 
+@dataclass(frozen=True, slots=True)
+class _Measures:
+    """What the kept positions say about the curve, before any judgement: the verdict and the fit read these."""
+
+    n: int
+    tk: NDArray[np.float64]
+    heights_m: NDArray[np.float64]
+    duration: float
+    accel: float
+    ratio: float
+    h_first: float
+    drop: float
+    end_speed: float
+    horizontal: float
+    residual_px: float
+    noise_m: float
+    accel_sigma: float
+    sideways: float
+    px_per_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    """Where the release lies in time (from t0) and height, and how far the track had to be run back."""
+
+    t_rel: float
+    h_rel: float
+    t_early: float
+    backtrack_excess: float
+
+
 def fit_trajectory(
     points: NDArray[np.float64],
     facade: FacadeMap,
@@ -154,70 +154,154 @@ def fit_trajectory(
     t = t_abs - t0
     a_along = np.stack([np.ones_like(t), t], 1)
     a_height = np.stack([np.ones_like(t), t, t * t], 1)
-    keep = np.ones(len(t), bool)
+    keep, along_c, height_c, resid_m = _fit_dropping_outliers(a_along, a_height, q, px_per_m)
+    c0, c1, c2 = (float(v) for v in height_c)
+    m = _measure(t[keep], q[keep, 1], resid_m[keep], a_height[keep], (c0, c1, c2), float(along_c[1]), px_per_m, g_m_s2)
+    reason = _verdict(m, cfg, g_m_s2)
+    accepted = reason == "accepted"
+    rel = _release(m, c1, c2, cfg, g_m_s2)
+    t_rel = rel.t_rel
+    along_rel = float(along_c[0] + along_c[1] * t_rel)
+
+    # uncertainty: the fit's covariance at the release time, the unknown speed at release, over-extrapolation
+    h_sigma_fit = predict_sigma(a_height[keep], np.array([1.0, t_rel, t_rel * t_rel]), m.noise_m)
+    al_sigma = predict_sigma(a_along[keep], np.array([1.0, t_rel]), m.noise_m)
+    v_term = cfg.release_speed_sigma_m_s**2 / (2 * g_m_s2)
+    excess_term = 0.5 * g_m_s2 * rel.backtrack_excess**2
+    h_sigma = math.sqrt(h_sigma_fit**2 + v_term**2 + excess_term**2)
+    # the time the parabola needs to move one sigma in height, on either side of the two estimates
+    spread_s = min(2.0, math.sqrt(2 * max(h_sigma, 0.05) / g_m_s2))
+
+    landing = _landing_time(c0, c1, c2, float(m.tk[-1]))
+    return TrajectoryFit(
+        accepted=accepted,
+        reason=reason,
+        n_points=m.n,
+        t0_s=t0,
+        duration_s=m.duration,
+        drop_m=m.drop,
+        accel_m_s2=m.accel,
+        accel_ratio=m.ratio,
+        expected_accel_px_s2=g_m_s2 * px_per_m,
+        accel_px_s2=m.accel * px_per_m,
+        residual_px=m.residual_px,
+        horizontal_speed_m_s=m.horizontal,
+        end_speed_m_s=m.end_speed,
+        accel_sigma_m_s2=m.accel_sigma,
+        sideways_ratio=m.sideways,
+        unseen_s=float(m.tk[0]) - t_rel,
+        release_t_s=t0 + t_rel,
+        release_window_s=(t0 + rel.t_early - spread_s, t0 + t_rel + spread_s),
+        release_along_m=along_rel,
+        release_height_m=float(rel.h_rel),
+        release_height_sigma_m=h_sigma,
+        release_along_sigma_m=al_sigma,
+        landing_t_s=t0 + landing,
+        px_per_m=px_per_m,
+        along_coef=(float(along_c[0]), float(along_c[1])),
+        height_coef=(c0, c1, c2),
+        confidence=_confidence(m, cfg) if accepted else 0.0,
+    )
+
+
+def _fit_dropping_outliers(
+    a_along: NDArray[np.float64], a_height: NDArray[np.float64], q: NDArray[np.float64], px_per_m: float
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Fit, then refit once without far outliers: a blob taken from a neighbour for a frame should not sink a
+    real fall. Returns the kept rows, the along and height coefficients and every row's residual (m)."""
+    keep = np.ones(len(q), bool)
     along_c, height_c, resid_m = _fit(a_along, a_height, q, keep)
-    # one pass of outlier removal: a blob taken from a neighbour for a frame should not sink a real fall
     if keep.sum() >= 8:
         mad = float(np.median(np.abs(resid_m))) * 1.4826 + 0.5 / px_per_m
         bad = np.abs(resid_m) > 4 * mad
-        if 0 < bad.sum() <= max(1, len(t) // 10):
+        if 0 < bad.sum() <= max(1, len(q) // 10):
             keep = ~bad
             along_c, height_c, resid_m = _fit(a_along, a_height, q, keep)
+    return keep, along_c, height_c, resid_m
 
-    n = int(keep.sum())
-    tk = t[keep]
+
+def _measure(
+    tk: NDArray[np.float64],
+    heights_m: NDArray[np.float64],
+    resid_m: NDArray[np.float64],
+    a_height: NDArray[np.float64],
+    height_c: tuple[float, float, float],
+    along_speed_m_s: float,
+    px_per_m: float,
+    g_m_s2: float,
+) -> _Measures:
+    """Read the fitted curves over the kept positions: drop, acceleration, speeds, coherence, sideways run."""
+    n = len(tk)
+    c0, c1, c2 = height_c
     duration = float(tk[-1] - tk[0]) if n else 0.0
-    c0, c1, c2 = (float(v) for v in height_c)
     accel = -2.0 * c2
-    ratio = accel / g_m_s2
     h_first = c0 + c1 * tk[0] + c2 * tk[0] ** 2
     h_last = c0 + c1 * tk[-1] + c2 * tk[-1] ** 2
     drop = float(h_first - h_last)
-    end_speed = -(c1 + 2 * c2 * float(tk[-1]))
-    horizontal = abs(float(along_c[1]))
-    residual_px = float(np.sqrt(np.mean(resid_m[keep] ** 2))) * px_per_m if n else math.inf
-    noise_m = max(float(np.std(resid_m[keep])) if n > 3 else 0.0, _MEASUREMENT_NOISE_PX / px_per_m)
-    accel_sigma = 2.0 * _predict_sigma(a_height[keep], np.array([0.0, 0.0, 1.0]), noise_m)
-    sideways = horizontal * duration / drop if drop > 0 else math.inf
+    horizontal = abs(along_speed_m_s)
+    noise_m = max(float(np.std(resid_m)) if n > 3 else 0.0, _MEASUREMENT_NOISE_PX / px_per_m)
+    return _Measures(
+        n=n,
+        tk=tk,
+        heights_m=heights_m,
+        duration=duration,
+        accel=accel,
+        ratio=accel / g_m_s2,
+        h_first=h_first,
+        drop=drop,
+        end_speed=-(c1 + 2 * c2 * float(tk[-1])),
+        horizontal=horizontal,
+        residual_px=float(np.sqrt(np.mean(resid_m**2))) * px_per_m if n else math.inf,
+        noise_m=noise_m,
+        accel_sigma=2.0 * predict_sigma(a_height, np.array([0.0, 0.0, 1.0]), noise_m),
+        sideways=horizontal * duration / drop if drop > 0 else math.inf,
+        px_per_m=px_per_m,
+    )
 
-    if n < cfg.min_points:
-        reason = "too_few_points"
-    elif duration < cfg.min_duration_s:
-        reason = "too_short"
-    elif drop <= 0 or end_speed <= 0:
-        reason = "not_downward"
-    elif drop < cfg.min_drop_m:
-        reason = "drop_too_small"
-    elif _lower_share(q[keep, 1], h_first, drop) < cfg.min_observed_drop_share:
-        reason = "drop_not_observed"
-    elif residual_px > cfg.max_residual_px:
-        reason = "incoherent"
-    elif ratio < cfg.accel_min_ratio:
-        reason = "accel_too_low"
-    elif ratio > cfg.accel_max_ratio:
-        reason = "accel_too_high"
-    elif accel_sigma > cfg.max_accel_sigma_ratio * g_m_s2:
-        reason = "accel_uncertain"
-    elif horizontal > cfg.max_horizontal_speed_m_s:
-        reason = "too_fast_sideways"
-    elif sideways > cfg.max_sideways_ratio:
-        reason = "sideways_path"
-    elif end_speed < cfg.min_end_speed_m_s:
-        reason = "too_slow"
-    elif _steps_explain_better(tk, q[keep, 1], _STEP_NOISE_FLOOR_PX / px_per_m):
-        reason = "speed_steps"
-    else:
-        reason = "accepted"
-    accepted = reason == "accepted"
 
-    # release: where the vertical speed was zero, read from the first positions as a fall at g (only the
-    # start's height and speed free). The whole track's parabola has drag in it on a long fall (a < g, the
-    # curve flattened late), and its apex lands early: on generator B's development seeds 2011 and 2013 it
-    # put the release 0.25 s before the truth for falls first seen 0.4-0.5 s after their release, outside
-    # the evidence's window; the head read at g was within 0.12 s.
-    # Drag only slows a fall, so the head read at g gives the latest release the track allows; the whole
-    # parabola, when it reads a < g, gives an earlier one, and the release window spans both.
-    h_head, v_first = _head_at_g(tk, q[keep, 1], g_m_s2)
+def _verdict(m: _Measures, cfg: TrajectoryConfig, g_m_s2: float) -> str:
+    """The first test the track fails, in the order operators read them ("accepted" when none): each
+    reason names one cause, so a rejection tells what to tune."""
+    checks: tuple[tuple[str, bool], ...] = (
+        ("too_few_points", m.n < cfg.min_points),
+        ("too_short", m.duration < cfg.min_duration_s),
+        ("not_downward", m.drop <= 0 or m.end_speed <= 0),
+        ("drop_too_small", m.drop < cfg.min_drop_m),
+    )
+    for reason, failed in checks:
+        if failed:
+            return reason
+    if _lower_share(m.heights_m, m.h_first, m.drop) < cfg.min_observed_drop_share:
+        return "drop_not_observed"
+    later: tuple[tuple[str, bool], ...] = (
+        ("incoherent", m.residual_px > cfg.max_residual_px),
+        ("accel_too_low", m.ratio < cfg.accel_min_ratio),
+        ("accel_too_high", m.ratio > cfg.accel_max_ratio),
+        ("accel_uncertain", m.accel_sigma > cfg.max_accel_sigma_ratio * g_m_s2),
+        ("too_fast_sideways", m.horizontal > cfg.max_horizontal_speed_m_s),
+        ("sideways_path", m.sideways > cfg.max_sideways_ratio),
+        ("too_slow", m.end_speed < cfg.min_end_speed_m_s),
+    )
+    for reason, failed in later:
+        if failed:
+            return reason
+    if steps_explain_better(m.tk, m.heights_m, _STEP_NOISE_FLOOR_PX / m.px_per_m):
+        return "speed_steps"
+    return "accepted"
+
+
+def _release(m: _Measures, c1: float, c2: float, cfg: TrajectoryConfig, g_m_s2: float) -> _Release:
+    """Where the vertical speed was zero, read from the first positions as a fall at g (only the start's
+    height and speed free), and the earliest release the whole parabola allows.
+
+    The whole track's parabola has drag in it on a long fall (a < g, the curve flattened late), and its apex
+    lands early: on generator B's development seeds 2011 and 2013 it put the release 0.25 s before the truth
+    for falls first seen 0.4-0.5 s after their release, outside the evidence's window; the head read at g was
+    within 0.12 s. Drag only slows a fall, so the head read at g gives the latest release the track allows;
+    the whole parabola, when it reads a < g, gives an earlier one, and the release window spans both.
+    """
+    tk = m.tk
+    h_head, v_first = head_at_g(tk, m.heights_m, g_m_s2)
     a_use = g_m_s2
     t_apex = float(tk[0]) + v_first / a_use  # v(t) = v_first - g (t - t_first)
     backtrack_excess = 0.0
@@ -230,147 +314,19 @@ def fit_trajectory(
         t_rel = t_apex
     h_rel = h_head + v_first * (t_rel - float(tk[0])) - 0.5 * a_use * (t_rel - float(tk[0])) ** 2
     t_early = t_rel
-    if cfg.accel_min_ratio <= ratio < 1.0 and t_rel < float(tk[0]):
-        apex_fit = float(tk[0]) + (c1 + 2 * c2 * float(tk[0])) / accel
+    if cfg.accel_min_ratio <= m.ratio < 1.0 and t_rel < float(tk[0]):
+        apex_fit = float(tk[0]) + (c1 + 2 * c2 * float(tk[0])) / m.accel
         t_early = min(t_rel, max(apex_fit, float(tk[0]) - cfg.max_backtrack_s))
-    along_rel = float(along_c[0] + along_c[1] * t_rel)
-
-    # uncertainty: the fit's covariance at the release time, the unknown speed at release, over-extrapolation
-    h_sigma_fit = _predict_sigma(a_height[keep], np.array([1.0, t_rel, t_rel * t_rel]), noise_m)
-    al_sigma = _predict_sigma(a_along[keep], np.array([1.0, t_rel]), noise_m)
-    v_term = cfg.release_speed_sigma_m_s**2 / (2 * g_m_s2)
-    excess_term = 0.5 * g_m_s2 * backtrack_excess**2
-    h_sigma = math.sqrt(h_sigma_fit**2 + v_term**2 + excess_term**2)
-    # the time the parabola needs to move one sigma in height, on either side of the two estimates
-    spread_s = min(2.0, math.sqrt(2 * max(h_sigma, 0.05) / g_m_s2))
-
-    landing = _landing_time(c0, c1, c2, float(tk[-1]))
-    expected_px = g_m_s2 * px_per_m
-    conf = 0.0
-    if accepted:
-        tol = (1 - cfg.accel_min_ratio) if ratio < 1 else (cfg.accel_max_ratio - 1)
-        physics = max(0.0, 1 - abs(ratio - 1) / tol)
-        coherence = max(0.0, 1 - residual_px / cfg.max_residual_px)
-        support = min(1.0, n / (3 * cfg.min_points))
-        conf = 0.5 + 0.5 * (0.5 * physics + 0.25 * coherence + 0.25 * support)
-    return TrajectoryFit(
-        accepted=accepted,
-        reason=reason,
-        n_points=n,
-        t0_s=t0,
-        duration_s=duration,
-        drop_m=drop,
-        accel_m_s2=accel,
-        accel_ratio=ratio,
-        expected_accel_px_s2=expected_px,
-        accel_px_s2=accel * px_per_m,
-        residual_px=residual_px,
-        horizontal_speed_m_s=horizontal,
-        end_speed_m_s=end_speed,
-        accel_sigma_m_s2=accel_sigma,
-        sideways_ratio=sideways,
-        unseen_s=float(tk[0]) - t_rel,
-        release_t_s=t0 + t_rel,
-        release_window_s=(t0 + t_early - spread_s, t0 + t_rel + spread_s),
-        release_along_m=along_rel,
-        release_height_m=float(h_rel),
-        release_height_sigma_m=h_sigma,
-        release_along_sigma_m=al_sigma,
-        landing_t_s=t0 + landing,
-        px_per_m=px_per_m,
-        along_coef=(float(along_c[0]), float(along_c[1])),
-        height_coef=(c0, c1, c2),
-        confidence=conf,
-    )
+    return _Release(t_rel=t_rel, h_rel=h_rel, t_early=t_early, backtrack_excess=backtrack_excess)
 
 
-def _steps_explain_better(t: NDArray[np.float64], height_m: NDArray[np.float64], floor_m: float) -> bool:
-    """True when two pieces of steady speed explain the heights better than one parabola (by BIC).
-
-    A fall's speed grows as g·t all along. A chain of things that each move steadily (a slow snowflake,
-    then a faster, nearer one it passed; a ghost, then a flake) has steady speeds with a jump between
-    them, which a whole-track parabola takes for acceleration. The two-piece model has two more
-    parameters (and a break), which the Bayesian information criterion charges for; `floor_m` (centroid
-    noise) keeps tracks cleaner than the pixels can tell from deciding on noise alone.
-    """
-    n = len(t)
-    if n < 2 * _MIN_PIECE_POINTS:
-        return False
-    design = np.stack([np.ones_like(t), t, t * t], 1)
-    resid = height_m - design @ np.linalg.lstsq(design, height_m, rcond=None)[0]
-    floor = n * floor_m * floor_m
-    rss_parabola = float(resid @ resid) + floor
-    rss_steps = _best_two_lines_rss(t, height_m, _MIN_PIECE_POINTS) + floor
-    bic_parabola = n * math.log(rss_parabola / n) + 3 * math.log(n)
-    bic_steps = n * math.log(rss_steps / n) + 5 * math.log(n)
-    return bic_steps < bic_parabola
-
-
-def _best_two_lines_rss(t: NDArray[np.float64], y: NDArray[np.float64], min_points: int) -> float:
-    """Least residual sum of squares of two separate lines, over every break leaving >= min_points each.
-
-    Prefix sums give every prefix's and suffix's line fit at once: RSS = Syy - Sty² / Stt (centred).
-    """
-    n = len(t)
-    t = t - t[0]
-
-    def rss(tt: NDArray[np.float64], yy: NDArray[np.float64]) -> NDArray[np.float64]:
-        k = np.arange(1, len(tt) + 1, dtype=np.float64)
-        st, sy = np.cumsum(tt), np.cumsum(yy)
-        stt = np.cumsum(tt * tt) - st * st / k
-        syy = np.cumsum(yy * yy) - sy * sy / k
-        sty = np.cumsum(tt * yy) - st * sy / k
-        return np.asarray(syy - np.where(stt > 0, sty * sty / np.where(stt > 0, stt, 1.0), 0.0), np.float64)
-
-    head = rss(t, y)  # head[b-1]: first b points
-    tail = rss(t[::-1], y[::-1])[::-1]  # tail[b]: points b..n-1
-    breaks = np.arange(min_points, n - min_points + 1)
-    return float(np.min(np.maximum(head[breaks - 1], 0.0) + np.maximum(tail[breaks], 0.0)))
-
-
-@dataclass(frozen=True, slots=True)
-class FallStart:
-    """The first positions of a track read as a free fall at g: where it was and how fast it went up."""
-
-    t_s: float
-    along_m: float
-    along_speed_m_s: float
-    height_m: float
-    up_speed_m_s: float
-
-    def unseen_s(self, g_m_s2: float = G_M_S2) -> float:
-        """Seconds since the apex (the release of a dropped object) at the first position; 0 if rising."""
-        return max(0.0, -self.up_speed_m_s / g_m_s2)
-
-    def position_at(self, t_s: NDArray[np.float64], g_m_s2: float = G_M_S2) -> NDArray[np.float64]:
-        """(N,2) facade (along, height) of the free fall at times `t_s` (extrapolated before the start)."""
-        dt = np.asarray(t_s, np.float64) - self.t_s
-        along = self.along_m + self.along_speed_m_s * dt
-        height = self.height_m + self.up_speed_m_s * dt - 0.5 * g_m_s2 * dt * dt
-        return np.stack([along, height], 1)
-
-
-def fall_start(
-    points: NDArray[np.float64], facade: FacadeMap, head: int = _RELEASE_HEAD_POINTS, g_m_s2: float = G_M_S2
-) -> FallStart:
-    """Fit the first `head` positions with g fixed: only the start's speed is free, so a short head pins
-    it down, and drag (which bends the whole track's parabola late in a long fall) does not enter."""
-    pts = points[: max(3, head)]
-    t = pts[:, 0] - pts[0, 0]
-    q = facade.to_facade(pts[:, 1:3])
-    design = np.stack([np.ones_like(t), t], 1)
-    along = _solve(design, q[:, 0])
-    height = _solve(design, q[:, 1] + 0.5 * g_m_s2 * t * t)
-    return FallStart(float(pts[0, 0]), float(along[0]), float(along[1]), float(height[0]), float(height[1]))
-
-
-def _head_at_g(t: NDArray[np.float64], height_m: NDArray[np.float64], g_m_s2: float) -> tuple[float, float]:
-    """(height m, upward speed m/s) at the first of the first `_RELEASE_HEAD_POINTS` positions, fitted as
-    a fall at g: two free numbers pin down on a short head, and drag has not built up there yet."""
-    k = min(len(t), _RELEASE_HEAD_POINTS)
-    dt = t[:k] - t[0]
-    c = _solve(np.stack([np.ones_like(dt), dt], 1), height_m[:k] + 0.5 * g_m_s2 * dt * dt)
-    return float(c[0]), float(c[1])
+def _confidence(m: _Measures, cfg: TrajectoryConfig) -> float:
+    """How sure an accepted fall is, from 0.5 to 1: closeness to g weighs most, then coherence and support."""
+    tol = (1 - cfg.accel_min_ratio) if m.ratio < 1 else (cfg.accel_max_ratio - 1)
+    physics = max(0.0, 1 - abs(m.ratio - 1) / tol)
+    coherence = max(0.0, 1 - m.residual_px / cfg.max_residual_px)
+    support = min(1.0, m.n / (3 * cfg.min_points))
+    return 0.5 + 0.5 * (0.5 * physics + 0.25 * coherence + 0.25 * support)
 
 
 def _lower_share(heights_m: NDArray[np.float64], h_first_m: float, drop_m: float) -> float:
@@ -387,27 +343,10 @@ def _fit(
     keep: NDArray[np.bool_],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Least squares on the kept rows; residual distances (metres) for every row."""
-    along_c = _solve(a_along[keep], q[keep, 0])
-    height_c = _solve(a_height[keep], q[keep, 1])
+    along_c = solve_least_squares(a_along[keep], q[keep, 0])
+    height_c = solve_least_squares(a_height[keep], q[keep, 1])
     resid = np.hypot(a_along @ along_c - q[:, 0], a_height @ height_c - q[:, 1])
     return along_c, height_c, resid
-
-
-def _solve(design: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Least squares by the normal equations (a few columns, hundreds of rows: far cheaper than an SVD)."""
-    try:
-        return np.asarray(np.linalg.solve(design.T @ design, design.T @ y), np.float64)
-    except np.linalg.LinAlgError:
-        return np.asarray(np.linalg.lstsq(design, y, rcond=None)[0], np.float64)
-
-
-def _predict_sigma(design: NDArray[np.float64], row: NDArray[np.float64], noise: float) -> float:
-    """Standard deviation of the fitted value at `row` for i.i.d. noise `noise` on the samples."""
-    try:
-        cov = np.linalg.inv(design.T @ design)
-    except np.linalg.LinAlgError:
-        return math.inf
-    return float(noise * math.sqrt(max(0.0, float(row @ cov @ row))))
 
 
 def _landing_time(c0: float, c1: float, c2: float, t_last: float) -> float:

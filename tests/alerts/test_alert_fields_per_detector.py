@@ -30,7 +30,8 @@ from alerts.config import SiteConfig
 from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert, load_schema
 from benchmarks.scenarios.fire import make_scenario, render
-from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene
+from benchmarks.scenarios.throw import ThrowScene
+from benchmarks.scenarios.throw_spec import ThrowScenarioSpec
 from benchmarks.throw_bench import detector_for, run_detector
 from detectors.construction import ConstructionDetector
 from detectors.event import Event, EventKind, Phase

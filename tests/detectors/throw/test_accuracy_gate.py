@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene
+from benchmarks.scenarios.throw import ThrowScene
 from benchmarks.scenarios.throw_score import ThrowScore
+from benchmarks.scenarios.throw_spec import ThrowScenarioSpec
 from benchmarks.scenarios.video import write_h264
 from benchmarks.throw_bench import decode_frames, detector_for, run_detector, score_run
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene
+from benchmarks.scenarios.throw import ThrowScene
+from benchmarks.scenarios.throw_spec import ThrowScenarioSpec
 from benchmarks.throw_bench import EPOCH_S, detector_for, run_detector
 from detectors.base import Detector
 from detectors.event import Event, EventKind, GeoMethod, Phase

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.throw.config import TrajectoryConfig
-from detectors.throw.detector import _moving_part
-from detectors.throw.trajectory import G_M_S2, FlatScale, fit_trajectory
+from detectors.throw.facade_map import FlatScale
+from detectors.throw.free_fall import G_M_S2
+from detectors.throw.track_shape import moving_part
+from detectors.throw.trajectory import fit_trajectory
 
 FPS = 25.0
 PX_PER_M = 8.0
@@ -25,7 +27,7 @@ def rest_then_fall(rest_frames: int, fall_frames: int, seed: int = 3) -> np.ndar
 
 def test_the_resting_start_is_cut_at_its_last_still_position() -> None:
     pts = rest_then_fall(12, 30)
-    head, moving = _moving_part(pts)
+    head, moving = moving_part(pts)
     assert 11 <= head <= 17  # the first 1.5 px of a drop from rest take about 5 frames at 8 px/m
     assert len(moving) == len(pts) - head
 
@@ -34,7 +36,7 @@ def test_the_fall_alone_reads_g_where_rest_and_fall_together_do_not() -> None:
     pts = rest_then_fall(20, 25)
     cfg = TrajectoryConfig()
     whole = fit_trajectory(pts, FACADE, cfg)
-    _, moving = _moving_part(pts)
+    _, moving = moving_part(pts)
     fall = fit_trajectory(moving, FACADE, cfg)
     assert not whole.accepted and whole.accel_ratio < 0.7  # the parabola through the rest flattens
     assert fall.accepted and abs(fall.accel_ratio - 1.0) < 0.1, fall.reasons()
@@ -42,5 +44,5 @@ def test_the_fall_alone_reads_g_where_rest_and_fall_together_do_not() -> None:
 
 def test_a_track_that_moves_from_its_first_position_keeps_every_position() -> None:
     pts = rest_then_fall(1, 50)[20:]  # first seen 0.8 s into its fall, 2.5 px a frame
-    head, moving = _moving_part(pts)
+    head, moving = moving_part(pts)
     assert head == 0 and len(moving) == len(pts)

@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from benchmarks.scenarios.throw import ThrowScenarioSpec, ThrowScene, write_scenario
+from benchmarks.scenarios.throw import ThrowScene, write_scenario
+from benchmarks.scenarios.throw_spec import ThrowScenarioSpec
 from detectors.geometry.facade import FacadeCalibration, FacadeMapper
 
 SPEC = ThrowScenarioSpec(seed=31, duration_s=3.0, throws=1, min_throw_floor=10, birds_per_min=30, rain_share=0.5)

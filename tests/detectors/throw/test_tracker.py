@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.throw.config import TrackingConfig
+from detectors.throw.free_fall import G_M_S2
 from detectors.throw.tracker import EndedTrack, FrameBlobs, GravityTracker
-from detectors.throw.trajectory import G_M_S2
 
 FPS = 25.0
 PX_PER_M = 18.0

@@ -7,7 +7,9 @@ import pytest
 
 from detectors.geometry.facade import FacadeCalibration, FacadeMapper
 from detectors.throw.config import TrajectoryConfig
-from detectors.throw.trajectory import G_M_S2, FlatScale, fall_start, fit_trajectory
+from detectors.throw.facade_map import FlatScale
+from detectors.throw.free_fall import G_M_S2, fall_start
+from detectors.throw.trajectory import fit_trajectory
 
 FPS = 25.0
 PX_PER_M = 10.0

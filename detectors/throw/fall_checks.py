@@ -1,0 +1,65 @@
+"""The physics test plus the checks only the camera can make: was the fall's beginning in view, does it beat
+like wings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.throw.config import ThrowConfig
+from detectors.throw.facade_map import FacadeMap
+from detectors.throw.free_fall import fall_start
+from detectors.throw.trajectory import TrajectoryFit, fit_trajectory
+from detectors.throw.wingbeat import wingbeat
+
+_WINGBEAT_BAND_HZ = (3.0, 15.0)
+"""Wingbeat frequencies looked for (pigeons ~5-8 Hz, sparrows and swifts faster, crows slower)."""
+
+
+def judge_fall(
+    pts: NDArray[np.float64],
+    sizes: NDArray[np.float32],
+    contrast: NDArray[np.float32],
+    facade: FacadeMap,
+    config: ThrowConfig,
+    watched: Callable[[NDArray[np.float64]], NDArray[np.bool_]],
+) -> TrajectoryFit:
+    """The physics test plus the checks that need this camera: a seen beginning, no wingbeat."""
+    cfg = config.trajectory
+    fit = fit_trajectory(pts, facade, cfg)
+    if not fit.accepted:
+        return fit
+    if unseen_watched_s(pts, facade, config, watched) > cfg.max_unseen_fall_s:
+        return replace(fit, accepted=False, reason="unseen_start")
+    k = len(pts)
+    beat = wingbeat(pts[:, 0], sizes[:k], contrast[:k], _WINGBEAT_BAND_HZ)
+    if beat.share >= cfg.wingbeat_min_share and beat.amplitude >= cfg.wingbeat_min_amplitude:
+        textbook = (
+            abs(fit.accel_ratio - 1.0) <= cfg.wingbeat_accel_tolerance
+            and fit.sideways_ratio <= 0.5 * cfg.max_sideways_ratio
+        )
+        if not textbook:
+            return replace(fit, accepted=False, reason="wingbeat")
+    return fit
+
+
+def unseen_watched_s(
+    pts: NDArray[np.float64],
+    facade: FacadeMap,
+    config: ThrowConfig,
+    watched: Callable[[NDArray[np.float64]], NDArray[np.bool_]],
+) -> float:
+    """Seconds between the release and the first tracked point that the fall spent inside the watched
+    view (in frame, not masked): time the object should have been seen. The release is where the
+    track's first positions, read as a fall at g, were at rest."""
+    start = fall_start(pts, facade)
+    unseen = min(start.unseen_s(), config.trajectory.max_backtrack_s)
+    if unseen <= 0:
+        return 0.0
+    step = 1.0 / config.analysis_fps
+    ts = np.arange(start.t_s - unseen, start.t_s, step)
+    xy = facade.to_image(start.position_at(ts))
+    return float(np.count_nonzero(watched(xy))) * step
