@@ -18,6 +18,7 @@ not, and must not become, a copy of any colour rule in `detectors/`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -265,8 +266,22 @@ Lot = tuple[float, float, float, float, str]
 
 def _fill_block(w: World, rng: np.random.Generator, block: tuple[float, float, float, float]) -> list[Lot]:
     """Split a block into lots and give each a use; returns the lots left open for new structures."""
+    open_lots: list[Lot] = []
+    for lot in _split_block(rng, block):
+        use = rng.choice(
+            ["apartments", "factory", "courtyard", "parking", "lawn", "bare"], p=[0.26, 0.14, 0.14, 0.14, 0.2, 0.12]
+        )
+        opened = _LOT_USES[str(use)](w, rng, lot)
+        if opened is not None:
+            open_lots.append(opened)
+    return open_lots
+
+
+def _split_block(rng: np.random.Generator, block: tuple[float, float, float, float]) -> list[tuple[float, ...]]:
+    """Rows of lots 35-60 m deep and 40-75 m wide; a remainder under 20 m joins its neighbour, so no sliver
+    lot is too small to hold a building. All sizes are drawn before any use (the seed's layout depends on it)."""
     bx0, by0, bx1, by1 = block
-    lots = []
+    lots: list[tuple[float, ...]] = []
     y = by0
     while y < by1 - 20:
         depth = min(by1 - y, float(rng.uniform(35, 60)))
@@ -280,73 +295,112 @@ def _fill_block(w: World, rng: np.random.Generator, block: tuple[float, float, f
             lots.append((x, y, x + width, y + depth))
             x += width
         y += depth
-    open_lots: list[Lot] = []
-    for lot in lots:
-        use = rng.choice(
-            ["apartments", "factory", "courtyard", "parking", "lawn", "bare"], p=[0.26, 0.14, 0.14, 0.14, 0.2, 0.12]
+    return lots
+
+
+def _lot_apartments(w: World, rng: np.random.Generator, lot: tuple[float, ...]) -> Lot | None:
+    """Rows of 12 m deep slab blocks on concrete, a line of trees along the back; nothing left open."""
+    x0, y0, x1, y1 = lot
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    lw, lh = x1 - x0, y1 - y0
+    w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
+    n = max(1, int((lh - 8) // 22))
+    for k in range(n):
+        yy = y0 + 6 + 22 * k + 6
+        length = lw - rng.uniform(10, 20)
+        w.buildings.append(
+            Raised(
+                f"B{len(w.buildings) + 1}",
+                rect(cx, yy, length, 12.0),
+                float(rng.uniform(12, 24)),
+                str(rng.choice(["roof_concrete", "roof_concrete", "roof_tile"])),
+            )
         )
-        x0, y0, x1, y1 = lot
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        lw, lh = x1 - x0, y1 - y0
-        if use == "apartments":
-            w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
-            n = max(1, int((lh - 8) // 22))
-            for k in range(n):
-                yy = y0 + 6 + 22 * k + 6
-                length = lw - rng.uniform(10, 20)
-                w.buildings.append(
-                    Raised(
-                        f"B{len(w.buildings) + 1}",
-                        rect(cx, yy, length, 12.0),
-                        float(rng.uniform(12, 24)),
-                        str(rng.choice(["roof_concrete", "roof_concrete", "roof_tile"])),
-                    )
-                )
-            _trees_along(w, rng, x0 + 3, y1 - 4, x1 - 3, y1 - 4)
-        elif use == "factory":
-            w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
-            w.buildings.append(
-                Raised(
-                    f"B{len(w.buildings) + 1}",
-                    rect(cx, cy + 2, lw - 14, lh - 18),
-                    float(rng.uniform(7, 11)),
-                    str(rng.choice(["roof_steel_blue", "roof_steel_grey"])),
-                )
+    _trees_along(w, rng, x0 + 3, y1 - 4, x1 - 3, y1 - 4)
+    return None
+
+
+def _lot_factory(w: World, rng: np.random.Generator, lot: tuple[float, ...]) -> Lot | None:
+    """One low steel-roofed hall filling most of the lot; nothing left open."""
+    x0, y0, x1, y1 = lot
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    lw, lh = x1 - x0, y1 - y0
+    w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
+    w.buildings.append(
+        Raised(
+            f"B{len(w.buildings) + 1}",
+            rect(cx, cy + 2, lw - 14, lh - 18),
+            float(rng.uniform(7, 11)),
+            str(rng.choice(["roof_steel_blue", "roof_steel_grey"])),
+        )
+    )
+    return None
+
+
+def _lot_courtyard(w: World, rng: np.random.Generator, lot: tuple[float, ...]) -> Lot | None:
+    """A narrow building along the west side; the paved yard beside it stays open for new structures."""
+    x0, y0, x1, y1 = lot
+    cy = (y0 + y1) / 2
+    lw, lh = x1 - x0, y1 - y0
+    w.areas.append(Area("concrete", rect((x0 + x1) / 2, cy, lw, lh)))
+    w.buildings.append(
+        Raised(
+            f"B{len(w.buildings) + 1}",
+            rect(x0 + 10, cy, 12, lh - 12, 0),
+            float(rng.uniform(9, 18)),
+            "roof_concrete",
+        )
+    )
+    w.areas.append(Area("grass", rect(x0 + (lw + 18) / 2, cy, (lw - 26) * 0.5, lh * 0.4)))
+    return (x0 + 22, y0 + 4, x1 - 4, y1 - 4, "paved")
+
+
+def _lot_parking(w: World, rng: np.random.Generator, lot: tuple[float, ...]) -> Lot | None:
+    """Asphalt with rows of stalls (cars are placed per day from these); nothing left open."""
+    x0, y0, x1, y1 = lot
+    w.areas.append(Area("asphalt", rect((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)))
+    for row_y in np.arange(y0 + 5, y1 - 4, 12.0):
+        for sx in np.arange(x0 + 3, x1 - 3, 2.6):
+            w.stalls.append(np.array([sx + 1.3, row_y + 2.5 if (row_y - y0) % 24 < 12 else row_y - 2.5, 90.0]))
+    return None
+
+
+def _lot_lawn(w: World, rng: np.random.Generator, lot: tuple[float, ...]) -> Lot | None:
+    """Grass with scattered trees (one per 250 m2); left open."""
+    x0, y0, x1, y1 = lot
+    lw, lh = x1 - x0, y1 - y0
+    w.areas.append(Area("grass", rect((x0 + x1) / 2, (y0 + y1) / 2, lw, lh)))
+    for _ in range(int(lw * lh / 250)):
+        w.trees.append(
+            Tree(
+                float(rng.uniform(x0 + 3, x1 - 3)),
+                float(rng.uniform(y0 + 3, y1 - 3)),
+                float(rng.uniform(2.0, 3.8)),
+                float(rng.uniform(6, 11)),
             )
-        elif use == "courtyard":
-            w.areas.append(Area("concrete", rect(cx, cy, lw, lh)))
-            w.buildings.append(
-                Raised(
-                    f"B{len(w.buildings) + 1}",
-                    rect(x0 + 10, cy, 12, lh - 12, 0),
-                    float(rng.uniform(9, 18)),
-                    "roof_concrete",
-                )
-            )
-            open_lots.append((x0 + 22, y0 + 4, x1 - 4, y1 - 4, "paved"))
-            w.areas.append(Area("grass", rect(x0 + (lw + 18) / 2, cy, (lw - 26) * 0.5, lh * 0.4)))
-        elif use == "parking":
-            w.areas.append(Area("asphalt", rect(cx, cy, lw, lh)))
-            for row_y in np.arange(y0 + 5, y1 - 4, 12.0):
-                for sx in np.arange(x0 + 3, x1 - 3, 2.6):
-                    w.stalls.append(np.array([sx + 1.3, row_y + 2.5 if (row_y - y0) % 24 < 12 else row_y - 2.5, 90.0]))
-        elif use == "lawn":
-            w.areas.append(Area("grass", rect(cx, cy, lw, lh)))
-            for _ in range(int(lw * lh / 250)):
-                w.trees.append(
-                    Tree(
-                        float(rng.uniform(x0 + 3, x1 - 3)),
-                        float(rng.uniform(y0 + 3, y1 - 3)),
-                        float(rng.uniform(2.0, 3.8)),
-                        float(rng.uniform(6, 11)),
-                    )
-                )
-            open_lots.append((*lot, "lawn"))
-        else:
-            w.areas.append(Area("dirt", rect(cx, cy, lw, lh)))
-            w.areas.append(Area("grass", blob(cx, cy, lw * 0.3, lh * 0.25, rng)))
-            open_lots.append((*lot, "bare"))
-    return open_lots
+        )
+    return (x0, y0, x1, y1, "lawn")
+
+
+def _lot_bare(w: World, rng: np.random.Generator, lot: tuple[float, ...]) -> Lot | None:
+    """Bare dirt with a patch of grass; left open (but never for excavated soil: see `_place_new`)."""
+    x0, y0, x1, y1 = lot
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    lw, lh = x1 - x0, y1 - y0
+    w.areas.append(Area("dirt", rect(cx, cy, lw, lh)))
+    w.areas.append(Area("grass", blob(cx, cy, lw * 0.3, lh * 0.25, rng)))
+    return (x0, y0, x1, y1, "bare")
+
+
+_LOT_USES: dict[str, Callable[[World, np.random.Generator, tuple[float, ...]], Lot | None]] = {
+    "apartments": _lot_apartments,
+    "factory": _lot_factory,
+    "courtyard": _lot_courtyard,
+    "parking": _lot_parking,
+    "lawn": _lot_lawn,
+    "bare": _lot_bare,
+}
+"""What each lot use builds; each returns the part of the lot left open for new structures, or None."""
 
 
 def _trees_along(w: World, rng: np.random.Generator, xa: float, ya: float, xb: float, yb: float) -> None:
@@ -379,50 +433,16 @@ def _place_new(
         ("roof", "new_roof_blue", "pending_review"),
     ]
     placed: list[Array] = []
-    lots = list(open_lots)
-    rng.shuffle(lots)
-    lots = [lot for lot in lots if lot[2] - lot[0] > 14 and lot[3] - lot[1] > 14]
-    lots = [
-        lot
-        for lot in lots
-        if lot[0] > inner[0] - 20 and lot[2] < inner[2] + 20 and lot[1] > inner[1] - 20 and lot[3] < inner[3] + 20
-    ]
+    lots = _lots_near(open_lots, rng, inner)
     smallest_done = False
     for n, (kind, colour, status) in enumerate(wanted):
         for _ in range(300):
             if not lots:
                 break
             lot = lots[int(rng.integers(len(lots)))]
-            x0, y0, x1, y1, cover = lot
-            if kind == "bare_soil" and cover == "bare":
+            if kind == "bare_soil" and lot[4] == "bare":
                 continue
-            if kind == "roof":
-                if not smallest_done:
-                    length, width = 6.0, 5.2  # ~31 m2: the smallest size the issue asks for
-                else:
-                    length, width = float(rng.uniform(8, 18)), float(rng.uniform(5, 11))
-                ring = rect(
-                    rng.uniform(x0, x1),
-                    rng.uniform(y0, y1),
-                    length,
-                    width,
-                    float(rng.choice([0.0, 90.0, rng.uniform(-20, 20)])),
-                )
-                height = float(rng.uniform(2.8, 4.0))
-            elif kind == "bare_soil":
-                rx, ry = float(rng.uniform(4, 11)), float(rng.uniform(4, 10))
-                ring = blob(rng.uniform(x0, x1), rng.uniform(y0, y1), rx, ry, rng)
-                height = 0.0
-            elif kind == "dust_net":
-                ring = blob(
-                    rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(5, 10)), float(rng.uniform(4, 9)), rng
-                )
-                height = 1.0
-            else:
-                ring = rect(
-                    rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(10, 16)), float(rng.uniform(8, 12)), 0.0
-                )
-                height = float(rng.uniform(5, 8))
+            ring, height = _draw_new_shape(kind, lot, rng, smallest_done=smallest_done)
             if not _fits(ring, lot, placed, w, inner):
                 continue
             if kind == "roof" and status == "none" and not smallest_done:
@@ -430,13 +450,58 @@ def _place_new(
             placed.append(ring)
             w.new.append(NewStructure(f"N{n + 1}", kind, colour, ring, height, registry=status))
             break
-    # A rooftop addition: a steel shed on a registered apartment roof (the most common 违建).
+    _add_rooftop_shed(w, rng, inner, f"N{len(wanted) + 1}")
+
+
+def _lots_near(open_lots: list[Lot], rng: np.random.Generator, inner: tuple[float, float, float, float]) -> list[Lot]:
+    """Open lots in a shuffled order, at least 14 m each way and within 20 m of `inner` (the ground both
+    flights see whole), so a new structure fits and is seen by both surveys."""
+    lots = list(open_lots)
+    rng.shuffle(lots)
+    lots = [lot for lot in lots if lot[2] - lot[0] > 14 and lot[3] - lot[1] > 14]
+    return [
+        lot
+        for lot in lots
+        if lot[0] > inner[0] - 20 and lot[2] < inner[2] + 20 and lot[1] > inner[1] - 20 and lot[3] < inner[3] + 20
+    ]
+
+
+def _draw_new_shape(kind: str, lot: Lot, rng: np.random.Generator, *, smallest_done: bool) -> tuple[Array, float]:
+    """A candidate outline and height (m) for a new structure of `kind` in `lot`. The first permitted-less
+    roof is the smallest the issue asks for (~31 m2), so every pair tests the size floor."""
+    x0, y0, x1, y1, _ = lot
+    if kind == "roof":
+        if not smallest_done:
+            length, width = 6.0, 5.2  # ~31 m2: the smallest size the issue asks for
+        else:
+            length, width = float(rng.uniform(8, 18)), float(rng.uniform(5, 11))
+        ring = rect(
+            rng.uniform(x0, x1),
+            rng.uniform(y0, y1),
+            length,
+            width,
+            float(rng.choice([0.0, 90.0, rng.uniform(-20, 20)])),
+        )
+        return ring, float(rng.uniform(2.8, 4.0))
+    if kind == "bare_soil":
+        rx, ry = float(rng.uniform(4, 11)), float(rng.uniform(4, 10))
+        return blob(rng.uniform(x0, x1), rng.uniform(y0, y1), rx, ry, rng), 0.0
+    if kind == "dust_net":
+        ring = blob(rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(5, 10)), float(rng.uniform(4, 9)), rng)
+        return ring, 1.0
+    ring = rect(rng.uniform(x0, x1), rng.uniform(y0, y1), float(rng.uniform(10, 16)), float(rng.uniform(8, 12)), 0.0)
+    return ring, float(rng.uniform(5, 8))
+
+
+def _add_rooftop_shed(w: World, rng: np.random.Generator, inner: tuple[float, float, float, float], sid: str) -> None:
+    """A rooftop addition: a steel shed on a registered apartment roof (the most common 违建). Kept apart from
+    the ground structures because it stands on a building (`base_m`) rather than in an open lot."""
     candidates = [b for b in w.buildings if b.roof == "roof_concrete" and _inside(b.ring, inner)]
     if candidates:
         b = candidates[int(rng.integers(len(candidates)))]
         c = b.ring.mean(axis=0)
         ring = rect(float(c[0] + rng.uniform(-6, 6)), float(c[1]), float(rng.uniform(7, 10)), 6.0, 0.0)
-        w.new.append(NewStructure(f"N{len(wanted) + 1}", "roof", "new_roof_blue", ring, 2.8, base_m=b.height_m))
+        w.new.append(NewStructure(sid, "roof", "new_roof_blue", ring, 2.8, base_m=b.height_m))
 
 
 def _inside(ring: Array, box: tuple[float, float, float, float]) -> bool:
@@ -588,6 +653,42 @@ def ground_texture(w: World, day: Day) -> tuple[Image, NDArray[np.bool_]]:
     Static materials come from the world's seed, so both days share them exactly; cars, wet patches,
     seasonal colour and shadows come from the day.
     """
+    canvas, veg = _static_ground(w)
+    raised = [*w.buildings]
+    if day.with_new:
+        raised += _paint_new_structures(w, canvas)
+    for b in w.buildings:
+        cv2.fillPoly(veg, [np.round(w.to_px(b.ring) * 16).astype(np.int32)], 0, lineType=cv2.LINE_8, shift=4)
+    if day.with_new:
+        for s in w.new:
+            cv2.fillPoly(veg, [np.round(w.to_px(s.ring) * 16).astype(np.int32)], 0, lineType=cv2.LINE_8, shift=4)
+    veg_f = veg.astype(np.float32)
+    day_rng = np.random.default_rng(day.seed)
+    cars = _cars(w, day, day_rng)
+    for ring, colour in cars:
+        cv2.fillPoly(canvas, [np.round(w.to_px(ring) * 16).astype(np.int32)], colour, lineType=cv2.LINE_8, shift=4)
+        _scale_inside(w, canvas, _shrink(ring, 0.35, 0.3), 0.35, 15.0)
+    if day.autumn > 0:
+        canvas = _autumn_colour(w, day, canvas, veg_f, day_rng)
+    if day.wet_patches:
+        canvas = _wet_patches(w, day, canvas, veg_f, day_rng)
+    roofs = np.zeros(veg.shape, np.uint8)
+    for thing in raised:
+        _mark(w, roofs, thing.ring)
+    lit = roofs.copy()
+    for ring, _ in cars:
+        _mark(w, lit, ring)
+    shadow = _shadow_mask(w, day, raised, cars) * (1 - lit.astype(np.float32))
+    tint = np.array([0.55, 0.47, 0.42], np.float32)
+    canvas = canvas * (1 - shadow[..., None] * (1 - tint))
+    return np.clip(canvas, 0, 255).astype(np.uint8), roofs.astype(bool)
+
+
+def _static_ground(w: World) -> tuple[NDArray[np.float32], Image]:
+    """Areas, road markings, trees and building roofs (float BGR canvas), and the vegetation mask.
+
+    Everything here draws from one generator seeded by the world alone, in a fixed order, so the before
+    and after days get the very same pixels where nothing changed."""
     wid, hgt = w.size_px
     canvas = np.zeros((hgt, wid, 3), np.float32)
     rng = np.random.default_rng(w.seed * 7919 + 1)
@@ -605,66 +706,65 @@ def ground_texture(w: World, day: Day) -> tuple[Image, NDArray[np.bool_]]:
         m = np.zeros(tex.shape[:2], np.uint8)
         cv2.circle(m, (int(r) + 1, int(r) + 1), int(r), 1, -1)
         _paste(canvas, veg, tex, m, int(c[0] - r - 1), int(c[1] - r - 1))
-    rng_new = np.random.default_rng(w.seed * 7919 + 2)
-    raised = [*w.buildings]
     for b in w.buildings:
         _paint_region(w, canvas, b.ring, b.roof, rng)
-    if day.with_new:
-        for s in w.new:
-            if s.kind == "bare_soil":
-                _paint_region(w, canvas, s.ring, "excavated_soil", rng_new)
-            elif s.kind == "dust_net":
-                _paint_region(w, canvas, s.ring, "dust_net", rng_new)
-            else:
-                raised.append(
-                    Raised(
-                        s.id,
-                        s.ring,
-                        s.height_m,
-                        s.colour,
-                        base_m=s.base_m,
-                        wall="safety_net" if s.kind == "scaffold" else "wall",
-                    )
+    return canvas, veg
+
+
+def _paint_new_structures(w: World, canvas: NDArray[np.float32]) -> list[Raised]:
+    """Paint the new structures (from their own generator, so adding them leaves the static ground as it
+    was); returns those with height (roofs, scaffolds) as raised things for walls and shadows."""
+    rng_new = np.random.default_rng(w.seed * 7919 + 2)
+    raised: list[Raised] = []
+    for s in w.new:
+        if s.kind == "bare_soil":
+            _paint_region(w, canvas, s.ring, "excavated_soil", rng_new)
+        elif s.kind == "dust_net":
+            _paint_region(w, canvas, s.ring, "dust_net", rng_new)
+        else:
+            raised.append(
+                Raised(
+                    s.id,
+                    s.ring,
+                    s.height_m,
+                    s.colour,
+                    base_m=s.base_m,
+                    wall="safety_net" if s.kind == "scaffold" else "wall",
                 )
-                _paint_region(w, canvas, s.ring, s.colour, rng_new)
-    for b in w.buildings:
-        cv2.fillPoly(veg, [np.round(w.to_px(b.ring) * 16).astype(np.int32)], 0, lineType=cv2.LINE_8, shift=4)
-    if day.with_new:
-        for s in w.new:
-            cv2.fillPoly(veg, [np.round(w.to_px(s.ring) * 16).astype(np.int32)], 0, lineType=cv2.LINE_8, shift=4)
-    veg_f = veg.astype(np.float32)
-    day_rng = np.random.default_rng(day.seed)
-    cars = _cars(w, day, day_rng)
-    for ring, colour in cars:
-        cv2.fillPoly(canvas, [np.round(w.to_px(ring) * 16).astype(np.int32)], colour, lineType=cv2.LINE_8, shift=4)
-        _scale_inside(w, canvas, _shrink(ring, 0.35, 0.3), 0.35, 15.0)
-    if day.autumn > 0:
-        strength = np.clip(day.autumn * (0.75 + 0.35 * noise(day_rng, hgt // 8, wid // 8, 40 / w.cell_m / 8, 2)), 0, 1)
-        strength = cv2.resize(strength, (wid, hgt)) * veg_f
-        autumn_colour = np.array([60, 140, 150], np.float32)
-        luminance = canvas.mean(axis=2, keepdims=True) / 95.0
-        canvas = canvas * (1 - strength[..., None]) + autumn_colour * luminance * strength[..., None]
-    if day.wet_patches:
-        wet = np.zeros((hgt, wid), np.float32)
-        for _ in range(day.wet_patches):
-            cx, cy = day_rng.uniform(w.x0 + 40, w.x1 - 40), day_rng.uniform(w.y0 + 40, w.y1 - 40)
-            rx, ry = (float(v) for v in day_rng.uniform(3, 12, 2))
-            patch = blob(float(cx), float(cy), rx, ry, day_rng)
-            cv2.fillPoly(wet, [np.round(w.to_px(patch)).astype(np.int32)], 1.0)
-        wet = cv2.GaussianBlur(wet, (0, 0), 0.6 / w.cell_m) * (1 - veg_f)
-        grey = canvas.mean(axis=2, keepdims=True)
-        wetted = (grey + (canvas - grey) * 1.3) * 0.62
-        canvas = canvas * (1 - wet[..., None]) + wetted * wet[..., None]
-    roofs = np.zeros((hgt, wid), np.uint8)
-    for thing in raised:
-        _mark(w, roofs, thing.ring)
-    lit = roofs.copy()
-    for ring, _ in cars:
-        _mark(w, lit, ring)
-    shadow = _shadow_mask(w, day, raised, cars) * (1 - lit.astype(np.float32))
-    tint = np.array([0.55, 0.47, 0.42], np.float32)
-    canvas = canvas * (1 - shadow[..., None] * (1 - tint))
-    return np.clip(canvas, 0, 255).astype(np.uint8), roofs.astype(bool)
+            )
+            _paint_region(w, canvas, s.ring, s.colour, rng_new)
+    return raised
+
+
+def _autumn_colour(
+    w: World, day: Day, canvas: NDArray[np.float32], veg_f: NDArray[np.float32], day_rng: np.random.Generator
+) -> NDArray[np.float32]:
+    """Vegetation yellowed by `day.autumn`, unevenly (40 m noise): change a detector must not call construction."""
+    hgt, wid = veg_f.shape
+    strength = np.clip(day.autumn * (0.75 + 0.35 * noise(day_rng, hgt // 8, wid // 8, 40 / w.cell_m / 8, 2)), 0, 1)
+    strength = cv2.resize(strength, (wid, hgt)) * veg_f
+    autumn_colour = np.array([60, 140, 150], np.float32)
+    luminance = canvas.mean(axis=2, keepdims=True) / 95.0
+    out: NDArray[np.float32] = canvas * (1 - strength[..., None]) + autumn_colour * luminance * strength[..., None]
+    return out
+
+
+def _wet_patches(
+    w: World, day: Day, canvas: NDArray[np.float32], veg_f: NDArray[np.float32], day_rng: np.random.Generator
+) -> NDArray[np.float32]:
+    """Darker, more saturated blobs on paving and soil after rain: another change that is not construction."""
+    hgt, wid = veg_f.shape
+    wet = np.zeros((hgt, wid), np.float32)
+    for _ in range(day.wet_patches):
+        cx, cy = day_rng.uniform(w.x0 + 40, w.x1 - 40), day_rng.uniform(w.y0 + 40, w.y1 - 40)
+        rx, ry = (float(v) for v in day_rng.uniform(3, 12, 2))
+        patch = blob(float(cx), float(cy), rx, ry, day_rng)
+        cv2.fillPoly(wet, [np.round(w.to_px(patch)).astype(np.int32)], 1.0)
+    wet = cv2.GaussianBlur(wet, (0, 0), 0.6 / w.cell_m) * (1 - veg_f)
+    grey = canvas.mean(axis=2, keepdims=True)
+    wetted = (grey + (canvas - grey) * 1.3) * 0.62
+    out: NDArray[np.float32] = canvas * (1 - wet[..., None]) + wetted * wet[..., None]
+    return out
 
 
 def raised_of(w: World, day: Day) -> list[Raised]:

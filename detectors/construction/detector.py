@@ -52,7 +52,7 @@ from detectors.geometry.drone import CameraCorrection, DroneView, build_view, re
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 from detectors.geometry.selfcal import CalibrationResult, CalibrationStatus, SelfCalibrator
 from foundation.errors import ConfigError
-from ingest.frame import Frame
+from ingest.frame import Frame, Pose
 from models.detections import Detections
 
 log = logging.getLogger(__name__)
@@ -154,34 +154,11 @@ class ConstructionDetector:
     def process(self, frame: Frame, detections: Detections | None) -> list[Event]:
         cfg = self.config
         flight = self._flight(frame.camera_id)
-        flight.frames_analysed += 1
-        flight.last_seq = frame.seq
-        flight.first_at = frame.captured_at if flight.first_at is None else flight.first_at
-        flight.last_at = frame.captured_at
-        self.stats.frames += 1
-        if self.survey is not None:
-            self.survey.add(frame)
-        pose = frame.pose
-        if pose is not None and unusable_reason(pose, cfg.geometry) != "no_gps":
-            flight.track_lonlat.append((pose.lon_deg, pose.lat_deg))
-        reason = unusable_reason(pose, cfg.geometry)
-        flight.last_skip = reason
-        if reason is not None:
-            flight.skipped[reason] += 1
-            self.stats.rejected[reason] += 1
-            flight.last_view, flight.last_candidates = None, None
+        pose = self._record_frame(flight, frame)
+        if pose is None:
             return []
-        assert pose is not None
         if flight.origin is None:
-            flight.origin = (pose.lat_deg, pose.lon_deg)
-            flight.registry = self._registry.local(pose.lat_deg, pose.lon_deg, cfg.registry.search_radius_m)
-            log.info(
-                "construction: flight %s started at %.6f,%.6f with %d registered structure(s) nearby",
-                flight.flight_id,
-                pose.lat_deg,
-                pose.lon_deg,
-                len(flight.registry),
-            )
+            self._start_flight(flight, pose)
         self._calibrate(flight, frame)
         view = build_view(
             pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin,
@@ -192,12 +169,7 @@ class ConstructionDetector:
         footprint = view.image_footprint()
         if len(footprint) >= 3:
             flight.footprints_m.append(footprint)
-        cands = self._candidates(frame, detections)
-        if len(cands):
-            steep = view.ray_off_nadir_deg(cands.quads_px.mean(axis=1)) <= cfg.max_candidate_off_nadir_deg
-            if not steep.all():
-                self.stats.rejected["too_oblique"] += int((~steep).sum())
-                cands = cands.select(steep)
+        cands = self._steep_only(self._candidates(frame, detections), view)
         ground, beyond = project(
             cands,
             view,
@@ -218,6 +190,53 @@ class ConstructionDetector:
             for site in flight.book.live:
                 events += self._decide(flight, site, frame.captured_at)
         return events
+
+    def _record_frame(self, flight: FlightState, frame: Frame) -> Pose | None:
+        """Count the frame, feed the survey and the flight's track; returns its pose, or None when the pose
+        is unusable (the reason counted), so `process` goes on only with frames it can place on the ground.
+        The survey sees every frame: it keeps its own account of which ones it can use."""
+        flight.frames_analysed += 1
+        flight.last_seq = frame.seq
+        flight.first_at = frame.captured_at if flight.first_at is None else flight.first_at
+        flight.last_at = frame.captured_at
+        self.stats.frames += 1
+        if self.survey is not None:
+            self.survey.add(frame)
+        pose = frame.pose
+        if pose is not None and unusable_reason(pose, self.config.geometry) != "no_gps":
+            flight.track_lonlat.append((pose.lon_deg, pose.lat_deg))
+        reason = unusable_reason(pose, self.config.geometry)
+        flight.last_skip = reason
+        if reason is not None:
+            flight.skipped[reason] += 1
+            self.stats.rejected[reason] += 1
+            flight.last_view, flight.last_candidates = None, None
+            return None
+        assert pose is not None
+        return pose
+
+    def _start_flight(self, flight: FlightState, pose: Pose) -> None:
+        """Anchor the flight's local plane at its first usable pose and take the registry around it once,
+        so every later frame compares against the same local registry."""
+        flight.origin = (pose.lat_deg, pose.lon_deg)
+        flight.registry = self._registry.local(pose.lat_deg, pose.lon_deg, self.config.registry.search_radius_m)
+        log.info(
+            "construction: flight %s started at %.6f,%.6f with %d registered structure(s) nearby",
+            flight.flight_id,
+            pose.lat_deg,
+            pose.lon_deg,
+            len(flight.registry),
+        )
+
+    def _steep_only(self, cands: Candidates, view: DroneView) -> Candidates:
+        """Drop candidates seen too far off nadir (counted as too_oblique): their ground outline is too
+        uncertain to size or to compare with the registry."""
+        if len(cands):
+            steep = view.ray_off_nadir_deg(cands.quads_px.mean(axis=1)) <= self.config.max_candidate_off_nadir_deg
+            if not steep.all():
+                self.stats.rejected["too_oblique"] += int((~steep).sum())
+                cands = cands.select(steep)
+        return cands
 
     # -- calibration -----------------------------------------------------------------------------------
 

@@ -103,50 +103,11 @@ class Registry:
             raise ConfigError(f"{source}: registry FeatureCollection has no `features` list")
         entries: list[RegistryEntry] = []
         problems: list[str] = []
-        allowed = ", ".join(k.value for k in StructureKind)
         for index, feature in enumerate(features):
-            where = f"{source}: features[{index}]"
-            if not isinstance(feature, Mapping):
-                problems.append(f"{where}: not a GeoJSON object")
-                continue
-            props = feature.get("properties") or {}
-            fid = str(props.get("id", feature.get("id", f"#{index}")))
-            where += f" (id {fid})"
             try:
-                kind = StructureKind(str(props.get("kind", "")))
-            except ValueError:
-                problems.append(f"{where}: properties.kind {props.get('kind')!r} is not one of: {allowed}")
-                continue
-            raw_status = props.get("status")
-            try:
-                status = EntryStatus(str(raw_status)) if raw_status is not None else EntryStatus.REGISTERED
-            except ValueError:
-                statuses = ", ".join(v.value for v in EntryStatus)
-                problems.append(f"{where}: properties.status {raw_status!r} is not one of: {statuses}")
-                continue
-            if status == EntryStatus.REGISTERED and props.get("permit") is not None:
-                status = EntryStatus.PERMITTED
-            height = props.get("height_m")
-            if height is not None and (not isinstance(height, int | float) or not 0 <= height <= 1000):
-                problems.append(f"{where}: properties.height_m must be a number of metres in [0, 1000]")
-                continue
-            try:
-                rings = _exterior_rings(feature.get("geometry"))
-            except ValueError as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            entries += [
-                RegistryEntry(
-                    id=fid,
-                    kind=kind,
-                    lonlat=ring,
-                    height_m=None if height is None else float(height),
-                    permit=None if props.get("permit") is None else str(props["permit"]),
-                    name=None if props.get("name") is None else str(props["name"]),
-                    status=status,
-                )
-                for ring in rings
-            ]
+                entries += _feature_entries(feature, index, source)
+            except _InvalidFeatureError as exc:
+                problems.append(str(exc))
         if problems:
             raise ConfigError(f"{source}: {len(problems)} invalid registry feature(s)", problems)
         return cls(entries=tuple(entries), source=source)
@@ -178,6 +139,60 @@ class Registry:
             keep.append(entry)
             rings.append(np.column_stack([e, n]))
         return LocalRegistry(tuple(keep), tuple(rings), origin_lat_deg, origin_lon_deg)
+
+
+class _InvalidFeatureError(ValueError):
+    """One registry feature that cannot be read; its message names the feature (index and id) and the field."""
+
+
+def _feature_entries(feature: Any, index: int, source: str) -> list[RegistryEntry]:
+    """The entries of one GeoJSON feature (one per exterior ring). Raises `_InvalidFeatureError` naming the
+    feature, so `Registry.from_geojson` can collect every bad feature before it refuses the file."""
+    where = f"{source}: features[{index}]"
+    if not isinstance(feature, Mapping):
+        raise _InvalidFeatureError(f"{where}: not a GeoJSON object")
+    props = feature.get("properties") or {}
+    fid = str(props.get("id", feature.get("id", f"#{index}")))
+    where += f" (id {fid})"
+    try:
+        kind = StructureKind(str(props.get("kind", "")))
+    except ValueError:
+        allowed = ", ".join(k.value for k in StructureKind)
+        raise _InvalidFeatureError(f"{where}: properties.kind {props.get('kind')!r} is not one of: {allowed}") from None
+    status = _entry_status(props, where)
+    height = props.get("height_m")
+    if height is not None and (not isinstance(height, int | float) or not 0 <= height <= 1000):
+        raise _InvalidFeatureError(f"{where}: properties.height_m must be a number of metres in [0, 1000]")
+    try:
+        rings = _exterior_rings(feature.get("geometry"))
+    except ValueError as exc:
+        raise _InvalidFeatureError(f"{where}: {exc}") from None
+    return [
+        RegistryEntry(
+            id=fid,
+            kind=kind,
+            lonlat=ring,
+            height_m=None if height is None else float(height),
+            permit=None if props.get("permit") is None else str(props["permit"]),
+            name=None if props.get("name") is None else str(props["name"]),
+            status=status,
+        )
+        for ring in rings
+    ]
+
+
+def _entry_status(props: Mapping[str, Any], where: str) -> EntryStatus:
+    """A feature's status: `registered` when absent, and a registered feature with a permit is `permitted`
+    (districts record permits as a property more often than as a status)."""
+    raw_status = props.get("status")
+    try:
+        status = EntryStatus(str(raw_status)) if raw_status is not None else EntryStatus.REGISTERED
+    except ValueError:
+        statuses = ", ".join(v.value for v in EntryStatus)
+        raise _InvalidFeatureError(f"{where}: properties.status {raw_status!r} is not one of: {statuses}") from None
+    if status == EntryStatus.REGISTERED and props.get("permit") is not None:
+        status = EntryStatus.PERMITTED
+    return status
 
 
 def _exterior_rings(geometry: Any) -> list[NDArray[np.float64]]:
