@@ -37,16 +37,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benchmarks.scenarios.survey_camera import CameraPose, LocalTangentPlane, PinholeCamera, plane_to_image, project
-from benchmarks.scenarios.survey_world import (
-    PALETTE,
-    Day,
-    Raised,
-    World,
-    build_world,
-    ground_texture,
-    raised_of,
-    ring_area,
-)
+from benchmarks.scenarios.survey_ground import ground_texture
+from benchmarks.scenarios.survey_layout import build_world
+from benchmarks.scenarios.survey_materials import PALETTE
+from benchmarks.scenarios.survey_world import Day, Raised, World, raised_of, ring_area
 from ingest.frame import Frame, Pose
 
 TUNING_SEEDS: tuple[int, ...] = (11, 12, 13, 21, 22, 23, 24, 25, 26)
