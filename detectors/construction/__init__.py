@@ -3,7 +3,8 @@
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.detector import ConstructionDetector, Infer
 from detectors.construction.flight import FlightProcessor, FlightResult, process_flight
-from detectors.construction.registry import Registry, StructureKind
+from detectors.construction.registry import Registry
+from detectors.construction.registry_entries import StructureKind
 from detectors.construction.summary import FlightSummary, SiteReport
 
 __all__ = [

@@ -42,8 +42,10 @@ from detectors.construction.candidates import (
 from detectors.construction.config import ConstructionConfig
 from detectors.construction.cue import find_blue_roofs
 from detectors.construction.events import ConstructionDetails
+from detectors.construction.local_registry import LocalRegistry
 from detectors.construction.polygons import mask_outlines, quad_widths_m, rasterise_union
-from detectors.construction.registry import LocalRegistry, Registry, StructureKind
+from detectors.construction.registry import Registry
+from detectors.construction.registry_entries import StructureKind
 from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
 from detectors.construction.summary import FlightSummary, SiteReport
 from detectors.construction.survey.run import SurveyRecorder

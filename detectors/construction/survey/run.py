@@ -31,7 +31,8 @@ import cv2
 import numpy as np
 
 from detectors.construction.events import ConstructionDetails, SurveyChangeDetails
-from detectors.construction.registry import LocalRegistry, Registry
+from detectors.construction.local_registry import LocalRegistry
+from detectors.construction.registry import Registry
 from detectors.construction.survey.archive import MosaicArchive, SurveyRecord, SurveyStore
 from detectors.construction.survey.change import compare, relief_shift_px
 from detectors.construction.survey.changes import Change, ChangeStatus, build_changes, crop
