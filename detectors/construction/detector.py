@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,19 +30,14 @@ from pydantic import BaseModel
 
 from detectors.base import DetectorStats
 from detectors.construction.candidates import (
-    SOURCE_CUE,
-    Candidates,
     GroundCandidates,
-    from_cues,
-    from_detections,
     project,
 )
 from detectors.construction.config import ConstructionConfig
-from detectors.construction.cue import find_blue_roofs
 from detectors.construction.flight_drawing import draw_flight
 from detectors.construction.flight_report import flight_summary, site_event
 from detectors.construction.flight_state import FlightState
-from detectors.construction.polygons import quad_widths_m
+from detectors.construction.frame_candidates import Infer, frame_candidates, size_gate, steep_only
 from detectors.construction.registry import Registry
 from detectors.construction.registry_entries import StructureKind
 from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
@@ -57,8 +52,6 @@ from models.detections import Detections
 
 log = logging.getLogger(__name__)
 
-Infer = Callable[[NDArray[np.uint8]], Detections]
-"""Tiled inference over a full frame: BGR image -> Detections in that image's pixels."""
 
 KEEP_SUMMARIES = 16
 
@@ -135,7 +128,8 @@ class ConstructionDetector:
         footprint = view.image_footprint()
         if len(footprint) >= 3:
             flight.footprints_m.append(footprint)
-        cands = self._steep_only(self._candidates(frame, detections), view)
+        found = frame_candidates(frame, detections, cfg, self._infer, self._class_kinds, self.stats.rejected)
+        cands = steep_only(found, view, cfg, self.stats.rejected)
         ground, beyond = project(
             cands,
             view,
@@ -145,7 +139,7 @@ class ConstructionDetector:
         )
         if beyond:
             self.stats.rejected["beyond_ray_limit"] += beyond
-        ground = self._size_gate(ground)
+        ground = size_gate(ground, cfg, self.stats.rejected)
         flight.last_candidates = ground
         self.stats.candidates += len(ground)
         events: list[Event] = []
@@ -193,16 +187,6 @@ class ConstructionDetector:
             pose.lon_deg,
             len(flight.registry),
         )
-
-    def _steep_only(self, cands: Candidates, view: DroneView) -> Candidates:
-        """Drop candidates seen too far off nadir (counted as too_oblique): their ground outline is too
-        uncertain to size or to compare with the registry."""
-        if len(cands):
-            steep = view.ray_off_nadir_deg(cands.quads_px.mean(axis=1)) <= self.config.max_candidate_off_nadir_deg
-            if not steep.all():
-                self.stats.rejected["too_oblique"] += int((~steep).sum())
-                cands = cands.select(steep)
-        return cands
 
     # -- calibration -----------------------------------------------------------------------------------
 
@@ -375,50 +359,6 @@ class ConstructionDetector:
             self._flights[flight_id] = flight
         self._last_flight = flight_id
         return flight
-
-    def _candidates(self, frame: Frame, detections: Detections | None) -> Candidates:
-        cfg = self.config
-        parts: list[Candidates] = []
-        model_dets: list[Detections] = []
-        if detections is not None:
-            model_dets.append(detections)
-        if self._infer is not None and cfg.model is not None and cfg.tiled:
-            model_dets.append(self._infer(frame.image))
-        for dets in model_dets:
-            cands, unmapped = from_detections(
-                dets,
-                self._class_kinds,
-                cfg.min_model_confidence,
-                width_px=frame.width,
-                height_px=frame.height,
-            )
-            if unmapped:
-                self.stats.rejected["unmapped_class"] += unmapped
-            parts.append(cands)
-        if cfg.cue.enabled:
-            cues = find_blue_roofs(frame.image, cfg.cue)
-            low = int((cues.confidence < cfg.cue.min_confidence).sum())
-            if low:
-                self.stats.rejected["cue_low_confidence"] += low
-            parts.append(from_cues(cues, cfg.cue.min_confidence))
-        return Candidates.concat(parts)
-
-    def _size_gate(self, ground: GroundCandidates) -> GroundCandidates:
-        cfg = self.config
-        cue = ground.pixel.source == SOURCE_CUE
-        lo = np.where(cue, cfg.cue.min_area_m2, cfg.min_area_m2)
-        hi = np.where(cue, cfg.cue.max_area_m2, cfg.max_area_m2)
-        # A candidate cut by the frame edge may be larger than it looks: only its upper bound applies.
-        small = (ground.area_m2 < lo) & ~ground.pixel.truncated
-        large = ground.area_m2 > hi
-        narrow = cue & ~ground.pixel.truncated & (quad_widths_m(ground.rings_m) < cfg.cue.min_width_m) & ~small
-        if small.any():
-            self.stats.rejected["too_small"] += int(small.sum())
-        if large.any():
-            self.stats.rejected["too_large"] += int(large.sum())
-        if narrow.any():
-            self.stats.rejected["too_narrow"] += int(narrow.sum())
-        return ground.select(~small & ~large & ~narrow)
 
     def _decide(self, flight: FlightState, site: Site, at: float) -> list[Event]:
         """Classify a confirmed site against the registry; the first time it is new, emit `start`."""
