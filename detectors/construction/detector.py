@@ -20,7 +20,6 @@ State is kept per source id (the flight id), so one detector serves several flig
 from __future__ import annotations
 
 import logging
-import math
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -34,18 +33,18 @@ from detectors.construction.candidates import (
     project,
 )
 from detectors.construction.config import ConstructionConfig
+from detectors.construction.flight_calibration import feed_calibration, settle_calibration
 from detectors.construction.flight_drawing import draw_flight
 from detectors.construction.flight_report import flight_summary, site_event
 from detectors.construction.flight_state import FlightState
 from detectors.construction.frame_candidates import Infer, frame_candidates, size_gate, steep_only
 from detectors.construction.registry import Registry
 from detectors.construction.registry_entries import StructureKind
-from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
+from detectors.construction.sites import Site, SiteBook, SiteStatus
 from detectors.construction.summary import FlightSummary
 from detectors.construction.survey.run import SurveyRecorder
 from detectors.event import Event, ModelRef, Phase
-from detectors.geometry.drone import DroneView, build_view, resolve_attitude, unusable_reason
-from detectors.geometry.selfcal import CalibrationResult, CalibrationStatus, SelfCalibrator
+from detectors.geometry.drone import DroneView, build_view, unusable_reason
 from foundation.errors import ConfigError
 from ingest.frame import Frame, Pose
 from models.detections import Detections
@@ -118,7 +117,7 @@ class ConstructionDetector:
             return []
         if flight.origin is None:
             self._start_flight(flight, pose)
-        self._calibrate(flight, frame)
+        feed_calibration(flight, frame, cfg, self.stats.rejected)
         view = build_view(
             pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin,
             correction=flight.correction,
@@ -188,71 +187,6 @@ class ConstructionDetector:
             len(flight.registry),
         )
 
-    # -- calibration -----------------------------------------------------------------------------------
-
-    def _calibrate(self, flight: FlightState, frame: Frame) -> None:
-        """Feed the flight's calibration while it is pending; apply its result when it is decided."""
-        cfg = self.config
-        cal_cfg = cfg.calibration
-        if flight.calibration is None:
-            if not cal_cfg.enabled:
-                flight.calibration = self._configured_result(flight, frame, "self-calibration is off")
-                return
-            flight.calibrator = SelfCalibrator(cal_cfg)
-            flight.calibration = CalibrationResult(CalibrationStatus.PENDING, "collecting frames", math.nan)
-        if not flight.calibrating or flight.calibrator is None:
-            return
-        pose = frame.pose
-        assert pose is not None and flight.origin is not None
-        view0 = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin)
-        att = resolve_attitude(pose, cfg.geometry.uncertainty)
-        flight.calibrator.add(np.asarray(frame.image), view0, att.yaw_deg, att.pitch_deg, att.roll_deg)
-        n = flight.frames_used + 1
-        first = cal_cfg.first_attempt_frames
-        due = n >= first and (n - first) % cal_cfg.attempt_every_frames == 0
-        if due or n >= cal_cfg.give_up_frames:
-            self._settle(flight, flight.calibrator.solve(final=n >= cal_cfg.give_up_frames))
-
-    def _configured_result(self, flight: FlightState, frame: Frame, why: str) -> CalibrationResult:
-        pose = frame.pose
-        focal = math.nan
-        if pose is not None and flight.origin is not None:
-            cfg = self.config
-            focal = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry).intrinsics.fx_px
-        return CalibrationResult(CalibrationStatus.CONFIGURED, why, focal)
-
-    def _settle(self, flight: FlightState, result: CalibrationResult) -> None:
-        """Keep a calibration result; once it is decided, place every sighting again and release sites."""
-        flight.calibration = result
-        if result.status == CalibrationStatus.PENDING:
-            log.debug("construction: flight %s calibration still pending: %s", flight.flight_id, result.reason)
-            return
-        flight.calibrator = None  # its keypoints are no longer needed
-        log.info("construction: flight %s %s", flight.flight_id, result.describe())
-        if result.correction is not None:
-            merged = flight.book.reproject(lambda ob: self._place(flight, ob))
-            if merged:
-                self.stats.rejected["merged_after_calibration"] += merged
-        flight.ready_to_release = True
-
-    def _place(self, flight: FlightState, ob: Observation) -> tuple[GroundCandidates, DroneView] | None:
-        """One sighting projected with the flight's current camera (None when it no longer projects)."""
-        cfg = self.config
-        if ob.pose is None or flight.origin is None:
-            return None
-        view = build_view(
-            ob.pose, ob.width_px, ob.height_px, cfg.camera, cfg.geometry, origin=flight.origin,
-            correction=flight.correction,
-        )
-        ground, _ = project(
-            ob.pixel,
-            view,
-            flight.registry if cfg.registry.use_heights else None,
-            scaffold_reach_m=cfg.registry.scaffold_reach_m,
-            top_height_m=cfg.top_height_m,
-        )
-        return (ground, view) if len(ground) == 1 else None
-
     def flush(self, now: float) -> list[Event]:
         """End every open flight: `end` events for its alerted sites; summaries go to `self.summaries`."""
         events: list[Event] = []
@@ -302,7 +236,7 @@ class ConstructionDetector:
         events: list[Event] = []
         at = now if now is not None else (flight.last_at or 0.0)
         if flight.calibrating and flight.calibrator is not None:
-            self._settle(flight, flight.calibrator.solve(final=True))
+            settle_calibration(flight, flight.calibrator.solve(final=True), self.config, self.stats.rejected)
         for site in flight.book.live:
             events += self._decide(flight, site, at)
             if site.incident_id is not None and not site.ended:
