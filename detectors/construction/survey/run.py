@@ -44,7 +44,7 @@ from detectors.construction.survey.regions import extract
 from detectors.construction.survey.registered_relief import cut_buildings, relief_zone, tall_structures
 from detectors.construction.survey.summary import ChangeReport, SurveySummary, draw_map
 from detectors.event import Event
-from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
 from foundation.errors import GridwatchError
 from ingest.frame import Frame
 
