@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.cue import RoofCues
+from detectors.construction.local_registry import LocalRegistry
 from detectors.construction.polygons import ring_areas_m2
-from detectors.construction.registry import KIND_CODES, KINDS_BY_CODE, LocalRegistry, StructureKind
+from detectors.construction.registry_entries import KIND_CODES, KINDS_BY_CODE, StructureKind
 from detectors.geometry.drone import DroneView
 from models.detections import Detections
 

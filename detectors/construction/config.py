@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from detectors.construction.registry import StructureKind
+from detectors.construction.registry_entries import StructureKind
 from detectors.construction.survey.config import SurveyConfig
-from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig
-from detectors.geometry.selfcal import SelfCalibrationConfig
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
+from detectors.geometry.selfcal_config import SelfCalibrationConfig
 from models.config import TilingConfig
 
 

@@ -20,81 +20,39 @@ State is kept per source id (the flight id), so one detector serves several flig
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Mapping
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from detectors.base import DetectorStats
 from detectors.construction.candidates import (
-    SOURCE_CUE,
-    Candidates,
     GroundCandidates,
-    from_cues,
-    from_detections,
     project,
 )
 from detectors.construction.config import ConstructionConfig
-from detectors.construction.cue import find_blue_roofs
-from detectors.construction.events import ConstructionDetails
-from detectors.construction.polygons import mask_outlines, quad_widths_m, rasterise_union
-from detectors.construction.registry import LocalRegistry, Registry, StructureKind
-from detectors.construction.sites import Observation, Site, SiteBook, SiteStatus
-from detectors.construction.summary import FlightSummary, SiteReport
+from detectors.construction.flight_calibration import feed_calibration, settle_calibration
+from detectors.construction.flight_drawing import draw_flight
+from detectors.construction.flight_report import flight_summary, site_event
+from detectors.construction.flight_state import FlightState
+from detectors.construction.frame_candidates import Infer, frame_candidates, size_gate, steep_only
+from detectors.construction.registry import Registry
+from detectors.construction.registry_entries import StructureKind
+from detectors.construction.sites import Site, SiteBook, SiteStatus
+from detectors.construction.summary import FlightSummary
 from detectors.construction.survey.run import SurveyRecorder
-from detectors.event import Event, EventKind, GeoMethod, GeoPoint, ModelRef, Phase
-from detectors.geometry.drone import CameraCorrection, DroneView, build_view, resolve_attitude, unusable_reason
-from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
-from detectors.geometry.selfcal import CalibrationResult, CalibrationStatus, SelfCalibrator
+from detectors.event import Event, ModelRef, Phase
+from detectors.geometry.drone import DroneView, build_view, unusable_reason
 from foundation.errors import ConfigError
-from ingest.frame import Frame
+from ingest.frame import Frame, Pose
 from models.detections import Detections
 
 log = logging.getLogger(__name__)
 
-Infer = Callable[[NDArray[np.uint8]], Detections]
-"""Tiled inference over a full frame: BGR image -> Detections in that image's pixels."""
 
 KEEP_SUMMARIES = 16
-
-
-@dataclass
-class FlightState:
-    """Everything the detector remembers about one flight (source id)."""
-
-    flight_id: str
-    book: SiteBook
-    origin: tuple[float, float] | None = None
-    registry: LocalRegistry | None = None
-    frames_analysed: int = 0
-    frames_used: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    track_lonlat: list[tuple[float, float]] = field(default_factory=list)
-    footprints_m: list[NDArray[np.float64]] = field(default_factory=list)
-    first_at: float | None = None
-    last_at: float | None = None
-    last_view: DroneView | None = None
-    last_candidates: GroundCandidates | None = None
-    last_skip: str | None = None
-    last_seq: int = -1
-    calibrator: SelfCalibrator | None = None
-    calibration: CalibrationResult | None = None
-    ready_to_release: bool = False
-    """The calibration was just decided: every waiting site is decided on the next frame or at the end."""
-
-    @property
-    def correction(self) -> CameraCorrection | None:
-        return self.calibration.correction if self.calibration is not None else None
-
-    @property
-    def calibrating(self) -> bool:
-        """Sites wait while the camera calibration is still collecting frames."""
-        return self.calibration is not None and self.calibration.status == CalibrationStatus.PENDING
 
 
 class ConstructionDetector:
@@ -154,35 +112,12 @@ class ConstructionDetector:
     def process(self, frame: Frame, detections: Detections | None) -> list[Event]:
         cfg = self.config
         flight = self._flight(frame.camera_id)
-        flight.frames_analysed += 1
-        flight.last_seq = frame.seq
-        flight.first_at = frame.captured_at if flight.first_at is None else flight.first_at
-        flight.last_at = frame.captured_at
-        self.stats.frames += 1
-        if self.survey is not None:
-            self.survey.add(frame)
-        pose = frame.pose
-        if pose is not None and unusable_reason(pose, cfg.geometry) != "no_gps":
-            flight.track_lonlat.append((pose.lon_deg, pose.lat_deg))
-        reason = unusable_reason(pose, cfg.geometry)
-        flight.last_skip = reason
-        if reason is not None:
-            flight.skipped[reason] += 1
-            self.stats.rejected[reason] += 1
-            flight.last_view, flight.last_candidates = None, None
+        pose = self._record_frame(flight, frame)
+        if pose is None:
             return []
-        assert pose is not None
         if flight.origin is None:
-            flight.origin = (pose.lat_deg, pose.lon_deg)
-            flight.registry = self._registry.local(pose.lat_deg, pose.lon_deg, cfg.registry.search_radius_m)
-            log.info(
-                "construction: flight %s started at %.6f,%.6f with %d registered structure(s) nearby",
-                flight.flight_id,
-                pose.lat_deg,
-                pose.lon_deg,
-                len(flight.registry),
-            )
-        self._calibrate(flight, frame)
+            self._start_flight(flight, pose)
+        feed_calibration(flight, frame, cfg, self.stats.rejected)
         view = build_view(
             pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin,
             correction=flight.correction,
@@ -192,12 +127,8 @@ class ConstructionDetector:
         footprint = view.image_footprint()
         if len(footprint) >= 3:
             flight.footprints_m.append(footprint)
-        cands = self._candidates(frame, detections)
-        if len(cands):
-            steep = view.ray_off_nadir_deg(cands.quads_px.mean(axis=1)) <= cfg.max_candidate_off_nadir_deg
-            if not steep.all():
-                self.stats.rejected["too_oblique"] += int((~steep).sum())
-                cands = cands.select(steep)
+        found = frame_candidates(frame, detections, cfg, self._infer, self._class_kinds, self.stats.rejected)
+        cands = steep_only(found, view, cfg, self.stats.rejected)
         ground, beyond = project(
             cands,
             view,
@@ -207,7 +138,7 @@ class ConstructionDetector:
         )
         if beyond:
             self.stats.rejected["beyond_ray_limit"] += beyond
-        ground = self._size_gate(ground)
+        ground = size_gate(ground, cfg, self.stats.rejected)
         flight.last_candidates = ground
         self.stats.candidates += len(ground)
         events: list[Event] = []
@@ -219,70 +150,42 @@ class ConstructionDetector:
                 events += self._decide(flight, site, frame.captured_at)
         return events
 
-    # -- calibration -----------------------------------------------------------------------------------
-
-    def _calibrate(self, flight: FlightState, frame: Frame) -> None:
-        """Feed the flight's calibration while it is pending; apply its result when it is decided."""
-        cfg = self.config
-        cal_cfg = cfg.calibration
-        if flight.calibration is None:
-            if not cal_cfg.enabled:
-                flight.calibration = self._configured_result(flight, frame, "self-calibration is off")
-                return
-            flight.calibrator = SelfCalibrator(cal_cfg)
-            flight.calibration = CalibrationResult(CalibrationStatus.PENDING, "collecting frames", math.nan)
-        if not flight.calibrating or flight.calibrator is None:
-            return
+    def _record_frame(self, flight: FlightState, frame: Frame) -> Pose | None:
+        """Count the frame, feed the survey and the flight's track; returns its pose, or None when the pose
+        is unusable (the reason counted), so `process` goes on only with frames it can place on the ground.
+        The survey sees every frame: it keeps its own account of which ones it can use."""
+        flight.frames_analysed += 1
+        flight.last_seq = frame.seq
+        flight.first_at = frame.captured_at if flight.first_at is None else flight.first_at
+        flight.last_at = frame.captured_at
+        self.stats.frames += 1
+        if self.survey is not None:
+            self.survey.add(frame)
         pose = frame.pose
-        assert pose is not None and flight.origin is not None
-        view0 = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry, origin=flight.origin)
-        att = resolve_attitude(pose, cfg.geometry.uncertainty)
-        flight.calibrator.add(np.asarray(frame.image), view0, att.yaw_deg, att.pitch_deg, att.roll_deg)
-        n = flight.frames_used + 1
-        first = cal_cfg.first_attempt_frames
-        due = n >= first and (n - first) % cal_cfg.attempt_every_frames == 0
-        if due or n >= cal_cfg.give_up_frames:
-            self._settle(flight, flight.calibrator.solve(final=n >= cal_cfg.give_up_frames))
-
-    def _configured_result(self, flight: FlightState, frame: Frame, why: str) -> CalibrationResult:
-        pose = frame.pose
-        focal = math.nan
-        if pose is not None and flight.origin is not None:
-            cfg = self.config
-            focal = build_view(pose, frame.width, frame.height, cfg.camera, cfg.geometry).intrinsics.fx_px
-        return CalibrationResult(CalibrationStatus.CONFIGURED, why, focal)
-
-    def _settle(self, flight: FlightState, result: CalibrationResult) -> None:
-        """Keep a calibration result; once it is decided, place every sighting again and release sites."""
-        flight.calibration = result
-        if result.status == CalibrationStatus.PENDING:
-            log.debug("construction: flight %s calibration still pending: %s", flight.flight_id, result.reason)
-            return
-        flight.calibrator = None  # its keypoints are no longer needed
-        log.info("construction: flight %s %s", flight.flight_id, result.describe())
-        if result.correction is not None:
-            merged = flight.book.reproject(lambda ob: self._place(flight, ob))
-            if merged:
-                self.stats.rejected["merged_after_calibration"] += merged
-        flight.ready_to_release = True
-
-    def _place(self, flight: FlightState, ob: Observation) -> tuple[GroundCandidates, DroneView] | None:
-        """One sighting projected with the flight's current camera (None when it no longer projects)."""
-        cfg = self.config
-        if ob.pose is None or flight.origin is None:
+        if pose is not None and unusable_reason(pose, self.config.geometry) != "no_gps":
+            flight.track_lonlat.append((pose.lon_deg, pose.lat_deg))
+        reason = unusable_reason(pose, self.config.geometry)
+        flight.last_skip = reason
+        if reason is not None:
+            flight.skipped[reason] += 1
+            self.stats.rejected[reason] += 1
+            flight.last_view, flight.last_candidates = None, None
             return None
-        view = build_view(
-            ob.pose, ob.width_px, ob.height_px, cfg.camera, cfg.geometry, origin=flight.origin,
-            correction=flight.correction,
+        assert pose is not None
+        return pose
+
+    def _start_flight(self, flight: FlightState, pose: Pose) -> None:
+        """Anchor the flight's local plane at its first usable pose and take the registry around it once,
+        so every later frame compares against the same local registry."""
+        flight.origin = (pose.lat_deg, pose.lon_deg)
+        flight.registry = self._registry.local(pose.lat_deg, pose.lon_deg, self.config.registry.search_radius_m)
+        log.info(
+            "construction: flight %s started at %.6f,%.6f with %d registered structure(s) nearby",
+            flight.flight_id,
+            pose.lat_deg,
+            pose.lon_deg,
+            len(flight.registry),
         )
-        ground, _ = project(
-            ob.pixel,
-            view,
-            flight.registry if cfg.registry.use_heights else None,
-            scaffold_reach_m=cfg.registry.scaffold_reach_m,
-            top_height_m=cfg.top_height_m,
-        )
-        return (ground, view) if len(ground) == 1 else None
 
     def flush(self, now: float) -> list[Event]:
         """End every open flight: `end` events for its alerted sites; summaries go to `self.summaries`."""
@@ -333,7 +236,7 @@ class ConstructionDetector:
         events: list[Event] = []
         at = now if now is not None else (flight.last_at or 0.0)
         if flight.calibrating and flight.calibrator is not None:
-            self._settle(flight, flight.calibrator.solve(final=True))
+            settle_calibration(flight, flight.calibrator.solve(final=True), self.config, self.stats.rejected)
         for site in flight.book.live:
             events += self._decide(flight, site, at)
             if site.incident_id is not None and not site.ended:
@@ -391,50 +294,6 @@ class ConstructionDetector:
         self._last_flight = flight_id
         return flight
 
-    def _candidates(self, frame: Frame, detections: Detections | None) -> Candidates:
-        cfg = self.config
-        parts: list[Candidates] = []
-        model_dets: list[Detections] = []
-        if detections is not None:
-            model_dets.append(detections)
-        if self._infer is not None and cfg.model is not None and cfg.tiled:
-            model_dets.append(self._infer(frame.image))
-        for dets in model_dets:
-            cands, unmapped = from_detections(
-                dets,
-                self._class_kinds,
-                cfg.min_model_confidence,
-                width_px=frame.width,
-                height_px=frame.height,
-            )
-            if unmapped:
-                self.stats.rejected["unmapped_class"] += unmapped
-            parts.append(cands)
-        if cfg.cue.enabled:
-            cues = find_blue_roofs(frame.image, cfg.cue)
-            low = int((cues.confidence < cfg.cue.min_confidence).sum())
-            if low:
-                self.stats.rejected["cue_low_confidence"] += low
-            parts.append(from_cues(cues, cfg.cue.min_confidence))
-        return Candidates.concat(parts)
-
-    def _size_gate(self, ground: GroundCandidates) -> GroundCandidates:
-        cfg = self.config
-        cue = ground.pixel.source == SOURCE_CUE
-        lo = np.where(cue, cfg.cue.min_area_m2, cfg.min_area_m2)
-        hi = np.where(cue, cfg.cue.max_area_m2, cfg.max_area_m2)
-        # A candidate cut by the frame edge may be larger than it looks: only its upper bound applies.
-        small = (ground.area_m2 < lo) & ~ground.pixel.truncated
-        large = ground.area_m2 > hi
-        narrow = cue & ~ground.pixel.truncated & (quad_widths_m(ground.rings_m) < cfg.cue.min_width_m) & ~small
-        if small.any():
-            self.stats.rejected["too_small"] += int(small.sum())
-        if large.any():
-            self.stats.rejected["too_large"] += int(large.sum())
-        if narrow.any():
-            self.stats.rejected["too_narrow"] += int(narrow.sum())
-        return ground.select(~small & ~large & ~narrow)
-
     def _decide(self, flight: FlightState, site: Site, at: float) -> list[Event]:
         """Classify a confirmed site against the registry; the first time it is new, emit `start`."""
         cfg = self.config
@@ -468,143 +327,13 @@ class ConstructionDetector:
         return [self._event(flight, site, Phase.START, at)]
 
     def _event(self, flight: FlightState, site: Site, phase: Phase, at: float) -> Event:
-        assert flight.origin is not None and site.incident_id is not None
-        best = site.best
-        east, north = site.centre_m
-        lat, lon = enu_to_wgs84(flight.origin[0], flight.origin[1], float(east), float(north))
-        ring_lat, ring_lon = enu_to_wgs84(flight.origin[0], flight.origin[1], best.ring_m[:, 0], best.ring_m[:, 1])
-        x0, y0 = best.quad_px.min(axis=0)
-        x1, y1 = best.quad_px.max(axis=0)
-        match = site.registry
         self.stats.events[phase.value] += 1
-        reasons: dict[str, float | int | str | bool] = {
-            "frames": site.frames,
-            "passes": site.passes,
-            "area_m2": round(best.area_m2, 1),
-            "median_area_m2": round(site.median_area_m2, 1),
-            "confidence": round(site.max_confidence, 3),
-            "accuracy_m": round(site.accuracy_m, 2),
-            "best_off_nadir_deg": round(best.off_nadir_deg, 1),
-            "projected_on_roof_m": round(best.plane_up_m, 1),
-            "seen_whole": site.seen_whole,
-            "sources": "+".join(sorted(site.sources)),
-            "registry_same_kind_overlap": round(match.same_kind_overlap, 3) if match else 0.0,
-            "known_min_overlap": self.config.registry.known_min_overlap,
-            "camera_calibration": flight.calibration.status.value if flight.calibration else "configured",
-        }
-        if flight.calibration is not None and flight.calibration.correction is not None:
-            reasons["calibrated_focal_px"] = round(flight.calibration.focal_px, 1)
-        details = ConstructionDetails(
-            flight_id=flight.flight_id,
-            site_id=site.site_id,
-            structure_kind=site.kind.value,
-            first_seen_at=site.first_seen_at,
-            last_seen_at=site.last_seen_at,
-            frames=site.frames,
-            passes=site.passes,
-            best_frame_seq=best.frame.seq,
-            best_pts_s=best.frame.pts_s,
-            registry_nearest_same_kind=match.same_kind_id if match else None,
-            on_registered_id=match.on_id if match else None,
-            on_registered_kind=match.on_kind.value if match and match.on_kind else None,
-            rooftop_addition=bool(match and match.on_kind == StructureKind.BUILDING and match.on_overlap >= 0.5),
-        )
-        return Event(
-            kind=EventKind.CONSTRUCTION,
-            source_id=flight.flight_id,
-            incident_id=site.incident_id,
-            phase=phase,
-            update_seq=site.update_seq,
-            started_at=site.first_seen_at,
-            last_seen_at=site.last_seen_at,
-            trigger_captured_at=at,
-            confidence=site.max_confidence,
-            box_xyxy=(float(x0), float(y0), float(x1), float(y1)),
-            ground=GeoPoint(float(lat), float(lon), round(site.accuracy_m, 2), GeoMethod.DRONE_RAY),
-            footprint_lonlat=tuple((float(a), float(b)) for a, b in zip(ring_lon, ring_lat, strict=True)),
-            area_m2=round(best.area_m2, 1),
-            snapshot=best.frame,
-            evidence_window_s=(site.first_pts_s, site.last_pts_s),
-            model=self._model_ref if "model" in site.sources else None,
-            reasons=reasons,
-            details=details,
+        return site_event(
+            flight, site, phase, at, known_min_overlap=self.config.registry.known_min_overlap, model_ref=self._model_ref
         )
 
     def _summary(self, flight: FlightState) -> FlightSummary:
-        origin = flight.origin or (
-            (flight.track_lonlat[0][1], flight.track_lonlat[0][0]) if flight.track_lonlat else (0.0, 0.0)
-        )
-        track = np.asarray(flight.track_lonlat, np.float64).reshape(-1, 2)
-        te, tn = wgs84_to_enu(origin[0], origin[1], track[:, 1], track[:, 0])
-        coverage: list[NDArray[np.float64]] = []
-        covered = 0.0
-        if flight.footprints_m:
-            mask, corner, cell = rasterise_union(flight.footprints_m, self.config.coverage_cell_m)
-            covered = float(mask.sum()) * cell * cell
-            coverage = mask_outlines(mask, corner, cell, simplify_m=cell)
-
-        def lonlat(ring: NDArray[np.float64]) -> NDArray[np.float64]:
-            la, lo = enu_to_wgs84(origin[0], origin[1], ring[:, 0], ring[:, 1])
-            return np.column_stack([lo, la])
-
-        reports = []
-        unconfirmed = 0
-        for site in flight.book.live:
-            if site.status == SiteStatus.PENDING:
-                unconfirmed += 1
-                continue
-            c = lonlat(site.centre_m[None])[0]
-            m = site.registry
-            reports.append(
-                SiteReport(
-                    site_id=site.site_id,
-                    status=site.status.value,
-                    kind=site.kind.value,
-                    lat_deg=float(c[1]),
-                    lon_deg=float(c[0]),
-                    accuracy_m=site.accuracy_m,
-                    area_m2=site.best.area_m2,
-                    frames=site.frames,
-                    passes=site.passes,
-                    first_seen_at=site.first_seen_at,
-                    last_seen_at=site.last_seen_at,
-                    confidence=site.max_confidence,
-                    ring_m=site.best.ring_m,
-                    ring_lonlat=lonlat(site.best.ring_m),
-                    incident_id=site.incident_id,
-                    registry_id=m.same_kind_id if m else None,
-                    registry_overlap=m.same_kind_overlap if m else 0.0,
-                    on_id=m.on_id if m else None,
-                    on_kind=m.on_kind.value if m and m.on_kind else None,
-                    sources=tuple(sorted(site.sources)),
-                    centre_m=(float(site.centre_m[0]), float(site.centre_m[1])),
-                )
-            )
-        registered = (
-            tuple((e.id, e.kind.value, r) for e, r in zip(flight.registry.entries, flight.registry.rings, strict=True))
-            if flight.registry is not None
-            else ()
-        )
-        return FlightSummary(
-            flight_id=flight.flight_id,
-            origin_lat_deg=origin[0],
-            origin_lon_deg=origin[1],
-            frames_analysed=flight.frames_analysed,
-            frames_used=flight.frames_used,
-            skipped=dict(flight.skipped),
-            started_at=flight.first_at,
-            ended_at=flight.last_at,
-            track_m=np.column_stack([te, tn]),
-            track_lonlat=track,
-            coverage_m=tuple(coverage),
-            coverage_lonlat=tuple(lonlat(r) for r in coverage),
-            covered_area_m2=covered,
-            sites=tuple(reports),
-            registered_m=registered,
-            unconfirmed_sites=unconfirmed,
-            calibration=flight.calibration,
-            accuracy_note=f"radius holding the true position with {self.config.geometry.accuracy_confidence:.0%} odds",
-        )
+        return flight_summary(flight, self.config)
 
     # -- drawing ---------------------------------------------------------------------------------------
 
@@ -616,37 +345,7 @@ class ConstructionDetector:
         candidates: GroundCandidates | None = None,
     ) -> NDArray[np.uint8]:
         """Draw a flight's sites as seen from `view` (footprints re-projected, ids, status) on a copy."""
-        out = image.copy()
-        colours = {
-            SiteStatus.NEW: (40, 40, 230),
-            SiteStatus.KNOWN: (60, 180, 60),
-            SiteStatus.PENDING: (0, 170, 255),
-        }
-        if view is not None:
-            if candidates is not None:
-                for quad in candidates.pixel.quads_px:
-                    cv2.polylines(out, [np.round(quad).astype(np.int32)], True, (0, 255, 255), 1, cv2.LINE_AA)
-            h, w = out.shape[:2]
-            sx, sy = w / view.intrinsics.width_px, h / view.intrinsics.height_px
-            for site in flight.book.live:
-                px = view.ground_to_pixel(site.best.ring_m, site.best.plane_up_m) * (sx, sy)
-                if not np.isfinite(px).all() or not _on_screen(px, w, h):
-                    continue
-                colour = colours[site.status]
-                cv2.polylines(out, [np.round(px).astype(np.int32)], True, colour, 2, cv2.LINE_AA)
-                label = f"{site.site_id} {site.status.value} {site.kind.value} {site.best.area_m2:.0f}m2 x{site.frames}"
-                x, y = np.round(px.min(axis=0)).astype(int)
-                _text(out, label, (max(0, int(x)), max(12, int(y) - 4)), colour)
-            status = (
-                f"{flight.flight_id} #{flight.last_seq} h={view.height_m:.0f}m "
-                f"off-nadir {view.off_nadir_deg:.0f}deg yaw:{view.yaw_source}"
-            )
-        else:
-            status = f"{flight.flight_id} #{flight.last_seq} skipped: {flight.last_skip or 'not analysed'}"
-        new = sum(s.status == SiteStatus.NEW for s in flight.book.live)
-        known = sum(s.status == SiteStatus.KNOWN for s in flight.book.live)
-        _text(out, f"{status} | sites new {new} known {known}", (8, 20), (255, 255, 255))
-        return out
+        return draw_flight(image, flight, view, candidates)
 
     def annotate_frame(self, frame: Frame) -> NDArray[np.uint8]:
         """Draw the frame's flight with this frame's own pose (for frames between analysed ones)."""
@@ -667,15 +366,3 @@ class ConstructionDetector:
             )
         candidates = flight.last_candidates if frame.seq == flight.last_seq else None
         return self.draw(frame.image, flight, view, candidates)
-
-
-def _on_screen(px: NDArray[np.float64], w: int, h: int) -> bool:
-    return bool(px[:, 0].max() >= 0 and px[:, 1].max() >= 0 and px[:, 0].min() < w and px[:, 1].min() < h)
-
-
-def _text(img: NDArray[np.uint8], text: str, org: tuple[int, int], colour: tuple[int, int, int]) -> None:
-    """Label on a dark box, readable on any background."""
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
-    x, y = org
-    cv2.rectangle(img, (x - 2, y - h - 3), (x + w + 2, y + base), (0, 0, 0), -1)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)

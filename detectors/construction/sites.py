@@ -22,8 +22,9 @@ from numpy.typing import NDArray
 
 from detectors.construction.candidates import SOURCE_NAMES, Candidates, GroundCandidates
 from detectors.construction.config import SiteMergeConfig
+from detectors.construction.local_registry import RegistryMatch
 from detectors.construction.polygons import overlap_ratio
-from detectors.construction.registry import KINDS_BY_CODE, RegistryMatch, StructureKind
+from detectors.construction.registry_entries import KINDS_BY_CODE, StructureKind
 from detectors.geometry.drone import DroneView
 from ingest.frame import Frame, Pose
 

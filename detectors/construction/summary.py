@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.geometry.selfcal import CalibrationResult
+from detectors.geometry.selfcal_fit import CalibrationResult
 from foundation.errors import GridwatchError
 
 

@@ -47,14 +47,10 @@ from ingest.frame import Pose
 
 Points = NDArray[np.float64]
 
-# `build_view` takes the camera spec, the geometry config and a correction, so they belong to this module's
-# public face; the construction detector imports them from here. Their definitions live in `drone_config`
-# (settings) and `drone_camera` (the pinhole camera and its rotations).
+# The camera spec, the geometry config and the correction `build_view` takes are imported from their own
+# modules, `drone_config` (settings) and `drone_camera` (the pinhole camera and its rotations).
 __all__ = [
     "Attitude",
-    "CameraCorrection",
-    "DroneCameraSpec",
-    "DroneGeometryConfig",
     "DroneView",
     "build_view",
     "confidence_factor",

@@ -51,18 +51,15 @@ from scipy.spatial import cKDTree
 from detectors.geometry.drone import DroneView, build_view, resolve_attitude, unusable_reason
 from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
 from detectors.geometry.selfcal_config import SelfCalibrationConfig
-from detectors.geometry.selfcal_fit import CalibrationResult, CalibrationStatus, FramePair, FramePose, fit_camera
+from detectors.geometry.selfcal_fit import CalibrationResult, FramePair, FramePose, fit_camera
 from ingest.frame import Frame
 
 Array = NDArray[np.float64]
 
-# The public face of self-calibration: its entry points take the config and return the result, and the
-# construction detector imports all three from here; the config and the fit live in their own modules.
+# The public face of self-calibration: its entry points. Its config (`selfcal_config`) and its result
+# (`selfcal_fit`) are imported from their own modules.
 __all__ = [
     "MAX_HAMMING",
-    "CalibrationResult",
-    "CalibrationStatus",
-    "SelfCalibrationConfig",
     "SelfCalibrator",
     "calibrate_frames",
 ]

@@ -260,14 +260,7 @@ def compare(
                 "change: illumination axis (%.2f, %.2f), shade vector (%.3f, %.3f)", *light.axis, *light.shade_vector
             )
         d_r, d_b, d_l = d_r - shifts[0], d_b - shifts[1], d_l - shifts[2]
-        axis = light.axis
-        # What the light explains: chromaticity moved by the shade vector per unit of darkening.
-        r_r = d_r - light.shade_vector[0] * d_l
-        r_b = d_b - light.shade_vector[1] * d_l
-        hue = np.abs(r_r * axis[1] - r_b * axis[0])
-        warmth_signed = r_r * axis[0] + r_b * axis[1]
-        warmth = np.abs(warmth_signed)
-        lum = np.abs(d_l)
+        hue, warmth_signed, warmth, lum = _unexplained_by_light(d_r, d_b, d_l, light)
         if sig is None:
             sig = (
                 _class_sigma(hue, labels, v, k),
@@ -276,29 +269,8 @@ def compare(
                 _class_sigma(tex, labels, v, k),
             )
         h_s, w_s, l_s, t_s = hue / sig[0], warmth / sig[1], lum / sig[2], tex / sig[3]
-        # A new hue is change on its own, and so is a colour the light cannot explain: brighter and cooler
-        # (a white roof on earth), darker and cooler beyond what shade does. Darker and warmer is also what
-        # rain does to ground: that counts where the texture changed too, else at WET_WARMTH_SHARE of its
-        # strength (soil on pavement turns far warmer than wet pavement). Brightness alone counts only with
-        # a texture change: wet ground, shade and exposure keep the texture.
-        wet_like = (d_l < 0) & (warmth_signed < 0)
-        w_eff = np.where(wet_like, np.maximum(np.minimum(w_s, t_s), w_s * WET_WARMTH_SHARE), w_s)
-        total = np.maximum(np.maximum(h_s, w_eff), np.minimum(l_s, t_s))
-        # Darker without a new hue or warmth is shade (a shadow, wet ground), whatever its edge does.
-        shade = (d_l < 0) & (h_s < config.threshold) & (w_s < config.threshold)
-        total = np.where(shade, np.minimum(total, np.maximum(h_s, w_s)), total)
-        chroma = np.maximum(h_s, w_eff)
-        now = (total.astype(np.float32), chroma.astype(np.float32), l_s.astype(np.float32), t_s.astype(np.float32))
-        if best is None:
-            best = now
-        else:
-            better = now[0] < best[0]
-            best = (
-                np.where(better, now[0], best[0]).astype(np.float32),
-                np.where(better, now[1], best[1]).astype(np.float32),
-                np.where(better, now[2], best[2]).astype(np.float32),
-                np.where(better, now[3], best[3]).astype(np.float32),
-            )
+        now = _change_scores(h_s, w_s, l_s, t_s, d_l, warmth_signed, config.threshold)
+        best = now if best is None else _lowest(best, now)
     assert best is not None
     best_total, best_chroma, best_lum, best_tex = best
     score = np.where(v, best_total, 0).astype(np.float32)
@@ -314,6 +286,53 @@ def compare(
         after_bgr=a_bgr,
         before_bgr=b_bgr,
         factor=factor,
+    )
+
+
+def _unexplained_by_light(d_r: F32, d_b: F32, d_l: F32, light: Illumination) -> tuple[F32, F32, F32, F32]:
+    """Hue change, signed and absolute warmth change and absolute luminance change left once the light's
+    shade vector (chromaticity moved per unit of darkening) is taken out: what shade cannot explain."""
+    axis = light.axis
+    r_r = d_r - light.shade_vector[0] * d_l
+    r_b = d_b - light.shade_vector[1] * d_l
+    hue = np.abs(r_r * axis[1] - r_b * axis[0])
+    warmth_signed = r_r * axis[0] + r_b * axis[1]
+    warmth = np.abs(warmth_signed)
+    lum = np.abs(d_l)
+    return hue, warmth_signed, warmth, lum
+
+
+def _change_scores(
+    h_s: F32, w_s: F32, l_s: F32, t_s: F32, d_l: F32, warmth_signed: F32, threshold: float
+) -> tuple[F32, F32, F32, F32]:
+    """Total, chroma, luminance and texture scores of one relief candidate, from the per-class normalised
+    hue, warmth, luminance and texture changes.
+
+    A new hue is change on its own, and so is a colour the light cannot explain: brighter and cooler
+    (a white roof on earth), darker and cooler beyond what shade does. Darker and warmer is also what
+    rain does to ground: that counts where the texture changed too, else at WET_WARMTH_SHARE of its
+    strength (soil on pavement turns far warmer than wet pavement). Brightness alone counts only with
+    a texture change: wet ground, shade and exposure keep the texture.
+    """
+    wet_like = (d_l < 0) & (warmth_signed < 0)
+    w_eff = np.where(wet_like, np.maximum(np.minimum(w_s, t_s), w_s * WET_WARMTH_SHARE), w_s)
+    total = np.maximum(np.maximum(h_s, w_eff), np.minimum(l_s, t_s))
+    # Darker without a new hue or warmth is shade (a shadow, wet ground), whatever its edge does.
+    shade = (d_l < 0) & (h_s < threshold) & (w_s < threshold)
+    total = np.where(shade, np.minimum(total, np.maximum(h_s, w_s)), total)
+    chroma = np.maximum(h_s, w_eff)
+    return total.astype(np.float32), chroma.astype(np.float32), l_s.astype(np.float32), t_s.astype(np.float32)
+
+
+def _lowest(best: tuple[F32, F32, F32, F32], now: tuple[F32, F32, F32, F32]) -> tuple[F32, F32, F32, F32]:
+    """Per cell, the scores of whichever relief candidate has the lower total: relief may explain a cell's
+    change, so the candidate that explains it best is the one that counts."""
+    better = now[0] < best[0]
+    return (
+        np.where(better, now[0], best[0]).astype(np.float32),
+        np.where(better, now[1], best[1]).astype(np.float32),
+        np.where(better, now[2], best[2]).astype(np.float32),
+        np.where(better, now[3], best[3]).astype(np.float32),
     )
 
 

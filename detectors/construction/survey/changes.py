@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.registry import LocalRegistry, RegistryMatch, StructureKind
+from detectors.construction.local_registry import LocalRegistry, RegistryMatch
+from detectors.construction.registry_entries import StructureKind
 from detectors.construction.survey.change import ChangeMap
 from detectors.construction.survey.classify import STRUCTURE_OF, ChangeKind, KindEvidence, classify
 from detectors.construction.survey.config import ChangeConfig

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.registry import StructureKind
+from detectors.construction.registry_entries import StructureKind
 
 
 class ChangeKind(StrEnum):

@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.config import SurveyConfig
-from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig, build_view, unusable_reason
+from detectors.geometry.drone import build_view, unusable_reason
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
 from ingest.frame import Frame
 
 log = logging.getLogger(__name__)

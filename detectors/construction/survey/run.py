@@ -30,35 +30,30 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from detectors.construction.events import ConstructionDetails, SurveyChangeDetails
-from detectors.construction.registry import LocalRegistry, Registry
+from detectors.construction.local_registry import LocalRegistry
+from detectors.construction.registry import Registry
 from detectors.construction.survey.archive import MosaicArchive, SurveyRecord, SurveyStore
 from detectors.construction.survey.change import compare, relief_shift_px
+from detectors.construction.survey.change_event import change_event
 from detectors.construction.survey.changes import Change, ChangeStatus, build_changes, crop
 from detectors.construction.survey.config import SurveyConfig
-from detectors.construction.survey.grid import Lattice, Window, from_pixels, to_pixels
+from detectors.construction.survey.grid import Lattice, Window, from_pixels
 from detectors.construction.survey.keyframes import KeyframeCollector
 from detectors.construction.survey.mosaic import Canvas, Mosaic, build_mosaic, flight_window
 from detectors.construction.survey.regions import extract
+from detectors.construction.survey.registered_relief import cut_buildings, relief_zone, tall_structures
 from detectors.construction.survey.summary import ChangeReport, SurveySummary, draw_map
-from detectors.event import Event, EventKind, GeoMethod, GeoPoint, Phase
-from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig
+from detectors.event import Event
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
 from foundation.errors import GridwatchError
 from ingest.frame import Frame
 
 log = logging.getLogger(__name__)
 
 KEEP_RESULTS = 16
-CUT_REACH_M = 70.0
-"""Distance from the nadir point of the farthest ground a keyframe shows (half its diagonal at 100 m)."""
-ONE_VIEW_SHARE = 0.95
 OPEN_GROUND_RELIEF_M = 3.0
 """Away from registered structures, relief is searched only as far as this height leans (cars, vans, sheds:
 a parked car leans 1-3 m differently between two flights a survey line apart)."""
-RELIEF_MARGIN_M = 2.0
-"""Added to a registered structure's lean reach where relief is searched (footprints are drawn by hand)."""
-TALL_M = 4.0
-"""Registered structures at least this tall are composited whole from one keyframe."""
 CROP_QUALITY = 88
 
 
@@ -177,7 +172,13 @@ class SurveyRecorder:
         survey_id = survey_id_of(collector.flight_id, collector.first_at or keyframes[0].captured_at)
         previous, used = self._previous(lattice, window, keyframes[0].captured_at)
         mosaic = build_mosaic(
-            keyframes, origin, lattice, cfg.alignment, previous=previous, window=window, tall=self._tall(origin)
+            keyframes,
+            origin,
+            lattice,
+            cfg.alignment,
+            previous=previous,
+            window=window,
+            tall=tall_structures(self.registry, self.search_radius_m, origin),
         )
         canvas = mosaic.canvas
         record = SurveyRecord(
@@ -211,7 +212,7 @@ class SurveyRecorder:
             self._crops(survey_id, previous, canvas, changes)
             at = now if now is not None else (collector.last_at or mosaic.captured_to)
             events = [
-                self._event(
+                change_event(
                     collector.flight_id,
                     survey_id,
                     used,
@@ -220,6 +221,7 @@ class SurveyRecorder:
                     previous=previous,
                     after=canvas,
                     at=at,
+                    config=cfg,
                 )
                 for c in changes
                 if c.status == ChangeStatus.NEW
@@ -262,82 +264,6 @@ class SurveyRecorder:
             mosaic if self.keep_canvases else None,
         )
 
-    def _tall(self, origin: tuple[float, float]) -> list[tuple[np.ndarray, float]]:
-        """Registered structures with a height near the flight (taken whole from one keyframe each)."""
-        if not self.registry.entries:
-            return []
-        local = self.registry.local(origin[0], origin[1], self.search_radius_m)
-        return [
-            (ring, float(e.height_m))
-            for e, ring in zip(local.entries, local.rings, strict=True)
-            if e.height_m is not None and e.height_m >= TALL_M
-        ]
-
-    def _cut_buildings(self, origin: tuple[float, float], previous: Canvas, after: Canvas) -> np.ndarray:
-        """Ground near tall registered buildings that either mosaic shows pieced from several keyframes
-        (none saw the whole building: at the edges of a flight). Their walls and roof lean differently in
-        each piece, so the two surveys cannot be compared there; it is left out."""
-        out = np.zeros(after.window.shape, bool)
-        tall = self._tall(origin)
-        if not tall:
-            return out
-        to_lattice = after.lattice.enu_to_lattice(*origin)
-        h, w = out.shape
-        height_m = after.height_m() if math.isfinite(after.height_m()) else 100.0
-        for ring, building_h in tall:
-            px = to_pixels(after.window, np.asarray(ring) @ to_lattice[:, :2].T + to_lattice[:, 2])
-            x, y, bw, bh = cv2.boundingRect(np.round(px).astype(np.int32))
-            if x >= w or y >= h or x + bw <= 0 or y + bh <= 0:
-                continue
-            foot = np.zeros((h, w), np.uint8)
-            cv2.fillPoly(foot, [np.round(px).astype(np.int32)], 1)
-            sel = foot > 0
-            if not sel.any() or (_one_view(previous.view_index[sel]) and _one_view(after.view_index[sel])):
-                continue
-            reach_px = building_h / max(height_m - building_h, 1.0) * CUT_REACH_M / after.lattice.resolution_m
-            k = max(3, round(reach_px))
-            out |= cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
-        return out
-
-    def _relief_zone(self, origin: tuple[float, float], after: Canvas) -> np.ndarray | None:
-        """Where the comparison searches along relief for things up to `max_relief_height_m`: around
-        registered structures with a height, as far as their lean reaches (elsewhere only up to
-        OPEN_GROUND_RELIEF_M). None (search everywhere) when the registry knows no heights.
-
-        Searching everywhere lets a new structure on open ground match like-coloured ground metres away
-        (a white roof the pavement, soil a sandy lot), and two flights' nadir points can lie a survey
-        line apart. The price: an unregistered tall thing (a tree, an unrecorded building) that leans
-        differently in the two flights is compared pixel with pixel and can show up as change."""
-        if not self.registry.entries:
-            return None
-        local = self.registry.local(origin[0], origin[1], self.search_radius_m)
-        raised = [
-            (ring, float(e.height_m))
-            for e, ring in zip(local.entries, local.rings, strict=True)
-            if e.height_m is not None and e.height_m > 0
-        ]
-        if not raised:
-            return None
-        to_lattice = after.lattice.enu_to_lattice(*origin)
-        h, w = after.window.shape
-        out = np.zeros((h, w), np.uint8)
-        height_m = after.height_m() if math.isfinite(after.height_m()) else 100.0
-        for ring, building_h in raised:
-            px = np.round(to_pixels(after.window, np.asarray(ring) @ to_lattice[:, :2].T + to_lattice[:, 2]))
-            x, y, bw, bh = cv2.boundingRect(px.astype(np.int32))
-            reach_px = (building_h / max(height_m - building_h, 1.0) * CUT_REACH_M + RELIEF_MARGIN_M) / (
-                after.lattice.resolution_m
-            )
-            k = max(1, math.ceil(reach_px))
-            if x >= w + k or y >= h + k or x + bw <= -k or y + bh <= -k:
-                continue
-            foot = np.zeros((h, w), np.uint8)
-            cv2.fillPoly(foot, [px.astype(np.int32)], 1)
-            x0, y0, x1, y1 = max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k)
-            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-            out[y0:y1, x0:x1] |= np.asarray(cv2.dilate(foot[y0:y1, x0:x1], disc), np.uint8)
-        return out > 0
-
     def _previous(self, lattice: Lattice, window: Window, first_at: float) -> tuple[Canvas | None, list[str]]:
         if self.archive is None:
             return None, []
@@ -366,9 +292,11 @@ class SurveyRecorder:
         self, previous: Canvas, after: Canvas, origin: tuple[float, float], mosaic: Mosaic
     ) -> tuple[list[Change], float]:
         cfg = self.config
-        both = previous.valid & after.valid & ~self._cut_buildings(origin, previous, after)
+        both = (
+            previous.valid & after.valid & ~cut_buildings(self.registry, self.search_radius_m, origin, previous, after)
+        )
         shift = relief_shift_px(after.nadir_px(), previous.nadir_px(), after.height_m(), cfg.change.max_relief_height_m)
-        zone = self._relief_zone(origin, after)
+        zone = relief_zone(self.registry, self.search_radius_m, origin, after)
         if zone is not None:
             low = min(1.0, OPEN_GROUND_RELIEF_M / max(cfg.change.max_relief_height_m, 1e-6))
             shift[~zone] *= low
@@ -414,81 +342,6 @@ class SurveyRecorder:
                 except GridwatchError as exc:
                     log.error("survey %s: crop %s not kept: %s", survey_id, key, exc)
 
-    def _event(
-        self,
-        flight_id: str,
-        survey_id: str,
-        used: list[str],
-        previous_at: float | None,
-        change: Change,
-        previous: Canvas,
-        after: Canvas,
-        at: float,
-    ) -> Event:
-        region = change.region
-        margin = max(4, round(self.config.crop_margin_m / after.lattice.resolution_m))
-        before_img = crop(previous.image, previous.valid, change.box_px, margin)
-        after_img = crop(after.image, after.valid, change.box_px, margin, change.outline_px)
-        gap = np.full((before_img.shape[0], 6, 3), 255, np.uint8)
-        pair = np.ascontiguousarray(np.hstack([before_img, gap, after_img]))
-        _caption(pair, f"before {_day(previous_at)}", 0)
-        _caption(pair, f"after {_day(change.seen_at)}", before_img.shape[1] + 6)
-        x0 = before_img.shape[1] + 6 + margin
-        y0 = margin
-        box = (
-            float(x0),
-            float(y0),
-            float(x0 + change.box_px[2] - change.box_px[0]),
-            float(y0 + change.box_px[3] - change.box_px[1]),
-        )
-        snapshot = Frame(camera_id=flight_id, seq=0, captured_at=change.seen_at, pts_s=0.0, image=pair)
-        m = change.registry
-        ev = change.evidence
-        return Event(
-            kind=EventKind.CONSTRUCTION,
-            source_id=flight_id,
-            incident_id=f"construction-change-{survey_id}-{change.change_id}",
-            phase=Phase.START,
-            update_seq=0,
-            started_at=change.seen_at,
-            last_seen_at=change.seen_at,
-            trigger_captured_at=at,
-            confidence=round(1.0 - math.exp(-region.mean_score / self.config.change.threshold), 3),
-            box_xyxy=box,
-            ground=GeoPoint(change.lat_deg, change.lon_deg, round(change.accuracy_m, 2), GeoMethod.DRONE_RAY),
-            footprint_lonlat=tuple((float(a), float(b)) for a, b in change.ring_lonlat),
-            area_m2=round(change.area_m2, 1),
-            snapshot=snapshot,
-            reasons={
-                "area_m2": round(change.area_m2, 1),
-                "solid_area_m2": round(region.solid_m2, 1),
-                "width_m": round(region.width_m, 1),
-                "change_score": round(region.mean_score, 2),
-                "threshold": self.config.change.threshold,
-                "after_contrast": round(region.after_contrast, 1),
-                "colour_spread": round(ev.colour_spread, 1),
-                "edge_density": round(ev.edge_density, 3),
-                "grid_balance": round(ev.grid_balance, 3),
-                "relief_corrected_m": round(change.relief_corrected_m, 2),
-                "registry_same_kind_overlap": round(m.same_kind_overlap, 3) if m else 0.0,
-            },
-            details=ConstructionDetails(
-                flight_id=flight_id,
-                site_id=change.change_id,
-                structure_kind=change.structure_kind.value,
-                on_registered_id=m.on_id if m else None,
-                on_registered_kind=m.on_kind.value if m and m.on_kind else None,
-                change=SurveyChangeDetails(
-                    change_kind=change.kind.value,
-                    survey_id=survey_id,
-                    previous_survey_ids=tuple(used),
-                    previous_captured_at=previous_at,
-                    before_crop_uri=change.crops.get("before"),
-                    after_crop_uri=change.crops.get("after"),
-                ),
-            ),
-        )
-
     def _store_summary(self, summary: SurveySummary) -> None:
         if self.store is None:
             return
@@ -531,14 +384,6 @@ def survey_id_of(flight_id: str, first_at: float) -> str:
     return f"{safe}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(first_at))}"
 
 
-def _one_view(index: np.ndarray) -> bool:
-    """Whether (nearly) all of these pixels came from one keyframe."""
-    if index.size == 0:
-        return True
-    counts = np.bincount(index[index >= 0] + 0) if (index >= 0).any() else np.zeros(1)
-    return bool(counts.max(initial=0) >= ONE_VIEW_SHARE * index.size)
-
-
 def _rms_m(mosaic: Mosaic) -> float:
     a = mosaic.alignment
     px = a.rms_anchor_px if math.isfinite(a.rms_anchor_px) else a.rms_frame_px
@@ -558,12 +403,3 @@ def _footprint(canvas: Canvas) -> np.ndarray:
 
 def _with_cpu(summary: SurveySummary, cpu_s: float) -> SurveySummary:
     return replace(summary, cpu_s=cpu_s)
-
-
-def _caption(img: np.ndarray, text: str, x: int) -> None:
-    cv2.rectangle(img, (x, 0), (x + 8 + 8 * len(text), 16), (0, 0, 0), -1)
-    cv2.putText(img, text, (x + 4, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-
-
-def _day(t: float | None) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(t)) if t is not None else "?"

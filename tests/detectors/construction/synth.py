@@ -10,7 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.config import ConstructionConfig
-from detectors.geometry.drone import DroneCameraSpec, DroneGeometryConfig, DroneView, build_view
+from detectors.geometry.drone import DroneView, build_view
+from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
 from detectors.geometry.geodesy import enu_to_wgs84
 from ingest.frame import Frame, Pose
 

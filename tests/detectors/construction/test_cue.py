@@ -11,7 +11,8 @@ import pytest
 from detectors.construction.candidates import from_cues, project
 from detectors.construction.config import BlueRoofCueConfig, ConstructionConfig
 from detectors.construction.cue import find_blue_roofs
-from detectors.geometry.drone import DroneGeometryConfig, build_view
+from detectors.geometry.drone import build_view
+from detectors.geometry.drone_config import DroneGeometryConfig
 from ingest.frame import Pose
 from tests.detectors.construction.synth import grass, ribbed_roof
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors.construction.registry import Registry, StructureKind
+from detectors.construction.registry import Registry
+from detectors.construction.registry_entries import StructureKind
 from detectors.geometry.geodesy import enu_to_wgs84
 from foundation.errors import ConfigError
 from tests.detectors.construction.synth import LAT, LON, nadir_pose, view_of

@@ -9,13 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors.construction.registry import (
-    EntryStatus,
-    Registry,
-    StructureKind,
-    add_pending_review,
-    pending_review_feature,
-)
+from detectors.construction.registry import Registry, add_pending_review, pending_review_feature
+from detectors.construction.registry_entries import EntryStatus, StructureKind
 from detectors.geometry.geodesy import enu_to_wgs84
 from foundation.errors import ConfigError
 

@@ -8,7 +8,7 @@ import pytest
 from detectors.construction.candidates import SOURCE_CUE, Candidates, GroundCandidates
 from detectors.construction.config import SiteMergeConfig
 from detectors.construction.polygons import ring_areas_m2
-from detectors.construction.registry import KIND_CODES, StructureKind
+from detectors.construction.registry_entries import KIND_CODES, StructureKind
 from detectors.construction.sites import SiteBook
 from tests.detectors.construction.synth import frame, grass, nadir_pose, view_of
 
