@@ -19,7 +19,6 @@ flight of ~25 minutes (about 2 km2 at 100 m) takes seconds to a minute of CPU (`
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -35,13 +34,14 @@ from detectors.construction.registry import Registry
 from detectors.construction.survey.archive import MosaicArchive, SurveyRecord, SurveyStore
 from detectors.construction.survey.change import compare, relief_shift_px
 from detectors.construction.survey.change_event import change_event
-from detectors.construction.survey.changes import Change, ChangeStatus, build_changes, crop
+from detectors.construction.survey.changes import Change, ChangeStatus, build_changes
 from detectors.construction.survey.config import SurveyConfig
 from detectors.construction.survey.grid import Lattice, Window, from_pixels
 from detectors.construction.survey.keyframes import KeyframeCollector
 from detectors.construction.survey.mosaic import Canvas, Mosaic, build_mosaic, flight_window
 from detectors.construction.survey.regions import extract
 from detectors.construction.survey.registered_relief import cut_buildings, relief_zone, tall_structures
+from detectors.construction.survey.stored_outputs import store_crops, store_summary
 from detectors.construction.survey.summary import ChangeReport, SurveySummary, draw_map
 from detectors.event import Event
 from detectors.geometry.drone_config import DroneCameraSpec, DroneGeometryConfig
@@ -54,7 +54,6 @@ KEEP_RESULTS = 16
 OPEN_GROUND_RELIEF_M = 3.0
 """Away from registered structures, relief is searched only as far as this height leans (cars, vans, sheds:
 a parked car leans 1-3 m differently between two flights a survey line apart)."""
-CROP_QUALITY = 88
 
 
 @dataclass
@@ -209,7 +208,8 @@ class SurveyRecorder:
         compared = 0.0
         if previous is not None:
             changes, compared = self._compare(previous, canvas, origin, mosaic)
-            self._crops(survey_id, previous, canvas, changes)
+            if self.store is not None:
+                store_crops(self.store, self.config, survey_id, previous, canvas, changes)
             at = now if now is not None else (collector.last_at or mosaic.captured_to)
             events = [
                 change_event(
@@ -254,7 +254,8 @@ class SurveyRecorder:
             ),
             notes=tuple(notes),
         )
-        self._store_summary(summary)
+        if self.store is not None:
+            store_summary(self.store, self.config.store_prefix, summary)
         return SurveyResult(
             summary,
             events,
@@ -322,41 +323,6 @@ class SurveyRecorder:
         )
         compared = float(change_map.valid.sum()) * change_map.cell_m**2
         return changes, compared
-
-    def _crops(self, survey_id: str, previous: Canvas, after: Canvas, changes: list[Change]) -> None:
-        """Before and after JPEG crops of every change into the store (URIs into `change.crops`)."""
-        if self.store is None:
-            return
-        margin = max(4, round(self.config.crop_margin_m / after.lattice.resolution_m))
-        for c in changes:
-            base = f"{self.config.store_prefix}/{survey_id}/changes/{c.change_id}"
-            for side, canvas in (("before", previous), ("after", after)):
-                img = crop(canvas.image, canvas.valid, c.box_px, margin)
-                ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, CROP_QUALITY])
-                if not ok:
-                    continue
-                key = f"{base}-{side}.jpg"
-                try:
-                    self.store.put_bytes(key, bytes(buf), "image/jpeg")
-                    c.crops[side] = self.store.uri_for(key)
-                except GridwatchError as exc:
-                    log.error("survey %s: crop %s not kept: %s", survey_id, key, exc)
-
-    def _store_summary(self, summary: SurveySummary) -> None:
-        if self.store is None:
-            return
-        base = f"{self.config.store_prefix}/{summary.survey_id}"
-        try:
-            self.store.put_bytes(
-                f"{base}/changes.geojson", json.dumps(summary.geojson()).encode("utf-8"), "application/geo+json"
-            )
-            self.store.put_bytes(
-                f"{base}/summary.txt", summary.text_report().encode("utf-8"), "text/plain; charset=utf-8"
-            )
-            if summary.map_png:
-                self.store.put_bytes(f"{base}/map.png", summary.map_png, "image/png")
-        except GridwatchError as exc:
-            log.error("survey %s: summary not kept: %s", summary.survey_id, exc)
 
     def _empty_summary(self, collector: KeyframeCollector, notes: tuple[str, ...]) -> SurveySummary:
         first = collector.first_at or 0.0
