@@ -42,13 +42,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benchmarks.scenarios.facade_weather_render import FrameState
-from benchmarks.scenarios.facade_weather_world import GRAVITY, Actor, Building, ReleasedObject, WeatherSceneSpec
+from benchmarks.scenarios.facade_weather_schedule import schedule_distractors, schedule_throws
+from benchmarks.scenarios.facade_weather_world import Actor, Building, ReleasedObject, WeatherSceneSpec
 
 __all__ = ["GENERATOR_VERSION", "FacadeWeatherScene", "WeatherSceneSpec", "cached_video"]
 
 GENERATOR_VERSION = "facade_weather-1"
 """Part of every cache key: bump it when a change alters the frames of a given spec."""
-_INTEGRATION_HZ = 200.0
 
 
 class FacadeWeatherScene:
@@ -69,10 +69,8 @@ class FacadeWeatherScene:
         self.focal_px = self._facade_px_per_m() * self.distance_m
         self.backdrop = self._draw_backdrop()
         self.static = self.compose_static(self.bld.texture)
-        self.throws: list[ReleasedObject] = []
-        self.actors: list[Actor] = []
-        self._schedule_throws()
-        self._schedule_distractors()
+        self.throws: list[ReleasedObject] = schedule_throws(spec, rng, self.bld)
+        self.actors: list[Actor] = schedule_distractors(spec, rng, self.bld, self.corners_px)
         self._click_noise = rng.normal(0, 1.0, (4, 2))
         self.noise_bank = self._noise_bank(rng, spec.noise_sigma * (2.5 if spec.night_ir else 1.0))
 
@@ -172,149 +170,6 @@ class FacadeWeatherScene:
         sky = grey < 30
         lit = np.where(sky, grey, grey * lamp)
         return np.asarray(cv2.cvtColor(np.clip(lit, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR), np.uint8)
-
-    # ------------------------------------------------------------------ schedule
-    def _schedule_throws(self) -> None:
-        s, rng, bld = self.spec, self.rng, self.bld
-        if s.throws <= 0:
-            return
-        slot = s.duration_s / s.throws
-        for k in range(s.throws):
-            floor = int(rng.integers(max(1, s.min_throw_floor), bld.floors + 1))
-            bay = int(rng.integers(0, bld.bays))
-            kind = str(rng.choice(["ball", "bottle", "bag", "box"], p=[0.3, 0.3, 0.2, 0.2]))
-            size = {"ball": (0.08, 0.3), "bottle": (0.22, 0.35), "bag": (0.25, 0.5), "box": (0.15, 0.45)}[kind]
-            vt = {"ball": (30, 60), "bottle": (25, 45), "bag": (16, 28), "box": (18, 40)}[kind]
-            along = (bay + 0.5) * bld.bay_m + float(rng.uniform(-0.7, 0.7))
-            height = (floor - 1) * bld.storey_m + float(rng.uniform(0.9, 1.4))
-            v0 = np.array(
-                [
-                    float(np.clip(rng.normal(0, 1.0), -2.5, 2.5)),
-                    float(rng.uniform(-1.0, 2.5)),
-                    float(rng.uniform(0.5, 3.0)),
-                ]
-            )
-            path = _fall_path(np.array([along, height, 0.4]), v0, float(rng.uniform(*vt)))
-            fall_s = float(path[-1, 0])
-            lo = k * slot + 1.0
-            hi = max(lo, (k + 1) * slot - fall_s - 1.0)
-            release = float(rng.uniform(lo, hi))
-            dark = rng.random()
-            grey = (
-                int(rng.integers(15, 70))
-                if dark < 0.4
-                else int(rng.integers(185, 250))
-                if dark < 0.8
-                else int(rng.integers(95, 150))
-            )
-            self.throws.append(
-                ReleasedObject(
-                    throw_id=k,
-                    kind=kind,
-                    floor=floor,
-                    along_m=along,
-                    height_m=height,
-                    release_t_s=release,
-                    landing_t_s=release + fall_s,
-                    size_m=float(rng.uniform(*size)),
-                    terminal_speed_m_s=float(vt[0]),
-                    grey=grey,
-                    tumble_hz=float(rng.uniform(1.0, 4.5)) if kind != "ball" else 0.0,
-                    path=path,
-                )
-            )
-
-    def _poisson(self, kind: str, per_min: float, life: tuple[float, float]) -> None:
-        rng = self.rng
-        if per_min <= 0:
-            return
-        t = float(rng.exponential(60.0 / per_min))
-        while t < self.spec.duration_s:
-            span = float(rng.uniform(*life))
-            self.actors.append(Actor(kind, t, t + span, self._actor_params(kind, span)))
-            t += float(rng.exponential(60.0 / per_min))
-
-    def _schedule_distractors(self) -> None:
-        s = self.spec
-        self._poisson("bird", s.birds_per_min, (1.5, 5.0))
-        self._poisson("leaf", s.leaves_per_min, (4.0, 12.0))
-        self._poisson("insect", s.insects_per_min, (0.8, 3.0))
-        self._poisson("light", s.light_switches_per_min, (0.0, 0.0))
-        self._poisson("person", s.people_per_min, (8.0, 25.0))
-        self._poisson("car", s.cars_per_min, (3.0, 8.0))
-        for _ in range(s.laundry):
-            self.actors.append(Actor("laundry", 0.0, s.duration_s, self._actor_params("laundry", s.duration_s)))
-        self.actors.sort(key=lambda a: a.t0)
-
-    def _actor_params(self, kind: str, span: float) -> dict[str, Any]:
-        rng, bld, s = self.rng, self.bld, self.spec
-        if kind == "bird":
-            style = "level" if rng.random() > s.swoop_share else str(rng.choice(["swoop", "ledge_drop", "glide"]))
-            direction = 1.0 if rng.random() < 0.5 else -1.0
-            speed = float(rng.uniform(5.0, 11.0))
-            h0 = (
-                float(rng.uniform(0.5, 1.0)) * bld.height_m
-                if style != "ledge_drop"
-                else (int(rng.integers(3, bld.floors)) * bld.storey_m + 0.1)
-            )
-            a0 = -3.0 if direction > 0 else bld.width_m + 3.0
-            if style == "ledge_drop":
-                a0 = float(rng.uniform(0.1, 0.9)) * bld.width_m
-            return {
-                "style": style,
-                "dir": direction,
-                "speed": speed,
-                "a0": a0,
-                "h0": h0,
-                "dive_m": float(rng.uniform(2.0, 6.0)),
-                "dive_s": float(rng.uniform(0.5, 1.2)),
-                "dive_at": float(rng.uniform(0.2, 0.6)) * span,
-                "span_m": float(rng.uniform(0.3, 0.7)),
-                "beat_hz": float(rng.uniform(3.0, 9.0)),
-                "grey": int(rng.integers(25, 90)) if not s.night_ir else int(rng.integers(120, 220)),
-            }
-        if kind == "leaf":
-            return {
-                "a0": float(rng.uniform(0, bld.width_m)),
-                "h0": float(rng.uniform(0.3, 1.0)) * bld.height_m,
-                "vt": float(rng.uniform(0.6, 2.2)),
-                "flutter_hz": float(rng.uniform(0.5, 1.5)),
-                "amp_m": float(rng.uniform(0.3, 1.4)),
-                "drift": float(rng.uniform(-1.2, 1.2)),
-                "size_m": float(rng.uniform(0.08, 0.25)),
-                "grey": int(rng.choice([50, 90, 230])),
-            }
-        if kind == "insect":
-            return {
-                "xy": np.array([rng.uniform(0, s.width_px), rng.uniform(0, s.height_px)]),
-                "v": rng.normal(0, 60, 2),
-                "r": float(rng.uniform(3, 10)),
-                "grey": int(rng.choice([35, 210])),
-            }
-        if kind == "light":
-            return {"floor": int(rng.integers(0, bld.floors)), "bay": int(rng.integers(0, bld.bays))}
-        if kind in ("person", "car"):
-            y_ground = float(max(self.corners_px[0, 1], self.corners_px[1, 1]))
-            speed = float(rng.uniform(40, 90) if kind == "person" else rng.uniform(150, 400))
-            direction = 1.0 if rng.random() < 0.5 else -1.0
-            return {
-                "x0": -60.0 if direction > 0 else s.width_px + 60.0,
-                "y": y_ground + float(rng.uniform(6, 30)),
-                "v": speed * direction,
-                "bgr": tuple(int(c) for c in rng.integers(30, 220, 3)),
-            }
-        if kind == "laundry":
-            fl, b = int(rng.integers(1, bld.floors)), int(rng.integers(0, bld.bays))
-            a0, h0, a1, _ = bld.window_rect_m(fl, b)
-            return {
-                "a": (a0 + a1) / 2,
-                "h": h0 - 0.2,
-                "w_m": float(rng.uniform(0.4, 0.9)),
-                "len_m": float(rng.uniform(0.6, 1.2)),
-                "hz": float(rng.uniform(0.4, 1.2)),
-                "bgr": tuple(int(c) for c in rng.integers(40, 240, 3)),
-            }
-        return {}
 
     # ------------------------------------------------------------------ frames
     def frame_times(self) -> NDArray[np.float64]:
@@ -433,25 +288,6 @@ class FacadeWeatherScene:
                 container.mux(packet)
         (out.with_suffix(".json")).write_text(json.dumps(self.truth(), indent=1), encoding="utf-8")
         return out
-
-
-def _fall_path(p0: NDArray[np.float64], v0: NDArray[np.float64], terminal_m_s: float) -> NDArray[np.float64]:
-    """(t, along, height, out) rows of a fall with quadratic drag until the ground (midpoint method)."""
-    k = GRAVITY / terminal_m_s**2
-    dt = 1.0 / _INTEGRATION_HZ
-    rows = [(0.0, *p0)]
-    p, v, t = p0.astype(np.float64).copy(), v0.astype(np.float64).copy(), 0.0
-
-    def acc(vel: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.array([0.0, -GRAVITY, 0.0]) - k * float(np.linalg.norm(vel)) * vel
-
-    while p[1] > 0.0 and t < 15.0:
-        v_mid = v + 0.5 * dt * acc(v)
-        p = p + dt * v_mid
-        v = v + dt * acc(v_mid)
-        t += dt
-        rows.append((t, *p))
-    return np.array(rows)
 
 
 def cached_video(spec: WeatherSceneSpec, cache_dir: Path | None = None, crf: int = 18) -> Path:
