@@ -42,10 +42,10 @@ from numpy.typing import NDArray
 from benchmarks import district_report, plots
 from benchmarks.district_report import GRIDWATCH_GATED, GRIDWATCH_UNGATED, ULTRALYTICS, SystemRun
 from benchmarks.district_score import Start
+from benchmarks.fire_street_score import load_fire_config
 from benchmarks.report import environment, write_report
 from benchmarks.scenarios.district_mix import FPS as MIX_FPS
 from benchmarks.scenarios.district_mix import CameraFiles, district, write_district
-from benchmarks.scenarios.fire_street_score import load_fire_config
 from detectors.analysis import CameraAnalysis, GatedInference
 from detectors.event import Event, Phase
 from detectors.fire import FireConfig, FireDetector

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from benchmarks.fire_score import sampled_frames
 from benchmarks.report import file_sha256
-from benchmarks.scenarios.fire_score import sampled_frames
 from models.config import ModelConfig
 from models.detections import Detections
 from models.runtime import YoloModel, load_model

@@ -32,7 +32,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.fire_detections import MODEL_NAME, DetectionStore, load_fire_model
+from benchmarks.fire_score import RunResult, furg_boxes, score_scenario
 from benchmarks.fire_stills import score_roboflow
+from benchmarks.fire_street_score import REFERENCE_CONFIG, ClipRun, load_fire_config, score_clip
+from benchmarks.fire_street_score import summarise as street_summary
 from benchmarks.fire_variants import (
     MAIN_VARIANTS,
     T0,
@@ -42,11 +45,8 @@ from benchmarks.fire_variants import (
 )
 from benchmarks.report import environment, markdown_table, write_report
 from benchmarks.scenarios.fire import GATE_SEEDS, TUNING_SEEDS, FireScenario, suite, write_scenario
-from benchmarks.scenarios.fire_score import RunResult, furg_boxes, score_scenario
 from benchmarks.scenarios.fire_street import suite as street_suite
 from benchmarks.scenarios.fire_street import write_clip
-from benchmarks.scenarios.fire_street_score import REFERENCE_CONFIG, ClipRun, load_fire_config, score_clip
-from benchmarks.scenarios.fire_street_score import summarise as street_summary
 from detectors.event import Phase
 from detectors.fire import FireConfig
 

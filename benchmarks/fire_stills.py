@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benchmarks.fire_detections import DetectionStore
-from benchmarks.scenarios.roboflow_colour import still_stage_boxes
+from benchmarks.roboflow_colour import still_stage_boxes
 from detectors.fire import FireConfig
 from detectors.fire.candidates import KIND_FIRE, KIND_SMOKE, from_model, kind_lookup, overlap_min, widen
 

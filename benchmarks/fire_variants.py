@@ -20,7 +20,7 @@ from alerts.config import AlertsConfig
 from alerts.pipeline import AlertPipeline
 from alerts.schema import Alert
 from benchmarks.fire_detections import MODEL_NAME, DetectionStore
-from benchmarks.scenarios.fire_score import sampled_frames
+from benchmarks.fire_score import sampled_frames
 from detectors.event import Event, ModelRef, Phase
 from detectors.fire import FireConfig, FireDetector
 

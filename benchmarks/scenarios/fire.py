@@ -12,7 +12,7 @@ Seeds: `TUNING_SEEDS` were used while choosing the detector's defaults; `GATE_SE
 accuracy gate test (tests/detectors/fire/test_accuracy_gate.py) and must never be used for tuning. A
 gate seed that was ever looked at for tuning moves to `TUNING_SEEDS` and is replaced by a fresh one.
 
-CLI: `python -m benchmarks.scenarios.fire_score --out var/bench [--seeds gate|tuning] [--real PATH]` writes
+CLI: `python -m benchmarks.fire_score --out var/bench [--seeds gate|tuning] [--real PATH]` writes
 `fire.json`/`fire.md` with per-scenario latency and false alerts, detector time per frame, and (with
 --real) the figures on the real FURG and Roboflow footage.
 """

@@ -5,7 +5,7 @@ Asserted thresholds (default `FireConfig`, weights-free cues, analysis at 5 fps,
   - zero `start` events (fire or smoke) on every distractor scenario (red car, orange sign, blinking amber
     light, sunset sky, person in red, and car + amber light together);
   - no false `start` event in the fire scenarios either (before ignition, or away from the flame).
-Performance is not asserted here; `python -m benchmarks.scenarios.fire_score` reports timings.
+Performance is not asserted here; `python -m benchmarks.fire_score` reports timings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.fire_score import run_video, score_scenario
 from benchmarks.scenarios.fire import GATE_SEEDS, FireScenario, ScenarioFiles, suite, write_scenario
-from benchmarks.scenarios.fire_score import run_video, score_scenario
 from detectors.fire import FireConfig
 
 MAX_LATENCY_S = 5.0

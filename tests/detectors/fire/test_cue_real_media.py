@@ -6,9 +6,9 @@
   (a sway measured on the walking person misaligned the floor's texture; a plank also has no hot core).
 - Roboflow fire-wrpgm, the still stage of the flame cue (colour, blobs, hot core, the detector's size
   gates; a still has no flicker), image level, 52 fire images against 50 negatives, scored by
-  `benchmarks.scenarios.roboflow_colour` (the one still scorer of the cues: `benchmarks.fire_modes` uses
+  `benchmarks.roboflow_colour` (the one still scorer of the cues: `benchmarks.fire_modes` uses
   it for its `cues` and `both` rows, whose gate in test_real_media_modes.py reads STILL_STAGE_MEASURED
-  below). Measured with the reference config (`python -m benchmarks.scenarios.roboflow_colour
+  below). Measured with the reference config (`python -m benchmarks.roboflow_colour
   ../shared/testdata-real/roboflow-fire-wrpgm`, 2026-12-06): flagged 35/52 fire images (32 with a box on
   the labelled fire), 30/50 negatives; precision 0.538, recall 0.673. Without the hot-core test
   (`--no-hot-core`): 40/52, 35/50. Before the width gate joined this scorer the figures read 42/52 and
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scenarios.fire_street_score import load_fire_config, run_clip
-from benchmarks.scenarios.roboflow_colour import StillStageSummary, score_images, summarise
+from benchmarks.fire_street_score import load_fire_config, run_clip
+from benchmarks.roboflow_colour import StillStageSummary, score_images, summarise
 from detectors.event import Phase
 from detectors.fire import FireConfig
 

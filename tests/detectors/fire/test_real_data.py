@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scenarios.fire_score import furg_boxes, roboflow_cue_scores, run_video
+from benchmarks.fire_score import furg_boxes, roboflow_cue_scores, run_video
 from detectors.event import EventKind, Phase
 from detectors.fire import FireConfig
 

@@ -33,9 +33,9 @@ from typing import Any
 import pytest
 
 from benchmarks.fire_detections import DetectionStore
+from benchmarks.fire_score import furg_boxes
 from benchmarks.fire_stills import score_roboflow
 from benchmarks.fire_variants import T0, VideoRun, lifecycle_problems
-from benchmarks.scenarios.fire_score import furg_boxes
 from detectors.event import Phase
 from detectors.fire import FireConfig
 from detectors.fire.events import FireDetails

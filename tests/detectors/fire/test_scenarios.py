@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from benchmarks.fire_score import sampled_frames
 from benchmarks.scenarios.fire import (
     DISTRACTORS,
     GATE_SEEDS,
@@ -18,7 +19,6 @@ from benchmarks.scenarios.fire import (
     suite,
     write_scenario,
 )
-from benchmarks.scenarios.fire_score import sampled_frames
 
 
 def _digest(frames: list[np.ndarray]) -> str:

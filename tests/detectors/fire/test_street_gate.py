@@ -32,8 +32,8 @@ from typing import Any
 
 import pytest
 
+from benchmarks.fire_street_score import load_fire_config, run_clip, score_clip, summarise
 from benchmarks.scenarios.fire_street import StreetClip, suite, write_clip
-from benchmarks.scenarios.fire_street_score import load_fire_config, run_clip, score_clip, summarise
 
 TUNING_SEEDS: tuple[int, ...] = tuple(range(1, 11))
 """Looked at while choosing the flame-cue defaults (inner change, hot core); never gated on."""

@@ -47,8 +47,8 @@ import pytest
 
 from benchmarks.fire_detections import DetectionStore
 from benchmarks.fire_modes import score_street, street_configs
+from benchmarks.fire_street_score import summarise
 from benchmarks.fire_variants import MAIN_VARIANTS
-from benchmarks.scenarios.fire_street_score import summarise
 from tests.detectors.fire.test_street_gate import GATE_SEEDS, TUNING_SEEDS
 
 MEASURED: dict[str, dict[str, Any]] = {

@@ -1,7 +1,7 @@
 """Runs the fire detector over the generated fire scenarios and the real media, and scores it.
 
 Kept apart from the generator (`benchmarks.scenarios.fire`) so that the generator imports no detector code:
-only this runner and scorer do. CLI: `python -m benchmarks.scenarios.fire_score --out var/bench
+only this runner and scorer do. CLI: `python -m benchmarks.fire_score --out var/bench
 [--seeds gate|tuning] [--real PATH]` writes `fire.json`/`fire.md`.
 """
 

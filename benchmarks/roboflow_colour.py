@@ -14,7 +14,7 @@ Frames of one source clip are alike, so figures are also given per clip. The cli
 name (`fire2_mp4-29_jpg.rf.<hash>.jpg` is frame 29 of `fire2`); the negatives are named `img_<n>` with
 no clip, and runs of numbers within `NEGATIVE_RUN_GAP` of each other are taken as one clip.
 
-CLI: `python -m benchmarks.scenarios.roboflow_colour ../shared/testdata-real/roboflow-fire-wrpgm`.
+CLI: `python -m benchmarks.roboflow_colour ../shared/testdata-real/roboflow-fire-wrpgm`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ any other file. This module is the only reader of the ground truth: an alert cou
 fire `start` at or after ignition whose box overlaps the flame's true box of that moment (widened by half
 its size); every other `start` is a false alert.
 
-CLI: `python -m benchmarks.scenarios.fire_street_score --seeds 1 2 3 [--config FILE] [--cache DIR]`.
+CLI: `python -m benchmarks.fire_street_score --seeds 1 2 3 [--config FILE] [--cache DIR]`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from detectors.fire import FireConfig, FireDetector
 from foundation.yamlsafe import load_yaml_file
 from ingest.frame import Frame
 
-REFERENCE_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "reference" / "fire.yaml"
+REFERENCE_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "reference" / "fire.yaml"
 T0 = 1.7e9
 """Capture time of a clip's first frame (UTC epoch seconds); any fixed value works."""
 
