@@ -98,14 +98,17 @@ def record_smoke_change(st: CameraState, frame: Frame, work: WorkFrame) -> None:
     """For each smoke track linked this frame: how much its box's brightness changed since the last
     analysed frame, above the change around it (`smoke_change`; for `fusion.model_smoke_min_change`)."""
     luma = np.ascontiguousarray(work.ycc[:, :, 0])  # not a view: the whole work frame is not kept
-    change = luma_change(luma, st.previous_luma)
-    st.previous_luma = luma
+    previous, st.previous_luma = st.previous_luma, luma
+    linked = [t for t in st.tracks
+              if t.kind == KIND_SMOKE and t.last_seen_at == frame.captured_at and t.inner_change]
+    if not linked:  # most frames: no smoke track, so no whole-frame difference on the hot path
+        return
+    change = luma_change(luma, previous)
     if change is None:
         return
-    for track in st.tracks:
-        if track.kind == KIND_SMOKE and track.last_seen_at == frame.captured_at and track.inner_change:
-            box_work = np.round(track.box / work.scale).astype(np.int64)
-            track.inner_change[-1] = change_above_surround(change, box_work)
+    for track in linked:
+        box_work = np.round(track.box / work.scale).astype(np.int64)
+        track.inner_change[-1] = change_above_surround(change, box_work)
 
 
 def record_model_evidence(st: CameraState, evidence: Candidates, cfg: FireConfig) -> None:
