@@ -5,7 +5,9 @@ reliability. These are not colour rules for finding change (change is found by c
 the colour); they only name what was found, so an alert says "new roof" rather than "change".
 
 - scaffold: a grey grid. Pipes and planks give strong brightness edges in two perpendicular directions over
-  much of the region (roof ribs run one way only), in unsaturated colours (steel, planks, netting).
+  much of the region (roof ribs run one way only), in unsaturated colours (steel, planks, netting). Where the
+  tubes are too thin for strong edges (a fraction of a 0.25 m pixel), their lines still run the whole deck
+  both ways (`lattice.line_energy`) over a deck of one even colour (cars in a row are many colours).
 - bare soil: earth colours (yellow-brown of moderate saturation and lightness). A brown roof is called
   bare soil too; the registry kind differs, the alert does not.
 - dust net: green cloth over heaps (防尘网): green with a yellow cast (a teal roof is green with a blue one).
@@ -23,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.registry_entries import StructureKind
+from detectors.construction.survey.lattice import NO_LINES, LineEnergy, line_energy
 
 
 class ChangeKind(StrEnum):
@@ -51,6 +54,15 @@ pixel: 0.14-0.36 on the tuning seeds)."""
 GRID_CHROMA_MAX = 20.0
 """Scaffold: CIELAB chroma at most this (steel pipes, planks and netting over a slab are greyish; a blue steel
 roof whose ribs and edges balance is far more saturated)."""
+LATTICE_MINOR_MIN = 8.0
+"""Scaffold (faint lattice): line energy (`lattice.line_energy`, grey levels) of the weaker direction at least
+this (the tubes across the deck; roofs, soil and dust nets on development seeds 41-52 measured <= 5.5)."""
+LATTICE_BALANCE_MIN = 0.5
+"""Scaffold (faint lattice): weaker over stronger line direction at least this (a white ribbed roof whose
+outline crosses its ribs measured 0.40; scaffolds 0.7-0.8 on development seeds)."""
+LATTICE_SPREAD_MAX = 15.0
+"""Scaffold (faint lattice): robust CIELAB spread of the region at most this: one deck of planks, tubes and
+netting is even in colour, a row of parked cars (also lines both ways) is many colours (17-46 measured)."""
 EDGE_STRENGTH = 60.0
 """Sobel magnitude (grey levels) of a strong edge."""
 INTERIOR_PX = 4
@@ -76,18 +88,24 @@ class KindEvidence:
     a_star: float
     b_star: float
     lightness: float
+    lines: LineEnergy = NO_LINES
 
 
-def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[np.bool_]) -> KindEvidence:
-    """Name one region from its pixels in the later mosaic (`inside` marks the region's pixels)."""
+def classify(
+    bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[np.bool_], cell_m: float
+) -> KindEvidence:
+    """Name one region from its pixels in the later mosaic (`inside` marks the region's pixels, `cell_m`
+    metres per pixel)."""
     pix = lab[inside]
     if len(pix) == 0:
         return KindEvidence(ChangeKind.BARE_SOIL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    spread = colour_spread(pix)
     med = np.median(pix, axis=0)
-    spread = float(np.median(np.linalg.norm(pix - med, axis=1))) * 1.4826
     edge_density, balance = grid_edges(bgr, inside)
+    lines = line_energy(bgr, inside, cell_m)
     lightness, a_star, b_star = (float(v) for v in med)
-    if is_grid(edge_density, balance) and math.hypot(a_star, b_star) <= GRID_CHROMA_MAX:
+    grid = is_grid(edge_density, balance) or is_lattice(lines, spread)
+    if grid and math.hypot(a_star, b_star) <= GRID_CHROMA_MAX:
         kind = ChangeKind.SCAFFOLD
     elif (
         EARTH_A[0] <= a_star <= EARTH_A[1]
@@ -99,7 +117,20 @@ def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[n
         kind = ChangeKind.DUST_NET
     else:
         kind = ChangeKind.ROOF
-    return KindEvidence(kind, spread, edge_density, balance, a_star, b_star, lightness)
+    return KindEvidence(kind, spread, edge_density, balance, a_star, b_star, lightness, lines)
+
+
+def colour_spread(lab_pixels: NDArray[np.float32]) -> float:
+    """Robust spread (CIELAB units, 1.4826 x median distance from the median colour) of a region's pixels."""
+    if len(lab_pixels) == 0:
+        return 0.0
+    med = np.median(lab_pixels, axis=0)
+    return float(np.median(np.linalg.norm(lab_pixels - med, axis=1))) * 1.4826
+
+
+def is_lattice(lines: LineEnergy, spread: float) -> bool:
+    """Faint lines running both ways across a deck of one colour: a scaffold's tubes over its planks."""
+    return lines.minor >= LATTICE_MINOR_MIN and lines.balance >= LATTICE_BALANCE_MIN and spread <= LATTICE_SPREAD_MAX
 
 
 def grid_edges(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> tuple[float, float]:
