@@ -60,9 +60,14 @@ this (the tubes across the deck; roofs, soil and dust nets on development seeds 
 LATTICE_BALANCE_MIN = 0.5
 """Scaffold (faint lattice): weaker over stronger line direction at least this (a white ribbed roof whose
 outline crosses its ribs measured 0.40; scaffolds 0.7-0.8 on development seeds)."""
-LATTICE_SPREAD_MAX = 15.0
-"""Scaffold (faint lattice): robust CIELAB spread of the region at most this: one deck of planks, tubes and
-netting is even in colour, a row of parked cars (also lines both ways) is many colours (17-46 measured)."""
+LATTICE_MAJOR_MAX = 30.0
+"""Scaffold (faint lattice): line energy of the stronger direction at most this. The rule is for tubes too thin
+to give strong edges; the edges of parked cars, dark or white on asphalt, measured 35-90 on development seeds
+(scaffold decks 13-28)."""
+LATTICE_SPREAD_MAX = 20.0
+"""Scaffold (faint lattice): robust CIELAB spread of the region at most this: one deck of planks and tubes, with
+the netting on its sides, is even in colour; a row of parked cars (also lines both ways) is many colours (the
+rows measured on development seeds 20-46; a deck seen with two netted sides 18)."""
 EDGE_STRENGTH = 60.0
 """Sobel magnitude (grey levels) of a strong edge."""
 INTERIOR_PX = 4
@@ -104,7 +109,10 @@ def classify(
     edge_density, balance = grid_edges(bgr, inside)
     lines = line_energy(bgr, inside, cell_m)
     lightness, a_star, b_star = (float(v) for v in med)
-    grid = is_grid(edge_density, balance) or is_lattice(lines, spread)
+    # Strong edges both ways name a scaffold only where lines run across the region both ways too: the rib
+    # ends, wall and outline of a white ribbed roof give strong edges both ways, its lines run one way.
+    strong_grid = is_grid(edge_density, balance) and lines.balance >= LATTICE_BALANCE_MIN
+    grid = strong_grid or is_lattice(lines, spread)
     if grid and math.hypot(a_star, b_star) <= GRID_CHROMA_MAX:
         kind = ChangeKind.SCAFFOLD
     elif (
@@ -130,7 +138,12 @@ def colour_spread(lab_pixels: NDArray[np.float32]) -> float:
 
 def is_lattice(lines: LineEnergy, spread: float) -> bool:
     """Faint lines running both ways across a deck of one colour: a scaffold's tubes over its planks."""
-    return lines.minor >= LATTICE_MINOR_MIN and lines.balance >= LATTICE_BALANCE_MIN and spread <= LATTICE_SPREAD_MAX
+    return (
+        lines.minor >= LATTICE_MINOR_MIN
+        and lines.major <= LATTICE_MAJOR_MAX
+        and lines.balance >= LATTICE_BALANCE_MIN
+        and spread <= LATTICE_SPREAD_MAX
+    )
 
 
 def grid_edges(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> tuple[float, float]:
