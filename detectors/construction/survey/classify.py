@@ -6,8 +6,10 @@ the colour); they only name what was found, so an alert says "new roof" rather t
 
 - scaffold: a grey grid. Pipes and planks give strong brightness edges in two perpendicular directions over
   much of the region (roof ribs run one way only), in unsaturated colours (steel, planks, netting). Where the
-  tubes are too thin for strong edges (a fraction of a 0.25 m pixel), their lines still run the whole deck
-  both ways (`lattice.line_energy`) over a deck of one even colour (cars in a row are many colours).
+  tubes are too thin for strong edges (a fraction of a 0.25 m pixel), their faint lines still run the whole
+  deck both ways (`lattice.line_energy`) over a deck of one even colour (cars in a row are many colours, with
+  strong edges). Strong edges count only where lines run both ways too (a white ribbed roof's rib ends and
+  outline give strong edges both ways, its lines run one way).
 - bare soil: earth colours (yellow-brown of moderate saturation and lightness). A brown roof is called
   bare soil too; the registry kind differs, the alert does not.
 - dust net: green cloth over heaps (防尘网): green with a yellow cast (a teal roof is green with a blue one).

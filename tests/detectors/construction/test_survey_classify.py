@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.classify import (
+    LATTICE_MAJOR_MAX,
     LATTICE_MINOR_MIN,
     ChangeKind,
     classify,
@@ -110,3 +111,15 @@ def test_faint_lines_one_way_or_over_many_colours_are_not_a_scaffold() -> None:
     lines = line_energy(cars, np.ones(cars.shape[:2], bool), 0.25)
     assert lines.minor >= LATTICE_MINOR_MIN and lines.balance >= 0.5  # lines both ways, but ...
     assert not is_lattice(lines, colour_spread(lab.reshape(-1, 3)))  # ... not one even deck
+
+
+def test_strong_lines_both_ways_are_not_a_faint_lattice() -> None:
+    """The faint-lattice rule is for tubes thinner than a pixel; strong lines both ways (the edges of parked
+    cars, white or dark on asphalt) are left to the strong-edge rule and its colour check."""
+    img = _patch((110, 125, 140))
+    img[:, ::6] = (200, 210, 215)
+    img[::6, :] = (200, 210, 215)
+    lab = np.asarray(cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab), np.float32)
+    lines = line_energy(img, np.ones(img.shape[:2], bool), 0.25)
+    assert lines.major > LATTICE_MAJOR_MAX and lines.balance > 0.8, lines
+    assert not is_lattice(lines, colour_spread(lab.reshape(-1, 3)))
