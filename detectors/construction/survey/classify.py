@@ -58,18 +58,18 @@ GRID_CHROMA_MAX = 20.0
 roof whose ribs and edges balance is far more saturated)."""
 LATTICE_MINOR_MIN = 8.0
 """Scaffold (faint lattice): line energy (`lattice.line_energy`, grey levels) of the weaker direction at least
-this (the tubes across the deck; roofs, soil and dust nets on development seeds 41-52 measured <= 5.5)."""
+this: the tubes across the deck. Regions on development seeds 41-52: scaffold decks 10.7-18.5, soil and dust
+nets under 8; coloured roofs can reach it with their edges (GRID_CHROMA_MAX keeps them roofs)."""
 LATTICE_BALANCE_MIN = 0.5
-"""Scaffold (faint lattice): weaker over stronger line direction at least this (a white ribbed roof whose
-outline crosses its ribs measured 0.40; scaffolds 0.7-0.8 on development seeds)."""
+"""Scaffold (faint lattice): weaker over stronger line direction at least this. Decks 0.59-0.99; white ribbed
+roofs, whose outline crosses their ribs, 0.38-0.55 (the one at 0.55 is still named scaffold)."""
 LATTICE_MAJOR_MAX = 30.0
 """Scaffold (faint lattice): line energy of the stronger direction at most this. The rule is for tubes too thin
-to give strong edges; the edges of parked cars, dark or white on asphalt, measured 35-90 on development seeds
-(scaffold decks 13-28)."""
+to give strong edges (decks 12-26); groups of parked cars, dark or white on asphalt, reach 47."""
 LATTICE_SPREAD_MAX = 20.0
 """Scaffold (faint lattice): robust CIELAB spread of the region at most this: one deck of planks and tubes, with
-the netting on its sides, is even in colour; a row of parked cars (also lines both ways) is many colours (the
-rows measured on development seeds 20-46; a deck seen with two netted sides 18)."""
+the netting on its sides, is even in colour (decks 4.9-18.3, the high end one seen with two netted sides);
+groups of parked cars with lines both ways are many colours (mostly 20-43)."""
 EDGE_STRENGTH = 60.0
 """Sobel magnitude (grey levels) of a strong edge."""
 INTERIOR_PX = 4
