@@ -95,7 +95,7 @@ def build_changes(
     lat = after.lattice
     for n, region in enumerate(regions, start=1):
         x0, y0, x1, y1 = region.box
-        evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask)
+        evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
         outline_px = _cells_to_px(region.outline_cells, change.factor)
         centre_px = _cells_to_px(np.array(region.centroid_cells), change.factor)[0]
         lon, la = lat.lon_lat(from_pixels(after.window, outline_px))

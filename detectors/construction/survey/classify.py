@@ -5,7 +5,11 @@ reliability. These are not colour rules for finding change (change is found by c
 the colour); they only name what was found, so an alert says "new roof" rather than "change".
 
 - scaffold: a grey grid. Pipes and planks give strong brightness edges in two perpendicular directions over
-  much of the region (roof ribs run one way only), in unsaturated colours (steel, planks, netting).
+  much of the region (roof ribs run one way only), in unsaturated colours (steel, planks, netting). Where the
+  tubes are too thin for strong edges (a fraction of a 0.25 m pixel), their faint lines still run the whole
+  deck both ways (`lattice.line_energy`) over a deck of one even colour (cars in a row are many colours, with
+  strong edges). Strong edges count only where lines run both ways too (a white ribbed roof's rib ends and
+  outline give strong edges both ways, its lines run one way).
 - bare soil: earth colours (yellow-brown of moderate saturation and lightness). A brown roof is called
   bare soil too; the registry kind differs, the alert does not.
 - dust net: green cloth over heaps (防尘网): green with a yellow cast (a teal roof is green with a blue one).
@@ -23,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.registry_entries import StructureKind
+from detectors.construction.survey.lattice import NO_LINES, LineEnergy, line_energy
 
 
 class ChangeKind(StrEnum):
@@ -51,6 +56,20 @@ pixel: 0.14-0.36 on the tuning seeds)."""
 GRID_CHROMA_MAX = 20.0
 """Scaffold: CIELAB chroma at most this (steel pipes, planks and netting over a slab are greyish; a blue steel
 roof whose ribs and edges balance is far more saturated)."""
+LATTICE_MINOR_MIN = 8.0
+"""Scaffold (faint lattice): line energy (`lattice.line_energy`, grey levels) of the weaker direction at least
+this: the tubes across the deck. Regions on development seeds 41-52: scaffold decks 10.7-18.5, soil and dust
+nets under 8; coloured roofs can reach it with their edges (GRID_CHROMA_MAX keeps them roofs)."""
+LATTICE_BALANCE_MIN = 0.5
+"""Scaffold (faint lattice): weaker over stronger line direction at least this. Decks 0.59-0.99; white ribbed
+roofs, whose outline crosses their ribs, 0.38-0.55 (the one at 0.55 is still named scaffold)."""
+LATTICE_MAJOR_MAX = 30.0
+"""Scaffold (faint lattice): line energy of the stronger direction at most this. The rule is for tubes too thin
+to give strong edges (decks 12-26); groups of parked cars, dark or white on asphalt, reach 47."""
+LATTICE_SPREAD_MAX = 20.0
+"""Scaffold (faint lattice): robust CIELAB spread of the region at most this: one deck of planks and tubes, with
+the netting on its sides, is even in colour (decks 4.9-18.3, the high end one seen with two netted sides);
+groups of parked cars with lines both ways are many colours (mostly 20-43)."""
 EDGE_STRENGTH = 60.0
 """Sobel magnitude (grey levels) of a strong edge."""
 INTERIOR_PX = 4
@@ -76,18 +95,27 @@ class KindEvidence:
     a_star: float
     b_star: float
     lightness: float
+    lines: LineEnergy = NO_LINES
 
 
-def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[np.bool_]) -> KindEvidence:
-    """Name one region from its pixels in the later mosaic (`inside` marks the region's pixels)."""
+def classify(
+    bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[np.bool_], cell_m: float
+) -> KindEvidence:
+    """Name one region from its pixels in the later mosaic (`inside` marks the region's pixels, `cell_m`
+    metres per pixel)."""
     pix = lab[inside]
     if len(pix) == 0:
         return KindEvidence(ChangeKind.BARE_SOIL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    spread = colour_spread(pix)
     med = np.median(pix, axis=0)
-    spread = float(np.median(np.linalg.norm(pix - med, axis=1))) * 1.4826
     edge_density, balance = grid_edges(bgr, inside)
+    lines = line_energy(bgr, inside, cell_m)
     lightness, a_star, b_star = (float(v) for v in med)
-    if is_grid(edge_density, balance) and math.hypot(a_star, b_star) <= GRID_CHROMA_MAX:
+    # Strong edges both ways name a scaffold only where lines run across the region both ways too: the rib
+    # ends, wall and outline of a white ribbed roof give strong edges both ways, its lines run one way.
+    strong_grid = is_grid(edge_density, balance) and lines.balance >= LATTICE_BALANCE_MIN
+    grid = strong_grid or is_lattice(lines, spread)
+    if grid and math.hypot(a_star, b_star) <= GRID_CHROMA_MAX:
         kind = ChangeKind.SCAFFOLD
     elif (
         EARTH_A[0] <= a_star <= EARTH_A[1]
@@ -99,7 +127,25 @@ def classify(bgr: NDArray[np.uint8], lab: NDArray[np.float32], inside: NDArray[n
         kind = ChangeKind.DUST_NET
     else:
         kind = ChangeKind.ROOF
-    return KindEvidence(kind, spread, edge_density, balance, a_star, b_star, lightness)
+    return KindEvidence(kind, spread, edge_density, balance, a_star, b_star, lightness, lines)
+
+
+def colour_spread(lab_pixels: NDArray[np.float32]) -> float:
+    """Robust spread (CIELAB units, 1.4826 x median distance from the median colour) of a region's pixels."""
+    if len(lab_pixels) == 0:
+        return 0.0
+    med = np.median(lab_pixels, axis=0)
+    return float(np.median(np.linalg.norm(lab_pixels - med, axis=1))) * 1.4826
+
+
+def is_lattice(lines: LineEnergy, spread: float) -> bool:
+    """Faint lines running both ways across a deck of one colour: a scaffold's tubes over its planks."""
+    return (
+        lines.minor >= LATTICE_MINOR_MIN
+        and lines.major <= LATTICE_MAJOR_MAX
+        and lines.balance >= LATTICE_BALANCE_MIN
+        and spread <= LATTICE_SPREAD_MAX
+    )
 
 
 def grid_edges(bgr: NDArray[np.uint8], inside: NDArray[np.bool_]) -> tuple[float, float]:

@@ -20,8 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.change import ChangeMap
-from detectors.construction.survey.classify import grid_edges, is_grid
+from detectors.construction.survey.classify import colour_spread, grid_edges, is_grid, is_lattice
 from detectors.construction.survey.config import ChangeConfig
+from detectors.construction.survey.lattice import line_energy
 
 CLOSE_M = 0.5
 """Gaps up to about twice this inside one structure are closed (kept below the 0.7 m between parked cars)."""
@@ -35,7 +36,8 @@ GRID_MIN_AREA_SHARE = 2.4
 """A new grid counts as a whole only for regions this many times min_area_m2 (60 m2: larger than the
 rows of parked cars seen, 20-53 m2, whose edges look like a grid too)."""
 GRID_EDGES_BEFORE_SHARE = 0.5
-"""A new grid (`classify.is_grid` in the later view) had at most this share of its strong edges before."""
+"""A new grid (`classify.is_grid` in the later view) had at most this share of its strong edges before (and a
+new lattice, `classify.is_lattice`, at most this share of its weaker lines' energy)."""
 """Changed parts closer than this are one region."""
 RING_MODES = 3
 MODE_SHARE = 0.2
@@ -227,7 +229,14 @@ def _new_grid_area(
     x0, y0, x1, y1 = box
     after, balance = grid_edges(change.after_bgr[y0:y1, x0:x1], inside)
     before, _ = grid_edges(change.before_bgr[y0:y1, x0:x1], inside)
-    return area_m2 if is_grid(after, balance) and before <= GRID_EDGES_BEFORE_SHARE * after else 0.0
+    if is_grid(after, balance) and before <= GRID_EDGES_BEFORE_SHARE * after:
+        return area_m2
+    # Tubes too thin for strong edges: faint lines both ways over an even deck, where there were none.
+    lines = line_energy(change.after_bgr[y0:y1, x0:x1], inside, change.cell_m)
+    if not is_lattice(lines, colour_spread(change.after_lab[y0:y1, x0:x1][inside])):
+        return 0.0
+    before_lines = line_energy(change.before_bgr[y0:y1, x0:x1], inside, change.cell_m)
+    return area_m2 if before_lines.minor <= GRID_EDGES_BEFORE_SHARE * lines.minor else 0.0
 
 
 def _contrast(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_]) -> float:

@@ -1,0 +1,81 @@
+"""Thin straight lines running both ways across a region: the deck of a scaffold seen from above.
+
+A scaffold is a frame of steel tubes (ledgers and transoms every 1-2 m) with planks between them, built
+parallel to the walls it stands against. From a drone at ~100 m the survey mosaic has ~0.25 m pixels, so a
+48 mm tube is a fraction of a pixel: it shows as a faint line a few grey levels brighter than the planks,
+too weak for a per-pixel edge threshold but continuous over the whole deck. Averaged along its own
+direction such a line keeps its strength while soil grain, noise and the speckle of parked cars (short,
+randomly placed edges) average away.
+
+`line_energy` measures exactly that, in the frame of the region's minimum-area rectangle (its sides are
+the scaffold's): the second derivative of brightness across each axis, averaged along the other axis over
+`LINE_LENGTH_M`, as an RMS over the region's interior. Roof ribs and plank rows give lines one way only; a
+scaffold's tubes give them both ways (`minor` close to `major`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+LINE_LENGTH_M = 1.0
+"""Lines are averaged along themselves with a Gaussian of this sigma (a tube runs the deck's whole length,
+soil grain and noise do not)."""
+SMOOTH_PX = 0.7
+"""Brightness is smoothed by this sigma (pixels) before the second derivative (JPEG and sensor noise)."""
+INTERIOR_M = 1.0
+"""Lines are measured this far inside the region's outline (its outline and leaning walls are lines too)."""
+
+
+@dataclass(frozen=True)
+class LineEnergy:
+    """RMS strength (grey levels per pixel squared) of straight lines along each side of a region."""
+
+    major: float
+    """The stronger direction (roof ribs, plank rows, a scaffold's ledgers)."""
+    minor: float
+    """The weaker, perpendicular direction (a scaffold's transoms; nothing on a ribbed or plain roof)."""
+
+    @property
+    def balance(self) -> float:
+        """minor / major: 1 for a square lattice, near 0 for lines one way only."""
+        return self.minor / self.major if self.major > 0 else 0.0
+
+
+NO_LINES = LineEnergy(0.0, 0.0)
+"""What a region too small to measure has."""
+
+
+def line_energy(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float) -> LineEnergy:
+    """Line strength both ways across the region `inside` (a mask over `bgr`, `cell_m` metres per pixel),
+    in the frame of the region's minimum-area rectangle."""
+    core = _interior(inside, max(1, round(INTERIOR_M / cell_m)))
+    if core.sum() < 50:
+        return NO_LINES
+    contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    (cx, cy), _, angle = cv2.minAreaRect(np.concatenate(contours))
+    turn = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    h, w = inside.shape
+    flat = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    turned = cv2.warpAffine(flat, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    core = cv2.warpAffine(core.astype(np.uint8), turn, (w, h), flags=cv2.INTER_NEAREST).astype(bool)
+    if core.sum() < 50:
+        return NO_LINES
+    grey = cv2.GaussianBlur(turned, (0, 0), SMOOTH_PX)
+    sigma = LINE_LENGTH_M / cell_m
+    size = int(6 * sigma) | 1
+    across_x = cv2.GaussianBlur(cv2.Sobel(grey, cv2.CV_32F, 2, 0, ksize=3), (1, size), 0, sigmaY=sigma)
+    across_y = cv2.GaussianBlur(cv2.Sobel(grey, cv2.CV_32F, 0, 2, ksize=3), (size, 1), sigma, sigmaY=0)
+    ex = float(np.sqrt(np.mean(np.square(across_x[core]))))
+    ey = float(np.sqrt(np.mean(np.square(across_y[core]))))
+    return LineEnergy(max(ex, ey), min(ex, ey))
+
+
+def _interior(inside: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:
+    core = cv2.erode(inside.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)).astype(bool)
+    if core.sum() < 50:
+        core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return core
