@@ -2,8 +2,9 @@
 
 A region (`regions.py`) is in comparison cells of one flight's canvas. Here it gets a footprint in
 lon/lat and in the flight's local metres, a kind (`classify.py`), and a status: `new` (alerted),
-`registered` / `permitted` / `pending_review` (the registry knows it; not alerted), or `removed` (the
-later survey shows ground like its surroundings there: a car gone, a shed demolished; not alerted).
+`registered` / `permitted` / `pending_review` (the registry knows it; not alerted), `removed` (the
+later survey shows ground like its surroundings there: a car gone, a shed demolished; not alerted), or
+`vehicles` (cars parked side by side, `vehicles.is_vehicle_group`; not alerted).
 
 A change on a registered building with a height (a rooftop addition) is seen leaning away from the
 camera by height / camera height of its distance from the nadir point; its position is moved back by
@@ -28,6 +29,7 @@ from detectors.construction.survey.config import ChangeConfig
 from detectors.construction.survey.grid import from_pixels
 from detectors.construction.survey.mosaic import Canvas
 from detectors.construction.survey.regions import Region
+from detectors.construction.survey.vehicles import is_vehicle_group
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 
 RELIEF_SEARCH_M = 30.0
@@ -42,6 +44,8 @@ class ChangeStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     REMOVED = "removed"
     """Looks like the ground around it now: something went away."""
+    VEHICLES = "vehicles"
+    """Cars parked side by side (`is_vehicle_group`): not a structure."""
 
 
 @dataclass
@@ -123,7 +127,7 @@ def build_changes(
                 ring_lonlat = np.column_stack([lo2, la2])
                 cl, co = enu_to_wgs84(origin[0], origin[1], centre_m[0], centre_m[1])
                 c_lat, c_lon = np.atleast_1d(cl), np.atleast_1d(co)
-        status = _status(region, match, config)
+        status = _status(region, is_vehicle_group(region, evidence, change, config), match, config)
         view = int(after.view_index[round(centre_px[1]), round(centre_px[0])]) if _inside(after, centre_px) else -1
         f = change.factor
         out.append(
@@ -155,9 +159,11 @@ def _inside(canvas: Canvas, px: NDArray[np.float64]) -> bool:
     return bool(0 <= round(px[0]) < w and 0 <= round(px[1]) < h)
 
 
-def _status(region: Region, match: RegistryMatch | None, config: ChangeConfig) -> ChangeStatus:
+def _status(region: Region, vehicles: bool, match: RegistryMatch | None, config: ChangeConfig) -> ChangeStatus:
     if region.solid_m2 < config.min_area_m2:
         return ChangeStatus.REMOVED
+    if vehicles:
+        return ChangeStatus.VEHICLES
     if match is not None and match.known:
         reason = match.reason
         if reason is not None and reason.value == ChangeStatus.PERMITTED.value:

@@ -125,6 +125,38 @@ class ChangeConfig(BaseModel):
         "a shadow gone). A change needs min_area_m2 of thing, min_width_m wide. Raising it drops faint "
         "structures (soil on earth, a grey roof on concrete); lowering it lets rows of cars through.",
     )
+    vehicle_group_max_m2: float = Field(
+        default=80.0,
+        ge=0,
+        le=1000,
+        description="Changes smaller than this that are dense with edges (vehicle_edge_density), of many "
+        "colours (vehicle_colour_spread) and on grey ground (vehicle_ground_chroma_max) in the later survey are "
+        "taken for cars parked side by side and not alerted (groups of cars measure 25-72 m2). Raising it can "
+        "drop scaffolds on paved yards; lowering it (0: off) alerts on rows of parked cars.",
+    )
+    vehicle_edge_density: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of a small change's interior on a strong edge from which it can be cars (car groups "
+        "0.31-0.71; plain or ribbed roofs up to 0.30 with little colour spread). Lowering it takes more small "
+        "changes for cars.",
+    )
+    vehicle_colour_spread: float = Field(
+        default=15.0,
+        ge=0,
+        le=200,
+        description="Robust CIELAB colour spread of a small change from which it can be cars (car groups "
+        "19.6-47.3; plain roofs, soil and dust nets 3-12). Lowering it takes more small changes for cars.",
+    )
+    vehicle_ground_chroma_max: float = Field(
+        default=10.0,
+        ge=0,
+        le=150,
+        description="CIELAB chroma of the unchanged ground around a small change up to which it can be cars "
+        "(pavement measured 1.8-7.4; grass and earth 10.7 up). Raising it takes busy changes on coloured "
+        "ground (a dug patch under tree shadows) for cars.",
+    )
     max_relief_height_m: float = Field(
         default=25.0,
         ge=0,

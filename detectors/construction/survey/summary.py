@@ -27,6 +27,7 @@ STATUS_COLOURS: dict[ChangeStatus, tuple[int, int, int]] = {
     ChangeStatus.PERMITTED: (200, 160, 40),
     ChangeStatus.PENDING_REVIEW: (0, 170, 255),
     ChangeStatus.REMOVED: (160, 160, 160),
+    ChangeStatus.VEHICLES: (200, 200, 200),
 }
 MAP_MAX_PX = 1600
 

@@ -1,0 +1,99 @@
+"""Cars parked side by side are not new structures (`vehicles.is_vehicle_group`): hand-drawn 0.25 m scenes.
+
+Each scene is a change map built by hand (a fake of what `change.compare` gives): the later view, and a
+high score over the changed block. The region comes from the real `regions.extract`, its evidence from the
+real `classify`; only the rule decides.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.construction.survey.change import ChangeMap
+from detectors.construction.survey.classify import classify
+from detectors.construction.survey.config import ChangeConfig
+from detectors.construction.survey.regions import Region, extract
+from detectors.construction.survey.vehicles import ground_chroma, is_vehicle_group
+
+CELL_M = 0.25
+SIZE_PX = 96
+"""24 m square."""
+BLOCK = (30, 30, 62, 54)
+"""(x0, y0, x1, y1) px of the changed block: 8 m x 6 m, 48 m2."""
+ASPHALT = (88, 90, 92)
+GRASS = (40, 120, 70)
+
+
+def _fake_change_map(after: NDArray[np.uint8]) -> ChangeMap:
+    """A change map as `compare` would give for a block that changed and ground that did not (a fake)."""
+    x0, y0, x1, y1 = BLOCK
+    score = np.zeros(after.shape[:2], np.float32)
+    score[y0:y1, x0:x1] = 20.0
+    lab = np.asarray(cv2.cvtColor(after.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab), np.float32)
+    return ChangeMap(
+        cell_m=CELL_M,
+        score=score,
+        chroma=score.copy(),
+        luminance=np.zeros_like(score),
+        texture=np.zeros_like(score),
+        valid=np.ones(after.shape[:2], bool),
+        after_lab=lab,
+        before_lab=lab,
+        after_bgr=after,
+        before_bgr=after,
+        factor=1,
+    )
+
+
+def _decide(after: NDArray[np.uint8]) -> tuple[bool, Region, ChangeMap]:
+    change = _fake_change_map(after)
+    config = ChangeConfig()
+    (region,) = extract(change, config)
+    x0, y0, x1, y1 = region.box
+    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask)
+    return is_vehicle_group(region, evidence, change, config), region, change
+
+
+def _cars_on(ground: tuple[int, int, int]) -> NDArray[np.uint8]:
+    """Four cars (1.75 m x 4.5 m, windows dark) side by side 0.25 m apart, in the block."""
+    img = np.full((SIZE_PX, SIZE_PX, 3), ground, np.uint8)
+    x0, y0, _, _ = BLOCK
+    for i, body in enumerate([(40, 40, 190), (235, 235, 235), (170, 90, 30), (60, 60, 60)]):
+        cx = x0 + 1 + i * 8
+        cv2.rectangle(img, (cx, y0 + 3), (cx + 6, y0 + 20), body, -1)
+        cv2.rectangle(img, (cx + 1, y0 + 7), (cx + 5, y0 + 15), (30, 30, 35), -1)  # windscreen, roof, rear window
+    return img
+
+
+def test_cars_side_by_side_on_asphalt_are_vehicles() -> None:
+    vehicles, region, change = _decide(_cars_on(ASPHALT))
+    assert region.area_m2 < ChangeConfig().vehicle_group_max_m2
+    assert ground_chroma(change, region, ChangeConfig()) < 3.0
+    assert vehicles
+
+
+def test_a_plain_roof_on_asphalt_is_not_vehicles() -> None:
+    img = np.full((SIZE_PX, SIZE_PX, 3), ASPHALT, np.uint8)
+    x0, y0, x1, y1 = BLOCK
+    img[y0:y1, x0:x1] = (160, 110, 40)  # a blue steel roof
+    assert not _decide(img)[0]
+
+
+def test_the_same_busy_patch_in_grass_is_not_vehicles() -> None:
+    # Soil dug in a lawn with tree shadows across it is as busy as cars; cars stand on grey pavement.
+    vehicles, region, change = _decide(_cars_on(GRASS))
+    assert ground_chroma(change, region, ChangeConfig()) > ChangeConfig().vehicle_ground_chroma_max
+    assert not vehicles
+
+
+def test_a_large_busy_change_on_asphalt_is_not_vehicles() -> None:
+    config = ChangeConfig(vehicle_group_max_m2=40.0)
+    change = _fake_change_map(_cars_on(ASPHALT))
+    (region,) = extract(change, config)
+    x0, y0, x1, y1 = region.box
+    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask)
+    assert region.area_m2 >= 40.0
+    assert not is_vehicle_group(region, evidence, change, config)
+    assert is_vehicle_group(region, evidence, change, ChangeConfig())
