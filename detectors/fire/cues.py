@@ -80,6 +80,14 @@ class FlameCue:
             return np.zeros((len(boxes_work),), np.float64)
         return box_sums(self._colour_table, boxes_work)
 
+    def hold(self) -> None:
+        """Take a still frame (the gate found nothing changed in it) as the previous one again: what `step`
+        would do on an identical frame, without colour-testing it. Flame-coloured pixels age by one frame
+        (an identical frame has them flame-coloured and unchanged), so a still sign turns stable on the
+        same count of analysed frames whether or not they were still; the previous frame is kept."""
+        if self._prev is not None and self._age.shape == self._prev.mask.shape:
+            self._age = np.where(self._prev.mask, np.minimum(self._age + 1, 60000), 0).astype(np.uint16)
+
     def step(self, work: WorkFrame, cfg: FlameCueConfig) -> CueResult:
         means = frame_means(work.ycc)
         colour = flame_colour_mask(work.image, cfg, work.ycc, means) & work.allowed

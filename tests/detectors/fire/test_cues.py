@@ -60,6 +60,23 @@ def test_flickering_blob_in_place_is_a_fire_candidate() -> None:
         assert r.candidates.disorder[0] >= min(cfg.min_disorder, cfg.min_inner_change)
 
 
+
+def test_hold_ages_a_still_frame_exactly_as_step_on_the_same_frame_again() -> None:
+    """The gate calls a frame still when nothing changed: `hold` must leave the cue as `step` would on an
+    identical frame (still flame-coloured pixels one frame older), so a sign turns stable on schedule."""
+    sign = _background()
+    cv2.rectangle(sign, (150, 100), (190, 140), LIT_AMBER, -1)
+    cfg = FlameCueConfig()
+    stepped, held = FlameCue(), FlameCue()
+    for cue in (stepped, held):
+        for _ in range(3):
+            cue.step(WorkFrame.make(sign, 480), cfg)
+    stepped.step(WorkFrame.make(sign, 480), cfg)
+    held.hold()
+    assert held._age.max() == 4 and np.array_equal(held._age, stepped._age), "four frames seen"
+    assert held.last_mask is not None and held.last_mask.any(), "the previous frame is kept"
+
+
 def test_static_lit_sign_is_rejected_as_static() -> None:
     """A bright (hot) amber sign: it passes the hot-core test, so only its stillness rejects it."""
     frames = []
