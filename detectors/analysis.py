@@ -70,6 +70,8 @@ class StageTimes:
     """The gate's change signal and region planning (wall time, before any inference)."""
     change_cpu_total_s: float = 0.0
     """The same step's CPU time on its thread, summed (what it costs, whatever else the machine runs)."""
+    detector_cpu_total_s: float = 0.0
+    """The detectors' `process` CPU time on this thread, summed (their cues, tracks and events)."""
 
     def drain(self) -> tuple[list[float], list[float]]:
         """Take the samples so far (one consumer; the analysis thread may append meanwhile)."""
@@ -142,9 +144,10 @@ class CameraAnalysis:
                         self.frames_without_inference += 1
                         continue
                     cache[det.model_name] = detections
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             events.extend(det.process(frame, detections))
             self.times.detector_s.append(time.perf_counter() - t0)
+            self.times.detector_cpu_total_s += time.thread_time() - c0
         if analysed:
             self.frames_analysed += 1
         return events
