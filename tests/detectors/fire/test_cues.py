@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from detectors.fire.cue_config import FlameCueConfig, SmokeCueConfig
-from detectors.fire.cues import FlameCue
+from detectors.fire.cues import FlameCue, _median_grey
 from detectors.fire.smoke_cue import SmokeCue
 from detectors.fire.work_frame import CueResult, WorkFrame
 
@@ -202,3 +202,11 @@ def test_smoke_cue_finds_grey_veil_over_texture() -> None:
     box = late[-1].xyxy[0]
     assert box[0] < 160 < box[2]
     assert late[-1].blur_ratio[0] < 1.0  # the veil hides the stripes
+
+
+def test_the_median_grey_read_off_the_histogram_is_numpys_median() -> None:
+    rng = np.random.default_rng(3)
+    for h, w in ((27, 48), (27, 49), (1, 1), (2, 1), (270, 480)):
+        luma = cv2.cvtColor(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), cv2.COLOR_BGR2YCrCb).astype(np.int16)
+        plane = luma[..., 0]
+        assert _median_grey(plane) == float(np.median(plane.astype(np.float32))), (h, w)
