@@ -30,7 +30,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -138,12 +138,13 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
     frames = Counter[str]()
     gates: dict[str, GateStats] = {}
     change_cpu_s = 0.0
+    detector_cpu_s = 0.0
     change_frames = 0
     errors: list[Exception] = []
     lock = threading.Lock()
 
     def camera(cf: CameraFiles) -> None:
-        nonlocal change_cpu_s, change_frames
+        nonlocal change_cpu_s, change_frames, detector_cpu_s
         cam = cf.camera.name
 
         def infer(_model: str, frame: Frame) -> Detections:
@@ -172,6 +173,7 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
             gates[cam] = analysis.gate_stats()["fire"]
             change_cpu_s += analysis.times.change_cpu_total_s  # CPU: wall time grows with the machine's load
             change_frames += len(analysis.times.drain_change())
+            detector_cpu_s += analysis.times.detector_cpu_total_s
 
     load0 = os.getloadavg()[0]
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -184,16 +186,24 @@ def run_gridwatch(files: Sequence[CameraFiles], spec: DistrictSpec, *, gated: bo
     batcher.stop(10.0)
     if errors:
         raise RuntimeError(f"district bench: {len(errors)} camera(s) failed: {errors[0]!r}") from errors[0]
-    total = GateStats()
-    for g in gates.values():
-        total.frames.update(g.frames)
-        total.regions += g.regions
-        total.input_px += g.input_px
-        total.full_frame_input_px += g.full_frame_input_px
+    total = _total(gates.values())
     return SystemRun(GRIDWATCH_GATED if gated else GRIDWATCH_UNGATED, starts, cpu, wall, sum(frames.values()),
-                     sum(cf.camera.clip.duration_s for cf in files), gate=total, camera_gates=gates,
+                     sum(cf.camera.clip.duration_s for cf in files), detector_cpu_s=detector_cpu_s, gate=total,
+                     camera_gates=gates,
                      change_ms_per_frame=round(1000.0 * change_cpu_s / change_frames, 3) if change_frames else None,
                      load_avg=(load0, os.getloadavg()[0]))
+
+
+def _total(gates: Iterable[GateStats]) -> GateStats:
+    """Every camera's gate counters summed."""
+    total = GateStats()
+    for g in gates:
+        total.frames.update(g.frames)
+        total.regions += g.regions
+        total.cues_rested += g.cues_rested
+        total.input_px += g.input_px
+        total.full_frame_input_px += g.full_frame_input_px
+    return total
 
 
 def _ultralytics_predictor(spec: DistrictSpec) -> Any:
@@ -283,6 +293,9 @@ def run(spec: DistrictSpec, *, out_dir: Path | None = Path("var/bench/district")
         "cameras_per_core_predict_only predict alone)",
         "found = a fire or smoke start at or after ignition on a fire camera; false = any other start",
         "model_input_share = model input pixels spent / what every analysed frame run whole would cost",
+        "detector_cpu_ms_per_camera_s = the fire detector's own CPU (cues, tracks, events) per camera-second; "
+        "cues_rested = still frames (nothing changed, nothing watched) on which the gated detector's cues "
+        "rested (gating.rest_cues_when_still)",
         f"machine load (1 min) {rows[0]['load_avg_1m']} during the first run, {os.getloadavg()[0]:.1f} at the end "
         f"on {os.cpu_count()} cores: CPU time, not wall time, carries the figures",
     ]

@@ -62,10 +62,12 @@ def row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], l
     if run.system == ULTRALYTICS:
         alone = (run.cpu_s - run.detector_cpu_s) / run.video_s
         row["cameras_per_core_predict_only"] = round(1.0 / alone, 2)
+    row["detector_cpu_ms_per_camera_s"] = round(1000.0 * run.detector_cpu_s / run.video_s, 2)
     if run.gate.full_frame_input_px:
         row["model_input_share"] = round(run.gate.input_px / run.gate.full_frame_input_px, 3)
         row["change_ms_per_frame"] = run.change_ms_per_frame
         row["paths"] = paths(run.gate)
+        row["cues_rested"] = run.gate.cues_rested
     row["load_avg_1m"] = f"{run.load_avg[0]:.1f} -> {run.load_avg[1]:.1f}"
     return row, [{"system": run.system, **c} for c in cams]
 

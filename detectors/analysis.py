@@ -4,7 +4,9 @@ Shared by the live service (inference through the cross-camera batcher) and `rep
 so both run exactly the same detector logic. Detectors sharing a model on the same frame share one
 inference. A detector that offers `detectors.base.RegionSource` has its model gated (`models.gating`):
 one `Gate` per model decides per frame whether the model runs, on which crops, or on the whole frame;
-the detector receives detections in source pixels either way and needs no change.
+the detector receives detections in source pixels either way and needs no change. On a still frame
+(nothing changed, nothing watched) a detector that offers `detectors.base.StillAware` is told so before
+`process`, and may rest its own cues.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.base import Detector, RegionSource
+from detectors.base import Detector, RegionSource, StillAware
 from detectors.event import Event
 from ingest.frame import Frame
 from ingest.sampling import PtsSampler
@@ -68,6 +70,8 @@ class StageTimes:
     """The gate's change signal and region planning (wall time, before any inference)."""
     change_cpu_total_s: float = 0.0
     """The same step's CPU time on its thread, summed (what it costs, whatever else the machine runs)."""
+    detector_cpu_total_s: float = 0.0
+    """The detectors' `process` CPU time on this thread, summed (their cues, tracks and events)."""
 
     def drain(self) -> tuple[list[float], list[float]]:
         """Take the samples so far (one consumer; the analysis thread may append meanwhile)."""
@@ -140,9 +144,10 @@ class CameraAnalysis:
                         self.frames_without_inference += 1
                         continue
                     cache[det.model_name] = detections
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             events.extend(det.process(frame, detections))
             self.times.detector_s.append(time.perf_counter() - t0)
+            self.times.detector_cpu_total_s += time.thread_time() - c0
         if analysed:
             self.frames_analysed += 1
         return events
@@ -162,6 +167,10 @@ class CameraAnalysis:
         t1 = time.perf_counter()
         self.times.change_s.append(t1 - t0)
         self.times.change_cpu_total_s += time.thread_time() - c0
+        if plan.cues_rest:
+            for watcher in self._watchers[model]:
+                if isinstance(watcher, StillAware):
+                    watcher.still(self.camera_id, frame.captured_at)
         submit = self.gated.submit
 
         def one(image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:

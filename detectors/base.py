@@ -87,3 +87,18 @@ class RegionSource(Protocol):
         """Boxes (N, 4, source pixels) the model must look at on this camera's next frame even if nothing
         changed there: the detector's current candidates, tracks and open incidents."""
         ...
+
+
+@runtime_checkable
+class StillAware(Protocol):
+    """A gated detector with per-pixel work of its own (the fire cues) that it may skip on a still frame.
+
+    Optional. The gate calls a frame still when its change signal found nothing changed anywhere and the
+    detector watches nothing (`models.gating`, `rest_cues_when_still`); the host then calls `still`
+    before `process` of that frame.
+    """
+
+    def still(self, camera_id: str, captured_at: float) -> None:
+        """This camera's frame captured at `captured_at` is still: when `process` gets it, the detector's
+        own cues may take it as the previous frame again."""
+        ...

@@ -61,6 +61,9 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("gridwatch_gate_regions_reused_total", "counter",
                "Watched regions given the model's detections of a look less than recheck_after_s old, nothing "
                "having changed there since.", ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_cues_rested_total", "counter",
+               "Analysed frames on which nothing changed and nothing was watched, so the detector's own "
+               "weights-free cues rested too (gating.rest_cues_when_still).", ("camera_id", "model")),
     MetricSpec("gridwatch_gate_input_pixels_total", "counter",
                "Model input pixels spent on the camera's analysed frames (crops or whole frames).",
                ("camera_id", "model")),

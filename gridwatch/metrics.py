@@ -177,6 +177,7 @@ class GridwatchCollector(Collector):
         regions = _counter("gridwatch_gate_regions_total")
         deferred = _counter("gridwatch_gate_rechecks_deferred_total")
         reused = _counter("gridwatch_gate_regions_reused_total")
+        rested = _counter("gridwatch_gate_cues_rested_total")
         spent = _counter("gridwatch_gate_input_pixels_total")
         ungated = _counter("gridwatch_gate_ungated_input_pixels_total")
         for cid, rt in sorted(self.ops.service.cameras.items()):
@@ -186,9 +187,10 @@ class GridwatchCollector(Collector):
                 regions.add_metric([cid, model], float(st.regions))
                 deferred.add_metric([cid, model], float(st.deferred))
                 reused.add_metric([cid, model], float(st.reused))
+                rested.add_metric([cid, model], float(st.cues_rested))
                 spent.add_metric([cid, model], float(st.input_px))
                 ungated.add_metric([cid, model], float(st.full_frame_input_px))
-        yield from (frames, regions, deferred, reused, spent, ungated)
+        yield from (frames, regions, deferred, reused, rested, spent, ungated)
 
     def _detector_families(self) -> Iterator[Metric]:
         service = self.ops.service

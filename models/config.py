@@ -152,6 +152,14 @@ class GatingConfig(BaseModel):
         "look-alikes, and can delay a fire starting right there, or slow smoke too faint to count as "
         "change, by up to this long; 0 runs the model on every change and watched region every time.",
     )
+    rest_cues_when_still: bool = Field(
+        default=True,
+        description="On an analysed frame where the change signal found nothing changed anywhere and the "
+        "detector watches nothing (path `skipped`), the detector's own weights-free cues rest too: the fire "
+        "cues take the frame as the previous one again instead of colour-testing and flicker-testing it "
+        "(most of a quiet camera's CPU once the model is gated). Off: the cues run on every analysed frame, "
+        "which may find a flame too small or faint for the change signal before the next sweep.",
+    )
     max_changed_share: float = Field(
         default=0.35, gt=0.0, le=1.0,
         description="When more of the picture than this changed at once (lights switched, the camera "

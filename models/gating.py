@@ -21,6 +21,11 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   false look-alike or a steady incident therefore costs one crop every `recheck_after_s`, not one per
   frame, while anything that moves in it is looked at on the next frame.
 - `reused`: every region was such an unchanged watched region; the model does not run.
+
+A `skipped` frame on which the change signal found no blob at all (not even one left out as seen empty)
+is *still*: with `rest_cues_when_still` the plan says so (`cues_rest`), and the host tells the detectors
+(`detectors.base.StillAware`), whose own weights-free cues then rest on that frame too (counted in
+`GateStats.cues_rested`, drawn by `annotate`).
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
   the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
   the picture changed at once (`changed_share`: lights switched, the camera moved).
@@ -158,6 +163,8 @@ class GatePlan:
     reused: Detections = field(default_factory=Detections.empty)
     """Detections (source pixels) of earlier looks given again for unchanged watched regions."""
     regions_reused: int = 0
+    cues_rest: bool = False
+    """Nothing changed anywhere and nothing is watched: the detectors' own cues may rest on this frame."""
 
     @property
     def runs_model(self) -> bool:
@@ -174,13 +181,15 @@ class GateStats:
     """Changed blobs left out because the model saw them empty less than `recheck_after_s` ago."""
     reused: int = 0
     """Watched regions given the model's detections of an earlier look (nothing changed there since)."""
+    cues_rested: int = 0
+    """Still frames (nothing changed, nothing watched) on which the detectors' cues were told to rest."""
     input_px: int = 0
     full_frame_input_px: int = 0
     """What the same frames would have cost ungated (for the saving ratio)."""
 
     def snapshot(self) -> GateStats:
-        return GateStats(Counter(self.frames), self.regions, self.deferred, self.reused, self.input_px,
-                         self.full_frame_input_px)
+        return GateStats(Counter(self.frames), self.regions, self.deferred, self.reused, self.cues_rested,
+                         self.input_px, self.full_frame_input_px)
 
 
 class Gate:
@@ -236,9 +245,10 @@ class Gate:
         if len(regions) == 0:
             path, why = ((InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
                          else (InferencePath.SKIPPED, PathReason.NO_CHANGE))
+            still = path is InferencePath.SKIPPED and len(change.boxes) == 0 and cfg.rest_cues_when_still
             return self._record(GatePlan(path, why, empty, change, watched, next_sweep_in_s=nxt,
                                          captured_at=captured_at, rechecks_deferred=deferred, reused=reused,
-                                         regions_reused=n_reused), (h, w))
+                                         regions_reused=n_reused, cues_rest=still), (h, w))
         min_side = max(1, round(cfg.min_crop_share * min(h, w)))
         crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
         inputs = self.geometry.crop_inputs(crops, (h, w), cfg.crop_input_px)
@@ -292,6 +302,7 @@ class Gate:
             s.full_frame_input_px += full_px
             s.deferred += plan.rechecks_deferred
             s.reused += plan.regions_reused
+            s.cues_rested += plan.cues_rest
             if plan.path is InferencePath.REGIONS:
                 s.regions += len(plan.crops)
                 s.input_px += sum(a * b for a, b in plan.crop_inputs)
@@ -347,7 +358,8 @@ class Gate:
         text = (f"gate {self.model_name}: {plan.path.value} ({plan.reason.value})"
                 + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
                    if plan.path is InferencePath.REGIONS else "")
-                + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s")
+                + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s"
+                + (", still: cues rest" if plan.cues_rest else ""))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
         y = out.shape[0] - 10
         cv2.rectangle(out, (4, y - th - 4), (12 + tw, y + base + 2), (0, 0, 0), -1)

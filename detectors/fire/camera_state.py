@@ -51,3 +51,5 @@ class CameraState:
     last_candidates: Candidates = field(default_factory=Candidates.empty)
     frame_size: tuple[int, int] = (0, 0)
     previous_luma: NDArray[np.int16] | None = None
+    still_at: float | None = None
+    """Capture time of a frame the gate called still (`FireDetector.still`), until `process` takes it."""

@@ -25,9 +25,16 @@ Means = tuple[float, float, float]
 
 
 def frame_means(ycc: NDArray[np.int16]) -> Means:
-    """(mean Y, mean Cr, mean Cb) of a frame, for the frame-relative rule on crops of that frame."""
-    m = ycc.reshape(-1, 3).mean(axis=0)
-    return float(m[0]), float(m[1]), float(m[2])
+    """(mean Y, mean Cr, mean Cb) of a frame, for the frame-relative rule on crops of that frame.
+
+    OpenCV's per-channel sum (exact integer sums, as numpy's) divided by the pixel count: the same values
+    as `ycc.reshape(-1, 3).mean(axis=0)` at about a hundredth of its CPU (numpy reduces the interleaved
+    channels slowly; it was 2 ms of the cue's ~15 ms per 480x270 work frame)."""
+    n = ycc.shape[0] * ycc.shape[1]
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    s = cv2.sumElems(np.ascontiguousarray(ycc))
+    return s[0] / n, s[1] / n, s[2] / n
 
 
 def ycbcr_flame_rule(ycc: NDArray[np.int16], cfg: FlameCueConfig, means: Means | None = None) -> NDArray[np.bool_]:

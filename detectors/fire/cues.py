@@ -80,6 +80,14 @@ class FlameCue:
             return np.zeros((len(boxes_work),), np.float64)
         return box_sums(self._colour_table, boxes_work)
 
+    def hold(self) -> None:
+        """Take a still frame (the gate found nothing changed in it) as the previous one again: what `step`
+        would do on an identical frame, without colour-testing it. Flame-coloured pixels age by one frame
+        (an identical frame has them flame-coloured and unchanged), so a still sign turns stable on the
+        same count of analysed frames whether or not they were still; the previous frame is kept."""
+        if self._prev is not None and self._age.shape == self._prev.mask.shape:
+            self._age = np.where(self._prev.mask, np.minimum(self._age + 1, 60000), 0).astype(np.uint16)
+
     def step(self, work: WorkFrame, cfg: FlameCueConfig) -> CueResult:
         means = frame_means(work.ycc)
         colour = flame_colour_mask(work.image, cfg, work.ycc, means) & work.allowed
@@ -192,7 +200,7 @@ class FlameCue:
         hide = cv2.dilate((prev.mask | colour).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         g0 = prev.work.ycc[..., 0].astype(np.float32)
         g1 = work.ycc[..., 0].astype(np.float32)
-        fill = float(np.median(g1))
+        fill = _median_grey(work.ycc[..., 0])
         g0[hide] = fill
         g1[hide] = fill
         # Measured on a small power-of-two image: the DFT is then cheap, and sub-pixel accuracy there
@@ -209,6 +217,17 @@ class FlameCue:
         if response < 0.1 or abs(dx) > limit or abs(dy) > limit or (abs(dx) < 0.05 and abs(dy) < 0.05):
             return (0.0, 0.0)
         return (float(dx), float(dy))
+
+
+def _median_grey(luma: NDArray[np.int16]) -> float:
+    """`np.median` of a plane of 0-255 grey levels, read off its histogram: the same value (the mean of
+    the two middle ones for an even count) at a twentieth of the CPU of sorting 130,000 pixels."""
+    hist = cv2.calcHist([np.ascontiguousarray(luma, dtype=np.uint8)], [0], None, [256], [0, 256]).ravel()
+    cum = np.cumsum(hist)
+    n = int(cum[-1])
+    low = int(np.searchsorted(cum, (n - 1) // 2, side="right"))
+    high = int(np.searchsorted(cum, n // 2, side="right"))
+    return (low + high) / 2.0
 
 
 def _translate(image: NDArray[np.uint8], shift: tuple[float, float], size: tuple[int, int]) -> NDArray[np.uint8]:

@@ -135,6 +135,14 @@ class FireDetector:
         boxes += [np.asarray(t.extent(), np.float32).reshape(1, 4) for t in st.tracks]
         return np.concatenate(boxes)
 
+    def still(self, camera_id: str, captured_at: float) -> None:
+        """The gate found this camera's frame at `captured_at` still (`detectors.base.StillAware`): the cues
+        rest on it (`FlameCue.hold`; the smoke cue and the smoke-change test keep their previous frame).
+        Still means nothing is watched, so there is no candidate or track for them to miss."""
+        st = self._states.get(camera_id)
+        if st is not None:
+            st.still_at = captured_at
+
     def reconfigure(self, config: BaseModel) -> None:
         """Swap thresholds, zones, masks and schedule; tracks, open incidents and cooldowns are kept."""
         if not isinstance(config, FireConfig):
@@ -160,7 +168,10 @@ class FireDetector:
                             frame, s, None)
         cue_parts: list[Candidates] = []
         work: WorkFrame | None = None
-        if cfg.mode in ("cues", "both"):
+        still, st.still_at = st.still_at == frame.captured_at, None
+        if still and cfg.mode in ("cues", "both"):
+            st.flame.hold()
+        elif cfg.mode in ("cues", "both"):
             work = WorkFrame.make(frame.image, cfg.flame.work_width_px)
             work = work.with_allowed(allowed_pixels(s, work.size))
             flame = st.flame.step(work, cfg.flame)

@@ -337,3 +337,42 @@ def test_each_camera_sweeps_once_per_period_and_cameras_are_staggered() -> None:
     assert len(firsts) >= 10, "scheduled sweeps of 20 cameras fall at different moments"
     assert stagger_share("cam-007") == stagger_share("cam-007"), "the phase is fixed by the camera id"
 
+
+
+
+def empty_submit(image: NDArray[np.uint8], input_hw: tuple[int, int] | None) -> Future[Detections]:
+    """Fake of the model seam: finds nothing anywhere."""
+    fut: Future[Detections] = Future()
+    fut.set_result(Detections.empty())
+    return fut
+
+
+def test_a_still_frame_lets_the_cues_rest_and_only_a_still_one() -> None:
+    cfg = GatingConfig(sweep_every_s=3600)
+    gate, t = settled_gate(cfg)
+    still = gate.plan(street(8), t, NONE, cfg)
+    assert still.path is InferencePath.SKIPPED and still.cues_rest, "nothing changed, nothing watched"
+    watched = gate.plan(street(9), t + 0.5, np.array([[50, 60, 70, 90]], np.float32), cfg)
+    assert not watched.cues_rest, "a watched region keeps the cues running"
+    changed = gate.plan(with_patch(street(10), (300, 250, 308, 266)), t + 1.0, NONE, cfg)
+    assert changed.change.boxes.size and not changed.cues_rest, "a change keeps the cues running"
+    rested = gate.snapshot().cues_rested
+    off = GatingConfig(sweep_every_s=3600, rest_cues_when_still=False)
+    gate_off, t_off = settled_gate(off, "cam-2")
+    plan_off = gate_off.plan(street(8), t_off, NONE, off)
+    assert plan_off.path is InferencePath.SKIPPED and not plan_off.cues_rest, "switched off: the cues run"
+    assert rested >= 1 and gate_off.snapshot().cues_rested == 0
+
+
+def test_a_blob_left_out_as_seen_empty_is_no_still_frame() -> None:
+    """A blinking lamp the model saw empty a moment ago skips the model, but the picture did change there:
+    the cues keep running."""
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=10.0)
+    gate, t = settled_gate(cfg)
+    lamp = (300, 250, 308, 266)
+    first = gate.plan(with_patch(street(8), lamp), t, NONE, cfg)
+    assert first.path is InferencePath.REGIONS
+    gate.run(with_patch(street(8), lamp), first, empty_submit)
+    again = gate.plan(with_patch(street(9), lamp, value=10), t + 0.5, NONE, cfg)
+    assert again.path is InferencePath.SKIPPED and again.rechecks_deferred >= 1
+    assert not again.cues_rest

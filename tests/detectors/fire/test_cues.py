@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from detectors.fire.cue_config import FlameCueConfig, SmokeCueConfig
-from detectors.fire.cues import FlameCue
+from detectors.fire.cues import FlameCue, _median_grey
 from detectors.fire.smoke_cue import SmokeCue
 from detectors.fire.work_frame import CueResult, WorkFrame
 
@@ -58,6 +58,23 @@ def test_flickering_blob_in_place_is_a_fire_candidate() -> None:
         assert x1 < 160 < x2 and y1 < 180 < y2
         cfg = FlameCueConfig()
         assert r.candidates.disorder[0] >= min(cfg.min_disorder, cfg.min_inner_change)
+
+
+
+def test_hold_ages_a_still_frame_exactly_as_step_on_the_same_frame_again() -> None:
+    """The gate calls a frame still when nothing changed: `hold` must leave the cue as `step` would on an
+    identical frame (still flame-coloured pixels one frame older), so a sign turns stable on schedule."""
+    sign = _background()
+    cv2.rectangle(sign, (150, 100), (190, 140), LIT_AMBER, -1)
+    cfg = FlameCueConfig()
+    stepped, held = FlameCue(), FlameCue()
+    for cue in (stepped, held):
+        for _ in range(3):
+            cue.step(WorkFrame.make(sign, 480), cfg)
+    stepped.step(WorkFrame.make(sign, 480), cfg)
+    held.hold()
+    assert held._age.max() == 4 and np.array_equal(held._age, stepped._age), "four frames seen"
+    assert held.last_mask is not None and held.last_mask.any(), "the previous frame is kept"
 
 
 def test_static_lit_sign_is_rejected_as_static() -> None:
@@ -185,3 +202,11 @@ def test_smoke_cue_finds_grey_veil_over_texture() -> None:
     box = late[-1].xyxy[0]
     assert box[0] < 160 < box[2]
     assert late[-1].blur_ratio[0] < 1.0  # the veil hides the stripes
+
+
+def test_the_median_grey_read_off_the_histogram_is_numpys_median() -> None:
+    rng = np.random.default_rng(3)
+    for h, w in ((27, 48), (27, 49), (1, 1), (2, 1), (270, 480)):
+        luma = cv2.cvtColor(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), cv2.COLOR_BGR2YCrCb).astype(np.int16)
+        plane = luma[..., 0]
+        assert _median_grey(plane) == float(np.median(plane.astype(np.float32))), (h, w)

@@ -4,9 +4,11 @@ candidates and the extent of every live track, per camera (unit tests, a scripte
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from detectors.base import RegionSource
+from detectors.base import RegionSource, StillAware
 from detectors.fire import FireConfig, FireDetector
+from detectors.fire.cues import FlameCue
 from ingest.frame import Frame
 from models.detections import Detections
 
@@ -46,3 +48,22 @@ def test_regions_are_the_candidates_and_the_live_tracks_of_that_camera() -> None
     for seq in range(2, 40):
         det.process(frame(seq), Detections.empty())
     assert det.inference_regions("cam1").shape == (0, 4), "a track that faded out is no longer watched"
+
+
+def test_on_a_frame_the_gate_calls_still_the_cues_rest_and_on_no_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps: list[float] = []
+    holds: list[int] = []
+    step = FlameCue.step
+    monkeypatch.setattr(FlameCue, "step", lambda cue, work, cfg: steps.append(1) or step(cue, work, cfg))
+    monkeypatch.setattr(FlameCue, "hold", lambda cue: holds.append(1))
+    det = FireDetector(FireConfig.model_validate({"mode": "both", "model": "m"}), class_names=NAMES)
+    assert isinstance(det, StillAware)
+    det.process(frame(0), Detections.empty())
+    det.still("cam1", frame(1).captured_at)
+    det.process(frame(1), Detections.empty())
+    assert (len(steps), len(holds)) == (1, 1), "the still frame was held, not colour-tested"
+    det.still("cam1", frame(5).captured_at)
+    det.process(frame(2), Detections.empty())
+    assert (len(steps), len(holds)) == (2, 1), "a still mark for another frame is not this frame's"
+    det.process(frame(5), Detections.empty())
+    assert (len(steps), len(holds)) == (3, 1), "a mark is taken by the next frame processed, used or not"
