@@ -158,7 +158,7 @@ def _soak_chunk(spec: WeatherSceneSpec) -> tuple[ThrowScore, float]:
     return score, time.process_time() - t0
 
 
-@pytest.mark.slow
+@pytest.mark.soak  # from the cache ~2 x 2.5 CPU-min (estimated, see the docstring); first run ~40 min
 @pytest.mark.timeout(2400)
 def test_twenty_minutes_of_distractors_false_alerts_as_measured() -> None:
     """The 3 h soak's CI version: 2 x 10 min (heavy rain, infrared night), rendered once and cached.
@@ -166,7 +166,10 @@ def test_twenty_minutes_of_distractors_false_alerts_as_measured() -> None:
     The first run renders and encodes (about 4 CPU-minutes per chunk, the two chunks in parallel); later
     runs decode the cached files (`$GRIDWATCH_CACHE/scenarios/facade-weather`), encoded for fast decoding.
     From the cache each chunk costs a decode and a detector run (CPU seconds printed), the two chunks in
-    two processes."""
+    two processes. Not yet in `make test`: with the cache encoded for fast decoding a chunk should cost
+    about 15,000 frames x (1.7 ms decode + ~8 ms detector) = ~150 CPU-s, 2.5 min wall for the pair on two
+    idle cores, but that is an estimate from a 1,000-frame profile; the run on the new cache was not
+    finished on the shared machine (load ~15), so the test stays behind `-m soak` until it is measured."""
     specs = [
         base_spec(seed, SOAK_CHUNK_S, 0, GATE_SIZE, **{**SOAK_DISTRACTORS, **CONDITIONS[cond]})
         for seed, cond in zip(SOAK_SEEDS, SOAK_CONDITIONS, strict=True)
