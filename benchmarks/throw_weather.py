@@ -301,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     s = sub.add_parser("soak", help="false alerts per hour of distractor-only video")
     s.add_argument("--hours", type=float, default=3.0)
-    s.add_argument("--seed", type=int, default=2900)
+    s.add_argument("--seed", type=int, default=3100, help="first chunk seed (2900-2903 were tuned on)")
     s.add_argument("--size", default="960x540")
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--jsonl", type=Path, default=None, help="append one line per finished chunk")

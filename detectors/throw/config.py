@@ -175,6 +175,15 @@ class TrajectoryConfig(BaseModel):
         "snowflakes or rain blobs appears mid-air already fast. Raise it when objects often start "
         "unseen (dark windows, low contrast); lower it to reject more chance chains.",
     )
+    min_late_seen_share: float = Field(
+        default=0.33,
+        ge=0.0,
+        le=1.0,
+        description="Share of the analysed frames in the later half of a track's time that must give it a "
+        "position: a real fall is seen, a chance chain of rain, snow or other blobs is mostly coasted over. "
+        "Lower accepts gappier tracks (faint or half-hidden objects, and more chains); higher rejects more "
+        "chains (and faint objects); 0 turns it off.",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,

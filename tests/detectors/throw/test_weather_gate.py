@@ -14,7 +14,10 @@ Seeds (never gate on a tuning seed):
   diagnosis and the release window of EXPECTED_AT ran on 2011-2015: heavy rain 2011-2013, light rain
   2014-2015, clear 2011-2014);
 - generator B 2101-2107: the figures reported by `python -m benchmarks.throw_weather` (1280x720);
-- generator B 2200-2299: these gates; 2900-2917: the 3 h soak; 2950-2951: the 20-minute soak here.
+- generator B 2200-2299: these gates; 2950-2951: the 20-minute soak here;
+- generator B 2900-2903: tuning (the first 40 minutes of a 3 h soak; its two false alerts, seeds 2901 and
+  2902, were diagnosed and `trajectory.min_late_seen_share` set from them); 2904-2917 are spent (that run
+  stopped at 2904 on a generator bug, fixed in 754e24c); 3100-3117: the 3 h soak run once, never tuned on.
 
 The gates assert the figures measured on these seeds (commit noted in EXPECTED_AT) with a stated margin:
 one throw for recall and for floor accuracy per scene, no extra false alert. Scenes render at 960x540,
@@ -34,6 +37,7 @@ clear): objects within a few grey levels of the wall behind them (seed 2012's th
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -58,7 +62,7 @@ from benchmarks.throw_weather import (
 GATE_SIZE = (960, 540)
 RECALL_MARGIN_THROWS = 1
 FLOOR_MARGIN_THROWS = 1
-EXPECTED_AT = "e946758"
+EXPECTED_AT = "7415f63"
 """The detector code the EXPECTED weather and habit figures were measured with (re-measure when it changes).
 At 46c05cb they were clear 6, light rain 4, heavy rain 4, snow 6 (+1 false alert), night 5 of 8; habits
 3,3,2,4,4,2,3,3,3 of 5. 5ce83ce (falling tracks coast over 6 unseen frames, the resting head is cut before
@@ -67,7 +71,10 @@ snow's false alert. e946758 (the release read from the first positions at g, and
 release heights and times: every weather and habit row re-measured there gave the same throws found, the
 same floors within 1 and no false alert (one floor error of -1 under interlacing, still within 1). The
 H.265 row ran past this test's 600 s limit on the shared 2-core machine at load ~13 (libx265); measured
-through the same `play_encoded` without the limit it gave 2 of 5, as before."""
+through the same `play_encoded` without the limit it gave 2 of 5, as before. 7415f63 (a fall must be seen
+late: `trajectory.min_late_seen_share`) re-measured every weather row and the habit rows but H.265 in this
+test (`pytest -k "gate_by_weather or (gate_by_camera_habit and not H.265)"`): the same throws found, the
+same floors, no false alert; H.265 through `play_encoded` without the limit: 2 of 5, floors right, no false alert, as before."""
 
 WEATHER_SEEDS = {name: 2201 + k for k, name in enumerate(CONDITIONS)}
 WEATHER_SECONDS, WEATHER_THROWS = 60.0, 8
@@ -141,29 +148,38 @@ def test_gate_by_camera_habit(habit: str, tmp_path: Path) -> None:
     _check(s, EXPECTED_HABITS[habit])
 
 
-def _soak_chunk(spec: WeatherSceneSpec) -> ThrowScore:
+def _soak_chunk(spec: WeatherSceneSpec) -> tuple[ThrowScore, float]:
+    """One chunk's score and the CPU seconds its detector run took (decode included, render not)."""
     cv2.setNumThreads(1)
     video = cached_video(spec)
     scene = FacadeWeatherScene(spec)
-    return score_scene(scene, run_timed(detector_for_scene(scene), decoded_with_pts(video)))
+    t0 = time.process_time()
+    score = score_scene(scene, run_timed(detector_for_scene(scene), decoded_with_pts(video)))
+    return score, time.process_time() - t0
 
 
-@pytest.mark.soak  # ~6 CPU-min from the cache (25 min wall at load ~13), 40 on a first run: `pytest -m soak`
+@pytest.mark.soak  # from the cache ~2 x 2.5 CPU-min (estimated, see the docstring); first run ~40 min
 @pytest.mark.timeout(2400)
 def test_twenty_minutes_of_distractors_false_alerts_as_measured() -> None:
     """The 3 h soak's CI version: 2 x 10 min (heavy rain, infrared night), rendered once and cached.
 
     The first run renders and encodes (about 4 CPU-minutes per chunk, the two chunks in parallel); later
-    runs decode the cached files (`$GRIDWATCH_CACHE/scenarios/facade-weather`)."""
+    runs decode the cached files (`$GRIDWATCH_CACHE/scenarios/facade-weather`), encoded for fast decoding.
+    From the cache each chunk costs a decode and a detector run (CPU seconds printed), the two chunks in
+    two processes. Not yet in `make test`: with the cache encoded for fast decoding a chunk should cost
+    about 15,000 frames x (1.7 ms decode + ~8 ms detector) = ~150 CPU-s, 2.5 min wall for the pair on two
+    idle cores, but that is an estimate from a 1,000-frame profile; the run on the new cache was not
+    finished on the shared machine (load ~15), so the test stays behind `-m soak` until it is measured."""
     specs = [
         base_spec(seed, SOAK_CHUNK_S, 0, GATE_SIZE, **{**SOAK_DISTRACTORS, **CONDITIONS[cond]})
         for seed, cond in zip(SOAK_SEEDS, SOAK_CONDITIONS, strict=True)
     ]
     workers = min(2, os.cpu_count() or 1)
     with ProcessPoolExecutor(workers) as ex:
-        scores = list(ex.map(_soak_chunk, specs))
+        runs = list(ex.map(_soak_chunk, specs))
+    scores = [s for s, _ in runs]
     false = sum(s.false_alerts for s in scores)
     kinds = [k for s in scores for k in s.false_alert_kinds]
-    print(f"\nsoak 20 min: {false} false alerts {kinds}")
+    print(f"\nsoak 20 min: {false} false alerts {kinds}; detector CPU s per chunk {[round(c) for _, c in runs]}")
     assert sum(s.hours for s in scores) == pytest.approx(20 / 60)
     assert false <= EXPECTED_SOAK_FALSE_ALERTS, kinds

@@ -1,0 +1,94 @@
+"""The camera's checks around the physics test (`judge_fall`): here, a fall must be seen late, not coasted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from detectors.throw.config import ThrowConfig
+from detectors.throw.facade_map import FlatScale
+from detectors.throw.fall_checks import judge_fall, late_seen_share
+from detectors.throw.free_fall import G_M_S2
+
+FPS = 25.0
+PX_PER_M = 10.0
+FRAME_H = 540.0
+SCALE = FlatScale(PX_PER_M, FRAME_H)
+CFG = ThrowConfig()
+
+CHAIN_2901_T474 = np.array(
+    [
+        [473.96, 720.28, 385.06],
+        [474.00, 721.19, 385.50],
+        [474.04, 720.60, 385.50],
+        [474.08, 721.19, 386.42],
+        [474.12, 721.00, 387.00],
+        [474.16, 719.00, 388.64],
+        [474.28, 726.12, 399.88],
+        [474.40, 737.50, 411.00],
+        [474.56, 738.70, 422.90],
+        [474.76, 758.00, 443.17],
+        [474.92, 776.39, 468.28],
+    ]
+)
+"""The track behind a false alert of the 3 h soak (tuning seed 2901, light rain, at 474 s): a bird resting on
+a ledge, then blobs of rain taken every 3-5 frames along the fall the tracker predicted (source px)."""
+
+
+def _everywhere(xy: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return np.ones(len(xy), bool)
+
+
+def _fall(h0_m: float, n: int, seed: int = 3) -> NDArray[np.float64]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / FPS
+    h = h0_m - 0.5 * G_M_S2 * t * t
+    x = 300.0 + 0.5 * t * PX_PER_M + rng.normal(0, 0.4, n)
+    y = FRAME_H - h * PX_PER_M + rng.normal(0, 0.4, n)
+    return np.stack([100.0 + t, x, y], 1)
+
+
+def _judge(pts: NDArray[np.float64]) -> str:
+    n = len(pts)
+    sizes = np.full(n, 5.0, np.float32)
+    contrast = np.full(n, 40.0, np.float32)
+    return judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere).reason
+
+
+def test_late_seen_share_counts_frames_with_a_position_in_the_later_half() -> None:
+    t = 100.0 + np.arange(21) / FPS
+    assert late_seen_share(t, FPS) == pytest.approx(1.0)
+    gappy = np.concatenate([t[:11], t[12::4]])  # the middle frame, then every 4th
+    assert late_seen_share(gappy, FPS) == pytest.approx(4 / 11, abs=0.01)
+    assert late_seen_share(t[:1], FPS) == 1.0
+
+
+def test_a_fall_seen_to_its_end_is_accepted() -> None:
+    assert _judge(_fall(30.0, 24)) == "accepted"
+
+
+def _coasted_late(pts: NDArray[np.float64], every: int = 3) -> NDArray[np.float64]:
+    """The fall with every frame of its first half and every `every`-th of its later half (ending on its last)."""
+    late = np.flatnonzero(pts[:, 0] >= 0.5 * (pts[0, 0] + pts[-1, 0]))
+    kept: NDArray[np.float64] = pts[np.concatenate([np.arange(late[0]), late[::-1][::every][::-1]])]
+    return kept
+
+
+def test_the_same_fall_coasted_over_in_its_later_half_is_a_gappy_fall() -> None:
+    pts = _coasted_late(_fall(30.0, 30))
+    assert late_seen_share(pts[:, 0], FPS) == pytest.approx(0.32, abs=0.01)
+    assert _judge(pts) == "gappy_fall"
+
+
+def test_the_soak_chain_over_a_resting_bird_is_seen_too_little_late() -> None:
+    assert late_seen_share(CHAIN_2901_T474[:, 0], FPS) == pytest.approx(0.23, abs=0.01)
+    assert late_seen_share(CHAIN_2901_T474[:, 0], FPS) < CFG.trajectory.min_late_seen_share
+
+
+def test_the_check_can_be_turned_off() -> None:
+    off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"min_late_seen_share": 0.0})})
+    pts = _coasted_late(_fall(30.0, 30))
+    n = len(pts)
+    fit = judge_fall(pts, np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32), SCALE, off, _everywhere)
+    assert fit.accepted, fit.reasons()
