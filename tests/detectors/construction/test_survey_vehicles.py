@@ -52,7 +52,7 @@ def _decide(after: NDArray[np.uint8]) -> tuple[bool, Region, ChangeMap]:
     config = ChangeConfig()
     (region,) = extract(change, config)
     x0, y0, x1, y1 = region.box
-    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask)
+    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
     return is_vehicle_group(region, evidence, change, config), region, change
 
 
@@ -93,7 +93,7 @@ def test_a_large_busy_change_on_asphalt_is_not_vehicles() -> None:
     change = _fake_change_map(_cars_on(ASPHALT))
     (region,) = extract(change, config)
     x0, y0, x1, y1 = region.box
-    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask)
+    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
     assert region.area_m2 >= 40.0
     assert not is_vehicle_group(region, evidence, change, config)
     assert is_vehicle_group(region, evidence, change, ChangeConfig())
