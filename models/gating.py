@@ -21,14 +21,14 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   false look-alike or a steady incident therefore costs one crop every `recheck_after_s`, not one per
   frame, while anything that moves in it is looked at on the next frame.
 - `reused`: every region was such an unchanged watched region; the model does not run.
+- `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
+  the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
+  the picture changed at once (`changed_share`: lights switched, the camera moved).
 
 A `skipped` frame on which the change signal found no blob at all (not even one left out as seen empty)
 is *still*: with `rest_cues_when_still` the plan says so (`cues_rest`), and the host tells the detectors
 (`detectors.base.StillAware`), whose own weights-free cues then rest on that frame too (counted in
 `GateStats.cues_rested`, drawn by `annotate`).
-- `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
-  the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
-  the picture changed at once (`changed_share`: lights switched, the camera moved).
 
 With gating off every analysed frame takes path `ungated` (the whole frame). Each (path, reason) is
 counted in `GateStats`, exported as `gridwatch_gate_frames_total`, and drawn by `annotate` in
@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -188,8 +188,7 @@ class GateStats:
     """What the same frames would have cost ungated (for the saving ratio)."""
 
     def snapshot(self) -> GateStats:
-        return GateStats(Counter(self.frames), self.regions, self.deferred, self.reused, self.cues_rested,
-                         self.input_px, self.full_frame_input_px)
+        return replace(self, frames=Counter(self.frames))
 
 
 class Gate:
