@@ -107,7 +107,7 @@ def score_scenario(files: ScenarioFiles, result: RunResult, max_latency_s: float
     false_alerts = 0
     for ev in starts:
         t = ev.trigger_captured_at - result.t0
-        box = _nearest_box(gt, t)
+        box = truth_box_at(gt, t, 0.5)
         ok = (
             truth["kind"] is not None
             and ev.kind.value == truth["kind"]
@@ -115,7 +115,7 @@ def score_scenario(files: ScenarioFiles, result: RunResult, max_latency_s: float
             and t >= truth["ignition_s"] - 0.01
             and box is not None
             and ev.box_xyxy is not None
-            and _overlaps(ev.box_xyxy, box)
+            and overlaps_widened(ev.box_xyxy, box)
         )
         if ok and latency is None:
             latency = t - truth["ignition_s"]
@@ -137,14 +137,18 @@ def score_scenario(files: ScenarioFiles, result: RunResult, max_latency_s: float
     }
 
 
-def _nearest_box(gt: dict[float, list[float]], t: float) -> list[float] | None:
-    if not gt:
+def truth_box_at(boxes: dict[float, list[float]], t: float, tolerance_s: float) -> list[float] | None:
+    """The labelled box (by time) nearest `t`, if one lies within `tolerance_s` (the scorers of the fire
+    suites share it; each states its own tolerance)."""
+    if not boxes:
         return None
-    key = min(gt, key=lambda k: abs(k - t))
-    return gt[key] if abs(key - t) <= 0.5 else None
+    key = min(boxes, key=lambda k: abs(k - t))
+    return boxes[key] if abs(key - t) <= tolerance_s else None
 
 
-def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
+def overlaps_widened(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether box `a` overlaps truth box `b` widened by half its size each way (a plume's alert box is
+    rarely the labeller's box)."""
     bw, bh = b[2] - b[0], b[3] - b[1]
     wb = (b[0] - bw / 2, b[1] - bh / 2, b[2] + bw / 2, b[3] + bh / 2)
     return a[0] < wb[2] and a[2] > wb[0] and a[1] < wb[3] and a[3] > wb[1]

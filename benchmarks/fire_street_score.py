@@ -23,6 +23,7 @@ from typing import Any
 import av
 import numpy as np
 
+from benchmarks.fire_score import overlaps_widened, truth_box_at
 from benchmarks.scenarios.fire_street import ClipFiles, suite, write_clip
 from detectors.event import Event, Phase
 from detectors.fire import FireConfig, FireDetector
@@ -92,7 +93,7 @@ def score_clip(files: ClipFiles, run: ClipRun) -> dict[str, Any]:
     false_alerts = 0
     for ev in (e for e in run.events if e.phase is Phase.START):
         t = ev.trigger_captured_at - T0
-        box = _truth_at(boxes, t)
+        box = truth_box_at(boxes, t, 0.25)
         found = (
             truth["kind"] == "fire"
             and ev.kind.value == "fire"
@@ -100,7 +101,7 @@ def score_clip(files: ClipFiles, run: ClipRun) -> dict[str, Any]:
             and t >= ignition - 1e-3
             and box is not None
             and ev.box_xyxy is not None
-            and _overlaps(ev.box_xyxy, box)
+            and overlaps_widened(ev.box_xyxy, box)
         )
         if found and latency is None:
             latency = t - ignition
@@ -122,19 +123,6 @@ def score_clip(files: ClipFiles, run: ClipRun) -> dict[str, Any]:
         "cpu_ms_per_frame": round(run.cpu_ms_per_frame, 2),
         "rejected": run.rejected,
     }
-
-
-def _truth_at(boxes: dict[float, list[float]], t: float) -> list[float] | None:
-    if not boxes:
-        return None
-    key = min(boxes, key=lambda k: abs(k - t))
-    return boxes[key] if abs(key - t) <= 0.25 else None
-
-
-def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
-    bw, bh = b[2] - b[0], b[3] - b[1]
-    wide = (b[0] - bw / 2, b[1] - bh / 2, b[2] + bw / 2, b[3] + bh / 2)
-    return a[0] < wide[2] and a[2] > wide[0] and a[1] < wide[3] and a[3] > wide[1]
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
