@@ -218,11 +218,15 @@ class Service:
         return source.states().get(camera_id)
 
     def _stop_sources(self, keys: list[str]) -> None:
-        timeout = self.loaded.root.service.shutdown_timeout_s / 4
-        for key in keys:
-            fs = self._sources.pop(key, None)
-            if fs is not None:
-                fs.stop(timeout)
+        """Ask every source first, then wait for each against one deadline: one thread per camera
+        (`ingest.workers: 0`) would otherwise stop in series, each waiting for its next packet, and a
+        cluster hand-over of many cameras would outlast `cluster.revoke_wait_s`."""
+        stopping = [fs for fs in (self._sources.pop(key, None) for key in keys) if fs is not None]
+        for fs in stopping:
+            fs.request_stop()
+        deadline = time.monotonic() + self.loaded.root.service.shutdown_timeout_s / 4
+        for fs in stopping:
+            fs.stop(max(0.1, deadline - time.monotonic()))
         self._source_of = {cid: fs for cid, fs in self._source_of.items() if fs in self._sources.values()}
 
     def stop_cameras(self, camera_ids: Iterable[str]) -> None:
@@ -290,8 +294,11 @@ class Service:
                 rt.runner.flush(now)
             if self.alerts is not None and self.alerts.pipeline.evidence is not None:
                 self.alerts.pipeline.evidence.stop(share(0.3))
-            for fs in list(self._sources.values()):
-                fs.stop(share(0.25))
+            for fs in self._sources.values():
+                fs.request_stop()
+            sources_deadline = time.monotonic() + share(0.25)
+            for fs in self._sources.values():
+                fs.stop(max(0.1, sources_deadline - time.monotonic()))
             self._sources.clear()
             drained = True
             if self.alerts is not None:

@@ -141,14 +141,20 @@ class IngestPool:
         self._start_thread(self._drain, "ingest-drain")
         self._start_thread(self._supervise, "ingest-supervisor")
 
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop workers (ask, then terminate, then kill), stop the threads, free the shared memory."""
-        deadline = time.monotonic() + timeout_s
+    def request_stop(self) -> None:
+        """Ask every worker to stop without waiting (once; `stop` then waits for them)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         for w in self._workers:
             if w.conn is not None:
                 with contextlib.suppress(OSError, EOFError, ValueError):
                     w.conn.send(("stop",))
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop workers (ask, then terminate, then kill), stop the threads, free the shared memory."""
+        deadline = time.monotonic() + timeout_s
+        self.request_stop()
         for w in self._workers:
             self._end_worker(w, deadline)
         if self._log_queue is not None:

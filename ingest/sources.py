@@ -25,6 +25,10 @@ class FrameSource(CameraClipWriter, Protocol):
 
     def start(self) -> None: ...
 
+    def request_stop(self) -> None:
+        """Ask every camera to stop without waiting, so that several sources stop side by side."""
+        ...
+
     def stop(self, timeout_s: float = 10.0) -> None: ...
 
     def states(self) -> dict[str, CameraState]: ...
@@ -46,11 +50,14 @@ class CameraGroup:
         for reader in self.readers.values():
             reader.start()
 
+    def request_stop(self) -> None:
+        for reader in self.readers.values():
+            reader.request_stop()
+
     def stop(self, timeout_s: float = 10.0) -> None:
         """Signal every camera first, then join each against one shared deadline."""
         deadline = time.monotonic() + timeout_s
-        for reader in self.readers.values():
-            reader.request_stop()
+        self.request_stop()
         for reader in self.readers.values():
             reader.join(max(0.0, deadline - time.monotonic()))
 
