@@ -12,30 +12,25 @@ import json
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import av
-import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from benchmarks.report import environment, write_report
+from benchmarks.roboflow_colour import score_images, summarise
 from benchmarks.scenarios.fire import (
     GATE_SEEDS,
     TUNING_SEEDS,
     FireScenario,
-    Image,
     ScenarioFiles,
     suite,
     write_scenario,
 )
 from detectors.event import Event, Phase
 from detectors.fire import FireConfig, FireDetector
-from detectors.fire.blobs import blob_boxes
-from detectors.fire.colour import flame_colour_mask
-from detectors.fire.work_frame import WorkFrame
 from ingest.frame import Frame
 
 # --------------------------------------------------------------------------- running the detector
@@ -190,77 +185,6 @@ def furg_time_to_alert(video: str | Path, config: FireConfig) -> dict[str, Any]:
     }
 
 
-def roboflow_cue_scores(root: str | Path, config: FireConfig | None = None) -> dict[str, Any]:
-    """Per-image flame-colour cue on the Roboflow fire frames: precision/recall against the labels.
-
-    Single images have no time, so only the colour stage applies: an image is cue-positive when a
-    flame-coloured blob passes the candidate size gate. Positives: images with a `Fire` box (class 0);
-    negatives: `train-negatives/` (no fire or smoke). Smoke-only images are scored separately (how many
-    the flame-colour cue wrongly calls fire). A box is found when a blob overlaps it.
-    """
-    cfg = config or FireConfig()
-    base = Path(root)
-
-    def positive(img: Image) -> tuple[bool, NDArray[np.float32]]:
-        work = WorkFrame.make(img, cfg.flame.work_width_px)
-        mask = flame_colour_mask(work.image, cfg.flame, work.ycc)
-        boxes, _ = blob_boxes(mask, round(cfg.flame.merge_gap_share * work.size[0]), cfg.flame.min_component_px)
-        src = work.to_source(boxes)
-        area = (src[:, 2] - src[:, 0]) * (src[:, 3] - src[:, 1])
-        src = src[area >= cfg.area.min_box_area_share * img.shape[0] * img.shape[1]]
-        return len(src) > 0, src
-
-    tp = fn = fp = tn = smoke_called_fire = smoke_images = boxes_found = boxes_total = 0
-    for split in ("test", "valid"):
-        for img_path in sorted((base / split / "images").glob("*.jpg")):
-            labels = (base / split / "labels" / (img_path.stem + ".txt")).read_text().split("\n")
-            rows = [r.split() for r in labels if r.strip()]
-            fire = [[float(v) for v in r[1:]] for r in rows if r[0] == "0"]
-            read = cv2.imread(str(img_path))
-            if read is None:
-                continue
-            img = np.asarray(read, np.uint8)
-            hit, boxes = positive(img)
-            if fire:
-                tp += hit
-                fn += not hit
-                h, w = img.shape[:2]
-                for cx, cy, bw, bh in fire:
-                    gt = ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
-                    boxes_total += 1
-                    boxes_found += any(_box_hit(b, gt) for b in boxes.tolist())
-            else:
-                smoke_images += 1
-                smoke_called_fire += hit
-    for img_path in sorted((base / "train-negatives" / "images").glob("*.jpg")):
-        read = cv2.imread(str(img_path))
-        if read is None:
-            continue
-        img = np.asarray(read, np.uint8)
-        hit, _ = positive(img)
-        fp += hit
-        tn += not hit
-    return {
-        "fire_images": tp + fn,
-        "negative_images": fp + tn,
-        "tp": tp,
-        "fn": fn,
-        "fp": fp,
-        "tn": tn,
-        "precision": round(tp / max(1, tp + fp), 3),
-        "recall": round(tp / max(1, tp + fn), 3),
-        "negatives_flagged": round(fp / max(1, fp + tn), 3),
-        "fire_box_recall": round(boxes_found / max(1, boxes_total), 3),
-        "fire_boxes": boxes_total,
-        "smoke_only_images": smoke_images,
-        "smoke_only_called_fire": smoke_called_fire,
-    }
-
-
-def _box_hit(a: Sequence[float], b: Sequence[float]) -> bool:
-    return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -304,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.real:
         real = Path(args.real)
         summary["furg_house6"] = furg_time_to_alert(real / "furg-fire" / "house6.mp4", config)
-        summary["roboflow_flame_cue"] = roboflow_cue_scores(real / "roboflow-fire-wrpgm", config)
+        summary["roboflow_flame_cue"] = asdict(summarise(score_images(real / "roboflow-fire-wrpgm", config)))
     jpath, mpath = write_report(out, "fire", environment(), rows, summary)
     print(mpath.read_text(encoding="utf-8"))
     print(f"wrote {jpath} and {mpath}")
