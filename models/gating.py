@@ -33,22 +33,21 @@ is *still*: with `rest_cues_when_still` the plan says so (`cues_rest`), and the 
 With gating off every analysed frame takes path `ungated` (the whole frame). Each (path, reason) is
 counted in `GateStats`, exported as `gridwatch_gate_frames_total`, and drawn by `annotate` in
 `gridwatch replay --annotate`.
+
+This module holds the decision and the run; the parts live next to it, one job each: the change signal
+(`models.change`), the sweep schedule (`models.gate_schedule`), the memory of recent looks
+(`models.gate_looks`), crops and their way back to the frame (`models.regions`), the model's input
+geometry (`models.gate_geometry`), the plan and its counters (`models.gate_plan`), and the drawing
+(`models.gate_annotate`).
 """
 
 from __future__ import annotations
 
-import math
 import threading
-import zlib
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -57,138 +56,18 @@ from models.batcher import FrameDroppedError
 from models.change import Change, ChangeSignal
 from models.config import GatingConfig
 from models.detections import Detections
-from models.preprocess import plan_batch
+from models.gate_annotate import draw_plan
+from models.gate_geometry import ModelGeometry
+from models.gate_looks import RecentLooks
+from models.gate_plan import GatePlan, GateStats, InferencePath, PathReason
+from models.gate_schedule import SweepSchedule, stagger_share
 from models.regions import cut, merge_source, plan_crops, shift
 
-if TYPE_CHECKING:
-    from models.runtime import ModelInfo
+__all__ = ["Gate", "GatePlan", "GateStats", "InferencePath", "ModelGeometry", "PathReason", "Submit",
+           "stagger_share"]
 
 Submit = Callable[[NDArray[np.uint8], tuple[int, int] | None], Future[Detections]]
 """(image, model input size or None for the model's own) -> its detections, in the image's pixels."""
-
-
-class InferencePath(StrEnum):
-    """How one analysed frame reached the model (the `path` metric label)."""
-
-    SKIPPED = "skipped"
-    REGIONS = "regions"
-    FULL = "full"
-    SWEEP = "sweep"
-    REUSED = "reused"
-    UNGATED = "ungated"
-
-
-class PathReason(StrEnum):
-    """Why a path was taken (the `reason` metric label)."""
-
-    NO_CHANGE = "no_change"
-    CHANGE = "change"
-    WATCHED = "watched"
-    FIRST = "first"
-    SCHEDULE = "schedule"
-    CROPS_COST = "crops_cost"
-    TOO_MANY_REGIONS = "too_many_regions"
-    CHANGED_SHARE = "changed_share"
-    UNCHANGED = "unchanged"
-    OFF = "off"
-
-
-@dataclass(frozen=True)
-class ModelGeometry:
-    """What the gate needs to know of a model to price a frame against crops."""
-
-    imgsz: tuple[int, int]
-    stride: int
-    dynamic: bool
-    rect: bool
-
-    def full_input_px(self, frame_hw: tuple[int, int]) -> int:
-        """Model input pixels of one whole frame (rect letterboxing when the model uses it)."""
-        (h, w), _ = plan_batch([frame_hw], self.imgsz, self.stride, rect=self.rect)
-        return h * w
-
-    @classmethod
-    def of(cls, info: ModelInfo) -> ModelGeometry:
-        """The geometry of a loaded model."""
-        return cls(imgsz=info.imgsz, stride=info.stride, dynamic=info.dynamic_hw, rect=info.rect)
-
-    def crop_input_hw(self, crop_input_px: int) -> tuple[int, int]:
-        """Input size of a small crop: `crop_input_px` rounded down to the stride, or the fixed export's size."""
-        if not self.dynamic:
-            return self.imgsz
-        side = max(self.stride, crop_input_px // self.stride * self.stride)
-        return side, side
-
-    def crop_inputs(
-        self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
-    ) -> tuple[tuple[int, int], ...]:
-        """Each crop's model input (height, width): the longer side at least `crop_input_px` (a small region
-        is magnified) and at least what the whole frame's scale gives (a large region is never seen
-        coarser than in a sweep), at most the model's own size; the shorter side in proportion. Multiples
-        of the stride. A fixed-shape export runs every crop at its own size."""
-        base = self.crop_input_hw(crop_input_px)[0]
-        if not self.dynamic:
-            return tuple(self.imgsz for _ in range(len(crops)))
-        scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
-        top = max(self.imgsz)
-        s = self.stride
-        out = []
-        for x1, y1, x2, y2 in crops.tolist():
-            cw, ch = x2 - x1, y2 - y1
-            long_in = min(top, max(base, math.ceil(max(cw, ch) * scale / s) * s))
-            short_in = min(long_in, max(s, math.ceil(min(cw, ch) * long_in / max(cw, ch) / s) * s))
-            out.append((long_in, short_in) if ch >= cw else (short_in, long_in))
-        return tuple(out)
-
-
-def stagger_share(camera_id: str) -> float:
-    """A camera's fixed sweep phase in [0, 1), from its id (the same on every node and after restarts)."""
-    return zlib.crc32(camera_id.encode("utf-8")) / 2**32
-
-
-@dataclass(frozen=True)
-class GatePlan:
-    """The path chosen for one frame, with what it was chosen from (for annotation and tests)."""
-
-    path: InferencePath
-    reason: PathReason
-    crops: NDArray[np.int32]
-    change: Change
-    watched: NDArray[np.float32]
-    crop_inputs: tuple[tuple[int, int], ...] = ()
-    """The model input (height, width) of each crop (regions path)."""
-    next_sweep_in_s: float = 0.0
-    captured_at: float = 0.0
-    rechecks_deferred: int = 0
-    reused: Detections = field(default_factory=Detections.empty)
-    """Detections (source pixels) of earlier looks given again for unchanged watched regions."""
-    regions_reused: int = 0
-    cues_rest: bool = False
-    """Nothing changed anywhere and nothing is watched: the detectors' own cues may rest on this frame."""
-
-    @property
-    def runs_model(self) -> bool:
-        return self.path not in (InferencePath.SKIPPED, InferencePath.REUSED)
-
-
-@dataclass
-class GateStats:
-    """Counters of one gate: frames by (path, reason), crops sent, and model input pixels spent."""
-
-    frames: Counter[tuple[str, str]] = field(default_factory=Counter)
-    regions: int = 0
-    deferred: int = 0
-    """Changed blobs left out because the model saw them empty less than `recheck_after_s` ago."""
-    reused: int = 0
-    """Watched regions given the model's detections of an earlier look (nothing changed there since)."""
-    cues_rested: int = 0
-    """Still frames (nothing changed, nothing watched) on which the detectors' cues were told to rest."""
-    input_px: int = 0
-    full_frame_input_px: int = 0
-    """What the same frames would have cost ungated (for the saving ratio)."""
-
-    def snapshot(self) -> GateStats:
-        return replace(self, frames=Counter(self.frames))
 
 
 class Gate:
@@ -202,17 +81,9 @@ class Gate:
         self.stats = GateStats()
         self._stats_lock = threading.Lock()
         self.last_plan: GatePlan | None = None
-        self._phase = stagger_share(camera_id)
-        self._last_slot: int | None = None
-        self._looks: list[_Look] = []
+        self._sweeps = SweepSchedule(camera_id)
+        self._looks = RecentLooks()
         """Crops the model ran on, with their capture time and detections (for `recheck_after_s`)."""
-
-    def _slot(self, captured_at: float, period_s: float) -> int:
-        return math.floor(captured_at / period_s + self._phase)
-
-    def _next_sweep_in_s(self, captured_at: float, period_s: float) -> float:
-        slot = self._slot(captured_at, period_s)
-        return (slot + 1 - self._phase) * period_s - captured_at
 
     def plan(
         self, image: NDArray[np.uint8], captured_at: float, watched: NDArray[np.float32], cfg: GatingConfig,
@@ -225,21 +96,20 @@ class Gate:
                                 (h, w))
         change = self.change.update(image, cfg)
         period = cfg.sweep_every_s
-        slot = self._slot(captured_at, period)
         due: PathReason | None = None
-        if self._last_slot is None or change.started:
+        if not self._sweeps.started or change.started:
+            self._sweeps.take(captured_at, period)
             due = PathReason.FIRST
-        elif slot != self._last_slot:
+        elif self._sweeps.take_if_new_slot(captured_at, period):
             due = PathReason.SCHEDULE
+        nxt = self._sweeps.next_in_s(captured_at, period)
         if due is not None:
-            self._last_slot = slot
-            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched,
-                                         next_sweep_in_s=self._next_sweep_in_s(captured_at, period)), (h, w))
-        nxt = self._next_sweep_in_s(captured_at, period)
-        self._looks = [k for k in self._looks if 0.0 <= captured_at - k.captured_at < cfg.recheck_after_s]
-        changed, deferred = self._not_recently_seen(change.boxes)
-        to_look, reused, n_reused = self._unchanged_watched(np.asarray(watched, np.float32).reshape(-1, 4),
-                                                            change.boxes)
+            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched, next_sweep_in_s=nxt),
+                                (h, w))
+        self._looks.forget_older(captured_at, cfg.recheck_after_s)
+        changed, deferred = self._looks.not_recently_seen(change.boxes)
+        to_look, reused, n_reused = self._looks.unchanged_watched(
+            np.asarray(watched, np.float32).reshape(-1, 4), change.boxes)
         regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
             path, why = ((InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
@@ -264,34 +134,6 @@ class Gate:
         reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
         return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, inputs, nxt,
                                      captured_at, deferred, reused, n_reused), (h, w))
-
-    def _not_recently_seen(self, boxes: NDArray[np.float32]) -> tuple[NDArray[np.float32], int]:
-        """The changed blobs not inside a fresh look that found nothing, and how many were left out."""
-        seen = [k.crop for k in self._looks if len(k.detections) == 0]
-        if not seen or len(boxes) == 0:
-            return boxes, 0
-        inside = _inside(boxes, np.stack(seen)).any(axis=1)
-        return boxes[~inside], int(inside.sum())
-
-    def _unchanged_watched(
-        self, watched: NDArray[np.float32], change_boxes: NDArray[np.float32],
-    ) -> tuple[NDArray[np.float32], Detections, int]:
-        """(watched regions the model must look at, detections of fresh looks reused for the others, how
-        many regions reused). A region is reused when it lies inside a fresh look that no change blob
-        touches; each look's detections are given once however many regions it covers."""
-        if len(watched) == 0 or not self._looks:
-            return watched, Detections.empty(), 0
-        crops = np.stack([k.crop for k in self._looks]).astype(np.float32)
-        still: NDArray[np.bool_] = np.ones(len(crops), bool)
-        if len(change_boxes):
-            still = np.asarray(~_overlaps(crops, change_boxes).any(axis=1), bool)
-        inside = _inside(watched, crops) & still[None, :]
-        covered = inside.any(axis=1)
-        if not covered.any():
-            return watched, Detections.empty(), 0
-        used = sorted({int(np.argmax(row)) for row in inside[covered]})
-        reused = Detections.concat([self._looks[i].detections for i in used])
-        return watched[~covered], reused, int(covered.sum())
 
     def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
         full_px = self.geometry.full_input_px(frame_hw)
@@ -333,58 +175,14 @@ class Gate:
                 fut.cancel()  # a frame with a missing crop is dropped whole: its other crops need not run
             raise
         per_crop = [shift(det, crop) for crop, det in zip(plan.crops, results, strict=True)]
-        self._looks += [_Look(crop, plan.captured_at, det) for crop, det in zip(plan.crops, per_crop, strict=True)]
+        self._looks.add(plan.crops, plan.captured_at, per_crop)
         if len(plan.reused):
             per_crop.append(plan.reused)
         return merge_source(per_crop)
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The last plan on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), and
-        a line saying which path the frame took and why."""
-        out = image.copy()
-        plan = self.last_plan
-        if plan is None:
-            return out
-        for box, colour, thick in (
-            *((b, (255, 255, 0), 1) for b in plan.change.boxes.tolist()),
-            *((b, (255, 0, 255), 1) for b in np.asarray(plan.watched).reshape(-1, 4).tolist()),
-            *((b, (0, 255, 255), 2) for b in plan.crops.tolist()),
-        ):
-            x1, y1, x2, y2 = (round(v) for v in box)
-            cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
-        if plan.path is InferencePath.SWEEP or plan.path is InferencePath.FULL:
-            cv2.rectangle(out, (1, 1), (out.shape[1] - 2, out.shape[0] - 2), (0, 255, 255), 2)
-        text = (f"gate {self.model_name}: {plan.path.value} ({plan.reason.value})"
-                + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
-                   if plan.path is InferencePath.REGIONS else "")
-                + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s"
-                + (", still: cues rest" if plan.cues_rest else ""))
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
-        y = out.shape[0] - 10
-        cv2.rectangle(out, (4, y - th - 4), (12 + tw, y + base + 2), (0, 0, 0), -1)
-        cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
-        return out
-
-
-@dataclass(frozen=True)
-class _Look:
-    """One crop the model ran on: where (source pixels), when (capture time) and what it found there."""
-
-    crop: NDArray[np.int32]
-    captured_at: float
-    detections: Detections
-
-
-def _inside(boxes: NDArray[np.floating], crops: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """(N, M): box n lies wholly inside crop m."""
-    return ((boxes[:, None, 0] >= crops[None, :, 0]) & (boxes[:, None, 1] >= crops[None, :, 1])
-            & (boxes[:, None, 2] <= crops[None, :, 2]) & (boxes[:, None, 3] <= crops[None, :, 3]))
-
-
-def _overlaps(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """(N, M): box a[n] and box b[m] share some area."""
-    return ((a[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < a[:, None, 2])
-            & (a[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < a[:, None, 3]))
+        """The last plan on a BGR copy (`models.gate_annotate.draw_plan`)."""
+        return draw_plan(image, self.last_plan, self.model_name)
 
 
 def _wait(fut: Future[Detections], camera_id: str, model_name: str, timeout_s: float) -> Detections:
