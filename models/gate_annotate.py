@@ -10,8 +10,8 @@ from models.gate_plan import GatePlan, InferencePath
 
 
 def draw_plan(image: NDArray[np.uint8], plan: GatePlan | None, model_name: str) -> NDArray[np.uint8]:
-    """`plan` on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), and a line
-    saying which path the frame took and why."""
+    """`plan` on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), held open
+    incidents' regions (orange), and a line saying which path the frame took and why."""
     out = image.copy()
     if plan is None:
         return out
@@ -19,6 +19,7 @@ def draw_plan(image: NDArray[np.uint8], plan: GatePlan | None, model_name: str) 
         *((b, (255, 255, 0), 1) for b in plan.change.boxes.tolist()),
         *((b, (255, 0, 255), 1) for b in np.asarray(plan.watched).reshape(-1, 4).tolist()),
         *((b, (0, 255, 255), 2) for b in plan.crops.tolist()),
+        *((b, (0, 128, 255), 2) for b in plan.held.tolist()),
     ):
         x1, y1, x2, y2 = (round(v) for v in box)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
@@ -28,6 +29,8 @@ def draw_plan(image: NDArray[np.uint8], plan: GatePlan | None, model_name: str) 
             + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
                if plan.path is InferencePath.REGIONS else "")
             + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s"
+            + (f", {plan.incidents_held} incident(s) held, re-look in {plan.incident_relook_in_s:.1f} s"
+               if plan.incident_relook_in_s is not None else "")
             + (", still: cues rest" if plan.cues_rest else ""))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
     y = out.shape[0] - 10

@@ -40,6 +40,7 @@ class PathReason(StrEnum):
     TOO_MANY_REGIONS = "too_many_regions"
     CHANGED_SHARE = "changed_share"
     UNCHANGED = "unchanged"
+    INCIDENT_HELD = "incident_held"
     OFF = "off"
 
 
@@ -62,6 +63,14 @@ class GatePlan:
     regions_reused: int = 0
     cues_rest: bool = False
     """Nothing changed anywhere and nothing is watched: the detectors' own cues may rest on this frame."""
+    held: NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 4), np.int32))
+    """Crops (source pixels) of open incidents held on this frame: looked at less than `incident_relook_s`
+    ago, not sent again (their detections are in `reused`)."""
+    incidents_held: int = 0
+    incident_relook_in_s: float | None = None
+    """Capture-time seconds until the first held incident is looked at again (None: none held)."""
+    incident_crops: NDArray[np.int32] = field(default_factory=lambda: np.zeros((0, 4), np.int32))
+    """Crops of the open incidents this frame's model run looks at (recorded as their new looks)."""
 
     @property
     def runs_model(self) -> bool:
@@ -80,6 +89,10 @@ class GateStats:
     """Watched regions given the model's detections of an earlier look (nothing changed there since)."""
     cues_rested: int = 0
     """Still frames (nothing changed, nothing watched) on which the detectors' cues were told to rest."""
+    incidents_held: int = 0
+    """Open incidents given their last look's detections again (looked at less than `incident_relook_s` ago)."""
+    incident_looks: int = 0
+    """Open incidents the model looked at (in a crop, a full frame or a sweep)."""
     input_px: int = 0
     full_frame_input_px: int = 0
     """What the same frames would have cost ungated (for the saving ratio)."""

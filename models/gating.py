@@ -20,10 +20,19 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   detections from that look once more (what the model would say again on the same pixels). A still
   false look-alike or a steady incident therefore costs one crop every `recheck_after_s`, not one per
   frame, while anything that moves in it is looked at on the next frame.
-- `reused`: every region was such an unchanged watched region; the model does not run.
+- `reused`: every region was such an unchanged watched region, or lay in a held open incident (below);
+  the model does not run.
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
   the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
   the picture changed at once (`changed_share`: lights switched, the camera moved).
+
+An open incident (`detectors.base.IncidentSource`) burns on, so its region changes on every frame and
+would be sent on every frame for evidence the detector already holds. It is re-looked at every
+`incident_relook_s` instead (`models.gate_looks.IncidentLooks`): while the incident lies inside the crop
+of a look that recent, it is *held*: the watched regions and change blobs inside that crop are not sent,
+and the look's detections there are given again (reason `incident_held` when nothing else is sent). A
+fire that spreads out of the crop, and anything outside it, is looked at as before; every model run that
+covers an incident (crops, full frame, sweep) records its new look.
 
 A `skipped` frame on which the change signal found no blob at all (not even one left out as seen empty)
 is *still*: with `rest_cues_when_still` the plan says so (`cues_rest`), and the host tells the detectors
@@ -58,10 +67,10 @@ from models.config import GatingConfig
 from models.detections import Detections
 from models.gate_annotate import draw_plan
 from models.gate_geometry import ModelGeometry
-from models.gate_looks import RecentLooks
+from models.gate_looks import IncidentLooks, RecentLooks, boxes_inside, outside
 from models.gate_plan import GatePlan, GateStats, InferencePath, PathReason
 from models.gate_schedule import SweepSchedule, stagger_share
-from models.regions import cut, merge_source, plan_crops, shift
+from models.regions import context_crops, cut, merge_source, plan_crops, shift
 
 __all__ = ["Gate", "GatePlan", "GateStats", "InferencePath", "ModelGeometry", "PathReason", "Submit",
            "stagger_share"]
@@ -84,17 +93,24 @@ class Gate:
         self._sweeps = SweepSchedule(camera_id)
         self._looks = RecentLooks()
         """Crops the model ran on, with their capture time and detections (for `recheck_after_s`)."""
+        self._incident_looks = IncidentLooks()
+        """Open incidents' crops the model ran on, with what it found there (for `incident_relook_s`)."""
 
     def plan(
         self, image: NDArray[np.uint8], captured_at: float, watched: NDArray[np.float32], cfg: GatingConfig,
+        incidents: NDArray[np.float32] | None = None,
     ) -> GatePlan:
-        """The path for this frame; updates the change signal and the sweep schedule."""
+        """The path for this frame; updates the change signal and the sweep schedule. `incidents`: the open
+        incidents among `watched` (`detectors.base.IncidentSource`), re-looked at every `incident_relook_s`."""
         h, w = image.shape[:2]
         empty = np.zeros((0, 4), np.int32)
         if not cfg.enabled:
             return self._record(GatePlan(InferencePath.UNGATED, PathReason.OFF, empty, Change.unknown(), watched),
                                 (h, w))
         change = self.change.update(image, cfg)
+        min_side = max(1, round(cfg.min_crop_share * min(h, w)))
+        open_incidents = np.zeros((0, 4), np.float32) if incidents is None else np.asarray(
+            incidents, np.float32).reshape(-1, 4)
         period = cfg.sweep_every_s
         due: PathReason | None = None
         if not self._sweeps.started or change.started:
@@ -104,21 +120,29 @@ class Gate:
             due = PathReason.SCHEDULE
         nxt = self._sweeps.next_in_s(captured_at, period)
         if due is not None:
-            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched, next_sweep_in_s=nxt),
-                                (h, w))
+            looked = context_crops(open_incidents, (h, w), cfg.context_share, min_side)
+            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched, next_sweep_in_s=nxt,
+                                         captured_at=captured_at, incident_crops=looked), (h, w))
         self._looks.forget_older(captured_at, cfg.recheck_after_s)
-        changed, deferred = self._looks.not_recently_seen(change.boxes)
-        to_look, reused, n_reused = self._looks.unchanged_watched(
-            np.asarray(watched, np.float32).reshape(-1, 4), change.boxes)
+        self._incident_looks.forget_older(captured_at, cfg.incident_relook_s)
+        held = self._incident_looks.hold(open_incidents)
+        relook_in = (held.oldest_look_at + cfg.incident_relook_s - captured_at) if held.incidents else None
+        not_held, _ = outside(open_incidents, held.crops)
+        change_left, _ = outside(change.boxes, held.crops)
+        watched_left, _ = outside(np.asarray(watched, np.float32).reshape(-1, 4), held.crops)
+        changed, deferred = self._looks.not_recently_seen(change_left)
+        to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, change.boxes)
+        given = Detections.concat([reused, held.detections]) if held.incidents else reused
         regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
-            path, why = ((InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
+            path, why = ((InferencePath.REUSED, PathReason.INCIDENT_HELD) if held.incidents
+                         else (InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
                          else (InferencePath.SKIPPED, PathReason.NO_CHANGE))
             still = path is InferencePath.SKIPPED and len(change.boxes) == 0 and cfg.rest_cues_when_still
             return self._record(GatePlan(path, why, empty, change, watched, next_sweep_in_s=nxt,
-                                         captured_at=captured_at, rechecks_deferred=deferred, reused=reused,
-                                         regions_reused=n_reused, cues_rest=still), (h, w))
-        min_side = max(1, round(cfg.min_crop_share * min(h, w)))
+                                         captured_at=captured_at, rechecks_deferred=deferred, reused=given,
+                                         regions_reused=n_reused, cues_rest=still, held=held.crops,
+                                         incidents_held=held.incidents, incident_relook_in_s=relook_in), (h, w))
         crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
         inputs = self.geometry.crop_inputs(crops, (h, w), cfg.crop_input_px)
         full: PathReason | None = None
@@ -129,11 +153,17 @@ class Gate:
         elif sum(a * b for a, b in inputs) >= self.geometry.full_input_px((h, w)):
             full = PathReason.CROPS_COST
         if full is not None:
+            looked = context_crops(open_incidents, (h, w), cfg.context_share, min_side)
             return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt,
-                                         captured_at=captured_at, rechecks_deferred=deferred), (h, w))
+                                         captured_at=captured_at, rechecks_deferred=deferred,
+                                         incident_crops=looked), (h, w))
+        looked = context_crops(not_held, (h, w), cfg.context_share, min_side)
+        looked = looked[boxes_inside(looked.astype(np.float32), crops.astype(np.float32)).any(axis=1)]
         reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
         return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, inputs, nxt,
-                                     captured_at, deferred, reused, n_reused), (h, w))
+                                     captured_at, deferred, given, n_reused, held=held.crops,
+                                     incidents_held=held.incidents, incident_relook_in_s=relook_in,
+                                     incident_crops=looked), (h, w))
 
     def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
         full_px = self.geometry.full_input_px(frame_hw)
@@ -144,6 +174,8 @@ class Gate:
             s.deferred += plan.rechecks_deferred
             s.reused += plan.regions_reused
             s.cues_rested += plan.cues_rest
+            s.incidents_held += plan.incidents_held
+            s.incident_looks += len(plan.incident_crops)
             if plan.path is InferencePath.REGIONS:
                 s.regions += len(plan.crops)
                 s.input_px += sum(a * b for a, b in plan.crop_inputs)
@@ -164,7 +196,9 @@ class Gate:
         if plan.path is InferencePath.REUSED:
             return plan.reused
         if plan.path is not InferencePath.REGIONS:
-            return _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+            whole = _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+            self._incident_looks.add(plan.incident_crops, plan.captured_at, whole)
+            return whole
         futures = [submit(crop, hw) for crop, hw in zip(cut(image, plan.crops), plan.crop_inputs, strict=True)]
         results: list[Detections] = []
         try:
@@ -178,7 +212,9 @@ class Gate:
         self._looks.add(plan.crops, plan.captured_at, per_crop)
         if len(plan.reused):
             per_crop.append(plan.reused)
-        return merge_source(per_crop)
+        found = merge_source(per_crop)
+        self._incident_looks.add(plan.incident_crops, plan.captured_at, found)
+        return found
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """The last plan on a BGR copy (`models.gate_annotate.draw_plan`)."""
