@@ -132,7 +132,8 @@ class Gate:
         watched_left, _ = outside(np.asarray(watched, np.float32).reshape(-1, 4), held.crops)
         changed, deferred = self._looks.not_recently_seen(change_left)
         to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, change.boxes)
-        given = Detections.concat([reused, held.detections]) if held.incidents else reused
+        # One box per object: a held look and a reused one (or two held looks) may hold the same box.
+        given = merge_source([reused, held.detections]) if held.incidents else reused
         regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
             path, why = ((InferencePath.REUSED, PathReason.INCIDENT_HELD) if held.incidents
