@@ -201,6 +201,9 @@ def _total(gates: Iterable[GateStats]) -> GateStats:
         total.frames.update(g.frames)
         total.regions += g.regions
         total.cues_rested += g.cues_rested
+        total.reused += g.reused
+        total.incidents_held += g.incidents_held
+        total.incident_looks += g.incident_looks
         total.input_px += g.input_px
         total.full_frame_input_px += g.full_frame_input_px
     return total

@@ -68,6 +68,9 @@ def row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], l
         row["change_ms_per_frame"] = run.change_ms_per_frame
         row["paths"] = paths(run.gate)
         row["cues_rested"] = run.gate.cues_rested
+        row["regions_reused"] = run.gate.reused
+        row["incidents_held"] = run.gate.incidents_held
+        row["incident_looks"] = run.gate.incident_looks
     row["load_avg_1m"] = f"{run.load_avg[0]:.1f} -> {run.load_avg[1]:.1f}"
     return row, [{"system": run.system, **c} for c in cams]
 

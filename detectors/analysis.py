@@ -6,7 +6,8 @@ inference. A detector that offers `detectors.base.RegionSource` has its model ga
 one `Gate` per model decides per frame whether the model runs, on which crops, or on the whole frame;
 the detector receives detections in source pixels either way and needs no change. On a still frame
 (nothing changed, nothing watched) a detector that offers `detectors.base.StillAware` is told so before
-`process`, and may rest its own cues.
+`process`, and may rest its own cues. A detector that offers `detectors.base.IncidentSource` names its
+open incidents, which the gate re-looks at every `gating.incident_relook_s` rather than on every frame.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.base import Detector, RegionSource, StillAware
+from detectors.base import Detector, IncidentSource, RegionSource, StillAware
 from detectors.event import Event
 from ingest.frame import Frame
 from ingest.sampling import PtsSampler
@@ -162,8 +163,11 @@ class CameraAnalysis:
             self.times.inference_s.append(time.perf_counter() - t0)
             return detections
         t0, c0 = time.perf_counter(), time.thread_time()
-        watched = [w.inference_regions(self.camera_id) for w in self._watchers[model]]
-        plan = gate.plan(frame.image, frame.captured_at, np.concatenate(watched), self._gate_config[model].gating)
+        watchers = self._watchers[model]
+        watched = [w.inference_regions(self.camera_id) for w in watchers]
+        incidents = [w.incident_regions(self.camera_id) for w in watchers if isinstance(w, IncidentSource)]
+        plan = gate.plan(frame.image, frame.captured_at, np.concatenate(watched), self._gate_config[model].gating,
+                         np.concatenate(incidents) if incidents else None)
         t1 = time.perf_counter()
         self.times.change_s.append(t1 - t0)
         self.times.change_cpu_total_s += time.thread_time() - c0

@@ -90,6 +90,20 @@ class RegionSource(Protocol):
 
 
 @runtime_checkable
+class IncidentSource(Protocol):
+    """A gated detector that says which of its watched regions are open incidents (`models.gating`,
+    `incident_relook_s`): those are looked at by the model every few seconds, not on every frame.
+
+    Optional: without it every watched region is looked at whenever something changed in it.
+    """
+
+    def incident_regions(self, camera_id: str) -> NDArray[np.float32]:
+        """Boxes (N, 4, source pixels) of this camera's open incidents (each also among its
+        `inference_regions`)."""
+        ...
+
+
+@runtime_checkable
 class StillAware(Protocol):
     """A gated detector with per-pixel work of its own (the fire cues) that it may skip on a still frame.
 

@@ -64,6 +64,11 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("gridwatch_gate_cues_rested_total", "counter",
                "Analysed frames on which nothing changed and nothing was watched, so the detector's own "
                "weights-free cues rested too (gating.rest_cues_when_still).", ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_incidents_held_total", "counter",
+               "Open incidents given the detections of their last look (less than incident_relook_s old) "
+               "instead of a new model run.", ("camera_id", "model")),
+    MetricSpec("gridwatch_gate_incident_looks_total", "counter",
+               "Open incidents the model looked at (in a crop, a full frame or a sweep).", ("camera_id", "model")),
     MetricSpec("gridwatch_gate_input_pixels_total", "counter",
                "Model input pixels spent on the camera's analysed frames (crops or whole frames).",
                ("camera_id", "model")),

@@ -178,6 +178,8 @@ class GridwatchCollector(Collector):
         deferred = _counter("gridwatch_gate_rechecks_deferred_total")
         reused = _counter("gridwatch_gate_regions_reused_total")
         rested = _counter("gridwatch_gate_cues_rested_total")
+        held = _counter("gridwatch_gate_incidents_held_total")
+        relooked = _counter("gridwatch_gate_incident_looks_total")
         spent = _counter("gridwatch_gate_input_pixels_total")
         ungated = _counter("gridwatch_gate_ungated_input_pixels_total")
         for cid, rt in sorted(self.ops.service.cameras.items()):
@@ -188,9 +190,11 @@ class GridwatchCollector(Collector):
                 deferred.add_metric([cid, model], float(st.deferred))
                 reused.add_metric([cid, model], float(st.reused))
                 rested.add_metric([cid, model], float(st.cues_rested))
+                held.add_metric([cid, model], float(st.incidents_held))
+                relooked.add_metric([cid, model], float(st.incident_looks))
                 spent.add_metric([cid, model], float(st.input_px))
                 ungated.add_metric([cid, model], float(st.full_frame_input_px))
-        yield from (frames, regions, deferred, reused, rested, spent, ungated)
+        yield from (frames, regions, deferred, reused, rested, held, relooked, spent, ungated)
 
     def _detector_families(self) -> Iterator[Metric]:
         service = self.ops.service

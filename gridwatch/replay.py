@@ -2,7 +2,8 @@
 
 Operators tune thresholds with it: alerts come out as JSON lines in exactly the Kafka schema, and
 `--annotate` writes a video with each detector's boxes, tracks, counters and reasons drawn, and for a
-gated model the path each frame took (skipped, crops, full frame, sweep, reused look) and why. Nothing is
+gated model the path each frame took (skipped, crops, full frame, sweep, reused look, held incident with
+the time to its re-look) and why. Nothing is
 published and the service's outbox is not touched: a scratch outbox holds the run's alerts, so dedup and
 cooldowns behave as in the service. Drone footage takes its poses from `--telemetry` (DJI .SRT), and
 detectors that keep summaries (construction: each flight's sites, each survey's changes) write them

@@ -152,6 +152,16 @@ class GatingConfig(BaseModel):
         "look-alikes, and can delay a fire starting right there, or slow smoke too faint to count as "
         "change, by up to this long; 0 runs the model on every change and watched region every time.",
     )
+    incident_relook_s: float = Field(
+        default=2.0, ge=0.0, le=30.0,
+        description="An open incident's region (its recent extent, with `context_share` around it) is looked at "
+        "by the model at most this often: between looks the detector gets the last look's detections there "
+        "again, whatever changed inside it (a burning fire flickers on every frame), so the incident stays "
+        "linked and its model evidence held. A fire that spreads out of the looked-at region, a sweep, or "
+        "anything outside it is looked at as before. Raising it saves model time on burning cameras and "
+        "delays an update (a fire growing inside the region, a better view) and the end of an incident by "
+        "up to this long; 0 looks on every analysed frame.",
+    )
     rest_cues_when_still: bool = Field(
         default=True,
         description="On an analysed frame where the change signal found nothing changed anywhere and the "

@@ -20,10 +20,19 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   detections from that look once more (what the model would say again on the same pixels). A still
   false look-alike or a steady incident therefore costs one crop every `recheck_after_s`, not one per
   frame, while anything that moves in it is looked at on the next frame.
-- `reused`: every region was such an unchanged watched region; the model does not run.
+- `reused`: every region was such an unchanged watched region, or lay in a held open incident (below);
+  the model does not run.
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
   the frame (`crops_cost`), when there are more than `max_regions` (`too_many_regions`), or when most of
   the picture changed at once (`changed_share`: lights switched, the camera moved).
+
+An open incident (`detectors.base.IncidentSource`) burns on, so its region changes on every frame and
+would be sent on every frame for evidence the detector already holds. It is re-looked at every
+`incident_relook_s` instead (`models.gate_looks.IncidentLooks`): while the incident lies inside the crop
+of a look that recent, it is *held*: the watched regions and change blobs inside that crop are not sent,
+and the look's detections there are given again (reason `incident_held` when nothing else is sent). A
+fire that spreads out of the crop, and anything outside it, is looked at as before; every model run that
+covers an incident (crops, full frame, sweep) records its new look.
 
 A `skipped` frame on which the change signal found no blob at all (not even one left out as seen empty)
 is *still*: with `rest_cues_when_still` the plan says so (`cues_rest`), and the host tells the detectors
@@ -33,22 +42,21 @@ is *still*: with `rest_cues_when_still` the plan says so (`cues_rest`), and the 
 With gating off every analysed frame takes path `ungated` (the whole frame). Each (path, reason) is
 counted in `GateStats`, exported as `gridwatch_gate_frames_total`, and drawn by `annotate` in
 `gridwatch replay --annotate`.
+
+This module holds the decision and the run; the parts live next to it, one job each: the change signal
+(`models.change`), the sweep schedule (`models.gate_schedule`), the memory of recent looks
+(`models.gate_looks`), crops and their way back to the frame (`models.regions`), the model's input
+geometry (`models.gate_geometry`), the plan and its counters (`models.gate_plan`), and the drawing
+(`models.gate_annotate`).
 """
 
 from __future__ import annotations
 
-import math
 import threading
-import zlib
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -57,138 +65,18 @@ from models.batcher import FrameDroppedError
 from models.change import Change, ChangeSignal
 from models.config import GatingConfig
 from models.detections import Detections
-from models.preprocess import plan_batch
-from models.regions import cut, merge_source, plan_crops, shift
+from models.gate_annotate import draw_plan
+from models.gate_geometry import ModelGeometry
+from models.gate_looks import IncidentLooks, RecentLooks, boxes_inside, outside
+from models.gate_plan import GatePlan, GateStats, InferencePath, PathReason
+from models.gate_schedule import SweepSchedule, stagger_share
+from models.regions import context_crops, cut, merge_source, plan_crops, shift
 
-if TYPE_CHECKING:
-    from models.runtime import ModelInfo
+__all__ = ["Gate", "GatePlan", "GateStats", "InferencePath", "ModelGeometry", "PathReason", "Submit",
+           "stagger_share"]
 
 Submit = Callable[[NDArray[np.uint8], tuple[int, int] | None], Future[Detections]]
 """(image, model input size or None for the model's own) -> its detections, in the image's pixels."""
-
-
-class InferencePath(StrEnum):
-    """How one analysed frame reached the model (the `path` metric label)."""
-
-    SKIPPED = "skipped"
-    REGIONS = "regions"
-    FULL = "full"
-    SWEEP = "sweep"
-    REUSED = "reused"
-    UNGATED = "ungated"
-
-
-class PathReason(StrEnum):
-    """Why a path was taken (the `reason` metric label)."""
-
-    NO_CHANGE = "no_change"
-    CHANGE = "change"
-    WATCHED = "watched"
-    FIRST = "first"
-    SCHEDULE = "schedule"
-    CROPS_COST = "crops_cost"
-    TOO_MANY_REGIONS = "too_many_regions"
-    CHANGED_SHARE = "changed_share"
-    UNCHANGED = "unchanged"
-    OFF = "off"
-
-
-@dataclass(frozen=True)
-class ModelGeometry:
-    """What the gate needs to know of a model to price a frame against crops."""
-
-    imgsz: tuple[int, int]
-    stride: int
-    dynamic: bool
-    rect: bool
-
-    def full_input_px(self, frame_hw: tuple[int, int]) -> int:
-        """Model input pixels of one whole frame (rect letterboxing when the model uses it)."""
-        (h, w), _ = plan_batch([frame_hw], self.imgsz, self.stride, rect=self.rect)
-        return h * w
-
-    @classmethod
-    def of(cls, info: ModelInfo) -> ModelGeometry:
-        """The geometry of a loaded model."""
-        return cls(imgsz=info.imgsz, stride=info.stride, dynamic=info.dynamic_hw, rect=info.rect)
-
-    def crop_input_hw(self, crop_input_px: int) -> tuple[int, int]:
-        """Input size of a small crop: `crop_input_px` rounded down to the stride, or the fixed export's size."""
-        if not self.dynamic:
-            return self.imgsz
-        side = max(self.stride, crop_input_px // self.stride * self.stride)
-        return side, side
-
-    def crop_inputs(
-        self, crops: NDArray[np.int32], frame_hw: tuple[int, int], crop_input_px: int,
-    ) -> tuple[tuple[int, int], ...]:
-        """Each crop's model input (height, width): the longer side at least `crop_input_px` (a small region
-        is magnified) and at least what the whole frame's scale gives (a large region is never seen
-        coarser than in a sweep), at most the model's own size; the shorter side in proportion. Multiples
-        of the stride. A fixed-shape export runs every crop at its own size."""
-        base = self.crop_input_hw(crop_input_px)[0]
-        if not self.dynamic:
-            return tuple(self.imgsz for _ in range(len(crops)))
-        scale = min(self.imgsz[0] / frame_hw[0], self.imgsz[1] / frame_hw[1])
-        top = max(self.imgsz)
-        s = self.stride
-        out = []
-        for x1, y1, x2, y2 in crops.tolist():
-            cw, ch = x2 - x1, y2 - y1
-            long_in = min(top, max(base, math.ceil(max(cw, ch) * scale / s) * s))
-            short_in = min(long_in, max(s, math.ceil(min(cw, ch) * long_in / max(cw, ch) / s) * s))
-            out.append((long_in, short_in) if ch >= cw else (short_in, long_in))
-        return tuple(out)
-
-
-def stagger_share(camera_id: str) -> float:
-    """A camera's fixed sweep phase in [0, 1), from its id (the same on every node and after restarts)."""
-    return zlib.crc32(camera_id.encode("utf-8")) / 2**32
-
-
-@dataclass(frozen=True)
-class GatePlan:
-    """The path chosen for one frame, with what it was chosen from (for annotation and tests)."""
-
-    path: InferencePath
-    reason: PathReason
-    crops: NDArray[np.int32]
-    change: Change
-    watched: NDArray[np.float32]
-    crop_inputs: tuple[tuple[int, int], ...] = ()
-    """The model input (height, width) of each crop (regions path)."""
-    next_sweep_in_s: float = 0.0
-    captured_at: float = 0.0
-    rechecks_deferred: int = 0
-    reused: Detections = field(default_factory=Detections.empty)
-    """Detections (source pixels) of earlier looks given again for unchanged watched regions."""
-    regions_reused: int = 0
-    cues_rest: bool = False
-    """Nothing changed anywhere and nothing is watched: the detectors' own cues may rest on this frame."""
-
-    @property
-    def runs_model(self) -> bool:
-        return self.path not in (InferencePath.SKIPPED, InferencePath.REUSED)
-
-
-@dataclass
-class GateStats:
-    """Counters of one gate: frames by (path, reason), crops sent, and model input pixels spent."""
-
-    frames: Counter[tuple[str, str]] = field(default_factory=Counter)
-    regions: int = 0
-    deferred: int = 0
-    """Changed blobs left out because the model saw them empty less than `recheck_after_s` ago."""
-    reused: int = 0
-    """Watched regions given the model's detections of an earlier look (nothing changed there since)."""
-    cues_rested: int = 0
-    """Still frames (nothing changed, nothing watched) on which the detectors' cues were told to rest."""
-    input_px: int = 0
-    full_frame_input_px: int = 0
-    """What the same frames would have cost ungated (for the saving ratio)."""
-
-    def snapshot(self) -> GateStats:
-        return replace(self, frames=Counter(self.frames))
 
 
 class Gate:
@@ -202,53 +90,60 @@ class Gate:
         self.stats = GateStats()
         self._stats_lock = threading.Lock()
         self.last_plan: GatePlan | None = None
-        self._phase = stagger_share(camera_id)
-        self._last_slot: int | None = None
-        self._looks: list[_Look] = []
+        self._sweeps = SweepSchedule(camera_id)
+        self._looks = RecentLooks()
         """Crops the model ran on, with their capture time and detections (for `recheck_after_s`)."""
-
-    def _slot(self, captured_at: float, period_s: float) -> int:
-        return math.floor(captured_at / period_s + self._phase)
-
-    def _next_sweep_in_s(self, captured_at: float, period_s: float) -> float:
-        slot = self._slot(captured_at, period_s)
-        return (slot + 1 - self._phase) * period_s - captured_at
+        self._incident_looks = IncidentLooks()
+        """Open incidents' crops the model ran on, with what it found there (for `incident_relook_s`)."""
 
     def plan(
         self, image: NDArray[np.uint8], captured_at: float, watched: NDArray[np.float32], cfg: GatingConfig,
+        incidents: NDArray[np.float32] | None = None,
     ) -> GatePlan:
-        """The path for this frame; updates the change signal and the sweep schedule."""
+        """The path for this frame; updates the change signal and the sweep schedule. `incidents`: the open
+        incidents among `watched` (`detectors.base.IncidentSource`), re-looked at every `incident_relook_s`."""
         h, w = image.shape[:2]
         empty = np.zeros((0, 4), np.int32)
         if not cfg.enabled:
             return self._record(GatePlan(InferencePath.UNGATED, PathReason.OFF, empty, Change.unknown(), watched),
                                 (h, w))
         change = self.change.update(image, cfg)
+        min_side = max(1, round(cfg.min_crop_share * min(h, w)))
+        open_incidents = np.zeros((0, 4), np.float32) if incidents is None else np.asarray(
+            incidents, np.float32).reshape(-1, 4)
         period = cfg.sweep_every_s
-        slot = self._slot(captured_at, period)
         due: PathReason | None = None
-        if self._last_slot is None or change.started:
+        if not self._sweeps.started or change.started:
+            self._sweeps.take(captured_at, period)
             due = PathReason.FIRST
-        elif slot != self._last_slot:
+        elif self._sweeps.take_if_new_slot(captured_at, period):
             due = PathReason.SCHEDULE
+        nxt = self._sweeps.next_in_s(captured_at, period)
         if due is not None:
-            self._last_slot = slot
-            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched,
-                                         next_sweep_in_s=self._next_sweep_in_s(captured_at, period)), (h, w))
-        nxt = self._next_sweep_in_s(captured_at, period)
-        self._looks = [k for k in self._looks if 0.0 <= captured_at - k.captured_at < cfg.recheck_after_s]
-        changed, deferred = self._not_recently_seen(change.boxes)
-        to_look, reused, n_reused = self._unchanged_watched(np.asarray(watched, np.float32).reshape(-1, 4),
-                                                            change.boxes)
+            looked = context_crops(open_incidents, (h, w), cfg.context_share, min_side)
+            return self._record(GatePlan(InferencePath.SWEEP, due, empty, change, watched, next_sweep_in_s=nxt,
+                                         captured_at=captured_at, incident_crops=looked), (h, w))
+        self._looks.forget_older(captured_at, cfg.recheck_after_s)
+        self._incident_looks.forget_older(captured_at, cfg.incident_relook_s)
+        held = self._incident_looks.hold(open_incidents)
+        relook_in = (held.oldest_look_at + cfg.incident_relook_s - captured_at) if held.incidents else None
+        not_held, _ = outside(open_incidents, held.crops)
+        change_left, _ = outside(change.boxes, held.crops)
+        watched_left, _ = outside(np.asarray(watched, np.float32).reshape(-1, 4), held.crops)
+        changed, deferred = self._looks.not_recently_seen(change_left)
+        to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, change.boxes)
+        # One box per object: a held look and a reused one (or two held looks) may hold the same box.
+        given = merge_source([reused, held.detections]) if held.incidents else reused
         regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
-            path, why = ((InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
+            path, why = ((InferencePath.REUSED, PathReason.INCIDENT_HELD) if held.incidents
+                         else (InferencePath.REUSED, PathReason.UNCHANGED) if n_reused
                          else (InferencePath.SKIPPED, PathReason.NO_CHANGE))
             still = path is InferencePath.SKIPPED and len(change.boxes) == 0 and cfg.rest_cues_when_still
             return self._record(GatePlan(path, why, empty, change, watched, next_sweep_in_s=nxt,
-                                         captured_at=captured_at, rechecks_deferred=deferred, reused=reused,
-                                         regions_reused=n_reused, cues_rest=still), (h, w))
-        min_side = max(1, round(cfg.min_crop_share * min(h, w)))
+                                         captured_at=captured_at, rechecks_deferred=deferred, reused=given,
+                                         regions_reused=n_reused, cues_rest=still, held=held.crops,
+                                         incidents_held=held.incidents, incident_relook_in_s=relook_in), (h, w))
         crops = plan_crops(regions, (h, w), cfg.context_share, min_side)
         inputs = self.geometry.crop_inputs(crops, (h, w), cfg.crop_input_px)
         full: PathReason | None = None
@@ -259,39 +154,17 @@ class Gate:
         elif sum(a * b for a, b in inputs) >= self.geometry.full_input_px((h, w)):
             full = PathReason.CROPS_COST
         if full is not None:
+            looked = context_crops(open_incidents, (h, w), cfg.context_share, min_side)
             return self._record(GatePlan(InferencePath.FULL, full, empty, change, watched, next_sweep_in_s=nxt,
-                                         captured_at=captured_at, rechecks_deferred=deferred), (h, w))
+                                         captured_at=captured_at, rechecks_deferred=deferred,
+                                         incident_crops=looked), (h, w))
+        looked = context_crops(not_held, (h, w), cfg.context_share, min_side)
+        looked = looked[boxes_inside(looked.astype(np.float32), crops.astype(np.float32)).any(axis=1)]
         reason = PathReason.CHANGE if len(changed) else PathReason.WATCHED
         return self._record(GatePlan(InferencePath.REGIONS, reason, crops, change, watched, inputs, nxt,
-                                     captured_at, deferred, reused, n_reused), (h, w))
-
-    def _not_recently_seen(self, boxes: NDArray[np.float32]) -> tuple[NDArray[np.float32], int]:
-        """The changed blobs not inside a fresh look that found nothing, and how many were left out."""
-        seen = [k.crop for k in self._looks if len(k.detections) == 0]
-        if not seen or len(boxes) == 0:
-            return boxes, 0
-        inside = _inside(boxes, np.stack(seen)).any(axis=1)
-        return boxes[~inside], int(inside.sum())
-
-    def _unchanged_watched(
-        self, watched: NDArray[np.float32], change_boxes: NDArray[np.float32],
-    ) -> tuple[NDArray[np.float32], Detections, int]:
-        """(watched regions the model must look at, detections of fresh looks reused for the others, how
-        many regions reused). A region is reused when it lies inside a fresh look that no change blob
-        touches; each look's detections are given once however many regions it covers."""
-        if len(watched) == 0 or not self._looks:
-            return watched, Detections.empty(), 0
-        crops = np.stack([k.crop for k in self._looks]).astype(np.float32)
-        still: NDArray[np.bool_] = np.ones(len(crops), bool)
-        if len(change_boxes):
-            still = np.asarray(~_overlaps(crops, change_boxes).any(axis=1), bool)
-        inside = _inside(watched, crops) & still[None, :]
-        covered = inside.any(axis=1)
-        if not covered.any():
-            return watched, Detections.empty(), 0
-        used = sorted({int(np.argmax(row)) for row in inside[covered]})
-        reused = Detections.concat([self._looks[i].detections for i in used])
-        return watched[~covered], reused, int(covered.sum())
+                                     captured_at, deferred, given, n_reused, held=held.crops,
+                                     incidents_held=held.incidents, incident_relook_in_s=relook_in,
+                                     incident_crops=looked), (h, w))
 
     def _record(self, plan: GatePlan, frame_hw: tuple[int, int]) -> GatePlan:
         full_px = self.geometry.full_input_px(frame_hw)
@@ -302,6 +175,8 @@ class Gate:
             s.deferred += plan.rechecks_deferred
             s.reused += plan.regions_reused
             s.cues_rested += plan.cues_rest
+            s.incidents_held += plan.incidents_held
+            s.incident_looks += len(plan.incident_crops)
             if plan.path is InferencePath.REGIONS:
                 s.regions += len(plan.crops)
                 s.input_px += sum(a * b for a, b in plan.crop_inputs)
@@ -322,7 +197,9 @@ class Gate:
         if plan.path is InferencePath.REUSED:
             return plan.reused
         if plan.path is not InferencePath.REGIONS:
-            return _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+            whole = _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+            self._incident_looks.add(plan.incident_crops, plan.captured_at, whole)
+            return whole
         futures = [submit(crop, hw) for crop, hw in zip(cut(image, plan.crops), plan.crop_inputs, strict=True)]
         results: list[Detections] = []
         try:
@@ -333,58 +210,16 @@ class Gate:
                 fut.cancel()  # a frame with a missing crop is dropped whole: its other crops need not run
             raise
         per_crop = [shift(det, crop) for crop, det in zip(plan.crops, results, strict=True)]
-        self._looks += [_Look(crop, plan.captured_at, det) for crop, det in zip(plan.crops, per_crop, strict=True)]
+        self._looks.add(plan.crops, plan.captured_at, per_crop)
         if len(plan.reused):
             per_crop.append(plan.reused)
-        return merge_source(per_crop)
+        found = merge_source(per_crop)
+        self._incident_looks.add(plan.incident_crops, plan.captured_at, found)
+        return found
 
     def annotate(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The last plan on a BGR copy: change blobs (cyan), watched regions (magenta), crops (yellow), and
-        a line saying which path the frame took and why."""
-        out = image.copy()
-        plan = self.last_plan
-        if plan is None:
-            return out
-        for box, colour, thick in (
-            *((b, (255, 255, 0), 1) for b in plan.change.boxes.tolist()),
-            *((b, (255, 0, 255), 1) for b in np.asarray(plan.watched).reshape(-1, 4).tolist()),
-            *((b, (0, 255, 255), 2) for b in plan.crops.tolist()),
-        ):
-            x1, y1, x2, y2 = (round(v) for v in box)
-            cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
-        if plan.path is InferencePath.SWEEP or plan.path is InferencePath.FULL:
-            cv2.rectangle(out, (1, 1), (out.shape[1] - 2, out.shape[0] - 2), (0, 255, 255), 2)
-        text = (f"gate {self.model_name}: {plan.path.value} ({plan.reason.value})"
-                + (f", {len(plan.crops)} crop(s) at " + " ".join(f"{w}x{h}" for h, w in plan.crop_inputs)
-                   if plan.path is InferencePath.REGIONS else "")
-                + f", change {plan.change.changed_share:.1%}, next sweep in {plan.next_sweep_in_s:.0f} s"
-                + (", still: cues rest" if plan.cues_rest else ""))
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
-        y = out.shape[0] - 10
-        cv2.rectangle(out, (4, y - th - 4), (12 + tw, y + base + 2), (0, 0, 0), -1)
-        cv2.putText(out, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
-        return out
-
-
-@dataclass(frozen=True)
-class _Look:
-    """One crop the model ran on: where (source pixels), when (capture time) and what it found there."""
-
-    crop: NDArray[np.int32]
-    captured_at: float
-    detections: Detections
-
-
-def _inside(boxes: NDArray[np.floating], crops: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """(N, M): box n lies wholly inside crop m."""
-    return ((boxes[:, None, 0] >= crops[None, :, 0]) & (boxes[:, None, 1] >= crops[None, :, 1])
-            & (boxes[:, None, 2] <= crops[None, :, 2]) & (boxes[:, None, 3] <= crops[None, :, 3]))
-
-
-def _overlaps(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """(N, M): box a[n] and box b[m] share some area."""
-    return ((a[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < a[:, None, 2])
-            & (a[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < a[:, None, 3]))
+        """The last plan on a BGR copy (`models.gate_annotate.draw_plan`)."""
+        return draw_plan(image, self.last_plan, self.model_name)
 
 
 def _wait(fut: Future[Detections], camera_id: str, model_name: str, timeout_s: float) -> Detections:

@@ -135,6 +135,17 @@ class FireDetector:
         boxes += [np.asarray(t.extent(), np.float32).reshape(1, 4) for t in st.tracks]
         return np.concatenate(boxes)
 
+    def incident_regions(self, camera_id: str) -> NDArray[np.float32]:
+        """The recent extent of every open incident of the camera (`detectors.base.IncidentSource`): the
+        gate re-looks at these every `gating.incident_relook_s` and holds the last look's boxes in between,
+        so the incident's track keeps its links and model evidence (the N-of-M window and lamp tests
+        see the held boxes)."""
+        st = self._states.get(camera_id)
+        if st is None:
+            return np.zeros((0, 4), np.float32)
+        boxes = [np.asarray(t.extent(), np.float32).reshape(1, 4) for t in st.tracks if t.incident is not None]
+        return np.concatenate(boxes) if boxes else np.zeros((0, 4), np.float32)
+
     def still(self, camera_id: str, captured_at: float) -> None:
         """The gate found this camera's frame at `captured_at` still (`detectors.base.StillAware`): the cues
         rest on it (`FlameCue.hold`; the smoke cue and the smoke-change test keep their previous frame).

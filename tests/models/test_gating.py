@@ -376,3 +376,70 @@ def test_a_blob_left_out_as_seen_empty_is_no_still_frame() -> None:
     again = gate.plan(with_patch(street(9), lamp, value=10), t + 0.5, NONE, cfg)
     assert again.path is InferencePath.SKIPPED and again.rechecks_deferred >= 1
     assert not again.cues_rest
+
+
+# --------------------------------------------------------------------------- open incidents
+
+
+def burning(i: int, box: tuple[int, int, int, int] = (300, 250, 330, 280)) -> NDArray[np.uint8]:
+    """The still street with a flickering patch (a burning fire): it changes on every frame."""
+    return with_patch(street(20 + i), box, value=(250, 120)[i % 2])
+
+
+def test_an_open_incident_is_relooked_every_incident_relook_s_and_held_in_between() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, incident_relook_s=2.0)
+    gate, t = settled_gate(cfg)
+    model = FakeCropModel()
+    incident = np.array([[300, 250, 330, 280]], np.float32)
+    paths, found = [], []
+    for i in range(6):
+        plan = gate.plan(burning(i), t + 0.5 * i, incident, cfg, incident)
+        found.append(gate.run(burning(i), plan, model.submit).xyxy.tolist())
+        paths.append((plan.path.value, plan.reason.value))
+    assert paths[0][0] == "regions", "the model looks at the incident"
+    assert paths[1:4] == [("reused", "incident_held")] * 3, "though it flickers, it is held while its look is fresh"
+    assert paths[4][0] == "regions" and paths[5] == ("reused", "incident_held"), "looked at again after 2 s"
+    assert len(model.calls) == 2 and found[1:4] == [found[0]] * 3 and len(found[0]) == 1, \
+        "a held incident gives the detector its last look's boxes, in source pixels, without a model call"
+    stats = gate.snapshot()
+    assert (stats.incidents_held, stats.incident_looks) == (4, 2)
+    drawn = gate.annotate(burning(6))
+    assert drawn.shape == (H, W, 3) and gate.last_plan is not None and gate.last_plan.incident_relook_in_s == 1.5
+    every = GatingConfig(sweep_every_s=3600, incident_relook_s=0.0)
+    gate, t = settled_gate(every)
+    for i in range(3):
+        plan = gate.plan(burning(i), t + 0.5 * i, incident, every, incident)
+        gate.run(burning(i), plan, model.submit)
+        assert plan.path is InferencePath.REGIONS, "0 looks at a burning incident on every frame"
+
+
+def test_a_held_incident_does_not_hide_what_changes_outside_it_or_a_fire_that_spreads() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, incident_relook_s=2.0)
+    gate, t = settled_gate(cfg)
+    model = FakeCropModel()
+    incident = np.array([[300, 250, 330, 280]], np.float32)
+    gate.run(burning(0), gate.plan(burning(0), t, incident, cfg, incident), model.submit)
+    elsewhere = with_patch(burning(1), (40, 40, 50, 60))
+    plan = gate.plan(elsewhere, t + 0.5, incident, cfg, incident)
+    assert plan.path is InferencePath.REGIONS and plan.incidents_held == 1 and len(plan.crops) == 1
+    assert plan.crops[0, 2] < 300, "only the new change is cropped, not the held incident"
+    dets = gate.run(elsewhere, plan, model.submit)
+    assert len(dets) == 2, "the new crop's box and the held incident's, both given"
+    spread = np.array([[200, 150, 400, 300]], np.float32)  # the fire grew out of its looked-at crop
+    plan = gate.plan(burning(2, (200, 150, 400, 300)), t + 1.0, spread, cfg, spread)
+    assert plan.runs_model and plan.incidents_held == 0, "a spreading fire is looked at at once"
+
+
+def test_a_sweep_is_a_look_at_every_open_incident() -> None:
+    cfg = GatingConfig(sweep_every_s=3600, incident_relook_s=2.0)
+    gate = Gate("cam-1", "fire", GEOMETRY)
+    model = FakeCropModel((305.0, 255.0, 325.0, 275.0))
+    incident = np.array([[300, 250, 330, 280]], np.float32)
+    first = gate.plan(burning(0), 1000.0, incident, cfg, incident)
+    assert first.path is InferencePath.SWEEP and len(first.incident_crops) == 1
+    assert gate.run(burning(0), first, model.submit).xyxy.tolist() == [[305.0, 255.0, 325.0, 275.0]]
+    held = gate.plan(burning(1), 1000.5, incident, cfg, incident)
+    assert (held.path, held.reason) == (InferencePath.REUSED, PathReason.INCIDENT_HELD)
+    assert gate.run(burning(1), held, model.submit).xyxy.tolist() == [[305.0, 255.0, 325.0, 275.0]], \
+        "the sweep's box on the incident is held"
+    assert len(model.calls) == 1

@@ -1,12 +1,14 @@
 """What the fire detector asks a gated model to keep looking at (`detectors.base.RegionSource`): its
-candidates and the extent of every live track, per camera (unit tests, a scripted fake model)."""
+candidates and the extent of every live track, per camera, and which of them are open incidents
+(`detectors.base.IncidentSource`) (unit tests, a scripted fake model)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from detectors.base import RegionSource, StillAware
+from detectors.base import IncidentSource, RegionSource, StillAware
+from detectors.event import Phase
 from detectors.fire import FireConfig, FireDetector
 from detectors.fire.cues import FlameCue
 from ingest.frame import Frame
@@ -67,3 +69,21 @@ def test_on_a_frame_the_gate_calls_still_the_cues_rest_and_on_no_other(monkeypat
     assert (len(steps), len(holds)) == (2, 1), "a still mark for another frame is not this frame's"
     det.process(frame(5), Detections.empty())
     assert (len(steps), len(holds)) == (3, 1), "a mark is taken by the next frame processed, used or not"
+
+
+def test_open_incidents_are_named_apart_for_the_gates_relook() -> None:
+    cfg = {"mode": "model", "model": "m", "fusion": {"lamp_min_frames": 1}}  # the lamp tests' wait off
+    det = FireDetector(FireConfig.model_validate(cfg), class_names=NAMES)
+    assert isinstance(det, IncidentSource)
+    assert det.incident_regions("cam1").shape == (0, 4), "a camera never seen has no incident"
+    started = None
+    for seq in range(12):
+        events = det.process(frame(seq), fake_model_boxes((100, 100, 120, 140)))
+        if started is None and any(e.phase is Phase.START for e in events):
+            started = seq
+        if started is None:
+            assert det.incident_regions("cam1").shape == (0, 4), f"frame {seq}: a track not yet an incident"
+    assert started is not None, "the scripted fire starts an incident"
+    assert det.incident_regions("cam1").tolist() == [[100, 100, 120, 140]], "the incident's recent extent"
+    assert [100, 100, 120, 140] in det.inference_regions("cam1").tolist(), "and it is among the watched regions"
+    assert det.incident_regions("cam2").shape == (0, 4), "cameras never mix"
