@@ -47,9 +47,7 @@ class Leaning:
     roof_after: NDArray[np.float64]
 
 
-def _lean(
-    footprint_px: NDArray[np.float64], height_m: float, canvas: Canvas
-) -> NDArray[np.float64] | None:
+def _lean(footprint_px: NDArray[np.float64], height_m: float, canvas: Canvas) -> NDArray[np.float64] | None:
     """Where the roof of a footprint (canvas pixels) shows in a canvas: moved away from the nadir point of
     the view that painted the footprint's centre by height / (camera height - height). None when no view
     saw it."""

@@ -102,8 +102,12 @@ def test_roof_leans_away_from_the_nadir_by_height_over_camera_height_less_height
     window = Window(1000, 2000, SIZE, SIZE)
     views = np.array([[window.col0 + 40.5, window.row0 + 80.5, 100.0]])  # nadir at pixel (40, 80)
     canvas = Canvas(
-        lattice, window, np.zeros((SIZE, SIZE, 3), np.uint8), np.ones((SIZE, SIZE), bool),
-        np.zeros((SIZE, SIZE), np.int32), views,
+        lattice,
+        window,
+        np.zeros((SIZE, SIZE, 3), np.uint8),
+        np.ones((SIZE, SIZE), bool),
+        np.zeros((SIZE, SIZE), np.int32),
+        views,
     )
     foot = np.array([[76.0, 76.0], [84.0, 76.0], [84.0, 84.0], [76.0, 84.0]])
     roof = _lean(foot, 20.0, canvas)
