@@ -170,16 +170,17 @@ class ChangeConfig(BaseModel):
         default=0.5,
         ge=0,
         le=1,
-        description="Share of a change that must lie where exactly one survey had a registered building with a "
-        "height leaning over the ground (survey.parallax) for it to be taken for ground revealed by the lean. "
-        "Raising it alerts on more such strips; lowering it drops more changes beside tall registered buildings.",
+        description="Share of a change that must lie where either survey shows a registered building with a height "
+        "other than by its roof in both (its walls, or what its lean covers in one survey only; survey/parallax.py) "
+        "for it to be taken for parallax. Raising it alerts on more such strips; lowering it drops more changes "
+        "beside tall registered buildings.",
     )
     parallax_margin_m: float = Field(
         default=1.0,
         ge=0,
         le=10,
-        description="How far the strip a registered building's lean hides in one survey only is grown (registration "
-        "error, hand-drawn footprints). Raising it drops changes further from the strip.",
+        description="How far that strip around a registered building is grown (registration error, hand-drawn "
+        "footprints). Raising it drops changes further from the building.",
     )
     parallax_max_contrast: float = Field(
         default=12.0,
