@@ -4,8 +4,7 @@ A region (`regions.py`) is in comparison cells of one flight's canvas. Here it g
 lon/lat and in the flight's local metres, a kind (`classify.py`), and a status: `new` (alerted),
 `registered` / `permitted` / `pending_review` (the registry knows it; not alerted), `removed` (the
 later survey shows ground like its surroundings there: a car gone, a shed demolished; not alerted), or
-`vehicles` (cars parked side by side, `vehicles.is_vehicle_group`; not alerted), or `parallax` (where the two
-surveys show a registered building's walls or lean differently, `parallax.is_parallax`; not alerted).
+`vehicles` (cars parked side by side, `vehicles.is_vehicle_group`; not alerted).
 
 A change on a registered building with a height (a rooftop addition) is seen leaning away from the
 camera by height / camera height of its distance from the nadir point; its position is moved back by
@@ -29,7 +28,6 @@ from detectors.construction.survey.classify import STRUCTURE_OF, ChangeKind, Kin
 from detectors.construction.survey.config import ChangeConfig
 from detectors.construction.survey.grid import from_pixels
 from detectors.construction.survey.mosaic import Canvas
-from detectors.construction.survey.parallax import is_parallax, leaning_structures
 from detectors.construction.survey.regions import Region
 from detectors.construction.survey.vehicles import is_vehicle_group
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
@@ -48,8 +46,6 @@ class ChangeStatus(StrEnum):
     """Looks like the ground around it now: something went away."""
     VEHICLES = "vehicles"
     """Cars parked side by side (`is_vehicle_group`): not a structure."""
-    PARALLAX = "parallax"
-    """A registered building's walls or lean seen differently (`is_parallax`): not a structure."""
 
 
 @dataclass
@@ -96,18 +92,11 @@ def build_changes(
     tolerance_m: float,
     base_accuracy_m: float,
     seen_at: list[float],
-    previous: Canvas | None = None,
 ) -> list[Change]:
     """Place, name and decide every region (see the module docstring). `seen_at[i]` is the capture time of
-    the keyframe `i` of `after.views`; `previous` (the earlier survey on the same window) lets ground
-    revealed by a registered building's lean be told from a structure."""
+    the keyframe `i` of `after.views`."""
     out: list[Change] = []
     lat = after.lattice
-    leaning = (
-        leaning_structures(registry, origin, previous, after, change.factor)
-        if registry is not None and len(registry) and previous is not None
-        else []
-    )
     for n, region in enumerate(regions, start=1):
         x0, y0, x1, y1 = region.box
         evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
@@ -139,8 +128,6 @@ def build_changes(
                 cl, co = enu_to_wgs84(origin[0], origin[1], centre_m[0], centre_m[1])
                 c_lat, c_lon = np.atleast_1d(cl), np.atleast_1d(co)
         status = _status(region, is_vehicle_group(region, evidence, config), match, config)
-        if status is ChangeStatus.NEW and is_parallax(region, leaning, change.cell_m, config):
-            status = ChangeStatus.PARALLAX
         view = int(after.view_index[round(centre_px[1]), round(centre_px[0])]) if _inside(after, centre_px) else -1
         f = change.factor
         out.append(

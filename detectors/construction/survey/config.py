@@ -166,30 +166,6 @@ class ChangeConfig(BaseModel):
         "gives (around registered structures with a height when the registry has any; elsewhere only as far as a 3 m "
         "thing leans). Raising it tolerates taller buildings and can hide a new structure beside a similar one.",
     )
-    parallax_min_share: float = Field(
-        default=0.5,
-        ge=0,
-        le=1,
-        description="Share of a change that must lie where either survey shows a registered building with a height "
-        "other than by its roof in both (its walls, or what its lean covers in one survey only; survey/parallax.py) "
-        "for it to be taken for parallax. Raising it alerts on more such strips; lowering it drops more changes "
-        "beside tall registered buildings.",
-    )
-    parallax_margin_m: float = Field(
-        default=1.0,
-        ge=0,
-        le=10,
-        description="How far that strip around a registered building is grown (registration error, hand-drawn "
-        "footprints). Raising it drops changes further from the building.",
-    )
-    parallax_max_contrast: float = Field(
-        default=12.0,
-        ge=0,
-        le=255,
-        description="CIELAB distance from the ground around it up to which a change in such a strip, seen in the "
-        "survey that saw the ground there, is taken for that ground (0: rule off). Raising it can drop a new "
-        "structure built beside a tall registered building; lowering it alerts on revealed ground.",
-    )
     border_m: float = Field(
         default=10.0,
         ge=0,

@@ -320,7 +320,6 @@ class SurveyRecorder:
             self.tolerance_m,
             math.hypot(base, after.lattice.resolution_m),
             list(mosaic.keyframe_times),
-            previous,
         )
         compared = float(change_map.valid.sum()) * change_map.cell_m**2
         return changes, compared

@@ -28,7 +28,6 @@ STATUS_COLOURS: dict[ChangeStatus, tuple[int, int, int]] = {
     ChangeStatus.PENDING_REVIEW: (0, 170, 255),
     ChangeStatus.REMOVED: (160, 160, 160),
     ChangeStatus.VEHICLES: (200, 200, 200),
-    ChangeStatus.PARALLAX: (180, 180, 180),
 }
 MAP_MAX_PX = 1600
 
