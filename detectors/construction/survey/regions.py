@@ -72,6 +72,9 @@ class Region:
     solid_m2: float
     """Area of the part that stands out from the surrounding ground in the later survey and is at least
     `min_width_m` wide there: a row of parked cars has ground between the cars and keeps almost none."""
+    ground_after_lab: tuple[float, float, float] | None
+    """Median CIELAB colour of the unchanged ground within `RING_M` around it in the later survey (None when
+    none is seen). Kept here so that rules reading the surroundings do not rebuild the band."""
 
 
 def _stats(labels: NDArray[np.int32], n: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -154,6 +157,7 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
         rect_w, rect_h = cv2.minAreaRect(contour)[1]
         score = change.score[y0:y1, x0:x1][sub]
         chroma = change.chroma[y0:y1, x0:x1][sub]
+        ground = np.median(change.after_lab[y0:y1, x0:x1][ring], axis=0) if ring.any() else None
         out.append(
             Region(
                 label=label,
@@ -166,13 +170,14 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
                 mean_score=float(score.mean()),
                 peak_score=float(score.max()),
                 chroma_share=float((chroma >= config.threshold).mean()),
-                after_contrast=_contrast(change.after_lab[y0:y1, x0:x1], sub, ring),
+                after_contrast=_contrast(change.after_lab[y0:y1, x0:x1], sub, ring, ground),
                 before_contrast=_contrast(change.before_lab[y0:y1, x0:x1], sub, ring),
                 fill_ratio=float(sub.sum()) / max(rect_w * rect_h, 1.0),
                 solid_m2=max(
                     _solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
                     _new_grid_area(change, (x0, y0, x1, y1), sub, area, config),
                 ),
+                ground_after_lab=None if ground is None else (float(ground[0]), float(ground[1]), float(ground[2])),
             )
         )
     return out
@@ -239,10 +244,16 @@ def _new_grid_area(
     return area_m2 if before_lines.minor <= GRID_EDGES_BEFORE_SHARE * lines.minor else 0.0
 
 
-def _contrast(lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_]) -> float:
-    """Distance between the median colours inside and in the surrounding band (CIELAB units)."""
+def _contrast(
+    lab: NDArray[np.float32],
+    inside: NDArray[np.bool_],
+    ring: NDArray[np.bool_],
+    ring_median: NDArray[np.float32] | None = None,
+) -> float:
+    """Distance between the median colours inside and in the surrounding band (CIELAB units); the band's
+    median is taken when already known."""
     if not inside.any() or not ring.any():
         return 0.0
     a = np.median(lab[inside], axis=0)
-    b = np.median(lab[ring], axis=0)
+    b = np.median(lab[ring], axis=0) if ring_median is None else ring_median
     return float(np.linalg.norm(a - b))

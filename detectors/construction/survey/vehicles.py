@@ -19,35 +19,26 @@ from __future__ import annotations
 
 import math
 
-import cv2
-import numpy as np
-
-from detectors.construction.survey.change import ChangeMap
 from detectors.construction.survey.classify import KindEvidence
 from detectors.construction.survey.config import ChangeConfig
-from detectors.construction.survey.regions import RING_M, Region
+from detectors.construction.survey.regions import Region
 
 
-def ground_chroma(change: ChangeMap, region: Region, config: ChangeConfig) -> float:
-    """CIELAB chroma of the median unchanged ground within RING_M of a region in the later survey (inf when
-    none is seen: nothing then says it is pavement)."""
-    x0, y0, x1, y1 = region.box
-    r = max(1, round(RING_M / change.cell_m))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    ring = cv2.dilate(region.mask.astype(np.uint8), disc).astype(bool) & ~region.mask
-    ring &= change.valid[y0:y1, x0:x1] & (change.score[y0:y1, x0:x1] < config.threshold / 2)
-    if not ring.any():
+def ground_chroma(region: Region) -> float:
+    """CIELAB chroma of the median unchanged ground around a region in the later survey (`regions.RING_M`;
+    inf when none is seen: nothing then says it is pavement)."""
+    if region.ground_after_lab is None:
         return math.inf
-    median = np.median(change.after_lab[y0:y1, x0:x1][ring], axis=0)
-    return float(math.hypot(float(median[1]), float(median[2])))
+    _, a, b = region.ground_after_lab
+    return float(math.hypot(a, b))
 
 
-def is_vehicle_group(region: Region, evidence: KindEvidence, change: ChangeMap, config: ChangeConfig) -> bool:
+def is_vehicle_group(region: Region, evidence: KindEvidence, config: ChangeConfig) -> bool:
     """Whether a change is cars parked side by side (see the module docstring): small, dense with edges,
     of many colours, on grey ground."""
     return (
         region.area_m2 < config.vehicle_group_max_m2
         and evidence.edge_density >= config.vehicle_edge_density
         and evidence.colour_spread >= config.vehicle_colour_spread
-        and ground_chroma(change, region, config) <= config.vehicle_ground_chroma_max
+        and ground_chroma(region) <= config.vehicle_ground_chroma_max
     )

@@ -6,7 +6,7 @@ through the construction detector as a user configures it (`survey.enabled: true
 registry, mosaics kept in a local evidence store): the before flight becomes the baseline, the after
 flight is compared with it. Only the scorer (`benchmarks.survey_bench.score`) reads the truth.
 
-Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26, 41-52, 61-88). Gate
+Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26, 41-52, 61-88, 103-114). Gate
 seeds: 31-36. `MEASURED` holds what `python -m benchmarks.survey_bench --out var/bench/survey-gate` (all six
 gate seeds, the code of the merge of the scaffold-lattice and parked-cars rules, development machine, 2 shared
 cores) gave per seed; each pair holds 9 new structures (5 roofs of several colours incl. one of ~31 m2, 2

@@ -47,13 +47,13 @@ def _fake_change_map(after: NDArray[np.uint8]) -> ChangeMap:
     )
 
 
-def _decide(after: NDArray[np.uint8]) -> tuple[bool, Region, ChangeMap]:
+def _decide(after: NDArray[np.uint8]) -> tuple[bool, Region]:
     change = _fake_change_map(after)
     config = ChangeConfig()
     (region,) = extract(change, config)
     x0, y0, x1, y1 = region.box
     evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
-    return is_vehicle_group(region, evidence, change, config), region, change
+    return is_vehicle_group(region, evidence, config), region
 
 
 def _cars_on(ground: tuple[int, int, int]) -> NDArray[np.uint8]:
@@ -68,9 +68,9 @@ def _cars_on(ground: tuple[int, int, int]) -> NDArray[np.uint8]:
 
 
 def test_cars_side_by_side_on_asphalt_are_vehicles() -> None:
-    vehicles, region, change = _decide(_cars_on(ASPHALT))
+    vehicles, region = _decide(_cars_on(ASPHALT))
     assert region.area_m2 < ChangeConfig().vehicle_group_max_m2
-    assert ground_chroma(change, region, ChangeConfig()) < 3.0
+    assert ground_chroma(region) < 3.0
     assert vehicles
 
 
@@ -83,8 +83,8 @@ def test_a_plain_roof_on_asphalt_is_not_vehicles() -> None:
 
 def test_the_same_busy_patch_in_grass_is_not_vehicles() -> None:
     # Soil dug in a lawn with tree shadows across it is as busy as cars; cars stand on grey pavement.
-    vehicles, region, change = _decide(_cars_on(GRASS))
-    assert ground_chroma(change, region, ChangeConfig()) > ChangeConfig().vehicle_ground_chroma_max
+    vehicles, region = _decide(_cars_on(GRASS))
+    assert ground_chroma(region) > ChangeConfig().vehicle_ground_chroma_max
     assert not vehicles
 
 
@@ -95,5 +95,5 @@ def test_a_large_busy_change_on_asphalt_is_not_vehicles() -> None:
     x0, y0, x1, y1 = region.box
     evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
     assert region.area_m2 >= 40.0
-    assert not is_vehicle_group(region, evidence, change, config)
-    assert is_vehicle_group(region, evidence, change, ChangeConfig())
+    assert not is_vehicle_group(region, evidence, config)
+    assert is_vehicle_group(region, evidence, ChangeConfig())
