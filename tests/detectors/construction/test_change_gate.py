@@ -11,8 +11,9 @@ Gate seeds: 31-36. `MEASURED` holds what `python -m benchmarks.survey_bench --ou
 gate seeds, the code of the merge of the scaffold-lattice and parked-cars rules, development machine, 2 shared
 cores) gave per seed; the same command on commit 3fa0dde (the unlike-ground part grown back by its blended rim,
 `regions.MIXED_RIM_CELLS`) gave the same figures for every seed (rate 5,457 ha per CPU-hour at load); each pair
-holds 9 new structures (5 roofs of several colours incl. one of ~31 m2, 2 excavations, 1 dust net, 1 scaffold) plus a permitted excavation and a pending-review roof, and distractors
-(cars moved, another sun and exposure, season, wet ground). Six-seed figures: 47/54 found once (roof 27/30,
+holds 9 new structures (5 roofs of several colours incl. one of ~31 m2, 2 excavations, 1 dust net, 1 scaffold)
+plus a permitted excavation and a pending-review roof, and distractors (cars moved, another sun and exposure,
+season, wet ground). Six-seed figures: 47/54 found once (roof 27/30,
 excavation 12/12, dust net 5/6, scaffold 3/6; named right: 27, 11, 5, 3), no duplicate, no permitted or
 pending-review structure alerted, 1 false change over 0.53 km2 (1.9 per km2), position error median 1.84 m,
 worst 3.91 m (measured by the scorer in the generator's own frame). Before the parked-cars rule (status
