@@ -184,6 +184,16 @@ class TrajectoryConfig(BaseModel):
         "Lower accepts gappier tracks (faint or half-hidden objects, and more chains); higher rejects more "
         "chains (and faint objects); 0 turns it off.",
     )
+    late_seen_chance_discount: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="How much of the chance that a stray blob lay in the track's gate (the frame's blob "
+        "density times the gate's area) is taken off its late seen share before min_late_seen_share is "
+        "applied: in a shower a coasting track finds some blob in a third of its frames, so being 'seen' "
+        "that often proves nothing. 1 discounts it fully; 0 turns the discount off (clear scenes, where "
+        "blobs are few, barely change either way).",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,

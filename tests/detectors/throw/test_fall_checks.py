@@ -92,3 +92,40 @@ def test_the_check_can_be_turned_off() -> None:
     n = len(pts)
     fit = judge_fall(pts, np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32), SCALE, off, _everywhere)
     assert fit.accepted, fit.reasons()
+
+
+CHAIN_3210_T = 59.2 + np.array([0.0, 0.04, 0.08, 0.2, 0.32, 0.44, 0.6, 0.72, 0.88, 0.92, 1.16, 1.24, 1.36])
+"""Times of the false alert on tuning seed 3210 (heavy rain, 120 s, 12 throws): a chain of streaks,
+laundry and a leaf that saw 1/3 of its late frames, exactly at `min_late_seen_share`."""
+
+
+def _chance(t: NDArray[np.float64], p: float) -> NDArray[np.float64]:
+    """(t, p) for every analysed frame from the first to the last of `t`."""
+    frames = t[0] + np.arange(round((t[-1] - t[0]) * FPS) + 1) / FPS
+    return np.stack([frames, np.full(len(frames), p)], 1)
+
+
+def test_chance_hits_in_a_shower_are_taken_off_the_late_seen_share() -> None:
+    raw = late_seen_share(CHAIN_3210_T, FPS)
+    assert raw == pytest.approx(1 / 3, abs=0.01)
+    # a third of the frames' gates held a stray blob: seeing 1/3 of them proves nothing
+    crowded = late_seen_share(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.3), 1.0)
+    assert crowded == pytest.approx((raw - 0.3) / 0.7, abs=0.01)
+    assert crowded < CFG.trajectory.min_late_seen_share
+    # a fall seen in every frame stays fully seen, however crowded
+    t = 100.0 + np.arange(21) / FPS
+    assert late_seen_share(t, FPS, _chance(t, 0.5), 1.0) == pytest.approx(1.0)
+    # no chance, or no discount: the plain share
+    assert late_seen_share(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.0), 1.0) == pytest.approx(raw)
+    assert late_seen_share(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.3), 0.0) == pytest.approx(raw)
+
+
+def test_judge_fall_applies_the_chance_discount() -> None:
+    pts = _coasted_late(_fall(30.0, 36), every=2)
+    n = len(pts)
+    sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
+    assert late_seen_share(pts[:, 0], FPS) > CFG.trajectory.min_late_seen_share
+    clear = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.0))
+    assert clear.accepted, clear.reasons()
+    shower = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.4))
+    assert shower.reason == "gappy_fall"
