@@ -194,6 +194,16 @@ class TrajectoryConfig(BaseModel):
         "that often proves nothing. 1 discounts it fully; 0 turns the discount off (clear scenes, where "
         "blobs are few, barely change either way).",
     )
+    min_size_kept_ratio: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Smallest ratio of the track's median blob size over its last third to that over its "
+        "first third (1 px added to each): a falling object keeps its size or grows (motion blur), a chain "
+        "that began on something big (a window lighting up, a person, a car's glare) and went on over "
+        "small blobs shrinks. Lower tolerates objects that turn edge-on; higher rejects more chains; 0 "
+        "turns it off.",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,

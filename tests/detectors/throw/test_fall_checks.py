@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from detectors.throw.config import ThrowConfig
 from detectors.throw.facade_map import FlatScale
-from detectors.throw.fall_checks import judge_fall, late_seen_share
+from detectors.throw.fall_checks import judge_fall, late_seen_share, size_kept_ratio
 from detectors.throw.free_fall import G_M_S2
 
 FPS = 25.0
@@ -129,3 +129,30 @@ def test_judge_fall_applies_the_chance_discount() -> None:
     assert clear.accepted, clear.reasons()
     shower = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.4))
     assert shower.reason == "gappy_fall"
+
+
+CHAINS_3205_SIZES = (
+    np.array([23, 10, 9, 10, 9, 9, 9, 9, 9, 3, 3, 3, 2, 6], np.float32),
+    np.array([15, 9, 5, 5, 2, 2, 2, 2, 2, 4], np.float32),
+)
+"""Blob sizes (px) of the two false alerts on tuning seed 3205 (infrared night soak chunk)."""
+THROW_3210_SIZES = np.array([10, 6, 2, 3, 4, 7, 2, 2, 2, 4, 3, 2, 2, 3, 3, 2], np.float32)
+"""A throw on tuning seed 3210 (heavy rain) whose first blobs merged with the window it left."""
+
+
+def test_a_chain_that_began_on_something_big_shrinks_a_throw_does_not() -> None:
+    limit = CFG.trajectory.min_size_kept_ratio
+    assert [round(size_kept_ratio(s), 2) for s in CHAINS_3205_SIZES] == [0.36, 0.30]
+    assert all(size_kept_ratio(s) < limit for s in CHAINS_3205_SIZES)
+    assert size_kept_ratio(THROW_3210_SIZES) == pytest.approx(0.60, abs=0.01)
+    assert size_kept_ratio(np.linspace(3, 9, 20).astype(np.float32)) > 1  # motion blur grows the blob
+
+
+def test_judge_fall_rejects_a_shrinking_track() -> None:
+    pts = _fall(30.0, 24)
+    n = len(pts)
+    contrast = np.full(n, 40.0, np.float32)
+    steady = judge_fall(pts, np.full(n, 5.0, np.float32), contrast, SCALE, CFG, _everywhere)
+    assert steady.accepted, steady.reasons()
+    shrinking = np.where(np.arange(n) < n // 2, 12.0, 3.0).astype(np.float32)
+    assert judge_fall(pts, shrinking, contrast, SCALE, CFG, _everywhere).reason == "shrinking"
