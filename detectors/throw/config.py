@@ -184,15 +184,15 @@ class TrajectoryConfig(BaseModel):
         "Lower accepts gappier tracks (faint or half-hidden objects, and more chains); higher rejects more "
         "chains (and faint objects); 0 turns it off.",
     )
-    late_seen_chance_discount: float = Field(
-        default=1.0,
+    min_late_seen_chance_z: float = Field(
+        default=0.5,
         ge=0.0,
-        le=1.0,
-        description="How much of the chance that a stray blob lay in the track's gate (the frame's blob "
-        "density times the gate's area) is taken off its late seen share before min_late_seen_share is "
-        "applied: in a shower a coasting track finds some blob in a third of its frames, so being 'seen' "
-        "that often proves nothing. 1 discounts it fully; 0 turns the discount off (clear scenes, where "
-        "blobs are few, barely change either way).",
+        le=10.0,
+        description="How far (in standard deviations) the frames a track was seen in over the later half "
+        "of its time must exceed what chance alone would give (the frame's blob density times the gate's "
+        "area, as a Poisson chance per frame): in a shower a coasting track finds a stray blob in a third of "
+        "its frames, so a chain of rain and other blobs is 'seen' that often. Higher rejects more chains "
+        "(and faint throws in heavy rain); 0 turns it off. Clear scenes have almost no chance hits.",
     )
     min_size_kept_ratio: float = Field(
         default=0.45,

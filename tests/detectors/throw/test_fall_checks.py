@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from detectors.throw.config import ThrowConfig
 from detectors.throw.facade_map import FlatScale
-from detectors.throw.fall_checks import judge_fall, late_seen_share, size_kept_ratio
+from detectors.throw.fall_checks import judge_fall, late_seen_beyond_chance_z, late_seen_share, size_kept_ratio
 from detectors.throw.free_fall import G_M_S2
 
 FPS = 25.0
@@ -105,30 +105,30 @@ def _chance(t: NDArray[np.float64], p: float) -> NDArray[np.float64]:
     return np.stack([frames, np.full(len(frames), p)], 1)
 
 
-def test_chance_hits_in_a_shower_are_taken_off_the_late_seen_share() -> None:
-    raw = late_seen_share(CHAIN_3210_T, FPS)
-    assert raw == pytest.approx(1 / 3, abs=0.01)
-    # a third of the frames' gates held a stray blob: seeing 1/3 of them proves nothing
-    crowded = late_seen_share(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.3), 1.0)
-    assert crowded == pytest.approx((raw - 0.3) / 0.7, abs=0.01)
-    assert crowded < CFG.trajectory.min_late_seen_share
-    # a fall seen in every frame stays fully seen, however crowded
+def test_a_chain_seen_no_more_often_than_chance_allows_is_a_chance_chain() -> None:
+    assert late_seen_share(CHAIN_3210_T, FPS) == pytest.approx(1 / 3, abs=0.01)  # passes the plain share
+    # a third of its gates held a stray blob: 6 of 18 late frames is what chance gives
+    assert late_seen_beyond_chance_z(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 1 / 3)) == pytest.approx(0.0, abs=0.05)
+    # the same frames seen with few stray blobs about: far beyond chance
+    assert late_seen_beyond_chance_z(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.05)) > 3
+    # no stray blobs at all (clear weather): nothing to test
+    assert late_seen_beyond_chance_z(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.0)) == 99.0
+    # a fall seen in every frame beats chance however crowded
     t = 100.0 + np.arange(21) / FPS
-    assert late_seen_share(t, FPS, _chance(t, 0.5), 1.0) == pytest.approx(1.0)
-    # no chance, or no discount: the plain share
-    assert late_seen_share(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.0), 1.0) == pytest.approx(raw)
-    assert late_seen_share(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.3), 0.0) == pytest.approx(raw)
+    assert late_seen_beyond_chance_z(t, FPS, _chance(t, 0.5)) > 3
 
 
-def test_judge_fall_applies_the_chance_discount() -> None:
+def test_judge_fall_rejects_a_chance_chain_and_only_then() -> None:
     pts = _coasted_late(_fall(30.0, 36), every=2)
     n = len(pts)
     sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
     assert late_seen_share(pts[:, 0], FPS) > CFG.trajectory.min_late_seen_share
     clear = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.0))
     assert clear.accepted, clear.reasons()
-    shower = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.4))
-    assert shower.reason == "gappy_fall"
+    shower = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.5))
+    assert shower.reason == "chance_chain"
+    off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"min_late_seen_chance_z": 0.0})})
+    assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere, _chance(pts[:, 0], 0.5)).accepted
 
 
 CHAINS_3205_SIZES = (
