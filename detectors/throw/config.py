@@ -194,6 +194,15 @@ class TrajectoryConfig(BaseModel):
         "its frames, so a chain of rain and other blobs is 'seen' that often. Higher rejects more chains "
         "(and faint throws in heavy rain); 0 turns it off. Clear scenes have almost no chance hits.",
     )
+    min_release_height_m: float = Field(
+        default=0.5,
+        ge=-10.0,
+        le=100.0,
+        description="Lowest estimated release height (metres above the facade's ground line) accepted: a "
+        "fall starts above the ground it lands on; a 'fall' released at or below the ground line is "
+        "street traffic, people or insects below the facade. Lower it (negative) when the calibration's "
+        "ground line sits above the real street; raise it to ignore throws from the ground floor.",
+    )
     min_size_kept_ratio: float = Field(
         default=0.45,
         ge=0.0,

@@ -156,3 +156,10 @@ def test_judge_fall_rejects_a_shrinking_track() -> None:
     assert steady.accepted, steady.reasons()
     shrinking = np.where(np.arange(n) < n // 2, 12.0, 3.0).astype(np.float32)
     assert judge_fall(pts, shrinking, contrast, SCALE, CFG, _everywhere).reason == "shrinking"
+
+
+def test_a_fall_released_at_or_below_the_ground_line_is_rejected() -> None:
+    """Tuning seed 3200's chain over people and cars under the facade was 'released' at -0.16 m."""
+    assert _judge(_fall(4.5, 24)) == "accepted"
+    assert _judge(_fall(0.0, 24)) == "below_ground"
+    assert _judge(_fall(-2.0, 24)) == "below_ground"
