@@ -184,6 +184,35 @@ class TrajectoryConfig(BaseModel):
         "Lower accepts gappier tracks (faint or half-hidden objects, and more chains); higher rejects more "
         "chains (and faint objects); 0 turns it off.",
     )
+    min_late_seen_chance_z: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=10.0,
+        description="How far (in standard deviations) the frames a track was seen in over the later half "
+        "of its time must exceed what chance alone would give (the frame's blob density times the gate's "
+        "area, as a Poisson chance per frame): in a shower a coasting track finds a stray blob in a third of "
+        "its frames, so a chain of rain and other blobs is 'seen' that often. Higher rejects more chains "
+        "(and faint throws in heavy rain); 0 turns it off. Clear scenes have almost no chance hits.",
+    )
+    min_release_height_m: float = Field(
+        default=0.5,
+        ge=-10.0,
+        le=100.0,
+        description="Lowest estimated release height (metres above the facade's ground line) accepted: a "
+        "fall starts above the ground it lands on; a 'fall' released at or below the ground line is "
+        "street traffic, people or insects below the facade. Lower it (negative) when the calibration's "
+        "ground line sits above the real street; raise it to ignore throws from the ground floor.",
+    )
+    min_size_kept_ratio: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Smallest ratio of the track's median blob size over its last third to that over its "
+        "first third (1 px added to each): a falling object keeps its size or grows (motion blur), a chain "
+        "that began on something big (a window lighting up, a person, a car's glare) and went on over "
+        "small blobs shrinks. Lower tolerates objects that turn edge-on; higher rejects more chains; 0 "
+        "turns it off.",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,

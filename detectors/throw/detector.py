@@ -125,7 +125,8 @@ class ThrowDetector:
             self.stats.streak_blobs += int(streak.sum())
             self.stats.raining = self._streaks.active
             before = self._tracker.dropped_births
-            ended = self._tracker.update(t, FrameBlobs(blobs.xy, sizes, blobs.contrast, streak), wh)
+            density = len(blobs.xy) / self._extractor.watched_area_px2
+            ended = self._tracker.update(t, FrameBlobs(blobs.xy, sizes, blobs.contrast, streak, density), wh)
             if self._tracker.dropped_births > before:
                 self.stats.rejected["track_limit"] += self._tracker.dropped_births - before
         self.stats.tracks_active = self._tracker.active
@@ -265,7 +266,7 @@ class ThrowDetector:
             self._candidates.add(tid)
             self.stats.candidates += 1
         n = int(tr.n[slot])
-        fit = self._fit(pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n])
+        fit = self._fit(pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n], tr.chance_series(slot))
         if not fit.accepted:
             self._fitted_n[tid] = refit_at(n, fit.reason, self.config.trajectory.min_points)
             return None
@@ -281,10 +282,14 @@ class ThrowDetector:
         return self._start(tid, tr.sizes[slot, head:n], fit, pts, frame)
 
     def _fit(
-        self, pts: NDArray[np.float64], sizes: NDArray[np.float32], contrast: NDArray[np.float32]
+        self,
+        pts: NDArray[np.float64],
+        sizes: NDArray[np.float32],
+        contrast: NDArray[np.float32],
+        chance: NDArray[np.float64],
     ) -> TrajectoryFit:
         """The physics test plus this camera's checks (`judge_fall`), in this camera's view."""
-        return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched)
+        return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched, chance)
 
     def _merge(self, tid: int, inc: Incident, pts: NDArray[np.float64], frame: Frame) -> Event | None:
         """A second track of a known fall: absorb it (the fall is followed already) or rejoin it."""
@@ -362,7 +367,7 @@ class ThrowDetector:
             return None
         head, pts = moving_part(ended.points)
         sizes, contrast = ended.sizes_px[head:], ended.contrast[head:]
-        fit = self._fit(pts, sizes, contrast)
+        fit = self._fit(pts, sizes, contrast, ended.chance)
         if fit.accepted and self._book.same_fall(fit) is None:
             veto = self._veto(frame, pts[-1, 1:3], float(sizes[len(pts) - 1]))
             if veto is None:

@@ -128,6 +128,14 @@ class ForegroundExtractor:
         out[inside] = watch[ij[inside, 1], ij[inside, 0]] > 0
         return out
 
+    @property
+    def watched_area_px2(self) -> float:
+        """Area of the watched view in source px² (1 before the first frame): where blobs can be found."""
+        if self._size is None:
+            return 1.0
+        f = self.factor_for(self._size[0])
+        return float(self._watched_px * f * f)
+
     def factor_for(self, width: int) -> int:
         """Whole downscale factor for a frame width (>= 1)."""
         return max(1, width // self.config.process_width_px)

@@ -10,6 +10,11 @@ Blobs flagged as rain streaks (see `weather.py`) never start a track and never f
 established track takes a streak only when no other blob lies in its gate (a falling object blurs into
 a streak late in its fall). Gates are found with a k-d tree, so a shower of blobs costs n log n, not
 tracks x blobs.
+
+Every frame a track lives, it also records the chance that its gate held some blob by accident (the
+frame's blob density times the gate's area, as a Poisson probability): in a shower a coasting track finds
+a stray blob in a third of its frames or more, and the judge discounts that share from how often the track
+was seen (see `fall_checks.late_seen_share`).
 """
 
 from __future__ import annotations
@@ -47,23 +52,27 @@ _YOUNG_COST = 10.0
 
 @dataclass(frozen=True, slots=True)
 class EndedTrack:
-    """A track that finished: its id, positions (N,3) of (t_s, x_px, y_px), sizes (N,) px, why it ended."""
+    """A track that finished: its id, positions (N,3) of (t_s, x_px, y_px), sizes (N,) px, why it ended,
+    and (M,2) rows of (t_s, chance) for the frames it lived (see `GravityTracker.chance_series`)."""
 
     track_id: int
     points: NDArray[np.float64]
     sizes_px: NDArray[np.float32]
     contrast: NDArray[np.float32]
     why: str
+    chance: NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
 class FrameBlobs:
-    """What the tracker needs of a frame's blobs: centres (N,2) px, sizes (N,) px, contrast, streak flags."""
+    """What the tracker needs of a frame's blobs: centres (N,2) px, sizes (N,) px, contrast, streak flags,
+    and the frame's blob density (blobs per px² of the watched view; 0 when not known)."""
 
     xy: NDArray[np.float64]
     size_px: NDArray[np.float32]
     contrast: NDArray[np.float32]
     streak: NDArray[np.bool_]
+    density_per_px2: float = 0.0
 
     @classmethod
     def plain(cls, xy: NDArray[np.float64], size_px: NDArray[np.float32]) -> FrameBlobs:
@@ -97,6 +106,10 @@ class GravityTracker:
         self.sizes = np.zeros((capacity, max_points), np.float32)
         self.contrast = np.zeros((capacity, max_points), np.float32)
         self.matched = np.zeros(capacity, bool)
+        self.frames = np.zeros(capacity, np.int64)
+        """Frames each track has lived after its birth (its chance ring holds the latest `max_points`)."""
+        self.chance = np.zeros((capacity, max_points, 2), np.float64)
+        """Ring of (t_s, probability that the track's gate held a blob by accident) per frame lived."""
 
     def reconfigure(self, config: TrackingConfig, max_points: int) -> None:
         """New gates and limits; live tracks are kept (the oldest first if the capacity shrinks)."""
@@ -121,6 +134,7 @@ class GravityTracker:
         self.hist[:m, :keep_pts] = old["hist"][idx, :keep_pts]
         self.sizes[:m, :keep_pts] = old["sizes"][idx, :keep_pts]
         self.contrast[:m, :keep_pts] = old["contrast"][idx, :keep_pts]
+        self.frames[:m] = 0  # the chance ring restarts (its length changed); judged as never crowded
 
     @property
     def active(self) -> int:
@@ -129,6 +143,16 @@ class GravityTracker:
     def points(self, slot: int) -> NDArray[np.float64]:
         """(n,3) positions of the track in `slot` (a view)."""
         return self.hist[slot, : self.n[slot]]
+
+    def chance_series(self, slot: int) -> NDArray[np.float64]:
+        """(M,2) rows of (t_s, chance of an accidental blob in the gate) for the latest frames the track in
+        `slot` lived, oldest first (a copy)."""
+        k = int(self.frames[slot])
+        cap = self.max_points
+        if k <= cap:
+            return self.chance[slot, :k].copy()
+        start = k % cap
+        return np.concatenate([self.chance[slot, start:], self.chance[slot, :start]])
 
     def _gravity_px(self, slots: NDArray[np.int64]) -> NDArray[np.float64]:
         """(k,2) gravity acceleration in px/s² at each track's position."""
@@ -151,9 +175,11 @@ class GravityTracker:
         self.matched[:] = False
         pred, vel_pred = self._predict(slots, t_s)
         blob_taken = np.zeros(len(xy), bool)
+        gate = self._gates(slots, t_s, vel_pred)
+        self._record_chance(slots, t_s, gate, blobs.density_per_px2)
         if len(slots) and len(xy):
             young = self.n[slots] < 2
-            ti, bi, cost = self._gated_pairs(slots, t_s, pred, vel_pred, blobs)
+            ti, bi, cost = self._gated_pairs(slots, pred, gate, blobs)
             order = np.argsort(cost, kind="stable")
             track_taken = np.zeros(len(slots), bool)
             for k in order:  # greedy over gated pairs only (few per frame)
@@ -187,26 +213,46 @@ class GravityTracker:
             self._birth(int(s), xy[j], float(blobs.size_px[j]), float(blobs.contrast[j]), t_s)
         return ended
 
-    def _gated_pairs(
-        self,
-        slots: NDArray[np.int64],
-        t_s: float,
-        pred: NDArray[np.float64],
-        vel_pred: NDArray[np.float64],
-        blobs: FrameBlobs,
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-        """(track index, blob index, cost) of every blob inside a track's gate that the track may take."""
+    def _gates(self, slots: NDArray[np.int64], t_s: float, vel_pred: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Gate radius (px) of each track this frame: wider with speed and with frames missed."""
         cfg = self.config
+        if len(slots) == 0:
+            return np.zeros(0, np.float64)
         dt = t_s - self.last_t[slots]
         speed = np.linalg.norm(vel_pred, axis=1)
         px_per_m = np.linalg.norm(self.down(self.pos[slots]), axis=1)
         young = self.n[slots] < 2
         missed = self.missed[slots]
-        gate = np.where(
-            young,
-            cfg.gate_px + cfg.max_speed_m_s * px_per_m * dt,
-            cfg.gate_px * (1 + 0.5 * missed) + cfg.gate_speed_fraction * speed * dt * (1 + missed),
+        return np.asarray(
+            np.where(
+                young,
+                cfg.gate_px + cfg.max_speed_m_s * px_per_m * dt,
+                cfg.gate_px * (1 + 0.5 * missed) + cfg.gate_speed_fraction * speed * dt * (1 + missed),
+            ),
+            np.float64,
         )
+
+    def _record_chance(
+        self, slots: NDArray[np.int64], t_s: float, gate: NDArray[np.float64], density_per_px2: float
+    ) -> None:
+        """Append this frame's chance of a stray blob in each track's gate (Poisson: 1 - exp(-density·area))."""
+        if len(slots) == 0:
+            return
+        p = -np.expm1(-density_per_px2 * np.pi * gate * gate)
+        k = self.frames[slots]
+        ring = k % self.max_points
+        self.chance[slots, ring, 0] = t_s
+        self.chance[slots, ring, 1] = p
+        self.frames[slots] = k + 1
+
+    def _gated_pairs(
+        self,
+        slots: NDArray[np.int64],
+        pred: NDArray[np.float64],
+        gate: NDArray[np.float64],
+        blobs: FrameBlobs,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """(track index, blob index, cost) of every blob inside a track's gate that the track may take."""
         found = cKDTree(blobs.xy).query_ball_point(pred, gate)
         lengths = np.fromiter((len(c) for c in found), np.int64, count=len(found))
         if lengths.sum() == 0:
@@ -287,6 +333,7 @@ class GravityTracker:
         self.track_id[s] = self._next_id
         self._next_id += 1
         self.n[s] = 1
+        self.frames[s] = 0
         self.missed[s] = 0
         self.pos[s] = z
         self.vel[s] = 0.0
@@ -324,7 +371,12 @@ class GravityTracker:
     def _end(self, s: int, why: str) -> EndedTrack:
         k = int(self.n[s])
         ended = EndedTrack(
-            int(self.track_id[s]), self.hist[s, :k].copy(), self.sizes[s, :k].copy(), self.contrast[s, :k].copy(), why
+            int(self.track_id[s]),
+            self.hist[s, :k].copy(),
+            self.sizes[s, :k].copy(),
+            self.contrast[s, :k].copy(),
+            why,
+            self.chance_series(s),
         )
         self.alive[s] = False
         self.matched[s] = False

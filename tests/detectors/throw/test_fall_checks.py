@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from detectors.throw.config import ThrowConfig
 from detectors.throw.facade_map import FlatScale
-from detectors.throw.fall_checks import judge_fall, late_seen_share
+from detectors.throw.fall_checks import judge_fall, late_seen_beyond_chance_z, late_seen_share, size_kept_ratio
 from detectors.throw.free_fall import G_M_S2
 
 FPS = 25.0
@@ -92,3 +92,74 @@ def test_the_check_can_be_turned_off() -> None:
     n = len(pts)
     fit = judge_fall(pts, np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32), SCALE, off, _everywhere)
     assert fit.accepted, fit.reasons()
+
+
+CHAIN_3210_T = 59.2 + np.array([0.0, 0.04, 0.08, 0.2, 0.32, 0.44, 0.6, 0.72, 0.88, 0.92, 1.16, 1.24, 1.36])
+"""Times of the false alert on tuning seed 3210 (heavy rain, 120 s, 12 throws): a chain of streaks,
+laundry and a leaf that saw 1/3 of its late frames, exactly at `min_late_seen_share`."""
+
+
+def _chance(t: NDArray[np.float64], p: float) -> NDArray[np.float64]:
+    """(t, p) for every analysed frame from the first to the last of `t`."""
+    frames = t[0] + np.arange(round((t[-1] - t[0]) * FPS) + 1) / FPS
+    return np.stack([frames, np.full(len(frames), p)], 1)
+
+
+def test_a_chain_seen_no_more_often_than_chance_allows_is_a_chance_chain() -> None:
+    assert late_seen_share(CHAIN_3210_T, FPS) == pytest.approx(1 / 3, abs=0.01)  # passes the plain share
+    # a third of its gates held a stray blob: 6 of 18 late frames is what chance gives
+    assert late_seen_beyond_chance_z(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 1 / 3)) == pytest.approx(0.0, abs=0.05)
+    # the same frames seen with few stray blobs about: far beyond chance
+    assert late_seen_beyond_chance_z(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.05)) > 3
+    # no stray blobs at all (clear weather): nothing to test
+    assert late_seen_beyond_chance_z(CHAIN_3210_T, FPS, _chance(CHAIN_3210_T, 0.0)) == 99.0
+    # a fall seen in every frame beats chance however crowded
+    t = 100.0 + np.arange(21) / FPS
+    assert late_seen_beyond_chance_z(t, FPS, _chance(t, 0.5)) > 3
+
+
+def test_judge_fall_rejects_a_chance_chain_and_only_then() -> None:
+    pts = _coasted_late(_fall(30.0, 36), every=2)
+    n = len(pts)
+    sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
+    assert late_seen_share(pts[:, 0], FPS) > CFG.trajectory.min_late_seen_share
+    clear = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.0))
+    assert clear.accepted, clear.reasons()
+    shower = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, _chance(pts[:, 0], 0.5))
+    assert shower.reason == "chance_chain"
+    off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"min_late_seen_chance_z": 0.0})})
+    assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere, _chance(pts[:, 0], 0.5)).accepted
+
+
+CHAINS_3205_SIZES = (
+    np.array([23, 10, 9, 10, 9, 9, 9, 9, 9, 3, 3, 3, 2, 6], np.float32),
+    np.array([15, 9, 5, 5, 2, 2, 2, 2, 2, 4], np.float32),
+)
+"""Blob sizes (px) of the two false alerts on tuning seed 3205 (infrared night soak chunk)."""
+THROW_3210_SIZES = np.array([10, 6, 2, 3, 4, 7, 2, 2, 2, 4, 3, 2, 2, 3, 3, 2], np.float32)
+"""A throw on tuning seed 3210 (heavy rain) whose first blobs merged with the window it left."""
+
+
+def test_a_chain_that_began_on_something_big_shrinks_a_throw_does_not() -> None:
+    limit = CFG.trajectory.min_size_kept_ratio
+    assert [round(size_kept_ratio(s), 2) for s in CHAINS_3205_SIZES] == [0.36, 0.30]
+    assert all(size_kept_ratio(s) < limit for s in CHAINS_3205_SIZES)
+    assert size_kept_ratio(THROW_3210_SIZES) == pytest.approx(0.60, abs=0.01)
+    assert size_kept_ratio(np.linspace(3, 9, 20).astype(np.float32)) > 1  # motion blur grows the blob
+
+
+def test_judge_fall_rejects_a_shrinking_track() -> None:
+    pts = _fall(30.0, 24)
+    n = len(pts)
+    contrast = np.full(n, 40.0, np.float32)
+    steady = judge_fall(pts, np.full(n, 5.0, np.float32), contrast, SCALE, CFG, _everywhere)
+    assert steady.accepted, steady.reasons()
+    shrinking = np.where(np.arange(n) < n // 2, 12.0, 3.0).astype(np.float32)
+    assert judge_fall(pts, shrinking, contrast, SCALE, CFG, _everywhere).reason == "shrinking"
+
+
+def test_a_fall_released_at_or_below_the_ground_line_is_rejected() -> None:
+    """Tuning seed 3200's chain over people and cars under the facade was 'released' at -0.16 m."""
+    assert _judge(_fall(4.5, 24)) == "accepted"
+    assert _judge(_fall(0.0, 24)) == "below_ground"
+    assert _judge(_fall(-2.0, 24)) == "below_ground"

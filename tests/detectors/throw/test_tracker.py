@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from detectors.throw.config import TrackingConfig
 from detectors.throw.free_fall import G_M_S2
@@ -168,3 +169,48 @@ def test_a_slow_track_does_not_get_the_falling_coast() -> None:
     frames = [p[None, :] if not 10 <= i < 15 else np.zeros((0, 2)) for i, p in enumerate(path)]
     ended = feed(GravityTracker(TrackingConfig(), 200, down, G_M_S2), frames)
     assert sorted(len(e.points) for e in ended if len(e.points) > 3) == [10, 15]
+
+
+def _with_density(xy: np.ndarray, density: float) -> FrameBlobs:
+    plain = FrameBlobs.plain(xy, np.ones(len(xy), np.float32))
+    return FrameBlobs(plain.xy, plain.size_px, plain.contrast, plain.streak, density)
+
+
+def test_a_track_records_the_chance_of_a_stray_blob_in_its_gate() -> None:
+    """Each frame a track lives it records 1 - exp(-density x gate area); a coasting gate grows, so does it."""
+    cfg = TrackingConfig()
+    tracker = GravityTracker(cfg, 40, down, G_M_S2)
+    density = 1e-4
+    path = falling(10)
+    for i, p in enumerate(path):
+        tracker.update(i / FPS, _with_density(p[None, :], density), WH)
+    tracker.update(10 / FPS, _with_density(np.zeros((0, 2)), density), WH)  # a frame coasted over
+    (slot,) = np.flatnonzero(tracker.alive)
+    series = tracker.chance_series(int(slot))
+    assert len(series) == 10  # every frame after its birth
+    assert series[-1, 0] == pytest.approx(10 / FPS)
+    smallest = -np.expm1(-density * np.pi * cfg.gate_px**2)
+    assert np.all(series[:, 1] >= smallest * 0.999) and np.all(series[:, 1] < 1)
+    assert series[-1, 1] > series[-2, 1]  # the coasted frame's gate was wider
+    (ended,) = tracker.end_all()
+    assert np.array_equal(ended.chance, series)
+
+
+def test_the_chance_ring_keeps_the_latest_frames_oldest_first() -> None:
+    tracker = GravityTracker(TrackingConfig(), 5, down, G_M_S2)
+    path = falling(8)
+    for i, p in enumerate(path[:4]):
+        tracker.update(i / FPS, _with_density(p[None, :], 1e-4), WH)
+    for i in range(4, 7):  # coasting: frames lived grow past the ring's length, positions do not
+        tracker.update(i / FPS, _with_density(np.zeros((0, 2)), 1e-4), WH)
+    (slot,) = np.flatnonzero(tracker.alive)
+    series = tracker.chance_series(int(slot))
+    assert np.allclose(series[:, 0], np.arange(2, 7) / FPS)  # 6 frames lived, the first overwritten
+
+
+def test_no_blob_density_means_no_chance() -> None:
+    tracker = GravityTracker(TrackingConfig(), 40, down, G_M_S2)
+    feed_frames = [p[None, :] for p in falling(10)]
+    (ended,) = feed(tracker, feed_frames)
+    assert len(ended.chance) == 9  # every frame after its birth
+    assert np.all(ended.chance[:, 1] == 0.0)

@@ -17,7 +17,13 @@ Seeds (never gate on a tuning seed):
 - generator B 2200-2299: these gates; 2950-2951: the 20-minute soak here;
 - generator B 2900-2903: tuning (the first 40 minutes of a 3 h soak; its two false alerts, seeds 2901 and
   2902, were diagnosed and `trajectory.min_late_seen_share` set from them); 2904-2917 are spent (that run
-  stopped at 2904 on a generator bug, fixed in 754e24c); 3100-3117: the 3 h soak run once, never tuned on.
+  stopped at 2904 on a generator bug, fixed in 754e24c); 3100-3117: the 3 h soak run once, never tuned on
+  (a held-out record: its alerts are not opened).
+- generator B 3200-3213: tuning (issue 17, round 6), 960x540: 10-minute soak chunks (distractor rates of
+  `SOAK_DISTRACTORS`) in heavy rain 3200-3204 and infrared night 3205-3209, of which only 3200 (3 false
+  alerts) and 3205 (2) were run to the end; 120 s scenes with 12 throws in heavy rain 3210, 3212, 3213 and
+  infrared night 3211. `trajectory.min_late_seen_chance_z`, `min_size_kept_ratio` and
+  `min_release_height_m` were set from these; 3300-3317: the 3 h soak started at 41282f0, never tuned on.
 
 The gates assert the figures measured on these seeds (commit noted in EXPECTED_AT) with a stated margin:
 one throw for recall and for floor accuracy per scene, no extra false alert. Scenes render at 960x540,
@@ -62,7 +68,7 @@ from benchmarks.throw_weather import (
 GATE_SIZE = (960, 540)
 RECALL_MARGIN_THROWS = 1
 FLOOR_MARGIN_THROWS = 1
-EXPECTED_AT = "7415f63"
+EXPECTED_AT = "41282f0"
 """The detector code the EXPECTED weather and habit figures were measured with (re-measure when it changes).
 At 46c05cb they were clear 6, light rain 4, heavy rain 4, snow 6 (+1 false alert), night 5 of 8; habits
 3,3,2,4,4,2,3,3,3 of 5. 5ce83ce (falling tracks coast over 6 unseen frames, the resting head is cut before
@@ -74,7 +80,12 @@ H.265 row ran past this test's 600 s limit on the shared 2-core machine at load 
 through the same `play_encoded` without the limit it gave 2 of 5, as before. 7415f63 (a fall must be seen
 late: `trajectory.min_late_seen_share`) re-measured every weather row and the habit rows but H.265 in this
 test (`pytest -k "gate_by_weather or (gate_by_camera_habit and not H.265)"`): the same throws found, the
-same floors, no false alert; H.265 through `play_encoded` without the limit: 2 of 5, floors right, no false alert, as before."""
+same floors, no false alert; H.265 through `play_encoded` without the limit: 2 of 5, floors right, no false alert, as before. 41282f0 (issue 17
+round 6: the chance-chain count test, the shrinking-blob test, the below-ground release test; tuned on seeds
+3200-3213) re-measured every weather and habit row here, H.265 included (within the limit, at load ~16-20),
+and generator A's gate: the same throws found, the same floors, no false alert. On the way, fa64a89 (the
+first form of the chance test, a discount of the late seen share) lost one heavy-rain throw (3 of 8, within
+the margin); its count form (b288396) found 4 of 8 again, as the figures say."""
 
 WEATHER_SEEDS = {name: 2201 + k for k, name in enumerate(CONDITIONS)}
 WEATHER_SECONDS, WEATHER_THROWS = 60.0, 8
