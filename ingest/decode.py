@@ -38,7 +38,15 @@ class OpenError(SourceError):
 
 
 def _failure_reason(exc: BaseException) -> str:
-    text = str(exc).lower()
+    """The bounded reason of a failed open, from FFmpeg's HTTP/RTSP status class where it gives one, else from
+    the error's own message: never from `str(exc)`, which names the URL, where a password or port holding
+    "401" or "404" would pick the reason (a random test password did, in CI)."""
+    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return "unauthorized"
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return "not_found"
+    message = exc.strerror if isinstance(exc, av.FFmpegError | OSError) and exc.strerror else str(exc)
+    text = str(message).lower()
     if isinstance(exc, av.ExitError | TimeoutError) or "timed out" in text or "immediate exit" in text:
         return "timeout"
     if isinstance(exc, ConnectionRefusedError) or "refused" in text:
