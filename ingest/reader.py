@@ -177,7 +177,9 @@ class CameraReader:
             log.exception("camera %s: reader crashed", self.camera_id)
             self.stats.set_state(CameraState.FAILED)
         finally:
-            if self._stop.is_set():
+            # A file that ended, or a camera that failed for good, keeps that state: a stop asked just after
+            # `_finish` (the caller saw ENDED and stopped the reader) must not turn it into STOPPED.
+            if self._stop.is_set() and self.stats.state not in (CameraState.ENDED, CameraState.FAILED):
                 self.stats.set_state(CameraState.STOPPED)
 
     def _finish(self, outcome: str) -> None:
