@@ -6,13 +6,12 @@ score over the changed block. The region and its solid area come from the real `
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.survey.change import ChangeMap
 from detectors.construction.survey.config import ChangeConfig
 from detectors.construction.survey.regions import extract
+from tests.detectors.construction.survey_fakes import fake_change_map
 
 CELL_M = 0.25
 SIZE_PX = 96
@@ -21,27 +20,6 @@ ROOF = (38, 36, 58, 60)
 """(x0, y0, x1, y1) px: 5 m x 6 m, 30 m2, the smallest structure a survey must find."""
 ASPHALT = (88, 90, 92)
 BLUE_ROOF = (170, 90, 40)
-
-
-def _fake_change_map(after: NDArray[np.uint8], changed: tuple[int, int, int, int]) -> ChangeMap:
-    """A change map as `compare` would give for a block that changed and ground that did not (a fake)."""
-    x0, y0, x1, y1 = changed
-    score = np.zeros(after.shape[:2], np.float32)
-    score[y0:y1, x0:x1] = 20.0
-    lab = np.asarray(cv2.cvtColor(after.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab), np.float32)
-    return ChangeMap(
-        cell_m=CELL_M,
-        score=score,
-        chroma=score.copy(),
-        luminance=np.zeros_like(score),
-        texture=np.zeros_like(score),
-        valid=np.ones(after.shape[:2], bool),
-        after_lab=lab,
-        before_lab=lab,
-        after_bgr=after,
-        before_bgr=after,
-        factor=1,
-    )
 
 
 def _blended_roof(colour: tuple[int, int, int]) -> NDArray[np.uint8]:
@@ -57,7 +35,7 @@ def _blended_roof(colour: tuple[int, int, int]) -> NDArray[np.uint8]:
 
 def test_a_30_m2_roof_with_blended_edges_is_a_thing() -> None:
     config = ChangeConfig()
-    (region,) = extract(_fake_change_map(_blended_roof(BLUE_ROOF), ROOF), config)
+    (region,) = extract(fake_change_map(_blended_roof(BLUE_ROOF), ROOF, CELL_M), config)
     # Its core alone is 4.5 m x 5.5 m = 24.75 m2, under min_area_m2: the blended rim is grown back.
     assert config.min_area_m2 <= region.solid_m2 <= 30.0, region.solid_m2
 
@@ -65,5 +43,5 @@ def test_a_30_m2_roof_with_blended_edges_is_a_thing() -> None:
 def test_ground_revealed_keeps_no_solid_part() -> None:
     """A car or shed gone: the later view is the ground around it, nothing unlike it is grown back."""
     config = ChangeConfig()
-    (region,) = extract(_fake_change_map(_blended_roof(ASPHALT), ROOF), config)
+    (region,) = extract(fake_change_map(_blended_roof(ASPHALT), ROOF, CELL_M), config)
     assert region.solid_m2 == 0.0

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.survey.change import ChangeMap
 from detectors.construction.survey.classify import classify
 from detectors.construction.survey.config import ChangeConfig
 from detectors.construction.survey.regions import Region, extract
 from detectors.construction.survey.vehicles import ground_chroma, is_vehicle_group
+from tests.detectors.construction.survey_fakes import fake_change_map
 
 CELL_M = 0.25
 SIZE_PX = 96
@@ -26,29 +26,8 @@ ASPHALT = (88, 90, 92)
 GRASS = (40, 120, 70)
 
 
-def _fake_change_map(after: NDArray[np.uint8]) -> ChangeMap:
-    """A change map as `compare` would give for a block that changed and ground that did not (a fake)."""
-    x0, y0, x1, y1 = BLOCK
-    score = np.zeros(after.shape[:2], np.float32)
-    score[y0:y1, x0:x1] = 20.0
-    lab = np.asarray(cv2.cvtColor(after.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab), np.float32)
-    return ChangeMap(
-        cell_m=CELL_M,
-        score=score,
-        chroma=score.copy(),
-        luminance=np.zeros_like(score),
-        texture=np.zeros_like(score),
-        valid=np.ones(after.shape[:2], bool),
-        after_lab=lab,
-        before_lab=lab,
-        after_bgr=after,
-        before_bgr=after,
-        factor=1,
-    )
-
-
 def _decide(after: NDArray[np.uint8]) -> tuple[bool, Region]:
-    change = _fake_change_map(after)
+    change = fake_change_map(after, BLOCK, CELL_M)
     config = ChangeConfig()
     (region,) = extract(change, config)
     x0, y0, x1, y1 = region.box
@@ -90,7 +69,7 @@ def test_the_same_busy_patch_in_grass_is_not_vehicles() -> None:
 
 def test_a_large_busy_change_on_asphalt_is_not_vehicles() -> None:
     config = ChangeConfig(vehicle_group_max_m2=40.0)
-    change = _fake_change_map(_cars_on(ASPHALT))
+    change = fake_change_map(_cars_on(ASPHALT), BLOCK, CELL_M)
     (region,) = extract(change, config)
     x0, y0, x1, y1 = region.box
     evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
