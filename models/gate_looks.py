@@ -3,8 +3,10 @@
 A changed blob lying inside a crop the model saw empty less than `recheck_after_s` ago is left out (a
 blinking lamp is looked at about once a second, not on every frame). A watched region lying inside a
 crop the model ran on less than `recheck_after_s` ago, where nothing has changed since (no change blob
-touches that crop), gets that look's detections again (what the model would say again on the same
-pixels). Watched regions are never left out: they are looked at or given an earlier look's detections.
+touches that crop, other than the blobs left out as seen empty), gets that look's detections again (what
+the model would say again on the same pixels). Watched regions are never left out: they are looked at or
+given an earlier look's detections. A whole-frame look (a sweep, a `full` frame) is recorded as one crop
+spanning the frame.
 """
 
 from __future__ import annotations

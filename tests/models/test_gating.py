@@ -310,6 +310,54 @@ def test_a_frame_with_new_and_reused_regions_merges_both_in_source_pixels() -> N
         "the new crop's box and the reused one, both in source pixels"
 
 
+def test_a_watched_blinking_lamp_the_model_just_saw_empty_is_reused_until_its_recheck() -> None:
+    """A lamp the detector watches (a cue candidate) blinks on every frame: the blinks are blobs left out as
+    seen empty, which is no news to the watched region in the same look, so the look's (empty) result is
+    given again until `recheck_after_s`, not one crop per frame; a change the model did not see still is."""
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    gate, t = settled_gate(cfg)
+    lamp = (300, 250, 308, 266)
+    watched = np.array([lamp], np.float32)
+    paths = []
+    for i in range(6):
+        image = with_patch(street(30 + i), lamp, value=(250, 10)[i % 2])
+        plan = gate.plan(image, t + 0.5 * i, watched, cfg)
+        gate.run(image, plan, empty_submit)
+        paths.append((plan.path.value, plan.reason.value))
+    assert paths[0][0] == "regions", "the model looks at the watched lamp"
+    assert paths[1:4] == [("reused", "unchanged")] * 3, "then its empty look is given again while fresh"
+    assert paths[4][0] == "regions", "and the model looks again once recheck_after_s has passed"
+    edge = with_patch(with_patch(street(40), lamp), (335, 250, 345, 262))  # across the look's crop edge
+    plan = gate.plan(edge, t + 3.0, watched, cfg)
+    assert plan.path is InferencePath.REGIONS and plan.regions_reused == 0, \
+        "a change the model has not seen empty, touching the look, makes it look at the lamp again"
+
+
+def test_a_sweep_that_saw_nothing_is_a_look_over_every_region() -> None:
+    """A change right after a whole-frame look that found nothing waits for its recheck as after an empty
+    crop; after a sweep that found a box there, it is looked at at once."""
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    patch = (300, 250, 308, 266)
+    gate = Gate("cam-1", "fire", GEOMETRY)
+    first = gate.plan(street(0), 1000.0, NONE, cfg)
+    assert first.path is InferencePath.SWEEP
+    gate.run(street(0), first, empty_submit)
+    after = gate.plan(with_patch(street(1), patch), 1000.5, NONE, cfg)
+    assert after.path is InferencePath.SKIPPED and after.rechecks_deferred == 1, "the sweep saw it empty"
+    later = gate.plan(with_patch(street(2), patch), 1002.5, NONE, cfg)
+    assert later.path is InferencePath.REGIONS, "looked at once the sweep's look is older than recheck_after_s"
+    found = Gate("cam-2", "fire", GEOMETRY)
+    first = found.plan(street(0), 1000.0, NONE, cfg)
+    found.run(street(0), first, FakeCropModel((300.0, 250.0, 310.0, 270.0)).submit)
+    after = found.plan(with_patch(street(1), patch), 1000.5, NONE, cfg)
+    assert after.path is InferencePath.REGIONS, "a sweep that found something is no empty look"
+    off = GatingConfig(enabled=False)
+    ungated = Gate("cam-3", "fire", GEOMETRY)
+    plan = ungated.plan(street(0), 1000.0, NONE, off)
+    ungated.run(street(0), plan, empty_submit)
+    assert plan.path is InferencePath.UNGATED and not ungated._looks.looks, "ungated frames record no look"
+
+
 # --------------------------------------------------------------------------- sweeps
 
 
