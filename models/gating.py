@@ -139,8 +139,9 @@ class Gate:
         # the detector watches): only the blobs that are sent count as change there.
         news, _ = self._looks.not_recently_seen(change.boxes)
         to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, news)
-        # One box per object: a held look and a reused one (or two held looks) may hold the same box.
-        given = merge_source([reused, held.detections]) if held.incidents else reused
+        # One box per object: a held look and a reused one, two held looks, or two reused looks (a sweep
+        # and a crop over the same unchanged pixels) may hold the same box.
+        given = merge_source([reused, held.detections])
         regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
             path, why = ((InferencePath.REUSED, PathReason.INCIDENT_HELD) if held.incidents

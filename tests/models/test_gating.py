@@ -14,6 +14,7 @@ from models.batcher import FrameDroppedError, StaleFrameError
 from models.change import ChangeSignal
 from models.config import GatingConfig
 from models.detections import Detections
+from models.gate_looks import RecentLooks
 from models.gating import Gate, InferencePath, ModelGeometry, PathReason, stagger_share
 from models.regions import context_crops, merge_overlapping, plan_crops, to_source
 
@@ -356,6 +357,19 @@ def test_a_sweep_that_saw_nothing_is_a_look_over_every_region() -> None:
     plan = ungated.plan(street(0), 1000.0, NONE, off)
     ungated.run(street(0), plan, empty_submit)
     assert plan.path is InferencePath.UNGATED and not ungated._looks.looks, "ungated frames record no look"
+
+
+def test_a_region_under_a_sweep_and_a_crop_gets_what_either_look_found_there() -> None:
+    """A steady small flame the magnified crop found and the sweep before it missed keeps its box while
+    nothing changes: the boxes of every fresh look over the region are given, not the first look's."""
+    looks = RecentLooks()
+    sweep_box = Detections.from_arrays([[500.0, 300.0, 520.0, 330.0]], [0.6], [1])
+    flame = Detections.from_arrays([[302.0, 252.0, 306.0, 262.0]], [0.5], [0])
+    looks.add(np.array([[0, 0, W, H]], np.int32), 1000.0, [sweep_box])
+    looks.add(np.array([[268, 222, 340, 294]], np.int32), 1000.5, [flame])
+    left, given, n = looks.unchanged_watched(np.array([[300, 250, 308, 266]], np.float32), NONE)
+    assert len(left) == 0 and n == 1
+    assert sorted(given.xyxy.tolist()) == sorted([*flame.xyxy.tolist(), *sweep_box.xyxy.tolist()])
 
 
 # --------------------------------------------------------------------------- sweeps
