@@ -39,6 +39,16 @@ class SystemRun:
     camera_gates: dict[str, GateStats] = field(default_factory=dict)
     change_ms_per_frame: float | None = None
     load_avg: tuple[float, float] = (0.0, 0.0)
+    after_warmup: AfterWarmup | None = None
+
+
+@dataclass(frozen=True)
+class AfterWarmup:
+    """What a system spent from `DistrictSpec.warmup_s` on (`benchmarks.district` says how it is read)."""
+
+    cpu_s: float
+    video_s: float
+    gate: GateStats = field(default_factory=GateStats)
 
 
 def row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -59,6 +69,12 @@ def row(run: SystemRun, files: Sequence[CameraFiles]) -> tuple[dict[str, Any], l
         "cameras_per_core": round(1.0 / per_cam_s, 2),
         **s,
     }
+    w = run.after_warmup
+    if w is not None and w.video_s > 0 and w.cpu_s > 0:
+        row["cpu_ms_per_camera_s_after_warmup"] = round(1000.0 * w.cpu_s / w.video_s, 2)
+        row["cameras_per_core_after_warmup"] = round(w.video_s / w.cpu_s, 2)
+        if w.gate.full_frame_input_px:
+            row["model_input_share_after_warmup"] = round(w.gate.input_px / w.gate.full_frame_input_px, 3)
     if run.system == ULTRALYTICS:
         alone = (run.cpu_s - run.detector_cpu_s) / run.video_s
         row["cameras_per_core_predict_only"] = round(1.0 / alone, 2)
@@ -90,9 +106,15 @@ def summary(rows: Sequence[dict[str, Any]], per_camera: Sequence[dict[str, Any]]
         out["cameras_per_core_gated_over_ultralytics"] = round(g["cameras_per_core"] / ul["cameras_per_core"], 2)
         out["cameras_per_core_gated_over_ultralytics_predict_only"] = round(
             g["cameras_per_core"] / ul["cameras_per_core_predict_only"], 2)
+        if "cameras_per_core_after_warmup" in g and "cameras_per_core_after_warmup" in ul:
+            out["cameras_per_core_gated_over_ultralytics_after_warmup"] = round(
+                g["cameras_per_core_after_warmup"] / ul["cameras_per_core_after_warmup"], 2)
         out["recall_gated_minus_ultralytics"] = round((g["recall"] or 0.0) - (ul["recall"] or 0.0), 3)
     if g and u:
         out["cameras_per_core_gated_over_ungated"] = round(g["cameras_per_core"] / u["cameras_per_core"], 2)
+        if "cameras_per_core_after_warmup" in g and "cameras_per_core_after_warmup" in u:
+            out["cameras_per_core_gated_over_ungated_after_warmup"] = round(
+                g["cameras_per_core_after_warmup"] / u["cameras_per_core_after_warmup"], 2)
         diffs = tta_diffs(per_camera, GRIDWATCH_GATED, GRIDWATCH_UNGATED)
         out["time_to_alert_gated_minus_ungated_s"] = diffs
         found = [d for d in diffs.values() if d is not None]
@@ -142,6 +164,7 @@ def add_cameras_json(jpath: Path, per_camera: Sequence[dict[str, Any]]) -> None:
 
 
 def table(result: dict[str, Any]) -> str:
-    cols = ["system", "cameras_per_core", "cpu_ms_per_camera_s", "recall", "fires_found", "fires",
-            "time_to_alert_median_s", "time_to_alert_worst_s", "false_alerts", "model_input_share", "load_avg_1m"]
+    cols = ["system", "cameras_per_core", "cpu_ms_per_camera_s", "cameras_per_core_after_warmup", "recall",
+            "fires_found", "fires", "time_to_alert_median_s", "time_to_alert_worst_s", "false_alerts",
+            "model_input_share", "load_avg_1m"]
     return markdown_table(result["rows"], cols)

@@ -214,7 +214,8 @@ def run_district(out: Path, *, spec: district.DistrictSpec, quick: bool = False,
                  progress: bool = False) -> SuiteResult:
     """Cameras per core gated, ungated and with Ultralytics on a district's mix of cameras (`district`)."""
     if quick:
-        spec = replace(spec, cameras=2, duration_s=8.0, imgsz=320, clips_dir=out / "clips")
+        spec = replace(spec, cameras=2, duration_s=8.0, imgsz=320, clips_dir=out / "clips",
+                       warmup_s=min(spec.warmup_s, 2.0))
     expected = 60.0 + spec.cameras * spec.duration_s * 1.5
     with Ticker("district", expected, enabled=progress):
         result = district.run(spec, out_dir=out)

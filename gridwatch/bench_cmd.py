@@ -108,6 +108,10 @@ def _compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=int, default=8, help="distinct 1080p frames cycled (default 8)")
     p.add_argument("--seconds", type=float, default=20.0, help="paired calls per batch size (default 20)")
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default 2)")
+    p.add_argument("--warmup-s", type=float, default=5.0,
+                   help="seconds at each clip's start left out of the after-warm-up cameras per core, for every "
+                   "system alike (default 5: a camera's start, its first sweep and change background, weighs "
+                   "far more in a 30 s clip than in hours of service); 0 counts the whole clips there too")
     p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
 
 
@@ -153,6 +157,10 @@ def _district_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
     p.add_argument("--clips-dir", type=Path, default=None, help="where clips are made and reused "
                    "(default $GRIDWATCH_CACHE/bench/district)")
+    p.add_argument("--warmup-s", type=float, default=5.0,
+                   help="seconds at each clip's start left out of the after-warm-up cameras per core, for every "
+                   "system alike (default 5: a camera's start, its first sweep and change background, weighs "
+                   "far more in a 30 s clip than in hours of service); 0 counts the whole clips there too")
     p.add_argument("--no-ultralytics", action="store_true", help="skip Ultralytics (not installed)")
     p.add_argument("--no-ungated", action="store_true", help="skip the ungated gridwatch run")
     p.add_argument("--fetched", metavar="NAME", help="instead of --model: trained weights fetched at set-up "
@@ -235,6 +243,9 @@ def _district_spec(args: argparse.Namespace) -> DistrictSpec:
     if args.imgsz < 32 or args.imgsz % 32:
         raise ConfigError(f"gridwatch bench district: --imgsz must be a multiple of 32 (the model's stride), "
                           f"not {args.imgsz}")
+    if not 0.0 <= args.warmup_s < DistrictSpec.duration_s:
+        raise ConfigError(f"gridwatch bench district: --warmup-s must be at least 0 and shorter than the clips "
+                          f"({DistrictSpec.duration_s:g} s), not {args.warmup_s}")
     if args.seed in TUNING_SEEDS:
         raise ConfigError(f"gridwatch bench district: seed {args.seed} is one the gate's defaults were tuned "
                           f"on ({', '.join(map(str, TUNING_SEEDS))}); bench on another seed")
@@ -251,7 +262,8 @@ def _district_spec(args: argparse.Namespace) -> DistrictSpec:
     clips = args.clips_dir or cache_root() / "bench" / "district"
     return DistrictSpec(model=model, manifest=manifest, cameras=args.cameras, seed=args.seed,
                         vid_stride=args.vid_stride, imgsz=args.imgsz, max_batch=args.max_batch, threads=args.threads,
-                        clips_dir=clips, ultralytics=not args.no_ultralytics, ungated=not args.no_ungated)
+                        clips_dir=clips, ultralytics=not args.no_ultralytics, ungated=not args.no_ungated,
+                        warmup_s=args.warmup_s)
 
 
 def _cmd_measuring(suite: str, rest: list[str]) -> int:

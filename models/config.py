@@ -145,9 +145,10 @@ class GatingConfig(BaseModel):
     )
     recheck_after_s: float = Field(
         default=1.0, ge=0.0, le=60.0,
-        description="A changed blob inside a crop the model saw with nothing in it less than this long ago "
-        "is not looked at again yet (a blinking lamp, a swaying sign); a region the detector watches inside "
-        "a crop the model saw less than this long ago, with no change there since, gets that look's "
+        description="A changed blob inside a crop (or a sweep or full frame) the model saw with nothing in it "
+        "less than this long ago is not looked at again yet (a blinking lamp, a swaying sign); a region the "
+        "detector watches inside a crop the model saw less than this long ago, with no change there since "
+        "but such blobs, gets that look's "
         "detections again instead of a new run. Raising it saves model time on restless scenes and on still "
         "look-alikes, and can delay a fire starting right there, or slow smoke too faint to count as "
         "change, by up to this long; 0 runs the model on every change and watched region every time.",

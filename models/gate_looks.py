@@ -3,8 +3,10 @@
 A changed blob lying inside a crop the model saw empty less than `recheck_after_s` ago is left out (a
 blinking lamp is looked at about once a second, not on every frame). A watched region lying inside a
 crop the model ran on less than `recheck_after_s` ago, where nothing has changed since (no change blob
-touches that crop), gets that look's detections again (what the model would say again on the same
-pixels). Watched regions are never left out: they are looked at or given an earlier look's detections.
+touches that crop, other than the blobs left out as seen empty), gets that look's detections again (what
+the model would say again on the same pixels). Watched regions are never left out: they are looked at or
+given an earlier look's detections. A whole-frame look (a sweep, a `full` frame) is recorded as one crop
+spanning the frame.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ class RecentLooks:
     ) -> tuple[NDArray[np.float32], Detections, int]:
         """(watched regions the model must look at, detections of fresh looks reused for the others, how
         many regions reused). A region is reused when it lies inside a fresh look that no change blob
-        touches; each look's detections are given once however many regions it covers."""
+        touches; the detections of every such look are given (a crop's magnified look may hold a box that
+        a sweep over the same unchanged pixels missed), each look's once however many regions it covers:
+        the caller merges boxes found by two looks."""
         if len(watched) == 0 or not self.looks:
             return watched, Detections.empty(), 0
         crops = np.stack([k.crop for k in self.looks]).astype(np.float32)
@@ -64,7 +68,7 @@ class RecentLooks:
         covered = inside.any(axis=1)
         if not covered.any():
             return watched, Detections.empty(), 0
-        used = sorted({int(np.argmax(row)) for row in inside[covered]})
+        used = np.flatnonzero(inside[covered].any(axis=0)).tolist()
         reused = Detections.concat([self.looks[i].detections for i in used])
         return watched[~covered], reused, int(covered.sum())
 

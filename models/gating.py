@@ -16,10 +16,14 @@ One `Gate` per camera and model. For every frame a detector analyses, `plan()` p
   A changed blob lying inside a crop that the model saw empty less than `recheck_after_s` ago is left out
   (a blinking lamp is looked at about once a second, not on every frame); watched regions never are.
   A watched region lying inside a crop the model ran on less than `recheck_after_s` ago, where nothing has
-  changed since (no change blob touches that crop), is not run again: the detector gets the model's
-  detections from that look once more (what the model would say again on the same pixels). A still
-  false look-alike or a steady incident therefore costs one crop every `recheck_after_s`, not one per
-  frame, while anything that moves in it is looked at on the next frame.
+  changed since (no change blob touches that crop, other than blobs left out as seen empty: a watched
+  lamp's own blinks are no news), is not run again: the detector gets the model's detections from that
+  look once more (what the model would say again on the same pixels). A still false look-alike, a
+  watched blinking lamp or a steady incident therefore costs one crop every `recheck_after_s`, not one
+  per frame, while anything new that moves in it is looked at on the next frame.
+  A sweep or a `full` frame is such a look too, over the whole frame: after a whole-frame look that found
+  nothing, a changed blob waits for its recheck as after an empty crop (the model has just seen those
+  pixels), instead of being cropped on the very next frame.
 - `reused`: every region was such an unchanged watched region, or lay in a held open incident (below);
   the model does not run.
 - `full`: the whole frame instead of crops, when the crops would cost at least as much model input as
@@ -131,9 +135,13 @@ class Gate:
         change_left, _ = outside(change.boxes, held.crops)
         watched_left, _ = outside(np.asarray(watched, np.float32).reshape(-1, 4), held.crops)
         changed, deferred = self._looks.not_recently_seen(change_left)
-        to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, change.boxes)
-        # One box per object: a held look and a reused one (or two held looks) may hold the same box.
-        given = merge_source([reused, held.detections]) if held.incidents else reused
+        # A blob left out as seen empty is no news to a watched region in the same look (a blinking lamp
+        # the detector watches): only the blobs that are sent count as change there.
+        news, _ = self._looks.not_recently_seen(change.boxes)
+        to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, news)
+        # One box per object: a held look and a reused one, two held looks, or two reused looks (a sweep
+        # and a crop over the same unchanged pixels) may hold the same box.
+        given = merge_source([reused, held.detections])
         regions = np.concatenate([changed, to_look])
         if len(regions) == 0:
             path, why = ((InferencePath.REUSED, PathReason.INCIDENT_HELD) if held.incidents
@@ -198,6 +206,9 @@ class Gate:
             return plan.reused
         if plan.path is not InferencePath.REGIONS:
             whole = _wait(submit(image, None), self.camera_id, self.model_name, timeout_s)
+            if plan.path is not InferencePath.UNGATED:  # a sweep or full frame is a look over every region
+                h, w = image.shape[:2]
+                self._looks.add(np.asarray([[0, 0, w, h]], np.int32), plan.captured_at, [whole])
             self._incident_looks.add(plan.incident_crops, plan.captured_at, whole)
             return whole
         futures = [submit(crop, hw) for crop, hw in zip(cut(image, plan.crops), plan.crop_inputs, strict=True)]

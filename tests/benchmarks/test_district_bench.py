@@ -6,14 +6,24 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.district import TUNING_SEEDS, DistrictSpec, fire_config
-from benchmarks.district_report import GRIDWATCH_GATED, GRIDWATCH_UNGATED, ULTRALYTICS, summary
+from benchmarks.district_report import (
+    GRIDWATCH_GATED,
+    GRIDWATCH_UNGATED,
+    ULTRALYTICS,
+    AfterWarmup,
+    SystemRun,
+    row,
+    summary,
+)
 from benchmarks.district_score import Start, score_camera, summarise
 from benchmarks.scenarios.district_mix import district, kinds_for, make_camera
 from gridwatch.cli import main
+from models.gating import GateStats
 from tests.benchmarks.helpers import check_report
 
 
@@ -77,6 +87,26 @@ def test_the_summary_compares_gated_with_ungated_and_ultralytics_on_the_same_cam
     assert "cameras_per_core_gated_over_ungated" not in alone and "recall_gated_minus_ultralytics" not in alone
 
 
+def test_after_warmup_figures_count_only_the_cpu_and_camera_seconds_from_the_warmup_on() -> None:
+    files: list[Any] = []
+    whole = GateStats(input_px=300, full_frame_input_px=1000)
+    gated = SystemRun(GRIDWATCH_GATED, {}, cpu_s=10.0, wall_s=1.0, frames=1, video_s=100.0, gate=whole,
+                      after_warmup=AfterWarmup(6.0, 90.0, GateStats(input_px=180, full_frame_input_px=900)))
+    ultra = SystemRun(ULTRALYTICS, {}, cpu_s=40.0, wall_s=1.0, frames=1, video_s=100.0,
+                      after_warmup=AfterWarmup(36.0, 90.0))
+    g, _ = row(gated, files)
+    u, _ = row(ultra, files)
+    assert (g["cameras_per_core"], g["cameras_per_core_after_warmup"]) == (10.0, 15.0)
+    assert (g["model_input_share"], g["model_input_share_after_warmup"]) == (0.3, 0.2)
+    assert u["cameras_per_core_after_warmup"] == 2.5 and "model_input_share_after_warmup" not in u
+    s = summary([g, u], [])
+    assert (s["cameras_per_core_gated_over_ultralytics"], s["cameras_per_core_gated_over_ultralytics_after_warmup"]) \
+        == (4.0, 6.0)
+    plain, _ = row(SystemRun(ULTRALYTICS, {}, cpu_s=40.0, wall_s=1.0, frames=1, video_s=100.0), files)
+    assert "cameras_per_core_after_warmup" not in summary([g, plain], []) and \
+        "cameras_per_core_gated_over_ultralytics_after_warmup" not in summary([g, plain], [])
+
+
 def test_both_gridwatch_runs_use_the_shipped_fire_config_in_both_mode_differing_only_in_gating() -> None:
     spec = DistrictSpec(model=Path("m.onnx"), vid_stride=10)
     gated, ungated = fire_config(spec, True), fire_config(spec, False)
@@ -90,6 +120,8 @@ def test_both_gridwatch_runs_use_the_shipped_fire_config_in_both_mode_differing_
     (["--vid-stride", "0"], "--vid-stride must be at least 1"),
     (["--imgsz", "300"], "--imgsz must be a multiple of 32"),
     (["--seed", str(TUNING_SEEDS[0])], "tuned on"),
+    (["--warmup-s", "-1"], "--warmup-s must be at least 0 and shorter than the clips"),
+    (["--warmup-s", "30"], "--warmup-s must be at least 0 and shorter than the clips"),
     (["--model", "no/such/model.onnx"], "--model no/such/model.onnx is not a file"),
     (["--fetched", "fire-smoke", "--model", "m.onnx"], "give --model or --fetched, not both"),
 ])
@@ -124,4 +156,7 @@ def test_district_quick_runs_all_three_systems_and_writes_its_report(tmp_path: P
     assert sum(gated["paths"].values()) == gated["frames_analysed"]
     assert payload["rows"][1]["paths"] == {"ungated": payload["rows"][1]["frames_analysed"]}
     assert "cameras_per_core_gated_over_ultralytics" in payload["summary"]
+    assert all(r["cameras_per_core_after_warmup"] > 0 for r in payload["rows"]), "every system after the warm-up"
+    assert 0 < gated["model_input_share_after_warmup"] <= 1
+    assert "cameras_per_core_gated_over_ultralytics_after_warmup" in payload["summary"]
     assert len(payload["cameras"]) == 6, "2 cameras x 3 systems"

@@ -25,12 +25,12 @@ def deployment(groups: list[dict[str, Any]], **node: Any) -> Deployment:
     return Deployment.model_validate({"name": "t", "node": {**base, **node}, "groups": groups})
 
 
-def with_district(measured: Path, share: float = 0.25, change_ms: float = 1.0) -> Path:
+def with_district(measured: Path, share: float = 0.25, change_ms: float = 1.0, **gated: Any) -> Path:
     env = {"when_utc": "2026-01-02T00:00:00Z", "cpu": "test CPU", "cores": 2, "git_commit": "t",
            "mix": {"static": 14, "fire": 6}}
     write_report(measured / "district", "district", env, [
         {"system": "gridwatch gated", "cameras_per_core": 10.0, "model_input_share": share,
-         "change_ms_per_frame": change_ms},
+         "change_ms_per_frame": change_ms, **gated},
         {"system": "gridwatch ungated", "cameras_per_core": 4.0},
     ])
     return measured
@@ -59,6 +59,15 @@ def test_gated_fire_cameras_pay_the_measured_share_plus_the_change_signal(measur
     assert "without gating:" in render_text(s) and "district" in " ".join(s.sources)
     plain = size(deployment([FIRE_SUB, THROW]), reports, gated=False)
     assert plain.nodes == s.without_gating.nodes and plain.gating is None
+
+
+def test_the_share_after_the_benchs_warmup_sizes_a_node_when_the_report_has_it(measured: Path) -> None:
+    """A node runs its cameras for hours: each camera's start (its first-frame sweep) is not its cost."""
+    reports = find_reports([with_district(measured, share=0.25, change_ms=0.0, model_input_share_after_warmup=0.2)])
+    s = size(deployment([FIRE_SUB]), reports)
+    assert s.summary()["gated_model_input_share"] == 0.2
+    assert s.groups[0].inference_cores == pytest.approx(2 * 40 / 1000 * 0.2)
+    assert s.gating is not None and "0.200 after warm-up" in s.gating.source
 
 
 def test_a_gpu_node_serves_more_gated_cameras_per_gpu(measured: Path) -> None:

@@ -14,6 +14,7 @@ from models.batcher import FrameDroppedError, StaleFrameError
 from models.change import ChangeSignal
 from models.config import GatingConfig
 from models.detections import Detections
+from models.gate_looks import RecentLooks
 from models.gating import Gate, InferencePath, ModelGeometry, PathReason, stagger_share
 from models.regions import context_crops, merge_overlapping, plan_crops, to_source
 
@@ -308,6 +309,67 @@ def test_a_frame_with_new_and_reused_regions_merges_both_in_source_pixels() -> N
     (x1, y1, _, _), = plan.crops.tolist()
     assert len(dets) == 2 and [x1 + 10.0, y1 + 12.0, x1 + 20.0, y1 + 30.0] in dets.xyxy.tolist(), \
         "the new crop's box and the reused one, both in source pixels"
+
+
+def test_a_watched_blinking_lamp_the_model_just_saw_empty_is_reused_until_its_recheck() -> None:
+    """A lamp the detector watches (a cue candidate) blinks on every frame: the blinks are blobs left out as
+    seen empty, which is no news to the watched region in the same look, so the look's (empty) result is
+    given again until `recheck_after_s`, not one crop per frame; a change the model did not see still is."""
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    gate, t = settled_gate(cfg)
+    lamp = (300, 250, 308, 266)
+    watched = np.array([lamp], np.float32)
+    paths = []
+    for i in range(6):
+        image = with_patch(street(30 + i), lamp, value=(250, 10)[i % 2])
+        plan = gate.plan(image, t + 0.5 * i, watched, cfg)
+        gate.run(image, plan, empty_submit)
+        paths.append((plan.path.value, plan.reason.value))
+    assert paths[0][0] == "regions", "the model looks at the watched lamp"
+    assert paths[1:4] == [("reused", "unchanged")] * 3, "then its empty look is given again while fresh"
+    assert paths[4][0] == "regions", "and the model looks again once recheck_after_s has passed"
+    edge = with_patch(with_patch(street(40), lamp), (335, 250, 345, 262))  # across the look's crop edge
+    plan = gate.plan(edge, t + 3.0, watched, cfg)
+    assert plan.path is InferencePath.REGIONS and plan.regions_reused == 0, \
+        "a change the model has not seen empty, touching the look, makes it look at the lamp again"
+
+
+def test_a_sweep_that_saw_nothing_is_a_look_over_every_region() -> None:
+    """A change right after a whole-frame look that found nothing waits for its recheck as after an empty
+    crop; after a sweep that found a box there, it is looked at at once."""
+    cfg = GatingConfig(sweep_every_s=3600, recheck_after_s=2.0)
+    patch = (300, 250, 308, 266)
+    gate = Gate("cam-1", "fire", GEOMETRY)
+    first = gate.plan(street(0), 1000.0, NONE, cfg)
+    assert first.path is InferencePath.SWEEP
+    gate.run(street(0), first, empty_submit)
+    after = gate.plan(with_patch(street(1), patch), 1000.5, NONE, cfg)
+    assert after.path is InferencePath.SKIPPED and after.rechecks_deferred == 1, "the sweep saw it empty"
+    later = gate.plan(with_patch(street(2), patch), 1002.5, NONE, cfg)
+    assert later.path is InferencePath.REGIONS, "looked at once the sweep's look is older than recheck_after_s"
+    found = Gate("cam-2", "fire", GEOMETRY)
+    first = found.plan(street(0), 1000.0, NONE, cfg)
+    found.run(street(0), first, FakeCropModel((300.0, 250.0, 310.0, 270.0)).submit)
+    after = found.plan(with_patch(street(1), patch), 1000.5, NONE, cfg)
+    assert after.path is InferencePath.REGIONS, "a sweep that found something is no empty look"
+    off = GatingConfig(enabled=False)
+    ungated = Gate("cam-3", "fire", GEOMETRY)
+    plan = ungated.plan(street(0), 1000.0, NONE, off)
+    ungated.run(street(0), plan, empty_submit)
+    assert plan.path is InferencePath.UNGATED and not ungated._looks.looks, "ungated frames record no look"
+
+
+def test_a_region_under_a_sweep_and_a_crop_gets_what_either_look_found_there() -> None:
+    """A steady small flame the magnified crop found and the sweep before it missed keeps its box while
+    nothing changes: the boxes of every fresh look over the region are given, not the first look's."""
+    looks = RecentLooks()
+    sweep_box = Detections.from_arrays([[500.0, 300.0, 520.0, 330.0]], [0.6], [1])
+    flame = Detections.from_arrays([[302.0, 252.0, 306.0, 262.0]], [0.5], [0])
+    looks.add(np.array([[0, 0, W, H]], np.int32), 1000.0, [sweep_box])
+    looks.add(np.array([[268, 222, 340, 294]], np.int32), 1000.5, [flame])
+    left, given, n = looks.unchanged_watched(np.array([[300, 250, 308, 266]], np.float32), NONE)
+    assert len(left) == 0 and n == 1
+    assert sorted(given.xyxy.tolist()) == sorted([*flame.xyxy.tolist(), *sweep_box.xyxy.tolist()])
 
 
 # --------------------------------------------------------------------------- sweeps
