@@ -127,7 +127,7 @@ def build_changes(
                 ring_lonlat = np.column_stack([lo2, la2])
                 cl, co = enu_to_wgs84(origin[0], origin[1], centre_m[0], centre_m[1])
                 c_lat, c_lon = np.atleast_1d(cl), np.atleast_1d(co)
-        status = _status(region, is_vehicle_group(region, evidence, config), match, config)
+        status = _status(region, is_vehicle_group(region, evidence, config, change), match, config)
         view = int(after.view_index[round(centre_px[1]), round(centre_px[0])]) if _inside(after, centre_px) else -1
         f = change.factor
         out.append(

@@ -61,6 +61,16 @@ class AlignmentConfig(BaseModel):
         le=0.5,
         description="Relative scale error (altitude, focal) telemetry may have (1 sigma).",
     )
+    max_frame_disagreement_m: float = Field(
+        default=6.0,
+        ge=0,
+        le=100,
+        description="A keyframe that features move further than this from where telemetry and the flight's "
+        "common correction put it is taken as wrongly tied and placed by telemetry (moved by that common "
+        "correction): GNSS errs by one offset for a whole flight, not by metres for one frame. Tuning flights "
+        "measured at most 3.1 m. Lowering it distrusts good ties; raising it (0: off) lets one wrong tie shift "
+        "a keyframe and make a seam of false change.",
+    )
     register_to_previous: bool = Field(
         default=True,
         description="Tie each keyframe to the previous survey's mosaic, so both line up pixel for pixel. Off, "
@@ -133,6 +143,23 @@ class ChangeConfig(BaseModel):
         "colours (vehicle_colour_spread) and on grey ground (vehicle_ground_chroma_max) in the later survey are "
         "taken for cars parked side by side and not alerted (groups of cars measure 25-72 m2). Raising it can "
         "drop scaffolds on paved yards; lowering it (0: off) alerts on rows of parked cars.",
+    )
+    vehicle_rows_max_m2: float = Field(
+        default=200.0,
+        ge=0,
+        le=2000,
+        description="Busy changes on grey ground (as for vehicle_group_max_m2) from vehicle_group_max_m2 up to "
+        "this are still taken for cars when no piece of them unlike the ground is larger than "
+        "vehicle_piece_max_m2: two rows of cars across an aisle merge into one change of 80-110 m2. Raising it "
+        "can drop larger busy structures on paved yards; at or below vehicle_group_max_m2 the rule is off.",
+    )
+    vehicle_piece_max_m2: float = Field(
+        default=40.0,
+        ge=0,
+        le=1000,
+        description="Largest piece unlike the surrounding ground (a car, or a few touching) of a change up to "
+        "vehicle_rows_max_m2 for it to be taken for cars (pieces of parked cars 22-31 m2; roofs and scaffold "
+        "decks are one piece of 70 m2 and up). Raising it takes more busy changes for cars.",
     )
     vehicle_edge_density: float = Field(
         default=0.25,
