@@ -204,9 +204,10 @@ def fall_back_to_telemetry(
     by that much for one frame alone: its error is a per-flight offset (GNSS bias, yaw, scale) that moves
     every keyframe alike, plus a wander of decimetres. So the flight's common correction is the median of
     the keyframes' corrections, and a keyframe whose correction moves its centre more than
-    `config.max_frame_disagreement_m` from where the common one would (tuning seeds 41-47, 61-88, 127-133:
-    at most 3.1 m) loses its ties; the others are solved again and it gets the common correction: its
-    telemetry, moved as the day's offset moved the whole flight. Returns `alignment` unchanged when none
+    `config.max_frame_disagreement_m` from where the common one would (the later flights of tuning seeds
+    41-52, 61-88 (an earlier build), 103-114 and 127-138, 64 in all: at most 3.4 m) loses its ties; the
+    others are solved again and it gets the common correction: its telemetry, moved as the day's offset
+    moved the whole flight. Returns `alignment` unchanged when none
     disagrees or there are too few keyframes for a median (3).
     """
     n = len(centres)

@@ -68,7 +68,7 @@ class AlignmentConfig(BaseModel):
         description="A keyframe that features move further than this from where telemetry and the flight's "
         "common correction put it is taken as wrongly tied and placed by telemetry (moved by that common "
         "correction): GNSS errs by one offset for a whole flight, not by metres for one frame. Tuning flights "
-        "measured at most 3.1 m. Lowering it distrusts good ties; raising it (0: off) lets one wrong tie shift "
+        "measured at most 3.4 m. Lowering it distrusts good ties; raising it (0: off) lets one wrong tie shift "
         "a keyframe and make a seam of false change.",
     )
     register_to_previous: bool = Field(
