@@ -200,15 +200,15 @@ def fall_back_to_telemetry(
 
     A wrong tie (look-alike roofs of one estate, rows of cars, a seam in the previous mosaic) can pull one
     keyframe metres away from where its telemetry and its neighbours put it; all it shows is then compared
-    with the wrong ground, a seam of false change (issue 16: one keyframe ~10 m off). Telemetry is not wrong
-    by that much for one frame alone: its error is a per-flight offset (GNSS bias, yaw, scale) that moves
-    every keyframe alike, plus a wander of decimetres. So the flight's common correction is the median of
-    the keyframes' corrections, and a keyframe whose correction moves its centre more than
-    `config.max_frame_disagreement_m` from where the common one would (the later flights of tuning seeds
-    41-52, 61-88 (an earlier build), 103-114 and 127-138, 64 in all: at most 3.4 m) loses its ties; the
-    others are solved again and it gets the common correction: its telemetry, moved as the day's offset
-    moved the whole flight. Returns `alignment` unchanged when none
-    disagrees or there are too few keyframes for a median (3).
+    with the wrong ground, a seam of false change (seed 112's earlier flight: one keyframe 12 m off, a
+    423 m2 false change). Telemetry is not wrong by that much for one frame alone: its error is a per-flight
+    offset (GNSS bias, yaw, scale) that moves every keyframe alike, plus a wander of decimetres. So the
+    flight's common correction is the median of the keyframes' corrections, and a keyframe whose correction
+    moves its centre more than `config.max_frame_disagreement_m` from where the common one would (the later
+    flights of tuning seeds 41-52, 61-88 (an earlier build), 103-114 and 127-138, 64 in all: at most 3.4 m)
+    loses its ties; the others are solved again and it gets the common correction: its telemetry, moved as
+    the day's offset moved the whole flight. Returns `alignment` unchanged when none disagrees, when half or
+    more do (not one wrong tie), or when there are too few keyframes for a median (3).
     """
     n = len(centres)
     if config.max_frame_disagreement_m <= 0 or n < 3:
