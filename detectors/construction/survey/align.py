@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -81,6 +81,8 @@ class Alignment:
     anchored_frames: int
     rms_frame_px: float
     rms_anchor_px: float
+    fallback_frames: tuple[int, ...] = ()
+    """Keyframes placed by telemetry, not features (`fall_back_to_telemetry`)."""
 
 
 def detect(
@@ -189,6 +191,54 @@ def adjust(centres: NDArray[np.float64], ties: list[Tie], config: AlignmentConfi
         rms_frame_px=_rms(frame),
         rms_anchor_px=_rms(anchor),
     )
+
+
+def fall_back_to_telemetry(
+    centres: NDArray[np.float64], ties: list[Tie], alignment: Alignment, config: AlignmentConfig, px_m: float
+) -> Alignment:
+    """Keyframes whose features moved them too far from telemetry are placed by telemetry instead.
+
+    A wrong tie (look-alike roofs of one estate, rows of cars, a seam in the previous mosaic) can pull one
+    keyframe metres away from where its telemetry and its neighbours put it; all it shows is then compared
+    with the wrong ground, a seam of false change (seed 112's earlier flight: one keyframe 12 m off, a
+    423 m2 false change). Telemetry is not wrong by that much for one frame alone: its error is a per-flight
+    offset (GNSS bias, yaw, scale) that moves every keyframe alike, plus a wander of decimetres. So the
+    flight's common correction is the median of the keyframes' corrections, and a keyframe whose correction
+    moves its centre more than `config.max_frame_disagreement_m` from where the common one would (the later
+    flights of tuning seeds 41-52, 61-88 (an earlier build), 103-114 and 127-138, 64 in all: at most 3.4 m)
+    loses its ties; the others are solved again and it gets the common correction: its telemetry, moved as
+    the day's offset moved the whole flight. Returns `alignment` unchanged when none disagrees, when half or
+    more do (not one wrong tie), or when there are too few keyframes for a median (3).
+    """
+    n = len(centres)
+    if config.max_frame_disagreement_m <= 0 or n < 3:
+        return alignment
+    params = np.array([_params(c, centres[i]) for i, c in enumerate(alignment.corrections)])
+    common = np.median(params, axis=0)
+    shift_m = np.hypot(*(params[:, 2:] - common[2:]).T) * px_m
+    bad = shift_m > config.max_frame_disagreement_m
+    if not bad.any() or bad.sum() * 2 >= n:
+        return alignment
+    kept = [t for t in ties if not bad[t.i] and not (t.j >= 0 and bad[t.j])]
+    again = adjust(centres, kept, config, px_m)
+    good = np.array([_params(c, centres[i]) for i, c in enumerate(again.corrections)])[~bad]
+    common = np.median(good, axis=0)
+    corrections = [_matrix(common, centres[i]) if bad[i] else c for i, c in enumerate(again.corrections)]
+    frames = tuple(int(i) for i in np.flatnonzero(bad))
+    log.warning(
+        "alignment: keyframe(s) %s moved %s m by features from telemetry, over %.1f m: placed by telemetry",
+        list(frames),
+        [round(float(v), 1) for v in shift_m[bad]],
+        config.max_frame_disagreement_m,
+    )
+    return replace(again, corrections=corrections, fallback_frames=frames)
+
+
+def _params(correction: NDArray[np.float64], centre: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(a, b, tx, ty) of a correction built by `_matrix` about `centre` (its inverse)."""
+    a, b = correction[0, 0] - 1.0, correction[1, 0]
+    moved = correction[:2, :2] @ centre + correction[:2, 2]
+    return np.array([a, b, moved[0] - centre[0], moved[1] - centre[1]])
 
 
 def _rms(parts: list[NDArray[np.float64]]) -> float:

@@ -3,7 +3,8 @@
 A region (`regions.py`) is in comparison cells of one flight's canvas. Here it gets a footprint in
 lon/lat and in the flight's local metres, a kind (`classify.py`), and a status: `new` (alerted),
 `registered` / `permitted` / `pending_review` (the registry knows it; not alerted), `removed` (the
-later survey shows ground like its surroundings there: a car gone, a shed demolished; not alerted), or
+later survey shows ground like its surroundings there: a car gone, a shed demolished, `revealed.py`; not
+alerted), or
 `vehicles` (cars parked side by side, `vehicles.is_vehicle_group`; not alerted).
 
 A change on a registered building with a height (a rooftop addition) is seen leaning away from the
@@ -29,6 +30,7 @@ from detectors.construction.survey.config import ChangeConfig
 from detectors.construction.survey.grid import from_pixels
 from detectors.construction.survey.mosaic import Canvas
 from detectors.construction.survey.regions import Region
+from detectors.construction.survey.revealed import is_revealed_ground
 from detectors.construction.survey.vehicles import is_vehicle_group
 from detectors.geometry.geodesy import enu_to_wgs84, wgs84_to_enu
 
@@ -127,7 +129,8 @@ def build_changes(
                 ring_lonlat = np.column_stack([lo2, la2])
                 cl, co = enu_to_wgs84(origin[0], origin[1], centre_m[0], centre_m[1])
                 c_lat, c_lon = np.atleast_1d(cl), np.atleast_1d(co)
-        status = _status(region, is_vehicle_group(region, evidence, config), match, config)
+        gone = is_revealed_ground(region, change, config)
+        status = _status(region, is_vehicle_group(region, evidence, config, change), gone, match, config)
         view = int(after.view_index[round(centre_px[1]), round(centre_px[0])]) if _inside(after, centre_px) else -1
         f = change.factor
         out.append(
@@ -159,8 +162,10 @@ def _inside(canvas: Canvas, px: NDArray[np.float64]) -> bool:
     return bool(0 <= round(px[0]) < w and 0 <= round(px[1]) < h)
 
 
-def _status(region: Region, vehicles: bool, match: RegistryMatch | None, config: ChangeConfig) -> ChangeStatus:
-    if region.solid_m2 < config.min_area_m2:
+def _status(
+    region: Region, vehicles: bool, revealed: bool, match: RegistryMatch | None, config: ChangeConfig
+) -> ChangeStatus:
+    if region.solid_m2 < config.min_area_m2 or revealed:
         return ChangeStatus.REMOVED
     if vehicles:
         return ChangeStatus.VEHICLES

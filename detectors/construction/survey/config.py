@@ -61,6 +61,16 @@ class AlignmentConfig(BaseModel):
         le=0.5,
         description="Relative scale error (altitude, focal) telemetry may have (1 sigma).",
     )
+    max_frame_disagreement_m: float = Field(
+        default=6.0,
+        ge=0,
+        le=100,
+        description="A keyframe that features move further than this from where telemetry and the flight's "
+        "common correction put it is taken as wrongly tied and placed by telemetry (moved by that common "
+        "correction): GNSS errs by one offset for a whole flight, not by metres for one frame. Tuning flights "
+        "measured at most 3.4 m. Lowering it distrusts good ties; raising it (0: off) lets one wrong tie shift "
+        "a keyframe and make a seam of false change.",
+    )
     register_to_previous: bool = Field(
         default=True,
         description="Tie each keyframe to the previous survey's mosaic, so both line up pixel for pixel. Off, "
@@ -134,6 +144,23 @@ class ChangeConfig(BaseModel):
         "taken for cars parked side by side and not alerted (groups of cars measure 25-72 m2). Raising it can "
         "drop scaffolds on paved yards; lowering it (0: off) alerts on rows of parked cars.",
     )
+    vehicle_rows_max_m2: float = Field(
+        default=200.0,
+        ge=0,
+        le=2000,
+        description="Busy changes on grey ground (as for vehicle_group_max_m2) from vehicle_group_max_m2 up to "
+        "this are still taken for cars when no piece of them unlike the ground is larger than "
+        "vehicle_piece_max_m2: two rows of cars across an aisle merge into one change of 80-110 m2. Raising it "
+        "can drop larger busy structures on paved yards; at or below vehicle_group_max_m2 the rule is off.",
+    )
+    vehicle_piece_max_m2: float = Field(
+        default=40.0,
+        ge=0,
+        le=1000,
+        description="Largest piece unlike the surrounding ground (a car, or a few touching) of a change up to "
+        "vehicle_rows_max_m2 for it to be taken for cars (pieces of parked cars 22-31 m2; roofs and scaffold "
+        "decks are one piece of 70 m2 and up). Raising it takes more busy changes for cars.",
+    )
     vehicle_edge_density: float = Field(
         default=0.25,
         ge=0,
@@ -156,6 +183,35 @@ class ChangeConfig(BaseModel):
         description="CIELAB chroma of the unchanged ground around a small change up to which it can be cars "
         "(pavement measured 1.8-7.4; grass and earth 10.7 up). Raising it takes busy changes on coloured "
         "ground (a dug patch under tree shadows) for cars.",
+    )
+    revealed_max_score: float = Field(
+        default=10.0,
+        ge=0,
+        le=1000,
+        description="A change whose mean score is under this, nearly all of it (revealed_ground_share) the colour "
+        "of ground right around it, that stood out from its surroundings in the earlier survey "
+        "(revealed_before_contrast) is ground revealed where something went away (a car, a shadow, a wet patch, "
+        "a roof edge leaning differently) and not alerted. Those measured 5.4-8.9; new structures that met the "
+        "other two conditions scored 11.3 (a scaffold, seed 112) and 17.2. Raising it drops more changes that "
+        "look like the ground beside them; 0 turns the rule off.",
+    )
+    revealed_ground_share: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="Share of a faint change that must have the colour (within min_contrast) of some unchanged "
+        "ground around it for it to be revealed ground (revealed ground 0.95-1.00; new structures scoring under "
+        "12: two dust nets 0.96-0.99, kept by revealed_before_contrast, a scaffold, kept by revealed_max_score, "
+        "others up to 0.81). Lowering it drops "
+        "more faint structures.",
+    )
+    revealed_before_contrast: float = Field(
+        default=6.0,
+        ge=0,
+        le=255,
+        description="CIELAB contrast with its surroundings the spot must have had in the earlier survey for a "
+        "faint ground-coloured change to be revealed ground (revealed ground 9.3-24.3; a new roof on plain "
+        "ground about 0-4). Lowering it drops faint roofs the colour of the ground they were built on.",
     )
     max_relief_height_m: float = Field(
         default=25.0,

@@ -18,7 +18,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.survey.align import Alignment, Tie, adjust, detect, detect_tiled, match
+from detectors.construction.survey.align import (
+    Alignment,
+    Tie,
+    adjust,
+    detect,
+    detect_tiled,
+    fall_back_to_telemetry,
+    match,
+)
 from detectors.construction.survey.config import AlignmentConfig
 from detectors.construction.survey.grid import Lattice, Window, to_pixels
 from detectors.construction.survey.keyframes import INSET, Keyframe, footprint_m
@@ -150,7 +158,7 @@ def build_mosaic(
                 if found is not None:
                     ties.append(Tie(i, -1, *found))
     centres = np.array([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in boxes])
-    alignment = adjust(centres, ties, config, px_m)
+    alignment = fall_back_to_telemetry(centres, ties, adjust(centres, ties, config, px_m), config, px_m)
     final = [c @ h for c, h in zip(alignment.corrections, homs, strict=True)]
     image, nearest = _composite(keyframes, final, win)
     views = _views(keyframes, alignment.corrections, to_lattice, win)

@@ -8,7 +8,7 @@ import math
 import cv2
 import numpy as np
 
-from detectors.construction.survey.align import Tie, adjust, detect, match
+from detectors.construction.survey.align import Tie, adjust, detect, fall_back_to_telemetry, match
 from detectors.construction.survey.config import AlignmentConfig
 
 
@@ -85,3 +85,39 @@ def test_previous_mosaic_anchors_decide_the_position() -> None:
     assert result.anchored_frames == 2
     moved = (result.corrections[0] @ np.array([150.0, 80.0, 1.0]))[:2]
     assert np.allclose(moved, [158.0, 77.0], atol=0.3)  # the earlier mosaic wins over telemetry
+
+
+def _anchored_line(wrong_px: np.ndarray) -> tuple[np.ndarray, list[Tie]]:
+    """Six keyframes in a line, the day's GNSS offset (8, -3) px seen by their anchors to the previous
+    mosaic; keyframe 3 has only anchors, and they are wrong by `wrong_px` more (a look-alike roof)."""
+    centres = np.array([[100.0 + 160 * i, 100.0] for i in range(6)])
+    off = np.array([8.0, -3.0])
+    ties = []
+    for i, c in enumerate(centres):
+        pts = c + np.array([[-60.0 + 7 * k, -40.0 + 4 * k] for k in range(20)])
+        ties.append(Tie(i, -1, pts, pts + off + (wrong_px if i == 3 else 0.0)))
+    return centres, ties
+
+
+def test_a_keyframe_pulled_far_from_telemetry_falls_back_to_it() -> None:
+    config = AlignmentConfig()
+    centres, ties = _anchored_line(np.array([40.0, 0.0]))  # 10 m at 0.25 m per pixel
+    first = adjust(centres, ties, config, px_m=0.25)
+    assert abs((first.corrections[3] @ np.array([*centres[3], 1.0]))[0] - centres[3][0] - 48.0) < 1.0
+    result = fall_back_to_telemetry(centres, ties, first, config, px_m=0.25)
+    assert result.fallback_frames == (3,)
+    # Placed by its telemetry moved by the flight's common correction (the day's offset), as its neighbours.
+    for i in (2, 3, 4):
+        moved = (result.corrections[i] @ np.array([*centres[i], 1.0]))[:2]
+        assert np.allclose(moved - centres[i], [8.0, -3.0], atol=0.3)
+
+
+def test_keyframes_within_the_gnss_error_keep_their_feature_alignment() -> None:
+    config = AlignmentConfig()
+    centres, ties = _anchored_line(np.array([12.0, 0.0]))  # 3 m: within max_frame_disagreement_m
+    first = adjust(centres, ties, config, px_m=0.25)
+    assert fall_back_to_telemetry(centres, ties, first, config, px_m=0.25) is first
+    off = AlignmentConfig(max_frame_disagreement_m=0.0)
+    centres, ties = _anchored_line(np.array([40.0, 0.0]))
+    first = adjust(centres, ties, off, px_m=0.25)
+    assert fall_back_to_telemetry(centres, ties, first, off, px_m=0.25) is first

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from detectors.construction.survey.classify import classify
 from detectors.construction.survey.config import ChangeConfig
 from detectors.construction.survey.regions import Region, extract
-from detectors.construction.survey.vehicles import ground_chroma, is_vehicle_group
+from detectors.construction.survey.vehicles import ground_chroma, is_vehicle_group, largest_piece_m2
 from tests.detectors.construction.survey_fakes import fake_change_map
 
 CELL_M = 0.25
@@ -76,3 +76,45 @@ def test_a_large_busy_change_on_asphalt_is_not_vehicles() -> None:
     assert region.area_m2 >= 40.0
     assert not is_vehicle_group(region, evidence, config)
     assert is_vehicle_group(region, evidence, ChangeConfig())
+
+
+ROWS_BLOCK = (16, 12, 74, 58)
+"""(x0, y0, x1, y1) px: 14.5 m x 11.5 m, 167 m2, over vehicle_group_max_m2."""
+BODIES = [(40, 40, 190), (235, 235, 235), (170, 90, 30), (60, 60, 60), (200, 200, 200), (30, 30, 160)]
+
+
+def _decide_large(after: NDArray[np.uint8], config: ChangeConfig) -> tuple[bool, Region, float]:
+    change = fake_change_map(after, ROWS_BLOCK, CELL_M)
+    (region,) = extract(change, config)
+    x0, y0, x1, y1 = region.box
+    evidence = classify(change.after_bgr[y0:y1, x0:x1], change.after_lab[y0:y1, x0:x1], region.mask, change.cell_m)
+    return is_vehicle_group(region, evidence, config, change), region, largest_piece_m2(region, change, config)
+
+
+def test_two_rows_of_cars_across_an_aisle_are_vehicles() -> None:
+    img = np.full((SIZE_PX, SIZE_PX, 3), ASPHALT, np.uint8)
+    x0, y0, _, _ = ROWS_BLOCK
+    for row, top in enumerate((y0 + 2, y0 + 26)):
+        for i in range(7):
+            cx = x0 + 1 + i * 8
+            cv2.rectangle(img, (cx, top), (cx + 6, top + 17), BODIES[(i + 3 * row) % len(BODIES)], -1)
+            cv2.rectangle(img, (cx + 1, top + 4), (cx + 5, top + 12), (30, 30, 35), -1)
+    config = ChangeConfig()
+    vehicles, region, piece = _decide_large(img, config)
+    assert config.vehicle_group_max_m2 < region.area_m2 < config.vehicle_rows_max_m2
+    assert piece < 10.0  # one car
+    assert vehicles
+    off = ChangeConfig(vehicle_rows_max_m2=0.0)
+    assert not _decide_large(img, off)[0]
+
+
+def test_a_large_busy_structure_in_one_piece_is_not_vehicles() -> None:
+    # A patchwork of colours as busy as cars, but one piece unlike the pavement: a structure, not cars.
+    img = np.full((SIZE_PX, SIZE_PX, 3), ASPHALT, np.uint8)
+    x0, y0, x1, y1 = ROWS_BLOCK
+    for i, x in enumerate(range(x0, x1, 8)):
+        for j, y in enumerate(range(y0, y1, 8)):
+            img[y : min(y + 8, y1), x : min(x + 8, x1)] = BODIES[(i + 2 * j) % len(BODIES)]
+    vehicles, _, piece = _decide_large(img, ChangeConfig())
+    assert piece > ChangeConfig().vehicle_piece_max_m2
+    assert not vehicles
