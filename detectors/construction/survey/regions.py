@@ -5,9 +5,10 @@ thinner than that everywhere (rings where a shadow's edge moved, slivers along l
 cars), a small closing joins the parts of one structure, holes are filled, and each connected part of
 `min_area_m2` or more is a region. A region is kept as *new* only when at least `min_area_m2` of it,
 `min_width_m` wide, is unlike every main colour of the unchanged ground around it in the later survey
-(by `min_contrast`, or as that ground in shade), or when it is a large new grid (a scaffold). A car that
-left, a shadow gone or a roof demolished leave ground that looks like its surroundings, and a row of
-parked cars has ground between the cars: they are listed as `removed`.
+(by `min_contrast`, or as that ground in shade), or like one of them but was another of them in the earlier
+survey (`ground_like`: a grey roof on a lawn beside a grey yard), or when it is a large new grid (a scaffold).
+A car that left, a shadow gone or a roof demolished leave ground that looks like its surroundings, and a row
+of parked cars has ground between the cars: they are listed as `removed`.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
                 before_contrast=_contrast(change.before_lab[y0:y1, x0:x1], sub, ring),
                 fill_ratio=float(sub.sum()) / max(rect_w * rect_h, 1.0),
                 solid_m2=max(
-                    _solid_area(change.after_lab[y0:y1, x0:x1], sub, ring, config, cell),
+                    _solid_area(
+                        change.after_lab[y0:y1, x0:x1], change.before_lab[y0:y1, x0:x1], sub, ring, config, cell
+                    ),
                     _new_grid_area(change, (x0, y0, x1, y1), sub, area, config),
                 ),
                 ground_after_lab=None if ground is None else (float(ground[0]), float(ground[1]), float(ground[2])),
@@ -212,20 +215,54 @@ def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[n
     return np.asarray(out, np.float32)
 
 
+def _like(lab: NDArray[np.float32], colour: NDArray[np.float32], config: ChangeConfig) -> NDArray[np.bool_]:
+    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue)."""
+    diff = lab - colour
+    hue_shift = np.hypot(diff[..., 1], diff[..., 2])
+    near = np.linalg.norm(diff, axis=2) < config.min_contrast
+    out: NDArray[np.bool_] = near | ((diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE))
+    return out
+
+
+def ground_like(
+    lab: NDArray[np.float32], before_lab: NDArray[np.float32], ring: NDArray[np.bool_], config: ChangeConfig
+) -> NDArray[np.bool_]:
+    """Cells that look like the ground around them in the later survey (`ground_modes`, or in shade), less
+    those that changed ground class: like one main colour of the band now, but in the earlier survey like
+    another of its classes and unlike this one as it looked then (the band's cells of this class, seen in
+    the earlier survey). A grey roof built on a lawn beside a grey pavement looks like the pavement now,
+    but was lawn; a car gone or a shadow gone leaves the ground the band's same class shows on both days,
+    and a lawn yellowing with the lawn around it stays in its class."""
+    modes = ground_modes(lab, ring)
+    out = np.zeros(lab.shape[:2], bool)
+    if len(modes) == 0:
+        return out
+    ring_now, ring_then = lab[ring], before_lab[ring]
+    nearest = np.argmin(((ring_now[:, None, :] - modes[None, :, :]) ** 2).sum(axis=2), axis=1)
+    then = [np.median(ring_then[nearest == j], axis=0) if (nearest == j).any() else modes[j] for j in range(len(modes))]
+    was = [_like(before_lab, np.asarray(c, np.float32), config) for c in then]
+    for j, mode in enumerate(modes):
+        other_class = np.zeros_like(out)
+        for k in range(len(modes)):
+            if k != j:
+                other_class |= was[k]
+        out |= _like(lab, mode, config) & ~(other_class & ~was[j])
+    return out
+
+
 def _solid_area(
-    lab: NDArray[np.float32], inside: NDArray[np.bool_], ring: NDArray[np.bool_], config: ChangeConfig, cell_m: float
+    lab: NDArray[np.float32],
+    before_lab: NDArray[np.float32],
+    inside: NDArray[np.bool_],
+    ring: NDArray[np.bool_],
+    config: ChangeConfig,
+    cell_m: float,
 ) -> float:
-    """Area of the region's cells unlike the ground around it (any of its main colours, or one of them in
-    shade), after an opening by the minimum width, grown back by `MIXED_RIM_CELLS` within the region."""
+    """Area of the region's cells unlike the ground around it (`ground_like`), after an opening by the
+    minimum width, grown back by `MIXED_RIM_CELLS` within the region."""
     if not ring.any():
         return float(inside.sum()) * cell_m * cell_m
-    ground_like = np.zeros(inside.shape, bool)
-    for mode in ground_modes(lab, ring):
-        diff = lab - mode
-        hue_shift = np.hypot(diff[..., 1], diff[..., 2])
-        ground_like |= np.linalg.norm(diff, axis=2) < config.min_contrast
-        ground_like |= (diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE)
-    solid = (inside & ~ground_like).astype(np.uint8)
+    solid = (inside & ~ground_like(lab, before_lab, ring, config)).astype(np.uint8)
     solid = np.asarray(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m)), np.uint8)
     rim = np.ones((2 * MIXED_RIM_CELLS + 1,) * 2, np.uint8)
     grown = cv2.dilate(solid, rim).astype(bool) & inside

@@ -6,8 +6,7 @@ through the construction detector as a user configures it (`survey.enabled: true
 registry, mosaics kept in a local evidence store): the before flight becomes the baseline, the after
 flight is compared with it. Only the scorer (`benchmarks.survey_bench.score`) reads the truth.
 
-Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26, 41-52, 61-88, 91-114,
-127-138).
+Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26, 41-52, 61-88, 91-138).
 Gate seeds: 31-36. `MEASURED` holds what `python -m benchmarks.survey_bench --out var/bench/survey-gate` (all six
 gate seeds, the code of the merge of the scaffold-lattice and parked-cars rules, development machine, 2 shared
 cores) gave per seed; the same command on commit 3fa0dde (the unlike-ground part grown back by its blended rim,

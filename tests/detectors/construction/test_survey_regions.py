@@ -45,3 +45,61 @@ def test_ground_revealed_keeps_no_solid_part() -> None:
     config = ChangeConfig()
     (region,) = extract(fake_change_map(_blended_roof(ASPHALT), ROOF, CELL_M), config)
     assert region.solid_m2 == 0.0
+
+
+PAVEMENT = (150, 152, 155)
+LAWN = (60, 130, 80)
+YELLOW_LAWN = (60, 140, 150)
+GREY_ROOF = (135, 133, 130)
+"""Within min_contrast of the pavement: a grey steel roof beside a grey yard."""
+BLOCK = (20, 30, 52, 62)
+"""(x0, y0, x1, y1) px: 8 m x 8 m on the lawn, its left side on the pavement's edge."""
+
+
+def _lawn_beside_pavement(lawn: tuple[int, int, int] = LAWN) -> NDArray[np.uint8]:
+    """Pavement on the left quarter of the scene, lawn on the rest."""
+    img = np.full((SIZE_PX, SIZE_PX, 3), lawn, np.uint8)
+    img[:, : BLOCK[0]] = PAVEMENT
+    return img
+
+
+def _with_block(img: NDArray[np.uint8], colour: tuple[int, int, int]) -> NDArray[np.uint8]:
+    out = img.copy()
+    x0, y0, x1, y1 = BLOCK
+    out[y0:y1, x0:x1] = colour
+    return out
+
+
+def test_a_roof_like_the_pavement_beside_it_built_on_the_lawn_is_a_thing() -> None:
+    """It looks like the ground around it now (the pavement), but that ground's class was lawn there."""
+    config = ChangeConfig()
+    before = _lawn_beside_pavement()
+    (region,) = extract(fake_change_map(_with_block(before, GREY_ROOF), BLOCK, CELL_M, before), config)
+    assert region.solid_m2 >= 60.0, region.solid_m2
+
+
+def test_a_car_group_gone_from_the_pavement_is_ground() -> None:
+    """Cars gone from the pavement's class: what is seen now is what the band's pavement was then too."""
+    config = ChangeConfig()
+    ground = np.full((SIZE_PX, SIZE_PX, 3), PAVEMENT, np.uint8)
+    ground[:, 70:] = LAWN
+    before = _with_block(ground, (40, 40, 200))
+    (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
+    assert region.solid_m2 == 0.0
+
+
+def test_a_lawn_yellowing_with_the_lawn_around_it_is_ground() -> None:
+    config = ChangeConfig()
+    before = _lawn_beside_pavement()
+    after = _with_block(_lawn_beside_pavement(YELLOW_LAWN), (62, 142, 146))
+    (region,) = extract(fake_change_map(after, BLOCK, CELL_M, before), config)
+    assert region.solid_m2 == 0.0
+
+
+def test_a_shadow_gone_from_the_pavement_is_ground() -> None:
+    config = ChangeConfig()
+    ground = np.full((SIZE_PX, SIZE_PX, 3), PAVEMENT, np.uint8)
+    ground[:, 70:] = LAWN
+    before = _with_block(ground, (70, 66, 62))
+    (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
+    assert region.solid_m2 == 0.0
