@@ -213,6 +213,16 @@ class TrajectoryConfig(BaseModel):
         "small blobs shrinks. Lower tolerates objects that turn edge-on; higher rejects more chains; 0 "
         "turns it off.",
     )
+    max_sideways_gain_ratio: float = Field(
+        default=0.25,
+        gt=0.0,
+        le=10.0,
+        description="Largest rate at which a track may gain speed along the facade, as a share of its "
+        "downward acceleration (the least over fits leaving one position out): drag only slows a falling "
+        "object sideways, while a chain that began on a resting bird and went on over rain swerves. "
+        "Higher tolerates objects pushed by strong wind (and more swerving chains); lower rejects more "
+        "chains (and throws tracked with noisy positions); 10 turns it off.",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,
