@@ -223,6 +223,15 @@ class TrajectoryConfig(BaseModel):
         "Higher tolerates objects pushed by strong wind (and more swerving chains); lower rejects more "
         "chains (and throws tracked with noisy positions); 10 turns it off.",
     )
+    max_late_streak_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of a track's positions in the later half of its time that may be blobs of "
+        "the rain-streak population: a falling object stays mostly itself, a chain carried on over rain is "
+        "made of streaks. Lower rejects more chains (and throws that blur like the rain in a shower); higher "
+        "accepts more; 1 turns it off. Only rain makes streaks, so clear scenes are not affected.",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,

@@ -12,6 +12,7 @@ from detectors.throw.fall_checks import (
     judge_fall,
     late_seen_beyond_chance_z,
     late_seen_share,
+    late_streak_share,
     sideways_gain_ratio,
     size_kept_ratio,
 )
@@ -233,3 +234,32 @@ def test_judge_fall_rejects_a_fall_that_speeds_up_sideways_and_the_check_can_be_
     assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere).accepted
     slowed = _sideways_fall(4.0, -0.3 * G_M_S2)
     assert judge_fall(slowed, sizes, contrast, SCALE, CFG, _everywhere).accepted
+
+
+CHAIN_3401_T330_STREAK = np.array([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], bool)
+CHAIN_3401_T330_DT = np.array([0.0, 0.16, 0.24, 0.36, 0.4, 0.52, 0.6, 0.76, 0.88, 0.92])
+"""Which positions were rain streaks, and when, in a false alert on tuning seed 3401 (heavy rain soak chunk,
+at 330 s: laundry and a person, then rain)."""
+
+
+def test_late_streak_share_counts_streak_blobs_in_the_later_half() -> None:
+    t = 330.0 + CHAIN_3401_T330_DT
+    assert late_streak_share(t, CHAIN_3401_T330_STREAK) == pytest.approx(1.0)
+    assert late_streak_share(t, np.zeros(len(t), bool)) == 0.0
+    # two streaks among the five late positions (throws on tuning seed 3412 reached 0.33)
+    late_two = np.zeros(len(t), bool)
+    late_two[[5, 8]] = True
+    assert late_streak_share(t, late_two) == pytest.approx(2 / 5)
+    assert late_streak_share(t, late_two) <= CFG.trajectory.max_late_streak_share
+
+
+def test_judge_fall_rejects_a_fall_carried_on_over_rain_and_the_check_can_be_turned_off() -> None:
+    pts = _fall(30.0, 24)
+    n = len(pts)
+    sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
+    streak = np.zeros(n, bool)
+    assert judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, None, streak).accepted
+    streak[n // 2 :] = True
+    assert judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, None, streak).reason == "rain_chain"
+    off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"max_late_streak_share": 1.0})})
+    assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere, None, streak).accepted
