@@ -224,7 +224,7 @@ class TrajectoryConfig(BaseModel):
         "chains (and throws tracked with noisy positions); 10 turns it off.",
     )
     max_late_streak_share: float = Field(
-        default=0.5,
+        default=0.45,
         ge=0.0,
         le=1.0,
         description="Largest share of a track's positions in the later half of its time that may be blobs of "
