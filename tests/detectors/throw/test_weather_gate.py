@@ -27,9 +27,9 @@ Seeds (never gate on a tuning seed):
 - generator B 3400-3413 and 3499: tuning (issue 17, round 7), 960x540: 10-minute soak chunks (rates of
   `SOAK_DISTRACTORS`) in heavy rain 3400-3405 and infrared night 3406-3411, of which 3400 and 3401 were run
   to the end (3 and 2 false alerts at main), 3402 and 3406 (0 each at f789faa), the rest not rendered;
-  120 s scenes with 12 throws in heavy rain 3412 and infrared night 3413; 3499 (4 s, heavy rain, a smoke test of the diagnosis script).
-  `trajectory.max_sideways_gain_ratio` and `max_late_streak_share` were set from these, 3200's chain and
-  2901's (the unit tests hold both) and the throws of 3210-3211.
+  120 s scenes with 12 throws in heavy rain 3412 and infrared night 3413; 3499 (4 s, heavy rain, a smoke
+  test of the diagnosis script). `trajectory.max_sideways_gain_ratio` and `max_late_streak_share` were set
+  from these, 3200's chain and 2901's (the unit tests hold both) and the throws of 3210-3211.
 - generator B 3500-3517: the 3 h soak started at 54119a3 (the detector of 26a6fe8), never looked at or
   tuned on (a held-out record).
 
