@@ -213,6 +213,25 @@ class TrajectoryConfig(BaseModel):
         "small blobs shrinks. Lower tolerates objects that turn edge-on; higher rejects more chains; 0 "
         "turns it off.",
     )
+    max_sideways_gain_ratio: float = Field(
+        default=0.25,
+        gt=0.0,
+        le=10.0,
+        description="Largest rate at which a track may gain speed along the facade, as a share of its "
+        "downward acceleration (the least over fits leaving one position out): drag only slows a falling "
+        "object sideways, while a chain that began on a resting bird and went on over rain swerves. "
+        "Higher tolerates objects pushed by strong wind (and more swerving chains); lower rejects more "
+        "chains (and throws tracked with noisy positions); 10 turns it off.",
+    )
+    max_late_streak_share: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of a track's positions in the later half of its time that may be blobs of "
+        "the rain-streak population: a falling object stays mostly itself, a chain carried on over rain is "
+        "made of streaks. Lower rejects more chains (and throws that blur like the rain in a shower); higher "
+        "accepts more; 1 turns it off. Only rain makes streaks, so clear scenes are not affected.",
+    )
     wingbeat_min_share: float = Field(
         default=0.5,
         gt=0.0,

@@ -266,7 +266,9 @@ class ThrowDetector:
             self._candidates.add(tid)
             self.stats.candidates += 1
         n = int(tr.n[slot])
-        fit = self._fit(pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n], tr.chance_series(slot))
+        fit = self._fit(
+            pts, tr.sizes[slot, head:n], tr.contrast[slot, head:n], tr.chance_series(slot), tr.streak[slot, head:n]
+        )
         if not fit.accepted:
             self._fitted_n[tid] = refit_at(n, fit.reason, self.config.trajectory.min_points)
             return None
@@ -287,9 +289,10 @@ class ThrowDetector:
         sizes: NDArray[np.float32],
         contrast: NDArray[np.float32],
         chance: NDArray[np.float64],
+        streak: NDArray[np.bool_],
     ) -> TrajectoryFit:
         """The physics test plus this camera's checks (`judge_fall`), in this camera's view."""
-        return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched, chance)
+        return judge_fall(pts, sizes, contrast, self._facade, self.config, self._extractor.watched, chance, streak)
 
     def _merge(self, tid: int, inc: Incident, pts: NDArray[np.float64], frame: Frame) -> Event | None:
         """A second track of a known fall: absorb it (the fall is followed already) or rejoin it."""
@@ -367,7 +370,7 @@ class ThrowDetector:
             return None
         head, pts = moving_part(ended.points)
         sizes, contrast = ended.sizes_px[head:], ended.contrast[head:]
-        fit = self._fit(pts, sizes, contrast, ended.chance)
+        fit = self._fit(pts, sizes, contrast, ended.chance, ended.streak[head:])
         if fit.accepted and self._book.same_fall(fit) is None:
             veto = self._veto(frame, pts[-1, 1:3], float(sizes[len(pts) - 1]))
             if veto is None:

@@ -53,7 +53,8 @@ _YOUNG_COST = 10.0
 @dataclass(frozen=True, slots=True)
 class EndedTrack:
     """A track that finished: its id, positions (N,3) of (t_s, x_px, y_px), sizes (N,) px, why it ended,
-    and (M,2) rows of (t_s, chance) for the frames it lived (see `GravityTracker.chance_series`)."""
+    (M,2) rows of (t_s, chance) for the frames it lived (see `GravityTracker.chance_series`), and which of
+    its positions were blobs of the rain-streak population (N,)."""
 
     track_id: int
     points: NDArray[np.float64]
@@ -61,6 +62,7 @@ class EndedTrack:
     contrast: NDArray[np.float32]
     why: str
     chance: NDArray[np.float64]
+    streak: NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ class GravityTracker:
         self.hist = np.zeros((capacity, max_points, 3), np.float64)
         self.sizes = np.zeros((capacity, max_points), np.float32)
         self.contrast = np.zeros((capacity, max_points), np.float32)
+        self.streak = np.zeros((capacity, max_points), bool)
+        """Whether each position was a blob of the rain-streak population."""
         self.matched = np.zeros(capacity, bool)
         self.frames = np.zeros(capacity, np.int64)
         """Frames each track has lived after its birth (its chance ring holds the latest `max_points`)."""
@@ -118,7 +122,7 @@ class GravityTracker:
             return
         old = {
             k: getattr(self, k)
-            for k in ("alive", "track_id", "n", "missed", "pos", "vel", "last_t", "hist", "sizes", "contrast")
+            for k in ("alive", "track_id", "n", "missed", "pos", "vel", "last_t", "hist", "sizes", "contrast", "streak")
         }
         idx = np.flatnonzero(old["alive"])[: config.max_tracks]
         self._alloc(config.max_tracks, max_points)
@@ -134,6 +138,7 @@ class GravityTracker:
         self.hist[:m, :keep_pts] = old["hist"][idx, :keep_pts]
         self.sizes[:m, :keep_pts] = old["sizes"][idx, :keep_pts]
         self.contrast[:m, :keep_pts] = old["contrast"][idx, :keep_pts]
+        self.streak[:m, :keep_pts] = old["streak"][idx, :keep_pts]
         self.frames[:m] = 0  # the chance ring restarts (its length changed); judged as never crowded
 
     @property
@@ -194,6 +199,7 @@ class GravityTracker:
                     xy[j],
                     size=float(blobs.size_px[j]),
                     contrast=float(blobs.contrast[j]),
+                    streak=bool(blobs.streak[j]),
                     t_s=t_s,
                     young=bool(young[i]),
                 )
@@ -300,6 +306,7 @@ class GravityTracker:
         *,
         size: float,
         contrast: float,
+        streak: bool,
         t_s: float,
         young: bool,
     ) -> None:
@@ -319,6 +326,7 @@ class GravityTracker:
             self.hist[s, k] = (t_s, z[0], z[1])
             self.sizes[s, k] = size
             self.contrast[s, k] = contrast
+            self.streak[s, k] = streak
             self.n[s] = k + 1
 
     def _coast(self, s: int, pred: NDArray[np.float64], vel_pred: NDArray[np.float64], t_s: float) -> None:
@@ -341,6 +349,7 @@ class GravityTracker:
         self.hist[s, 0] = (t_s, z[0], z[1])
         self.sizes[s, 0] = size
         self.contrast[s, 0] = contrast
+        self.streak[s, 0] = False  # streaks never start a track
         self.matched[s] = True
 
     def _end_lost(self, frame_wh: tuple[int, int]) -> list[EndedTrack]:
@@ -377,6 +386,7 @@ class GravityTracker:
             self.contrast[s, :k].copy(),
             why,
             self.chance_series(s),
+            self.streak[s, :k].copy(),
         )
         self.alive[s] = False
         self.matched[s] = False

@@ -8,7 +8,14 @@ from numpy.typing import NDArray
 
 from detectors.throw.config import ThrowConfig
 from detectors.throw.facade_map import FlatScale
-from detectors.throw.fall_checks import judge_fall, late_seen_beyond_chance_z, late_seen_share, size_kept_ratio
+from detectors.throw.fall_checks import (
+    judge_fall,
+    late_seen_beyond_chance_z,
+    late_seen_share,
+    late_streak_share,
+    sideways_gain_ratio,
+    size_kept_ratio,
+)
 from detectors.throw.free_fall import G_M_S2
 
 FPS = 25.0
@@ -163,3 +170,96 @@ def test_a_fall_released_at_or_below_the_ground_line_is_rejected() -> None:
     assert _judge(_fall(4.5, 24)) == "accepted"
     assert _judge(_fall(0.0, 24)) == "below_ground"
     assert _judge(_fall(-2.0, 24)) == "below_ground"
+
+
+CHAIN_3200_T10 = np.array(
+    [
+        [9.88, 581.83, 273.39],
+        [9.92, 582.00, 274.17],
+        [9.96, 581.85, 275.85],
+        [10.00, 581.83, 275.57],
+        [10.04, 581.50, 277.14],
+        [10.24, 595.79, 288.21],
+        [10.36, 599.70, 298.90],
+        [10.40, 605.00, 298.50],
+        [10.48, 613.90, 308.70],
+        [10.64, 633.68, 320.59],
+        [10.72, 632.94, 329.72],
+    ]
+)
+"""The track behind the false alert on tuning seed 3200 (heavy rain soak chunk, at 10 s), source px: a bird
+resting on a ledge (contrast 63-81), then rain streaks (contrast 16-21) taken along the predicted fall,
+swerving sideways as it went. It passed every other check."""
+
+
+def _sideways_fall(along_speed_m_s: float, along_accel_m_s2: float, n: int = 25) -> NDArray[np.float64]:
+    """A fall with a sideways speed that changes at a constant rate (source px, FlatScale)."""
+    rng = np.random.default_rng(5)
+    t = np.arange(n) / FPS
+    along = along_speed_m_s * t + 0.5 * along_accel_m_s2 * t * t
+    h = 30.0 - 0.5 * G_M_S2 * t * t
+    x = 300.0 + along * PX_PER_M + rng.normal(0, 0.3, n)
+    y = FRAME_H - h * PX_PER_M + rng.normal(0, 0.3, n)
+    return np.stack([100.0 + t, x, y], 1)
+
+
+def test_chains_over_a_resting_bird_gain_sideways_speed() -> None:
+    limit = CFG.trajectory.max_sideways_gain_ratio
+    assert sideways_gain_ratio(CHAIN_3200_T10, SCALE) > limit + 0.15
+    assert sideways_gain_ratio(CHAIN_2901_T474, SCALE) > limit + 0.15
+
+
+def test_a_fall_slowed_sideways_by_drag_is_not_suspected_one_that_speeds_up_is() -> None:
+    limit = CFG.trajectory.max_sideways_gain_ratio
+    assert sideways_gain_ratio(_fall(30.0, 24), SCALE) < 0.05
+    # thrown at 4 m/s sideways and slowed by drag at 0.3 g: a draggy bag, not a chain
+    assert sideways_gain_ratio(_sideways_fall(4.0, -0.3 * G_M_S2), SCALE) < 0.05
+    # the same rate the other way (gaining speed) is no free fall
+    assert sideways_gain_ratio(_sideways_fall(4.0, 0.5 * G_M_S2), SCALE) > limit
+
+
+def test_one_stray_position_does_not_make_a_fall_swerve() -> None:
+    pts = _fall(30.0, 24)
+    pts[-1, 1] += 6.0  # the last blob taken 6 px aside (a merge with a streak), as on tuning seed 3412
+    assert sideways_gain_ratio(pts, SCALE) < 0.05
+
+
+def test_judge_fall_rejects_a_fall_that_speeds_up_sideways_and_the_check_can_be_turned_off() -> None:
+    pts = _sideways_fall(1.0, 0.5 * G_M_S2)
+    n = len(pts)
+    sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
+    fit = judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere)
+    assert fit.reason == "sideways_gain", fit.reasons()
+    off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"max_sideways_gain_ratio": 10.0})})
+    assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere).accepted
+    slowed = _sideways_fall(4.0, -0.3 * G_M_S2)
+    assert judge_fall(slowed, sizes, contrast, SCALE, CFG, _everywhere).accepted
+
+
+CHAIN_3401_T330_STREAK = np.array([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], bool)
+CHAIN_3401_T330_DT = np.array([0.0, 0.16, 0.24, 0.36, 0.4, 0.52, 0.6, 0.76, 0.88, 0.92])
+"""Which positions were rain streaks, and when, in a false alert on tuning seed 3401 (heavy rain soak chunk,
+at 330 s: laundry and a person, then rain)."""
+
+
+def test_late_streak_share_counts_streak_blobs_in_the_later_half() -> None:
+    t = 330.0 + CHAIN_3401_T330_DT
+    assert late_streak_share(t, CHAIN_3401_T330_STREAK) == pytest.approx(1.0)
+    assert late_streak_share(t, np.zeros(len(t), bool)) == 0.0
+    # two streaks among the five late positions (throws on tuning seed 3412 reached 0.33)
+    late_two = np.zeros(len(t), bool)
+    late_two[[5, 8]] = True
+    assert late_streak_share(t, late_two) == pytest.approx(2 / 5)
+    assert late_streak_share(t, late_two) <= CFG.trajectory.max_late_streak_share
+
+
+def test_judge_fall_rejects_a_fall_carried_on_over_rain_and_the_check_can_be_turned_off() -> None:
+    pts = _fall(30.0, 24)
+    n = len(pts)
+    sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
+    streak = np.zeros(n, bool)
+    assert judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, None, streak).accepted
+    streak[n // 2 :] = True
+    assert judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, None, streak).reason == "rain_chain"
+    off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"max_late_streak_share": 1.0})})
+    assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere, None, streak).accepted
