@@ -133,7 +133,8 @@ SOAK_CONDITIONS = ("rain_heavy", "night_ir")
 SOAK_CHUNK_S = 600.0
 EXPECTED_SOAK_FALSE_ALERTS = 0
 """Measured at 4094253 (2026-12-07, the throw detector of 41282f0): no false alert in the 20 minutes, detector
-CPU 136 s and 115 s per chunk from the cache (earlier: 0 at e946758; one, a track over laundry, a leaf and a
+CPU 136 s and 115 s per chunk from the cache; again 0 in the full `.ci/run` at fe85808, detector of 26a6fe8, 134 s
+wall for the test (earlier: 0 at e946758; one, a track over laundry, a leaf and a
 person, at 46c05cb). No margin: the input is the same cached video every run, and one false alert here is
 already 3 per hour, three times the issue's target of under 1 per distractor-hour."""
 
