@@ -134,10 +134,11 @@ class Gate:
         not_held, _ = outside(open_incidents, held.crops)
         change_left, _ = outside(change.boxes, held.crops)
         watched_left, _ = outside(np.asarray(watched, np.float32).reshape(-1, 4), held.crops)
-        changed, deferred = self._looks.not_recently_seen(change_left)
         # A blob left out as seen empty is no news to a watched region in the same look (a blinking lamp
         # the detector watches): only the blobs that are sent count as change there.
         news, _ = self._looks.not_recently_seen(change.boxes)
+        changed, _ = outside(news, held.crops)  # both filters keep or drop each box alone: order is free
+        deferred = len(change_left) - len(changed)
         to_look, reused, n_reused = self._looks.unchanged_watched(watched_left, news)
         # One box per object: a held look and a reused one, two held looks, or two reused looks (a sweep
         # and a crop over the same unchanged pixels) may hold the same box.
