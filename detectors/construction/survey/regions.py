@@ -215,7 +215,9 @@ def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[n
     return np.asarray(out, np.float32)
 
 
-def _like(lab: NDArray[np.float32], colour: NDArray[np.float32], config: ChangeConfig) -> NDArray[np.bool_]:
+def near_ground_colour(
+    lab: NDArray[np.float32], colour: NDArray[np.float32], config: ChangeConfig
+) -> NDArray[np.bool_]:
     """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue)."""
     diff = lab - colour
     hue_shift = np.hypot(diff[..., 1], diff[..., 2])
@@ -240,13 +242,13 @@ def ground_like(
     ring_now, ring_then = lab[ring], before_lab[ring]
     nearest = np.argmin(((ring_now[:, None, :] - modes[None, :, :]) ** 2).sum(axis=2), axis=1)
     then = [np.median(ring_then[nearest == j], axis=0) if (nearest == j).any() else modes[j] for j in range(len(modes))]
-    was = [_like(before_lab, np.asarray(c, np.float32), config) for c in then]
+    was = [near_ground_colour(before_lab, np.asarray(c, np.float32), config) for c in then]
     for j, mode in enumerate(modes):
         other_class = np.zeros_like(out)
         for k in range(len(modes)):
             if k != j:
                 other_class |= was[k]
-        out |= _like(lab, mode, config) & ~(other_class & ~was[j])
+        out |= near_ground_colour(lab, mode, config) & ~(other_class & ~was[j])
     return out
 
 

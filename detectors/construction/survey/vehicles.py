@@ -33,7 +33,7 @@ import numpy as np
 from detectors.construction.survey.change import ChangeMap
 from detectors.construction.survey.classify import KindEvidence
 from detectors.construction.survey.config import ChangeConfig
-from detectors.construction.survey.regions import SHADE_DARKER_L, SHADE_HUE, Region
+from detectors.construction.survey.regions import Region, near_ground_colour
 
 
 def ground_chroma(region: Region) -> float:
@@ -53,9 +53,8 @@ def largest_piece_m2(region: Region, change: ChangeMap, config: ChangeConfig) ->
     if region.ground_after_lab is None:
         return region.area_m2
     x0, y0, x1, y1 = region.box
-    diff = change.after_lab[y0:y1, x0:x1] - np.array(region.ground_after_lab, np.float32)
-    shade = (diff[..., 0] < -SHADE_DARKER_L) & (np.hypot(diff[..., 1], diff[..., 2]) < SHADE_HUE)
-    unlike = region.mask & (np.linalg.norm(diff, axis=2) >= config.min_contrast) & ~shade
+    ground = np.array(region.ground_after_lab, np.float32)
+    unlike = region.mask & ~near_ground_colour(change.after_lab[y0:y1, x0:x1], ground, config)
     n, _, stats, _ = cv2.connectedComponentsWithStats(unlike.astype(np.uint8), connectivity=4)
     if n <= 1:
         return 0.0
