@@ -13,8 +13,9 @@ tracks x blobs.
 
 Every frame a track lives, it also records the chance that its gate held some blob by accident (the
 frame's blob density times the gate's area, as a Poisson probability): in a shower a coasting track finds
-a stray blob in a third of its frames or more, and the judge discounts that share from how often the track
-was seen (see `fall_checks.late_seen_share`).
+a stray blob in a third of its frames or more, and the judge asks that the track was seen more often than
+chance alone explains (see `fall_checks.late_seen_beyond_chance_z`). It records too which positions were
+blobs of the rain-streak population (`fall_checks.late_streak_share`).
 """
 
 from __future__ import annotations

@@ -78,11 +78,17 @@ def test_a_roof_like_the_pavement_beside_it_built_on_the_lawn_is_a_thing() -> No
     assert region.solid_m2 >= 60.0, region.solid_m2
 
 
+def _pavement_beside_lawn() -> NDArray[np.uint8]:
+    """Pavement on the left of the scene, lawn on its right part (past x = 70 px)."""
+    ground = np.full((SIZE_PX, SIZE_PX, 3), PAVEMENT, np.uint8)
+    ground[:, 70:] = LAWN
+    return ground
+
+
 def test_a_car_group_gone_from_the_pavement_is_ground() -> None:
     """Cars gone from the pavement's class: what is seen now is what the band's pavement was then too."""
     config = ChangeConfig()
-    ground = np.full((SIZE_PX, SIZE_PX, 3), PAVEMENT, np.uint8)
-    ground[:, 70:] = LAWN
+    ground = _pavement_beside_lawn()
     before = _with_block(ground, (40, 40, 200))
     (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
     assert region.solid_m2 == 0.0
@@ -98,8 +104,7 @@ def test_a_lawn_yellowing_with_the_lawn_around_it_is_ground() -> None:
 
 def test_a_shadow_gone_from_the_pavement_is_ground() -> None:
     config = ChangeConfig()
-    ground = np.full((SIZE_PX, SIZE_PX, 3), PAVEMENT, np.uint8)
-    ground[:, 70:] = LAWN
+    ground = _pavement_beside_lawn()
     before = _with_block(ground, (70, 66, 62))
     (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
     assert region.solid_m2 == 0.0
