@@ -216,17 +216,32 @@ def compare(
     resolution_m: float,
     config: ChangeConfig,
     relief_shift_px: NDArray[np.float32] | None = None,
+    left_out: NDArray[np.bool_] | None = None,
 ) -> ChangeMap:
     """Score every cell for change between two mosaics on the same lattice window (see the module docstring).
 
     `relief_shift_px` (H, W, 2), in mosaic pixels: per pixel, the most that relief can move a roof or wall
     in the earlier mosaic relative to the later one, as a vector; None compares pixel with pixel.
+    `left_out`: pixels inside the surveys' overlap that are not judged (ground next to a tall building pieced
+    from several keyframes). `border_m` is kept from the edge of the overlap only, not from these: the border
+    is where a flight's swath is seen most obliquely, and ground beside such a building is seen as near-nadir
+    as any other (the left-out zone already holds the building's whole lean). Eroding the border around them
+    too left a new structure 40 m from the swath's edge out of the comparison (development seed 122).
+    The day's statistics (colour classes, their change, the light, the spreads that scores are counted in)
+    are still learnt without that strip: it is judged, not learnt from. It holds the shade and lean of the
+    tallest buildings, which change most between surveys; learning from it moved every score in the scene,
+    and a wall's shadow gone 24 m from any left-out zone rose over the threshold (development seed 105).
     """
     factor = max(1, round(config.cell_m / resolution_m))
     cell_m = factor * resolution_m
     a_bgr, b_bgr = to_cells(after, factor), to_cells(before, factor)
     h, w = a_bgr.shape[:2]
-    v = valid_cells(valid, factor, math.ceil(config.border_m / cell_m))[:h, :w]
+    border_cells = math.ceil(config.border_m / cell_m)
+    v = valid_cells(valid, factor, border_cells)[:h, :w]
+    learn = v
+    if left_out is not None:
+        v = v & valid_cells(~left_out, factor, 0)[:h, :w]
+        learn = valid_cells(valid & ~left_out, factor, border_cells)[:h, :w]
     a = a_bgr.astype(np.float32) / 255.0
     b = b_bgr.astype(np.float32) / 255.0
     shift = None if relief_shift_px is None else to_cells_vector(relief_shift_px, factor)[:h, :w] / factor
@@ -234,7 +249,7 @@ def compare(
     a_lab = np.asarray(cv2.cvtColor(a, cv2.COLOR_BGR2Lab), np.float32)
     b_lab = np.asarray(cv2.cvtColor(b, cv2.COLOR_BGR2Lab), np.float32)
     k = config.colour_clusters
-    labels = _clusters(b_lab, v, k)
+    labels = _clusters(b_lab, learn, k)
     ar, ab = _log_chroma(a)
     a_lum = _log_luminance(a)
     a_tex = _high_pass(a_lum, HIGH_PASS_SIGMA_M / cell_m)
@@ -251,11 +266,11 @@ def compare(
         tex = cv2.GaussianBlur(np.abs(a_tex - b_tex), (0, 0), TEXTURE_BLUR_M / cell_m)
         if shifts is None:
             shifts = (
-                _class_shift(d_r, labels, v, k, sigma_cells),
-                _class_shift(d_b, labels, v, k, sigma_cells),
-                _class_shift(d_l, labels, v, k, sigma_cells),
+                _class_shift(d_r, labels, learn, k, sigma_cells),
+                _class_shift(d_b, labels, learn, k, sigma_cells),
+                _class_shift(d_l, labels, learn, k, sigma_cells),
             )
-            light = fit_illumination(d_r - shifts[0], d_b - shifts[1], d_l - shifts[2], tex, v)
+            light = fit_illumination(d_r - shifts[0], d_b - shifts[1], d_l - shifts[2], tex, learn)
             log.debug(
                 "change: illumination axis (%.2f, %.2f), shade vector (%.3f, %.3f)", *light.axis, *light.shade_vector
             )
@@ -263,10 +278,10 @@ def compare(
         hue, warmth_signed, warmth, lum = _unexplained_by_light(d_r, d_b, d_l, light)
         if sig is None:
             sig = (
-                _class_sigma(hue, labels, v, k),
-                _class_sigma(warmth, labels, v, k),
-                _class_sigma(lum, labels, v, k),
-                _class_sigma(tex, labels, v, k),
+                _class_sigma(hue, labels, learn, k),
+                _class_sigma(warmth, labels, learn, k),
+                _class_sigma(lum, labels, learn, k),
+                _class_sigma(tex, labels, learn, k),
             )
         h_s, w_s, l_s, t_s = hue / sig[0], warmth / sig[1], lum / sig[2], tex / sig[3]
         now = _change_scores(h_s, w_s, l_s, t_s, d_l, warmth_signed, config.threshold)
