@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.config import ChangeConfig
+from detectors.construction.survey.judged import judged_and_learnt
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +80,6 @@ def to_cells(image: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     h, w = image.shape[:2]
     out = np.asarray(cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA), np.uint8)
     return out
-
-
-def valid_cells(valid: NDArray[np.bool_], factor: int, border_cells: int) -> NDArray[np.bool_]:
-    """Cells wholly inside valid mosaic pixels, less a border."""
-    h, w = valid.shape
-    v = valid[: h // factor * factor, : w // factor * factor]
-    v = np.asarray(v.reshape(h // factor, factor, w // factor, factor).all(axis=(1, 3)), bool)
-    if border_cells > 0:
-        k = np.ones((2 * border_cells + 1, 2 * border_cells + 1), np.uint8)
-        v = cv2.erode(v.astype(np.uint8), k, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-    return v
 
 
 def _log_chroma(bgr: F32) -> tuple[F32, F32]:
@@ -217,31 +207,21 @@ def compare(
     config: ChangeConfig,
     relief_shift_px: NDArray[np.float32] | None = None,
     left_out: NDArray[np.bool_] | None = None,
+    unlearnt: NDArray[np.bool_] | None = None,
 ) -> ChangeMap:
     """Score every cell for change between two mosaics on the same lattice window (see the module docstring).
 
     `relief_shift_px` (H, W, 2), in mosaic pixels: per pixel, the most that relief can move a roof or wall
     in the earlier mosaic relative to the later one, as a vector; None compares pixel with pixel.
-    `left_out`: pixels inside the surveys' overlap that are not judged (ground next to a tall building pieced
-    from several keyframes). `border_m` is kept from the edge of the overlap only, not from these: the border
-    is where a flight's swath is seen most obliquely, and ground beside such a building is seen as near-nadir
-    as any other (the left-out zone already holds the building's whole lean). Eroding the border around them
-    too left a new structure 40 m from the swath's edge out of the comparison (development seed 122).
-    The day's statistics (colour classes, their change, the light, the spreads that scores are counted in)
-    are still learnt without that strip: it is judged, not learnt from. It holds the shade and lean of the
-    tallest buildings, which change most between surveys; learning from it moved every score in the scene,
-    and a wall's shadow gone 24 m from any left-out zone rose over the threshold (development seed 105).
+    `left_out`, `unlearnt`: pixels inside the overlap that are not judged, and that are judged but not learnt
+    from (near tall buildings: `judged_and_learnt`).
     """
     factor = max(1, round(config.cell_m / resolution_m))
     cell_m = factor * resolution_m
     a_bgr, b_bgr = to_cells(after, factor), to_cells(before, factor)
     h, w = a_bgr.shape[:2]
-    border_cells = math.ceil(config.border_m / cell_m)
-    v = valid_cells(valid, factor, border_cells)[:h, :w]
-    learn = v
-    if left_out is not None:
-        v = v & valid_cells(~left_out, factor, 0)[:h, :w]
-        learn = valid_cells(valid & ~left_out, factor, border_cells)[:h, :w]
+    v, learn = judged_and_learnt(valid, factor, math.ceil(config.border_m / cell_m), left_out, unlearnt)
+    v, learn = v[:h, :w], learn[:h, :w]
     a = a_bgr.astype(np.float32) / 255.0
     b = b_bgr.astype(np.float32) / 255.0
     shift = None if relief_shift_px is None else to_cells_vector(relief_shift_px, factor)[:h, :w] / factor

@@ -300,7 +300,9 @@ class SurveyRecorder:
         if zone is not None:
             low = min(1.0, OPEN_GROUND_RELIEF_M / max(cfg.change.max_relief_height_m, 1e-6))
             shift[~zone] *= low
-        change_map = compare(previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift, cut)
+        change_map = compare(
+            previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift, cut.leaned, cut.near
+        )
         regions = extract(change_map, cfg.change)
         registry: LocalRegistry | None = (
             self.registry.local(origin[0], origin[1], self.search_radius_m) if self.registry.entries else None
