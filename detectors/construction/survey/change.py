@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.config import ChangeConfig
+from detectors.construction.survey.judged import judged_and_learnt
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +80,6 @@ def to_cells(image: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     h, w = image.shape[:2]
     out = np.asarray(cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA), np.uint8)
     return out
-
-
-def valid_cells(valid: NDArray[np.bool_], factor: int, border_cells: int) -> NDArray[np.bool_]:
-    """Cells wholly inside valid mosaic pixels, less a border."""
-    h, w = valid.shape
-    v = valid[: h // factor * factor, : w // factor * factor]
-    v = np.asarray(v.reshape(h // factor, factor, w // factor, factor).all(axis=(1, 3)), bool)
-    if border_cells > 0:
-        k = np.ones((2 * border_cells + 1, 2 * border_cells + 1), np.uint8)
-        v = cv2.erode(v.astype(np.uint8), k, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-    return v
 
 
 def _log_chroma(bgr: F32) -> tuple[F32, F32]:
@@ -216,17 +206,22 @@ def compare(
     resolution_m: float,
     config: ChangeConfig,
     relief_shift_px: NDArray[np.float32] | None = None,
+    left_out: NDArray[np.bool_] | None = None,
+    unlearnt: NDArray[np.bool_] | None = None,
 ) -> ChangeMap:
     """Score every cell for change between two mosaics on the same lattice window (see the module docstring).
 
     `relief_shift_px` (H, W, 2), in mosaic pixels: per pixel, the most that relief can move a roof or wall
     in the earlier mosaic relative to the later one, as a vector; None compares pixel with pixel.
+    `left_out`, `unlearnt`: pixels inside the overlap that are not judged, and that are judged but not learnt
+    from (near tall buildings: `judged_and_learnt`).
     """
     factor = max(1, round(config.cell_m / resolution_m))
     cell_m = factor * resolution_m
     a_bgr, b_bgr = to_cells(after, factor), to_cells(before, factor)
     h, w = a_bgr.shape[:2]
-    v = valid_cells(valid, factor, math.ceil(config.border_m / cell_m))[:h, :w]
+    v, learn = judged_and_learnt(valid, factor, math.ceil(config.border_m / cell_m), left_out, unlearnt)
+    v, learn = v[:h, :w], learn[:h, :w]
     a = a_bgr.astype(np.float32) / 255.0
     b = b_bgr.astype(np.float32) / 255.0
     shift = None if relief_shift_px is None else to_cells_vector(relief_shift_px, factor)[:h, :w] / factor
@@ -234,7 +229,7 @@ def compare(
     a_lab = np.asarray(cv2.cvtColor(a, cv2.COLOR_BGR2Lab), np.float32)
     b_lab = np.asarray(cv2.cvtColor(b, cv2.COLOR_BGR2Lab), np.float32)
     k = config.colour_clusters
-    labels = _clusters(b_lab, v, k)
+    labels = _clusters(b_lab, learn, k)
     ar, ab = _log_chroma(a)
     a_lum = _log_luminance(a)
     a_tex = _high_pass(a_lum, HIGH_PASS_SIGMA_M / cell_m)
@@ -251,11 +246,11 @@ def compare(
         tex = cv2.GaussianBlur(np.abs(a_tex - b_tex), (0, 0), TEXTURE_BLUR_M / cell_m)
         if shifts is None:
             shifts = (
-                _class_shift(d_r, labels, v, k, sigma_cells),
-                _class_shift(d_b, labels, v, k, sigma_cells),
-                _class_shift(d_l, labels, v, k, sigma_cells),
+                _class_shift(d_r, labels, learn, k, sigma_cells),
+                _class_shift(d_b, labels, learn, k, sigma_cells),
+                _class_shift(d_l, labels, learn, k, sigma_cells),
             )
-            light = fit_illumination(d_r - shifts[0], d_b - shifts[1], d_l - shifts[2], tex, v)
+            light = fit_illumination(d_r - shifts[0], d_b - shifts[1], d_l - shifts[2], tex, learn)
             log.debug(
                 "change: illumination axis (%.2f, %.2f), shade vector (%.3f, %.3f)", *light.axis, *light.shade_vector
             )
@@ -263,10 +258,10 @@ def compare(
         hue, warmth_signed, warmth, lum = _unexplained_by_light(d_r, d_b, d_l, light)
         if sig is None:
             sig = (
-                _class_sigma(hue, labels, v, k),
-                _class_sigma(warmth, labels, v, k),
-                _class_sigma(lum, labels, v, k),
-                _class_sigma(tex, labels, v, k),
+                _class_sigma(hue, labels, learn, k),
+                _class_sigma(warmth, labels, learn, k),
+                _class_sigma(lum, labels, learn, k),
+                _class_sigma(tex, labels, learn, k),
             )
         h_s, w_s, l_s, t_s = hue / sig[0], warmth / sig[1], lum / sig[2], tex / sig[3]
         now = _change_scores(h_s, w_s, l_s, t_s, d_l, warmth_signed, config.threshold)

@@ -226,10 +226,11 @@ class ChangeConfig(BaseModel):
         default=10.0,
         ge=0,
         le=200,
-        description="Ground within this distance of the edge of the compared area is not judged: the outer "
-        "strip of a flight is seen most obliquely (at 100 m, the last 10 m of a 144 m wide swath lie beyond "
-        "32 degrees), where buildings lean most and are cut by the frame edge. Lowering it compares more "
-        "ground with more false changes at the edges.",
+        description="Ground within this distance of the edge of the two surveys' overlap is not judged: the "
+        "outer strip of a flight is seen most obliquely (at 100 m, the last 10 m of a 144 m wide swath lie beyond "
+        "32 degrees), where buildings lean most and are cut by the frame edge. Ground left out beside a tall "
+        "registered building keeps no such strip. Lowering it compares more ground with more false changes at "
+        "the edges.",
     )
 
     @model_validator(mode="after")

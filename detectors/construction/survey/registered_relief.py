@@ -1,15 +1,18 @@
 """Where registered structures with a height make two surveys hard to compare pixel with pixel: the
 tall ones composited whole from one keyframe, the ground near tall buildings that a mosaic pieced from
-several keyframes (left out of the comparison), and the zone where the comparison searches along
+several keyframes (left out of the comparison where they can lean, not learnt from around them), and the
+zone where the comparison searches along
 relief (as far as a structure's lean reaches). All read from the registry near the flight's origin.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from detectors.construction.registry import Registry
 from detectors.construction.survey.grid import to_pixels
@@ -20,6 +23,8 @@ CUT_REACH_M = 70.0
 ONE_VIEW_SHARE = 0.95
 RELIEF_MARGIN_M = 2.0
 """Added to a registered structure's lean reach where relief is searched (footprints are drawn by hand)."""
+LEAN_STEP_M = 1.0
+"""Spacing along a building's lean at which its footprint is traced (under a wall's thickness on the ground)."""
 TALL_M = 4.0
 """Registered structures at least this tall are composited whole from one keyframe."""
 
@@ -38,19 +43,34 @@ def tall_structures(
     ]
 
 
+@dataclass(frozen=True)
+class CutZones:
+    """Ground near tall registered buildings that either mosaic shows pieced from several keyframes."""
+
+    leaned: NDArray[np.bool_]
+    """Where such a building's walls or roof can stand in either mosaic: not compared."""
+    near: NDArray[np.bool_]
+    """Everything within the building's farthest lean (`CUT_REACH_M`): compared, not learnt from."""
+
+
 def cut_buildings(
     registry: Registry, search_radius_m: float, origin: tuple[float, float], previous: Canvas, after: Canvas
-) -> np.ndarray:
+) -> CutZones:
     """Ground near tall registered buildings that either mosaic shows pieced from several keyframes
     (none saw the whole building: at the edges of a flight). Their walls and roof lean differently in
-    each piece, so the two surveys cannot be compared there; it is left out."""
-    out = np.zeros(after.window.shape, bool)
+    each piece, so the two surveys cannot be compared where they lean: that is left out (`lean_cover` in
+    each mosaic, with `RELIEF_MARGIN_M`). Ground on the other sides, which no piece shows covered, is
+    compared: a disc as wide as the farthest lean all round left new structures beside such buildings
+    unseen (development seeds 106, 115, 120, 125)."""
+    near = np.zeros(after.window.shape, bool)
+    leaned = np.zeros_like(near)
     tall = tall_structures(registry, search_radius_m, origin)
     if not tall:
-        return out
+        return CutZones(leaned, near)
     to_lattice = after.lattice.enu_to_lattice(*origin)
-    h, w = out.shape
+    h, w = near.shape
     height_m = after.height_m() if math.isfinite(after.height_m()) else 100.0
+    margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _px(RELIEF_MARGIN_M, after) + 1,) * 2)
     for ring, building_h in tall:
         px = to_pixels(after.window, np.asarray(ring) @ to_lattice[:, :2].T + to_lattice[:, 2])
         x, y, bw, bh = cv2.boundingRect(np.round(px).astype(np.int32))
@@ -61,10 +81,45 @@ def cut_buildings(
         sel = foot > 0
         if not sel.any() or (_one_view(previous.view_index[sel]) and _one_view(after.view_index[sel])):
             continue
-        reach_px = building_h / max(height_m - building_h, 1.0) * CUT_REACH_M / after.lattice.resolution_m
-        k = max(3, round(reach_px))
-        out |= cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+        k = max(3, _px(building_h / max(height_m - building_h, 1.0) * CUT_REACH_M, after))
+        near |= cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+        box = (max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k))
+        cover = lean_cover(foot, previous, building_h, box) | lean_cover(foot, after, building_h, box)
+        leaned |= cv2.dilate(cover.astype(np.uint8), margin) > 0
+    return CutZones(leaned & near, near)
+
+
+def lean_cover(
+    foot: NDArray[np.uint8], canvas: Canvas, building_h: float, box: tuple[int, int, int, int]
+) -> NDArray[np.bool_]:
+    """Pixels inside `box` (x0, y0, x1, y1) where the canvas can show the building standing on `foot`: a pixel
+    p seen from nadir N shows what stands z up over p - (z / H)(p - N) (H: the camera's height), so it shows
+    the building when that point lies in its footprint for some z up to the building's height."""
+    out = np.zeros(foot.shape, bool)
+    x0, y0, x1, y1 = box
+    height_m = canvas.height_m()
+    if x1 <= x0 or y1 <= y0 or not math.isfinite(height_m):
+        return out
+    nadir = canvas.nadir_px()[y0:y1, x0:x1]
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    away_x, away_y = gx - nadir[..., 0], gy - nadir[..., 1]
+    seen = np.isfinite(away_x) & np.isfinite(away_y)
+    away_x, away_y = np.where(seen, away_x, 0.0), np.where(seen, away_y, 0.0)
+    t_max = min(building_h / height_m, 1.0)
+    reach_px = t_max * float(np.hypot(away_x, away_y).max(initial=0.0))
+    steps = max(1, math.ceil(reach_px / _px(LEAN_STEP_M, canvas)))
+    sub = np.zeros(gx.shape, bool)
+    src = foot.astype(np.float32)
+    for i in range(steps + 1):
+        t = t_max * i / steps
+        map_x, map_y = (gx - t * away_x).astype(np.float32), (gy - t * away_y).astype(np.float32)
+        sub |= cv2.remap(src, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    out[y0:y1, x0:x1] = sub & seen
     return out
+
+
+def _px(distance_m: float, canvas: Canvas) -> int:
+    return max(1, round(distance_m / canvas.lattice.resolution_m))
 
 
 def relief_zone(

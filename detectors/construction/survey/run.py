@@ -293,15 +293,16 @@ class SurveyRecorder:
         self, previous: Canvas, after: Canvas, origin: tuple[float, float], mosaic: Mosaic
     ) -> tuple[list[Change], float]:
         cfg = self.config
-        both = (
-            previous.valid & after.valid & ~cut_buildings(self.registry, self.search_radius_m, origin, previous, after)
-        )
+        both = previous.valid & after.valid
+        cut = cut_buildings(self.registry, self.search_radius_m, origin, previous, after)
         shift = relief_shift_px(after.nadir_px(), previous.nadir_px(), after.height_m(), cfg.change.max_relief_height_m)
         zone = relief_zone(self.registry, self.search_radius_m, origin, after)
         if zone is not None:
             low = min(1.0, OPEN_GROUND_RELIEF_M / max(cfg.change.max_relief_height_m, 1e-6))
             shift[~zone] *= low
-        change_map = compare(previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift)
+        change_map = compare(
+            previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift, cut.leaned, cut.near
+        )
         regions = extract(change_map, cfg.change)
         registry: LocalRegistry | None = (
             self.registry.local(origin[0], origin[1], self.search_radius_m) if self.registry.entries else None

@@ -1,0 +1,57 @@
+"""Where a tall building can stand in a mosaic (`registered_relief.lean_cover`): away from the nadir of the
+keyframe each pixel came from, as far as its height leans there, and nowhere else. Hand-drawn canvases at
+0.25 m, 200 m x 100 m, a 20 m high building 20 m square in the middle, keyframes taken from 100 m."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.construction.survey.grid import Lattice, Window
+from detectors.construction.survey.mosaic import Canvas
+from detectors.construction.survey.registered_relief import lean_cover
+
+RES_M = 0.25
+W_PX, H_PX = 800, 400
+FOOT = (360, 160, 440, 240)
+"""(x0, y0, x1, y1) px of the building's footprint."""
+HEIGHT_M = 20.0
+CAMERA_M = 100.0
+ROW = 200
+"""A row through the building's middle."""
+
+
+def _canvas(index: NDArray[np.int32], nadir_x_px: list[float]) -> Canvas:
+    views = np.array([[x, 200.0, CAMERA_M] for x in nadir_x_px])
+    image = np.zeros((H_PX, W_PX, 3), np.uint8)
+    return Canvas(Lattice(RES_M, 34.5), Window(0, 0, W_PX, H_PX), image, np.ones((H_PX, W_PX), bool), index, views)
+
+
+def _cover(canvas: Canvas) -> NDArray[np.bool_]:
+    foot = np.zeros((H_PX, W_PX), np.uint8)
+    x0, y0, x1, y1 = FOOT
+    foot[y0:y1, x0:x1] = 1
+    return lean_cover(foot, canvas, HEIGHT_M, (0, 0, W_PX, H_PX))
+
+
+def test_seen_from_the_west_the_building_leans_east_as_far_as_its_height_takes_it() -> None:
+    # Nadir 60 m west of the east wall: its top leans 20 / (100 - 20) x 60 m = 15 m further east (60 px).
+    cover = _cover(_canvas(np.zeros((H_PX, W_PX), np.int32), [200.0]))
+    x0, y0, x1, y1 = FOOT
+    assert cover[y0:y1, x0:x1].all()
+    east = int(cover[ROW, x1:].sum())
+    assert 56 <= east <= 62
+    assert not cover[ROW, :x0].any(), "nothing leans toward the camera"
+    assert not cover[:, x1 + 70 :].any()
+
+
+def test_pieced_from_keyframes_on_both_sides_no_piece_shows_it_beyond_its_footprint() -> None:
+    # West half from a nadir 40 m west of the building, east half from 40 m east: from each, the building
+    # leans into the other half, where pixels came from the other keyframe; the ground beside it is seen.
+    index = np.where(np.arange(W_PX)[None, :] < W_PX // 2, 0, 1).repeat(H_PX, 0).astype(np.int32)
+    cover = _cover(_canvas(index, [200.0, 600.0]))
+    x0, y0, x1, y1 = FOOT
+    assert cover[y0:y1, x0:x1].all()
+    assert not cover[:, :x0].any() and not cover[:, x1:].any(), "west and east of it: ground, seen"
+    # North and south its top corners lean out by at most 20 / 80 of their 10 m off the nadirs' row: 2.5 m.
+    assert not cover[: y0 - 10].any() and not cover[y1 + 10 :].any()
