@@ -213,6 +213,34 @@ class ChangeConfig(BaseModel):
         "faint ground-coloured change to be revealed ground (revealed ground 9.3-24.3; a new roof on plain "
         "ground about 0-4). Lowering it drops faint roofs the colour of the ground they were built on.",
     )
+    lattice_close_m: float = Field(
+        default=0.75,
+        ge=0,
+        le=5,
+        description="Gap between changed lines closed when looking for scaffold decks seen only as their tube "
+        "lattice (decks the colour of the ground under them); what is then min_width_m wide is proposed when it "
+        "is a compact, new, regular lattice (lattice_fill_min, lattice_period_min). Tubes stand 1-2 m apart, "
+        "so closing 0.75 m joins the changed cells either side of each gap. 0 turns the proposal off; raising "
+        "it proposes more busy areas (car parks) for the checks to reject.",
+    )
+    lattice_fill_min: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="Share of its minimum-area rectangle a proposed lattice deck must fill (scaffold decks on "
+        "development seeds 91-138: 0.86-0.95; busy areas there with a new even lattice, mostly cars moved on "
+        "paving: 0.55-0.79). Lowering it proposes ragged areas.",
+    )
+    lattice_period_min: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Normalised autocorrelation, at a spacing of 1-3 m, of the lines across a proposed lattice "
+        "deck (lattice.line_period): tubes stand at a fixed pitch (scaffold decks on development seeds 91-138: "
+        "0.45-0.77, the one under 0.5 found as a changed area anyway), cars and their shadows do not (busy "
+        "areas there with a new even lattice: 0.00-0.17; lines at random spacings of 0.5-3.75 m: up to 0.37). "
+        "Lowering it proposes irregular busy areas; raising it misses decks.",
+    )
     max_relief_height_m: float = Field(
         default=25.0,
         ge=0,
