@@ -135,6 +135,16 @@ class ChangeConfig(BaseModel):
         "a shadow gone). A change needs min_area_m2 of thing, min_width_m wide. Raising it drops faint "
         "structures (soil on earth, a grey roof on concrete); lowering it lets rows of cars through.",
     )
+    ground_hue_max_deg: float = Field(
+        default=25.0,
+        ge=0,
+        le=180,
+        description="A part of a change within min_contrast of a coloured ground around it (or as that ground in "
+        "shade) is still a thing when its CIELAB hue angle is this far or more from the ground's: shade and "
+        "season darken grass but keep its hue; a teal dust net in tree shade on a lawn is 26-35 degrees off the "
+        "shaded grass. Lowering it keeps more ground-coloured parts as things (more false changes); 0 turns "
+        "the hue test off.",
+    )
     vehicle_group_max_m2: float = Field(
         default=80.0,
         ge=0,

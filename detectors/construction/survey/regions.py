@@ -49,6 +49,9 @@ blur spread an edge over about one 0.25 m pixel), so they match neither: the par
 back by this rim inside the region before it is measured. Without it a 5 x 6 m roof (30 m2, the smallest
 structure the survey must find) keeps only (5 - 0.5) x (6 - 0.5) = 25 m2 unlike the ground, and one
 shaded or blended edge pixel more drops it under min_area_m2."""
+HUE_CHROMA_MIN = 10.0
+"""Hue angles are compared only where both colours have at least this CIELAB chroma: the hue of pavement,
+concrete and grey shade is noise."""
 RING_MODES = 3
 MODE_SHARE = 0.2
 RING_M = 3.0
@@ -220,11 +223,22 @@ def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[n
 def near_ground_colour(
     lab: NDArray[np.float32], colour: NDArray[np.float32], config: ChangeConfig
 ) -> NDArray[np.bool_]:
-    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue)."""
+    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue), unless their
+    hue angle is `ground_hue_max_deg` or more off a coloured ground's.
+
+    Shade, wet and the season darken and desaturate grass but keep its hue angle; a teal dust net lying in the
+    shade of trees on a lawn comes within min_contrast of the shaded grass (11.5 CIELAB on development seed 119)
+    while its hue is 26-35 degrees off, and without the hue test the whole net was taken for grass in shade.
+    """
     diff = lab - colour
     hue_shift = np.hypot(diff[..., 1], diff[..., 2])
     near = np.linalg.norm(diff, axis=2) < config.min_contrast
     out: NDArray[np.bool_] = near | ((diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE))
+    if config.ground_hue_max_deg > 0 and math.hypot(float(colour[1]), float(colour[2])) >= HUE_CHROMA_MIN:
+        turn = np.arctan2(lab[..., 2], lab[..., 1]) - math.atan2(float(colour[2]), float(colour[1]))
+        off_deg = np.degrees(np.abs((turn + math.pi) % (2 * math.pi) - math.pi))
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        out &= ~((chroma >= HUE_CHROMA_MIN) & (off_deg >= config.ground_hue_max_deg))
     return out
 
 
