@@ -237,19 +237,20 @@ class ChangeConfig(BaseModel):
         default=0.8,
         ge=0,
         le=1,
-        description="Share of its minimum-area rectangle a proposed lattice deck must fill (scaffold decks on "
-        "development seeds 91-138: 0.86-0.95; busy areas there with a new even lattice, mostly cars moved on "
-        "paving: 0.55-0.79). Lowering it proposes ragged areas.",
+        description="Share of its minimum-area rectangle a proposed lattice deck must fill (scaffold decks "
+        "proposed on development seeds 41-52, 61-88, 91-114 and 127-138: 0.85-0.96; the 15 busy areas there with "
+        "a new even lattice that were no structure: 0.52-0.79). Lowering it proposes ragged areas.",
     )
     lattice_period_min: float = Field(
         default=0.5,
         ge=0,
         le=1,
         description="Normalised autocorrelation, at a spacing of 1-3 m, of the lines across a proposed lattice "
-        "deck (lattice.line_period): tubes stand at a fixed pitch (scaffold decks on development seeds 91-138: "
-        "0.45-0.77, the one under 0.5 found as a changed area anyway), cars and their shadows do not (busy "
-        "areas there with a new even lattice: 0.00-0.17; lines at random spacings of 0.5-3.75 m: up to 0.37). "
-        "Lowering it proposes irregular busy areas; raising it misses decks.",
+        "deck (lattice.line_period): tubes stand at a fixed pitch (scaffold decks proposed on development seeds "
+        "41-52, 61-88, 91-114 and 127-138: 0.52-0.77; two more at 0.45 and 0.49 were found as changed areas "
+        "anyway or missed), cars and their shadows do not (the 15 busy areas there with a new even lattice that "
+        "were no structure: 0.00-0.30; lines at random spacings of 0.5-3.75 m: up to 0.37). Lowering it "
+        "proposes irregular busy areas; raising it misses decks.",
     )
     max_relief_height_m: float = Field(
         default=25.0,
