@@ -135,6 +135,16 @@ class ChangeConfig(BaseModel):
         "a shadow gone). A change needs min_area_m2 of thing, min_width_m wide. Raising it drops faint "
         "structures (soil on earth, a grey roof on concrete); lowering it lets rows of cars through.",
     )
+    ground_hue_max_deg: float = Field(
+        default=25.0,
+        ge=0,
+        le=180,
+        description="A part of a change within min_contrast of a coloured ground around it (or as that ground in "
+        "shade) is still a thing when its CIELAB hue angle is this far or more from the ground's: shade and "
+        "season darken grass but keep its hue; a teal dust net in tree shade on a lawn is 26-35 degrees off the "
+        "shaded grass. Lowering it keeps more ground-coloured parts as things (more false changes); 0 turns "
+        "the hue test off.",
+    )
     vehicle_group_max_m2: float = Field(
         default=80.0,
         ge=0,
@@ -212,6 +222,35 @@ class ChangeConfig(BaseModel):
         description="CIELAB contrast with its surroundings the spot must have had in the earlier survey for a "
         "faint ground-coloured change to be revealed ground (revealed ground 9.3-24.3; a new roof on plain "
         "ground about 0-4). Lowering it drops faint roofs the colour of the ground they were built on.",
+    )
+    lattice_close_m: float = Field(
+        default=0.75,
+        ge=0,
+        le=5,
+        description="Gap between changed lines closed when looking for scaffold decks seen only as their tube "
+        "lattice (decks the colour of the ground under them); what is then min_width_m wide is proposed when it "
+        "is a compact, new, regular lattice (lattice_fill_min, lattice_period_min). Tubes stand 1-2 m apart, "
+        "so closing 0.75 m joins the changed cells either side of each gap. 0 turns the proposal off; raising "
+        "it proposes more busy areas (car parks) for the checks to reject.",
+    )
+    lattice_fill_min: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="Share of its minimum-area rectangle a proposed lattice deck must fill (scaffold decks "
+        "proposed on development seeds 41-52, 61-88, 91-114 and 127-138: 0.85-0.96; the 15 busy areas there with "
+        "a new even lattice that were no structure: 0.52-0.79). Lowering it proposes ragged areas.",
+    )
+    lattice_period_min: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Normalised autocorrelation, at a spacing of 1-3 m, of the lines across a proposed lattice "
+        "deck (lattice.line_period): tubes stand at a fixed pitch (scaffold decks proposed on development seeds "
+        "41-52, 61-88, 91-114 and 127-138: 0.52-0.77; two more at 0.45 and 0.49 were found as changed areas "
+        "anyway or missed), cars and their shadows do not (the 15 busy areas there with a new even lattice that "
+        "were no structure: 0.00-0.30; lines at random spacings of 0.5-3.75 m: up to 0.37). Lowering it "
+        "proposes irregular busy areas; raising it misses decks.",
     )
     max_relief_height_m: float = Field(
         default=25.0,

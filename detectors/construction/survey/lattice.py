@@ -10,7 +10,8 @@ randomly placed edges) average away.
 `line_energy` measures exactly that, in the frame of the region's minimum-area rectangle (its sides are
 the scaffold's): the second derivative of brightness across each axis, averaged along the other axis over
 `LINE_LENGTH_M`, as an RMS over the region's interior. Roof ribs and plank rows give lines one way only; a
-scaffold's tubes give them both ways (`minor` close to `major`).
+scaffold's tubes give them both ways (`minor` close to `major`). `line_period` says whether those lines stand at
+one spacing, as tubes do (parked cars and soil put theirs anywhere).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ SMOOTH_PX = 0.7
 """Brightness is smoothed by this sigma (pixels) before the second derivative (JPEG and sensor noise)."""
 INTERIOR_M = 1.0
 """Lines are measured this far inside the region's outline (its outline and leaning walls are lines too)."""
+PERIOD_MIN_M = 1.0
+PERIOD_MAX_M = 3.0
+"""Spacings at which `line_period` looks for lines repeating: scaffold ledgers and transoms stand 1-2 m apart
+(bays up to about 2.5 m)."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,55 @@ NO_LINES = LineEnergy(0.0, 0.0)
 def line_energy(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float) -> LineEnergy:
     """Line strength both ways across the region `inside` (a mask over `bgr`, `cell_m` metres per pixel),
     in the frame of the region's minimum-area rectangle."""
+    turned = _turned(bgr, inside, cell_m)
+    if turned is None:
+        return NO_LINES
+    across_x, across_y, core = turned
+    sigma = LINE_LENGTH_M / cell_m
+    size = int(6 * sigma) | 1
+    along_x = cv2.GaussianBlur(across_x, (1, size), 0, sigmaY=sigma)
+    along_y = cv2.GaussianBlur(across_y, (size, 1), sigma, sigmaY=0)
+    ex = float(np.sqrt(np.mean(np.square(along_x[core]))))
+    ey = float(np.sqrt(np.mean(np.square(along_y[core]))))
+    return LineEnergy(max(ex, ey), min(ex, ey))
+
+
+def line_period(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float) -> float:
+    """How regularly lines repeat across the region (0: not at all, 1: exactly), the stronger of its two sides.
+
+    Scaffold tubes stand at a fixed spacing (ledgers and transoms every `PERIOD_MIN_M`-`PERIOD_MAX_M`), so the
+    brightness curvature across the deck, averaged along the tubes over the whole region, is a comb: its
+    normalised autocorrelation peaks again at that spacing. Parked cars, their shadows and soil grain put lines
+    at no fixed spacing; their profile decorrelates.
+    """
+    turned = _turned(bgr, inside, cell_m)
+    if turned is None:
+        return 0.0
+    across_x, across_y, core = turned
+    lags = (max(1, round(PERIOD_MIN_M / cell_m)), round(PERIOD_MAX_M / cell_m) + 1)
+    best = 0.0
+    for curvature, along in ((across_x, 0), (across_y, 1)):
+        count = core.sum(axis=along)
+        rows = count >= max(5.0, 0.5 * float(count.max()))
+        if rows.sum() < 2 * lags[1]:
+            continue
+        profile = (curvature * core).sum(axis=along)[rows] / count[rows]
+        profile = profile - profile.mean()
+        auto = np.correlate(profile, profile, "full")[len(profile) - 1 :]
+        if auto[0] <= 0:
+            continue
+        best = max(best, float(auto[lags[0] : lags[1]].max() / auto[0]))
+    return best
+
+
+def _turned(
+    bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]] | None:
+    """Brightness curvature across x and across y, and the region's interior, all turned into the frame of
+    the region's minimum-area rectangle (None when the interior is too small to measure)."""
     core = _interior(inside, max(1, round(INTERIOR_M / cell_m)))
     if core.sum() < 50:
-        return NO_LINES
+        return None
     contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     (cx, cy), _, angle = cv2.minAreaRect(np.concatenate(contours))
     turn = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
@@ -63,15 +114,11 @@ def line_energy(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
     turned = cv2.warpAffine(flat, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     core = cv2.warpAffine(core.astype(np.uint8), turn, (w, h), flags=cv2.INTER_NEAREST).astype(bool)
     if core.sum() < 50:
-        return NO_LINES
+        return None
     grey = cv2.GaussianBlur(turned, (0, 0), SMOOTH_PX)
-    sigma = LINE_LENGTH_M / cell_m
-    size = int(6 * sigma) | 1
-    across_x = cv2.GaussianBlur(cv2.Sobel(grey, cv2.CV_32F, 2, 0, ksize=3), (1, size), 0, sigmaY=sigma)
-    across_y = cv2.GaussianBlur(cv2.Sobel(grey, cv2.CV_32F, 0, 2, ksize=3), (size, 1), sigma, sigmaY=0)
-    ex = float(np.sqrt(np.mean(np.square(across_x[core]))))
-    ey = float(np.sqrt(np.mean(np.square(across_y[core]))))
-    return LineEnergy(max(ex, ey), min(ex, ey))
+    across_x = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 2, 0, ksize=3), np.float32)
+    across_y = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 0, 2, ksize=3), np.float32)
+    return across_x, across_y, core
 
 
 def _interior(inside: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:

@@ -7,6 +7,8 @@ cars), a small closing joins the parts of one structure, holes are filled, and e
 `min_width_m` wide, is unlike every main colour of the unchanged ground around it in the later survey
 (by `min_contrast`, or as that ground in shade), or like one of them but was another of them in the earlier
 survey (`ground_like`: a grey roof on a lawn beside a grey yard), or when it is a large new grid (a scaffold).
+A scaffold deck the colour of the ground changes only its tube lattice, which the opening removes: such decks
+are proposed on their own (`decks.lattice_decks`) and join the mask.
 A car that left, a shadow gone or a roof demolished leave ground that looks like its surroundings, and a row
 of parked cars has ground between the cars: they are listed as `removed`.
 """
@@ -23,6 +25,7 @@ from numpy.typing import NDArray
 from detectors.construction.survey.change import ChangeMap
 from detectors.construction.survey.classify import colour_spread, grid_edges, is_grid, is_lattice
 from detectors.construction.survey.config import ChangeConfig
+from detectors.construction.survey.decks import disc, lattice_decks
 from detectors.construction.survey.lattice import line_energy
 
 CLOSE_M = 0.5
@@ -46,6 +49,9 @@ blur spread an edge over about one 0.25 m pixel), so they match neither: the par
 back by this rim inside the region before it is measured. Without it a 5 x 6 m roof (30 m2, the smallest
 structure the survey must find) keeps only (5 - 0.5) x (6 - 0.5) = 25 m2 unlike the ground, and one
 shaded or blended edge pixel more drops it under min_area_m2."""
+HUE_CHROMA_MIN = 10.0
+"""Hue angles are compared only where both colours have at least this CIELAB chroma: the hue of pavement,
+concrete and grey shade is noise."""
 RING_MODES = 3
 MODE_SHARE = 0.2
 RING_M = 3.0
@@ -112,11 +118,6 @@ def _stats(labels: NDArray[np.int32], n: int) -> tuple[NDArray[np.int64], NDArra
     return stats, centroids
 
 
-def _disc(radius_cells: float) -> NDArray[np.uint8]:
-    r = max(0, round(radius_cells))
-    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)), np.uint8)
-
-
 def _fill_holes(mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = np.zeros_like(mask)
@@ -125,12 +126,16 @@ def _fill_holes(mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def changed_mask(change: ChangeMap, config: ChangeConfig) -> NDArray[np.uint8]:
-    """Cells above the threshold, opened by the minimum width, closed a little, holes filled."""
+    """Cells above the threshold, opened by the minimum width, closed a little, holes filled; and scaffold
+    decks seen only as their tube lattice (`decks.lattice_decks`)."""
     cell = change.cell_m
     raw = ((change.score >= config.threshold) & change.valid).astype(np.uint8)
-    opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell))
-    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, _disc(CLOSE_M / cell))
+    opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, disc(config.min_width_m / 2 / cell))
+    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, disc(CLOSE_M / cell))
     out: NDArray[np.uint8] = _fill_holes(np.asarray(closed, np.uint8)) & change.valid.astype(np.uint8)
+    # A scaffold deck the colour of the ground changes only where its tubes are: that lattice of lines does not
+    # survive the opening, so it is proposed on its own when it is a compact, new, regular lattice (decks.py).
+    out |= lattice_decks(change, out, config)
     return out
 
 
@@ -139,12 +144,12 @@ def extract(change: ChangeMap, config: ChangeConfig) -> list[Region]:
     cell = change.cell_m
     mask = changed_mask(change, config)
     # Parts of one structure a shadow or a seam cut apart are one region: group what lies within GROUP_M.
-    grouped = cv2.dilate(mask, _disc(GROUP_M / 2 / cell))
+    grouped = cv2.dilate(mask, disc(GROUP_M / 2 / cell))
     n, groups = cv2.connectedComponents(grouped, connectivity=8)
     labels = np.where(mask > 0, groups, 0).astype(np.int32)
     stats, centroids = _stats(labels, n)
     cell_area = cell * cell
-    ring_kernel = _disc(RING_M / cell)
+    ring_kernel = disc(RING_M / cell)
     out: list[Region] = []
     h, w = mask.shape
     for label in range(1, n):
@@ -218,11 +223,22 @@ def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[n
 def near_ground_colour(
     lab: NDArray[np.float32], colour: NDArray[np.float32], config: ChangeConfig
 ) -> NDArray[np.bool_]:
-    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue)."""
+    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue), unless their
+    hue angle is `ground_hue_max_deg` or more off a coloured ground's.
+
+    Shade, wet and the season darken and desaturate grass but keep its hue angle; a teal dust net lying in the
+    shade of trees on a lawn comes within min_contrast of the shaded grass (11.5 CIELAB on development seed 119)
+    while its hue is 26-35 degrees off, and without the hue test the whole net was taken for grass in shade.
+    """
     diff = lab - colour
     hue_shift = np.hypot(diff[..., 1], diff[..., 2])
     near = np.linalg.norm(diff, axis=2) < config.min_contrast
     out: NDArray[np.bool_] = near | ((diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE))
+    if config.ground_hue_max_deg > 0 and math.hypot(float(colour[1]), float(colour[2])) >= HUE_CHROMA_MIN:
+        turn = np.arctan2(lab[..., 2], lab[..., 1]) - math.atan2(float(colour[2]), float(colour[1]))
+        off_deg = np.degrees(np.abs((turn + math.pi) % (2 * math.pi) - math.pi))
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        out &= ~((chroma >= HUE_CHROMA_MIN) & (off_deg >= config.ground_hue_max_deg))
     return out
 
 
@@ -265,7 +281,7 @@ def _solid_area(
     if not ring.any():
         return float(inside.sum()) * cell_m * cell_m
     solid = (inside & ~ground_like(lab, before_lab, ring, config)).astype(np.uint8)
-    solid = np.asarray(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(config.min_width_m / 2 / cell_m)), np.uint8)
+    solid = np.asarray(cv2.morphologyEx(solid, cv2.MORPH_OPEN, disc(config.min_width_m / 2 / cell_m)), np.uint8)
     rim = np.ones((2 * MIXED_RIM_CELLS + 1,) * 2, np.uint8)
     grown = cv2.dilate(solid, rim).astype(bool) & inside
     return float(grown.sum()) * cell_m * cell_m

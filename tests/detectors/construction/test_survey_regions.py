@@ -6,6 +6,7 @@ score over the changed block. The region and its solid area come from the real `
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -107,4 +108,37 @@ def test_a_shadow_gone_from_the_pavement_is_ground() -> None:
     ground = _pavement_beside_lawn()
     before = _with_block(ground, (70, 66, 62))
     (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
+    assert region.solid_m2 == 0.0
+
+
+def _bgr_of(lab: tuple[float, float, float]) -> tuple[int, int, int]:
+    pixel = np.array([[lab]], np.float32)
+    bgr = np.clip(cv2.cvtColor(pixel, cv2.COLOR_Lab2BGR)[0, 0] * 255.0, 0, 255).round().astype(int)
+    return int(bgr[0]), int(bgr[1]), int(bgr[2])
+
+
+SHADED_GRASS = (24.0, -11.0, 14.0)
+"""CIELAB of autumn grass in the shade of trees (development seed 119, later survey)."""
+
+
+def test_a_dust_net_in_the_shade_of_trees_on_grass_is_a_thing() -> None:
+    """Within min_contrast of the shaded grass around it (11.5 CIELAB), but a bluer green: not grass in shade."""
+    config = ChangeConfig()
+    grass = np.full((SIZE_PX, SIZE_PX, 3), _bgr_of(SHADED_GRASS), np.uint8)
+    before = np.full((SIZE_PX, SIZE_PX, 3), _bgr_of((41.0, -22.0, 28.0)), np.uint8)  # the lawn in sun, before
+    after = _with_block(grass, _bgr_of((20.0, -17.0, 5.0)))
+    (region,) = extract(fake_change_map(after, BLOCK, CELL_M, before), config)
+    assert region.solid_m2 >= 60.0, region.solid_m2
+    no_hue = config.model_copy(update={"ground_hue_max_deg": 0.0})
+    (without,) = extract(fake_change_map(after, BLOCK, CELL_M, before), no_hue)
+    assert without.solid_m2 == 0.0  # taken for the grass around it without the hue test
+
+
+def test_grass_in_shade_keeps_its_hue_and_is_ground() -> None:
+    """Darker and less saturated, the same hue angle: grass fallen into a shadow since the earlier survey."""
+    config = ChangeConfig()
+    lawn = (40.0, -14.0, 18.0)
+    after = _with_block(np.full((SIZE_PX, SIZE_PX, 3), _bgr_of(lawn), np.uint8), _bgr_of(SHADED_GRASS))
+    before = np.full((SIZE_PX, SIZE_PX, 3), _bgr_of(lawn), np.uint8)
+    (region,) = extract(fake_change_map(after, BLOCK, CELL_M, before), config)
     assert region.solid_m2 == 0.0

@@ -1,0 +1,93 @@
+"""Scaffold decks whose only change is their tube lattice: proposed as changed areas in their own right.
+
+A scaffold deck of planks the colour of the ground under it (timber on earth, grey boards on concrete) changes
+a comparison cell only where a tube crosses it: the change map shows a lattice of thin lines, 1-2 m apart, with
+unchanged cells between them. The opening by `min_width_m` that removes slivers and lines of cars removes that
+lattice too, so no region is ever proposed and the deck is never measured (`lattice.line_energy` would name it).
+
+Here the raw changed cells are first closed across the gap between tubes (`lattice_close_m`), then opened by
+the minimum width as usual; a part that survives and is not already a changed area is proposed when what it
+shows is a new scaffold and nothing cars or car parks have:
+
+- compact: it fills most of its minimum-area rectangle (`lattice_fill_min`; a deck is a rectangle, cars moved
+  across a car park leave ragged areas);
+- a lattice both ways over an even deck in the later survey (`classify.is_lattice`: faint lines both ways, no
+  strong ones, one colour), that was not there in the earlier one (`regions.GRID_EDGES_BEFORE_SHARE`);
+- lines at one spacing (`lattice.line_period` at least `lattice_period_min`): tubes stand at a fixed pitch;
+  cars, their shadows and the lines between bays of a car park that was already there do not add one.
+
+What is proposed then goes through every later rule (ground contrast, cars, revealed ground, registry) as any
+changed area does.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.construction.survey.change import ChangeMap
+from detectors.construction.survey.classify import colour_spread, is_lattice
+from detectors.construction.survey.config import ChangeConfig
+from detectors.construction.survey.lattice import line_energy, line_period
+
+NEW_LINES_BEFORE_SHARE = 0.5
+"""The earlier survey's weaker-direction line energy over the same cells at most this share of the later one's
+(the same bound `regions` puts on a new lattice): the lattice is new."""
+MIN_DECK_M2 = 60.0
+"""Smallest deck proposed (a scaffold deck along one wall of a small building is 10 x 6 m or more)."""
+ALREADY_FOUND_SHARE = 0.5
+"""A part this much inside the changed areas found the usual way is left to them."""
+PAD_CELLS = 4
+
+
+def disc(radius_cells: float) -> NDArray[np.uint8]:
+    """A disc-shaped structuring element of the given radius in cells."""
+    r = max(0, round(radius_cells))
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)), np.uint8)
+
+
+def lattice_decks(change: ChangeMap, found: NDArray[np.uint8], config: ChangeConfig) -> NDArray[np.uint8]:
+    """Cells of new scaffold decks seen only as a lattice of changed lines (see the module docstring), outside
+    the changed areas `found` already holds; zeros when the rule is off (`lattice_close_m` 0)."""
+    out = np.zeros_like(found)
+    if config.lattice_close_m <= 0:
+        return out
+    cell = change.cell_m
+    raw = ((change.score >= config.threshold) & change.valid).astype(np.uint8)
+    closed = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, disc(config.lattice_close_m / cell))
+    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, disc(config.min_width_m / 2 / cell))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened & change.valid.astype(np.uint8), connectivity=8)
+    h, w = found.shape
+    for label in range(1, n):
+        cells = int(stats[label, cv2.CC_STAT_AREA])
+        if cells * cell * cell < max(MIN_DECK_M2, config.min_area_m2):
+            continue
+        x, y, bw, bh = (int(v) for v in stats[label, :4])
+        x0, y0 = max(0, x - PAD_CELLS), max(0, y - PAD_CELLS)
+        x1, y1 = min(w, x + bw + PAD_CELLS), min(h, y + bh + PAD_CELLS)
+        part = labels[y0:y1, x0:x1] == label
+        if (found[y0:y1, x0:x1][part] > 0).mean() >= ALREADY_FOUND_SHARE:
+            continue
+        if is_new_deck(change, (x0, y0, x1, y1), part, config):
+            out[y0:y1, x0:x1][part] = 1
+    return out
+
+
+def is_new_deck(
+    change: ChangeMap, box: tuple[int, int, int, int], part: NDArray[np.bool_], config: ChangeConfig
+) -> bool:
+    """A compact part of the map whose later view is a new, regular lattice of tubes over an even deck."""
+    ys, xs = np.nonzero(part)
+    _, (rect_w, rect_h), _ = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
+    if part.sum() < config.lattice_fill_min * max(rect_w * rect_h, 1.0):
+        return False
+    x0, y0, x1, y1 = box
+    after = change.after_bgr[y0:y1, x0:x1]
+    lines = line_energy(after, part, change.cell_m)
+    if not is_lattice(lines, colour_spread(change.after_lab[y0:y1, x0:x1][part])):
+        return False
+    before = line_energy(change.before_bgr[y0:y1, x0:x1], part, change.cell_m)
+    if before.minor > NEW_LINES_BEFORE_SHARE * lines.minor:
+        return False
+    return line_period(after, part, change.cell_m) >= config.lattice_period_min
