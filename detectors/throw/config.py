@@ -150,6 +150,25 @@ class TrajectoryConfig(BaseModel):
         description="Largest RMS distance (source px) of track points from the fitted curve. Lower demands "
         "a cleaner parabola (rejects wandering birds/insects sooner); higher tolerates noisy video.",
     )
+    faster_than_g_tolerance_ratio: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="How far above g (share of g) a calibrated track's fitted acceleration may lie whatever its "
+        "standard error: the calibration's own error. Drag only slows a falling object, so a fit well above g "
+        "is a chain of blobs of different things lined up by chance (a person, a car's glare, laundry). Raise "
+        "it for rough calibrations; 1 turns the test off (accel_max_ratio still caps). Not applied without a "
+        "facade calibration (the scale is a guess there).",
+    )
+    faster_than_g_sigmas: float = Field(
+        default=1.35,
+        ge=0.0,
+        le=10.0,
+        description="How many standard errors of the fitted acceleration a calibrated track may lie above g "
+        "(beyond faster_than_g_tolerance_ratio) before it is rejected as falling faster than gravity allows. "
+        "Lower rejects more chains (and noisy throws fitted a little fast: their alert waits for more "
+        "positions); higher accepts more.",
+    )
     max_accel_sigma_ratio: float = Field(
         default=0.1,
         gt=0.0,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from detectors.geometry.facade import FacadeCalibration, FacadeMapper
 from detectors.throw.config import ThrowConfig
 from detectors.throw.facade_map import FlatScale
 from detectors.throw.fall_checks import (
+    faster_than_g,
     judge_fall,
     late_seen_beyond_chance_z,
     late_seen_share,
@@ -263,3 +267,55 @@ def test_judge_fall_rejects_a_fall_carried_on_over_rain_and_the_check_can_be_tur
     assert judge_fall(pts, sizes, contrast, SCALE, CFG, _everywhere, None, streak).reason == "rain_chain"
     off = CFG.model_copy(update={"trajectory": CFG.trajectory.model_copy(update={"max_late_streak_share": 1.0})})
     assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere, None, streak).accepted
+
+
+def _calibrated() -> FacadeMapper:
+    """A facade 96 m wide and 54 m high filling a 960x540 frame head-on: 10 px per metre, calibrated."""
+    return FacadeMapper(
+        FacadeCalibration(
+            image_points_px=[(0.0, 540.0), (960.0, 540.0), (960.0, 0.0), (0.0, 0.0)],
+            facade_points_m=[(0.0, 0.0), (96.0, 0.0), (96.0, 54.0), (0.0, 54.0)],
+        )
+    )
+
+
+def _fall_at(accel_ratio: float, n: int = 24, noise_px: float = 0.4) -> NDArray[np.float64]:
+    rng = np.random.default_rng(5)
+    t = np.arange(n) / FPS
+    h = 40.0 - 0.5 * accel_ratio * G_M_S2 * t * t
+    x = 300.0 + rng.normal(0, noise_px, n)
+    y = FRAME_H - h * PX_PER_M + rng.normal(0, noise_px, n)
+    return np.stack([100.0 + t, x, y], 1)
+
+
+def test_a_calibrated_track_falling_faster_than_g_is_rejected_and_the_check_can_be_turned_off() -> None:
+    """Tuning chains on seeds 3600-3603 (infrared night) fitted 1.12-1.45 g; throws found on tuning seeds
+    1.10 g at most (generator A's camera), 1.02 g on generator B's."""
+    facade = _calibrated()
+    n = 24
+    sizes, contrast = np.full(n, 5.0, np.float32), np.full(n, 40.0, np.float32)
+    fast = judge_fall(_fall_at(1.25), sizes, contrast, facade, CFG, _everywhere)
+    assert fast.reason == "faster_than_g", fast.reasons()
+    assert faster_than_g(fast, CFG.trajectory.faster_than_g_tolerance_ratio, CFG.trajectory.faster_than_g_sigmas)
+    for ratio in (1.0, 0.8):  # free fall, and a draggy object
+        fit = judge_fall(_fall_at(ratio), sizes, contrast, facade, CFG, _everywhere)
+        assert fit.accepted, (ratio, fit.reasons())
+    off = CFG.model_copy(
+        update={"trajectory": CFG.trajectory.model_copy(update={"faster_than_g_tolerance_ratio": 1.0})}
+    )
+    assert judge_fall(_fall_at(1.25), sizes, contrast, facade, off, _everywhere).accepted
+    # without a calibration the scale is a guess: the test stands aside (accel_max_ratio still caps)
+    assert judge_fall(_fall_at(1.25), sizes, contrast, SCALE, CFG, _everywhere).accepted
+
+
+def test_faster_than_g_allows_the_fits_own_error() -> None:
+    """A fit 0.15 g over g is a chain when its standard error is 0.05 g, noise when it is 0.12 g."""
+    fit = judge_fall(
+        _fall_at(1.0), np.full(24, 5.0, np.float32), np.full(24, 40.0, np.float32), _calibrated(), CFG, _everywhere
+    )
+    tight = replace(fit, accel_ratio=1.15, accel_sigma_m_s2=0.05 * G_M_S2)
+    loose = replace(fit, accel_ratio=1.15, accel_sigma_m_s2=0.12 * G_M_S2)
+    assert faster_than_g(tight, 0.1, 1.35)
+    assert not faster_than_g(loose, 0.1, 1.35)
+    # within the calibration's tolerance whatever the fit's error
+    assert not faster_than_g(replace(fit, accel_ratio=1.09, accel_sigma_m_s2=0.0), 0.1, 1.35)
