@@ -72,6 +72,10 @@ class ChangeMap:
     factor: int
     """Mosaic pixels per cell side."""
 
+    def changed(self, threshold: float) -> NDArray[np.uint8]:
+        """Valid cells scoring `threshold` or more (1), the rest 0: what regions and deck proposals start from."""
+        return ((self.score >= threshold) & self.valid).astype(np.uint8)
+
 
 def to_cells(image: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     """Average a mosaic down to the comparison cell (INTER_AREA)."""

@@ -47,14 +47,16 @@ def disc(radius_cells: float) -> NDArray[np.uint8]:
     return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)), np.uint8)
 
 
-def lattice_decks(change: ChangeMap, found: NDArray[np.uint8], config: ChangeConfig) -> NDArray[np.uint8]:
-    """Cells of new scaffold decks seen only as a lattice of changed lines (see the module docstring), outside
-    the changed areas `found` already holds; zeros when the rule is off (`lattice_close_m` 0)."""
+def lattice_decks(
+    change: ChangeMap, raw: NDArray[np.uint8], found: NDArray[np.uint8], config: ChangeConfig
+) -> NDArray[np.uint8]:
+    """Cells of new scaffold decks seen only as a lattice of changed lines (see the module docstring), from the
+    raw changed cells `raw` (`ChangeMap.changed`) and outside the changed areas `found` already
+    holds; zeros when the rule is off (`lattice_close_m` 0)."""
     out = np.zeros_like(found)
     if config.lattice_close_m <= 0:
         return out
     cell = change.cell_m
-    raw = ((change.score >= config.threshold) & change.valid).astype(np.uint8)
     closed = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, disc(config.lattice_close_m / cell))
     opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, disc(config.min_width_m / 2 / cell))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened & change.valid.astype(np.uint8), connectivity=8)

@@ -129,13 +129,13 @@ def changed_mask(change: ChangeMap, config: ChangeConfig) -> NDArray[np.uint8]:
     """Cells above the threshold, opened by the minimum width, closed a little, holes filled; and scaffold
     decks seen only as their tube lattice (`decks.lattice_decks`)."""
     cell = change.cell_m
-    raw = ((change.score >= config.threshold) & change.valid).astype(np.uint8)
+    raw = change.changed(config.threshold)
     opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, disc(config.min_width_m / 2 / cell))
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, disc(CLOSE_M / cell))
     out: NDArray[np.uint8] = _fill_holes(np.asarray(closed, np.uint8)) & change.valid.astype(np.uint8)
     # A scaffold deck the colour of the ground changes only where its tubes are: that lattice of lines does not
     # survive the opening, so it is proposed on its own when it is a compact, new, regular lattice (decks.py).
-    out |= lattice_decks(change, out, config)
+    out |= lattice_decks(change, raw, out, config)
     return out
 
 
