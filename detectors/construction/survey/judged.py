@@ -42,10 +42,10 @@ def judged_and_learnt(
     learning from it moved every score in the scene, and a wall's shadow gone 24 m from any left-out ground
     rose over the threshold (development seed 105)."""
     judged = valid_cells(valid, factor, border_cells)
-    if left_out is None and unlearnt is None:
-        return judged, judged
-    out = np.zeros_like(valid) if left_out is None else left_out
     if left_out is not None:
         judged &= valid_cells(~left_out, factor, 0)
-    learnt = valid_cells(valid & ~(out if unlearnt is None else out | unlearnt), factor, border_cells)
+    apart = [m for m in (left_out, unlearnt) if m is not None]
+    if not apart:
+        return judged, judged
+    learnt = valid_cells(valid & ~np.logical_or.reduce(apart), factor, border_cells)
     return judged, learnt
