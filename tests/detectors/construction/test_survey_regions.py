@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
 from detectors.construction.survey.config import ChangeConfig
@@ -86,12 +87,13 @@ def _pavement_beside_lawn() -> NDArray[np.uint8]:
     return ground
 
 
-def test_a_car_group_gone_from_the_pavement_is_ground() -> None:
-    """Cars gone from the pavement's class: what is seen now is what the band's pavement was then too."""
-    config = ChangeConfig()
+@pytest.mark.parametrize("gone", [(40, 40, 200), (70, 66, 62)], ids=["car group", "shadow"])
+def test_something_gone_from_the_pavement_is_ground(gone: tuple[int, int, int]) -> None:
+    """Cars or a shadow gone from the pavement's class: what is seen now is what the band's pavement was then
+    too."""
     ground = _pavement_beside_lawn()
-    before = _with_block(ground, (40, 40, 200))
-    (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
+    before = _with_block(ground, gone)
+    (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), ChangeConfig())
     assert region.solid_m2 == 0.0
 
 
@@ -100,14 +102,6 @@ def test_a_lawn_yellowing_with_the_lawn_around_it_is_ground() -> None:
     before = _lawn_beside_pavement()
     after = _with_block(_lawn_beside_pavement(YELLOW_LAWN), (62, 142, 146))
     (region,) = extract(fake_change_map(after, BLOCK, CELL_M, before), config)
-    assert region.solid_m2 == 0.0
-
-
-def test_a_shadow_gone_from_the_pavement_is_ground() -> None:
-    config = ChangeConfig()
-    ground = _pavement_beside_lawn()
-    before = _with_block(ground, (70, 66, 62))
-    (region,) = extract(fake_change_map(ground, BLOCK, CELL_M, before), config)
     assert region.solid_m2 == 0.0
 
 
