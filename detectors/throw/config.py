@@ -204,7 +204,7 @@ class TrajectoryConfig(BaseModel):
         "chains (and faint objects); 0 turns it off.",
     )
     min_late_seen_chance_z: float = Field(
-        default=0.5,
+        default=0.9,
         ge=0.0,
         le=10.0,
         description="How far (in standard deviations) the frames a track was seen in over the later half "

@@ -142,6 +142,34 @@ def test_judge_fall_rejects_a_chance_chain_and_only_then() -> None:
     assert judge_fall(pts, sizes, contrast, SCALE, off, _everywhere, _chance(pts[:, 0], 0.5)).accepted
 
 
+CHAIN_3404_T = 155.48 + np.array([0.0, 0.04, 0.08, 0.12, 0.24, 0.36, 0.44, 0.48, 0.52, 0.72, 0.76, 0.84, 1.0])
+"""Times of the false alert on tuning seed 3404 (heavy rain soak chunk, at 156.5 s): a chain over a bird, laundry
+and a person that passed every other check at its edge (1.099 g, late seen share 0.37, late streaks 0.40,
+2.65 m drop)."""
+CHAIN_3404_CHANCE = np.stack(
+    [
+        155.52 + np.arange(25) / FPS,
+        np.array(
+            [
+                *(0.645, 0.113, 0.101, 0.119, 0.241, 0.414, 0.107, 0.227, 0.362, 0.09, 0.204, 0.11, 0.103),
+                *(0.1, 0.209, 0.346, 0.515, 0.653, 0.13, 0.128, 0.296, 0.113, 0.254, 0.42, 0.567),
+            ]
+        ),
+    ],
+    1,
+)
+"""The tracker's chance of a stray blob in that chain's gate, per frame from its second position on."""
+
+
+def test_the_heavy_rain_chain_of_3404_is_seen_hardly_more_than_chance_allows() -> None:
+    """5 of its 14 late frames seen against 3.9 +- 1.5 by chance: above round 6's 0.5, below the default."""
+    z = late_seen_beyond_chance_z(CHAIN_3404_T, FPS, CHAIN_3404_CHANCE)
+    assert z == pytest.approx(0.69, abs=0.01)
+    assert 0.5 < z < CFG.trajectory.min_late_seen_chance_z
+    assert late_seen_share(CHAIN_3404_T, FPS) == pytest.approx(0.37, abs=0.01)  # passes the plain share
+    assert late_seen_share(CHAIN_3404_T, FPS) > CFG.trajectory.min_late_seen_share
+
+
 CHAINS_3205_SIZES = (
     np.array([23, 10, 9, 10, 9, 9, 9, 9, 9, 3, 3, 3, 2, 6], np.float32),
     np.array([15, 9, 5, 5, 2, 2, 2, 2, 2, 4], np.float32),
