@@ -52,8 +52,8 @@ class CutZones:
     near: NDArray[np.bool_]
     """Everything within the building's farthest lean (`CUT_REACH_M`): compared, not learnt from."""
     one_sided: NDArray[np.bool_]
-    """Where a building taken whole from one keyframe in each mosaic stands in one of them only
-    (`shown_in_one`): never scored as change, but learnt from and kept as ground around a change."""
+    """Ground the later mosaic shows where the earlier one shows a building taken whole from one keyframe in
+    each (`hidden_before`): never scored as change, but learnt from and kept as ground around a change."""
 
 
 def cut_buildings(
@@ -66,11 +66,11 @@ def cut_buildings(
     compared: a disc as wide as the farthest lean all round left new structures beside such buildings
     unseen (development seeds 106, 115, 120, 125).
 
-    A building taken whole from one keyframe in each mosaic leans by a different amount in each: the strip
-    it covers in one mosaic only shows ground in the other, a wall or roof in this one, and can only look
-    changed (a 14 m building leaning 7.5 m further east before than after made the lawn along its west
-    side a "new roof" of 239 m2, merged with a permitted excavation beside it: development seed 67). That strip is left
-    out of the scores (`CutZones.one_sided`) but stays ground that is learnt from and that surrounds a change
+    A building taken whole from one keyframe in each mosaic leans by a different amount in each: where the
+    earlier mosaic shows its wall or roof and the later one ground, the ground can only look changed (a 14 m
+    building leaning 7.5 m further west before than after made the lawn along its west side a "new roof" of
+    239 m2, merged with a permitted excavation beside it: development seed 67). That strip is left out of the
+    scores (`CutZones.one_sided`) but stays ground that is learnt from and that surrounds a change
     (leaving it out of both turned a lit wall beside such a strip, listed `removed` as like the pavement around
     it, into a "new roof": development seed 61); where both mosaics show the building (its roof: a rooftop
     addition) it is compared."""
@@ -83,9 +83,7 @@ def cut_buildings(
     to_lattice = after.lattice.enu_to_lattice(*origin)
     h, w = near.shape
     height_m = after.height_m() if math.isfinite(after.height_m()) else 100.0
-    margin = np.asarray(
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _px(RELIEF_MARGIN_M, after) + 1,) * 2), np.uint8
-    )
+    margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _px(RELIEF_MARGIN_M, after) + 1,) * 2)
     for ring, building_h in tall:
         px = to_pixels(after.window, np.asarray(ring) @ to_lattice[:, :2].T + to_lattice[:, 2])
         x, y, bw, bh = cv2.boundingRect(np.round(px).astype(np.int32))
@@ -101,22 +99,21 @@ def cut_buildings(
         before_cover = lean_cover(foot, previous, building_h, box)
         after_cover = lean_cover(foot, after, building_h, box)
         if _one_view(previous.view_index[sel]) and _one_view(after.view_index[sel]):
-            one_sided |= shown_in_one(before_cover, after_cover, margin)
+            one_sided |= hidden_before(before_cover, after_cover)
             continue
         near |= cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
         leaned |= cv2.dilate((before_cover | after_cover).astype(np.uint8), margin) > 0
     return CutZones(leaned & near, near, one_sided)
 
 
-def shown_in_one(
-    before_cover: NDArray[np.bool_], after_cover: NDArray[np.bool_], margin: NDArray[np.uint8]
-) -> NDArray[np.bool_]:
-    """Where one mosaic can show a building (`lean_cover`) and the other cannot: ground in one, a wall or roof
-    in the other. Grown by `margin` (footprints are drawn by hand) onto ground but never onto what both show:
-    a rooftop addition is seen on the roof both mosaics show."""
-    both = before_cover & after_cover
-    one = (before_cover ^ after_cover).astype(np.uint8)
-    out: NDArray[np.bool_] = (cv2.dilate(one, margin) > 0) & ~both
+def hidden_before(before_cover: NDArray[np.bool_], after_cover: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Ground the later mosaic shows where the earlier one can show a building (`lean_cover`): nothing on it
+    can be compared. Not grown by a margin: 2 m more left of a new white roof in a new shadow beside such a
+    building no part unlike the ground around it, so it was listed `removed` (development seed 69). The other
+    way round (the later mosaic shows the building where the earlier one shows ground) the relief search finds
+    the earlier roof along the lean, and a rooftop addition there is change: leaving that side out too lost a
+    new shed on a roof (development seed 75)."""
+    out: NDArray[np.bool_] = before_cover & ~after_cover
     return out
 
 

@@ -1,17 +1,16 @@
 """Where a tall building can stand in a mosaic (`registered_relief.lean_cover`): away from the nadir of the
 keyframe each pixel came from, as far as its height leans there, and nowhere else; and where only one of two
-mosaics shows it (`registered_relief.shown_in_one`). Hand-drawn canvases at 0.25 m, 200 m x 100 m, a 20 m high
+mosaics shows it (`registered_relief.hidden_before`). Hand-drawn canvases at 0.25 m, 200 m x 100 m, a 20 m high
 building 20 m square in the middle, keyframes taken from 100 m."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.grid import Lattice, Window
 from detectors.construction.survey.mosaic import Canvas
-from detectors.construction.survey.registered_relief import lean_cover, shown_in_one
+from detectors.construction.survey.registered_relief import hidden_before, lean_cover
 
 RES_M = 0.25
 W_PX, H_PX = 800, 400
@@ -59,25 +58,29 @@ def test_pieced_from_keyframes_on_both_sides_no_piece_shows_it_beyond_its_footpr
     assert not cover[: y0 - 10].any() and not cover[y1 + 10 :].any()
 
 
-def test_a_building_leaning_further_in_one_mosaic_leaves_out_the_strip_only_that_one_shows_it_on() -> None:
+def test_ground_the_earlier_mosaic_hid_under_a_building_is_left_out_and_nothing_else() -> None:
     # Before: nadir 60 m west of the east wall, the top leans 15 m (60 px) east, to x = 500. After: nadir 30 m
     # west of it, 7.5 m (30 px), to x = 470. Between them the after mosaic shows ground where the before one
-    # shows the roof (development seed 67: such a strip became a "new roof").
+    # showed the roof (development seed 67: such a strip became a "new roof").
     index = np.zeros((H_PX, W_PX), np.int32)
     before, after = _cover(_canvas(index, [200.0])), _cover(_canvas(index, [320.0]))
-    margin_px = 8  # 2 m
-    margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin_px + 1,) * 2)
-    out = shown_in_one(before, after, margin)
+    out = hidden_before(before, after)
     x0 = FOOT[0]
     row = np.flatnonzero(out[ROW])
     assert 468 <= row.min() <= 472, "from where the after mosaic's roof ends"
-    assert 498 + margin_px <= row.max() <= 502 + margin_px, "to where the before one's ends, and the margin onto ground"
-    assert not out[ROW, x0 : row.min()].any(), "the roof both show stays compared (a rooftop addition)"
-    assert not out[:, : x0 - margin_px].any() and not out[:, 520:].any(), "ground beside it stays compared"
+    assert 498 <= row.max() <= 502, "to where the before one's ends"
+    assert not out[ROW, x0 : row.min()].any(), "what the after mosaic shows of the building stays compared"
+    assert not out[:, :x0].any() and not out[:, 504:].any(), "ground beside it stays compared"
 
 
-def test_a_building_leaning_the_same_in_both_mosaics_leaves_nothing_out() -> None:
+def test_ground_the_later_mosaic_hides_under_a_building_stays_compared() -> None:
+    # The other way round (after leans further east): the relief search finds the earlier roof along the lean,
+    # and a new shed on the roof there is change. Only the corners of the north and south walls, which lean
+    # more steeply from the nearer nadir, were shown by the before mosaic alone.
     index = np.zeros((H_PX, W_PX), np.int32)
-    cover = _cover(_canvas(index, [200.0]))
-    margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))
-    assert not shown_in_one(cover, cover, margin).any()
+    before, after = _cover(_canvas(index, [320.0])), _cover(_canvas(index, [200.0]))
+    out = hidden_before(before, after)
+    _, y0, x1, y1 = FOOT
+    assert not out[:, x1:].any(), "east of the east wall, where the after mosaic leans it further"
+    assert not out[y0 + 10 : y1 - 10].any(), "nowhere along the building but at its corner walls"
+    assert not hidden_before(after, after).any(), "leaning the same in both: nothing left out"
