@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.construction.survey.config import ChangeConfig
-from detectors.construction.survey.judged import judged_and_learnt
+from detectors.construction.survey.judged import judged_and_learnt, valid_cells
 
 log = logging.getLogger(__name__)
 
@@ -212,13 +212,16 @@ def compare(
     relief_shift_px: NDArray[np.float32] | None = None,
     left_out: NDArray[np.bool_] | None = None,
     unlearnt: NDArray[np.bool_] | None = None,
+    unscored: NDArray[np.bool_] | None = None,
 ) -> ChangeMap:
     """Score every cell for change between two mosaics on the same lattice window (see the module docstring).
 
     `relief_shift_px` (H, W, 2), in mosaic pixels: per pixel, the most that relief can move a roof or wall
     in the earlier mosaic relative to the later one, as a vector; None compares pixel with pixel.
     `left_out`, `unlearnt`: pixels inside the overlap that are not judged, and that are judged but not learnt
-    from (near tall buildings: `judged_and_learnt`).
+    from (near tall buildings: `judged_and_learnt`). `unscored`: pixels judged and learnt from as any other,
+    whose cells score 0 (ground one mosaic shows and the other hides under a building's lean:
+    `registered_relief.CutZones.one_sided`); they stay valid, as ground around a change.
     """
     factor = max(1, round(config.cell_m / resolution_m))
     cell_m = factor * resolution_m
@@ -272,7 +275,8 @@ def compare(
         best = now if best is None else _lowest(best, now)
     assert best is not None
     best_total, best_chroma, best_lum, best_tex = best
-    score = np.where(v, best_total, 0).astype(np.float32)
+    scored = v if unscored is None else v & valid_cells(~unscored, factor, 0)[:h, :w]
+    score = np.where(scored, best_total, 0).astype(np.float32)
     return ChangeMap(
         cell_m=cell_m,
         score=score,

@@ -301,7 +301,15 @@ class SurveyRecorder:
             low = min(1.0, OPEN_GROUND_RELIEF_M / max(cfg.change.max_relief_height_m, 1e-6))
             shift[~zone] *= low
         change_map = compare(
-            previous.image, after.image, both, after.lattice.resolution_m, cfg.change, shift, cut.leaned, cut.near
+            previous.image,
+            after.image,
+            both,
+            after.lattice.resolution_m,
+            cfg.change,
+            shift,
+            cut.leaned,
+            cut.near,
+            cut.one_sided,
         )
         regions = extract(change_map, cfg.change)
         registry: LocalRegistry | None = (

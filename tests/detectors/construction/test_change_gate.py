@@ -7,15 +7,21 @@ registry, mosaics kept in a local evidence store): the before flight becomes the
 flight is compared with it. Only the scorer (`benchmarks.survey_bench.score`) reads the truth.
 
 Tuning seeds (never gated on): `TUNING_SEEDS` in the scenario module (11-13, 21-26, 41-52, 61-88, 91-138).
-Gate seeds: 31-36. `MEASURED` holds what `python -m benchmarks.survey_bench --out var/bench/survey-gate-r8` (all
-six gate seeds, commit ee4d0a9: the merge of round 8's narrower cut beside tall registered buildings
-(`registered_relief.lean_cover`), scaffold decks proposed from their tube lattice (`decks.lattice_decks`) and the
-dust-net hue test; development machine, 2 shared cores, 4,800 ha per CPU-hour at load) gave per seed; each pair
+Gate seeds: 31-36. `MEASURED` holds what `python -m benchmarks.survey_bench --out var/bench/survey-gate-r9` (all
+six gate seeds, run once on 2026-12-07 at commit d482374 (branch issue-16-r9): ground the earlier mosaic showed
+under a tall registered building taken whole from one keyframe, and the later one shows bare, is not scored
+(`registered_relief.hidden_before`; dev seed 67's permitted excavation had alerted merged with such a strip);
+development machine, 2 shared cores, 3,842 ha per CPU-hour at load) gave per seed; each pair
 holds 9 new structures (5 roofs of several colours incl. one of ~31 m2, 2 excavations, 1 dust net, 1 scaffold)
 plus a permitted excavation and a pending-review roof, and distractors (cars moved, another sun and exposure,
-season, wet ground). Six-seed figures: 48/54 found once (roof 27/30, excavation 12/12, dust net 6/6, scaffold
-3/6; named right: 27, 11, 6, 3), no duplicate, no permitted or pending-review structure alerted, 0 false changes
-over 0.59 km2, position error median 1.81 m, worst 3.91 m (measured by the scorer in the generator's own frame).
+season, wet ground). Six-seed figures: 47/54 found once (roof 27/30, excavation 11/12, dust net 6/6, scaffold
+3/6; named right: 27, 10, 6, 3), no duplicate, no permitted or pending-review structure alerted, 0 false changes
+over 0.59 km2, position error median 1.79 m, worst 3.91 m (measured by the scorer in the generator's own frame).
+Worse than round 8 by one: seed 36's excavation N6 (error 2.4 m at ee4d0a9) is missed at d482374; seeds 31-35
+unchanged. Not diagnosed (a gate seed). Rate 3,842 ha per CPU-hour (4,800 at ee4d0a9): lean_cover now runs for
+every tall registered building in both mosaics (on 14 dev pairs 25% more survey CPU, both runs at load).
+Round 8 (ee4d0a9, round 8's narrower cut beside tall registered buildings, lattice decks, dust-net hue test):
+48/54 (excavation 12/12, named 11), 0 false, median 1.81 m, worst 3.91 m, 4,800 ha per CPU-hour.
 Round 7 (d2de7ea): 46/54 (dust net 5/6, scaffold 2/6), 0 false changes over 0.53 km2, median 1.93 m.
 Round 6 (3fa0dde and before): 47/54 (scaffold 3/6: seed
 36's scaffold is missed since round 7; not diagnosed, a gate seed), 1 false change (1.9 per km2), median 1.84 m.
@@ -76,8 +82,8 @@ MEASURED: dict[int, Measured] = {
                  (1.6, 1.9, 2.2, 2.3, 2.4, 2.9, 3.6)),
     35: Measured({"roof": 3, "bare_soil": 2, "dust_net": 1, "scaffold": 1}, 6, 0,
                  (1.7, 1.8, 2.0, 2.1, 2.3, 2.4, 3.3)),
-    36: Measured({"roof": 5, "bare_soil": 2, "dust_net": 1, "scaffold": 0}, 8, 0,
-                 (0.9, 1.0, 1.2, 1.2, 1.2, 1.5, 1.5, 2.4)),
+    36: Measured({"roof": 5, "bare_soil": 1, "dust_net": 1, "scaffold": 0}, 7, 0,
+                 (0.9, 1.0, 1.2, 1.2, 1.2, 1.5, 1.5)),
 }
 
 MISSES_MARGIN_PER_PAIR = 0.5

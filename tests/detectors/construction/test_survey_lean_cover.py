@@ -1,6 +1,7 @@
 """Where a tall building can stand in a mosaic (`registered_relief.lean_cover`): away from the nadir of the
-keyframe each pixel came from, as far as its height leans there, and nowhere else. Hand-drawn canvases at
-0.25 m, 200 m x 100 m, a 20 m high building 20 m square in the middle, keyframes taken from 100 m."""
+keyframe each pixel came from, as far as its height leans there, and nowhere else; and where only one of two
+mosaics shows it (`registered_relief.hidden_before`). Hand-drawn canvases at 0.25 m, 200 m x 100 m, a 20 m high
+building 20 m square in the middle, keyframes taken from 100 m."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from numpy.typing import NDArray
 
 from detectors.construction.survey.grid import Lattice, Window
 from detectors.construction.survey.mosaic import Canvas
-from detectors.construction.survey.registered_relief import lean_cover
+from detectors.construction.survey.registered_relief import hidden_before, lean_cover
 
 RES_M = 0.25
 W_PX, H_PX = 800, 400
@@ -55,3 +56,31 @@ def test_pieced_from_keyframes_on_both_sides_no_piece_shows_it_beyond_its_footpr
     assert not cover[:, :x0].any() and not cover[:, x1:].any(), "west and east of it: ground, seen"
     # North and south its top corners lean out by at most 20 / 80 of their 10 m off the nadirs' row: 2.5 m.
     assert not cover[: y0 - 10].any() and not cover[y1 + 10 :].any()
+
+
+def test_ground_the_earlier_mosaic_hid_under_a_building_is_left_out_and_nothing_else() -> None:
+    # Before: nadir 60 m west of the east wall, the top leans 15 m (60 px) east, to x = 500. After: nadir 30 m
+    # west of it, 7.5 m (30 px), to x = 470. Between them the after mosaic shows ground where the before one
+    # showed the roof (development seed 67: such a strip became a "new roof").
+    index = np.zeros((H_PX, W_PX), np.int32)
+    before, after = _cover(_canvas(index, [200.0])), _cover(_canvas(index, [320.0]))
+    out = hidden_before(before, after)
+    x0 = FOOT[0]
+    row = np.flatnonzero(out[ROW])
+    assert 468 <= row.min() <= 472, "from where the after mosaic's roof ends"
+    assert 498 <= row.max() <= 502, "to where the before one's ends"
+    assert not out[ROW, x0 : row.min()].any(), "what the after mosaic shows of the building stays compared"
+    assert not out[:, :x0].any() and not out[:, 504:].any(), "ground beside it stays compared"
+
+
+def test_ground_the_later_mosaic_hides_under_a_building_stays_compared() -> None:
+    # The other way round (after leans further east): the relief search finds the earlier roof along the lean,
+    # and a new shed on the roof there is change. Only the corners of the north and south walls, which lean
+    # more steeply from the nearer nadir, were shown by the before mosaic alone.
+    index = np.zeros((H_PX, W_PX), np.int32)
+    before, after = _cover(_canvas(index, [320.0])), _cover(_canvas(index, [200.0]))
+    out = hidden_before(before, after)
+    _, y0, x1, y1 = FOOT
+    assert not out[:, x1:].any(), "east of the east wall, where the after mosaic leans it further"
+    assert not out[y0 + 10 : y1 - 10].any(), "nowhere along the building but at its corner walls"
+    assert not hidden_before(after, after).any(), "leaning the same in both: nothing left out"
