@@ -1,5 +1,5 @@
 """The wheel is a complete product: built from a copy of the tracked sources, installed with uv into a fresh
-venv outside the checkout (offline, from uv's cache of the locked wheels), then `gridwatch demo`,
+venv outside the checkout (the locked versions, from uv's cache or the package index), then `gridwatch demo`,
 `gridwatch config check` and `gridwatch replay` run from an empty working directory. The demo's files
 must land in that directory's var/demo, never in site-packages, and the packaged demo config, grid and
 registry must be what the commands read.
@@ -19,6 +19,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 UV = Path(os.environ.get("GRIDWATCH_UV", Path.home() / ".cache" / "gridwatch" / "uv-venv" / "bin" / "uv"))
+LOCK = REPO / "deploy" / "dev" / "requirements-dev.lock"
+PASSED_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY",
+                  "no_proxy", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_CACHE_DIR")
 SOURCES = ("pyproject.toml", "README.md", "foundation", "gridwatch", "ingest", "models", "detectors", "alerts",
            "benchmarks", "configs")
 
@@ -48,13 +51,21 @@ def test_the_wheel_runs_demo_check_and_replay_outside_the_checkout(tmp_path: Pat
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.onnx", "*.mp4"))
         else:
             shutil.copy2(origin, src / name)
-    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp_path)), "UV_OFFLINE": "1",
-           "UV_NO_PROGRESS": "1", "LANG": "C.UTF-8"}
-    run([UV, "build", "--wheel", "--out-dir", tmp_path / "dist", src], tmp_path, env, 300)
+    # A clean environment, but with the machine's certificates and proxy, if any: the install below fetches the
+    # locked wheels uv's cache lacks from the package index (set-up's sync caches them under keys an offline
+    # resolve did not find on a fresh machine).
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp_path)), "UV_NO_PROGRESS": "1",
+           "LANG": "C.UTF-8"}
+    env |= {k: v for k, v in os.environ.items() if k in PASSED_THROUGH}
+    # No build isolation: the dev venv running this test has the locked setuptools (requirements-dev.lock), so
+    # the build needs nothing fetched (an isolated build resolves `setuptools>=69` afresh).
+    run([UV, "build", "--wheel", "--no-build-isolation", "--python", sys.executable, "--out-dir", tmp_path / "dist",
+         src], tmp_path, env, 300)
     wheel = next((tmp_path / "dist").glob("gridwatch-*.whl"))
     venv = tmp_path / "venv"
     run([UV, "venv", "--python", sys.executable, venv], tmp_path, env, 120)
-    run([UV, "pip", "install", "--python", venv / "bin" / "python", wheel], tmp_path, env, 300)
+    # Constrained to the lock, so the fresh venv gets the versions the tests ran with.
+    run([UV, "pip", "install", "--python", venv / "bin" / "python", "--constraint", LOCK, wheel], tmp_path, env, 300)
 
     work = tmp_path / "work"  # an empty folder outside the checkout, as a user's would be
     (work / "var" / "demo").mkdir(parents=True)
