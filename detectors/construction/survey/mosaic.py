@@ -55,13 +55,17 @@ class Canvas:
     def area_m2(self) -> float:
         return float(self.valid.sum()) * self.lattice.resolution_m**2
 
-    def nadir_px(self) -> NDArray[np.float32]:
-        """(H, W, 2): per pixel, the nadir point of the view it came from, in this canvas's pixels."""
+    def nadir_px(self, box: tuple[int, int, int, int] | None = None) -> NDArray[np.float32]:
+        """(H, W, 2): per pixel, the nadir point of the view it came from, in this canvas's pixels; NaN where
+        no view. `box` (x0, y0, x1, y1) gives only those pixels: a building's lean is traced near it, and
+        building the whole canvas's table for each of a survey's tall buildings took about a fifth of its
+        comparison time."""
+        index = self.view_index if box is None else self.view_index[box[1] : box[3], box[0] : box[2]]
         if len(self.views) == 0:
-            return np.zeros((*self.window.shape, 2), np.float32)
+            return np.zeros((*index.shape, 2), np.float32)
         table = to_pixels(self.window, self.views[:, :2]).astype(np.float32)
-        out: NDArray[np.float32] = table[np.clip(self.view_index, 0, None)]
-        out[self.view_index < 0] = np.nan
+        out: NDArray[np.float32] = table[np.clip(index, 0, None)]
+        out[index < 0] = np.nan
         return out
 
     def height_m(self) -> float:

@@ -128,7 +128,7 @@ def lean_cover(
     height_m = canvas.height_m()
     if x1 <= x0 or y1 <= y0 or not math.isfinite(height_m):
         return out
-    nadir = canvas.nadir_px()[y0:y1, x0:x1]
+    nadir = canvas.nadir_px(box)
     gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
     away_x, away_y = gx - nadir[..., 0], gy - nadir[..., 1]
     seen = np.isfinite(away_x) & np.isfinite(away_y)
