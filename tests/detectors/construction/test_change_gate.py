@@ -31,6 +31,9 @@ of tubes names a scaffold and makes a region a thing): 46/54, scaffolds 2/6 name
 median 1.93 m. Before commit f92e4f4 (scaffold and soil naming, grid rule, shade rule, relief search near
 registered structures only): 45/54, 6 false (11.4 per km2), median 2.13 m, worst 4.07 m.
 
+Round 10, scaffold decks (branch issue-16-r10a; gate seeds not run): diagnosed and tuned on development seeds 67,
+72, 84, 87 (scaffold N8 missed at c6ed88b), checked on 61, 62, 69, 75, 91, 95, 100, 105, 110, 115, 120, 125.
+
 The slow tests run `GATE_SEEDS[:2]` (about 6 CPU-minutes); `test_all_six_gate_seeds` (soak) runs all six.
 Both assert the measured figures of the seeds they run, with the margins below.
 """
