@@ -239,18 +239,19 @@ class ChangeConfig(BaseModel):
         le=1,
         description="Share of its minimum-area rectangle a proposed lattice deck must fill (scaffold decks "
         "proposed on development seeds 41-52, 61-88, 91-114 and 127-138: 0.85-0.96; the 15 busy areas there with "
-        "a new even lattice that were no structure: 0.52-0.79). Lowering it proposes ragged areas.",
+        "a new even lattice that were no structure: 0.52-0.79; a deck taken with the holes its closing left, dev "
+        "seed 72: 0.81). Lowering it proposes ragged areas.",
     )
     lattice_period_min: float = Field(
         default=0.5,
         ge=0,
         le=1,
         description="Normalised autocorrelation, at a spacing of 1-3 m, of the lines across a proposed lattice "
-        "deck (lattice.line_period): tubes stand at a fixed pitch (scaffold decks proposed on development seeds "
-        "41-52, 61-88, 91-114 and 127-138: 0.52-0.77; two more at 0.45 and 0.49 were found as changed areas "
-        "anyway or missed), cars and their shadows do not (the 15 busy areas there with a new even lattice that "
-        "were no structure: 0.00-0.30; lines at random spacings of 0.5-3.75 m: up to 0.37). Lowering it "
-        "proposes irregular busy areas; raising it misses decks.",
+        "deck (lattice.line_period, strong edges such as shadows and netting left out): tubes stand at a fixed "
+        "pitch (scaffold decks on development seeds 61, 62, 67, 69, 72, 75, 84, 87, 91, 95, 100, 105, 110, 115, "
+        "120 and 125: 0.60-0.84; the three of them missed at c6ed88b measured 0.00-0.49 there), cars and "
+        "their shadows do not (the 60 other parts there with an even lattice: 0.00-0.28; lines at random "
+        "spacings of 0.5-3.75 m: up to 0.41). Lowering it proposes irregular busy areas; raising it misses decks.",
     )
     max_relief_height_m: float = Field(
         default=25.0,

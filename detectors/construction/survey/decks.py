@@ -5,9 +5,11 @@ a comparison cell only where a tube crosses it: the change map shows a lattice o
 unchanged cells between them. The opening by `min_width_m` that removes slivers and lines of cars removes that
 lattice too, so no region is ever proposed and the deck is never measured (`lattice.line_energy` would name it).
 
-Here the raw changed cells are first closed across the gap between tubes (`lattice_close_m`), then opened by
-the minimum width as usual; a part that survives and is not already a changed area is proposed when what it
-shows is a new scaffold and nothing cars or car parks have:
+Here the raw changed cells are first closed across the gap between tubes (`lattice_close_m`), what that encloses
+is filled (tubes one way can change less than the other way: transoms faint against the planks, or in shade),
+then opened by the minimum width as usual; a part that survives and is not already a changed area is proposed
+when what it shows is a new scaffold and nothing cars or car parks have (a part that is not, taken with what it
+encloses, is taken again without):
 
 - compact: it fills most of its minimum-area rectangle (`lattice_fill_min`; a deck is a rectangle, cars moved
   across a car park leave ragged areas);
@@ -57,9 +59,34 @@ def lattice_decks(
     if config.lattice_close_m <= 0:
         return out
     cell = change.cell_m
-    closed = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, disc(config.lattice_close_m / cell))
-    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, disc(config.min_width_m / 2 / cell))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened & change.valid.astype(np.uint8), connectivity=8)
+    closed = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_CLOSE, disc(config.lattice_close_m / cell)), np.uint8)
+    width = disc(config.min_width_m / 2 / cell)
+    valid = change.valid.astype(np.uint8)
+    # Where a deck's tubes changed less one way than the other (transoms faint against the planks, or in shade),
+    # the closing leaves holes between the ledgers and the opening eats the deck around them: parts are first
+    # taken with what they enclose. A part that is then no deck (a hole closed against a tree's shadow beside
+    # it makes it ragged) is taken again as it was, without its holes.
+    whole = np.asarray(cv2.morphologyEx(_holes_filled(closed), cv2.MORPH_OPEN, width), np.uint8) & valid
+    tried = _propose(change, whole, found, out, config, None)
+    plain = np.asarray(cv2.morphologyEx(closed, cv2.MORPH_OPEN, width), np.uint8) & valid
+    _propose(change, plain, found, out, config, tried)
+    return out
+
+
+def _propose(
+    change: ChangeMap,
+    opened: NDArray[np.uint8],
+    found: NDArray[np.uint8],
+    out: NDArray[np.uint8],
+    config: ChangeConfig,
+    tried: NDArray[np.int32] | None,
+) -> NDArray[np.int32]:
+    """Set in `out` the parts of `opened` that are new decks (`is_new_deck`) and not mostly in `found` or `out`
+    already; a part the same as one of `tried` (labels, a part's cell count there) is not measured again. Returns
+    this map's labels with each part's cell count (0 off the parts)."""
+    cell = change.cell_m
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    counts = np.zeros(labels.shape, np.int32)
     h, w = found.shape
     for label in range(1, n):
         cells = int(stats[label, cv2.CC_STAT_AREA])
@@ -69,11 +96,14 @@ def lattice_decks(
         x0, y0 = max(0, x - PAD_CELLS), max(0, y - PAD_CELLS)
         x1, y1 = min(w, x + bw + PAD_CELLS), min(h, y + bh + PAD_CELLS)
         part = labels[y0:y1, x0:x1] == label
-        if (found[y0:y1, x0:x1][part] > 0).mean() >= ALREADY_FOUND_SHARE:
+        counts[y0:y1, x0:x1][part] = cells
+        if tried is not None and np.all(tried[y0:y1, x0:x1][part] == cells):
+            continue
+        if ((found[y0:y1, x0:x1] | out[y0:y1, x0:x1])[part] > 0).mean() >= ALREADY_FOUND_SHARE:
             continue
         if is_new_deck(change, (x0, y0, x1, y1), part, config):
             out[y0:y1, x0:x1][part] = 1
-    return out
+    return counts
 
 
 def is_new_deck(
@@ -93,3 +123,11 @@ def is_new_deck(
     if before.minor > NEW_LINES_BEFORE_SHARE * lines.minor:
         return False
     return line_period(after, part, change.cell_m) >= config.lattice_period_min
+
+
+def _holes_filled(mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """`mask` with every area it encloses set (the outer contours drawn filled)."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros_like(mask)
+    cv2.drawContours(out, contours, -1, 1, thickness=cv2.FILLED)
+    return out

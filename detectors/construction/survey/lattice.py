@@ -16,6 +16,7 @@ one spacing, as tubes do (parked cars and soil put theirs anywhere).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -33,6 +34,14 @@ PERIOD_MIN_M = 1.0
 PERIOD_MAX_M = 3.0
 """Spacings at which `line_period` looks for lines repeating: scaffold ledgers and transoms stand 1-2 m apart
 (bays up to about 2.5 m)."""
+STRONG_EDGE = 60.0
+"""Sobel magnitude (grey levels, after `SMOOTH_PX`) of an edge far stronger than a tube's: a shadow's edge, the
+netting hung along a deck's side, the deck's own outline. `line_period` leaves out the pixels beside one (a tube a
+fraction of a pixel thick stays well under it; `classify.EDGE_STRENGTH` is the same figure)."""
+PITCH_JITTER_PX = 0.7
+"""`line_period` smooths the comb of lines by this sigma (pixels) before correlating it: tubes 1.6 m apart on
+0.25 m pixels fall 6 and 7 pixels apart in turn, and an exact comb splits its peak between the two lags (a
+6.5-pixel comb measured 0.41 unsmoothed, 0.55 at this sigma; lines at uneven spacings at most 0.41, 0.37 before)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def line_energy(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
     turned = _turned(bgr, inside, cell_m)
     if turned is None:
         return NO_LINES
-    across_x, across_y, core = turned
+    across_x, across_y, core, _ = turned
     sigma = LINE_LENGTH_M / cell_m
     size = int(6 * sigma) | 1
     along_x = cv2.GaussianBlur(across_x, (1, size), 0, sigmaY=sigma)
@@ -77,20 +86,35 @@ def line_period(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
     brightness curvature across the deck, averaged along the tubes over the whole region, is a comb: its
     normalised autocorrelation peaks again at that spacing. Parked cars, their shadows and soil grain put lines
     at no fixed spacing; their profile decorrelates.
+
+    Pixels beside a strong edge (`STRONG_EDGE`) are left out of the comb: a shadow across the deck or the netting
+    along one side is one line far stronger than any tube; kept, it would hold most of the comb's energy, and
+    one spike correlates at no lag. Parked cars, all strong edges, leave little comb to measure (0 when under
+    `2 * PERIOD_MAX_M` of it is left). The comb is smoothed by `PITCH_JITTER_PX` (tubes fall on whole pixels).
     """
     turned = _turned(bgr, inside, cell_m)
     if turned is None:
         return 0.0
-    across_x, across_y, core = turned
+    across_x, across_y, core, strong = turned
+    kept = core & ~strong
     lags = (max(1, round(PERIOD_MIN_M / cell_m)), round(PERIOD_MAX_M / cell_m) + 1)
+    jitter = _gaussian(PITCH_JITTER_PX)
     best = 0.0
     for curvature, along in ((across_x, 0), (across_y, 1)):
         count = core.sum(axis=along)
         rows = count >= max(5.0, 0.5 * float(count.max()))
         if rows.sum() < 2 * lags[1]:
             continue
-        profile = (curvature * core).sum(axis=along)[rows] / count[rows]
-        profile = profile - profile.mean()
+        # A line mostly beside a strong edge is left blank (0 once centred), not dropped: the comb keeps its pitch.
+        seen = kept.sum(axis=along)[rows]
+        measured = seen >= 0.5 * count[rows]
+        if measured.sum() < 2 * lags[1]:
+            continue
+        profile = np.zeros(int(rows.sum()))
+        profile[measured] = (curvature * kept).sum(axis=along)[rows][measured] / seen[measured]
+        profile[measured] -= profile[measured].mean()
+        half = len(jitter) // 2
+        profile = np.convolve(np.pad(profile, half, mode="reflect"), jitter, "valid")
         auto = np.correlate(profile, profile, "full")[len(profile) - 1 :]
         if auto[0] <= 0:
             continue
@@ -100,9 +124,10 @@ def line_period(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
 
 def _turned(
     bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
-) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]] | None:
-    """Brightness curvature across x and across y, and the region's interior, all turned into the frame of
-    the region's minimum-area rectangle (None when the interior is too small to measure)."""
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.bool_]] | None:
+    """Brightness curvature across x and across y, the region's interior, and the pixels beside a strong edge
+    (`STRONG_EDGE`), all turned into the frame of the region's minimum-area rectangle (None when the interior is
+    too small to measure)."""
     core = _interior(inside, max(1, round(INTERIOR_M / cell_m)))
     if core.sum() < 50:
         return None
@@ -118,7 +143,17 @@ def _turned(
     grey = cv2.GaussianBlur(turned, (0, 0), SMOOTH_PX)
     across_x = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 2, 0, ksize=3), np.float32)
     across_y = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 0, 2, ksize=3), np.float32)
-    return across_x, across_y, core
+    edge = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    strong = cv2.dilate((edge > STRONG_EDGE).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return across_x, across_y, core, strong
+
+
+def _gaussian(sigma_px: float) -> NDArray[np.float64]:
+    """A normalised 1-D Gaussian kernel reaching 3 sigma (a single 1 when sigma is under a tenth of a pixel)."""
+    half = max(0, math.ceil(3 * sigma_px)) if sigma_px >= 0.1 else 0
+    x = np.arange(-half, half + 1, dtype=np.float64)
+    kernel = np.exp(-0.5 * np.square(x / max(sigma_px, 1e-6)))
+    return np.asarray(kernel / kernel.sum(), np.float64)
 
 
 def _interior(inside: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:

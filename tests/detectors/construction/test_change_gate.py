@@ -31,6 +31,12 @@ of tubes names a scaffold and makes a region a thing): 46/54, scaffolds 2/6 name
 median 1.93 m. Before commit f92e4f4 (scaffold and soil naming, grid rule, shade rule, relief search near
 registered structures only): 45/54, 6 false (11.4 per km2), median 2.13 m, worst 4.07 m.
 
+Round 10, scaffold decks (branch issue-16-r10a, f9374cb; gate seeds not run): diagnosed and tuned on development
+seeds 67, 72, 84, 87 (scaffold N8 missed at c6ed88b); bench runs at c6ed88b and f9374cb on 41, 61, 62, 67, 69, 72,
+75, 84, 87, 91, 95, 100, 105, 110, 115, 120, 125; on 44, 47, 50, 63, 66, 70, 78, 81, 130 (run at c6ed88b) the changed
+areas replayed from the captured change maps are identical to c6ed88b's. Seeds 61-125 above (16): 133/144 -> 136/144 (scaffold 11/16 -> 14/16, named
+10 -> 13; 67, 72, 84 now 9/9; 87:N8 still missed), 0 false changes over 1.55 km2 before and after; seed 41 8/9 -> 9/9.
+
 The slow tests run `GATE_SEEDS[:2]` (about 6 CPU-minutes); `test_all_six_gate_seeds` (soak) runs all six.
 Both assert the measured figures of the seeds they run, with the margins below.
 """
