@@ -5,12 +5,21 @@ building 20 m square in the middle, keyframes taken from 100 m."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.construction.survey.grid import Lattice, Window
+from detectors.construction.registry import Registry
+from detectors.construction.survey.grid import Lattice, Window, to_pixels
 from detectors.construction.survey.mosaic import Canvas
-from detectors.construction.survey.registered_relief import hidden_before, lean_cover
+from detectors.construction.survey.registered_relief import (
+    CUT_REACH_M,
+    RELIEF_MARGIN_M,
+    cut_buildings,
+    hidden_before,
+    lean_cover,
+)
+from detectors.geometry.geodesy import enu_to_wgs84
 
 RES_M = 0.25
 W_PX, H_PX = 800, 400
@@ -99,3 +108,46 @@ def test_the_nadir_table_of_a_box_is_the_whole_canvas_table_cut_to_it() -> None:
     assert np.isnan(nadir[: 20 - y0]).all(), "no view: no nadir"
     west, east = nadir[20 - y0 :, : 380 - x0, 0], nadir[20 - y0 :, 380 - x0 :, 0]
     assert (west == west[0, 0]).all() and (east == east[0, 0]).all() and east[0, 0] - west[0, 0] == 320.0
+
+
+def test_zones_of_a_pieced_building_at_the_canvas_edge_are_its_whole_canvas_growth() -> None:
+    # A 20 m building with its west wall 2 m from the canvas's west edge, pieced from two keyframes: the zones
+    # are grown in a box around it, clipped by the edge, and must equal the growth over the whole canvas.
+    origin = (34.75, 113.65)
+    lattice = Lattice(RES_M, 34.5)
+    col, row = lattice.col_row(np.array([origin[1]]), np.array([origin[0]]))[0]
+    window = Window(int(col) - 8 - 40, int(row) - 200, W_PX, H_PX)
+    index = np.where(np.arange(W_PX)[None, :] < 88, 0, 1).repeat(H_PX, 0).astype(np.int32)
+    views = np.array(
+        [[window.col0 + 40.0, window.row0 + 200.0, CAMERA_M], [window.col0 + 400.0, window.row0 + 200.0, CAMERA_M]]
+    )
+    image = np.zeros((H_PX, W_PX, 3), np.uint8)
+    canvas = Canvas(lattice, window, image, np.ones((H_PX, W_PX), bool), index, views)
+    e, n = np.array([0.0, 20.0, 20.0, 0.0]), np.array([-10.0, -10.0, 10.0, 10.0])
+    lat, lon = enu_to_wgs84(origin[0], origin[1], e, n)
+    ring = [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+        "properties": {"id": "B1", "kind": "building", "height_m": HEIGHT_M},
+    }
+    registry = Registry.from_geojson({"type": "FeatureCollection", "features": [feature]})
+    zones = cut_buildings(registry, 500.0, origin, canvas, canvas)
+
+    foot = np.zeros((H_PX, W_PX), np.uint8)
+    px = to_pixels(
+        window,
+        np.column_stack([e, n]) @ lattice.enu_to_lattice(*origin)[:, :2].T + lattice.enu_to_lattice(*origin)[:, 2],
+    )
+    cv2.fillPoly(foot, [np.round(px).astype(np.int32)], 1)
+    k = round(HEIGHT_M / (CAMERA_M - HEIGHT_M) * CUT_REACH_M / RES_M)
+    near = cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
+    assert near[:, 0].any(), "the growth reaches the canvas's edge"
+    assert np.array_equal(zones.near, near)
+    x, y, bw, bh = cv2.boundingRect(np.round(px).astype(np.int32))
+    box = (max(0, x - k), max(0, y - k), min(W_PX, x + bw + k), min(H_PX, y + bh + k))
+    cover = lean_cover(foot, canvas, HEIGHT_M, box)
+    m = round(RELIEF_MARGIN_M / RES_M)
+    leaned = cv2.dilate(cover.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1,) * 2)) > 0
+    assert cover.any() and np.array_equal(zones.leaned, leaned & near)
+    assert not zones.one_sided.any(), "pieced from two keyframes: not one-sided"
