@@ -35,6 +35,13 @@ SHADE_HUE = 6.0
 SHADE_DARKER_L = 10.0
 """... and darker by at least this much CIELAB lightness (a shadow takes a third or more of the light; a white
 roof beside brighter pavement is only a little darker than it)."""
+SHADE_WARMER_B_MAX = 2.0
+"""... and yellower than the ground (CIELAB b*) by at most this much: shade is lit by the sky, bluer than the
+sun, so ground in shade keeps or loses yellow. Excavated soil in a tall building's new shadow beside a pavement
+(development seed 83: 45 L* darker, 3 b* yellower at its median) was otherwise taken for the pavement in shade,
+left 24 m2 of its 109 m2 unlike the ground and was listed removed; with this, 100 m2 (40 m2 at 3.0, 36 at
+4.0). Wet grey ground darkens and can turn a little yellower: such a patch is no longer taken for the ground in
+shade here (it must still score as change and be min_area_m2 unlike the ground elsewhere)."""
 GROUP_M = 3.0
 GRID_MIN_AREA_SHARE = 2.4
 """A new grid counts as a whole only for regions this many times min_area_m2 (60 m2: larger than the
@@ -223,8 +230,8 @@ def ground_modes(lab: NDArray[np.float32], ring: NDArray[np.bool_]) -> NDArray[n
 def near_ground_colour(
     lab: NDArray[np.float32], colour: NDArray[np.float32], config: ChangeConfig
 ) -> NDArray[np.bool_]:
-    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue), unless their
-    hue angle is `ground_hue_max_deg` or more off a coloured ground's.
+    """Cells within `min_contrast` of a ground colour, or that ground in shade (darker, same hue, not yellower:
+    `SHADE_WARMER_B_MAX`), unless their hue angle is `ground_hue_max_deg` or more off a coloured ground's.
 
     Shade, wet and the season darken and desaturate grass but keep its hue angle; a teal dust net lying in the
     shade of trees on a lawn comes within min_contrast of the shaded grass (11.5 CIELAB on development seed 119)
@@ -233,7 +240,8 @@ def near_ground_colour(
     diff = lab - colour
     hue_shift = np.hypot(diff[..., 1], diff[..., 2])
     near = np.linalg.norm(diff, axis=2) < config.min_contrast
-    out: NDArray[np.bool_] = near | ((diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE))
+    in_shade = (diff[..., 0] < -SHADE_DARKER_L) & (hue_shift < SHADE_HUE) & (diff[..., 2] <= SHADE_WARMER_B_MAX)
+    out: NDArray[np.bool_] = near | in_shade
     if config.ground_hue_max_deg > 0 and math.hypot(float(colour[1]), float(colour[2])) >= HUE_CHROMA_MIN:
         turn = np.arctan2(lab[..., 2], lab[..., 1]) - math.atan2(float(colour[2]), float(colour[1]))
         off_deg = np.degrees(np.abs((turn + math.pi) % (2 * math.pi) - math.pi))

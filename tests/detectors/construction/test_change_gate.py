@@ -37,6 +37,12 @@ seeds 67, 72, 84, 87 (scaffold N8 missed at c6ed88b); bench runs at c6ed88b and 
 areas replayed from the captured change maps are identical to c6ed88b's. Seeds 61-125 above (16): 133/144 -> 136/144 (scaffold 11/16 -> 14/16, named
 10 -> 13; 67, 72, 84 now 9/9; 87:N8 still missed), 0 false changes over 1.55 km2 before and after; seed 41 8/9 -> 9/9.
 
+Round 10 (branch issue-16-r10b, development seeds only): misses diagnosed on 73, 75, 79, 82, 83;
+`regions.SHADE_WARMER_B_MAX` chosen on seed 83 alone (its excavation N6, soil in a tall building's new shadow,
+was listed removed); checked on 45 61 62 64 67 69 73 75 79 82 83 94 99 100 105 107 110 112 116 119 120 125 127
+134 (each pair flown once at c6ed88b, the change's comparison rerun on the same mosaics): 203/214 -> 204/214,
+0 false changes over 2.34 km2 before and after. Gate seeds not run.
+
 The slow tests run `GATE_SEEDS[:2]` (about 6 CPU-minutes); `test_all_six_gate_seeds` (soak) runs all six.
 Both assert the measured figures of the seeds they run, with the margins below.
 """
