@@ -43,6 +43,14 @@ was listed removed); checked on 45 61 62 64 67 69 73 75 79 82 83 94 99 100 105 1
 134 (each pair flown once at c6ed88b, the change's comparison rerun on the same mosaics): 203/214 -> 204/214,
 0 false changes over 2.34 km2 before and after. Gate seeds not run.
 
+Round 10, decks joined to neighbouring change (branch issue-16-r10d; gate seeds not run): diagnosed on development
+seeds 87 and 125 (their decks joined to a changed patch beside them), replaying change maps captured on
+issue-16-r10a; unit scenes in test_survey_decks. Bench at 2ce00b1 and after, 2026-12-07, on 61, 67, 72, 84, 87, 91,
+95, 100, 105, 110, 115, 120, 125: 111/117 -> 112/117 (scaffold 11/13 -> 12/13, named 11 -> 12: 125:N8 found, error
+5.4 m; 87:N8 still missed), 0 false changes over 1.27 km2 before and after, every other seed's line unchanged. The
+changed areas replayed from the captured maps of 41, 44, 47, 50, 62, 63, 66, 69, 70, 75, 78, 81, 130 (and the 13
+above) are identical to 2ce00b1's except 125's.
+
 The slow tests run `GATE_SEEDS[:2]` (about 6 CPU-minutes); `test_all_six_gate_seeds` (soak) runs all six.
 Both assert the measured figures of the seeds they run, with the margins below.
 """

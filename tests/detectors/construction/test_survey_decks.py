@@ -205,3 +205,52 @@ def test_a_hole_closed_against_something_beside_the_deck_does_not_cost_the_deck(
     proposed = _proposed(replace(change, score=score, chroma=score.copy()), config)
     assert proposed[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4].all()
     assert not proposed[y1 + 4 :, :].any()
+
+
+SHADOW = (24, 92, 56, 124)
+"""(x0, y0, x1, y1) px: a changed patch 8 m x 8 m below the deck's left half, 3 m from it."""
+NECK = (32, 80, 48, 92)
+"""(x0, y0, x1, y1) px: 4 m of change joining the deck to the patch: wider than min_width_m, narrower than a deck."""
+
+
+def _joined(change: ChangeMap, after: NDArray[np.uint8]) -> ChangeMap:
+    """`change` with `after` as the later view and the patch and the neck changed throughout."""
+    score = change.score.copy()
+    for x0, y0, x1, y1 in (SHADOW, NECK):
+        score[y0:y1, x0:x1] = 20.0
+    lab = fake_change_map(after, (0, 0, 0, 0), CELL_M, change.before_bgr).after_lab
+    return replace(change, after_bgr=after, after_lab=lab, score=score, chroma=score.copy())
+
+
+def test_a_deck_joined_to_a_moved_shadow_through_a_neck_is_proposed_alone() -> None:
+    """The deck, a shadow that fell beside it in the later survey only and the change joining them are one part
+    that fills little of its rectangle; cut at the neck, the deck is proposed and the shadow (no lattice) is not
+    (dev seed 125's deck, joined to a changed patch beside it)."""
+    config = ChangeConfig()
+    x0, y0, x1, y1 = DECK
+    after, change = _deck_scene(_regular(x1 - x0), _regular(y1 - y0), np.random.default_rng(9))
+    shaded = after.copy()
+    for sx0, sy0, sx1, sy1 in (SHADOW, NECK):
+        shaded[sy0:sy1, sx0:sx1] = (shaded[sy0:sy1, sx0:sx1] * 0.55).astype(np.uint8)
+    joined = _joined(change, shaded)
+    proposed = _proposed(joined, config)
+    assert proposed[y0 + 12 : y1 - 12, x0 + 12 : x1 - 12].all()
+    assert proposed.sum() * CELL_M**2 >= 0.9 * 192.0, proposed.sum() * CELL_M**2
+    assert not proposed[SHADOW[1] :, :].any()
+
+
+def test_a_regular_piece_cut_from_a_busy_area_is_not_proposed() -> None:
+    """The same part, but what the neck joins is lines at uneven spacings (cars moved across a car park beside
+    it): a piece cut from a lattice is a piece of one busy area, and cutting would give it more tries at the checks
+    than it has whole. The cost: a deck beside such an area is not cut free (none on the development seeds)."""
+    config = ChangeConfig()
+    x0, y0, x1, y1 = DECK
+    rng = np.random.default_rng(10)
+    after, change = _deck_scene(_regular(x1 - x0), _regular(y1 - y0), rng)
+    busy = after.copy()
+    sx0, sy0, sx1, sy1 = SHADOW
+    for col in _irregular(sx1 - sx0, rng):
+        busy[sy0:sy1, sx0 + col] = np.clip(busy[sy0:sy1, sx0 + col].astype(np.int16) + 14, 0, 255).astype(np.uint8)
+    for row in _irregular(sy1 - sy0, rng):
+        busy[sy0 + row, sx0:sx1] = np.clip(busy[sy0 + row, sx0:sx1].astype(np.int16) + 14, 0, 255).astype(np.uint8)
+    assert not _proposed(_joined(change, busy), config).any()
