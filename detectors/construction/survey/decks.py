@@ -140,9 +140,10 @@ def _propose_pieces(
     pieces = np.asarray(cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, split), np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     after = change.after_bgr[y0:y1, x0:x1]
+    part_cells = int(part.sum())
     for label in range(1, n):
         cells = int(stats[label, cv2.CC_STAT_AREA])
-        if cells * change.cell_m**2 < max(MIN_DECK_M2, config.min_area_m2) or cells >= part.sum():
+        if cells * change.cell_m**2 < max(MIN_DECK_M2, config.min_area_m2) or cells >= part_cells:
             continue
         piece = labels == label
         if ((found[y0:y1, x0:x1] | out[y0:y1, x0:x1])[piece] > 0).mean() >= ALREADY_FOUND_SHARE:

@@ -69,7 +69,8 @@ def line_energy(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
     turned = _turned(bgr, inside, cell_m)
     if turned is None:
         return NO_LINES
-    across_x, across_y, core, _ = turned
+    grey, core = turned
+    across_x, across_y = _curvature(grey)
     sigma = LINE_LENGTH_M / cell_m
     size = int(6 * sigma) | 1
     along_x = cv2.GaussianBlur(across_x, (1, size), 0, sigmaY=sigma)
@@ -95,10 +96,12 @@ def line_period(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
     turned = _turned(bgr, inside, cell_m)
     if turned is None:
         return 0.0
-    across_x, across_y, core, strong = turned
-    kept = core & ~strong
+    grey, core = turned
+    across_x, across_y = _curvature(grey)
+    kept = core & ~_beside_strong_edges(grey)
     lags = (max(1, round(PERIOD_MIN_M / cell_m)), round(PERIOD_MAX_M / cell_m) + 1)
-    jitter = _gaussian(PITCH_JITTER_PX)
+    half = math.ceil(3 * PITCH_JITTER_PX)
+    jitter = cv2.getGaussianKernel(2 * half + 1, PITCH_JITTER_PX, cv2.CV_64F).ravel()
     best = 0.0
     for curvature, along in ((across_x, 0), (across_y, 1)):
         count = core.sum(axis=along)
@@ -113,7 +116,6 @@ def line_period(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
         profile = np.zeros(int(rows.sum()))
         profile[measured] = (curvature * kept).sum(axis=along)[rows][measured] / seen[measured]
         profile[measured] -= profile[measured].mean()
-        half = len(jitter) // 2
         profile = np.convolve(np.pad(profile, half, mode="reflect"), jitter, "valid")
         auto = np.correlate(profile, profile, "full")[len(profile) - 1 :]
         if auto[0] <= 0:
@@ -124,10 +126,9 @@ def line_period(bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
 
 def _turned(
     bgr: NDArray[np.uint8], inside: NDArray[np.bool_], cell_m: float
-) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.bool_]] | None:
-    """Brightness curvature across x and across y, the region's interior, and the pixels beside a strong edge
-    (`STRONG_EDGE`), all turned into the frame of the region's minimum-area rectangle (None when the interior is
-    too small to measure)."""
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]] | None:
+    """Brightness smoothed by `SMOOTH_PX`, and the region's interior, both turned into the frame of the region's
+    minimum-area rectangle (None when the interior is too small to measure)."""
     core = _interior(inside, max(1, round(INTERIOR_M / cell_m)))
     if core.sum() < 50:
         return None
@@ -140,20 +141,22 @@ def _turned(
     core = cv2.warpAffine(core.astype(np.uint8), turn, (w, h), flags=cv2.INTER_NEAREST).astype(bool)
     if core.sum() < 50:
         return None
-    grey = cv2.GaussianBlur(turned, (0, 0), SMOOTH_PX)
+    grey = np.asarray(cv2.GaussianBlur(turned, (0, 0), SMOOTH_PX), np.float32)
+    return grey, core
+
+
+def _curvature(grey: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Second derivative of brightness across x and across y (a thin line is a ridge or trough of it)."""
     across_x = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 2, 0, ksize=3), np.float32)
     across_y = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 0, 2, ksize=3), np.float32)
+    return across_x, across_y
+
+
+def _beside_strong_edges(grey: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """Pixels on or next to an edge stronger than `STRONG_EDGE` (only `line_period` leaves them out)."""
     edge = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
-    strong = cv2.dilate((edge > STRONG_EDGE).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return across_x, across_y, core, strong
-
-
-def _gaussian(sigma_px: float) -> NDArray[np.float64]:
-    """A normalised 1-D Gaussian kernel reaching 3 sigma (a single 1 when sigma is under a tenth of a pixel)."""
-    half = max(0, math.ceil(3 * sigma_px)) if sigma_px >= 0.1 else 0
-    x = np.arange(-half, half + 1, dtype=np.float64)
-    kernel = np.exp(-0.5 * np.square(x / max(sigma_px, 1e-6)))
-    return np.asarray(kernel / kernel.sum(), np.float64)
+    out: NDArray[np.bool_] = cv2.dilate((edge > STRONG_EDGE).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return out
 
 
 def _interior(inside: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:
