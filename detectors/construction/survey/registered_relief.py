@@ -90,27 +90,26 @@ def cut_buildings(
         x, y, bw, bh = cv2.boundingRect(np.round(px).astype(np.int32))
         if x >= w or y >= h or x + bw <= 0 or y + bh <= 0:
             continue
-        foot = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(foot, [np.round(px).astype(np.int32)], 1)
+        # Everything per building is done in a box around it that holds its footprint and lean (the cover grown
+        # by the margin reaches past it): whole-canvas arrays per building were most of this function's time.
+        k = max(3, _px(building_h / max(height_m - building_h, 1.0) * CUT_REACH_M, after))
+        box = x0, y0, x1, y1 = max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k)
+        foot = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(foot, [np.round(px).astype(np.int32)], 1, offset=(-x0, -y0))
         sel = foot > 0
         if not sel.any():
             continue
-        k = max(3, _px(building_h / max(height_m - building_h, 1.0) * CUT_REACH_M, after))
-        box = (max(0, x - k), max(0, y - k), min(w, x + bw + k), min(h, y + bh + k))
         before_cover = lean_cover(foot, previous, building_h, box)
         after_cover = lean_cover(foot, after, building_h, box)
-        if _one_view(previous.view_index[sel]) and _one_view(after.view_index[sel]):
-            one_sided |= hidden_before(before_cover, after_cover)
+        if _one_view(previous.view_index[y0:y1, x0:x1][sel]) and _one_view(after.view_index[y0:y1, x0:x1][sel]):
+            one_sided[y0:y1, x0:x1] |= hidden_before(before_cover, after_cover)
             continue
-        # Grown in the box alone (the footprint and its lean lie inside it): whole-canvas dilations per
-        # building were most of this function's time.
-        x0, y0, x1, y1 = box
-        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-        near[y0:y1, x0:x1] |= cv2.dilate(foot[y0:y1, x0:x1], disc) > 0
-        x0, y0 = max(0, x0 - margin_px), max(0, y0 - margin_px)
-        x1, y1 = min(w, x1 + margin_px), min(h, y1 + margin_px)
-        cover = (before_cover[y0:y1, x0:x1] | after_cover[y0:y1, x0:x1]).astype(np.uint8)
-        leaned[y0:y1, x0:x1] |= cv2.dilate(cover, margin) > 0
+        near[y0:y1, x0:x1] |= cv2.dilate(foot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
+        gx0, gy0 = max(0, x0 - margin_px), max(0, y0 - margin_px)
+        gx1, gy1 = min(w, x1 + margin_px), min(h, y1 + margin_px)
+        cover = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
+        cover[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] = before_cover | after_cover
+        leaned[gy0:gy1, gx0:gx1] |= cv2.dilate(cover, margin) > 0
     return CutZones(leaned & near, near, one_sided)
 
 
@@ -128,11 +127,12 @@ def hidden_before(before_cover: NDArray[np.bool_], after_cover: NDArray[np.bool_
 def lean_cover(
     foot: NDArray[np.uint8], canvas: Canvas, building_h: float, box: tuple[int, int, int, int]
 ) -> NDArray[np.bool_]:
-    """Pixels inside `box` (x0, y0, x1, y1) where the canvas can show the building standing on `foot`: a pixel
-    p seen from nadir N shows what stands z up over p - (z / H)(p - N) (H: the camera's height), so it shows
-    the building when that point lies in its footprint for some z up to the building's height."""
-    out = np.zeros(foot.shape, bool)
+    """Where, in `box` (x0, y0, x1, y1 of the canvas), the canvas can show the building standing on `foot` (its
+    footprint drawn in that box, which must hold it): a pixel p seen from nadir N shows what stands z up over
+    p - (z / H)(p - N) (H: the camera's height), so it shows the building when that point lies in its footprint
+    for some z up to the building's height. Both arrays are the box's shape."""
     x0, y0, x1, y1 = box
+    out = np.zeros((max(0, y1 - y0), max(0, x1 - x0)), bool)
     height_m = canvas.height_m()
     if x1 <= x0 or y1 <= y0 or not math.isfinite(height_m):
         return out
@@ -144,13 +144,14 @@ def lean_cover(
     t_max = min(building_h / height_m, 1.0)
     reach_px = t_max * float(np.hypot(away_x, away_y).max(initial=0.0))
     steps = max(1, math.ceil(reach_px / _px(LEAN_STEP_M, canvas)))
-    sub = np.zeros(gx.shape, bool)
-    src = foot.astype(np.float32)
+    # The footprint sits at the box's corner in a canvas-sized frame of reference, so that the lean is traced in
+    # canvas pixels (as the nadir points are) and the remap offset by the box's corner.
+    src = cv2.copyMakeBorder(foot.astype(np.float32), y0, 0, x0, 0, cv2.BORDER_CONSTANT, value=0)
     for i in range(steps + 1):
         t = t_max * i / steps
         map_x, map_y = (gx - t * away_x).astype(np.float32), (gy - t * away_y).astype(np.float32)
-        sub |= cv2.remap(src, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
-    out[y0:y1, x0:x1] = sub & seen
+        out |= cv2.remap(src, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    out &= seen
     return out
 
 

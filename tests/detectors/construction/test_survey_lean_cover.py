@@ -146,7 +146,9 @@ def test_zones_of_a_pieced_building_at_the_canvas_edge_are_its_whole_canvas_grow
     assert np.array_equal(zones.near, near)
     x, y, bw, bh = cv2.boundingRect(np.round(px).astype(np.int32))
     box = (max(0, x - k), max(0, y - k), min(W_PX, x + bw + k), min(H_PX, y + bh + k))
-    cover = lean_cover(foot, canvas, HEIGHT_M, box)
+    cover = np.zeros((H_PX, W_PX), bool)
+    bx0, by0, bx1, by1 = box
+    cover[by0:by1, bx0:bx1] = lean_cover(foot[by0:by1, bx0:bx1], canvas, HEIGHT_M, box)
     m = round(RELIEF_MARGIN_M / RES_M)
     leaned = cv2.dilate(cover.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1,) * 2)) > 0
     assert cover.any() and np.array_equal(zones.leaned, leaned & near)
